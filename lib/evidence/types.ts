@@ -1,0 +1,93 @@
+/**
+ * The evidence document: what `runproof show --json` prints, what
+ * `GET /api/runs/<id>` serves and what `summary.md` and the evidence page are
+ * rendered from. One shape, one source of truth.
+ */
+import type { Knobs } from '../lightning/command';
+import type { EarlyStopTraceRow } from '../lightning/replay';
+
+/** Statuses shared by db, worker and UI. `unknown`: imported evidence that shows neither an end nor a failure. */
+export const RUN_STATUSES = Object.freeze(['queued', 'running', 'succeeded', 'failed', 'cancelled', 'timed_out', 'lost', 'unknown'] as const);
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+export const CHECK_IDS = Object.freeze(['exit', 'accelerator', 'metrics', 'epochs', 'early-stop', 'checkpoints', 'knobs', 'warnings', 'cleanup'] as const);
+export type CheckId = (typeof CHECK_IDS)[number];
+export type CheckStatus = 'pass' | 'fail' | 'warn' | 'skip';
+
+export interface Check { id: CheckId; status: CheckStatus; detail: string }
+export interface Problem { file: string; line: number | null; message: string }
+
+export type FileRole = 'log' | 'metrics' | 'checkpoint-listing' | 'tree' | 'summary' | 'hparams' | 'command' | 'evidence' | 'checkpoint' | 'other';
+export interface BundleFile { path: string; role: FileRole; sizeBytes: number }
+
+export interface CommandInfo { text: string; argv: string[]; env: Record<string, string>; source: string }
+
+export interface KnobRow {
+  knob: string;
+  requested: string | boolean | null;
+  effective: string | boolean | null;
+  /** What the trainer itself echoed for this knob, when it did. */
+  echoed: string | null;
+  ok: boolean;
+}
+
+export interface FoundCheckpoint {
+  name: string;
+  sizeBytes: number | null;
+  epoch: number | null;
+  step: number | null;
+  score: number | null;
+  kind: 'top-k' | 'last' | 'other';
+  /** Replay says this file should exist. */
+  expected: boolean;
+}
+
+export interface ExpectedCheckpoint { name: string; epoch: number; score: number | null; kind: 'top-k' | 'last' }
+
+export interface Evidence {
+  schema: 1;
+  title: string;
+  status: RunStatus;
+  bundle: { root: string; log: string | null; initiative: string | null; phase: string | null; timestamp: string | null };
+  command: CommandInfo | null;
+  /** Effective knobs: what the run was given (argv). */
+  knobs: Knobs;
+  requested: { text: string; knobs: Knobs; source: string } | null;
+  knobTable: KnobRow[];
+  runtime: { realS: number; userS: number; sysS: number } | null;
+  accelerator: { requested: string | null; resolved: string | null; device: string | null; evidence: string[] };
+  stop: { reason: 'max_epochs' | 'max_steps' | 'early_stopping' | 'error' | 'unknown'; message: string | null };
+  maxEpochs: number | null;
+  seed: number | null;
+  params: { trainable: string | null; total: string | null };
+  monitor: { name: string; mode: 'min' | 'max'; source: string } | null;
+  metricColumns: string[];
+  epochs: Array<{ epoch: number; step: number; metrics: Record<string, number | null> }>;
+  earlyStop: {
+    configured: boolean;
+    monitor: string | null;
+    mode: 'min' | 'max';
+    patience: number | null;
+    minDelta: number;
+    bestEpoch: number | null;
+    bestScore: number | null;
+    wait: number;
+    triggered: boolean;
+    stoppedEpoch: number | null;
+    trace: EarlyStopTraceRow[];
+  } | null;
+  checkpoints: {
+    template: string | null;
+    saveTopK: number | null;
+    saveLast: boolean | null;
+    found: FoundCheckpoint[];
+    expected: ExpectedCheckpoint[];
+    missing: string[];
+    unexpected: string[];
+  };
+  warnings: Array<{ category: string | null; message: string; file: string | null; line: number | null; count: number }>;
+  errors: Array<{ file: string; line: number; message: string }>;
+  checks: Check[];
+  files: BundleFile[];
+  problems: Problem[];
+}
