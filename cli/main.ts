@@ -15,7 +15,7 @@ import { getEnv } from '../server/env';
 const USAGE = `runproof — run evidence for ML smoke runs
 
 Usage:
-  runproof show <bundle-dir | run-id> [--json] [--requested "<command line>"]
+  runproof show <bundle-dir | log-file | run-id> [--json] [--requested "<command line>"]
   runproof import <dir>... [--json]
   runproof serve [--port N] [--host H]     start the web server (npm start)
   runproof help
@@ -33,8 +33,12 @@ function cmdShow(args: string[]): number {
   if (positionals.length !== 1) throw new UsageError('show takes one bundle folder or run id');
   const target = positionals[0];
   let evidence;
+  const requested = values.requested ? { text: values.requested, source: '--requested' } : null;
   if (fs.existsSync(target) && fs.statSync(target).isDirectory()) {
-    evidence = showBundle(path.resolve(target), { requested: values.requested ? { text: values.requested, source: '--requested' } : null });
+    evidence = showBundle(path.resolve(target), { requested });
+  } else if (fs.existsSync(target) && target.endsWith('.log')) {
+    // One log of a folder that holds several runs: analyse the folder as that run.
+    evidence = showBundle(path.resolve(path.dirname(target)), { requested, logFile: path.basename(target) });
   } else {
     if (values.requested) throw new UsageError('--requested applies to a bundle folder, not a stored run');
     if (!fs.existsSync(getEnv().dbPath)) {

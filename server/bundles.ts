@@ -118,10 +118,15 @@ export function readBundle(dir: string): ReadBundle {
   return { files, hash: hash.digest('hex'), problems };
 }
 
+/** The files of one run: every file of the folder, but of its logs only this run's. */
+export function filesForRun(files: InputFile[], logFile: string | null | undefined): InputFile[] {
+  return logFile ? files.filter((f) => classifyFile(f.path) !== 'log' || f.path === logFile) : files;
+}
+
 /** Analyse one bundle folder without a database (`runproof show`). */
 export function showBundle(dir: string, opts: Omit<AnalyseOptions, 'root'> = {}): Evidence {
   const read = readBundle(dir);
-  const evidence = analyseBundle(read.files, { ...opts, root: dir });
+  const evidence = analyseBundle(filesForRun(read.files, opts.logFile), { ...opts, root: dir });
   evidence.problems.unshift(...read.problems);
   return evidence;
 }
@@ -160,8 +165,7 @@ export function importBundles({ db, roots, onProgress }: { db: Db; roots: string
         onProgress?.(`${prefix} unchanged ${label}`);
         return;
       }
-      const files = b.logFile ? read.files.filter((f) => classifyFile(f.path) !== 'log' || f.path === b.logFile) : read.files;
-      const { evidence, series } = analyseBundleWithSeries(files, { root: b.dir, logFile: b.logFile });
+      const { evidence, series } = analyseBundleWithSeries(filesForRun(read.files, b.logFile), { root: b.dir, logFile: b.logFile });
       evidence.problems.unshift(...read.problems);
       const startedAt = timestampToMs(evidence.bundle.timestamp);
       saveRun({

@@ -238,7 +238,8 @@ export function analyseBundleWithSeries(files: InputFile[], opts: AnalyseOptions
   };
 
   // --- stop and status ---------------------------------------------------------------------------
-  const maxEpochs = knobNumber(knobs, 'max-epochs', 'epochs') ?? (log?.stop.reason === 'max_epochs' ? log.stop.limit : null);
+  const echoedEpochs = Number(log?.echo.max_epochs ?? log?.echo.epochs);
+  const maxEpochs = knobNumber(knobs, 'max-epochs', 'epochs') ?? (log?.stop.reason === 'max_epochs' ? log.stop.limit : null) ?? (Number.isInteger(echoedEpochs) ? echoedEpochs : null);
   let stop: Evidence['stop'] = log ? { reason: log.stop.reason, message: log.stop.message } : { reason: 'unknown', message: null };
   if (stop.reason === 'unknown' && earlyStop?.triggered && epochs.length && earlyStop.stoppedEpoch === epochs[epochs.length - 1].epoch && (maxEpochs === null || epochs.length < maxEpochs)) {
     stop = { reason: 'early_stopping', message: `EarlyStopping replay stops at epoch ${earlyStop.stoppedEpoch}` };
@@ -283,7 +284,7 @@ export function analyseBundleWithSeries(files: InputFile[], opts: AnalyseOptions
   else if (!monitor) checks.push(check('metrics', 'pass', `${epochs.length} epochs; no monitored metric identified`));
   else {
     const gaps = monitorPoints.filter((p) => p.value === undefined).map((p) => p.epoch);
-    checks.push(gaps.length ? check('metrics', 'fail', `${monitor.name} missing for epoch${gaps.length > 1 ? 's' : ''} ${gaps.join(', ')}`) : check('metrics', 'pass', `${monitor.name} logged for all ${epochs.length} epochs`));
+    checks.push(gaps.length ? check('metrics', 'fail', `${monitor.name} missing for epoch${gaps.length > 1 ? 's' : ''} ${gaps.join(', ')}`) : check('metrics', 'pass', epochs.length === 1 ? `${monitor.name} logged for the one epoch` : `${monitor.name} logged for all ${epochs.length} epochs`));
   }
 
   // epochs
@@ -341,7 +342,7 @@ export function analyseBundleWithSeries(files: InputFile[], opts: AnalyseOptions
 
   const evidence: Evidence = {
     schema: 1,
-    title: desc.title + (opts.logFile && logs.length > 1 ? ` · ${opts.logFile}` : ''),
+    title: desc.title + (opts.logFile ? ` · ${opts.logFile}` : ''),
     status,
     bundle: { root: opts.root, log: logFile?.path ?? null, initiative: desc.initiative, phase: desc.phase, timestamp: desc.timestamp },
     command: command ? { text: command.text, argv: command.argv, env: command.env, source: commandSource } : null,

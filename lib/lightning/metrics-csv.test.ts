@@ -263,6 +263,13 @@ describe('parseMetricsCsv: synthetic', () => {
     expect(bad.problems[0].message).toMatch(/truncated last line/);
   });
 
+  it('(step, value) dedupe: exact repeats dropped anywhere, same step with a new value kept', () => {
+    const csv = 'epoch,step,a\n0,0,1\n0,1,2\n0,1,2\n0,1,3\n0,0,1\n0,0,5\n1,1000000000,7\n1,5,2\n1,1000000000,7\n1,-3,1\n1,-3,1\n0,1,nan\n0,1,nan\n';
+    const s = series(parseMetricsCsv(csv), 'a');
+    expect(s.steps).toEqual([0, 1, 1, 0, 1e9, 5, -3, 1]);
+    expect(s.values).toEqual([1, 2, 3, 5, 7, 2, 1, NaN]);
+  });
+
   it('tolerates a UTF-8 BOM', () => {
     const csv = 'epoch,step,loss\r\n0,0,1\r\n';
     expect(plain(parseMetricsCsv('\uFEFF' + csv))).toEqual(plain(parseMetricsCsv(csv)));
@@ -305,12 +312,12 @@ describe('parseMetricsCsv: synthetic', () => {
   });
 
   it('RFC-4180 quoted fields', () => {
-    const csv = 'epoch,"step","va""l,loss",x\r\n0,"3","1.5",2\r\n"0",4,"",3\r\n0,5,"1,5",4\r\n0,6,"unterminated,1\r\n';
+    const csv = 'epoch,"step","va""l,loss",x\r\n0,"3","1.5",2\r\n"0",4,"",3\r\n0,5,"1,5",4\r\n0,6,"unterminated,1\r\n0,7,",5",6\r\n';
     const p = parseMetricsCsv(csv);
     expect(p.columns).toEqual(['va"l,loss', 'x']);
     expect(series(p, 'va"l,loss').values).toEqual([1.5]);
-    expect(series(p, 'x').values).toEqual([2, 3, 4]);
-    expect(p.problems.map((x) => x.line)).toEqual([4, 5]);
+    expect(series(p, 'x').values).toEqual([2, 3, 4, 6]);
+    expect(p.problems.map((x) => x.line)).toEqual([4, 5, 6]);
     expect(p.problems[1].message).toMatch(/unterminated/);
   });
 

@@ -218,7 +218,7 @@ function scanCell(t: string, i: number, end: number): number {
 /** Parse a whole string as a number cell (slow path). */
 function parseNumberString(s: string): { kind: number; value: number } {
   const v = scanCell(s, 0, s.length);
-  if (cKind === K_NUM && cEnd !== s.length) return { kind: K_BAD, value: 0 };
+  if (cEnd !== s.length) return { kind: K_BAD, value: 0 };
   return { kind: cKind, value: v };
 }
 
@@ -677,21 +677,61 @@ function sameValue(a: number, b: number): boolean {
   return a === b || (a !== a && b !== b);
 }
 
-/** returns true if (s, v) was already present; otherwise records it */
-function seenOrAdd(map: Map<number, number | number[]>, s: number, v: number): boolean {
-  const got = map.get(s);
-  if (got === undefined) {
-    map.set(s, v);
+/**
+ * Set of (step, value) pairs. Steps are normally small non-negative integers:
+ * those live in a dense table indexed by step; anything else (and the rare
+ * second distinct value at one step) goes to a Map.
+ */
+class StepValueSet {
+  private dense: Float64Array | null = null;
+  private state: Uint8Array | null = null; // 0 none, 1 one value in dense, 2 values in `multi`
+  private multi = new Map<number, number[]>();
+  private sparse = new Map<number, number | number[]>();
+
+  constructor(maxStep: number) {
+    if (maxStep >= 0 && maxStep < 50_000_000) {
+      this.dense = new Float64Array(maxStep + 1);
+      this.state = new Uint8Array(maxStep + 1);
+    }
+  }
+
+  /** true if (s, v) was already present; otherwise records it */
+  seenOrAdd(s: number, v: number): boolean {
+    const dense = this.dense;
+    if (dense !== null && s >= 0 && s < dense.length && (s | 0) === s) {
+      const st = this.state as Uint8Array;
+      const k = st[s];
+      if (k === 0) {
+        st[s] = 1;
+        dense[s] = v;
+        return false;
+      }
+      if (k === 1) {
+        if (sameValue(dense[s], v)) return true;
+        st[s] = 2;
+        this.multi.set(s, [dense[s], v]);
+        return false;
+      }
+      const arr = this.multi.get(s) as number[];
+      for (let j = 0; j < arr.length; j++) if (sameValue(arr[j], v)) return true;
+      arr.push(v);
+      return false;
+    }
+    const map = this.sparse;
+    const got = map.get(s);
+    if (got === undefined) {
+      map.set(s, v);
+      return false;
+    }
+    if (typeof got === 'number') {
+      if (sameValue(got, v)) return true;
+      map.set(s, [got, v]);
+      return false;
+    }
+    for (let j = 0; j < got.length; j++) if (sameValue(got[j], v)) return true;
+    got.push(v);
     return false;
   }
-  if (typeof got === 'number') {
-    if (sameValue(got, v)) return true;
-    map.set(s, [got, v]);
-    return false;
-  }
-  for (let j = 0; j < got.length; j++) if (sameValue(got[j], v)) return true;
-  got.push(v);
-  return false;
 }
 
 /** Recipe 4a with (step, value) dedupe. Fast path while steps are non-decreasing. */
@@ -705,12 +745,12 @@ function buildSeries(c: Column, rowStep: Float64Array, eff: Float64Array): StepS
   let k = 0;
   let last = -Infinity;
   let tail = 0;
-  let map: Map<number, number | number[]> | null = null;
+  let set: StepValueSet | null = null;
   for (let i = 0; i < n; i++) {
     const r = rows[i];
     const s = rowStep[r];
     const v = vals[i];
-    if (map === null) {
+    if (set === null) {
       if (s > last) {
         last = s;
         tail = k;
@@ -724,11 +764,18 @@ function buildSeries(c: Column, rowStep: Float64Array, eff: Float64Array): StepS
         }
         if (dup) continue;
       } else {
-        map = new Map();
-        for (let j = 0; j < k; j++) seenOrAdd(map, steps[j], values[j]);
-        if (seenOrAdd(map, s, v)) continue;
+        // steps went backwards (val-step counter, appended run): switch to a set
+        // dense table over [0, min(maxStep, 2n + 65536)], the rest in a Map
+        let maxStep = -1;
+        for (let j = 0; j < n; j++) {
+          const x = rowStep[rows[j]];
+          if (x > maxStep) maxStep = x;
+        }
+        set = new StepValueSet(Math.min(maxStep, 2 * n + 65536));
+        for (let j = 0; j < k; j++) set.seenOrAdd(steps[j], values[j]);
+        if (set.seenOrAdd(s, v)) continue;
       }
-    } else if (seenOrAdd(map, s, v)) continue;
+    } else if (set.seenOrAdd(s, v)) continue;
     steps[k] = s;
     epochs[k] = eff[r];
     values[k] = v;
@@ -777,20 +824,28 @@ function buildEpochTable(
       const rows = c.rows;
       const vals = c.vals;
       const n = c.n;
-      // per epoch: last defined value (lr-*: first inherited value)
+      // per epoch: last defined value (lr-*: first inherited value); written
+      // once per run of equal epochs, not per point
       let curE = NaN;
-      let curRow: EpochRow | undefined;
-      for (let i = 0; i < n; i++) {
-        const e = epochOf[rows[i]];
-        if (e !== e) continue;
-        if (e !== curE) {
-          curE = e;
-          curRow = byEpoch.get(e);
+      let runFirst = 0;
+      let runLast = 0;
+      for (let i = 0; i <= n; i++) {
+        const e = i < n ? epochOf[rows[i]] : NaN;
+        if (i < n && e !== e) continue;
+        if (i < n && e === curE) {
+          runLast = vals[i];
+          continue;
         }
-        if (curRow === undefined) continue;
-        if (lr) {
-          if (!Object.prototype.hasOwnProperty.call(curRow.metrics, c.name)) setMetric(curRow.metrics, c.name, vals[i]);
-        } else setMetric(curRow.metrics, c.name, vals[i]);
+        if (curE === curE) {
+          const row = byEpoch.get(curE);
+          if (row !== undefined) {
+            if (!lr) setMetric(row.metrics, c.name, runLast);
+            else if (!Object.prototype.hasOwnProperty.call(row.metrics, c.name)) setMetric(row.metrics, c.name, runFirst);
+          }
+        }
+        if (i === n) break;
+        curE = e;
+        runFirst = runLast = vals[i];
       }
     }
   }

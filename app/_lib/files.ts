@@ -1,0 +1,119 @@
+/**
+ * Reading bundle files for display. Callers pass a path that
+ * `resolveBundleFile` already accepted; nothing here resolves paths itself.
+ */
+import fs from 'node:fs';
+
+const SNIFF_BYTES = 8192;
+const TEXT_EXT = /\.(log|txt|md|csv|tsv|json|jsonl|ya?ml|toml|ini|cfg|conf|py|sh|out|err|xml|html?)$/i;
+const BINARY_EXT = /\.(ckpt|pt|pth|bin|safetensors|h5|hdf5|zip|npz|npy|gz|tgz|tar|bz2|xz|png|jpe?g|gif|webp|pdf|so|pkl|pickle)$/i;
+
+/** Text when the extension says so, or when the first 8 KiB hold no NUL byte and decode as UTF-8. */
+export function isTextFile(file: string): boolean {
+  if (BINARY_EXT.test(file)) return false;
+  if (TEXT_EXT.test(file)) return true;
+  let fd: number | null = null;
+  try {
+    fd = fs.openSync(file, 'r');
+    const buf = Buffer.alloc(SNIFF_BYTES);
+    const n = fs.readSync(fd, buf, 0, SNIFF_BYTES, 0);
+    const head = buf.subarray(0, n);
+    if (head.includes(0)) return false;
+    try {
+      new TextDecoder('utf-8', { fatal: true }).decode(head.subarray(0, Math.max(0, n - 4)));
+      return true;
+    } catch {
+      return false;
+    }
+  } catch {
+    return false;
+  } finally {
+    if (fd !== null) fs.closeSync(fd);
+  }
+}
+
+export function readHead(file: string, maxBytes: number): { text: string; truncated: boolean; sizeBytes: number } {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const size = fs.fstatSync(fd).size;
+    const len = Math.min(size, maxBytes);
+    const buf = Buffer.alloc(len);
+    let off = 0;
+    while (off < len) {
+      const n = fs.readSync(fd, buf, off, len - off, off);
+      if (n === 0) break;
+      off += n;
+    }
+    return { text: buf.subarray(0, off).toString('utf8'), truncated: size > len, sizeBytes: size };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Splits text into lines; a final newline does not make an extra empty line. */
+export function splitLines(text: string): string[] {
+  const lines = text.split(/\r?\n/);
+  if (lines.length > 1 && lines[lines.length - 1] === '') lines.pop();
+  return lines;
+}
+
+export interface LogTail {
+  lines: string[];
+  /** 1-based number of lines[0] in the whole file. */
+  firstLine: number;
+  totalLines: number;
+  truncated: boolean;
+  sizeBytes: number;
+}
+
+const CHUNK = 1 << 20;
+
+/**
+ * The last `maxLines` lines of a file with their true line numbers. Counts
+ * newlines in 1 MiB chunks (so a 1 GB log costs a scan, not 1 GB of memory)
+ * and reads only the tail it shows, at most `maxTailBytes`.
+ */
+export function readLogTail(file: string, maxLines: number, maxTailBytes = 4 << 20): LogTail {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const size = fs.fstatSync(fd).size;
+    if (size <= maxTailBytes) {
+      const buf = Buffer.alloc(size);
+      let off = 0;
+      while (off < size) {
+        const n = fs.readSync(fd, buf, off, size - off, off);
+        if (n === 0) break;
+        off += n;
+      }
+      const all = splitLines(buf.subarray(0, off).toString('utf8'));
+      const start = Math.max(0, all.length - maxLines);
+      return { lines: all.slice(start), firstLine: start + 1, totalLines: all.length, truncated: start > 0, sizeBytes: size };
+    }
+    // Large file: count lines up to the tail window, then read the window.
+    const tailStart = size - maxTailBytes;
+    let newlines = 0;
+    const chunk = Buffer.alloc(CHUNK);
+    for (let pos = 0; pos < tailStart; ) {
+      const n = fs.readSync(fd, chunk, 0, Math.min(CHUNK, tailStart - pos), pos);
+      if (n === 0) break;
+      for (let i = 0; i < n; i++) if (chunk[i] === 10) newlines++;
+      pos += n;
+    }
+    const tail = Buffer.alloc(maxTailBytes);
+    const n = fs.readSync(fd, tail, 0, maxTailBytes, tailStart);
+    let text = tail.subarray(0, n).toString('utf8');
+    // Drop the partial first line of the window.
+    const nl = text.indexOf('\n');
+    let lineNo = newlines + 1;
+    if (nl >= 0) {
+      text = text.slice(nl + 1);
+      lineNo += 1;
+    }
+    const lines = splitLines(text);
+    const total = lineNo - 1 + lines.length;
+    const start = Math.max(0, lines.length - maxLines);
+    return { lines: lines.slice(start), firstLine: lineNo + start, totalLines: total, truncated: true, sizeBytes: size };
+  } finally {
+    fs.closeSync(fd);
+  }
+}

@@ -1,0 +1,157 @@
+import { describe, expect, it } from 'vitest';
+import { analyseBundle } from './analyse';
+import { renderSummaryMarkdown } from './summary';
+import { BRIEF_COMMAND, CLI_SMOKE_TRAINING, DEBUG_BUNDLE, LOGGER_SMOKE, RUNTIME_SMOKE, readBundleFiles } from '../test-fixtures';
+
+const byId = (ev: ReturnType<typeof analyseBundle>, id: string) => ev.checks.find((c) => c.id === id)!;
+
+describe('the EB4 runtime-smoke bundle', () => {
+  const ev = analyseBundle(readBundleFiles(RUNTIME_SMOKE), { root: RUNTIME_SMOKE });
+
+  it('has six epochs of validation and train-epoch loss', () => {
+    expect(ev.epochs.map((e) => e.epoch)).toEqual([0, 1, 2, 3, 4, 5]);
+    const val = ev.epochs.map((e) => Number(e.metrics.poisson_val_loss!.toFixed(3)));
+    expect(val).toEqual([19644.615, 18232.771, 17981.115, 17851.99, 17771.838, 17732.736]);
+    const train = ev.epochs.map((e) => e.metrics.poisson_train_loss_epoch!);
+    expect(train[0]).toBeCloseTo(25389.543, 3);
+    expect(train[5]).toBeCloseTo(17740.408, 3);
+    expect(ev.monitor).toMatchObject({ name: 'poisson_val_loss', mode: 'min' });
+  });
+
+  it('reports how it ended, where it ran and how long it took', () => {
+    expect(ev.status).toBe('succeeded');
+    expect(ev.stop.reason).toBe('max_epochs');
+    expect(ev.accelerator).toMatchObject({ requested: 'auto', resolved: 'cpu' });
+    expect(ev.runtime).toEqual({ realS: 14.75, userS: 99.65, sysS: 2.18 });
+    expect(ev.seed).toBe(42);
+  });
+
+  it('recovers the knobs from the command in summary.md', () => {
+    expect(ev.command?.env).toEqual({ CUDA_VISIBLE_DEVICES: '' });
+    expect(ev.command?.argv.slice(0, 3)).toEqual(['python', '-m', 'ptycho_torch.train']);
+    expect(ev.knobs).toMatchObject({ gridsize: '2', max_epochs: '6', 'checkpoint-save-top-k': '2', 'early-stop-patience': '5', accelerator: 'auto', deterministic: true, logger: 'csv' });
+  });
+
+  it('replays early stopping: not triggered, best epoch 5, wait 0, patience 5', () => {
+    expect(ev.earlyStop).toMatchObject({ configured: true, triggered: false, bestEpoch: 5, wait: 0, patience: 5, stoppedEpoch: null });
+    expect(ev.earlyStop!.bestScore).toBeCloseTo(17732.736, 3);
+    expect(ev.earlyStop!.trace.every((t) => t.improved)).toBe(true);
+    expect(byId(ev, 'early-stop').status).toBe('pass');
+    expect(byId(ev, 'epochs').status).toBe('pass');
+  });
+
+  it('finds the missing epoch-4 top-k checkpoint that the hand-written summary explained away', () => {
+    expect(ev.checkpoints.found.map((c) => [c.name, c.kind, c.epoch, c.score])).toEqual([
+      ['epoch=epoch=05-poisson_val=poisson_val_loss=17732.7363.ckpt', 'top-k', 5, 17732.7363],
+      ['last.ckpt', 'last', null, null],
+    ]);
+    expect(ev.checkpoints.found[0].sizeBytes).toBe(27 * 1024 * 1024);
+    expect(ev.checkpoints.expected.map((e) => e.name)).toEqual([
+      'epoch=epoch=04-poisson_val=poisson_val_loss=17771.8379.ckpt',
+      'epoch=epoch=05-poisson_val=poisson_val_loss=17732.7363.ckpt',
+      'last.ckpt',
+    ]);
+    expect(ev.checkpoints.missing).toEqual(['epoch=epoch=04-poisson_val=poisson_val_loss=17771.8379.ckpt']);
+    expect(ev.checkpoints.unexpected).toEqual([]);
+    const c = byId(ev, 'checkpoints');
+    expect(c.status).toBe('fail');
+    expect(c.detail).toContain('epoch=epoch=04-poisson_val=poisson_val_loss=17771.8379.ckpt');
+  });
+
+  it('lists the UserWarnings and Lightning num_workers notices without failing on them', () => {
+    const messages = ev.warnings.map((w) => `${w.category ?? 'lightning'}: ${w.message}`);
+    expect(messages.some((m) => m.startsWith('UserWarning: params.cfg already populated'))).toBe(true);
+    expect(messages.some((m) => m.startsWith('UserWarning: test_data_file not provided'))).toBe(true);
+    expect(ev.warnings.filter((w) => w.category === null && /num_workers/.test(w.message))).toHaveLength(2);
+    expect(ev.warnings[0]).toMatchObject({ file: '/home/ollie/Documents/PtychoPINN2/ptycho_torch/config_factory.py', line: 613, count: 1 });
+    expect(byId(ev, 'warnings').status).toBe('warn');
+  });
+
+  it('agrees with the trainer echo when nothing was requested, and fails knobs on the brief (gridsize 3 vs 2)', () => {
+    expect(byId(ev, 'knobs').status).toBe('pass');
+    const asked = analyseBundle(readBundleFiles(RUNTIME_SMOKE), { root: RUNTIME_SMOKE, requested: { text: BRIEF_COMMAND, source: 'input.md' } });
+    const k = byId(asked, 'knobs');
+    expect(k.status).toBe('fail');
+    expect(k.detail).toContain('gridsize: requested 3, ran 2');
+    expect(asked.knobTable.filter((r) => !r.ok).map((r) => r.knob)).toEqual(['gridsize']);
+    expect(asked.requested?.knobs.gridsize).toBe('3');
+  });
+
+  it('renders a summary.md that carries the verdicts', () => {
+    const md = renderSummaryMarkdown(ev, { permalink: 'http://localhost:3000/runs/abc' });
+    expect(md).toContain('| checkpoints | ❌ fail |');
+    expect(md).toContain('✗ missing');
+    expect(md).toContain('real 14.75 s, user 99.65 s, sys 2.18 s');
+  });
+});
+
+describe('other real bundles', () => {
+  it('parses the 1-epoch logger smoke (stdout-only log, no Lightning lines)', () => {
+    const ev = analyseBundle(readBundleFiles(LOGGER_SMOKE), { root: LOGGER_SMOKE });
+    expect(ev.epochs).toHaveLength(1);
+    expect(ev.epochs[0].metrics.poisson_val_loss).toBeCloseTo(18388.588, 3);
+    expect(ev.status).toBe('succeeded');
+    expect(ev.maxEpochs).toBe(1); // from the trainer's echo `epochs=1`
+    expect(byId(ev, 'epochs').status).toBe('pass');
+    expect(ev.problems).toEqual([]);
+  });
+
+  it('marks the debug run failed with its ERROR line', () => {
+    const ev = analyseBundle(readBundleFiles(DEBUG_BUNDLE), { root: DEBUG_BUNDLE });
+    expect(ev.status).toBe('failed');
+    expect(ev.stop.reason).toBe('error');
+    expect(ev.errors).toEqual([{ file: 'manual_train.log', line: 3, message: 'ERROR: Training data file not found: tests/fixtures/pytorch_integration/minimal_dataset_v1.npz' }]);
+    const exit = byId(ev, 'exit');
+    expect(exit.status).toBe('fail');
+    expect(exit.detail).toContain('ERROR: Training data file not found');
+    expect(byId(ev, 'metrics').status).toBe('skip');
+  });
+
+  it('resolves train_cuda_default.log to gpu on an RTX 3090', () => {
+    const files = readBundleFiles(CLI_SMOKE_TRAINING, (n) => !n.endsWith('.log') || n === 'train_cuda_default.log');
+    const ev = analyseBundle(files, { root: CLI_SMOKE_TRAINING, logFile: 'train_cuda_default.log' });
+    expect(ev.accelerator.resolved).toBe('gpu');
+    expect(ev.accelerator.device).toBe('NVIDIA GeForce RTX 3090');
+    expect(ev.stop.reason).toBe('max_epochs');
+    expect(ev.status).toBe('succeeded');
+  });
+
+  it('sees CPU on a GPU host in train_clean.log and the failure in train.log', () => {
+    const clean = analyseBundle(readBundleFiles(CLI_SMOKE_TRAINING, (n) => n === 'train_clean.log'), { root: CLI_SMOKE_TRAINING, logFile: 'train_clean.log' });
+    expect(clean.accelerator.resolved).toBe('cpu');
+    expect(clean.warnings.some((w) => w.message.startsWith('GPU available but not used'))).toBe(true);
+    const bad = analyseBundle(readBundleFiles(CLI_SMOKE_TRAINING, (n) => n === 'train.log'), { root: CLI_SMOKE_TRAINING, logFile: 'train.log' });
+    expect(bad.status).toBe('failed');
+    expect(bad.errors.some((e) => /MisconfigurationException|RuntimeError/.test(e.message))).toBe(true);
+  });
+
+  it('skips checks, with a reason, when the evidence is absent', () => {
+    const ev = analyseBundle([{ path: 'notes.md', sizeBytes: 5, text: 'hello' }], { root: '/tmp/x' });
+    expect(ev.status).toBe('unknown');
+    for (const c of ev.checks) {
+      expect(c.status).toBe('skip');
+      expect(c.detail.length).toBeGreaterThan(5);
+    }
+  });
+
+  it('reports a non-Lightning CSV instead of mis-parsing it', () => {
+    const ev = analyseBundle([{ path: 'metrics.csv', sizeBytes: 20, text: ',loss,acc\n0,1.5,0.2\n1,1.2,0.3\n' }], { root: '/tmp/x' });
+    expect(byId(ev, 'metrics').status).toBe('fail');
+    expect(ev.epochs).toEqual([]);
+    expect(ev.problems[0]).toMatchObject({ file: 'metrics.csv', line: 1 });
+  });
+
+  it('fails the warnings check on a DeprecationWarning', () => {
+    const log = ['/x/train.py:10: DeprecationWarning: --device is deprecated, use --accelerator', '  warnings.warn(', '`Trainer.fit` stopped: `max_epochs=1` reached.'].join('\n');
+    const ev = analyseBundle([{ path: 'train.log', sizeBytes: log.length, text: log }], { root: '/tmp/x' });
+    expect(byId(ev, 'warnings')).toMatchObject({ status: 'fail' });
+    expect(byId(ev, 'exit').status).toBe('pass');
+  });
+
+  it('fails accelerator when gpu was requested but it ran on CPU', () => {
+    const log = 'GPU available: False, used: False\n`Trainer.fit` stopped: `max_epochs=1` reached.\n';
+    const summary = '```bash\npython train.py --accelerator gpu --max_epochs 1\n```\n';
+    const ev = analyseBundle([{ path: 'train.log', sizeBytes: 1, text: log }, { path: 'summary.md', sizeBytes: 1, text: summary }], { root: '/tmp/x' });
+    expect(byId(ev, 'accelerator')).toMatchObject({ status: 'fail', detail: 'requested gpu but ran on cpu' });
+  });
+});
