@@ -1,0 +1,29 @@
+/** Page objects: what a person looks at, by test id. */
+import { expect, type Page } from '@playwright/test';
+
+export class RunsPage {
+  constructor(readonly page: Page) {}
+  async open(query = '') {
+    await this.page.goto(`/${query}`);
+    await expect(this.page.getByTestId('runs-table')).toBeVisible();
+  }
+  rows() {
+    return this.page.getByTestId('run-row');
+  }
+  async openRun(titlePart: string) {
+    await this.rows().filter({ hasText: titlePart }).first().getByRole('link').first().click();
+  }
+}
+
+export class EvidencePage {
+  constructor(readonly page: Page) {}
+  check(id: string) {
+    return this.page.getByTestId(`check-${id}`).first();
+  }
+  epochRows() {
+    return this.page.getByTestId('epoch-row');
+  }
+  chart() {
+    return this.page.getByTestId('loss-chart');
+  }
+}

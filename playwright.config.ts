@@ -1,0 +1,38 @@
+import os from 'node:os';
+import path from 'node:path';
+import { defineConfig } from '@playwright/test';
+
+const PORT = Number(process.env.E2E_PORT ?? 3311);
+// A throw-away database per run, filled from the repo's real fixture bundles before the server starts.
+const DB = process.env.E2E_DB ?? path.join(os.tmpdir(), `runproof-e2e-${process.pid}.db`);
+process.env.E2E_DB = DB;
+
+export default defineConfig({
+  testDir: './e2e',
+  testMatch: /.*\.spec\.ts/,
+  fullyParallel: false,
+  workers: 1,
+  forbidOnly: true,
+  retries: 0,
+  timeout: 60_000,
+  outputDir: 'test-results/e2e-artifacts',
+  reporter: [['list'], ['json', { outputFile: 'test-results/e2e.json' }]],
+  use: {
+    baseURL: `http://127.0.0.1:${PORT}`,
+    trace: 'retain-on-failure',
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    },
+  },
+  webServer: {
+    // exec: the shell is replaced by next, so stopping the server stops next itself.
+    command: `rm -f "${DB}" "${DB}-wal" "${DB}-shm" && node bin/runproof.mjs import fixtures/ptychopinn && exec node_modules/.bin/next start -H 127.0.0.1 -p ${PORT}`,
+    url: `http://127.0.0.1:${PORT}/api/runs`,
+    reuseExistingServer: false,
+    timeout: 120_000,
+    env: { RUNPROOF_DB: DB, NEXT_TELEMETRY_DISABLED: '1' },
+    stdout: 'ignore',
+    stderr: 'pipe',
+  },
+});

@@ -1,0 +1,31 @@
+#!/usr/bin/env node
+// Runs every test (vitest, then Playwright in Chromium) and ends with one
+// plain line CI can read: `tests: N passed, N failed[, N skipped]`.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+
+fs.mkdirSync('test-results', { recursive: true });
+const env = { ...process.env, NEXT_TELEMETRY_DISABLED: '1' };
+const run = (cmd, args) => spawnSync(cmd, args, { stdio: 'inherit', env }).status ?? 1;
+
+if (!fs.existsSync('.next/BUILD_ID')) {
+  console.log('No production build yet: running `next build` first (the browser tests need it).');
+  if (run('node_modules/.bin/next', ['build']) !== 0) process.exit(1);
+}
+
+let passed = 0, failed = 0, skipped = 0;
+const unitStatus = run('node_modules/.bin/vitest', ['run', '--reporter=default', '--reporter=json', '--outputFile=test-results/unit.json']);
+try {
+  const u = JSON.parse(fs.readFileSync('test-results/unit.json', 'utf8'));
+  passed += u.numPassedTests; failed += u.numFailedTests; skipped += u.numPendingTests + (u.numTodoTests ?? 0);
+} catch { failed += 1; console.error('vitest wrote no report'); }
+
+fs.rmSync('test-results/e2e.json', { force: true });
+const e2eStatus = run('node_modules/.bin/playwright', ['test']);
+try {
+  const s = JSON.parse(fs.readFileSync('test-results/e2e.json', 'utf8')).stats;
+  passed += s.expected; failed += s.unexpected + s.flaky; skipped += s.skipped;
+} catch { failed += 1; console.error('playwright wrote no report'); }
+
+console.log(`\ntests: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+process.exit(unitStatus === 0 && e2eStatus === 0 && failed === 0 ? 0 : 1);
