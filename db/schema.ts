@@ -80,6 +80,12 @@ export const series = sqliteTable(
     runId: text('run_id').notNull().references(() => runs.id, { onDelete: 'cascade' }),
     metric: text('metric').notNull(),
     points: integer('points').notNull(),
+    /**
+     * The series downsampled for charts (≤ 2,000 [step, value] pairs, min/max
+     * per bucket, first and last kept), computed when the points are written:
+     * a page never reads a million points to draw two thousand.
+     */
+    chartJson: text('chart_json').notNull(),
   },
   (t) => [uniqueIndex('series_run_metric').on(t.runId, t.metric)],
 );

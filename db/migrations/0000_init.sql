@@ -90,6 +90,7 @@ CREATE TABLE `series` (
 	`run_id` text NOT NULL,
 	`metric` text NOT NULL,
 	`points` integer NOT NULL,
+	`chart_json` text NOT NULL,
 	FOREIGN KEY (`run_id`) REFERENCES `runs`(`id`) ON UPDATE no action ON DELETE cascade
 );
 --> statement-breakpoint

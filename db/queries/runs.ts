@@ -5,6 +5,7 @@ import { and, asc, desc, eq, getTableColumns, or, sql, type SQL } from 'drizzle-
 import type { Db } from '../client';
 import { bundleFiles, checkpoints, checks, epochValues, runs, series, warnings, type NewRun, type Run } from '../schema';
 import type { Evidence, RunStatus } from '../../lib/evidence/types';
+import { downsampleMinMax } from '../../lib/series/downsample';
 
 export interface SeriesInput {
   metric: string;
@@ -27,6 +28,9 @@ export interface SaveRunInput {
   startedAt?: number | null;
   endedAt?: number | null;
 }
+
+/** Points per series that charts get (docs/targets.md: ≤ 2,000 on the wire). */
+export const CHART_POINTS = 2000;
 
 /** Per-series rows per INSERT: multi-row VALUES cut statement overhead; 128 × 5 params stays far below SQLite's limit. */
 const POINT_BATCH = 128;
@@ -119,7 +123,9 @@ export function saveRun(input: SaveRunInput): void {
     if (evidence.checks.length) db.insert(checks).values(evidence.checks.map((c) => ({ runId: input.id, checkId: c.id, status: c.status, detail: c.detail }))).run();
 
     for (const s of input.series) {
-      const seriesId = Number(db.insert(series).values({ runId: input.id, metric: s.metric, points: s.length }).returning({ id: series.id }).get().id);
+      const keep = downsampleMinMax(s.steps, s.values, CHART_POINTS);
+      const chartJson = JSON.stringify(Array.from(keep, (k) => [s.steps[k], numOrNull(s.values[k])]));
+      const seriesId = Number(db.insert(series).values({ runId: input.id, metric: s.metric, points: s.length, chartJson }).returning({ id: series.id }).get().id);
       const full = stmtFor(POINT_BATCH);
       const params = new Array(POINT_BATCH * 5);
       let i = 0;
@@ -238,3 +244,16 @@ export function getRunSeries({ db, runId }: { db: Db; runId: string }): Array<{ 
   });
 }
 
+
+/** Chart-ready series (≤ 2,000 points each, computed at write time). */
+export function getRunSeriesForChart({ db, runId }: { db: Db; runId: string }): Array<{ metric: string; points: number; steps: number[]; values: number[] }> {
+  return db
+    .select({ metric: series.metric, points: series.points, chartJson: series.chartJson })
+    .from(series)
+    .where(eq(series.runId, runId))
+    .all()
+    .map((s) => {
+      const pairs = JSON.parse(s.chartJson) as Array<[number, number | null]>;
+      return { metric: s.metric, points: s.points, steps: pairs.map((p) => p[0]), values: pairs.map((p) => p[1] ?? NaN) };
+    });
+}

@@ -1,0 +1,148 @@
+/**
+ * `npm run bench`: each figure beside its baseline from the same run, as a
+ * ratio, because these machines are shared and noisy (docs/targets.md).
+ *
+ *  1. import of a generated 1,000,000-row Lightning metrics.csv through
+ *     Runproof's importer vs a bare better-sqlite3 bulk insert of the same
+ *     points (one transaction, one prepared single-row INSERT) — goal ≥ 0.5×;
+ *  2. metrics.csv parse rate — goal ≥ 30 MB/s;
+ *  3. min/max downsampling of a 1M-point series to 2,000 — goal ≤ 30 ms;
+ *  4. reading that run's series back from SQLite and downsampling it (what
+ *     the evidence page does).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { parseMetricsCsv } from '../lib/lightning/metrics-csv';
+import { downsampleMinMax } from '../lib/series/downsample';
+import { closeDb, openDb } from '../db/client';
+import { getRunSeries, getRunSeriesForChart } from '../db/queries/runs';
+import { importBundles } from '../server/bundles';
+
+const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const out = fs.mkdtempSync(path.join(os.tmpdir(), 'runproof-bench-'));
+
+/**
+ * Lightning-shaped CSV (sorted header, CRLF): a train-step row per step,
+ * and at the end of each 1,000-step epoch a validation row and a
+ * train-epoch row at the same step, as CSVLogger writes them.
+ */
+function generateCsv(rows: number): string {
+  const lines = ['epoch,lr-Adam,step,train_loss_epoch,train_loss_step,val_loss'];
+  const stepsPerEpoch = 1000;
+  let step = 0, epoch = 0, x = 1;
+  while (lines.length - 1 < rows) {
+    x = (x * 1103515245 + 12345) % 2147483648;
+    const loss = 2 / (1 + step / 5000) + (x / 2147483648) * 0.05;
+    lines.push(`${epoch},,${step},,${loss},`);
+    if ((step + 1) % stepsPerEpoch === 0 && lines.length - 1 < rows - 2) {
+      lines.push(`${epoch},,${step},,,${loss * 1.1}`);
+      lines.push(`${epoch},0.0010000000474974513,${step},${loss * 1.05},,`);
+      epoch++;
+    }
+    step++;
+  }
+  return lines.join('\r\n') + '\r\n';
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+const verdict = (ok: boolean) => (ok ? 'meets goal' : 'MISSES goal');
+
+function bareInsert(file: string, series: ReturnType<typeof parseMetricsCsv>['series']): number {
+  fs.rmSync(file, { force: true });
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.exec('CREATE TABLE points (series_id integer NOT NULL, seq integer NOT NULL, step integer NOT NULL, epoch integer, value real, PRIMARY KEY(series_id, seq)) WITHOUT ROWID');
+  const ins = db.prepare('INSERT INTO points VALUES (?,?,?,?,?)');
+  const t0 = performance.now();
+  db.transaction(() => {
+    series.forEach((s, sid) => {
+      for (let i = 0; i < s.length; i++) ins.run(sid + 1, i, s.steps[i], Number.isFinite(s.epochs[i]) ? s.epochs[i] : null, Number.isFinite(s.values[i]) ? s.values[i] : null);
+    });
+  })();
+  const ms = performance.now() - t0;
+  db.close();
+  return ms;
+}
+
+function main() {
+  console.log(`Runproof bench — ${os.cpus().length} cores, Node ${process.version}, ${fmt(ROWS)}-row metrics.csv, best/median of ${ROUNDS} interleaved rounds\n`);
+  const bundle = path.join(out, 'bundle');
+  fs.mkdirSync(bundle);
+  const csvPath = path.join(bundle, 'metrics.csv');
+  const csv = generateCsv(ROWS);
+  fs.writeFileSync(csvPath, csv);
+  const mb = Buffer.byteLength(csv) / 1e6;
+
+  // Parse rate.
+  const parseMs: number[] = [];
+  let parsed = parseMetricsCsv(csv);
+  for (let r = 0; r < ROUNDS; r++) {
+    const t0 = performance.now();
+    parsed = parseMetricsCsv(csv);
+    parseMs.push(performance.now() - t0);
+  }
+  const points = parsed.series.reduce((a, s) => a + s.length, 0);
+
+  // Import vs bare insert, interleaved.
+  const bareMs: number[] = [];
+  const importMs: number[] = [];
+  const dbFile = path.join(out, 'runproof.db');
+  let runId = '';
+  for (let r = 0; r < ROUNDS; r++) {
+    bareMs.push(bareInsert(path.join(out, 'bare.db'), parsed.series));
+    for (const f of [dbFile, `${dbFile}-wal`, `${dbFile}-shm`]) fs.rmSync(f, { force: true });
+    closeDb(dbFile);
+    const db = openDb(dbFile);
+    const t0 = performance.now();
+    const res = importBundles({ db, roots: [bundle] });
+    importMs.push(performance.now() - t0);
+    if (res.added !== 1) throw new Error(`import failed: ${JSON.stringify(res.problems)}`);
+    runId = res.runs[0].id;
+  }
+
+  // Downsampling a 1M-point series.
+  const n = 1_000_000;
+  const xs = new Float64Array(n), ys = new Float64Array(n);
+  for (let i = 0; i < n; i++) { xs[i] = i; ys[i] = Math.sin(i / 1000) + (i % 7919 === 0 ? 50 : 0); }
+  downsampleMinMax(xs, ys, 2000); // warm
+  const dsMs: number[] = [];
+  for (let r = 0; r < 10; r++) { const t0 = performance.now(); downsampleMinMax(xs, ys, 2000); dsMs.push(performance.now() - t0); }
+  const copyMs: number[] = [];
+  for (let r = 0; r < 10; r++) { const t0 = performance.now(); ys.slice(); copyMs.push(performance.now() - t0); }
+
+  // Reading the run back (evidence page path): series from SQLite, then downsampled.
+  const db = openDb(dbFile);
+  const readMs: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const t0 = performance.now();
+    for (const s of getRunSeries({ db, runId })) downsampleMinMax(s.steps, s.values, 2000);
+    readMs.push(performance.now() - t0);
+  }
+  const chartMs: number[] = [];
+  let chartPoints = 0;
+  for (let r = 0; r < ROUNDS; r++) {
+    const t0 = performance.now();
+    chartPoints = getRunSeriesForChart({ db, runId }).reduce((a, s) => Math.max(a, s.steps.length), 0);
+    chartMs.push(performance.now() - t0);
+  }
+  closeDb(dbFile);
+
+  const bare = median(bareMs), imp = median(importMs), parse = median(parseMs);
+  const ratio = bare / imp;
+  const rows = [
+    [`import ${fmt(ROWS)}-row metrics.csv`, `${fmt(ROWS / (imp / 1000))} rows/s (${fmt(imp)} ms: read+parse+analyse+store)`, `bare bulk insert ${fmt(ROWS / (bare / 1000))} rows/s (${fmt(bare)} ms, ${fmt(points)} points)`, `${fmt(ratio, 2)}×`, `≥ 0.5× — ${verdict(ratio >= 0.5)}`],
+    ['parse metrics.csv', `${fmt(mb / (parse / 1000), 1)} MB/s (${fmt(mb, 1)} MB in ${fmt(parse)} ms)`, `best ${fmt(mb / (Math.min(...parseMs) / 1000), 1)} MB/s`, '', `≥ 30 MB/s — ${verdict(mb / (parse / 1000) >= 30)}`],
+    ['downsample 1M points → 2,000', `${fmt(median(dsMs), 2)} ms`, `copying the 1M values: ${fmt(median(copyMs), 2)} ms`, `${fmt(median(dsMs) / median(copyMs), 1)}× a copy`, `≤ 30 ms — ${verdict(median(dsMs) <= 30)}`],
+    ['chart series of the 1M-point run', `${fmt(median(chartMs))} ms (stored downsampled at import, ≤ ${fmt(chartPoints)} points/series)`, `read all into JS + downsample: ${fmt(median(readMs))} ms`, `${fmt(median(readMs) / median(chartMs), 1)}× faster`, 'evidence page data path'],
+  ];
+  const widths = [0, 1, 2, 3, 4].map((i) => Math.max(...rows.map((r) => r[i].length)));
+  for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i])).join('  │  '));
+  fs.rmSync(out, { recursive: true, force: true });
+}
+
+main();
