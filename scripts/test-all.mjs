@@ -13,6 +13,12 @@ if (!fs.existsSync('.next/BUILD_ID')) {
   if (run('node_modules/.bin/next', ['build']) !== 0) process.exit(1);
 }
 
+const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+if (!fs.existsSync(chromium)) {
+  console.error(`The browser tests need Chromium at ${chromium}: install Debian's package (apt-get install -y chromium) or set CHROMIUM_PATH.`);
+  process.exit(1);
+}
+
 let passed = 0, failed = 0, skipped = 0;
 const unitStatus = run('node_modules/.bin/vitest', ['run', '--reporter=default', '--reporter=json', '--outputFile=test-results/unit.json']);
 try {
