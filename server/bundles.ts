@@ -67,6 +67,8 @@ export interface ReadBundle {
   files: InputFile[];
   hash: string;
   problems: Problem[];
+  /** mtime of the newest file: when the run ended, for bundles whose path has no timestamp. */
+  newestMtimeMs: number | null;
 }
 
 /**
@@ -89,6 +91,7 @@ export function readBundle(dir: string): ReadBundle {
   const hash = crypto.createHash('sha256');
   const files: InputFile[] = [];
   const problems: Problem[] = [];
+  let newestMtimeMs: number | null = null;
   for (const name of fs.readdirSync(dir).sort()) {
     const full = path.join(dir, name);
     let st: fs.Stats;
@@ -99,6 +102,7 @@ export function readBundle(dir: string): ReadBundle {
       continue;
     }
     if (!st.isFile()) continue;
+    newestMtimeMs = Math.max(newestMtimeMs ?? 0, Math.round(st.mtimeMs));
     hash.update(`${name}\0${st.size}\0`);
     if (BINARY_EXT.test(name) || st.size > MAX_TEXT_BYTES) {
       hash.update(String(st.mtimeMs));
@@ -115,7 +119,7 @@ export function readBundle(dir: string): ReadBundle {
       problems.push({ file: name, line: null, message: `cannot read: ${(e as Error).message}` });
     }
   }
-  return { files, hash: hash.digest('hex'), problems };
+  return { files, hash: hash.digest('hex'), problems, newestMtimeMs };
 }
 
 /** The files of one run: every file of the folder, but of its logs only this run's. */
@@ -167,7 +171,9 @@ export function importBundles({ db, roots, onProgress }: { db: Db; roots: string
       }
       const { evidence, series } = analyseBundleWithSeries(filesForRun(read.files, b.logFile), { root: b.dir, logFile: b.logFile });
       evidence.problems.unshift(...read.problems);
-      const startedAt = timestampToMs(evidence.bundle.timestamp);
+      // The folder's timestamp when it has one (the team's convention), else the newest file less the runtime.
+      const durationMs = evidence.runtime ? Math.round(evidence.runtime.realS * 1000) : 0;
+      const startedAt = timestampToMs(evidence.bundle.timestamp) ?? (read.newestMtimeMs !== null ? read.newestMtimeMs - durationMs : Date.now());
       saveRun({
         db,
         id,
@@ -178,7 +184,7 @@ export function importBundles({ db, roots, onProgress }: { db: Db; roots: string
         evidence,
         series,
         startedAt,
-        endedAt: startedAt !== null && evidence.runtime ? startedAt + Math.round(evidence.runtime.realS * 1000) : null,
+        endedAt: evidence.runtime ? startedAt + durationMs : null,
       });
       const action = existing ? 'updated' : 'added';
       result[action]++;

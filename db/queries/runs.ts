@@ -205,7 +205,7 @@ export function listRuns({ db, ...f }: { db: Db } & ListRunsFilter): { rows: Run
     .select(listColumns)
     .from(runs)
     .where(cond)
-    .orderBy(sql`coalesce(${runs.startedAt}, ${runs.createdAt}) DESC`, desc(runs.id))
+    .orderBy(desc(runs.startedAt), desc(runs.id))
     .limit(pageSize)
     .offset((page - 1) * pageSize)
     .all() as RunListRow[];
