@@ -27,7 +27,7 @@ export default defineConfig({
   },
   webServer: {
     // exec: the shell is replaced by next, so stopping the server stops next itself.
-    command: `rm -f "${DB}" "${DB}-wal" "${DB}-shm" && node bin/runproof.mjs import fixtures/ptychopinn && exec node_modules/.bin/next start -H 127.0.0.1 -p ${PORT}`,
+    command: `rm -f "${DB}" "${DB}-wal" "${DB}-shm" && node bin/runproof.mjs import fixtures/ptychopinn --json > /dev/null && exec node_modules/.bin/next start -H 127.0.0.1 -p ${PORT}`,
     url: `http://127.0.0.1:${PORT}/api/runs`,
     reuseExistingServer: false,
     timeout: 120_000,

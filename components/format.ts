@@ -20,18 +20,13 @@ export function fmtIsoUTC(ms: number | null | undefined): string | undefined {
 export function fmtDuration(ms: number | null | undefined): string {
   if (ms === null || ms === undefined || !Number.isFinite(ms)) return '—';
   const s = ms / 1000;
-  if (s < 60) return `${s < 10 ? s.toFixed(2).replace(/\.?0+$/, '') : s.toFixed(1).replace(/\.0$/, '')} s`;
+  if (s < 60) return `${s.toFixed(2).replace(/\.?0+$/, '')} s`;
   const total = Math.round(s);
   const h = Math.floor(total / 3600);
   const m = Math.floor((total % 3600) / 60);
   const sec = total % 60;
   if (h > 0) return `${h} h ${String(m).padStart(2, '0')} m`;
   return `${m} m ${String(sec).padStart(2, '0')} s`;
-}
-
-export function fmtSeconds(s: number | null | undefined): string {
-  if (s === null || s === undefined || !Number.isFinite(s)) return '—';
-  return fmtDuration(s * 1000);
 }
 
 export type Tone = 'pass' | 'fail' | 'warn' | 'skip' | 'run';
@@ -73,4 +68,9 @@ export function fileHref(runId: string, relPath: string, opts: { raw?: boolean; 
 /** Last two path segments: enough to recognise a Python source file without the site-packages prefix. */
 export function shortPath(p: string): string {
   return p.split('/').slice(-2).join('/');
+}
+
+/** Break opportunities after `/`, `_` and `·` so long bundle paths wrap at their separators, not mid-word. */
+export function breakable(s: string): Array<string> {
+  return s.split(/(?<=[/·])/);
 }

@@ -24,7 +24,7 @@ export function getEnv(): Env {
     const issues = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
     throw new Error(`Invalid environment: ${issues}`);
   }
-  const root = path.resolve(parsed.data.RUNPROOF_ROOT ?? process.cwd());
+  const root = path.resolve(/*turbopackIgnore: true*/ parsed.data.RUNPROOF_ROOT ?? process.cwd());
   const dbPath = path.resolve(root, parsed.data.RUNPROOF_DB ?? 'data/runproof.db');
   cached = { ...parsed.data, root, dbPath };
   return cached;

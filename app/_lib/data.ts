@@ -3,7 +3,7 @@
  * their cause; pages and API routes only see a plain message.
  */
 import { openDb, type Db } from '@/db/client';
-import { getRunEvidence, getRunSeries, listInitiatives, listRuns, type ListRunsFilter } from '@/db/queries/runs';
+import { getRunEvidence, getRunSeriesForChart, listInitiatives, listRuns, type ListRunsFilter } from '@/db/queries/runs';
 
 export class DataUnavailableError extends Error {
   constructor(what: string) {
@@ -34,7 +34,7 @@ export function loadRunEvidence(id: string) {
 }
 
 export function loadRunSeries(runId: string) {
-  return withDb('reading run metrics', (db) => getRunSeries({ db, runId }));
+  return withDb('reading run metrics', (db) => getRunSeriesForChart({ db, runId }));
 }
 
 /** Run ids are short hex strings; anything else is not a run (and never reaches SQL). */

@@ -1,0 +1,124 @@
+import type { Metadata } from 'next';
+import Link from 'next/link';
+import { notFound } from 'next/navigation';
+import { resolveBundleFile } from '@/server/bundle-files';
+import { isRunId, loadRunEvidence } from '@/app/_lib/data';
+import { isTextFile, readHead, splitLines } from '@/app/_lib/files';
+import { fileHref, fmtBytes, lineLevel } from '@/components/format';
+import { StatusBadge } from '@/components/status';
+import CodeLines from '@/components/code-lines';
+
+export const dynamic = 'force-dynamic';
+
+const MAX_BYTES = 1 << 20;
+const MAX_LINES = 10_000;
+
+type Params = { params: Promise<{ id: string; path: string[] }> };
+
+export async function generateMetadata({ params }: Params): Promise<Metadata> {
+  const { path } = await params;
+  const name = path.map((p) => {
+    try {
+      return decodeURIComponent(p);
+    } catch {
+      return p;
+    }
+  });
+  return { title: name.join('/') };
+}
+
+export default async function FilePage({ params }: Params) {
+  const { id, path } = await params;
+  if (!isRunId(id)) notFound();
+  const found = loadRunEvidence(id);
+  if (!found) notFound();
+  const { run, evidence: ev } = found;
+  const r = resolveBundleFile(run.bundleDir, path);
+  if (!r.ok) notFound();
+
+  const role = ev.files.find((f) => f.path === r.relative)?.role ?? null;
+  const text = isTextFile(r.file);
+  const head = text ? readHead(r.file, MAX_BYTES) : null;
+  let lines = head ? splitLines(head.text) : [];
+  // A cut file may end mid-line: drop the partial last line rather than show half of it.
+  if (head?.truncated && lines.length > 1) lines = lines.slice(0, -1);
+  const cutLines = lines.length > MAX_LINES;
+  if (cutLines) lines = lines.slice(0, MAX_LINES);
+  const cut = !!head?.truncated || cutLines;
+  const isLog = role === 'log';
+  const errorLines = new Set(ev.errors.filter((e) => e.file === r.relative).map((e) => e.line));
+  const marks: Record<number, 'error' | 'warn'> = {};
+  if (isLog) {
+    lines.forEach((line, i) => {
+      const level = errorLines.has(i + 1) ? 'error' : lineLevel(line);
+      if (level) marks[i + 1] = level;
+    });
+  }
+
+  return (
+    <>
+      <div className="crumbs">
+        <Link href="/">Runs</Link>
+        {' / '}
+        <Link href={`/runs/${encodeURIComponent(id)}`}>{ev.title}</Link>
+        {' / '}
+        <Link href={`/runs/${encodeURIComponent(id)}#files`}>files</Link>
+      </div>
+      <div className="page-head">
+        <div>
+          <div className="title-row">
+            <h1 className="mono" style={{ fontSize: 18 }} data-testid="file-path">
+              {r.relative}
+            </h1>
+            <StatusBadge status={ev.status} size="sm" />
+          </div>
+          <p className="muted small">
+            {fmtBytes(r.sizeBytes)}
+            {role ? ` · ${role}` : ''}
+            {head ? ` · ${lines.length.toLocaleString('en')} line${lines.length === 1 ? '' : 's'}${cut ? ' shown' : ''}` : ''}
+          </p>
+        </div>
+        <div className="actions" style={{ border: 0, margin: 0, padding: 0 }}>
+          <a className="btn" href={fileHref(id, r.relative, { raw: true })}>
+            Raw
+          </a>
+          <a className="btn" href={fileHref(id, r.relative, { download: true })} download>
+            Download
+          </a>
+        </div>
+      </div>
+
+      {cut ? (
+        <p className="notice" role="status" data-testid="file-cut">
+          This file is {fmtBytes(r.sizeBytes)}; only the first {lines.length.toLocaleString('en')} lines
+          {head?.truncated ? ` (at most ${fmtBytes(MAX_BYTES)})` : ''} are shown.{' '}
+          <a href={fileHref(id, r.relative, { download: true })} download>
+            Download the whole file
+          </a>
+          .
+        </p>
+      ) : null}
+
+      {head ? (
+        <div className="code-box card" data-testid="file-viewer">
+          {lines.length === 0 || (lines.length === 1 && lines[0] === '') ? (
+            <div className="empty small">This file is empty.</div>
+          ) : (
+            <CodeLines lines={lines} marks={marks} />
+          )}
+        </div>
+      ) : (
+        <div className="card empty" data-testid="file-viewer">
+          <h2>Binary file</h2>
+          <p>
+            {r.relative} ({fmtBytes(r.sizeBytes)}) is not text.{' '}
+            <a href={fileHref(id, r.relative, { download: true })} download>
+              Download it
+            </a>
+            .
+          </p>
+        </div>
+      )}
+    </>
+  );
+}

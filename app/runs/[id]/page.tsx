@@ -1,0 +1,328 @@
+import type { Metadata } from 'next';
+import Link from 'next/link';
+import { notFound } from 'next/navigation';
+import { resolveBundleFile } from '@/server/bundle-files';
+import { checkTally } from '@/lib/evidence/summary';
+import { isRunId, loadRunEvidence, loadRunSeries } from '@/app/_lib/data';
+import { readLogTail } from '@/app/_lib/files';
+import { requestOrigin } from '@/app/_lib/origin';
+import { buildLossChart } from '@/components/chart-data';
+import LossChart from '@/components/loss-chart';
+import LogViewer, { type LogLine } from '@/components/log-viewer';
+import CopyButton from '@/components/copy-button';
+import { renderPrMarkdown } from '@/components/pr-markdown';
+import { CheckPill, StatusBadge } from '@/components/status';
+import { fileHref, fmtDateUTC, fmtDuration, fmtIsoUTC, lineLevel } from '@/components/format';
+import {
+  CheckpointTable,
+  ChecksTable,
+  CommandBlock,
+  EpochTable,
+  ErrorsList,
+  FilesTable,
+  KnobTable,
+  RunFacts,
+  Section,
+  WarningsTable,
+} from '@/components/evidence-sections';
+
+export const dynamic = 'force-dynamic';
+
+const LOG_LINES = 2000;
+
+type Params = { params: Promise<{ id: string }> };
+
+export async function generateMetadata({ params }: Params): Promise<Metadata> {
+  const { id } = await params;
+  if (!isRunId(id)) return { title: 'Run not found' };
+  const found = loadRunEvidence(id);
+  return { title: found ? `${found.evidence.status} · ${found.evidence.title}` : 'Run not found' };
+}
+
+function readLog(bundleDir: string, log: string | null, errorLines: Set<number>) {
+  if (!log) return { state: 'none' as const };
+  const r = resolveBundleFile(bundleDir, log);
+  if (!r.ok) return { state: 'unreadable' as const, reason: r.reason };
+  try {
+    const tail = readLogTail(r.file, LOG_LINES);
+    const lines: LogLine[] = tail.lines.map((text, i) => {
+      const n = tail.firstLine + i;
+      return { n, text, level: errorLines.has(n) ? 'error' : lineLevel(text) };
+    });
+    return { state: 'ok' as const, relative: r.relative, lines, tail };
+  } catch (e) {
+    console.error(`[runproof] reading log ${r.file} failed:`, e);
+    return { state: 'unreadable' as const, reason: 'the file could not be read' };
+  }
+}
+
+export default async function RunPage({ params }: Params) {
+  const { id } = await params;
+  if (!isRunId(id)) notFound();
+  const found = loadRunEvidence(id);
+  if (!found) notFound();
+  const { run, evidence: ev } = found;
+  const series = loadRunSeries(id);
+  const chart = buildLossChart(ev, series);
+
+  const origin = await requestOrigin();
+  const enc = encodeURIComponent(id);
+  const permalink = `${origin}/runs/${enc}`;
+  const badgeUrl = `${origin}/api/runs/${enc}/badge.svg`;
+  const prMarkdown = renderPrMarkdown(ev, { permalink, badgeUrl });
+  const badgeMarkdown = `[![runproof](${badgeUrl})](${permalink})`;
+
+  const errorLines = new Set(ev.errors.filter((e) => e.file === ev.bundle.log).map((e) => e.line));
+  const log = readLog(run.bundleDir, ev.bundle.log, errorLines);
+
+  const failedChecks = ev.checks.filter((c) => c.status === 'fail');
+  const failing = failedChecks.length;
+  const stoppedByError = ev.stop.reason === 'error';
+  const firstError = ev.errors[0] ?? null;
+  // The exit check repeats the error message: list it only when the error callout does not already say it.
+  if (stoppedByError) {
+    const i = failedChecks.findIndex((c) => c.id === 'exit');
+    if (i >= 0) failedChecks.splice(i, 1);
+  }
+  const runtimeMs = ev.runtime ? ev.runtime.realS * 1000 : run.durationMs;
+  const toc: Array<[string, string]> = [
+    ['checks', 'Checks'],
+    ['command', 'Command & knobs'],
+    ['curves', 'Curves'],
+    ['epochs', 'Epochs'],
+    ['checkpoints', 'Checkpoints'],
+    ['run', 'Run'],
+    ['warnings', 'Warnings'],
+    ['log', 'Log'],
+    ['files', 'Files'],
+    ['share', 'Share'],
+  ];
+
+  return (
+    <>
+      <div className="crumbs">
+        <Link href="/">Runs</Link>
+        {ev.bundle.initiative ? (
+          <>
+            {' / '}
+            <Link href={`/?initiative=${encodeURIComponent(ev.bundle.initiative)}`}>{ev.bundle.initiative}</Link>
+          </>
+        ) : null}
+        {' / '}
+        <span className="mono">{id}</span>
+      </div>
+
+      <div className="card run-head" data-testid="run-header">
+        <div className="title-row">
+          <h1 data-testid="run-title">{ev.title}</h1>
+          <StatusBadge status={ev.status} />
+        </div>
+        <div className="bundle-path" title="Bundle folder" data-testid="bundle-path">
+          {run.bundleDir}
+          {ev.bundle.log ? <span className="subtle"> · {ev.bundle.log}</span> : null}
+        </div>
+        <div className="meta">
+          {ev.bundle.initiative ? (
+            <span>
+              Initiative <strong>{ev.bundle.initiative}</strong>
+              {ev.bundle.phase ? (
+                <>
+                  {' '}
+                  · phase <strong>{ev.bundle.phase}</strong>
+                </>
+              ) : null}
+            </span>
+          ) : null}
+          <span>
+            Started <strong><time dateTime={fmtIsoUTC(run.startedAt)}>{fmtDateUTC(run.startedAt)}</time></strong>
+          </span>
+          <span>
+            Runtime <strong>{fmtDuration(runtimeMs)}</strong>
+          </span>
+          <span>
+            Epochs{' '}
+            <strong>
+              {ev.epochs.length}
+              {ev.maxEpochs !== null ? ` / ${ev.maxEpochs}` : ''}
+            </strong>
+          </span>
+          <span>
+            Accelerator{' '}
+            <strong>
+              {ev.accelerator.requested ? `${ev.accelerator.requested} → ` : ''}
+              {ev.accelerator.resolved ?? 'unknown'}
+            </strong>
+          </span>
+          <span>
+            Checks <strong className={failing ? 'bad' : undefined}>{checkTally(ev.checks)}</strong>
+          </span>
+        </div>
+        <div className="pills" data-testid="check-pills" aria-label="Check verdicts">
+          {ev.checks.map((c) => (
+            <CheckPill key={c.id} check={c} href={`#check-${c.id}`} />
+          ))}
+        </div>
+        {stoppedByError || failedChecks.length ? (
+          <div className="callout tone-fail" data-testid="failure-summary">
+            {stoppedByError ? (
+              <p>
+                <strong>Stopped with an error:</strong> <span className="mono">{ev.stop.message ?? 'see the log'}</span>
+                {firstError ? (
+                  <>
+                    {' '}
+                    (<a href={fileHref(id, firstError.file, { line: firstError.line })}>
+                      {firstError.file}:{firstError.line}
+                    </a>
+                    )
+                  </>
+                ) : null}
+              </p>
+            ) : null}
+            {failedChecks.length ? (
+              <ul>
+                {failedChecks.map((c) => (
+                  <li key={c.id}>
+                    <a href={`#check-${c.id}`}>
+                      <code>{c.id}</code>
+                    </a>{' '}
+                    failed: {c.detail}
+                  </li>
+                ))}
+              </ul>
+            ) : null}
+          </div>
+        ) : null}
+        <div className="actions">
+          <CopyButton text={prMarkdown} label="Copy as Markdown" testId="copy-markdown" />
+          <a className="btn" href={`/api/runs/${enc}/summary.md`} download="summary.md" data-testid="summary-download">
+            summary.md
+          </a>
+          <a className="btn" href={`/api/runs/${enc}`}>
+            evidence.json
+          </a>
+          <a className="btn btn-link" href="#share">
+            Badge
+          </a>
+        </div>
+      </div>
+
+      <nav className="toc" aria-label="Sections">
+        {toc.map(([anchor, label]) => (
+          <a key={anchor} href={`#${anchor}`}>
+            {label}
+          </a>
+        ))}
+      </nav>
+
+      <Section id="checks" title="Checks" aside={checkTally(ev.checks)} flush>
+        <ChecksTable ev={ev} />
+      </Section>
+
+      <Section id="command" title="Command and knobs" aside="requested vs effective">
+        {ev.command || ev.knobTable.length ? (
+          <>
+            <CommandBlock ev={ev} />
+            <div style={{ marginTop: 14 }}>
+              <KnobTable ev={ev} />
+            </div>
+          </>
+        ) : (
+          <div className="empty small">The bundle records neither the command that ran nor the knobs it was given.</div>
+        )}
+      </Section>
+
+      <Section
+        id="curves"
+        title="Loss curves"
+        aside={chart.monitor ? <>monitor <code>{chart.monitor}</code>, x = global step</> : 'x = global step'}
+      >
+        <div data-testid="loss-chart">
+          <LossChart data={chart} />
+        </div>
+      </Section>
+
+      <Section id="epochs" title="Per epoch and early stopping">
+        <EpochTable ev={ev} />
+      </Section>
+
+      <Section id="checkpoints" title="Checkpoint inventory">
+        <CheckpointTable ev={ev} />
+      </Section>
+
+      <Section id="run" title="Run">
+        <RunFacts ev={ev} />
+      </Section>
+
+      <Section id="warnings" title="Warnings and errors" aside={`${ev.warnings.length} distinct warning${ev.warnings.length === 1 ? '' : 's'} · ${ev.errors.length} error${ev.errors.length === 1 ? '' : 's'}`} flush testId="warnings">
+        {ev.errors.length || ev.problems.length ? (
+          <div className="section-body" style={{ borderBottom: '1px solid var(--border-muted)' }}>
+            <ErrorsList ev={ev} runId={id} />
+          </div>
+        ) : null}
+        <WarningsTable ev={ev} />
+      </Section>
+
+      <Section
+        id="log"
+        title="Log"
+        testId="log-viewer"
+        aside={
+          log.state === 'ok' ? (
+            <>
+              <a className="mono" href={fileHref(id, log.relative)}>
+                {log.relative}
+              </a>{' '}
+              · <a href={fileHref(id, log.relative, { download: true })} download>download</a>
+            </>
+          ) : null
+        }
+      >
+        {log.state === 'ok' ? (
+          <>
+            {log.tail.truncated ? (
+              <p className="notice">
+                Showing the last {log.lines.length.toLocaleString('en')} of {log.tail.totalLines.toLocaleString('en')} lines.{' '}
+                <a href={fileHref(id, log.relative, { download: true })} download>
+                  Download the whole log
+                </a>
+                .
+              </p>
+            ) : null}
+            <LogViewer lines={log.lines} lineHrefBase={fileHref(id, log.relative)} />
+          </>
+        ) : log.state === 'none' ? (
+          <div className="empty small">This bundle has no training log.</div>
+        ) : (
+          <div className="empty small">
+            The log <code>{ev.bundle.log}</code> could not be read: {log.reason}.
+          </div>
+        )}
+      </Section>
+
+      <Section id="files" title="Bundle files" aside={<span className="mono">{run.bundleDir}</span>} flush>
+        <FilesTable ev={ev} runId={id} />
+      </Section>
+
+      <Section id="share" title="Share">
+        <p className="small muted" style={{ marginTop: 0 }}>
+          Markdown for a pull request (title, status, checks and this permalink):
+        </p>
+        <div className="snippet">
+          <pre data-testid="pr-markdown">{prMarkdown}</pre>
+        </div>
+        <p className="small muted">
+          Permalink: <a href={permalink}>{permalink}</a>
+        </p>
+        <h3 style={{ margin: '14px 0 6px' }}>Badge</h3>
+        <p style={{ margin: '0 0 8px' }}>
+          {/* eslint-disable-next-line @next/next/no-img-element */}
+          <img src={`/api/runs/${enc}/badge.svg`} alt={`runproof: ${ev.status}`} height={20} data-testid="badge-preview" />
+        </p>
+        <div className="snippet">
+          <pre data-testid="badge-markdown">{badgeMarkdown}</pre>
+          <CopyButton text={badgeMarkdown} label="Copy" testId="copy-badge" />
+        </div>
+      </Section>
+    </>
+  );
+}

@@ -1,0 +1,444 @@
+/**
+ * Server-rendered sections of the evidence page, each a pure function of the
+ * evidence document.
+ */
+import type { Evidence } from '@/lib/evidence/types';
+import { fileHref, fmtBytes, fmtNumber, shortPath } from './format';
+import { VerdictTag } from './status';
+
+export function Section({ id, title, aside, children, flush, testId }: { id: string; title: string; aside?: React.ReactNode; children: React.ReactNode; flush?: boolean; testId?: string }) {
+  return (
+    <section className="section" id={id} aria-labelledby={`${id}-h`} data-testid={testId}>
+      <header>
+        <h2 id={`${id}-h`}>{title}</h2>
+        {aside ? <div className="aside">{aside}</div> : null}
+      </header>
+      <div className={flush ? 'section-body flush' : 'section-body'}>{children}</div>
+    </section>
+  );
+}
+
+function knobValue(v: string | boolean | null): React.ReactNode {
+  if (v === null) return <span className="subtle">—</span>;
+  if (typeof v === 'boolean') return <code>{v ? 'true' : 'false'}</code>;
+  return <code className="wrap-anywhere">{v}</code>;
+}
+
+export function ChecksTable({ ev }: { ev: Evidence }) {
+  if (!ev.checks.length) return <div className="empty small">No checks were computed.</div>;
+  return (
+    <div className="table-wrap">
+      <table className="data" data-testid="checks-table">
+        <thead>
+          <tr>
+            <th scope="col">Check</th>
+            <th scope="col">Verdict</th>
+            <th scope="col">Detail</th>
+          </tr>
+        </thead>
+        <tbody>
+          {ev.checks.map((c) => (
+            <tr key={c.id} id={`check-${c.id}`} className={c.status === 'fail' ? 'row-fail' : c.status === 'warn' ? 'row-warn' : undefined} data-testid={`check-row-${c.id}`} data-status={c.status}>
+              <td className="nowrap">
+                <code>{c.id}</code>
+              </td>
+              <td>
+                <VerdictTag status={c.status} />
+              </td>
+              <td className="wrap-anywhere">{c.detail}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+/** The command as it ran, with env assignments and flags picked out. */
+export function CommandBlock({ ev }: { ev: Evidence }) {
+  if (!ev.command) return <div className="empty small">The bundle does not record the command that ran.</div>;
+  const tokens = ev.command.text.trim().split(/\s+/);
+  return (
+    <>
+      <pre className="command" data-testid="command">
+        {tokens.map((t, i) => (
+          <span key={i} className={/^[A-Z_][A-Z0-9_]*=/.test(t) ? 'env' : t.startsWith('-') ? 'flag' : 'arg'}>
+            {t}
+            {i < tokens.length - 1 ? ' ' : ''}
+          </span>
+        ))}
+      </pre>
+      <p className="small muted" style={{ marginTop: 6 }}>
+        From <code>{ev.command.source}</code>
+      </p>
+    </>
+  );
+}
+
+export function KnobTable({ ev }: { ev: Evidence }) {
+  if (!ev.knobTable.length) return <div className="empty small">No knobs could be read from the command.</div>;
+  const bad = ev.knobTable.filter((r) => !r.ok).length;
+  return (
+    <>
+      <p className="small muted" style={{ margin: '0 0 8px' }}>
+        {ev.requested ? (
+          <>
+            Requested by <code>{ev.requested.source}</code>.{' '}
+          </>
+        ) : (
+          <>No request recorded for this run: effective knobs are compared with the trainer&apos;s own echo. </>
+        )}
+        {bad ? <strong className="bad">{bad} knob{bad > 1 ? 's' : ''} disagree.</strong> : <span className="ok">All knobs agree.</span>}
+      </p>
+      <div className="table-wrap">
+        <table className="data" data-testid="knob-table">
+          <thead>
+            <tr>
+              <th scope="col">Knob</th>
+              <th scope="col">Requested</th>
+              <th scope="col">Effective</th>
+              <th scope="col">Trainer echo</th>
+              <th scope="col" className="center">
+                Agrees
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {ev.knobTable.map((r) => (
+              <tr key={r.knob} className={r.ok ? undefined : 'row-fail'} data-ok={r.ok ? 'true' : 'false'}>
+                <td className="nowrap">
+                  <code>--{r.knob}</code>
+                </td>
+                <td>{knobValue(r.requested)}</td>
+                <td>{knobValue(r.effective)}</td>
+                <td>{r.echoed ? <code>{r.echoed}</code> : <span className="subtle">—</span>}</td>
+                <td className="center">{r.ok ? <span className="ok" aria-label="agrees">✓</span> : <span className="bad" aria-label="disagrees">✗</span>}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </>
+  );
+}
+
+/** Per-epoch table: the monitored metric with EarlyStopping's replayed state. */
+export function EpochTable({ ev }: { ev: Evidence }) {
+  const es = ev.earlyStop;
+  const monitor = ev.monitor?.name ?? es?.monitor ?? null;
+  if (!ev.epochs.length) return <div className="empty small">No per-epoch metrics in this bundle.</div>;
+  const trace = new Map(es?.trace.map((t) => [t.epoch, t]) ?? []);
+  const trainCol = ev.metricColumns.find((m) => /loss/i.test(m) && /epoch$/i.test(m) && m !== monitor) ?? null;
+  return (
+    <>
+      {es ? (
+        <p className="es-config" data-testid="early-stop-config">
+          {es.configured ? (
+            <>
+              EarlyStopping on <code>{es.monitor ?? monitor ?? '?'}</code>, mode <code>{es.mode}</code>, patience <code>{es.patience ?? '—'}</code>, min_delta{' '}
+              <code>{es.minDelta}</code> —{' '}
+              {es.triggered ? <strong>triggered, stopped at epoch {es.stoppedEpoch}</strong> : <>not triggered</>}; best epoch {es.bestEpoch ?? '—'} ({fmtNumber(es.bestScore)}), wait {es.wait}.
+            </>
+          ) : (
+            <>EarlyStopping not configured; values shown for the monitored metric <code>{monitor}</code>.</>
+          )}
+        </p>
+      ) : monitor ? (
+        <p className="es-config">
+          Monitored metric <code>{monitor}</code> (mode {ev.monitor?.mode}). No early-stopping replay.
+        </p>
+      ) : null}
+      <div className="table-wrap">
+        <table className="data" data-testid="epoch-table">
+          <thead>
+            <tr>
+              <th scope="col" className="num">
+                Epoch
+              </th>
+              <th scope="col" className="num">
+                Step
+              </th>
+              {trainCol ? (
+                <th scope="col" className="num">
+                  {trainCol}
+                </th>
+              ) : null}
+              <th scope="col" className="num">
+                {monitor ?? 'monitor'}
+              </th>
+              <th scope="col" className="num">
+                Best
+              </th>
+              <th scope="col" className="num">
+                Wait / patience
+              </th>
+              <th scope="col" className="center">
+                Improved
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {ev.epochs.map((e) => {
+              const t = trace.get(e.epoch);
+              const isBest = es?.bestEpoch === e.epoch;
+              return (
+                <tr key={e.epoch} data-testid="epoch-row" data-epoch={e.epoch} className={t?.stop ? 'row-warn' : undefined}>
+                  <td className="num">
+                    {e.epoch}
+                    {isBest ? <span className="verdict tone-pass" style={{ marginLeft: 6 }}>best</span> : null}
+                  </td>
+                  <td className="num subtle">{e.step}</td>
+                  {trainCol ? <td className="num">{fmtNumber(e.metrics[trainCol])}</td> : null}
+                  <td className="num">{monitor ? fmtNumber(t?.value ?? e.metrics[monitor]) : '—'}</td>
+                  <td className="num">{fmtNumber(t?.best)}</td>
+                  <td className="num">{t ? `${t.wait} / ${t.patience ?? es?.patience ?? '—'}` : '—'}</td>
+                  <td className="center">
+                    {t?.improved ? <span className="ok" aria-label="improved">✓</span> : t && !t.stop ? <span className="subtle">·</span> : ''}
+                    {t?.stop ? <span className="amber"> stop: {t.stop}</span> : null}
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      </div>
+    </>
+  );
+}
+
+export function CheckpointTable({ ev }: { ev: Evidence }) {
+  const ck = ev.checkpoints;
+  const missing = ck.missing.map((name) => ({ name, e: ck.expected.find((x) => x.name === name) }));
+  if (!ck.found.length && !missing.length) {
+    return <div className="empty small">No checkpoint listing in this bundle.</div>;
+  }
+  return (
+    <>
+      <p className="es-config" data-testid="checkpoint-config">
+        {ck.template !== null || ck.saveTopK !== null ? (
+          <>
+            ModelCheckpoint replay: save_top_k <code>{ck.saveTopK ?? '—'}</code>, save_last <code>{String(ck.saveLast ?? '—')}</code>, filename <code>{ck.template ?? '—'}</code>.{' '}
+          </>
+        ) : (
+          <>No ModelCheckpoint configuration found to replay. </>
+        )}
+        {ck.expected.length ? (
+          <>
+            Replay expects {ck.expected.length} file{ck.expected.length === 1 ? '' : 's'}, found {ck.found.length}
+            {missing.length ? <strong className="bad">; {missing.length} missing</strong> : null}
+            {ck.unexpected.length ? <strong className="amber">; {ck.unexpected.length} unexpected</strong> : null}.
+          </>
+        ) : null}
+      </p>
+      <div className="table-wrap">
+        <table className="data" data-testid="checkpoint-table">
+          <thead>
+            <tr>
+              <th scope="col">File</th>
+              <th scope="col" className="num">
+                Epoch
+              </th>
+              <th scope="col" className="num">
+                Score
+              </th>
+              <th scope="col" className="num">
+                Size
+              </th>
+              <th scope="col">Kind</th>
+              <th scope="col">Expected by replay</th>
+            </tr>
+          </thead>
+          <tbody>
+            {ck.found.map((c) => (
+              <tr key={c.name} className={c.expected ? undefined : 'row-warn'} data-testid="checkpoint-row" data-state={c.expected ? 'found' : 'unexpected'}>
+                <td className="mono wrap-anywhere">{c.name}</td>
+                <td className="num">{c.epoch ?? '—'}</td>
+                <td className="num">{fmtNumber(c.score, 4)}</td>
+                <td className="num">{c.sizeBytes !== null ? fmtBytes(c.sizeBytes) : '—'}</td>
+                <td>{c.kind}</td>
+                <td className="nowrap">{c.expected ? <span className="ok">✓ expected</span> : <span className="amber">✗ unexpected</span>}</td>
+              </tr>
+            ))}
+            {missing.map(({ name, e }) => (
+              <tr key={name} className="row-fail" data-testid="checkpoint-row" data-state="missing">
+                <td className="mono wrap-anywhere">{name}</td>
+                <td className="num">{e?.epoch ?? '—'}</td>
+                <td className="num">{fmtNumber(e?.score, 4)}</td>
+                <td className="num subtle">—</td>
+                <td>{e?.kind ?? '—'}</td>
+                <td className="nowrap">
+                  <span className="bad">✗ missing</span>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </>
+  );
+}
+
+export function RunFacts({ ev }: { ev: Evidence }) {
+  const a = ev.accelerator;
+  return (
+    <dl className="facts" data-testid="run-facts">
+      <dt>Accelerator</dt>
+      <dd>
+        requested <strong>{a.requested ?? '—'}</strong> → resolved <strong>{a.resolved ?? 'unknown'}</strong>
+        {a.device ? <> ({a.device})</> : null}
+        {a.evidence.length ? (
+          <ul className="evidence-lines">
+            {a.evidence.map((l, i) => (
+              <li key={i}>{l}</li>
+            ))}
+          </ul>
+        ) : null}
+      </dd>
+      <dt>Runtime</dt>
+      <dd>{ev.runtime ? <>real {ev.runtime.realS} s · user {ev.runtime.userS} s · sys {ev.runtime.sysS} s <span className="subtle">(time -p)</span></> : <span className="subtle">not recorded (no <code>time -p</code> output)</span>}</dd>
+      <dt>Epochs</dt>
+      <dd>
+        {ev.epochs.length}
+        {ev.maxEpochs !== null ? <> of max_epochs {ev.maxEpochs}</> : null}
+      </dd>
+      <dt>Stop</dt>
+      <dd>
+        <strong>{ev.stop.reason.replace('_', ' ')}</strong>
+        {ev.stop.message ? (
+          <>
+            {' '}
+            — <span className="mono">{ev.stop.message}</span>
+          </>
+        ) : null}
+      </dd>
+      <dt>Monitor</dt>
+      <dd>
+        {ev.monitor ? (
+          <>
+            <code>{ev.monitor.name}</code> ({ev.monitor.mode}) <span className="subtle">from {ev.monitor.source}</span>
+          </>
+        ) : (
+          <span className="subtle">—</span>
+        )}
+      </dd>
+      <dt>Seed</dt>
+      <dd>{ev.seed ?? <span className="subtle">—</span>}</dd>
+      {ev.params.trainable || ev.params.total ? (
+        <>
+          <dt>Parameters</dt>
+          <dd>
+            {ev.params.trainable ?? '—'} trainable · {ev.params.total ?? '—'} total
+          </dd>
+        </>
+      ) : null}
+    </dl>
+  );
+}
+
+export function WarningsTable({ ev }: { ev: Evidence }) {
+  if (!ev.warnings.length) return <div className="empty small">No warnings in the log.</div>;
+  return (
+    <div className="table-wrap">
+      <table className="data">
+        <thead>
+          <tr>
+            <th scope="col" className="num">
+              Count
+            </th>
+            <th scope="col">Category</th>
+            <th scope="col">Message</th>
+            <th scope="col">Source</th>
+          </tr>
+        </thead>
+        <tbody>
+          {ev.warnings.map((w, i) => (
+            <tr key={i} className={w.category === 'DeprecationWarning' ? 'row-fail' : undefined}>
+              <td className="num">{w.count}</td>
+              <td className="nowrap">{w.category ?? <span className="muted">Lightning</span>}</td>
+              <td className="wrap-anywhere">{w.message}</td>
+              <td className="mono nowrap" title={w.file ? `${w.file}:${w.line ?? ''}` : undefined}>
+                {w.file ? `${shortPath(w.file)}${w.line !== null ? `:${w.line}` : ''}` : '—'}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+export function ErrorsList({ ev, runId }: { ev: Evidence; runId: string }) {
+  if (!ev.errors.length && !ev.problems.length) return null;
+  return (
+    <div data-testid="errors">
+      {ev.errors.length ? (
+        <ul className="error-list">
+          {ev.errors.map((e, i) => (
+            <li key={i}>
+              <a className="mono" href={fileHref(runId, e.file, { line: e.line })}>
+                {e.file}:{e.line}
+              </a>{' '}
+              <span className="bad-text">{e.message}</span>
+            </li>
+          ))}
+        </ul>
+      ) : null}
+      {ev.problems.length ? (
+        <>
+          <h3 style={{ margin: '10px 0 4px' }}>Problems reading the bundle</h3>
+          <ul className="error-list">
+            {ev.problems.map((p, i) => (
+              <li key={i}>
+                <span className="mono">
+                  {p.file}
+                  {p.line ? `:${p.line}` : ''}
+                </span>{' '}
+                {p.message}
+              </li>
+            ))}
+          </ul>
+        </>
+      ) : null}
+    </div>
+  );
+}
+
+export function FilesTable({ ev, runId }: { ev: Evidence; runId: string }) {
+  if (!ev.files.length) return <div className="empty small">No files recorded for this bundle.</div>;
+  return (
+    <div className="table-wrap">
+      <table className="data" data-testid="files-table">
+        <thead>
+          <tr>
+            <th scope="col">Path</th>
+            <th scope="col">Role</th>
+            <th scope="col" className="num">
+              Size
+            </th>
+            <th scope="col">
+              <span className="sr-only">Download</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {ev.files.map((f) => (
+            <tr key={f.path}>
+              <td className="mono wrap-anywhere">
+                <a href={fileHref(runId, f.path)}>{f.path}</a>
+              </td>
+              <td>{f.role}</td>
+              <td className="num">{fmtBytes(f.sizeBytes)}</td>
+              <td className="nowrap">
+                <a href={fileHref(runId, f.path, { raw: true })}>raw</a>
+                {' · '}
+                <a href={fileHref(runId, f.path, { download: true })} download>
+                  download
+                </a>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
