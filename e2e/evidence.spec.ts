@@ -65,3 +65,22 @@ test('the API serves the evidence document, the badge and summary.md, and no fil
   expect((await request.get('/api/runs/does-not-exist')).status()).toBe(404);
   expect((await request.get('/api/runs?status=bogus')).status()).toBe(400);
 });
+
+test('a reviewer copies the PR markdown and links to a line of a bundle file', async ({ page, context }) => {
+  await context.grantPermissions(['clipboard-read', 'clipboard-write']);
+  const runs = new RunsPage(page);
+  await runs.open('?q=runtime_smoke');
+  await runs.openRun('runtime_smoke');
+  const permalink = page.url();
+
+  await page.getByTestId('copy-markdown').click();
+  const copied = await page.evaluate(() => navigator.clipboard.readText());
+  expect(copied).toContain(permalink);
+  expect(copied).toMatch(/checkpoints.*fail/);
+
+  await page.goto(`${permalink}/files/metrics.csv#L34`);
+  const line = page.locator('#L34');
+  await expect(line).toBeVisible();
+  await expect(line).toContainText('19644.615234375');
+  expect((await page.goto(`${permalink}/files/..%2f..%2fpackage.json`))?.status()).toBe(404);
+});

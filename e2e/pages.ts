@@ -12,6 +12,7 @@ export class RunsPage {
   }
   async openRun(titlePart: string) {
     await this.rows().filter({ hasText: titlePart }).first().getByRole('link').first().click();
+    await expect(this.page).toHaveURL(/\/runs\/[0-9a-f]+$/);
   }
 }
 
