@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BRIEF_COMMAND, PTYCHO, RUNTIME_SMOKE } from '../lib/test-fixtures';
+import { BRIEF_COMMAND, PTYCHO, RUNTIME_SMOKE } from '../fixtures/test-helpers';
 
 const BIN = path.resolve(__dirname, '..', 'bin', 'runproof.mjs');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rp-cli-'));

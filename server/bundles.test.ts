@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { closeDb, openDb } from '../db/client';
 import { getRunEvidence, getRunSeries, listRuns } from '../db/queries/runs';
 import { discoverBundles, importBundles, showBundle } from './bundles';
-import { PTYCHO, RUNTIME_SMOKE } from '../lib/test-fixtures';
+import { PTYCHO, RUNTIME_SMOKE } from '../fixtures/test-helpers';
 
 let tmp: string;
 let dbFile: string;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { analyseBundle } from './analyse';
 import { renderSummaryMarkdown } from './summary';
-import { BRIEF_COMMAND, CLI_SMOKE_TRAINING, DEBUG_BUNDLE, LOGGER_SMOKE, RUNTIME_SMOKE, readBundleFiles } from '../test-fixtures';
+import { BRIEF_COMMAND, CLI_SMOKE_TRAINING, DEBUG_BUNDLE, LOGGER_SMOKE, RUNTIME_SMOKE, readBundleFiles } from '../../fixtures/test-helpers';
 
 const byId = (ev: ReturnType<typeof analyseBundle>, id: string) => ev.checks.find((c) => c.id === id)!;
 
@@ -153,5 +153,17 @@ describe('other real bundles', () => {
     const summary = '```bash\npython train.py --accelerator gpu --max_epochs 1\n```\n';
     const ev = analyseBundle([{ path: 'train.log', sizeBytes: 1, text: log }, { path: 'summary.md', sizeBytes: 1, text: summary }], { root: '/tmp/x' });
     expect(byId(ev, 'accelerator')).toMatchObject({ status: 'fail', detail: 'requested gpu but ran on cpu' });
+  });
+});
+
+describe('logs that are not of a training run', () => {
+  it('does not fail exit on a log without Lightning lines, but does on a training log cut short', () => {
+    const infer = 'Loading model...\nreal 6.36\nuser 11.04\nsys 1.06\n';
+    const a = analyseBundle([{ path: 'infer.log', sizeBytes: 1, text: infer }], { root: '/tmp/x' });
+    expect(a.checks.find((c) => c.id === 'exit')!.status).toBe('skip');
+    expect(a.status).toBe('unknown');
+    const cut = 'GPU available: False, used: False\nEpoch 0: 50%\n';
+    const b = analyseBundle([{ path: 'train.log', sizeBytes: 1, text: cut }], { root: '/tmp/x' });
+    expect(b.checks.find((c) => c.id === 'exit')).toMatchObject({ status: 'fail', detail: expect.stringContaining('no normal end') });
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { checkpointsInTree, inferTemplate, parseCheckpointName, parseHumanSize, parseLsListing, pythonFixed, renderTemplate } from './checkpoints';
-import { RUNTIME_SMOKE, readFixture, PTYCHO } from '../test-fixtures';
+import { RUNTIME_SMOKE, readFixture, PTYCHO } from '../../fixtures/test-helpers';
 
 describe('checkpoint names', () => {
   it('parses Lightning doubled names', () => {

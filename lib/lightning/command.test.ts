@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { findCommandInMarkdown, getKnob, knobsFromArgv, parseCommandLine, shellSplit } from './command';
-import { BRIEF_COMMAND } from '../test-fixtures';
+import { BRIEF_COMMAND } from '../../fixtures/test-helpers';
 
 describe('commands', () => {
   it('splits like a POSIX shell and stops at a pipe', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseLog, stripPrefix } from './logs';
-import { PTYCHO, RUNTIME_SMOKE, readFixture } from '../test-fixtures';
+import { PTYCHO, RUNTIME_SMOKE, readFixture } from '../../fixtures/test-helpers';
 
 const STUDY = 'plans/active/STUDY-SYNTH-FLY64-DOSE-OVERLAP-001/reports/2025-11-04T133500Z/phase_e_training_e5/real_run';
 

@@ -40,6 +40,8 @@ export interface ParsedLog {
   echo: Record<string, string>;
   exitCode: number | null;
   truncated: boolean;
+  /** Lightning's Trainer spoke (device lines, fit end, model summary): this log is of a training run. */
+  lightningSeen: boolean;
 }
 
 const PREFIX = /^(?:\[[a-z]+\]\s*)?(?:\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:[,.]\d+)?\s*-\s*(?:[\w.]+\s*-\s*)?[A-Z]+\s*-\s*|(?:INFO|WARNING|ERROR|DEBUG):[\w.]+:|(?:INFO|WARNING):\s)/;
@@ -69,6 +71,7 @@ export function parseLog(text: string): ParsedLog {
     echo: {},
     exitCode: null,
     truncated: false,
+    lightningSeen: false,
   };
   const warningIndex = new Map<string, LogWarning>();
   let real: number | null = null, user: number | null = null, sys: number | null = null;
@@ -113,7 +116,9 @@ export function parseLog(text: string): ParsedLog {
       continue;
     }
 
+    if (/^\s*\|\s*Name\s*\|\s*Type\s*\|\s*Params/.test(line)) out.lightningSeen = true; // ModelSummary table
     if ((m = /GPU available: (True|False)(?: \((\w+)\))?, used: (True|False)/.exec(line))) {
+      out.lightningSeen = true;
       out.accelerator.gpuAvailable = m[1] === 'True';
       const used = m[3] === 'True';
       setResolved(used ? (m[2] === 'mps' ? 'mps' : 'gpu') : 'cpu', line.trim(), true);
@@ -133,6 +138,7 @@ export function parseLog(text: string): ParsedLog {
     if ((m = /`Trainer\.fit` stopped: `(max_epochs|max_steps)=(\d+)` reached\./.exec(line))) {
       out.stop = { reason: m[1] as 'max_epochs' | 'max_steps', message: line.trim(), line: n, limit: Number(m[2]) };
       out.normalEnd = true;
+      out.lightningSeen = true;
       continue;
     }
     if (/`Trainer\.fit` stopped: No training batches\./.test(line)) {
