@@ -11,7 +11,7 @@ import type { Db } from '../db/client';
 import { getRunBySourceKey, saveRun } from '../db/queries/runs';
 
 /** Files we never read as text (model weights, archives, images). */
-const BINARY_EXT = /\.(ckpt|pt|pth|bin|safetensors|h5|zip|npz|npy|gz|tar|png|jpe?g|gif|pdf)$/i;
+export const BINARY_EXT = /\.(ckpt|pt|pth|bin|safetensors|h5|hdf5|zip|npz|npy|gz|tgz|tar|bz2|xz|png|jpe?g|gif|webp|pdf|so|pkl|pickle)$/i;
 const MAX_TEXT_BYTES = 512 * 1024 * 1024;
 const SKIP_DIRS = new Set(['node_modules', '.git', '.next', '__pycache__']);
 

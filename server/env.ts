@@ -10,7 +10,6 @@ const schema = z.object({
   RUNPROOF_DB: z.string().min(1).optional(),
   RUNPROOF_HOST: z.string().min(1).default('127.0.0.1'),
   RUNPROOF_PORT: z.coerce.number().int().min(1).max(65535).default(3000),
-  RUNPROOF_PASSWORD: z.string().min(1).optional(),
 });
 
 export type Env = z.infer<typeof schema> & { root: string; dbPath: string };

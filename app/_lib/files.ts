@@ -3,10 +3,10 @@
  * `resolveBundleFile` already accepted; nothing here resolves paths itself.
  */
 import fs from 'node:fs';
+import { BINARY_EXT } from '@/server/bundles';
 
 const SNIFF_BYTES = 8192;
 const TEXT_EXT = /\.(log|txt|md|csv|tsv|json|jsonl|ya?ml|toml|ini|cfg|conf|py|sh|out|err|xml|html?)$/i;
-const BINARY_EXT = /\.(ckpt|pt|pth|bin|safetensors|h5|hdf5|zip|npz|npy|gz|tgz|tar|bz2|xz|png|jpe?g|gif|webp|pdf|so|pkl|pickle)$/i;
 
 /** Text when the extension says so, or when the first 8 KiB hold no NUL byte and decode as UTF-8. */
 export function isTextFile(file: string): boolean {
@@ -32,19 +32,24 @@ export function isTextFile(file: string): boolean {
   }
 }
 
+/** Up to `len` bytes from `start` (fewer if the file ends first). */
+function readRange(fd: number, start: number, len: number): Buffer {
+  const buf = Buffer.alloc(len);
+  let off = 0;
+  while (off < len) {
+    const n = fs.readSync(fd, buf, off, len - off, start + off);
+    if (n === 0) break;
+    off += n;
+  }
+  return buf.subarray(0, off);
+}
+
 export function readHead(file: string, maxBytes: number): { text: string; truncated: boolean; sizeBytes: number } {
   const fd = fs.openSync(file, 'r');
   try {
     const size = fs.fstatSync(fd).size;
     const len = Math.min(size, maxBytes);
-    const buf = Buffer.alloc(len);
-    let off = 0;
-    while (off < len) {
-      const n = fs.readSync(fd, buf, off, len - off, off);
-      if (n === 0) break;
-      off += n;
-    }
-    return { text: buf.subarray(0, off).toString('utf8'), truncated: size > len, sizeBytes: size };
+    return { text: readRange(fd, 0, len).toString('utf8'), truncated: size > len, sizeBytes: size };
   } finally {
     fs.closeSync(fd);
   }
@@ -78,14 +83,7 @@ export function readLogTail(file: string, maxLines: number, maxTailBytes = 4 << 
   try {
     const size = fs.fstatSync(fd).size;
     if (size <= maxTailBytes) {
-      const buf = Buffer.alloc(size);
-      let off = 0;
-      while (off < size) {
-        const n = fs.readSync(fd, buf, off, size - off, off);
-        if (n === 0) break;
-        off += n;
-      }
-      const all = splitLines(buf.subarray(0, off).toString('utf8'));
+      const all = splitLines(readRange(fd, 0, size).toString('utf8'));
       const start = Math.max(0, all.length - maxLines);
       return { lines: all.slice(start), firstLine: start + 1, totalLines: all.length, truncated: start > 0, sizeBytes: size };
     }
@@ -99,9 +97,7 @@ export function readLogTail(file: string, maxLines: number, maxTailBytes = 4 << 
       for (let i = 0; i < n; i++) if (chunk[i] === 10) newlines++;
       pos += n;
     }
-    const tail = Buffer.alloc(maxTailBytes);
-    const n = fs.readSync(fd, tail, 0, maxTailBytes, tailStart);
-    let text = tail.subarray(0, n).toString('utf8');
+    let text = readRange(fd, tailStart, maxTailBytes).toString('utf8');
     // Drop the partial first line of the window.
     const nl = text.indexOf('\n');
     let lineNo = newlines + 1;

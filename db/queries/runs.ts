@@ -152,12 +152,6 @@ function deleteRunChildren(db: Db, runId: string): void {
   for (const t of [series, bundleFiles, epochValues, checkpoints, warnings, checks]) db.delete(t).where(eq(t.runId, runId)).run();
 }
 
-export function deleteRun({ db, id }: { db: Db; id: string }): void {
-  db.$client.transaction(() => {
-    deleteRunChildren(db, id);
-    db.delete(runs).where(eq(runs.id, id)).run();
-  })();
-}
 
 export function getRunBySourceKey({ db, sourceKey }: { db: Db; sourceKey: string }): Pick<Run, 'id' | 'contentHash'> | undefined {
   return db.select({ id: runs.id, contentHash: runs.contentHash }).from(runs).where(eq(runs.sourceKey, sourceKey)).get();
@@ -223,9 +217,6 @@ export function listInitiatives({ db }: { db: Db }): string[] {
     .map((r) => r.initiative!);
 }
 
-export function countRuns({ db }: { db: Db }): number {
-  return db.select({ n: sql<number>`count(*)` }).from(runs).get()?.n ?? 0;
-}
 
 /** Per-step series of a run, raw (the caller downsamples). */
 export function getRunSeries({ db, runId }: { db: Db; runId: string }): Array<{ metric: string; steps: Float64Array; values: Float64Array }> {

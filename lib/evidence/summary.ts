@@ -14,8 +14,14 @@ export function fmtNumber(v: number | null | undefined, digits = 3): string {
   return v.toFixed(digits).replace(/\.?0+$/, (m) => (m.startsWith('.') ? '' : m));
 }
 
-function cell(s: string): string {
+/** Text safe inside one Markdown table cell. */
+export function mdCell(s: string): string {
   return s.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+}
+
+/** The check verdicts as a Markdown table: shared by summary.md and the PR snippet. */
+export function renderChecksTable(checks: Check[]): string[] {
+  return ['| check | verdict | detail |', '| --- | --- | --- |', ...checks.map((c) => `| ${c.id} | ${ICON[c.status]} | ${mdCell(c.detail)} |`)];
 }
 
 export function checkTally(checks: Check[]): string {
@@ -36,9 +42,7 @@ export function renderSummaryMarkdown(ev: Evidence, opts: SummaryOptions = {}): 
   if (ev.bundle.initiative) out.push(`**Initiative:** ${ev.bundle.initiative}${ev.bundle.phase ? ` · **Phase:** ${ev.bundle.phase}` : ''}`);
   out.push('');
 
-  out.push('## Checks', '', '| check | verdict | detail |', '| --- | --- | --- |');
-  for (const c of ev.checks) out.push(`| ${c.id} | ${ICON[c.status]} | ${cell(c.detail)} |`);
-  out.push('');
+  out.push('## Checks', '', ...renderChecksTable(ev.checks), '');
 
   if (ev.command) {
     out.push('## Command', '', `From \`${ev.command.source}\`:`, '', '```bash');
@@ -85,7 +89,7 @@ export function renderSummaryMarkdown(ev: Evidence, opts: SummaryOptions = {}): 
 
   if (ev.warnings.length) {
     out.push('## Warnings', '', '| count | category | message | source |', '| --- | --- | --- | --- |');
-    for (const w of ev.warnings) out.push(`| ${w.count} | ${w.category ?? 'Lightning'} | ${cell(w.message)} | ${w.file ? `${cell(w.file.split('/').slice(-2).join('/'))}:${w.line}` : ''} |`);
+    for (const w of ev.warnings) out.push(`| ${w.count} | ${w.category ?? 'Lightning'} | ${mdCell(w.message)} | ${w.file ? `${mdCell(w.file.split('/').slice(-2).join('/'))}:${w.line}` : ''} |`);
     out.push('');
   }
   if (ev.errors.length) {

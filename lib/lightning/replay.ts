@@ -4,7 +4,7 @@
  * once per epoch, at train-epoch end after that epoch's validation, which is
  * what the defaults do when validation runs every epoch.
  */
-import { renderTemplate, type FilenameTemplate, DEFAULT_TEMPLATE } from './checkpoints';
+import { renderTemplate, type FilenameTemplate } from './checkpoints';
 
 export type Mode = 'min' | 'max';
 
@@ -196,4 +196,3 @@ export function replayCheckpoints(epochs: Array<{ epoch: number; step: number; m
   return { expected, events };
 }
 
-export { DEFAULT_TEMPLATE };
