@@ -6,6 +6,8 @@ const PORT = Number(process.env.E2E_PORT ?? 3311);
 // A throw-away database per run, filled from the repo's real fixture bundles before the server starts.
 const DB = process.env.E2E_DB ?? path.join(os.tmpdir(), `runproof-e2e-${process.pid}.db`);
 process.env.E2E_DB = DB;
+// Launched runs' bundles and temporary outputs go beside the throw-away database.
+const WORK = `${DB}.d`;
 
 export default defineConfig({
   testDir: './e2e',
@@ -26,12 +28,12 @@ export default defineConfig({
     },
   },
   webServer: {
-    // exec: the shell is replaced by next, so stopping the server stops next itself.
-    command: `rm -f "${DB}" "${DB}-wal" "${DB}-shm" && node bin/runproof.mjs import fixtures/ptychopinn --json > /dev/null && exec node_modules/.bin/next start -H 127.0.0.1 -p ${PORT}`,
+    // `runproof serve` is what `npm start` runs: the web server and a worker beside it.
+    command: `rm -rf "${DB}" "${DB}-wal" "${DB}-shm" "${WORK}" && node bin/runproof.mjs import fixtures/ptychopinn --json > /dev/null && exec node bin/runproof.mjs serve --host 127.0.0.1 --port ${PORT}`,
     url: `http://127.0.0.1:${PORT}/api/runs`,
     reuseExistingServer: false,
     timeout: 120_000,
-    env: { RUNPROOF_DB: DB, NEXT_TELEMETRY_DISABLED: '1' },
+    env: { RUNPROOF_DB: DB, RUNPROOF_BUNDLES_DIR: `${WORK}/bundles`, RUNPROOF_WORK_DIR: `${WORK}/work`, NEXT_TELEMETRY_DISABLED: '1' },
     stdout: 'ignore',
     stderr: 'pipe',
   },

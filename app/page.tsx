@@ -37,6 +37,9 @@ export default async function RunsPage({ searchParams }: { searchParams: Promise
           <h1>Runs</h1>
           <p className="muted">Every run Runproof knows about, newest first, with the verdicts of its checks.</p>
         </div>
+        <Link href="/runs/new" className="btn btn-primary" data-testid="launch-button">
+          Launch smoke run
+        </Link>
       </div>
 
       {ignored.length ? (

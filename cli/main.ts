@@ -10,20 +10,32 @@ import { renderSummaryMarkdown } from '../lib/evidence/summary';
 import { showBundle, importBundles } from '../server/bundles';
 import { openDb } from '../db/client';
 import { getRunEvidence } from '../db/queries/runs';
+import { getLaunch, isTerminal, listLiveWorkers, requestCancel } from '../db/queries/launches';
 import { getEnv } from '../server/env';
+import { launchRun, planLaunch } from '../server/launch';
+import { listProfiles } from '../server/profiles';
+import { Worker } from '../workers/worker';
 
 const USAGE = `runproof — run evidence for ML smoke runs
 
 Usage:
   runproof show <bundle-dir | log-file | run-id> [--json] [--requested "<command line>"]
   runproof import <dir>... [--json]
-  runproof serve [--port N] [--host H]     start the web server (npm start)
+  runproof launch <profile> [--set knob=value]... [--cpu-only] [--row ID]... [--wait] [--json] [--dry-run]
+  runproof worker [--concurrency N]        run queued launches (npm start runs one too)
+  runproof profiles [--json]               the profiles configured here and whether each can run
+  runproof serve [--port N] [--host H] [--no-worker]
+                                           start the web server and a worker (npm start)
   runproof help
 
 Environment:
   RUNPROOF_DB     SQLite file (default data/runproof.db)
   RUNPROOF_HOST   address the server listens on (default 127.0.0.1)
   RUNPROOF_PORT   port (default 3000)
+  RUNPROOF_PASSWORD     password for launching/cancelling in the browser (needed when the host is not loopback)
+  RUNPROOF_PROFILES     JSON file with more profiles ({"profiles": [...]})
+  RUNPROOF_CONCURRENCY  runs a worker executes at once (default 1)
+  PTYCHOPINN_DIR        PtychoPINN checkout: enables the ptycho-torch profile
 `;
 
 class UsageError extends Error {}
@@ -79,8 +91,137 @@ function cmdImport(args: string[]): number {
   return 0;
 }
 
+function parseSets(sets: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const s of sets) {
+    const eq = s.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--set takes knob=value, got ${JSON.stringify(s)}`);
+    out[s.slice(0, eq)] = s.slice(eq + 1);
+  }
+  return out;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function cmdLaunch(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      set: { type: 'string', multiple: true, default: [] },
+      'cpu-only': { type: 'boolean' },
+      row: { type: 'string', multiple: true, default: [] },
+      wait: { type: 'boolean' },
+      json: { type: 'boolean' },
+      'dry-run': { type: 'boolean' },
+    },
+  });
+  if (positionals.length !== 1) throw new UsageError('launch takes one profile name (see `runproof profiles`)');
+  const request = { profile: positionals[0], params: parseSets(values.set), cpuOnly: values['cpu-only'] ?? false, planRows: values.row };
+  if (values['dry-run']) {
+    const plan = planLaunch(request);
+    if (!plan.ok) {
+      process.stderr.write(`runproof: ${plan.error}\n`);
+      return 1;
+    }
+    process.stdout.write(`${JSON.stringify({ argv: plan.argv, cwd: plan.cwd, env: plan.env })}\n`);
+    return 0;
+  }
+  const db = openDb();
+  const r = launchRun({ db, request });
+  if (!r.ok) {
+    process.stderr.write(`runproof: ${r.error}\n`);
+    return 1;
+  }
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  log(`queued run ${r.runId}: ${r.commandText}`);
+  if (!values.wait) {
+    if (values.json) process.stdout.write(`${JSON.stringify({ id: r.runId, status: 'queued', argv: r.argv, cwd: r.cwd, env: r.env })}\n`);
+    if (!listLiveWorkers({ db, staleMs: 15_000 }).length) log('no worker is running: start one with `runproof worker` (npm start runs one)');
+    return 0;
+  }
+  // Ctrl-C while waiting cancels the run rather than leaving it behind.
+  let interrupted = false;
+  const onInt = () => {
+    interrupted = true;
+    log(`cancelling ${r.runId}…`);
+    requestCancel({ db, runId: r.runId });
+  };
+  process.on('SIGINT', onInt);
+  let warned = false;
+  let last = '';
+  const started = Date.now();
+  for (;;) {
+    const found = getRunEvidence({ db, id: r.runId });
+    const status = found?.run.status ?? 'unknown';
+    const live = getLaunch({ db, runId: r.runId });
+    const progress = live ? (JSON.parse(live.liveJson) as { epochsDone?: number; maxEpochs?: number | null }) : {};
+    const line = `${status}${progress.epochsDone ? ` · epoch ${progress.epochsDone}${progress.maxEpochs ? `/${progress.maxEpochs}` : ''}` : ''}`;
+    if (line !== last && !values.json) log(`  ${line}`);
+    last = line;
+    if (found && isTerminal(status)) {
+      process.off('SIGINT', onInt);
+      if (values.json) process.stdout.write(`${JSON.stringify(found.evidence, null, 2)}\n`);
+      else {
+        const ev = found.evidence;
+        log(`run ${r.runId} ${status}: ${ev.checks.map((c) => `${c.id} ${c.status}`).join(', ')}`);
+        log(`bundle: ${found.run.bundleDir}`);
+      }
+      return status === 'succeeded' ? 0 : interrupted ? 130 : 1;
+    }
+    if (!warned && status === 'queued' && Date.now() - started > 3000 && !listLiveWorkers({ db, staleMs: 15_000 }).length) {
+      warned = true;
+      log('still queued and no worker is running: start one with `runproof worker` (or `npm start`)');
+    }
+    await sleep(250);
+  }
+}
+
+function workerFromEnv(log: (m: string) => void, concurrency?: number): Worker {
+  const env = getEnv();
+  return new Worker({ db: openDb(), concurrency: concurrency ?? env.RUNPROOF_CONCURRENCY, leaseMs: env.RUNPROOF_LEASE_MS, log });
+}
+
+/** Stop claiming; ask the worker's own running runs to stop (TERM, grace, KILL) so none is left orphaned; wait for them to settle. */
+function stopWorkerOnSignal(worker: Worker, log: (m: string) => void, onDone: () => void): void {
+  let stopping = false;
+  const handler = (sig: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    log(`worker: ${sig}: cancelling ${worker.running} running run(s) and stopping`);
+    worker.cancelAll();
+    void worker.stop().then(onDone);
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+}
+
+async function cmdWorker(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { concurrency: { type: 'string' } } });
+  const n = values.concurrency !== undefined ? Number(values.concurrency) : undefined;
+  if (n !== undefined && !(Number.isInteger(n) && n >= 1 && n <= 64)) throw new UsageError('--concurrency takes a whole number from 1 to 64');
+  const log = (m: string) => process.stderr.write(`[worker] ${m}\n`);
+  const worker = workerFromEnv(log, n);
+  worker.start();
+  return new Promise((resolve) => stopWorkerOnSignal(worker, log, () => resolve(0)));
+}
+
+function cmdProfiles(args: string[]): number {
+  const { values } = parseArgs({ args, options: { json: { type: 'boolean' } } });
+  const list = listProfiles();
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify(list.map((e) => ({ name: e.profile.name, title: e.profile.title, available: e.available, reason: e.reason, source: e.source, params: e.profile.params })), null, 2)}\n`);
+    return 0;
+  }
+  for (const e of list) {
+    process.stdout.write(`${e.profile.name.padEnd(20)} ${e.available ? 'available  ' : 'unavailable'}  ${e.profile.title}${e.reason ? `\n${' '.repeat(34)}${e.reason}` : ''}\n`);
+    process.stdout.write(`${' '.repeat(34)}knobs: ${e.profile.params.map((p) => `${p.name}${p.default !== undefined ? `=${p.default}` : ''}`).join(' ')}\n`);
+  }
+  return 0;
+}
+
 function cmdServe(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { port: { type: 'string' }, host: { type: 'string' } } });
+  const { values } = parseArgs({ args, options: { port: { type: 'string' }, host: { type: 'string' }, 'no-worker': { type: 'boolean' } } });
   const env = getEnv();
   const host = values.host ?? env.RUNPROOF_HOST;
   const port = values.port ?? String(env.RUNPROOF_PORT);
@@ -93,12 +234,24 @@ function cmdServe(args: string[]): Promise<number> {
   const child = spawn(path.join(env.root, 'node_modules/.bin/next'), ['start', '-H', host, '-p', port], {
     cwd: env.root,
     stdio: 'inherit',
-    env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1', RUNPROOF_ROOT: env.root, RUNPROOF_DB: env.dbPath },
+    // The web process decides whether launching needs a login from the host it listens on: pass the real one.
+    env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1', RUNPROOF_ROOT: env.root, RUNPROOF_DB: env.dbPath, RUNPROOF_HOST: host, RUNPROOF_PORT: port },
   });
-  const forward = (sig: NodeJS.Signals) => child.kill(sig);
+  // The worker runs in this process, beside (not inside) the web server's.
+  const worker = values['no-worker'] ? null : workerFromEnv((m) => process.stderr.write(`[worker] ${m}\n`));
+  worker?.start();
+  const forward = (sig: NodeJS.Signals) => {
+    child.kill(sig);
+    worker?.cancelAll();
+  };
   process.on('SIGINT', forward);
   process.on('SIGTERM', forward);
-  return new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 0 : 1))));
+  return new Promise((resolve) =>
+    child.on('exit', async (code, signal) => {
+      await worker?.stop();
+      resolve(code ?? (signal ? 0 : 1));
+    }),
+  );
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -108,6 +261,9 @@ export async function main(argv: string[]): Promise<number> {
       case 'show': return cmdShow(rest);
       case 'import': return cmdImport(rest);
       case 'serve': case 'start': return await cmdServe(rest);
+      case 'launch': return await cmdLaunch(rest);
+      case 'worker': return await cmdWorker(rest);
+      case 'profiles': return cmdProfiles(rest);
       case undefined: case 'help': case '--help': case '-h':
         process.stdout.write(USAGE);
         return 0;

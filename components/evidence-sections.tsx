@@ -295,7 +295,22 @@ export function RunFacts({ ev }: { ev: Evidence }) {
         ) : null}
       </dd>
       <dt>Runtime</dt>
-      <dd>{ev.runtime ? <>real {ev.runtime.realS} s · user {ev.runtime.userS} s · sys {ev.runtime.sysS} s <span className="subtle">(time -p)</span></> : <span className="subtle">not recorded (no <code>time -p</code> output)</span>}</dd>
+      <dd>
+        {ev.runtime ? (
+          ev.runtime.source === 'worker' ? (
+            <>
+              wall {ev.runtime.realS.toFixed(2)} s <span className="subtle">(measured by the worker, process start to exit)</span>
+            </>
+          ) : (
+            <>
+              real {ev.runtime.realS} s · user {ev.runtime.userS} s · sys {ev.runtime.sysS} s <span className="subtle">(time -p)</span>
+            </>
+          )
+        ) : (
+          <span className="subtle">not recorded (no <code>time -p</code> output)</span>
+        )}
+      </dd>
+      {ev.launch ? <LaunchFactsRows l={ev.launch} /> : null}
       <dt>Epochs</dt>
       <dd>
         {ev.epochs.length}
@@ -440,5 +455,39 @@ export function FilesTable({ ev, runId }: { ev: Evidence; runId: string }) {
         </tbody>
       </table>
     </div>
+  );
+}
+
+const fmtMs = (ms: number | null) => (ms === null ? '—' : new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC'));
+
+/** Where and how a launched run ran: enough to reproduce it, and to tell who ended it when the trainer did not. */
+function LaunchFactsRows({ l }: { l: NonNullable<Evidence['launch']> }) {
+  const env = Object.entries(l.env);
+  return (
+    <>
+      <dt>Launched</dt>
+      <dd data-testid="launch-facts">
+        profile <strong>{l.profile}</strong> on <strong>{l.host ?? '—'}</strong>
+        {l.pid ? <> · pid {l.pid}</> : null} · queued {fmtMs(l.queuedAt)} · started {fmtMs(l.startedAt)} · ended {fmtMs(l.endedAt)}
+      </dd>
+      <dt>Exit</dt>
+      <dd>
+        {l.exitCode !== null ? <>code <strong>{l.exitCode}</strong></> : l.signal ? <>signal <strong>{l.signal}</strong></> : '—'}
+        {l.note ? <> — {l.note}</> : null}
+      </dd>
+      <dt>Working dir</dt>
+      <dd className="mono wrap-anywhere">
+        {l.cwd}
+        {l.gitCommit ? <span className="subtle"> @ {l.gitCommit.slice(0, 12)}</span> : null}
+      </dd>
+      <dt>Environment</dt>
+      <dd className="mono">{env.length ? env.map(([k, v]) => `${k}=${v === '' ? '""' : v}`).join(' ') : <span className="subtle">inherited, no overrides</span>}</dd>
+      {l.planRows.length ? (
+        <>
+          <dt>Plan rows</dt>
+          <dd>{l.planRows.join(', ')}</dd>
+        </>
+      ) : null}
+    </>
   );
 }

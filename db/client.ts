@@ -23,7 +23,8 @@ export function openDb(file: string = getEnv().dbPath): Db {
   const sqlite = new Database(file);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('busy_timeout = 5000');
-  sqlite.pragma('synchronous = NORMAL');
+  // FULL: a run's state transitions must survive power loss (docs/targets.md, durability); commits here are few and batched.
+  sqlite.pragma('synchronous = FULL');
   sqlite.pragma('foreign_keys = ON');
   const db = drizzle(sqlite, { schema }) as Db;
   migrate(db, { migrationsFolder: path.join(getEnv().root, 'db/migrations') });

@@ -39,8 +39,20 @@ export const runs = sqliteTable(
     evidenceJson: text('evidence_json').notNull(),
     createdAt: integer('created_at').notNull(),
     updatedAt: integer('updated_at').notNull(),
+    /** Plan row IDs this run proves (JSON array), as picked at launch. */
+    planRowsJson: text('plan_rows_json').notNull().default('[]'),
+    /**
+     * Lease of a launched run: the worker that claimed it writes only while
+     * its token matches, and renews `lease_expires_at` by heartbeat; a sweep
+     * settles runs whose lease ran out as `lost`.
+     */
+    leaseToken: text('lease_token'),
+    leaseExpiresAt: integer('lease_expires_at'),
+    workerId: text('worker_id'),
   },
   (t) => [
+    // The queue: the oldest queued run first.
+    index('runs_status_created').on(t.status, t.createdAt),
     uniqueIndex('runs_source_key').on(t.sourceKey),
     // The runs page sorts by start time and filters by status/initiative; these keep it an index walk at 10k+ runs.
     index('runs_started').on(t.startedAt, t.id),
@@ -148,5 +160,50 @@ export const checks = sqliteTable(
   (t) => [primaryKey({ columns: [t.runId, t.checkId] }), index('checks_status').on(t.checkId, t.status)],
 );
 
+/**
+ * What a launch asked for and what the worker did with it: one row per
+ * launched run. The argv is stored as JSON so it is replayed token for token,
+ * never re-split.
+ */
+export const launches = sqliteTable('launches', {
+  runId: text('run_id').primaryKey().references(() => runs.id, { onDelete: 'cascade' }),
+  profile: text('profile').notNull(),
+  paramsJson: text('params_json').notNull(),
+  cpuOnly: integer('cpu_only', { mode: 'boolean' }).notNull(),
+  argvJson: text('argv_json').notNull(),
+  cwd: text('cwd').notNull(),
+  /** Only the overrides the launch adds (profile env, CPU-only), not the whole inherited environment. */
+  envJson: text('env_json').notNull(),
+  outputDir: text('output_dir').notNull(),
+  keepOutput: integer('keep_output', { mode: 'boolean' }).notNull(),
+  timeoutMs: integer('timeout_ms').notNull(),
+  queuedAt: integer('queued_at').notNull(),
+  host: text('host'),
+  pid: integer('pid'),
+  /** Process group of the child (its pid: it is spawned as a group leader); the sweep kills it when the worker is gone. */
+  pgid: integer('pgid'),
+  processStartedAt: integer('process_started_at'),
+  exitCode: integer('exit_code'),
+  signal: text('signal'),
+  cancelRequestedAt: integer('cancel_requested_at'),
+  gitCommit: text('git_commit'),
+  /** Why the run could not start or finish, in words, when it was Runproof's doing rather than the trainer's. */
+  error: text('error'),
+  /** Live progress for the page while running: epoch, steps, checkpoints present; bumped with `live_seq`. */
+  liveJson: text('live_json').notNull().default('{}'),
+  liveSeq: integer('live_seq').notNull().default(0),
+});
+
+/** Workers announce themselves so the UI and `launch --wait` can tell whether anyone will pick a run up. */
+export const workers = sqliteTable('workers', {
+  id: text('id').primaryKey(),
+  host: text('host').notNull(),
+  pid: integer('pid').notNull(),
+  concurrency: integer('concurrency').notNull(),
+  startedAt: integer('started_at').notNull(),
+  heartbeatAt: integer('heartbeat_at').notNull(),
+});
+
 export type Run = typeof runs.$inferSelect;
+export type Launch = typeof launches.$inferSelect;
 export type NewRun = typeof runs.$inferInsert;

@@ -28,3 +28,32 @@ export class EvidencePage {
     return this.page.getByTestId('loss-chart');
   }
 }
+
+export class LaunchPage {
+  constructor(readonly page: Page) {}
+  async openFromRuns() {
+    await this.page.goto('/');
+    await this.page.getByTestId('launch-button').click();
+    await expect(this.page).toHaveURL(/\/runs\/new/);
+    await expect(this.page.getByTestId('launch-form')).toBeVisible();
+  }
+  knob(name: string) {
+    return this.page.getByTestId(`knob-${name}`);
+  }
+  async submit() {
+    await this.page.getByTestId('launch-submit').click();
+  }
+}
+
+export class LiveRunPage {
+  constructor(readonly page: Page) {}
+  root() {
+    return this.page.getByTestId('live-run');
+  }
+  async epochs(): Promise<number> {
+    return Number(await this.page.getByTestId('live-progress').getAttribute('data-epochs'));
+  }
+  async points(): Promise<number> {
+    return Number(await this.page.getByTestId('live-points').getAttribute('data-points'));
+  }
+}

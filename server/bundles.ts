@@ -189,7 +189,7 @@ export function importBundles({ db, roots, onProgress }: { db: Db; roots: string
       const action = existing ? 'updated' : 'added';
       result[action]++;
       result.runs.push({ id, dir: b.dir, logFile: b.logFile, action, status: evidence.status });
-      for (const p of evidence.problems) result.problems.push({ ...p, file: path.join(rel(b.dir), p.file) });
+      for (const p of evidence.problems) result.problems.push({ ...p, file: path.join(/*turbopackIgnore: true*/ rel(b.dir), p.file) });
       const c = evidence.checks;
       const tally = `${c.filter((x) => x.status === 'pass').length} pass, ${c.filter((x) => x.status === 'fail').length} fail`;
       onProgress?.(`${prefix} ${action.padEnd(9)} ${label}  ${evidence.status}  (${tally})`);

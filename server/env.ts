@@ -10,14 +10,40 @@ const schema = z.object({
   RUNPROOF_DB: z.string().min(1).optional(),
   RUNPROOF_HOST: z.string().min(1).default('127.0.0.1'),
   RUNPROOF_PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  /** JSON file with extra profiles (or replacements for the built-ins): `{ "profiles": [...] }`. */
+  RUNPROOF_PROFILES: z.string().min(1).optional(),
+  /** Python for the lightning-example profile. */
+  RUNPROOF_PYTHON: z.string().min(1).default('python3'),
+  /** Runs one worker executes at a time. */
+  RUNPROOF_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
+  /** Where launched runs' evidence bundles are written (relative to the root). */
+  RUNPROOF_BUNDLES_DIR: z.string().min(1).default('data/bundles'),
+  /** Where launched runs' temporary output folders are made (relative to the root). */
+  RUNPROOF_WORK_DIR: z.string().min(1).default('data/work'),
+  /** How long a claimed run's lease lasts without a heartbeat before a sweep settles it as lost. */
+  RUNPROOF_LEASE_MS: z.coerce.number().int().min(1000).max(3_600_000).default(10_000),
+  /**
+   * Password for launching, cancelling and importing (server/auth.ts). An
+   * empty value counts as unset, so `RUNPROOF_PASSWORD=` in a compose file
+   * does not fail the start.
+   */
+  RUNPROOF_PASSWORD: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z.string().min(8, 'must be at least 8 characters (or leave it unset: then only a loopback-only server may launch runs)').optional(),
+  ),
 });
+
+/** The variables the parsed result depends on (every key of the schema): a change to any of them re-parses. */
+const SOURCES = Object.keys(schema.shape);
 
 export type Env = z.infer<typeof schema> & { root: string; dbPath: string };
 
 let cached: Env | null = null;
+let cachedKey = '';
 
 export function getEnv(): Env {
-  if (cached && process.env.RUNPROOF_DB === cached.RUNPROOF_DB) return cached;
+  const key = SOURCES.map((k) => process.env[k] ?? '\u0001').join('\u0000');
+  if (cached && key === cachedKey) return cached;
   const parsed = schema.safeParse(process.env);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
@@ -26,5 +52,6 @@ export function getEnv(): Env {
   const root = path.resolve(/*turbopackIgnore: true*/ parsed.data.RUNPROOF_ROOT ?? process.cwd());
   const dbPath = path.resolve(root, parsed.data.RUNPROOF_DB ?? 'data/runproof.db');
   cached = { ...parsed.data, root, dbPath };
+  cachedKey = key;
   return cached;
 }

@@ -22,7 +22,7 @@ describe('the EB4 runtime-smoke bundle', () => {
     expect(ev.status).toBe('succeeded');
     expect(ev.stop.reason).toBe('max_epochs');
     expect(ev.accelerator).toMatchObject({ requested: 'auto', resolved: 'cpu' });
-    expect(ev.runtime).toEqual({ realS: 14.75, userS: 99.65, sysS: 2.18 });
+    expect(ev.runtime).toEqual({ realS: 14.75, userS: 99.65, sysS: 2.18, source: 'time -p' });
     expect(ev.seed).toBe(42);
   });
 

@@ -7,7 +7,7 @@ import { parseLog, type ParsedLog } from '../lightning/logs';
 import { checkpointsInTree, inferTemplate, parseCheckpointName, parseLsListing, DEFAULT_TEMPLATE } from '../lightning/checkpoints';
 import { findCommandInMarkdown, getKnob, knobKey, knobNumber, parseCommandLine, type Knobs, type ParsedCommand } from '../lightning/command';
 import { replayCheckpoints, replayEarlyStopping, type Mode } from '../lightning/replay';
-import type { BundleFile, Check, CheckId, CheckStatus, Evidence, FileRole, FoundCheckpoint, KnobRow, Problem, RunStatus } from './types';
+import type { BundleFile, Check, CheckId, CheckStatus, Evidence, FileRole, FoundCheckpoint, KnobRow, LaunchFacts, Problem, RunStatus } from './types';
 
 export interface InputFile {
   /** Path relative to the bundle root, `/`-separated. */
@@ -25,7 +25,9 @@ export interface AnalyseOptions {
   /** The command line that was asked for (launch form or brief). */
   requested?: { text: string; source: string } | null;
   /** Launched runs: what the worker knows for certain. */
-  launch?: { exitCode: number | null; signal: string | null; cleanedUp: boolean | null; status?: RunStatus } | null;
+  launch?: { exitCode: number | null; signal: string | null; cleanedUp: boolean | null; status?: RunStatus; facts?: LaunchFacts; wallS?: number | null } | null;
+  /** Title to use instead of one derived from the bundle path (launched runs). */
+  title?: string;
 }
 
 export function classifyFile(path: string): FileRole {
@@ -176,7 +178,10 @@ export function analyseBundleWithSeries(files: InputFile[], opts: AnalyseOptions
     if (val) monitor = { name: val, mode, source: 'validation loss column' };
   }
 
-  const epochs = lightningMetrics?.epochs ?? [];
+  // `self.log(name, on_step=True, on_epoch=True)` writes only `name_step`/`name_epoch` columns, yet callbacks
+  // monitor the bare name, which Lightning's callback_metrics holds as the epoch value (lightning-artifacts.md §1).
+  const forked = monitor && lightningMetrics && !lightningMetrics.columns.includes(monitor.name) && lightningMetrics.columns.includes(`${monitor.name}_epoch`) ? monitor.name : null;
+  const epochs = (lightningMetrics?.epochs ?? []).map((e) => (forked && e.metrics[`${forked}_epoch`] !== undefined ? { ...e, metrics: { ...e.metrics, [forked]: e.metrics[`${forked}_epoch`] } } : e));
   const monitorPoints = monitor ? epochs.map((e) => ({ epoch: e.epoch, value: e.metrics[monitor!.name] as number | undefined })) : [];
 
   // --- early stopping replay -----------------------------------------------------------
@@ -343,14 +348,14 @@ export function analyseBundleWithSeries(files: InputFile[], opts: AnalyseOptions
 
   const evidence: Evidence = {
     schema: 1,
-    title: desc.title + (opts.logFile ? ` · ${opts.logFile}` : ''),
+    title: opts.title ?? desc.title + (opts.logFile ? ` · ${opts.logFile}` : ''),
     status,
     bundle: { root: opts.root, log: logFile?.path ?? null, initiative: desc.initiative, phase: desc.phase, timestamp: desc.timestamp },
     command: command ? { text: command.text, argv: command.argv, env: command.env, source: commandSource } : null,
     knobs,
     requested: requestedCmd && opts.requested ? { text: requestedCmd.text, knobs: requestedCmd.knobs, source: opts.requested.source } : null,
     knobTable,
-    runtime: log?.time ?? null,
+    runtime: log?.time ? { ...log.time, source: 'time -p' } : opts.launch?.wallS != null ? { realS: opts.launch.wallS, userS: null, sysS: null, source: 'worker' } : null,
     accelerator,
     stop,
     maxEpochs,
@@ -366,6 +371,7 @@ export function analyseBundleWithSeries(files: InputFile[], opts: AnalyseOptions
     checks,
     files: bundleFiles,
     problems,
+    launch: opts.launch?.facts ?? null,
   };
   return { evidence, series: lightningMetrics?.series ?? [] };
 }

@@ -54,7 +54,8 @@ export interface Evidence {
   knobs: Knobs;
   requested: { text: string; knobs: Knobs; source: string } | null;
   knobTable: KnobRow[];
-  runtime: { realS: number; userS: number; sysS: number } | null;
+  /** `time -p` figures from the log, or for launched runs the wall time the worker measured (user/sys then unknown). */
+  runtime: { realS: number; userS: number | null; sysS: number | null; source?: 'time -p' | 'worker' } | null;
   accelerator: { requested: string | null; resolved: string | null; device: string | null; evidence: string[] };
   stop: { reason: 'max_epochs' | 'max_steps' | 'early_stopping' | 'error' | 'unknown'; message: string | null };
   maxEpochs: number | null;
@@ -90,4 +91,30 @@ export interface Evidence {
   checks: Check[];
   files: BundleFile[];
   problems: Problem[];
+  /** How a launched run was run (absent for imported bundles). */
+  launch?: LaunchFacts | null;
+}
+
+/** What the worker recorded about a launched run: enough to run it again and to know where it ran. */
+export interface LaunchFacts {
+  profile: string;
+  argv: string[];
+  cwd: string;
+  /** Environment overrides only (profile env, CPU-only), not the inherited environment. */
+  env: Record<string, string>;
+  params: Record<string, string | number | boolean>;
+  cpuOnly: boolean;
+  planRows: string[];
+  host: string | null;
+  pid: number | null;
+  gitCommit: string | null;
+  queuedAt: number;
+  startedAt: number | null;
+  endedAt: number | null;
+  exitCode: number | null;
+  signal: string | null;
+  timeoutSec: number;
+  cancelRequested: boolean;
+  /** Runproof's own account of why the run ended as it did, when the trainer did not say (cancelled, timed out, lost, spawn failed). */
+  note: string | null;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkpointsInTree, inferTemplate, parseCheckpointName, parseHumanSize, parseLsListing, pythonFixed, renderTemplate } from './checkpoints';
+import { checkpointsInTree, formatLsListing, inferTemplate, parseCheckpointName, parseHumanSize, parseLsListing, pythonFixed, renderTemplate } from './checkpoints';
 import { RUNTIME_SMOKE, readFixture, PTYCHO } from '../../fixtures/test-helpers';
 
 describe('checkpoint names', () => {
@@ -28,6 +28,28 @@ describe('checkpoint names', () => {
     ]);
     expect(parseHumanSize('1.5K')).toBe(1536);
     expect(parseHumanSize('4096')).toBe(4096);
+  });
+
+  it('writes ls -l listings that parseLsListing reads back exactly', () => {
+    const t = Date.UTC(2025, 9, 3, 21, 4);
+    const entries = [
+      { name: 'last.ckpt', sizeBytes: 28311552, mtimeMs: t },
+      { name: 'epoch=05-val_loss=0.1234.ckpt', sizeBytes: 803231, mtimeMs: t + 60_000 },
+      { name: 'epoch=05-val_loss=0.1234-v1.ckpt', sizeBytes: 0, mtimeMs: t },
+      { name: 'epoch=epoch=04-poisson_val=poisson_val_loss=17771.8379.ckpt', sizeBytes: 7, mtimeMs: t },
+      { name: 'a name with  spaces.ckpt', sizeBytes: 4097, mtimeMs: t },
+      { name: 'last-v1.ckpt', sizeBytes: 1234567890123, mtimeMs: t },
+    ];
+    const text = formatLsListing(entries);
+    const lines = text.split('\n');
+    expect(lines[0]).toBe(`total ${6912 * 4 + 197 * 4 + 0 + 4 + 8 + Math.ceil(1234567890123 / 4096) * 4}`);
+    expect(lines[1]).toBe('-rw-r--r-- 1 runproof runproof          4097 Oct  3 21:04 a name with  spaces.ckpt');
+    expect(text.endsWith('\n')).toBe(true);
+    const { files, problems } = parseLsListing(text);
+    expect(problems).toEqual([]);
+    const sorted = [...entries].sort((a, b) => (a.name < b.name ? -1 : 1));
+    expect(files).toEqual(sorted.map((e) => ({ name: e.name, sizeBytes: e.sizeBytes })));
+    expect(parseLsListing(formatLsListing([])).files).toEqual([]);
   });
 
   it('reports junk lines in a listing with their line number', () => {

@@ -101,6 +101,31 @@ export function parseLsListing(text: string): { files: Array<{ name: string; siz
   return { files, problems };
 }
 
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/**
+ * An `ls -l` listing of files (what the worker writes as `checkpoints_ls.txt`),
+ * as GNU ls prints it under `LC_ALL=C TZ=UTC`: `total N` (1 KiB blocks,
+ * assuming 4 KiB filesystem blocks), then one `-rw-r--r-- 1 owner group size
+ * Mon dd HH:MM name` line per file in byte order of the names, sizes in bytes
+ * right-aligned. The time is always `HH:MM` (ls prints the year instead for
+ * files older than six months; a listing written right after a run never
+ * has those). A newline in a name is shown as `?`, as `ls -q` does.
+ * `parseLsListing` reads the names and sizes back exactly.
+ */
+export function formatLsListing(entries: Array<{ name: string; sizeBytes: number; mtimeMs: number }>, owner = 'runproof', group = owner): string {
+  const rows = [...entries].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const blocks = rows.reduce((sum, e) => sum + Math.ceil(e.sizeBytes / 4096) * 4, 0);
+  const width = Math.max(1, ...rows.map((e) => String(e.sizeBytes).length));
+  const lines = [`total ${blocks}`];
+  for (const e of rows) {
+    const d = new Date(e.mtimeMs);
+    const when = `${MONTHS[d.getUTCMonth()]} ${String(d.getUTCDate()).padStart(2, ' ')} ${String(d.getUTCHours()).padStart(2, '0')}:${String(d.getUTCMinutes()).padStart(2, '0')}`;
+    lines.push(`-rw-r--r-- 1 ${owner} ${group} ${String(e.sizeBytes).padStart(width, ' ')} ${when} ${e.name.replace(/[\r\n]/g, '?')}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
 /** Checkpoint names mentioned in a `tree` or `ls -R` listing (sizes unknown). */
 export function checkpointsInTree(text: string): string[] {
   const names: string[] = [];

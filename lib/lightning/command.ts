@@ -142,3 +142,16 @@ export function knobNumber(knobs: Knobs, ...names: string[]): number | null {
   const n = Number(v);
   return Number.isFinite(n) ? n : null;
 }
+
+/** POSIX shell quoting of one word, only when needed: `a b` → `'a b'`, `''` for the empty string. For display and command.txt; nothing is ever run through a shell. */
+export function shellQuote(word: string): string {
+  if (word === '') return "''";
+  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(word)) return word;
+  return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** A command line a reader can paste: `KEY=value … argv…`, each word quoted as needed; `shellSplit` reads it back. */
+export function formatCommandLine(argv: string[], env: Record<string, string> = {}): string {
+  const prefix = Object.entries(env).map(([k, v]) => `${k}=${v === '' ? '""' : shellQuote(v)}`);
+  return [...prefix, ...argv.map(shellQuote)].join(' ');
+}

@@ -47,6 +47,24 @@ describe('training logs', () => {
     ]);
   });
 
+  it('reads Python-format warnings from JavaScript sources (the reference trainer) but keeps the short form to Lightning files', () => {
+    const text = [
+      '/work/main/workers/reference-trainer/train.mjs:812: DeprecationWarning: --device is deprecated, use --accelerator instead',
+      "  pyWarn('DeprecationWarning', '--device is deprecated, use --accelerator instead');",
+      'src/cli.ts:4: UserWarning: from TypeScript',
+      'lib/x.js:7: UserWarning: from JavaScript',
+      '/work/main/workers/reference-trainer/train.mjs:9: not a warning (no category, not a lightning file)',
+      '    at main (/work/main/workers/reference-trainer/train.mjs:12:5)',
+      'src/app.tsx:3: UserWarning: .tsx is not a source this parser knows',
+    ].join('\n');
+    const log = parseLog(text);
+    expect(log.warnings.map((w) => [w.file, w.line, w.category, w.message])).toEqual([
+      ['/work/main/workers/reference-trainer/train.mjs', 812, 'DeprecationWarning', '--device is deprecated, use --accelerator instead'],
+      ['src/cli.ts', 4, 'UserWarning', 'from TypeScript'],
+      ['lib/x.js', 7, 'UserWarning', 'from JavaScript'],
+    ]);
+  });
+
   it('turns tracebacks into errors with the exception line', () => {
     const log = parseLog(readFixture(PTYCHO, STUDY, 'training_cli_real_run.log'));
     expect(log.errors.length).toBeGreaterThan(0);

@@ -53,7 +53,9 @@ export function stripPrefix(line: string): string {
 
 // Python's warnings.formatwarning: `{file}:{line}: {Category}: {message}`; Lightning's
 // short form for its own files drops the category (F:utilities/warnings.py L40-59).
-const WARNING = /^(?<file>\S.*?\.py):(?<line>\d+): (?:(?<cat>[A-Za-z_][\w.]*Warning): )?(?<msg>.*)$/;
+// Besides `.py`, JavaScript/TypeScript sources are accepted: the bundled reference
+// trainer (workers/reference-trainer/train.mjs) prints Python-format warnings.
+const WARNING = /^(?<file>\S.*?\.(?:py|mjs|cjs|js|ts)):(?<line>\d+): (?:(?<cat>[A-Za-z_][\w.]*Warning): )?(?<msg>.*)$/;
 
 export function parseLog(text: string): ParsedLog {
   const lines = text.split(/\r?\n/);

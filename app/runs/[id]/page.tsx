@@ -8,6 +8,9 @@ import { readLogTail } from '@/app/_lib/files';
 import { requestOrigin } from '@/app/_lib/origin';
 import { buildLossChart } from '@/components/chart-data';
 import LossChart from '@/components/loss-chart';
+import LiveRun from '@/components/live-run';
+import { cancelAction } from '@/app/runs/new/actions';
+import { launchPermission } from '@/server/session';
 import LogViewer, { type LogLine } from '@/components/log-viewer';
 import CopyButton from '@/components/copy-button';
 import { renderPrMarkdown } from '@/components/pr-markdown';
@@ -62,6 +65,30 @@ export default async function RunPage({ params }: Params) {
   const found = loadRunEvidence(id);
   if (!found) notFound();
   const { run, evidence: ev } = found;
+  if (run.origin === 'launched' && (run.status === 'queued' || run.status === 'running')) {
+    const perm = await launchPermission(`/runs/${id}`);
+    return (
+      <>
+        <div className="crumbs">
+          <Link href="/">Runs</Link> / <span className="mono">{id}</span>
+        </div>
+        <div className="card run-head" data-testid="run-header">
+          <div className="title-row">
+            <h1 data-testid="run-title">{ev.title}</h1>
+          </div>
+          <div className="bundle-path" title="Bundle folder" data-testid="bundle-path">
+            {run.bundleDir}
+          </div>
+          {!perm.ok && perm.loginUrl ? (
+            <p className="small muted">
+              <Link href={perm.loginUrl}>Log in</Link> to cancel this run.
+            </p>
+          ) : null}
+        </div>
+        <LiveRun runId={id} initialEvidence={ev} canCancel={perm.ok} cancelAction={cancelAction} />
+      </>
+    );
+  }
   const series = loadRunSeries(id);
   const chart = buildLossChart(ev, series);
 
@@ -203,6 +230,11 @@ export default async function RunPage({ params }: Params) {
           <a className="btn btn-link" href="#share">
             Badge
           </a>
+          {ev.launch ? (
+            <Link className="btn" href={`/runs/new?from=${enc}`} data-testid="run-again">
+              Run again with these knobs
+            </Link>
+          ) : null}
         </div>
       </div>
 

@@ -1,0 +1,128 @@
+/**
+ * GET /api/runs/<id>/events — server-sent events while a launched run is live:
+ * `state` (status and progress), `evidence` (the document so far, when it
+ * changes), `points` (only the metric points the page has not got), `log`
+ * (appended log text), then `end` once the run is final. The database is
+ * polled every 150 ms; the worker writes each metrics.csv row there within
+ * milliseconds of it landing, so a point reaches the page well inside 1 s.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { openDb } from '@/db/client';
+import { getLiveState, getLivePoints, isTerminal } from '@/db/queries/launches';
+import { getRun } from '@/db/queries/runs';
+import { isRunId } from '@/app/_lib/data';
+import { jsonError, serverError } from '@/app/_lib/api';
+
+export const dynamic = 'force-dynamic';
+
+const TICK_MS = 150;
+const LOG_FIRST_BYTES = 64 * 1024;
+const LOG_MAX_CHUNK = 256 * 1024;
+const KEEPALIVE_MS = 15_000;
+
+type Params = { params: Promise<{ id: string }> };
+
+export async function GET(req: Request, { params }: Params) {
+  const { id } = await params;
+  if (!isRunId(id)) return jsonError(404, `No run with id ${JSON.stringify(id)}.`);
+  let run;
+  try {
+    run = getRun({ db: openDb(), id });
+  } catch (e) {
+    return serverError(e);
+  }
+  if (!run) return jsonError(404, `No run with id ${JSON.stringify(id)}.`);
+  const db = openDb();
+  const logPath = path.join(run.bundleDir, 'train.log');
+  const enc = new TextEncoder();
+
+  let timer: NodeJS.Timeout | null = null;
+  let closed = false;
+  const stream = new ReadableStream<Uint8Array>({
+    start(controller) {
+      const send = (event: string, data: unknown) => {
+        if (!closed) controller.enqueue(enc.encode(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`));
+      };
+      const close = () => {
+        if (closed) return;
+        closed = true;
+        if (timer) clearInterval(timer);
+        try { controller.close(); } catch { /* already closed by the client */ }
+      };
+      req.signal.addEventListener('abort', close);
+
+      let lastSeq = -1;
+      let lastStatus = '';
+      let lastUpdated = -1;
+      let logOffset = -1;
+      let lastSent = Date.now();
+      const after: Record<string, number> = {};
+
+      const tick = () => {
+        if (closed) return;
+        try {
+          const st = getLiveState({ db, runId: id });
+          if (!st) {
+            send('end', { status: 'unknown', reason: 'not a launched run' });
+            return close();
+          }
+          if (st.liveSeq !== lastSeq || st.status !== lastStatus) {
+            lastSeq = st.liveSeq;
+            lastStatus = st.status;
+            send('state', { status: st.status, live: JSON.parse(st.liveJson), cancelRequested: st.cancelRequestedAt != null, processStartedAt: st.processStartedAt, queuedAt: st.queuedAt, timeoutMs: st.timeoutMs, now: Date.now() });
+            lastSent = Date.now();
+          }
+          if (st.updatedAt !== lastUpdated) {
+            lastUpdated = st.updatedAt;
+            const row = db.$client.prepare('SELECT evidence_json FROM runs WHERE id = ?').pluck().get(id) as string | undefined;
+            if (row) send('evidence', JSON.parse(row));
+          }
+          const pts = getLivePoints({ db, runId: id, after });
+          if (pts.length) {
+            for (const p of pts) after[p.metric] = p.total;
+            send('points', pts);
+          }
+          // The log: on connect the last 64 KB, then whatever was appended.
+          try {
+            const size = fs.statSync(logPath).size;
+            if (logOffset < 0) logOffset = Math.max(0, size - LOG_FIRST_BYTES);
+            if (size > logOffset) {
+              const n = Math.min(size - logOffset, LOG_MAX_CHUNK);
+              const buf = Buffer.alloc(n);
+              const fd = fs.openSync(logPath, 'r');
+              try { fs.readSync(fd, buf, 0, n, logOffset); } finally { fs.closeSync(fd); }
+              // Send whole lines only, so a line is never split across events.
+              const nl = buf.lastIndexOf(10);
+              if (nl >= 0) {
+                send('log', { from: logOffset, text: buf.subarray(0, nl + 1).toString('utf8') });
+                logOffset += nl + 1;
+              }
+            }
+          } catch { /* no log yet */ }
+          if (isTerminal(st.status)) {
+            send('end', { status: st.status });
+            return close();
+          }
+          if (Date.now() - lastSent > KEEPALIVE_MS) {
+            controller.enqueue(enc.encode(': keep-alive\n\n'));
+            lastSent = Date.now();
+          }
+        } catch (e) {
+          console.error(`[runproof] events for ${id} failed:`, e);
+          send('error', { message: 'the server could not read this run; retrying' });
+        }
+      };
+      controller.enqueue(enc.encode('retry: 1000\n\n'));
+      tick();
+      timer = setInterval(tick, TICK_MS);
+    },
+    cancel() {
+      closed = true;
+      if (timer) clearInterval(timer);
+    },
+  });
+  return new Response(stream, {
+    headers: { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store, no-transform', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' },
+  });
+}

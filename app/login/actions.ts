@@ -1,0 +1,54 @@
+'use server';
+/**
+ * Log in and out. Errors come back as `{ error }` for the form to show; only
+ * success redirects (outside any try, as redirect() throws).
+ */
+import { redirect } from 'next/navigation';
+import { z } from 'zod';
+import { authPolicy, checkPassword, loginThrottle, safeNextPath } from '@/server/auth';
+import { clearSessionCookie, clientKey, setSessionCookie } from '@/server/session';
+
+export type LoginState = { error: string | null };
+
+const LoginForm = z.object({
+  password: z.string({ error: 'Enter the password.' }).min(1, 'Enter the password.').max(1024, 'That password is too long.'),
+  next: z.string().max(2048).optional(),
+});
+
+export async function loginAction(_prev: LoginState, formData: FormData): Promise<LoginState> {
+  const parsed = LoginForm.safeParse({
+    password: formData.get('password') ?? undefined,
+    next: formData.get('next') ?? undefined,
+  });
+  if (!parsed.success) return { error: parsed.error.issues[0]?.message ?? 'Invalid form.' };
+
+  let policy;
+  try {
+    policy = authPolicy();
+  } catch (e) {
+    return { error: e instanceof Error ? e.message : String(e) };
+  }
+  if (!policy.passwordSet) {
+    return {
+      error: policy.required
+        ? 'No password is configured, so no one can log in. Set RUNPROOF_PASSWORD (at least 8 characters) in the server\u2019s environment and restart it.'
+        : 'No login is needed here: launching is open on this loopback-only server.',
+    };
+  }
+
+  const key = await clientKey();
+  const wait = loginThrottle.retryAfterMs(key);
+  if (wait > 0) return { error: `Too many failed attempts. Try again in ${Math.ceil(wait / 1000)} s.` };
+  if (!checkPassword(parsed.data.password)) {
+    loginThrottle.recordFailure(key);
+    return { error: 'Wrong password.' };
+  }
+  loginThrottle.recordSuccess(key);
+  await setSessionCookie();
+  redirect(safeNextPath(parsed.data.next));
+}
+
+export async function logoutAction(): Promise<void> {
+  await clearSessionCookie();
+  redirect('/');
+}

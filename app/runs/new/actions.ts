@@ -1,0 +1,69 @@
+'use server';
+/**
+ * Launch and cancel, as server actions. Both execute commands on this host, so
+ * both check the login policy first; both return `{ error }` rather than
+ * throwing, and the form shows it.
+ */
+import { redirect } from 'next/navigation';
+import { openDb } from '@/db/client';
+import { requestCancel } from '@/db/queries/launches';
+import { getRun } from '@/db/queries/runs';
+import { launchRun } from '@/server/launch';
+import { launchPermission } from '@/server/session';
+import { isRunId } from '@/app/_lib/data';
+
+export interface LaunchFormState {
+  error: string | null;
+  fieldErrors: Record<string, string>;
+  /** What was submitted, so a refused form keeps the user's input. */
+  values: Record<string, string>;
+  profile: string | null;
+  cpuOnly: boolean;
+  rows: string;
+}
+
+const ROW_SPLIT = /[\s,;]+/;
+
+export async function launchAction(_prev: LaunchFormState, form: FormData): Promise<LaunchFormState> {
+  const profile = String(form.get('profile') ?? '');
+  const values: Record<string, string> = {};
+  for (const [k, v] of form.entries()) if (k.startsWith('knob:') && typeof v === 'string') values[k.slice(5)] = v;
+  // An unticked checkbox sends nothing: the form lists its boolean knobs so they arrive as false.
+  for (const name of String(form.get('bools') ?? '').split(',').filter(Boolean)) if (!(name in values)) values[name] = 'false';
+  const cpuOnly = form.get('cpuOnly') === 'on';
+  const rows = String(form.get('rows') ?? '');
+  const state: LaunchFormState = { error: null, fieldErrors: {}, values, profile, cpuOnly, rows };
+
+  const perm = await launchPermission('/runs/new');
+  if (!perm.ok) return { ...state, error: perm.error };
+  const planRows = rows.split(ROW_SPLIT).map((r) => r.trim()).filter(Boolean);
+  let result;
+  try {
+    result = launchRun({ db: openDb(), request: { profile, params: values, cpuOnly, planRows } });
+  } catch (e) {
+    console.error('[runproof] launch failed:', e);
+    return { ...state, error: `Could not queue the run: ${(e as Error).message}` };
+  }
+  if (!result.ok) {
+    const fieldErrors: Record<string, string> = {};
+    for (const [k, v] of Object.entries(result.fieldErrors)) fieldErrors[k.startsWith('planRows') ? 'rows' : k] = v;
+    return { ...state, error: result.error, fieldErrors };
+  }
+  redirect(`/runs/${result.runId}`);
+}
+
+export async function cancelAction(runId: string): Promise<{ ok: boolean; message: string }> {
+  if (!isRunId(runId)) return { ok: false, message: 'No such run.' };
+  const perm = await launchPermission(`/runs/${runId}`);
+  if (!perm.ok) return { ok: false, message: perm.error };
+  const db = openDb();
+  if (!getRun({ db, id: runId })) return { ok: false, message: 'No such run.' };
+  const r = requestCancel({ db, runId });
+  const message = {
+    cancelled: 'Cancelled before it started.',
+    requested: 'Stopping: SIGTERM to its process group, then SIGKILL after the grace period.',
+    'already-final': 'The run has already ended.',
+    'not-found': 'Only launched runs can be cancelled.',
+  }[r];
+  return { ok: r === 'cancelled' || r === 'requested', message };
+}

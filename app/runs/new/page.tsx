@@ -1,0 +1,82 @@
+import Link from 'next/link';
+import LaunchForm, { type FormProfile } from '@/components/launch-form';
+import { openDb } from '@/db/client';
+import { getLaunch } from '@/db/queries/launches';
+import { getRun } from '@/db/queries/runs';
+import { listProfiles, ProfileConfigError } from '@/server/profiles';
+import { launchPermission } from '@/server/session';
+import { isRunId } from '@/app/_lib/data';
+import { launchAction, type LaunchFormState } from './actions';
+
+export const dynamic = 'force-dynamic';
+export const metadata = { title: 'Launch a smoke run' };
+
+type SP = Promise<Record<string, string | string[] | undefined>>;
+const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
+
+export default async function NewRunPage({ searchParams }: { searchParams: SP }) {
+  const sp = await searchParams;
+  let entries;
+  try {
+    entries = listProfiles();
+  } catch (e) {
+    if (!(e instanceof ProfileConfigError)) throw e;
+    return (
+      <div className="notice error" role="alert">
+        The profile configuration is not valid: {e.message}
+      </div>
+    );
+  }
+  const profiles: FormProfile[] = entries.map((e) => ({
+    name: e.profile.name,
+    title: e.profile.title,
+    description: e.profile.description,
+    available: e.available,
+    reason: e.reason,
+    params: e.profile.params,
+    timeoutSec: e.profile.timeoutSec,
+    cpuOnlyEnv: e.profile.cpuOnlyEnv,
+  }));
+
+  // "Run again with these knobs": start from a launched run's request.
+  const initial: LaunchFormState = { error: null, fieldErrors: {}, values: {}, profile: one(sp.profile) ?? null, cpuOnly: false, rows: one(sp.rows) ?? '' };
+  let from: string | null = null;
+  const fromId = one(sp.from);
+  if (fromId && isRunId(fromId)) {
+    const db = openDb();
+    const launch = getLaunch({ db, runId: fromId });
+    const run = getRun({ db, id: fromId });
+    if (launch && run) {
+      from = fromId;
+      initial.profile = launch.profile;
+      initial.cpuOnly = launch.cpuOnly;
+      initial.values = Object.fromEntries(Object.entries(JSON.parse(launch.paramsJson) as Record<string, unknown>).map(([k, v]) => [k, String(v)]));
+      if (!initial.rows) initial.rows = (JSON.parse(run.planRowsJson) as string[]).join(', ');
+    }
+  }
+  if (initial.profile && !profiles.some((p) => p.name === initial.profile && p.available)) initial.profile = null;
+  const permission = await launchPermission(`/runs/new${from ? `?from=${from}` : ''}`);
+
+  return (
+    <>
+      <div className="crumbs">
+        <Link href="/">Runs</Link> / Launch
+      </div>
+      <div className="page-head">
+        <div>
+          <h1>Launch a smoke run</h1>
+          <p className="muted">
+            Pick a profile and its knobs. A worker runs it on this host; its evidence page follows it live and keeps the bundle when it ends.
+            {from ? (
+              <>
+                {' '}
+                Knobs copied from run <Link href={`/runs/${from}`} className="mono">{from}</Link>.
+              </>
+            ) : null}
+          </p>
+        </div>
+      </div>
+      <LaunchForm profiles={profiles} initial={initial} action={launchAction} permission={permission} />
+    </>
+  );
+}

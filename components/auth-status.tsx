@@ -1,0 +1,36 @@
+/**
+ * "Log in" / "Log out" for the header, shown only when launching needs a
+ * login (server/auth.ts). A server component: it reads the session cookie.
+ */
+import Link from 'next/link';
+import { authPolicy } from '@/server/auth';
+import { hasSession, loginUrl } from '@/server/session';
+import { logoutAction } from '@/app/login/actions';
+import styles from './auth-status.module.css';
+
+export default async function AuthStatus({ next }: { next?: string } = {}) {
+  let required = false;
+  let passwordSet = false;
+  try {
+    ({ required, passwordSet } = authPolicy());
+  } catch {
+    required = true; // a bad environment: the login page explains it
+  }
+  if (!required) return null;
+  if (passwordSet && (await hasSession())) {
+    return (
+      <form action={logoutAction} className={styles.status} data-testid="auth-status">
+        <button type="submit" className="btn btn-link">
+          Log out
+        </button>
+      </form>
+    );
+  }
+  return (
+    <div className={styles.status} data-testid="auth-status">
+      <Link className="btn btn-link" href={loginUrl(next)}>
+        Log in
+      </Link>
+    </div>
+  );
+}

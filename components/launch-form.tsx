@@ -1,0 +1,209 @@
+'use client';
+/**
+ * The launch form, generated from the profiles' parameter schemas: one field
+ * per knob with its type, range and default; the server validates again with
+ * the same rules as the CLI and its errors are shown beside the fields.
+ */
+import { useActionState, useMemo, useState } from 'react';
+import Link from 'next/link';
+import type { LaunchFormState } from '@/app/runs/new/actions';
+import type { ParamSpec } from '@/lib/profiles/schema';
+
+export interface FormProfile {
+  name: string;
+  title: string;
+  description: string;
+  available: boolean;
+  reason: string | null;
+  params: ParamSpec[];
+  timeoutSec: number;
+  cpuOnlyEnv: Record<string, string>;
+}
+
+function flag(p: ParamSpec) {
+  return p.flag ?? `--${p.name}`;
+}
+
+function initialValue(p: ParamSpec, given: Record<string, string>): string {
+  if (p.name in given) return given[p.name];
+  return p.default === undefined ? '' : String(p.default);
+}
+
+/** The browser's own first pass (the server decides): type, range and required, as the schema says. */
+function clientError(p: ParamSpec, raw: string): string | null {
+  const v = raw.trim();
+  if (v === '') return p.default === undefined && !p.optional ? 'is required' : null;
+  if (p.type === 'int' || p.type === 'number') {
+    const n = Number(v);
+    if (!Number.isFinite(n) || (p.type === 'int' && !/^[+-]?\d+$/.test(v))) return p.type === 'int' ? 'must be a whole number' : 'must be a number';
+    if (p.min !== undefined && n < p.min) return `must be at least ${p.min}`;
+    if (p.max !== undefined && n > p.max) return `must be at most ${p.max}`;
+  }
+  if ((p.type === 'string' || p.type === 'path') && v.startsWith('-')) return 'must not start with -';
+  return null;
+}
+
+function Knob({ p, value, onChange, error }: { p: ParamSpec; value: string; onChange: (v: string) => void; error: string | null }) {
+  const id = `knob-${p.name}`;
+  const errId = `${id}-err`;
+  const label = p.label ?? p.name;
+  const common = { id, name: `knob:${p.name}`, 'aria-invalid': error ? true : undefined, 'aria-describedby': error ? errId : undefined, 'data-testid': id } as const;
+  if (p.type === 'bool') {
+    return (
+      <label className="knob bool" htmlFor={id} title={p.help}>
+        <input type="checkbox" {...common} value="true" checked={value === 'true'} onChange={(e) => onChange(e.target.checked ? 'true' : 'false')} />
+        <span className="name">{label}</span>
+        <span className="flag mono">{value === 'true' ? flag(p) : p.falseFlag ?? `(no ${flag(p)})`}</span>
+      </label>
+    );
+  }
+  return (
+    <label className="knob" htmlFor={id}>
+      <span className="name">
+        {label} <span className="flag mono">{flag(p)}</span>
+      </span>
+      {p.type === 'enum' ? (
+        <select {...common} value={value} onChange={(e) => onChange(e.target.value)}>
+          {p.optional && p.default === undefined ? <option value="">(not passed)</option> : null}
+          {p.values.map((v) => (
+            <option key={v} value={v}>
+              {v}
+            </option>
+          ))}
+        </select>
+      ) : (
+        <input
+          {...common}
+          type={p.type === 'int' || p.type === 'number' ? 'number' : 'text'}
+          inputMode={p.type === 'int' ? 'numeric' : p.type === 'number' ? 'decimal' : undefined}
+          step={p.type === 'int' ? 1 : 'any'}
+          min={p.type === 'int' || p.type === 'number' ? p.min : undefined}
+          max={p.type === 'int' || p.type === 'number' ? p.max : undefined}
+          placeholder={p.optional && p.default === undefined ? '(not passed)' : undefined}
+          value={value}
+          onChange={(e) => onChange(e.target.value)}
+          spellCheck={false}
+          autoComplete="off"
+        />
+      )}
+      {error ? (
+        <span className="err" id={errId} role="alert">
+          {error}
+        </span>
+      ) : p.help ? (
+        <span className="help">{p.help}</span>
+      ) : null}
+    </label>
+  );
+}
+
+export default function LaunchForm({
+  profiles,
+  initial,
+  action,
+  permission,
+}: {
+  profiles: FormProfile[];
+  initial: LaunchFormState;
+  action: (prev: LaunchFormState, form: FormData) => Promise<LaunchFormState>;
+  permission: { ok: true } | { ok: false; error: string; loginUrl: string | null };
+}) {
+  const [state, formAction, pending] = useActionState(action, initial);
+  const [profileName, setProfileName] = useState(state.profile ?? profiles.find((p) => p.available)?.name ?? profiles[0]?.name ?? '');
+  const profile = profiles.find((p) => p.name === profileName) ?? null;
+  const [edits, setEdits] = useState<Record<string, Record<string, string>>>({});
+  const [touched, setTouched] = useState<Record<string, boolean>>({});
+  const given = profile && state.profile === profile.name ? state.values : profile && initial.profile === profile.name ? initial.values : {};
+  const values = useMemo(() => {
+    const out: Record<string, string> = {};
+    for (const p of profile?.params ?? []) out[p.name] = edits[profileName]?.[p.name] ?? initialValue(p, given);
+    return out;
+  }, [profile, edits, profileName, given]);
+  const errors: Record<string, string | null> = {};
+  for (const p of profile?.params ?? []) {
+    const local = touched[`${profileName}:${p.name}`] ? clientError(p, values[p.name]) : null;
+    errors[p.name] = local ?? (state.profile === profileName ? state.fieldErrors[p.name] ?? null : null);
+  }
+  const blocking = Object.values(errors).some(Boolean);
+
+  return (
+    <form action={formAction} className="launch-form" data-testid="launch-form" noValidate>
+      {!permission.ok ? (
+        <div className="notice error" role="alert" data-testid="launch-permission">
+          {permission.error}{' '}
+          {permission.loginUrl ? (
+            <Link href={permission.loginUrl}>Log in</Link>
+          ) : null}
+        </div>
+      ) : null}
+      {state.error ? (
+        <div className="notice error" role="alert" data-testid="launch-error">
+          {state.error}
+        </div>
+      ) : null}
+
+      <fieldset>
+        <legend>Profile</legend>
+        <div className="profile-list" role="radiogroup" aria-label="Profile">
+          {profiles.map((p) => (
+            <label key={p.name} className={`profile-option${p.name === profileName ? ' selected' : ''}${p.available ? '' : ' disabled'}`} data-testid={`profile-${p.name}`}>
+              <input type="radio" name="profile" value={p.name} checked={p.name === profileName} disabled={!p.available} onChange={() => setProfileName(p.name)} />
+              <span>
+                <strong>{p.title}</strong> <span className="mono subtle">{p.name}</span>
+                {p.description ? <div className="desc">{p.description}</div> : null}
+                {!p.available ? <div className="why">Unavailable: {p.reason}</div> : null}
+              </span>
+            </label>
+          ))}
+        </div>
+      </fieldset>
+
+      {profile ? (
+        <fieldset>
+          <legend>Knobs</legend>
+          <input type="hidden" name="bools" value={profile.params.filter((p) => p.type === 'bool').map((p) => p.name).join(',')} />
+          <div className="knob-grid">
+            {profile.params.map((p) => (
+              <Knob
+                key={`${profile.name}:${p.name}`}
+                p={p}
+                value={values[p.name]}
+                error={errors[p.name]}
+                onChange={(v) => {
+                  setEdits((e) => ({ ...e, [profileName]: { ...(e[profileName] ?? {}), [p.name]: v } }));
+                  setTouched((t) => ({ ...t, [`${profileName}:${p.name}`]: true }));
+                }}
+              />
+            ))}
+          </div>
+        </fieldset>
+      ) : null}
+
+      <fieldset>
+        <legend>Run</legend>
+        <div className="knob-grid">
+          <label className="knob bool" htmlFor="cpuOnly">
+            <input type="checkbox" id="cpuOnly" name="cpuOnly" defaultChecked={state.cpuOnly} data-testid="cpu-only" />
+            <span className="name">CPU only</span>
+            <span className="flag mono">{profile ? Object.entries(profile.cpuOnlyEnv).map(([k, v]) => `${k}=${v === '' ? '""' : v}`).join(' ') : ''}</span>
+          </label>
+          <label className="knob" htmlFor="rows" style={{ gridColumn: 'span 2' }}>
+            <span className="name">Plan rows this run proves</span>
+            <input type="text" id="rows" name="rows" defaultValue={state.rows} placeholder="e.g. EB4.A, EB4.B" data-testid="plan-rows" aria-invalid={state.fieldErrors.rows ? true : undefined} spellCheck={false} />
+            {state.fieldErrors.rows ? <span className="err" role="alert">{state.fieldErrors.rows}</span> : <span className="help">Row IDs from your plan tables, separated by commas or spaces.</span>}
+          </label>
+        </div>
+      </fieldset>
+
+      <div className="actions">
+        <button type="submit" className="btn btn-primary" disabled={pending || !profile?.available || !permission.ok || blocking} data-testid="launch-submit">
+          {pending ? 'Queuing…' : 'Launch smoke run'}
+        </button>
+        <Link href="/" className="btn btn-link">
+          Cancel
+        </Link>
+        {profile ? <span className="muted small">Timeout {Math.round(profile.timeoutSec / 60)} min · runs on this host as the server&apos;s user</span> : null}
+      </div>
+    </form>
+  );
+}

@@ -1,0 +1,247 @@
+'use client';
+/**
+ * The evidence page of a run that is still queued or running. It follows
+ * /api/runs/<id>/events: status, an epoch progress bar, the curves gaining
+ * points, checkpoints appearing and the log tail; when the run ends it asks
+ * the server for the permanent page (router.refresh), which replaces it.
+ */
+import { useEffect, useMemo, useRef, useState } from 'react';
+import { useRouter } from 'next/navigation';
+import LossChart from './loss-chart';
+import { buildLossChart, type RawSeries } from './chart-data';
+import { StatusBadge } from './status';
+import { fmtBytes, fmtDuration } from './format';
+import type { Evidence } from '@/lib/evidence/types';
+
+interface LiveState {
+  status: string;
+  live: {
+    phase?: string;
+    epochsDone?: number;
+    maxEpochs?: number | null;
+    step?: number | null;
+    last?: Record<string, number | null>;
+    checkpoints?: Array<{ name: string; sizeBytes: number }>;
+    stopping?: 'cancel' | 'timeout' | null;
+  };
+  cancelRequested: boolean;
+  processStartedAt: number | null;
+  queuedAt: number;
+  timeoutMs: number;
+  now: number;
+}
+
+interface PointsMsg { metric: string; from: number; total: number; steps: number[]; values: Array<number | null> }
+
+const LOG_KEEP = 400;
+
+export default function LiveRun({ runId, initialEvidence, canCancel, cancelAction }: { runId: string; initialEvidence: Evidence; canCancel: boolean; cancelAction: (runId: string) => Promise<{ ok: boolean; message: string }> }) {
+  const router = useRouter();
+  const [state, setState] = useState<LiveState | null>(null);
+  const [evidence, setEvidence] = useState<Evidence>(initialEvidence);
+  const [series, setSeries] = useState<Record<string, { steps: number[]; values: number[] }>>({});
+  const [log, setLog] = useState<string[]>([]);
+  const [connected, setConnected] = useState(false);
+  const [ended, setEnded] = useState<string | null>(null);
+  const [confirming, setConfirming] = useState(false);
+  const [cancelMsg, setCancelMsg] = useState<string | null>(null);
+  const [clock, setClock] = useState(() => Date.now());
+  const skew = useRef(0);
+  const logRef = useRef<HTMLPreElement>(null);
+  const stick = useRef(true);
+
+  useEffect(() => {
+    const es = new EventSource(`/api/runs/${encodeURIComponent(runId)}/events`);
+    es.onopen = () => setConnected(true);
+    es.onerror = () => setConnected(false);
+    es.addEventListener('state', (e) => {
+      const s = JSON.parse((e as MessageEvent).data) as LiveState;
+      skew.current = s.now - Date.now();
+      setState(s);
+    });
+    es.addEventListener('evidence', (e) => setEvidence(JSON.parse((e as MessageEvent).data)));
+    es.addEventListener('points', (e) => {
+      const msgs = JSON.parse((e as MessageEvent).data) as PointsMsg[];
+      setSeries((prev) => {
+        const next = { ...prev };
+        for (const m of msgs) {
+          const old = m.from === 0 ? { steps: [], values: [] } : (next[m.metric] ?? { steps: [], values: [] });
+          next[m.metric] = { steps: [...old.steps.slice(0, m.from), ...m.steps], values: [...old.values.slice(0, m.from), ...m.values.map((v) => v ?? NaN)] };
+        }
+        return next;
+      });
+    });
+    es.addEventListener('log', (e) => {
+      const { text } = JSON.parse((e as MessageEvent).data) as { text: string };
+      const lines = text.replace(/\n$/, '').split('\n');
+      setLog((prev) => [...prev, ...lines].slice(-LOG_KEEP));
+    });
+    es.addEventListener('end', (e) => {
+      const { status } = JSON.parse((e as MessageEvent).data) as { status: string };
+      es.close();
+      setEnded(status);
+      router.refresh();
+    });
+    return () => es.close();
+  }, [runId, router]);
+
+  useEffect(() => {
+    const t = setInterval(() => setClock(Date.now()), 1000);
+    return () => clearInterval(t);
+  }, []);
+
+  useEffect(() => {
+    const el = logRef.current;
+    if (el && stick.current) el.scrollTop = el.scrollHeight;
+  }, [log]);
+
+  const raw: RawSeries[] = useMemo(() => Object.entries(series).map(([metric, s]) => ({ metric, steps: s.steps, values: s.values })), [series]);
+  const chart = useMemo(() => buildLossChart(evidence, raw), [evidence, raw]);
+  const pointCount = raw.reduce((a, s) => a + s.steps.length, 0);
+
+  const status = ended ?? state?.status ?? evidence.status;
+  const live = state?.live ?? {};
+  const done = live.epochsDone ?? 0;
+  const max = live.maxEpochs ?? evidence.maxEpochs ?? null;
+  const pct = max ? Math.min(100, Math.round((done / max) * 100)) : null;
+  const now = clock + skew.current;
+  const elapsed = state?.processStartedAt ? now - state.processStartedAt : null;
+  const waiting = state ? now - state.queuedAt : null;
+  const stopping = state?.cancelRequested || live.stopping;
+
+  async function cancel() {
+    setConfirming(false);
+    setCancelMsg('Stopping…');
+    const r = await cancelAction(runId);
+    setCancelMsg(r.message);
+  }
+
+  return (
+    <div data-testid="live-run" data-status={status}>
+      <section className="section" aria-labelledby="live-h">
+        <header>
+          <h2 id="live-h">
+            {status === 'queued' ? 'Waiting for a worker' : ended ? 'Finished — loading the evidence…' : stopping ? 'Stopping…' : 'Running'}
+          </h2>
+          <span className="aside" aria-live="polite">
+            {connected ? 'live' : ended ? 'ended' : 'connecting…'}
+            {elapsed !== null ? ` · ${fmtDuration(elapsed)} elapsed` : waiting !== null && status === 'queued' ? ` · queued ${fmtDuration(waiting)}` : ''}
+            {state?.timeoutMs ? ` · timeout ${fmtDuration(state.timeoutMs)}` : ''}
+          </span>
+        </header>
+        <div className="section-body">
+          <div className="live-progress">
+            <StatusBadge status={status} />
+            <div
+              className="progress"
+              role="progressbar"
+              aria-label="Epochs completed"
+              aria-valuemin={0}
+              aria-valuemax={max ?? undefined}
+              aria-valuenow={done}
+              data-testid="live-progress"
+              data-epochs={done}
+            >
+              <div className={`progress-bar${status === 'queued' ? ' idle' : ''}`} style={{ width: `${pct ?? (status === 'running' ? 100 : 0)}%` }} />
+            </div>
+            <span className="progress-label mono" data-testid="live-progress-label">
+              {max ? `epoch ${done} / ${max}` : `${done} epoch${done === 1 ? '' : 's'}`}
+              {live.step != null ? ` · step ${live.step}` : ''}
+            </span>
+          </div>
+          {live.last && Object.keys(live.last).length ? (
+            <dl className="live-last">
+              {Object.entries(live.last)
+                .filter(([k]) => !/^(epoch|step)$/.test(k))
+                .map(([k, v]) => (
+                  <div key={k}>
+                    <dt>{k}</dt>
+                    <dd className="mono">{v === null ? '—' : +v.toPrecision(6)}</dd>
+                  </div>
+                ))}
+            </dl>
+          ) : null}
+          <div className="actions live-actions">
+            {canCancel && !ended && !stopping ? (
+              confirming ? (
+                <span className="confirm" role="group" aria-label="Confirm cancel">
+                  <span>Stop this run? Its partial evidence is kept.</span>
+                  <button type="button" className="btn btn-danger" onClick={cancel} data-testid="confirm-cancel">Stop run</button>
+                  <button type="button" className="btn" onClick={() => setConfirming(false)} autoFocus>Keep running</button>
+                </span>
+              ) : (
+                <button type="button" className="btn" onClick={() => setConfirming(true)} data-testid="cancel-run">Cancel run…</button>
+              )
+            ) : null}
+            {cancelMsg ? <span className="muted" role="status">{cancelMsg}</span> : null}
+          </div>
+        </div>
+      </section>
+
+      <section className="section" id="curves" aria-labelledby="curves-h">
+        <header>
+          <h2 id="curves-h">Curves</h2>
+          <span className="aside" data-testid="live-points" data-points={pointCount}>{pointCount} point{pointCount === 1 ? '' : 's'} so far</span>
+        </header>
+        <div className="section-body" data-testid="loss-chart">
+          <LossChart data={chart} />
+        </div>
+      </section>
+
+      <div className="grid-2">
+        <section className="section" aria-labelledby="ck-h">
+          <header>
+            <h2 id="ck-h">Checkpoints</h2>
+            <span className="aside">{live.checkpoints?.length ?? 0} file{live.checkpoints?.length === 1 ? '' : 's'}</span>
+          </header>
+          <div className="section-body flush">
+            {live.checkpoints?.length ? (
+              <table className="data" data-testid="live-checkpoints">
+                <tbody>
+                  {live.checkpoints.map((c) => (
+                    <tr key={c.name}>
+                      <td className="mono wrap-anywhere">{c.name}</td>
+                      <td className="num">{fmtBytes(c.sizeBytes)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            ) : (
+              <div className="empty small">None yet.</div>
+            )}
+          </div>
+        </section>
+        <section className="section" aria-labelledby="cmd-h">
+          <header>
+            <h2 id="cmd-h">Command</h2>
+          </header>
+          <div className="section-body">
+            <pre className="command mono wrap-anywhere" data-testid="live-command">{evidence.requested?.text ?? evidence.launch?.argv.join(' ')}</pre>
+            {evidence.launch?.planRows.length ? <p className="muted small">Plan rows: {evidence.launch.planRows.join(', ')}</p> : null}
+          </div>
+        </section>
+      </div>
+
+      <section className="section" aria-labelledby="log-h">
+        <header>
+          <h2 id="log-h">Log</h2>
+          <span className="aside">last {LOG_KEEP} lines, following</span>
+        </header>
+        <div className="section-body flush">
+          <pre
+            className="log-box live-log"
+            ref={logRef}
+            data-testid="live-log"
+            tabIndex={0}
+            onScroll={(e) => {
+              const el = e.currentTarget;
+              stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 24;
+            }}
+          >
+            {log.length ? log.join('\n') : status === 'queued' ? 'Waiting for the process to start…' : ''}
+          </pre>
+        </div>
+      </section>
+    </div>
+  );
+}

@@ -1,0 +1,294 @@
+/**
+ * Transactions here start with BEGIN IMMEDIATE: they read (the lease token)
+ * and then write, and a deferred transaction that another connection wrote
+ * past cannot upgrade to a writer; SQLite then fails at once with
+ * SQLITE_BUSY instead of waiting out busy_timeout.
+ *
+ * The launch queue: enqueue, claim, heartbeat, live progress, cancel, finish
+ * and the sweep. Every write a worker makes after claiming a run is guarded
+ * by the lease token it claimed with, so a worker that lost its lease (the
+ * sweep settled the run as `lost`) cannot overwrite the settled state.
+ */
+import { and, asc, eq, gt } from 'drizzle-orm';
+import type { Db } from '../client';
+import { launches, runs, series, workers, type Launch, type Run } from '../schema';
+import type { Evidence, RunStatus } from '../../lib/evidence/types';
+import { runColumnsFromEvidence, saveRun, type SaveRunInput } from './runs';
+
+export const TERMINAL_STATUSES: readonly RunStatus[] = Object.freeze(['succeeded', 'failed', 'cancelled', 'timed_out', 'lost', 'unknown']);
+export const isTerminal = (s: string) => (TERMINAL_STATUSES as readonly string[]).includes(s);
+
+export interface EnqueueInput {
+  db: Db;
+  id: string;
+  profile: string;
+  title: string;
+  bundleDir: string;
+  params: Record<string, string | number | boolean>;
+  cpuOnly: boolean;
+  planRows: string[];
+  argv: string[];
+  cwd: string;
+  env: Record<string, string>;
+  outputDir: string;
+  keepOutput: boolean;
+  timeoutMs: number;
+  /** Evidence shown until the worker has something better (status `queued`, no checks run). */
+  evidence: Evidence;
+  now?: number;
+}
+
+/** Queue a run: the run row (status `queued`) and its launch row in one transaction. */
+export function enqueueRun(input: EnqueueInput): void {
+  const { db } = input;
+  const now = input.now ?? Date.now();
+  db.$client.transaction(() => {
+    db.insert(runs)
+      .values({
+        id: input.id,
+        sourceKey: input.bundleDir,
+        origin: 'launched',
+        status: 'queued',
+        profile: input.profile,
+        title: input.title,
+        bundleDir: input.bundleDir,
+        // Queued runs sort with the newest on the runs page; the worker overwrites this with the process start.
+        startedAt: now,
+        contentHash: '',
+        evidenceJson: JSON.stringify(input.evidence),
+        createdAt: now,
+        updatedAt: now,
+        planRowsJson: JSON.stringify(input.planRows),
+        ...pickColumns(input.evidence),
+      })
+      .run();
+    db.insert(launches)
+      .values({
+        runId: input.id,
+        profile: input.profile,
+        paramsJson: JSON.stringify(input.params),
+        cpuOnly: input.cpuOnly,
+        argvJson: JSON.stringify(input.argv),
+        cwd: input.cwd,
+        envJson: JSON.stringify(input.env),
+        outputDir: input.outputDir,
+        keepOutput: input.keepOutput,
+        timeoutMs: input.timeoutMs,
+        queuedAt: now,
+      })
+      .run();
+  }).immediate();
+}
+
+function pickColumns(ev: Evidence) {
+  const { status: _s, title: _t, ...rest } = runColumnsFromEvidence(ev);
+  return rest;
+}
+
+/**
+ * Claim the oldest queued run in one statement. SQLite runs a single UPDATE
+ * atomically under its write lock, so two workers cannot claim the same run;
+ * the subquery and the `status = 'queued'` guard make a lost race a no-op.
+ */
+export function claimNextRun({ db, workerId, token, leaseMs, now = Date.now() }: { db: Db; workerId: string; token: string; leaseMs: number; now?: number }): string | null {
+  const row = db.$client
+    .prepare(
+      `UPDATE runs SET status = 'running', lease_token = ?, lease_expires_at = ?, worker_id = ?, updated_at = ?
+       WHERE id = (SELECT id FROM runs WHERE status = 'queued' AND origin = 'launched' ORDER BY created_at, id LIMIT 1) AND status = 'queued'
+       RETURNING id`,
+    )
+    .get(token, now + leaseMs, workerId, now) as { id: string } | undefined;
+  return row?.id ?? null;
+}
+
+/** Renew the lease. `owned` false means the run was settled by someone else (the sweep): stop the child and write nothing more. */
+export function renewLease({ db, runId, token, leaseMs, now = Date.now() }: { db: Db; runId: string; token: string; leaseMs: number; now?: number }): { owned: boolean; cancelRequested: boolean } {
+  const r = db.$client.prepare(`UPDATE runs SET lease_expires_at = ? WHERE id = ? AND lease_token = ? AND status = 'running' RETURNING id`).get(now + leaseMs, runId, token);
+  if (!r) return { owned: false, cancelRequested: false };
+  const l = db.select({ c: launches.cancelRequestedAt }).from(launches).where(eq(launches.runId, runId)).get();
+  return { owned: true, cancelRequested: l?.c != null };
+}
+
+const owns = (db: Db, runId: string, token: string) =>
+  db.$client.prepare(`SELECT 1 FROM runs WHERE id = ? AND lease_token = ?`).get(runId, token) !== undefined;
+
+export function recordProcessStart({ db, runId, token, pid, host, gitCommit, startedAt }: { db: Db; runId: string; token: string; pid: number; host: string; gitCommit: string | null; startedAt: number }): boolean {
+  return db.$client.transaction(() => {
+    if (!owns(db, runId, token)) return false;
+    db.update(launches).set({ pid, pgid: pid, host, gitCommit, processStartedAt: startedAt }).where(eq(launches.runId, runId)).run();
+    db.update(runs).set({ startedAt, updatedAt: startedAt }).where(eq(runs.id, runId)).run();
+    return true;
+  }).immediate();
+}
+
+export function getLaunch({ db, runId }: { db: Db; runId: string }): Launch | undefined {
+  return db.select().from(launches).where(eq(launches.runId, runId)).get();
+}
+
+export interface LivePoints {
+  metric: string;
+  /** Index of the first point given (points already stored for this metric). */
+  from: number;
+  steps: ArrayLike<number>;
+  epochs: ArrayLike<number>;
+  values: ArrayLike<number>;
+  /** Replace the stored points of this metric (the file was rewritten and an earlier point changed). */
+  replace?: boolean;
+}
+
+const num = (v: number) => (Number.isFinite(v) ? v : null);
+
+/**
+ * Append the points the tail found since the last call, and the live progress
+ * the page shows, in one transaction. The series keep `chart_json` empty
+ * while live: the page reads live points directly; the final save computes it.
+ */
+export function appendLivePoints({ db, runId, token, points, live }: { db: Db; runId: string; token: string; points: LivePoints[]; live: unknown }): boolean {
+  const client = db.$client;
+  const ins = client.prepare('INSERT OR REPLACE INTO points (series_id, seq, step, epoch, value) VALUES (?,?,?,?,?)');
+  return client.transaction(() => {
+    if (!owns(db, runId, token)) return false;
+    for (const p of points) {
+      let s = db.select({ id: series.id }).from(series).where(and(eq(series.runId, runId), eq(series.metric, p.metric))).get();
+      if (!s) s = db.insert(series).values({ runId, metric: p.metric, points: 0, chartJson: '[]' }).returning({ id: series.id }).get();
+      if (p.replace) client.prepare('DELETE FROM points WHERE series_id = ?').run(s.id);
+      for (let i = 0; i < p.steps.length; i++) ins.run(s.id, p.from + i, p.steps[i], num(p.epochs[i]), num(p.values[i]));
+      db.update(series).set({ points: p.from + p.steps.length }).where(eq(series.id, s.id)).run();
+    }
+    client.prepare('UPDATE launches SET live_json = ?, live_seq = live_seq + 1 WHERE run_id = ?').run(JSON.stringify(live), runId);
+    return true;
+  }).immediate();
+}
+
+/** Store the evidence of the run so far (the page's header, epoch table and chart markers) without leaving `running`. */
+export function updateLiveEvidence({ db, runId, token, evidence, live }: { db: Db; runId: string; token: string; evidence: Evidence; live: unknown }): boolean {
+  return db.$client.transaction(() => {
+    if (!owns(db, runId, token)) return false;
+    db.update(runs).set({ ...pickColumns(evidence), evidenceJson: JSON.stringify(evidence), updatedAt: Date.now() }).where(eq(runs.id, runId)).run();
+    db.$client.prepare('UPDATE launches SET live_json = ?, live_seq = live_seq + 1 WHERE run_id = ?').run(JSON.stringify(live), runId);
+    return true;
+  }).immediate();
+}
+
+/**
+ * Ask for a run to stop. A queued run is cancelled on the spot (no process
+ * exists); a running one gets a request the worker acts on at its next
+ * heartbeat (TERM to the group, grace, KILL).
+ */
+export function requestCancel({ db, runId, now = Date.now() }: { db: Db; runId: string; now?: number }): 'cancelled' | 'requested' | 'already-final' | 'not-found' {
+  return db.$client.transaction(() => {
+    const run = db.select({ status: runs.status, origin: runs.origin }).from(runs).where(eq(runs.id, runId)).get();
+    if (!run || run.origin !== 'launched') return 'not-found';
+    if (run.status === 'queued') {
+      const evidence = JSON.parse(db.select({ e: runs.evidenceJson }).from(runs).where(eq(runs.id, runId)).get()!.e) as Evidence;
+      evidence.status = 'cancelled';
+      if (evidence.launch) evidence.launch = { ...evidence.launch, cancelRequested: true, note: 'cancelled while queued; never started' };
+      db.update(runs).set({ status: 'cancelled', endedAt: now, updatedAt: now, evidenceJson: JSON.stringify(evidence) }).where(and(eq(runs.id, runId), eq(runs.status, 'queued'))).run();
+      db.update(launches).set({ cancelRequestedAt: now }).where(eq(launches.runId, runId)).run();
+      return 'cancelled';
+    }
+    if (run.status !== 'running') return 'already-final';
+    db.update(launches).set({ cancelRequestedAt: now }).where(eq(launches.runId, runId)).run();
+    db.$client.prepare('UPDATE launches SET live_seq = live_seq + 1 WHERE run_id = ?').run(runId);
+    return 'requested';
+  }).immediate();
+}
+
+/** Settle a run with its final evidence. Guarded by the token; clears the lease. */
+export function finishLaunchedRun(input: Omit<SaveRunInput, 'origin'> & { token: string; exitCode: number | null; signal: string | null; error: string | null }): boolean {
+  const { db } = input;
+  return db.$client.transaction(() => {
+    if (!owns(db, input.id, input.token)) return false;
+    saveRun({ ...input, origin: 'launched' });
+    db.update(launches).set({ exitCode: input.exitCode, signal: input.signal, error: input.error }).where(eq(launches.runId, input.id)).run();
+    db.$client.prepare('UPDATE launches SET live_seq = live_seq + 1 WHERE run_id = ?').run(input.id);
+    db.update(runs).set({ leaseToken: null, leaseExpiresAt: null }).where(eq(runs.id, input.id)).run();
+    return true;
+  }).immediate();
+}
+
+export interface ExpiredRun { runId: string; token: string; launch: Launch }
+
+/**
+ * Runs whose lease ran out (their worker died or hung): re-lease each to the
+ * sweeper under a fresh token and mark it `lost`, so the sweeper can kill the
+ * recorded process group and archive the partial evidence under its own lease.
+ * `deadWorkers` adds runs held by workers known to be gone (same host, pid not
+ * alive) without waiting for the lease to expire.
+ */
+export function sweepExpiredLeases({ db, sweeperId, newToken, now = Date.now(), leaseMs, deadWorkers = [] }: { db: Db; sweeperId: string; newToken: () => string; now?: number; leaseMs: number; deadWorkers?: string[] }): ExpiredRun[] {
+  return db.$client.transaction(() => {
+    const dead = deadWorkers.length ? ` OR worker_id IN (${deadWorkers.map(() => '?').join(',')})` : '';
+    const stale = db.$client
+      .prepare(`SELECT id FROM runs WHERE status = 'running' AND (lease_expires_at IS NULL OR lease_expires_at < ?${dead})`)
+      .all(now, ...deadWorkers) as Array<{ id: string }>;
+    const out: ExpiredRun[] = [];
+    for (const { id } of stale) {
+      const token = newToken();
+      db.update(runs).set({ status: 'lost', leaseToken: token, leaseExpiresAt: now + leaseMs, workerId: sweeperId, updatedAt: now }).where(eq(runs.id, id)).run();
+      const launch = db.select().from(launches).where(eq(launches.runId, id)).get();
+      if (launch) out.push({ runId: id, token, launch });
+    }
+    return out;
+  }).immediate();
+}
+
+// --- workers -------------------------------------------------------------------------
+
+export function registerWorker({ db, id, host, pid, concurrency, now = Date.now() }: { db: Db; id: string; host: string; pid: number; concurrency: number; now?: number }): void {
+  db.insert(workers).values({ id, host, pid, concurrency, startedAt: now, heartbeatAt: now }).onConflictDoUpdate({ target: workers.id, set: { heartbeatAt: now } }).run();
+}
+
+export function heartbeatWorker({ db, id, now = Date.now() }: { db: Db; id: string; now?: number }): void {
+  db.update(workers).set({ heartbeatAt: now }).where(eq(workers.id, id)).run();
+}
+
+export function removeWorker({ db, id }: { db: Db; id: string }): void {
+  db.delete(workers).where(eq(workers.id, id)).run();
+}
+
+export function listWorkers({ db }: { db: Db }) {
+  return db.select().from(workers).all();
+}
+
+/** Workers that heartbeated recently: someone will pick a queued run up. */
+export function listLiveWorkers({ db, now = Date.now(), staleMs }: { db: Db; now?: number; staleMs: number }) {
+  return db.select().from(workers).where(gt(workers.heartbeatAt, now - staleMs)).all();
+}
+
+export function countRunsByStatus({ db, status }: { db: Db; status: RunStatus }): number {
+  return db.$client.prepare('SELECT count(*) AS n FROM runs WHERE status = ?').pluck().get(status) as number;
+}
+
+export function listRunningOn({ db, workerId }: { db: Db; workerId: string }): Array<Pick<Run, 'id'>> {
+  return db.select({ id: runs.id }).from(runs).where(and(eq(runs.status, 'running'), eq(runs.workerId, workerId))).orderBy(asc(runs.createdAt)).all();
+}
+
+/** Live state for the events stream: status, progress and the sequence number that changes whenever either does. */
+export function getLiveState({ db, runId }: { db: Db; runId: string }) {
+  return db.$client
+    .prepare(
+      `SELECT r.status, r.updated_at AS updatedAt, l.live_json AS liveJson, l.live_seq AS liveSeq, l.cancel_requested_at AS cancelRequestedAt,
+              l.process_started_at AS processStartedAt, l.queued_at AS queuedAt, l.timeout_ms AS timeoutMs
+       FROM runs r JOIN launches l ON l.run_id = r.id WHERE r.id = ?`,
+    )
+    .get(runId) as
+    | { status: RunStatus; updatedAt: number; liveJson: string; liveSeq: number; cancelRequestedAt: number | null; processStartedAt: number | null; queuedAt: number; timeoutMs: number }
+    | undefined;
+}
+
+/** Points of a run's series from a given index on (the events stream sends only what the page has not got). */
+export function getLivePoints({ db, runId, after }: { db: Db; runId: string; after: Record<string, number> }): Array<{ metric: string; from: number; total: number; steps: number[]; values: Array<number | null> }> {
+  const all = db.select({ id: series.id, metric: series.metric, points: series.points }).from(series).where(eq(series.runId, runId)).all();
+  const stmt = db.$client.prepare('SELECT step, value FROM points WHERE series_id = ? AND seq >= ? ORDER BY seq').raw();
+  const out = [];
+  for (const s of all) {
+    const from = after[s.metric] ?? 0;
+    if (s.points === from) continue;
+    // Fewer points than the page holds: the series was replaced (metrics.csv rewritten); resend it whole.
+    const start = s.points < from ? 0 : from;
+    const rows = stmt.all(s.id, start) as Array<[number, number | null]>;
+    out.push({ metric: s.metric, from: start, total: s.points, steps: rows.map((r) => r[0]), values: rows.map((r) => r[1]) });
+  }
+  return out;
+}

@@ -1,0 +1,115 @@
+/**
+ * Queue a launch: the one path the form, `runproof launch` and the API share,
+ * so all three validate the same way and store the same thing.
+ */
+import crypto from 'node:crypto';
+import path from 'node:path';
+import type { Db } from '../db/client';
+import { enqueueRun } from '../db/queries/launches';
+import { analyseBundle } from '../lib/evidence/analyse';
+import type { LaunchFacts } from '../lib/evidence/types';
+import { formatCommandLine } from '../lib/lightning/command';
+import { launchRequestSchema, type LaunchRequest } from '../lib/profiles/schema';
+import type { ParamValue } from '../lib/profiles/build';
+import { getEnv } from './env';
+import { getProfile, prepareLaunch } from './profiles';
+
+export type LaunchResult =
+  | { ok: true; runId: string; argv: string[]; cwd: string; env: Record<string, string>; commandText: string }
+  | { ok: false; error: string; fieldErrors: Record<string, string> };
+
+export function newRunId(): string {
+  return crypto.randomBytes(6).toString('hex');
+}
+
+export function runDirs(runId: string): { bundleDir: string; outputDir: string } {
+  const env = getEnv();
+  return { bundleDir: path.resolve(env.root, env.RUNPROOF_BUNDLES_DIR, runId), outputDir: path.resolve(env.root, env.RUNPROOF_WORK_DIR, runId) };
+}
+
+/** Validate a request against its profile and build the command; `outputDir` defaults to where a new run's would go. */
+export function planLaunch(raw: unknown, runId: string = newRunId()): LaunchResult & { request?: ReturnType<typeof launchRequestSchema.parse>; title?: string; timeoutMs?: number; keepOutput?: boolean } {
+  const parsed = launchRequestSchema.safeParse(raw);
+  if (!parsed.success) {
+    const fieldErrors: Record<string, string> = {};
+    for (const i of parsed.error.issues) fieldErrors[i.path.join('.') || '_'] = i.message;
+    return { ok: false, error: 'the launch request is not valid', fieldErrors };
+  }
+  const req = parsed.data;
+  const entry = getProfile(req.profile);
+  if (!entry) return { ok: false, error: `unknown profile ${req.profile}`, fieldErrors: { profile: 'unknown profile' } };
+  if (!entry.available) return { ok: false, error: `profile ${req.profile} is not available here: ${entry.reason}`, fieldErrors: { profile: entry.reason ?? 'not available' } };
+  const { outputDir } = runDirs(runId);
+  const prepared = prepareLaunch(entry, req.params as Record<string, ParamValue>, { cpuOnly: req.cpuOnly, outputDir });
+  if (!prepared.validated.ok || !prepared.command) {
+    const n = Object.keys(prepared.validated.errors).length;
+    return { ok: false, error: `${n} knob${n === 1 ? '' : 's'} not valid: ${Object.entries(prepared.validated.errors).map(([k, v]) => `${k} ${v}`).join('; ')}`, fieldErrors: prepared.validated.errors };
+  }
+  const c = prepared.command;
+  const rows = req.planRows.length ? ` · ${req.planRows.join(', ')}` : '';
+  return {
+    ok: true,
+    runId,
+    argv: c.argv,
+    cwd: c.cwd,
+    env: c.env,
+    commandText: formatCommandLine(c.argv, c.env),
+    request: { ...req, params: prepared.validated.values },
+    title: `${entry.profile.name} smoke run${rows}`,
+    timeoutMs: entry.profile.timeoutSec * 1000,
+    keepOutput: entry.profile.keepOutput,
+  };
+}
+
+/** Validate and queue. The worker picks the run up; nothing is executed here. */
+export function launchRun({ db, request, now = Date.now() }: { db: Db; request: LaunchRequest | unknown; now?: number }): LaunchResult {
+  const plan = planLaunch(request);
+  if (!plan.ok) return plan;
+  const { bundleDir, outputDir } = runDirs(plan.runId);
+  const req = plan.request!;
+  const facts: LaunchFacts = {
+    profile: req.profile,
+    argv: plan.argv,
+    cwd: plan.cwd,
+    env: plan.env,
+    params: req.params,
+    cpuOnly: req.cpuOnly,
+    planRows: req.planRows,
+    host: null,
+    pid: null,
+    gitCommit: null,
+    queuedAt: now,
+    startedAt: null,
+    endedAt: null,
+    exitCode: null,
+    signal: null,
+    timeoutSec: Math.round(plan.timeoutMs! / 1000),
+    cancelRequested: false,
+    note: null,
+  };
+  const evidence = analyseBundle([], {
+    root: bundleDir,
+    title: plan.title,
+    requested: { text: plan.commandText, source: 'launch form' },
+    launch: { exitCode: null, signal: null, cleanedUp: null, status: 'queued', facts },
+  });
+  enqueueRun({
+    db,
+    id: plan.runId,
+    profile: req.profile,
+    title: plan.title!,
+    bundleDir,
+    params: req.params,
+    cpuOnly: req.cpuOnly,
+    planRows: req.planRows,
+    argv: plan.argv,
+    cwd: plan.cwd,
+    env: plan.env,
+    outputDir,
+    keepOutput: plan.keepOutput!,
+    timeoutMs: plan.timeoutMs!,
+    evidence,
+    now,
+  });
+  return { ok: true, runId: plan.runId, argv: plan.argv, cwd: plan.cwd, env: plan.env, commandText: plan.commandText };
+}

@@ -1,0 +1,394 @@
+/**
+ * One launched run, from claim to bundle: spawn the argv in its own process
+ * group with stdout and stderr on the bundle's log (one file descriptor, so
+ * the kernel keeps their arrival order and the log survives the worker),
+ * follow metrics.csv and the checkpoint folder into the database while it
+ * runs, stop it on cancel or timeout (TERM to the group, grace, KILL), and on
+ * exit archive the bundle and store its evidence.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawn, spawnSync } from 'node:child_process';
+import type { Db } from '../db/client';
+import { appendLivePoints, finishLaunchedRun, getLaunch, recordProcessStart, renewLease, updateLiveEvidence, type LivePoints } from '../db/queries/launches';
+import { getRun } from '../db/queries/runs';
+import type { Launch, Run } from '../db/schema';
+import { analyseBundleWithSeries } from '../lib/evidence/analyse';
+import { renderSummaryMarkdown } from '../lib/evidence/summary';
+import type { Evidence, LaunchFacts, RunStatus } from '../lib/evidence/types';
+import { formatLsListing } from '../lib/lightning/checkpoints';
+import { formatCommandLine } from '../lib/lightning/command';
+import { MetricsCsvAccumulator } from '../lib/lightning/metrics-csv';
+import { readBundle } from '../server/bundles';
+import { FileTail } from './tail';
+import { findMetricsCsv, findVersionDir, listCheckpoints, renderTree } from './outputs';
+
+export const LOG_NAME = 'train.log';
+
+export interface JobOptions {
+  db: Db;
+  runId: string;
+  token: string;
+  leaseMs: number;
+  heartbeatMs: number;
+  /** Between TERM and KILL when stopping a run. */
+  graceMs: number;
+  /** How often the output folder is polled when no file event arrives. */
+  pollMs: number;
+  log?: (msg: string) => void;
+}
+
+export interface LiveProgress {
+  phase: 'starting' | 'training' | 'stopping' | 'archiving';
+  epochsDone: number;
+  maxEpochs: number | null;
+  step: number | null;
+  last: Record<string, number | null>;
+  checkpoints: Array<{ name: string; sizeBytes: number }>;
+  logBytes: number;
+  stopping: 'cancel' | 'timeout' | null;
+}
+
+function gitCommit(cwd: string): string | null {
+  const r = spawnSync('git', ['rev-parse', 'HEAD'], { cwd, encoding: 'utf8', timeout: 3000, stdio: ['ignore', 'pipe', 'ignore'] });
+  return r.status === 0 && /^[0-9a-f]{40}$/.test(r.stdout.trim()) ? r.stdout.trim() : null;
+}
+
+function killGroup(pgid: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(-pgid, signal);
+    return true;
+  } catch {
+    return false; // ESRCH: the group is gone
+  }
+}
+
+export function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function factsFrom(run: Run, launch: Launch, extra: Partial<LaunchFacts>): LaunchFacts {
+  return {
+    profile: launch.profile,
+    argv: JSON.parse(launch.argvJson),
+    cwd: launch.cwd,
+    env: JSON.parse(launch.envJson),
+    params: JSON.parse(launch.paramsJson),
+    cpuOnly: launch.cpuOnly,
+    planRows: JSON.parse(run.planRowsJson),
+    host: launch.host,
+    pid: launch.pid,
+    gitCommit: launch.gitCommit,
+    queuedAt: launch.queuedAt,
+    startedAt: launch.processStartedAt,
+    endedAt: null,
+    exitCode: null,
+    signal: null,
+    timeoutSec: Math.round(launch.timeoutMs / 1000),
+    cancelRequested: launch.cancelRequestedAt != null,
+    note: null,
+    ...extra,
+  };
+}
+
+/** Copy what the trainer wrote into the bundle (metrics.csv, hparams.yaml, the tree and the checkpoint listing) and write command.txt. */
+function archiveOutputs(launch: Launch, bundleDir: string): void {
+  const out = launch.outputDir;
+  const version = findVersionDir(out);
+  const metrics = findMetricsCsv(out);
+  if (metrics) fs.copyFileSync(metrics, path.join(bundleDir, 'metrics.csv'));
+  if (version && fs.existsSync(path.join(version, 'hparams.yaml'))) fs.copyFileSync(path.join(version, 'hparams.yaml'), path.join(bundleDir, 'hparams.yaml'));
+  const logsRoot = version ? path.dirname(version) : null;
+  if (logsRoot && fs.existsSync(logsRoot)) fs.writeFileSync(path.join(bundleDir, 'lightning_tree.txt'), renderTree(logsRoot));
+  const ckpts = listCheckpoints(out);
+  if (ckpts.length || fs.existsSync(out)) fs.writeFileSync(path.join(bundleDir, 'checkpoints_ls.txt'), formatLsListing(ckpts));
+  fs.writeFileSync(path.join(bundleDir, 'command.txt'), `${formatCommandLine(JSON.parse(launch.argvJson), JSON.parse(launch.envJson))}\n`);
+}
+
+export interface FinalizeInput {
+  db: Db;
+  runId: string;
+  token: string;
+  status: RunStatus;
+  exitCode: number | null;
+  signal: string | null;
+  note: string | null;
+  endedAt: number;
+}
+
+/**
+ * Write the bundle and store the final evidence. Used by the worker when its
+ * child exits and by the sweep for a run whose worker died (status `lost`):
+ * either way the partial evidence on disk is kept and shown.
+ */
+export function finalizeRun(input: FinalizeInput): Evidence | null {
+  const { db, runId } = input;
+  const run = getRun({ db, id: runId });
+  const launch = getLaunch({ db, runId });
+  if (!run || !launch) return null;
+  const bundleDir = run.bundleDir;
+  fs.mkdirSync(bundleDir, { recursive: true });
+  let note = input.note;
+  try {
+    archiveOutputs(launch, bundleDir);
+  } catch (e) {
+    note = [note, `archiving the output folder failed: ${(e as Error).message}`].filter(Boolean).join('; ');
+  }
+  let cleanedUp: boolean | null = null;
+  if (!launch.keepOutput) {
+    try {
+      fs.rmSync(launch.outputDir, { recursive: true, force: true });
+    } catch (e) {
+      note = [note, `removing ${launch.outputDir} failed: ${(e as Error).message}`].filter(Boolean).join('; ');
+    }
+  }
+  cleanedUp = !fs.existsSync(launch.outputDir);
+  for (const f of ['evidence.json', 'summary.md']) fs.rmSync(path.join(bundleDir, f), { force: true });
+
+  const startedAt = launch.processStartedAt;
+  const facts = factsFrom(run, launch, { endedAt: input.endedAt, exitCode: input.exitCode, signal: input.signal, note });
+  const analyse = () => {
+    const read = readBundle(bundleDir);
+    const files = read.files.filter((f) => f.path !== 'evidence.json');
+    const { evidence, series } = analyseBundleWithSeries(files, {
+      root: bundleDir,
+      logFile: fs.existsSync(path.join(bundleDir, LOG_NAME)) ? LOG_NAME : undefined,
+      title: run.title,
+      requested: { text: formatCommandLine(facts.argv, facts.env), source: 'launch form' },
+      launch: { exitCode: input.exitCode, signal: input.signal, cleanedUp, status: input.status, facts, wallS: startedAt ? (input.endedAt - startedAt) / 1000 : null },
+    });
+    evidence.problems.unshift(...read.problems);
+    return { evidence, series, read };
+  };
+  const first = analyse();
+  fs.writeFileSync(path.join(bundleDir, 'summary.md'), renderSummaryMarkdown(first.evidence));
+  // Analyse again so the evidence lists summary.md; evidence.json is the document itself and is not in its own file list.
+  const { evidence, series } = analyse();
+  fs.writeFileSync(path.join(bundleDir, 'evidence.json'), `${JSON.stringify(evidence, null, 2)}\n`);
+  const hash = readBundle(bundleDir).hash;
+  const ok = finishLaunchedRun({
+    db,
+    id: runId,
+    token: input.token,
+    sourceKey: run.sourceKey,
+    profile: run.profile,
+    bundleDir,
+    contentHash: hash,
+    evidence,
+    series,
+    startedAt: startedAt ?? run.startedAt,
+    endedAt: input.endedAt,
+    exitCode: input.exitCode,
+    signal: input.signal,
+    error: note,
+  });
+  return ok ? evidence : null;
+}
+
+/** Run a claimed job to the end. Resolves with the status it settled at (or null when the lease was lost to the sweep). */
+export async function runJob(opts: JobOptions): Promise<RunStatus | null> {
+  const { db, runId, token } = opts;
+  const say = opts.log ?? (() => {});
+  const run = getRun({ db, id: runId });
+  const launch = getLaunch({ db, runId });
+  if (!run || !launch) throw new Error(`run ${runId} has no launch record`);
+  const argv = JSON.parse(launch.argvJson) as string[];
+  const envOverrides = JSON.parse(launch.envJson) as Record<string, string>;
+  const bundleDir = run.bundleDir;
+  fs.mkdirSync(bundleDir, { recursive: true });
+  fs.rmSync(launch.outputDir, { recursive: true, force: true });
+  fs.mkdirSync(launch.outputDir, { recursive: true });
+  const logPath = path.join(bundleDir, LOG_NAME);
+  const logFd = fs.openSync(logPath, 'a');
+
+  const host = os.hostname();
+  const commit = gitCommit(launch.cwd);
+  let child;
+  const startedAt = Date.now();
+  try {
+    if (!fs.existsSync(launch.cwd)) throw Object.assign(new Error(`working directory ${launch.cwd} does not exist`), { code: 'ENOENT' });
+    child = spawn(argv[0], argv.slice(1), {
+      cwd: launch.cwd,
+      // Python buffers stdout when it is not a terminal; unbuffered, the live log shows lines as they are printed.
+      env: { ...process.env, PYTHONUNBUFFERED: '1', ...envOverrides },
+      stdio: ['ignore', logFd, logFd],
+      detached: true, // its own process group: cancel and the sweep signal -pgid and reach grandchildren too
+    });
+  } catch (e) {
+    fs.closeSync(logFd);
+    return settleSpawnFailure(opts, `could not start ${argv[0]}: ${(e as Error).message}`);
+  }
+  const spawnError = await new Promise<Error | null>((resolve) => {
+    child.once('spawn', () => resolve(null));
+    child.once('error', (e) => resolve(e));
+  });
+  if (spawnError || child.pid === undefined) {
+    fs.closeSync(logFd);
+    return settleSpawnFailure(opts, `could not start ${argv[0]}: ${spawnError?.message ?? 'no pid'}`);
+  }
+  const pgid = child.pid;
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  if (!recordProcessStart({ db, runId, token, pid: pgid, host, gitCommit: commit, startedAt })) {
+    killGroup(pgid, 'SIGKILL');
+    fs.closeSync(logFd);
+    return null;
+  }
+  say(`run ${runId}: started pid ${pgid}: ${argv.join(' ')}`);
+
+  // --- live following -------------------------------------------------------------------
+  const acc = new MetricsCsvAccumulator();
+  let tail: FileTail | null = null;
+  const stored = new Map<string, number>();
+  const maxEpochs = Number((JSON.parse(launch.paramsJson) as Record<string, unknown>).max_epochs) || null;
+  const live: LiveProgress = { phase: 'starting', epochsDone: 0, maxEpochs, step: null, last: {}, checkpoints: [], logBytes: 0, stopping: null };
+  let lastCkptKey = '';
+  let lastEvidenceAt = 0;
+  let lastEpochs = 0;
+  let owned = true;
+
+  const reanalyse = () => {
+    const files = [];
+    try {
+      files.push({ path: LOG_NAME, sizeBytes: fs.statSync(logPath).size, text: fs.readFileSync(logPath, 'utf8') });
+    } catch { /* not yet */ }
+    const m = tail ? findMetricsCsv(launch.outputDir) : null;
+    if (m) try { files.push({ path: 'metrics.csv', sizeBytes: fs.statSync(m).size, text: fs.readFileSync(m, 'utf8') }); } catch { /* rewritten under us */ }
+    const listing = formatLsListing(listCheckpoints(launch.outputDir));
+    files.push({ path: 'checkpoints_ls.txt', sizeBytes: listing.length, text: listing });
+    const facts = factsFrom(run, { ...launch, host, pid: pgid, gitCommit: commit, processStartedAt: startedAt }, {});
+    const { evidence } = analyseBundleWithSeries(files, {
+      root: bundleDir,
+      logFile: LOG_NAME,
+      title: run.title,
+      requested: { text: formatCommandLine(argv, envOverrides), source: 'launch form' },
+      launch: { exitCode: null, signal: null, cleanedUp: null, status: 'running', facts, wallS: (Date.now() - startedAt) / 1000 },
+    });
+    return evidence;
+  };
+
+  const tick = () => {
+    if (!owned) return;
+    let changed = false;
+    if (!tail) {
+      const m = findMetricsCsv(launch.outputDir);
+      if (m) tail = new FileTail(m);
+    }
+    const points: LivePoints[] = [];
+    if (tail) {
+      const chunk = tail.read();
+      if (chunk.reset) acc.reset();
+      if (chunk.text) acc.push(chunk.text);
+      if (chunk.text || chunk.reset) {
+        const parsed = acc.result();
+        for (const s of parsed.series) {
+          const have = stored.get(s.metric) ?? 0;
+          if (s.length < have) {
+            points.push({ metric: s.metric, from: 0, steps: s.steps.subarray(0, s.length), epochs: s.epochs.subarray(0, s.length), values: s.values.subarray(0, s.length), replace: true });
+          } else if (s.length > have) {
+            points.push({ metric: s.metric, from: have, steps: s.steps.subarray(have, s.length), epochs: s.epochs.subarray(have, s.length), values: s.values.subarray(have, s.length) });
+          }
+          stored.set(s.metric, s.length);
+          if (s.length) live.last[s.metric] = Number.isFinite(s.values[s.length - 1]) ? s.values[s.length - 1] : null;
+        }
+        live.epochsDone = parsed.epochs.length;
+        const lastStep = parsed.series.reduce((mx, s) => (s.length ? Math.max(mx, s.steps[s.length - 1]) : mx), -1);
+        live.step = lastStep >= 0 ? lastStep : null;
+        if (points.length) { live.phase = live.stopping ? 'stopping' : 'training'; changed = true; }
+      }
+    }
+    const ck = listCheckpoints(launch.outputDir).map((c) => ({ name: c.name, sizeBytes: c.sizeBytes }));
+    const ckKey = ck.map((c) => `${c.name}:${c.sizeBytes}`).join('|');
+    if (ckKey !== lastCkptKey) { lastCkptKey = ckKey; live.checkpoints = ck; changed = true; }
+    try {
+      const size = fs.statSync(logPath).size;
+      if (size !== live.logBytes) { live.logBytes = size; changed = true; }
+    } catch { /* log removed? keep going */ }
+
+    if (points.length && !appendLivePoints({ db, runId, token, points, live })) owned = false;
+    // The evidence (epoch table, best epoch, checkpoints vs replay) is recomputed per epoch and at most once a second otherwise.
+    const now = Date.now();
+    if (owned && changed && (live.epochsDone !== lastEpochs || now - lastEvidenceAt > 1000)) {
+      lastEpochs = live.epochsDone;
+      lastEvidenceAt = now;
+      if (!updateLiveEvidence({ db, runId, token, evidence: reanalyse(), live })) owned = false;
+    }
+  };
+
+  let watcher: fs.FSWatcher | null = null;
+  let pending = false;
+  const soon = () => {
+    if (pending) return;
+    pending = true;
+    setImmediate(() => { pending = false; safeTick(); });
+  };
+  const safeTick = () => {
+    try { tick(); } catch (e) { say(`run ${runId}: live update failed: ${(e as Error).message}`); }
+  };
+  try {
+    watcher = fs.watch(launch.outputDir, { recursive: true }, soon);
+    watcher.on('error', () => { watcher?.close(); watcher = null; }); // polling carries on
+  } catch { /* no recursive watch here: polling only */ }
+  const poll = setInterval(safeTick, opts.pollMs);
+
+  // --- heartbeat, cancel, timeout ----------------------------------------------------------
+  let stopReason: 'cancel' | 'timeout' | 'lease' | null = null;
+  let killTimer: NodeJS.Timeout | null = null;
+  const stop = (why: 'cancel' | 'timeout' | 'lease') => {
+    if (stopReason) return;
+    stopReason = why;
+    live.stopping = why === 'lease' ? null : why;
+    live.phase = 'stopping';
+    say(`run ${runId}: stopping (${why}): SIGTERM to group ${pgid}`);
+    if (why === 'lease') { killGroup(pgid, 'SIGKILL'); return; }
+    killGroup(pgid, 'SIGTERM');
+    killTimer = setTimeout(() => { say(`run ${runId}: grace over, SIGKILL to group ${pgid}`); killGroup(pgid, 'SIGKILL'); }, opts.graceMs);
+  };
+  const beat = setInterval(() => {
+    try {
+      const r = renewLease({ db, runId, token, leaseMs: opts.leaseMs });
+      if (!r.owned) { owned = false; stop('lease'); }
+      else if (r.cancelRequested) stop('cancel');
+    } catch (e) {
+      say(`run ${runId}: heartbeat failed: ${(e as Error).message}`);
+    }
+  }, opts.heartbeatMs);
+  const timeout = setTimeout(() => stop('timeout'), launch.timeoutMs);
+  // A cancel that arrived between claim and spawn.
+  if (renewLease({ db, runId, token, leaseMs: opts.leaseMs }).cancelRequested) stop('cancel');
+
+  const { code, signal } = await exited;
+  const endedAt = Date.now();
+  clearInterval(beat);
+  clearInterval(poll);
+  clearTimeout(timeout);
+  if (killTimer) clearTimeout(killTimer);
+  watcher?.close();
+  // Whatever the trainer left running in its group (data loader workers, a shell's children) goes with it.
+  killGroup(pgid, 'SIGKILL');
+  safeTick();
+  fs.closeSync(logFd);
+  say(`run ${runId}: exited ${code ?? signal}`);
+  if (!owned) return null;
+
+  live.phase = 'archiving';
+  let status: RunStatus;
+  let note: string | null = null;
+  if (stopReason === 'cancel') { status = 'cancelled'; note = 'cancelled from Runproof: SIGTERM to the process group, SIGKILL after the grace period'; }
+  else if (stopReason === 'timeout') { status = 'timed_out'; note = `exceeded the profile's timeout of ${Math.round(launch.timeoutMs / 1000)} s`; }
+  else status = code === 0 ? 'succeeded' : 'failed';
+  const ev = finalizeRun({ db, runId, token, status, exitCode: code, signal, note, endedAt });
+  return ev ? status : null;
+}
+
+function settleSpawnFailure(opts: JobOptions, message: string): RunStatus | null {
+  const run = getRun({ db: opts.db, id: opts.runId });
+  if (run) fs.appendFileSync(path.join(run.bundleDir, LOG_NAME), `runproof: ${message}\n`);
+  const ev = finalizeRun({ db: opts.db, runId: opts.runId, token: opts.token, status: 'failed', exitCode: null, signal: null, note: message, endedAt: Date.now() });
+  return ev ? 'failed' : null;
+}

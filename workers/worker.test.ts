@@ -1,0 +1,163 @@
+/**
+ * The worker against real child processes (the bundled reference trainer), a
+ * real SQLite file and real bundles on disk.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import { afterEach, describe, expect, test } from 'vitest';
+import { getLaunch, requestCancel } from '../db/queries/launches';
+import { getRun } from '../db/queries/runs';
+import { launchRun } from '../server/launch';
+import { Worker } from './worker';
+import { makeTestEnv, pidsInGroup, REPO_ROOT, sleep, waitFor, waitForEnd, type TestEnv } from './testing';
+
+const BRIEF = { n_images: '64', gridsize: '3', max_epochs: '6', batch_size: '4', accelerator: 'auto', deterministic: 'true', 'num-workers': '0', logger: 'csv', 'checkpoint-save-top-k': '2', 'early-stop-patience': '5' };
+/** A run long enough to act on while it runs: ~40 epochs of a few hundred ms each. */
+const LONG = { n_images: '2048', max_epochs: '40', batch_size: '8' };
+
+let env: TestEnv | null = null;
+let worker: Worker | null = null;
+afterEach(async () => {
+  await worker?.stop();
+  worker = null;
+  env?.cleanup();
+  env = null;
+});
+
+function startWorker(e: TestEnv, concurrency = 1): Worker {
+  const w = new Worker({ db: e.db, concurrency, leaseMs: 3000, graceMs: 2000, pollMs: 100, claimPollMs: 50 });
+  w.start();
+  return w;
+}
+
+function launch(e: TestEnv, params: Record<string, string>, extra: { planRows?: string[]; profile?: string } = {}): string {
+  const r = launchRun({ db: e.db, request: { profile: extra.profile ?? 'reference', params, planRows: extra.planRows ?? [] } });
+  if (!r.ok) throw new Error(r.error);
+  return r.runId;
+}
+
+const checkMap = (ev: { checks: Array<{ id: string; status: string; detail: string }> }) => Object.fromEntries(ev.checks.map((c) => [c.id, `${c.status}: ${c.detail}`]));
+
+describe('launched runs', () => {
+  test("the brief's knobs on the reference profile: succeeded, a full bundle, auto → cpu, every check passes", async () => {
+    env = makeTestEnv();
+    const id = launch(env, BRIEF, { planRows: ['EB4.A', 'EB4.B'] });
+    expect(getRun({ db: env.db, id })!.status).toBe('queued');
+    worker = startWorker(env);
+    const { run, evidence } = await waitForEnd(env.db, id);
+    expect(run.status, checkMap(evidence).exit).toBe('succeeded');
+    for (const c of evidence.checks) expect(c.status, `${c.id}: ${c.detail}`).toBe('pass');
+    expect(evidence.accelerator).toMatchObject({ requested: 'auto', resolved: 'cpu' });
+    expect(evidence.epochs).toHaveLength(6);
+    const files = fs.readdirSync(run.bundleDir).sort();
+    expect(files).toEqual(['checkpoints_ls.txt', 'command.txt', 'evidence.json', 'hparams.yaml', 'lightning_tree.txt', 'metrics.csv', 'summary.md', 'train.log']);
+    const launchRow = getLaunch({ db: env.db, runId: id })!;
+    expect(fs.existsSync(launchRow.outputDir)).toBe(false);
+    expect(launchRow.exitCode).toBe(0);
+    expect(evidence.launch).toMatchObject({ profile: 'reference', planRows: ['EB4.A', 'EB4.B'], exitCode: 0, host: expect.any(String) });
+    expect(evidence.launch!.argv).toEqual(expect.arrayContaining(['--gridsize', '3', '--max_epochs', '6', '--checkpoint-save-top-k', '2', '--early-stop-patience', '5', '--deterministic']));
+    expect(JSON.parse(fs.readFileSync(path.join(run.bundleDir, 'evidence.json'), 'utf8')).checks).toEqual(evidence.checks);
+    expect(fs.readFileSync(path.join(run.bundleDir, 'summary.md'), 'utf8')).toContain('checkpoints');
+    // The live tail stored the points; the final save replaced them with the archived metrics.csv's.
+    const pts = env.db.$client.prepare('SELECT count(*) FROM points p JOIN series s ON s.id = p.series_id WHERE s.run_id = ?').pluck().get(id) as number;
+    expect(pts).toBeGreaterThan(6);
+  });
+
+  test('a plateau with patience 1 stops early, and the early-stop replay agrees', async () => {
+    env = makeTestEnv();
+    const id = launch(env, { ...BRIEF, max_epochs: '10', 'early-stop-patience': '1', 'learning-rate': '0' });
+    worker = startWorker(env);
+    const { run, evidence } = await waitForEnd(env.db, id);
+    expect(run.status).toBe('succeeded');
+    expect(evidence.epochs.length).toBeLessThan(10);
+    const checks = checkMap(evidence);
+    expect(checks['early-stop']).toMatch(/^pass: run and replay both stop/);
+    expect(checks.epochs).toMatch(/^pass/);
+    expect(evidence.earlyStop?.triggered).toBe(true);
+  });
+
+  test('cancel mid-run: cancelled, partial evidence kept, no process of its group left', async () => {
+    env = makeTestEnv();
+    const id = launch(env, { ...BRIEF, ...LONG });
+    worker = startWorker(env);
+    const e = env;
+    await waitFor('two epochs', () => (JSON.parse(getLaunch({ db: e.db, runId: id })!.liveJson).epochsDone ?? 0) >= 2, 30_000);
+    const pgid = getLaunch({ db: e.db, runId: id })!.pgid!;
+    expect(pidsInGroup(pgid).length).toBeGreaterThan(0);
+    expect(requestCancel({ db: e.db, runId: id })).toBe('requested');
+    const { run, evidence } = await waitForEnd(e.db, id, 20_000);
+    expect(run.status).toBe('cancelled');
+    expect(evidence.epochs.length).toBeGreaterThanOrEqual(2);
+    expect(evidence.launch?.note).toMatch(/cancelled/);
+    expect(pidsInGroup(pgid)).toEqual([]);
+    expect(fs.existsSync(path.join(run.bundleDir, 'metrics.csv'))).toBe(true);
+  });
+
+  test('a run over its timeout ends timed_out', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'runproof-profiles-'));
+    const file = path.join(dir, 'profiles.json');
+    fs.writeFileSync(file, JSON.stringify({ profiles: [{ name: 'reference-1s', title: 'Reference, 1 s timeout', argv: ['{node}', '{runproof_root}/workers/reference-trainer/train.mjs', '{params}', '--output_dir', '{output_dir}'], params: [{ name: 'max_epochs', type: 'int', default: 1000 }], timeoutSec: 1 }] }));
+    try {
+      env = makeTestEnv({ RUNPROOF_PROFILES: file });
+      const id = launch(env, {}, { profile: 'reference-1s' });
+      worker = startWorker(env);
+      const { run, evidence } = await waitForEnd(env.db, id, 20_000);
+      expect(run.status).toBe('timed_out');
+      expect(evidence.launch?.note).toMatch(/timeout of 1 s/);
+      expect(pidsInGroup(getLaunch({ db: env.db, runId: id })!.pgid!)).toEqual([]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('20 launches in quick succession all queue and run one at a time with concurrency 1', async () => {
+    env = makeTestEnv();
+    const ids = Array.from({ length: 20 }, () => launch(env!, { n_images: '16', max_epochs: '1', batch_size: '8' }));
+    expect(new Set(ids).size).toBe(20);
+    worker = startWorker(env, 1);
+    const e = env;
+    for (const id of ids) await waitForEnd(e.db, id, 60_000);
+    const spans = ids.map((id) => {
+      const l = getLaunch({ db: e.db, runId: id })!;
+      const r = getRun({ db: e.db, id })!;
+      return { id, start: l.processStartedAt!, end: r.endedAt!, status: r.status };
+    });
+    expect(spans.every((s) => s.status === 'succeeded')).toBe(true);
+    spans.sort((a, b) => a.start - b.start);
+    for (let i = 1; i < spans.length; i++) expect(spans[i].start, `run ${i} started before run ${i - 1} ended`).toBeGreaterThanOrEqual(spans[i - 1].end);
+    // First queued, first run.
+    expect(spans.map((s) => s.id)).toEqual(ids);
+  }, 90_000);
+});
+
+describe('a worker killed with SIGKILL mid-run', () => {
+  test('after a new worker starts, the run is lost, its processes are gone and its partial evidence is kept', async () => {
+    env = makeTestEnv({ RUNPROOF_LEASE_MS: '3000' });
+    const e = env;
+    const id = launch(e, { ...BRIEF, ...LONG });
+    const childEnv = { ...process.env };
+    const w1 = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/runproof.mjs'), 'worker'], { env: childEnv, stdio: 'ignore' });
+    try {
+      await waitFor('two epochs', () => (JSON.parse(getLaunch({ db: e.db, runId: id })!.liveJson).epochsDone ?? 0) >= 2, 40_000);
+      const pgid = getLaunch({ db: e.db, runId: id })!.pgid!;
+      w1.kill('SIGKILL');
+      await new Promise((r) => w1.once('exit', r));
+      // The trainer does not depend on the worker: it is still running, orphaned.
+      expect(pidsInGroup(pgid).length).toBeGreaterThan(0);
+      const restarted = Date.now();
+      worker = startWorker(e);
+      const { run, evidence } = await waitForEnd(e.db, id, 15_000);
+      expect(Date.now() - restarted).toBeLessThan(15_000);
+      expect(run.status).toBe('lost');
+      expect(evidence.launch?.note).toMatch(/process group \d+ was killed/);
+      await sleep(200);
+      expect(pidsInGroup(pgid)).toEqual([]);
+      expect(evidence.epochs.length).toBeGreaterThanOrEqual(2);
+      expect(fs.readFileSync(path.join(run.bundleDir, 'train.log'), 'utf8')).toContain('Epoch 0:');
+    } finally {
+      if (w1.exitCode === null) w1.kill('SIGKILL');
+    }
+  }, 60_000);
+});

@@ -1,0 +1,128 @@
+/**
+ * The run worker: claims queued runs (up to its concurrency), runs each with
+ * runJob, heartbeats its leases, and sweeps: at start and on a timer it
+ * settles runs whose lease expired, or whose worker on this host is gone, as
+ * `lost`, kills their recorded process group and archives what they left.
+ */
+import crypto from 'node:crypto';
+import os from 'node:os';
+import type { Db } from '../db/client';
+import { claimNextRun, heartbeatWorker, listWorkers, registerWorker, removeWorker, requestCancel, sweepExpiredLeases } from '../db/queries/launches';
+import { finalizeRun, groupAlive, runJob } from './job';
+
+export interface WorkerOptions {
+  db: Db;
+  concurrency: number;
+  leaseMs: number;
+  heartbeatMs?: number;
+  graceMs?: number;
+  pollMs?: number;
+  /** How often the queue is polled for new runs (click → process start is bounded by this). */
+  claimPollMs?: number;
+  sweepMs?: number;
+  log?: (msg: string) => void;
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export class Worker {
+  readonly id = `${os.hostname()}:${process.pid}:${crypto.randomBytes(3).toString('hex')}`;
+  private readonly jobs = new Map<string, Promise<unknown>>();
+  private timers: NodeJS.Timeout[] = [];
+  private stopping = false;
+  private readonly o: Required<WorkerOptions>;
+
+  constructor(opts: WorkerOptions) {
+    const heartbeatMs = opts.heartbeatMs ?? Math.max(200, Math.floor(opts.leaseMs / 5));
+    this.o = { heartbeatMs, graceMs: 5000, pollMs: 250, claimPollMs: 200, sweepMs: Math.max(500, Math.floor(opts.leaseMs / 4)), log: () => {}, ...opts } as Required<WorkerOptions>;
+  }
+
+  get running(): number {
+    return this.jobs.size;
+  }
+
+  start(): void {
+    const { db } = this.o;
+    registerWorker({ db, id: this.id, host: os.hostname(), pid: process.pid, concurrency: this.o.concurrency });
+    this.o.log(`worker ${this.id}: concurrency ${this.o.concurrency}, lease ${this.o.leaseMs} ms`);
+    this.sweep();
+    this.timers.push(setInterval(() => this.claim(), this.o.claimPollMs));
+    this.timers.push(setInterval(() => this.sweep(), this.o.sweepMs));
+    this.timers.push(setInterval(() => heartbeatWorker({ db, id: this.id }), this.o.heartbeatMs));
+    this.claim();
+  }
+
+  /** Claim runs while below the concurrency limit. */
+  claim(): void {
+    if (this.stopping) return;
+    while (this.jobs.size < this.o.concurrency) {
+      const token = crypto.randomUUID();
+      let runId: string | null;
+      try {
+        runId = claimNextRun({ db: this.o.db, workerId: this.id, token, leaseMs: this.o.leaseMs });
+      } catch (e) {
+        this.o.log(`worker: claim failed: ${(e as Error).message}`);
+        return;
+      }
+      if (!runId) return;
+      const id = runId;
+      const job = runJob({ db: this.o.db, runId: id, token, leaseMs: this.o.leaseMs, heartbeatMs: this.o.heartbeatMs, graceMs: this.o.graceMs, pollMs: this.o.pollMs, log: this.o.log })
+        .then((status) => this.o.log(`run ${id}: ${status ?? 'lease lost; settled elsewhere'}`))
+        .catch((e) => this.o.log(`run ${id}: worker error: ${(e as Error).stack ?? e}`))
+        .finally(() => {
+          this.jobs.delete(id);
+          this.claim();
+        });
+      this.jobs.set(id, job);
+    }
+  }
+
+  /** Settle runs whose worker is gone: kill the process group it left, archive the partial evidence as `lost`. */
+  sweep(): number {
+    const { db } = this.o;
+    const host = os.hostname();
+    const dead = listWorkers({ db }).filter((w) => w.id !== this.id && w.host === host && !pidAlive(w.pid));
+    const expired = sweepExpiredLeases({ db, sweeperId: this.id, newToken: () => crypto.randomUUID(), leaseMs: this.o.leaseMs, deadWorkers: dead.map((w) => w.id) });
+    for (const w of dead) removeWorker({ db, id: w.id });
+    for (const r of expired) {
+      const { pgid, host: runHost } = r.launch;
+      let killed = '';
+      if (pgid && runHost === host && groupAlive(pgid)) {
+        try {
+          process.kill(-pgid, 'SIGKILL');
+          killed = `; its process group ${pgid} was killed`;
+        } catch { /* gone meanwhile */ }
+      }
+      const note = `its worker stopped heartbeating (lease expired); settled by worker ${this.id}${killed}`;
+      this.o.log(`run ${r.runId}: lost — ${note}`);
+      try {
+        finalizeRun({ db, runId: r.runId, token: r.token, status: 'lost', exitCode: null, signal: null, note, endedAt: Date.now() });
+      } catch (e) {
+        this.o.log(`run ${r.runId}: archiving the lost run failed: ${(e as Error).message}`);
+      }
+    }
+    return expired.length;
+  }
+
+  /** Ask every run this worker is executing to stop (the heartbeat acts on it: TERM, grace, KILL → `cancelled`). */
+  cancelAll(): void {
+    this.stopping = true;
+    for (const id of this.jobs.keys()) requestCancel({ db: this.o.db, runId: id });
+  }
+
+  /** Stop claiming and wait for running jobs (they keep their leases until they end). */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    await Promise.allSettled([...this.jobs.values()]);
+    removeWorker({ db: this.o.db, id: this.id });
+  }
+}
