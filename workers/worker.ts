@@ -5,9 +5,10 @@
  * `lost`, kills their recorded process group and archives what they left.
  */
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import os from 'node:os';
 import type { Db } from '../db/client';
-import { claimNextRun, heartbeatWorker, listWorkers, registerWorker, removeWorker, requestCancel, sweepExpiredLeases } from '../db/queries/launches';
+import { claimNextRun, hasQueuedRun, heartbeatWorker, listWorkers, registerWorker, removeWorker, requestCancel, sweepExpiredLeases } from '../db/queries/launches';
 import { finalizeRun, groupAlive, runJob } from './job';
 
 export interface WorkerOptions {
@@ -48,12 +49,40 @@ export class Worker {
     return this.jobs.size;
   }
 
+  private walWatch: fs.FSWatcher | null = null;
+
+  /**
+   * Every commit to the database appends to its WAL file, so watching that
+   * file wakes the worker within milliseconds of a launch being queued by
+   * another process; polling stays as the fallback (and re-arms the watch
+   * when SQLite has removed and recreated the file).
+   */
+  private watchWal(): void {
+    if (this.walWatch || this.stopping) return;
+    const wal = `${this.o.db.$client.name}-wal`;
+    try {
+      this.walWatch = fs.watch(wal, () => this.claim());
+      this.walWatch.on('error', () => {
+        this.walWatch?.close();
+        this.walWatch = null;
+      });
+    } catch {
+      this.walWatch = null;
+    }
+  }
+
   start(): void {
     const { db } = this.o;
     registerWorker({ db, id: this.id, host: os.hostname(), pid: process.pid, concurrency: this.o.concurrency });
     this.o.log(`worker ${this.id}: concurrency ${this.o.concurrency}, lease ${this.o.leaseMs} ms`);
     this.sweep();
-    this.timers.push(setInterval(() => this.claim(), this.o.claimPollMs));
+    this.watchWal();
+    this.timers.push(
+      setInterval(() => {
+        this.watchWal();
+        this.claim();
+      }, this.o.claimPollMs),
+    );
     this.timers.push(setInterval(() => this.sweep(), this.o.sweepMs));
     this.timers.push(setInterval(() => heartbeatWorker({ db, id: this.id }), this.o.heartbeatMs));
     this.claim();
@@ -62,6 +91,8 @@ export class Worker {
   /** Claim runs while below the concurrency limit. */
   claim(): void {
     if (this.stopping) return;
+    // A read first: the claim is a write, and taking the write lock on every wake-up would contend with the other writers.
+    if (this.jobs.size >= this.o.concurrency || !hasQueuedRun({ db: this.o.db })) return;
     while (this.jobs.size < this.o.concurrency) {
       const token = crypto.randomUUID();
       let runId: string | null;
@@ -122,6 +153,8 @@ export class Worker {
     this.stopping = true;
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
+    this.walWatch?.close();
+    this.walWatch = null;
     await Promise.allSettled([...this.jobs.values()]);
     removeWorker({ db: this.o.db, id: this.id });
   }

@@ -101,6 +101,11 @@ export function claimNextRun({ db, workerId, token, leaseMs, now = Date.now() }:
   return row?.id ?? null;
 }
 
+/** Is anything waiting? A read, cheap enough to ask on every wake-up before trying to claim. */
+export function hasQueuedRun({ db }: { db: Db }): boolean {
+  return db.$client.prepare(`SELECT 1 FROM runs WHERE status = 'queued' AND origin = 'launched' LIMIT 1`).get() !== undefined;
+}
+
 /** Renew the lease. `owned` false means the run was settled by someone else (the sweep): stop the child and write nothing more. */
 export function renewLease({ db, runId, token, leaseMs, now = Date.now() }: { db: Db; runId: string; token: string; leaseMs: number; now?: number }): { owned: boolean; cancelRequested: boolean } {
   const r = db.$client.prepare(`UPDATE runs SET lease_expires_at = ? WHERE id = ? AND lease_token = ? AND status = 'running' RETURNING id`).get(now + leaseMs, runId, token);
