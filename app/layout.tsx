@@ -1,5 +1,6 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
+import AuthStatus from '@/components/auth-status';
 import './globals.css';
 
 export const metadata: Metadata = {
@@ -28,8 +29,12 @@ export default function RootLayout({ children }: { children: React.ReactNode }) 
                 <li>
                   <Link href="/">Runs</Link>
                 </li>
+                <li>
+                  <Link href="/runs/new">Launch</Link>
+                </li>
               </ul>
             </nav>
+            <AuthStatus />
           </div>
         </header>
         <main id="main" className="wrap">

@@ -6,6 +6,7 @@ import Link from 'next/link';
 import { authPolicy } from '@/server/auth';
 import { hasSession, loginUrl } from '@/server/session';
 import { logoutAction } from '@/app/login/actions';
+import LoginLink from './login-link';
 import styles from './auth-status.module.css';
 
 export default async function AuthStatus({ next }: { next?: string } = {}) {
@@ -28,9 +29,13 @@ export default async function AuthStatus({ next }: { next?: string } = {}) {
   }
   return (
     <div className={styles.status} data-testid="auth-status">
-      <Link className="btn btn-link" href={loginUrl(next)}>
-        Log in
-      </Link>
+      {next ? (
+        <Link className="btn btn-link" href={loginUrl(next)}>
+          Log in
+        </Link>
+      ) : (
+        <LoginLink />
+      )}
     </div>
   );
 }
