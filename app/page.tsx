@@ -158,7 +158,11 @@ export default async function RunsPage({ searchParams }: { searchParams: Promise
                           </span>
                         ))}
                       </Link>
-                      {r.logFile && !r.title.includes(r.logFile) ? <span className="run-sub">{r.logFile}</span> : null}
+                      {r.origin === 'launched' ? (
+                        <span className="run-sub">launched · profile {r.profile}</span>
+                      ) : r.logFile && !r.title.includes(r.logFile) ? (
+                        <span className="run-sub">{r.logFile}</span>
+                      ) : null}
                     </td>
                     <td className="col-init">
                       {r.initiative ? (

@@ -52,8 +52,10 @@ function Knob({ p, value, onChange, error }: { p: ParamSpec; value: string; onCh
     return (
       <label className="knob bool" htmlFor={id} title={p.help}>
         <input type="checkbox" {...common} value="true" checked={value === 'true'} onChange={(e) => onChange(e.target.checked ? 'true' : 'false')} />
-        <span className="name">{label}</span>
-        <span className="flag mono">{value === 'true' ? flag(p) : p.falseFlag ?? `(no ${flag(p)})`}</span>
+        <span className="name">
+          {label}
+          <span className="flag mono">{value === 'true' ? flag(p) : p.falseFlag ?? `(no ${flag(p)})`}</span>
+        </span>
       </label>
     );
   }
@@ -184,11 +186,16 @@ export default function LaunchForm({
         <div className="knob-grid">
           <label className="knob bool" htmlFor="cpuOnly">
             <input type="checkbox" id="cpuOnly" name="cpuOnly" defaultChecked={state.cpuOnly} data-testid="cpu-only" />
-            <span className="name">CPU only</span>
-            <span className="flag mono">{profile ? Object.entries(profile.cpuOnlyEnv).map(([k, v]) => `${k}=${v === '' ? '""' : v}`).join(' ') : ''}</span>
+            <span className="name">
+              CPU only
+              <span className="flag mono">{profile ? Object.entries(profile.cpuOnlyEnv).map(([k, v]) => `${k}=${v === '' ? '""' : v}`).join(' ') : ''}</span>
+            </span>
           </label>
           <label className="knob" htmlFor="rows" style={{ gridColumn: 'span 2' }}>
-            <span className="name">Plan rows this run proves</span>
+            <span className="name">
+              Plan rows this run proves
+              <span className="flag">free text until plan views exist</span>
+            </span>
             <input type="text" id="rows" name="rows" defaultValue={state.rows} placeholder="e.g. EB4.A, EB4.B" data-testid="plan-rows" aria-invalid={state.fieldErrors.rows ? true : undefined} spellCheck={false} />
             {state.fieldErrors.rows ? <span className="err" role="alert">{state.fieldErrors.rows}</span> : <span className="help">Row IDs from your plan tables, separated by commas or spaces.</span>}
           </label>

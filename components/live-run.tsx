@@ -28,6 +28,8 @@ interface LiveState {
   processStartedAt: number | null;
   queuedAt: number;
   timeoutMs: number;
+  /** Live workers, asked while queued (-1: not asked). */
+  workers: number;
   now: number;
 }
 
@@ -130,6 +132,11 @@ export default function LiveRun({ runId, initialEvidence, canCancel, cancelActio
           </span>
         </header>
         <div className="section-body">
+          {status === 'queued' && state?.workers === 0 ? (
+            <div className="notice" role="status" data-testid="no-worker">
+              No worker is running, so nothing will pick this run up. Start one with <code>runproof worker</code> (<code>npm start</code> runs one beside the web server).
+            </div>
+          ) : null}
           <div className="live-progress">
             <StatusBadge status={status} />
             <div
@@ -188,7 +195,7 @@ export default function LiveRun({ runId, initialEvidence, canCancel, cancelActio
         </div>
       </section>
 
-      <div className="grid-2">
+      <div className="grid-2 live-grid">
         <section className="section" aria-labelledby="ck-h">
           <header>
             <h2 id="ck-h">Checkpoints</h2>

@@ -27,6 +27,7 @@ test('launching needs a login when a password is set; a queued run can be cancel
   await page.getByTestId('launch-submit').click();
   await expect(page).toHaveURL(/\/runs\/[0-9a-f]{12}$/);
   await expect(page.getByTestId('live-run')).toHaveAttribute('data-status', 'queued');
+  await expect(page.getByTestId('no-worker')).toBeVisible();
   await page.getByTestId('cancel-run').click();
   await page.getByTestId('confirm-cancel').click();
   await expect(page.getByTestId('status-badge').first()).toHaveText(/cancelled/, { timeout: 15_000 });

@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { openDb } from '@/db/client';
-import { getLiveState, getLivePoints, isTerminal } from '@/db/queries/launches';
+import { getLiveState, getLivePoints, isTerminal, listLiveWorkers } from '@/db/queries/launches';
 import { getRun } from '@/db/queries/runs';
 import { isRunId } from '@/app/_lib/data';
 import { jsonError, serverError } from '@/app/_lib/api';
@@ -58,6 +58,9 @@ export async function GET(req: Request, { params }: Params) {
       let logOffset = -1;
       let lastSent = Date.now();
       const after: Record<string, number> = {};
+      // Whether any worker will pick a queued run up (asked every 2 s while queued, not on every tick).
+      let workers = -1;
+      let workersAt = 0;
 
       const tick = () => {
         if (closed) return;
@@ -67,10 +70,17 @@ export async function GET(req: Request, { params }: Params) {
             send('end', { status: 'unknown', reason: 'not a launched run' });
             return close();
           }
-          if (st.liveSeq !== lastSeq || st.status !== lastStatus) {
+          let workersChanged = false;
+          if (st.status === 'queued' && Date.now() - workersAt > 2000) {
+            workersAt = Date.now();
+            const n = listLiveWorkers({ db, staleMs: 15_000 }).length;
+            workersChanged = n !== workers;
+            workers = n;
+          }
+          if (st.liveSeq !== lastSeq || st.status !== lastStatus || workersChanged) {
             lastSeq = st.liveSeq;
             lastStatus = st.status;
-            send('state', { status: st.status, live: JSON.parse(st.liveJson), cancelRequested: st.cancelRequestedAt != null, processStartedAt: st.processStartedAt, queuedAt: st.queuedAt, timeoutMs: st.timeoutMs, now: Date.now() });
+            send('state', { status: st.status, live: JSON.parse(st.liveJson), cancelRequested: st.cancelRequestedAt != null, processStartedAt: st.processStartedAt, queuedAt: st.queuedAt, timeoutMs: st.timeoutMs, workers, now: Date.now() });
             lastSent = Date.now();
           }
           if (st.updatedAt !== lastUpdated) {
