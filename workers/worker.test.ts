@@ -11,6 +11,7 @@ import { getLaunch, requestCancel } from '../db/queries/launches';
 import { getRun } from '../db/queries/runs';
 import { launchRun } from '../server/launch';
 import { Worker } from './worker';
+import { sweepLostRuns } from './sweep';
 import { makeTestEnv, pidsInGroup, REPO_ROOT, sleep, waitFor, waitForEnd, type TestEnv } from './testing';
 
 const BRIEF = { n_images: '64', gridsize: '3', max_epochs: '6', batch_size: '4', accelerator: 'auto', deterministic: 'true', 'num-workers': '0', logger: 'csv', 'checkpoint-save-top-k': '2', 'early-stop-patience': '5' };
@@ -156,6 +157,31 @@ describe('a worker killed with SIGKILL mid-run', () => {
       expect(pidsInGroup(pgid)).toEqual([]);
       expect(evidence.epochs.length).toBeGreaterThanOrEqual(2);
       expect(fs.readFileSync(path.join(run.bundleDir, 'train.log'), 'utf8')).toContain('Epoch 0:');
+      // Killing the worker mid-write leaves the database consistent.
+      expect(e.db.$client.pragma('integrity_check', { simple: true })).toBe('ok');
+    } finally {
+      if (w1.exitCode === null) w1.kill('SIGKILL');
+    }
+  }, 60_000);
+
+  test('with no worker left at all, the sweep the web server runs settles the run once its lease has expired', async () => {
+    env = makeTestEnv({ RUNPROOF_LEASE_MS: '2000' });
+    const e = env;
+    const id = launch(e, { ...BRIEF, ...LONG });
+    const w1 = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/runproof.mjs'), 'worker'], { env: { ...process.env }, stdio: 'ignore' });
+    try {
+      await waitFor('an epoch', () => (JSON.parse(getLaunch({ db: e.db, runId: id })!.liveJson).epochsDone ?? 0) >= 1, 40_000);
+      const pgid = getLaunch({ db: e.db, runId: id })!.pgid!;
+      w1.kill('SIGKILL');
+      await new Promise((r) => w1.once('exit', r));
+      // The web server sweeps when it shows a running run whose lease has run out (app/_lib/data.ts, settleIfLost).
+      const lease = getRun({ db: e.db, id })!.leaseExpiresAt!;
+      await waitFor('the lease to expire', () => Date.now() > lease, 5000);
+      expect(sweepLostRuns({ db: e.db, sweeperId: 'web', leaseMs: 2000 })).toBe(1);
+      const { run, evidence } = await waitForEnd(e.db, id, 5000);
+      expect(run.status).toBe('lost');
+      expect(evidence.checks.find((c) => c.id === 'exit')).toMatchObject({ status: 'fail', detail: expect.stringMatching(/^lost/) });
+      expect(pidsInGroup(pgid)).toEqual([]);
     } finally {
       if (w1.exitCode === null) w1.kill('SIGKILL');
     }

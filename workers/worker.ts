@@ -8,8 +8,9 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import type { Db } from '../db/client';
-import { claimNextRun, hasQueuedRun, heartbeatWorker, listWorkers, registerWorker, removeWorker, requestCancel, sweepExpiredLeases } from '../db/queries/launches';
-import { finalizeRun, groupAlive, runJob } from './job';
+import { claimNextRun, hasQueuedRun, heartbeatWorker, registerWorker, removeWorker, requestCancel } from '../db/queries/launches';
+import { runJob } from './job';
+import { sweepLostRuns } from './sweep';
 
 export interface WorkerOptions {
   db: Db;
@@ -22,15 +23,6 @@ export interface WorkerOptions {
   claimPollMs?: number;
   sweepMs?: number;
   log?: (msg: string) => void;
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 export class Worker {
@@ -115,31 +107,9 @@ export class Worker {
     }
   }
 
-  /** Settle runs whose worker is gone: kill the process group it left, archive the partial evidence as `lost`. */
+  /** Settle runs whose worker is gone (workers/sweep.ts). */
   sweep(): number {
-    const { db } = this.o;
-    const host = os.hostname();
-    const dead = listWorkers({ db }).filter((w) => w.id !== this.id && w.host === host && !pidAlive(w.pid));
-    const expired = sweepExpiredLeases({ db, sweeperId: this.id, newToken: () => crypto.randomUUID(), leaseMs: this.o.leaseMs, deadWorkers: dead.map((w) => w.id) });
-    for (const w of dead) removeWorker({ db, id: w.id });
-    for (const r of expired) {
-      const { pgid, host: runHost } = r.launch;
-      let killed = '';
-      if (pgid && runHost === host && groupAlive(pgid)) {
-        try {
-          process.kill(-pgid, 'SIGKILL');
-          killed = `; its process group ${pgid} was killed`;
-        } catch { /* gone meanwhile */ }
-      }
-      const note = `its worker stopped heartbeating (lease expired); settled by worker ${this.id}${killed}`;
-      this.o.log(`run ${r.runId}: lost — ${note}`);
-      try {
-        finalizeRun({ db, runId: r.runId, token: r.token, status: 'lost', exitCode: null, signal: null, note, endedAt: Date.now() });
-      } catch (e) {
-        this.o.log(`run ${r.runId}: archiving the lost run failed: ${(e as Error).message}`);
-      }
-    }
-    return expired.length;
+    return sweepLostRuns({ db: this.o.db, sweeperId: this.id, leaseMs: this.o.leaseMs, log: this.o.log });
   }
 
   /** Ask every run this worker is executing to stop (the heartbeat acts on it: TERM, grace, KILL → `cancelled`). */

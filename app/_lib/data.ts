@@ -2,7 +2,10 @@
  * The web UI's door to the database. Database errors are logged here with
  * their cause; pages and API routes only see a plain message.
  */
+import os from 'node:os';
 import { openDb, type Db } from '@/db/client';
+import { sweepLostRuns } from '@/workers/sweep';
+import { getEnv } from '@/server/env';
 import { getRunEvidence, getRunSeriesForChart, listInitiatives, listRuns, type ListRunsFilter } from '@/db/queries/runs';
 
 export class DataUnavailableError extends Error {
@@ -40,4 +43,14 @@ export function loadRunSeries(runId: string) {
 /** Run ids are short hex strings; anything else is not a run (and never reaches SQL). */
 export function isRunId(id: string): boolean {
   return /^[A-Za-z0-9_-]{1,64}$/.test(id);
+}
+
+/**
+ * A running run whose lease ran out has lost its worker: settle it here (as
+ * `lost`, process group killed, partial evidence archived) rather than show
+ * it running forever when no worker is left to sweep.
+ */
+export function settleIfLost(run: { status: string; leaseExpiresAt: number | null }): boolean {
+  if (run.status !== 'running' || run.leaseExpiresAt === null || run.leaseExpiresAt > Date.now()) return false;
+  return withDb('settling a lost run', (db) => sweepLostRuns({ db, sweeperId: `web ${os.hostname()}:${process.pid}`, leaseMs: getEnv().RUNPROOF_LEASE_MS, log: (m) => console.warn(`[runproof] ${m}`) }) > 0);
 }

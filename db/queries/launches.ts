@@ -273,12 +273,12 @@ export function listRunningOn({ db, workerId }: { db: Db; workerId: string }): A
 export function getLiveState({ db, runId }: { db: Db; runId: string }) {
   return db.$client
     .prepare(
-      `SELECT r.status, r.updated_at AS updatedAt, l.live_json AS liveJson, l.live_seq AS liveSeq, l.cancel_requested_at AS cancelRequestedAt,
+      `SELECT r.status, r.updated_at AS updatedAt, r.lease_expires_at AS leaseExpiresAt, l.live_json AS liveJson, l.live_seq AS liveSeq, l.cancel_requested_at AS cancelRequestedAt,
               l.process_started_at AS processStartedAt, l.queued_at AS queuedAt, l.timeout_ms AS timeoutMs
        FROM runs r JOIN launches l ON l.run_id = r.id WHERE r.id = ?`,
     )
     .get(runId) as
-    | { status: RunStatus; updatedAt: number; liveJson: string; liveSeq: number; cancelRequestedAt: number | null; processStartedAt: number | null; queuedAt: number; timeoutMs: number }
+    | { status: RunStatus; updatedAt: number; leaseExpiresAt: number | null; liveJson: string; liveSeq: number; cancelRequestedAt: number | null; processStartedAt: number | null; queuedAt: number; timeoutMs: number }
     | undefined;
 }
 

@@ -268,6 +268,8 @@ export function analyseBundleWithSeries(files: InputFile[], opts: AnalyseOptions
   if (!log && opts.launch?.exitCode == null) checks.push(check('exit', 'skip', 'no training log in the bundle'));
   else if (exitCode !== null && exitCode !== 0) checks.push(check('exit', 'fail', `exit code ${exitCode}${opts.launch?.signal ? ` (signal ${opts.launch.signal})` : ''}`));
   else if (errors.length) checks.push(check('exit', 'fail', `${errors[errors.length - 1].message} (${logName}:${errors[errors.length - 1].line})`));
+  else if (opts.launch?.signal && !log?.normalEnd) checks.push(check('exit', 'fail', `terminated by ${opts.launch.signal}${opts.launch.facts?.note ? ` — ${opts.launch.facts.note}` : ''}`));
+  else if (opts.launch?.status && ['cancelled', 'timed_out', 'lost'].includes(opts.launch.status) && !log?.normalEnd) checks.push(check('exit', 'fail', `${opts.launch.status.replace('_', ' ')}${opts.launch.facts?.note ? ` — ${opts.launch.facts.note}` : ''}`));
   else if (log?.normalEnd) checks.push(check('exit', 'pass', `${log.stop.message ?? 'training completed'}${exitCode === null ? ' (exit code not recorded)' : ', exit code 0'}`));
   else if (!log?.lightningSeen && !epochs.length) checks.push(check('exit', 'skip', `${logName} shows no Lightning training (no \`GPU available\` or \`Trainer.fit\` lines) and no error: nothing to judge`));
   else checks.push(check('exit', 'fail', `${logName} has no normal end (no \`Trainer.fit\` stopped line): the run did not finish or the log is truncated`));

@@ -3,7 +3,7 @@ import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import { resolveBundleFile } from '@/server/bundle-files';
 import { checkTally } from '@/lib/evidence/summary';
-import { isRunId, loadRunEvidence, loadRunSeries } from '@/app/_lib/data';
+import { isRunId, loadRunEvidence, loadRunSeries, settleIfLost } from '@/app/_lib/data';
 import { readLogTail } from '@/app/_lib/files';
 import { requestOrigin } from '@/app/_lib/origin';
 import { buildLossChart } from '@/components/chart-data';
@@ -62,8 +62,9 @@ function readLog(bundleDir: string, log: string | null, errorLines: Set<number>)
 export default async function RunPage({ params }: Params) {
   const { id } = await params;
   if (!isRunId(id)) notFound();
-  const found = loadRunEvidence(id);
+  let found = loadRunEvidence(id);
   if (!found) notFound();
+  if (settleIfLost(found.run)) found = loadRunEvidence(id)!;
   const { run, evidence: ev } = found;
   if (run.origin === 'launched' && (run.status === 'queued' || run.status === 'running')) {
     const perm = await launchPermission(`/runs/${id}`);
@@ -189,6 +190,13 @@ export default async function RunPage({ params }: Params) {
             <CheckPill key={c.id} check={c} href={`#check-${c.id}`} />
           ))}
         </div>
+        {ev.launch?.note ? (
+          <div className={`callout ${ev.status === 'succeeded' ? 'tone-warn' : 'tone-fail'}`} data-testid="launch-note">
+            <p>
+              <strong>{ev.status === 'cancelled' ? 'Cancelled' : ev.status === 'timed_out' ? 'Timed out' : ev.status === 'lost' ? 'Lost' : 'Note'}:</strong> {ev.launch.note}
+            </p>
+          </div>
+        ) : null}
         {stoppedByError || failedChecks.length ? (
           <div className="callout tone-fail" data-testid="failure-summary">
             {stoppedByError ? (

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { openDb } from '@/db/client';
 import { getLiveState, getLivePoints, isTerminal, listLiveWorkers } from '@/db/queries/launches';
 import { getRun } from '@/db/queries/runs';
-import { isRunId } from '@/app/_lib/data';
+import { isRunId, settleIfLost } from '@/app/_lib/data';
 import { jsonError, serverError } from '@/app/_lib/api';
 
 export const dynamic = 'force-dynamic';
@@ -70,6 +70,8 @@ export async function GET(req: Request, { params }: Params) {
             send('end', { status: 'unknown', reason: 'not a launched run' });
             return close();
           }
+          // No worker renewed the lease: settle the run here (the next tick sends its final status).
+          if (st.status === 'running' && st.leaseExpiresAt !== null && st.leaseExpiresAt < Date.now()) settleIfLost(st);
           let workersChanged = false;
           if (st.status === 'queued' && Date.now() - workersAt > 2000) {
             workersAt = Date.now();

@@ -1,0 +1,47 @@
+/**
+ * Settle runs whose worker is gone: a lease that expired, or a worker on this
+ * host whose pid is not alive. Each such run is re-leased to the sweeper and
+ * marked `lost`, its recorded process group is killed (on this host), and the
+ * partial evidence on disk is archived. The worker runs this at start and on
+ * a timer; the web server runs it when it shows a run whose lease ran out, so
+ * a run is settled even when no worker is running at all.
+ */
+import crypto from 'node:crypto';
+import os from 'node:os';
+import type { Db } from '../db/client';
+import { listWorkers, removeWorker, sweepExpiredLeases } from '../db/queries/launches';
+import { finalizeRun, groupAlive } from './job';
+
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export function sweepLostRuns({ db, sweeperId, leaseMs, log = () => {} }: { db: Db; sweeperId: string; leaseMs: number; log?: (m: string) => void }): number {
+  const host = os.hostname();
+  const dead = listWorkers({ db }).filter((w) => w.id !== sweeperId && w.host === host && !pidAlive(w.pid));
+  const expired = sweepExpiredLeases({ db, sweeperId, newToken: () => crypto.randomUUID(), leaseMs, deadWorkers: dead.map((w) => w.id) });
+  for (const w of dead) removeWorker({ db, id: w.id });
+  for (const r of expired) {
+    const { pgid, host: runHost } = r.launch;
+    let killed = '';
+    if (pgid && runHost === host && groupAlive(pgid)) {
+      try {
+        process.kill(-pgid, 'SIGKILL');
+        killed = `; its process group ${pgid} was killed`;
+      } catch { /* gone meanwhile */ }
+    }
+    const note = `its worker stopped heartbeating (lease expired); settled by ${sweeperId}${killed}`;
+    log(`run ${r.runId}: lost — ${note}`);
+    try {
+      finalizeRun({ db, runId: r.runId, token: r.token, status: 'lost', exitCode: null, signal: null, note, endedAt: Date.now() });
+    } catch (e) {
+      log(`run ${r.runId}: archiving the lost run failed: ${(e as Error).message}`);
+    }
+  }
+  return expired.length;
+}
