@@ -55,6 +55,11 @@ function Knob({ p, value, onChange, error }: { p: ParamSpec; value: string; onCh
         <span className="name">
           {label}
           <span className="flag mono">{value === 'true' ? flag(p) : p.falseFlag ?? `(no ${flag(p)})`}</span>
+          {error ? (
+            <span className="err" id={errId} role="alert">
+              {error}
+            </span>
+          ) : null}
         </span>
       </label>
     );
@@ -121,10 +126,15 @@ export default function LaunchForm({
     for (const p of profile?.params ?? []) out[p.name] = edits[profileName]?.[p.name] ?? initialValue(p, given);
     return out;
   }, [profile, edits, profileName, given]);
+  // A field edited since the last submit shows only the browser's check: the server's verdict was on the old value.
+  const [seenState, setSeenState] = useState(state);
+  if (seenState !== state) {
+    setSeenState(state);
+    setTouched({});
+  }
   const errors: Record<string, string | null> = {};
   for (const p of profile?.params ?? []) {
-    const local = touched[`${profileName}:${p.name}`] ? clientError(p, values[p.name]) : null;
-    errors[p.name] = local ?? (state.profile === profileName ? state.fieldErrors[p.name] ?? null : null);
+    errors[p.name] = touched[`${profileName}:${p.name}`] ? clientError(p, values[p.name]) : state.profile === profileName ? state.fieldErrors[p.name] ?? null : null;
   }
   const blocking = Object.values(errors).some(Boolean);
 

@@ -51,6 +51,7 @@ export default function LiveRun({ runId, initialEvidence, canCancel, cancelActio
   const skew = useRef(0);
   const logRef = useRef<HTMLPreElement>(null);
   const stick = useRef(true);
+  const logEnd = useRef(0);
 
   useEffect(() => {
     const es = new EventSource(`/api/runs/${encodeURIComponent(runId)}/events`);
@@ -74,9 +75,12 @@ export default function LiveRun({ runId, initialEvidence, canCancel, cancelActio
       });
     });
     es.addEventListener('log', (e) => {
-      const { text } = JSON.parse((e as MessageEvent).data) as { text: string };
+      const { text, from, to } = JSON.parse((e as MessageEvent).data) as { text: string; from: number; to: number };
       const lines = text.replace(/\n$/, '').split('\n');
-      setLog((prev) => [...prev, ...lines].slice(-LOG_KEEP));
+      // After a reconnect the server resends the log's tail: start over from it instead of repeating lines.
+      const restart = from < logEnd.current;
+      logEnd.current = to;
+      setLog((prev) => (restart ? lines : [...prev, ...lines]).slice(-LOG_KEEP));
     });
     es.addEventListener('end', (e) => {
       const { status } = JSON.parse((e as MessageEvent).data) as { status: string };

@@ -182,6 +182,8 @@ export const launches = sqliteTable('launches', {
   pid: integer('pid'),
   /** Process group of the child (its pid: it is spawned as a group leader); the sweep kills it when the worker is gone. */
   pgid: integer('pgid'),
+  /** The group leader's start time (/proc stat ticks): with the pgid it identifies the group, so a late sweep never kills a reused id. */
+  pgidStart: text('pgid_start'),
   processStartedAt: integer('process_started_at'),
   exitCode: integer('exit_code'),
   signal: text('signal'),

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
+  requestExposure,
   authPolicy,
   checkPassword,
   createSessionToken,
@@ -236,5 +237,22 @@ describe('safeNextPath', () => {
       expect(out.startsWith('/') && !out.startsWith('//') && !out.includes('\\'), String(bad)).toBe(true);
       if (typeof bad !== 'string' || !bad.startsWith('/') || bad.startsWith('//') || bad.includes('\\') || bad.includes('\t')) expect(out).toBe('/');
     }
+  });
+});
+
+describe('requestExposure: is a request to a loopback-configured server really local?', () => {
+  const req = (h: Record<string, string>) => requestExposure((n) => h[n] ?? null);
+  it('local requests pass', () => {
+    expect(req({ host: '127.0.0.1:3000' })).toBeNull();
+    expect(req({ host: 'localhost:3000', 'x-forwarded-for': '127.0.0.1', 'x-forwarded-host': 'localhost:3000' })).toBeNull();
+    expect(req({ host: '[::1]:3000', 'x-forwarded-for': '::1, ::ffff:127.0.0.1' })).toBeNull();
+  });
+  it('DNS rebinding (a foreign Host) and proxies that forward remote clients do not', () => {
+    expect(req({ host: 'evil.example:3000' })).toMatch(/host "evil.example:3000"/);
+    expect(req({ host: '192.168.1.5:3000' })).toMatch(/not a loopback/);
+    expect(req({ host: '127.0.0.1:3000', 'x-forwarded-for': '203.0.113.9, 127.0.0.1' })).toMatch(/forwarded from another address/);
+    expect(req({ host: '127.0.0.1:3000', 'x-forwarded-host': 'runs.example.com' })).toMatch(/another host/);
+    expect(req({ host: '127.0.0.1:3000', forwarded: 'for="[2001:db8::1]";proto=https' })).toMatch(/another address/);
+    expect(req({ host: '127.0.0.1:3000', forwarded: 'for=127.0.0.1' })).toBeNull();
   });
 });

@@ -49,6 +49,35 @@ export function isLoopbackHost(host: string): boolean {
   return !!m && m.slice(1).every((o) => Number(o) <= 255);
 }
 
+/** `127.0.0.1:3000`, `[::1]:3000`, `localhost` → is the host part loopback? */
+function hostHeaderIsLoopback(value: string): boolean {
+  const v = value.trim();
+  const host = v.startsWith('[') ? v.slice(0, v.indexOf(']') + 1) : v.replace(/:\d+$/, '');
+  return isLoopbackHost(host);
+}
+
+/**
+ * Why a request must be treated as coming from beyond this host even though
+ * the server is configured to listen on loopback, or null when it is local:
+ * a Host header that is not a loopback name (DNS rebinding, or the server
+ * bound wider than configured) or forwarding headers naming a non-loopback
+ * client (a reverse proxy on this host publishing it).
+ */
+export function requestExposure(get: (name: string) => string | null): string | null {
+  const host = get('host');
+  if (host && !hostHeaderIsLoopback(host)) return `the request came for host ${JSON.stringify(host)}, not a loopback address`;
+  const xfh = get('x-forwarded-host');
+  if (xfh && !xfh.split(',').every((h) => hostHeaderIsLoopback(h))) return 'the request was forwarded for another host';
+  const xff = get('x-forwarded-for');
+  if (xff && !xff.split(',').every((a) => isLoopbackHost(a.trim()))) return 'the request was forwarded from another address';
+  const fwd = get('forwarded');
+  if (fwd) {
+    const fors = [...fwd.matchAll(/for=("?)\[?([^\]";,]+)\]?\1/gi)].map((m) => m[2]);
+    if (fors.some((a) => !isLoopbackHost(a))) return 'the request was forwarded from another address';
+  }
+  return null;
+}
+
 function password(env?: AuthEnv): string | null {
   const p = (env ?? getEnv()).RUNPROOF_PASSWORD;
   return p ? p : null;

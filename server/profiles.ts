@@ -81,18 +81,19 @@ function readConfigFile(file: string): Profile[] {
   return parsed.data.profiles;
 }
 
-/** All profiles, built-ins first (a config entry with a built-in's name replaces it). */
-export function listProfiles(): ProfileEntry[] {
+/** All profiles, built-ins first (a config entry with a built-in's name replaces it). `only` checks the availability of that one alone. */
+export function listProfiles(only?: string): ProfileEntry[] {
   const ctx = templateContext();
   const file = getEnv().RUNPROOF_PROFILES;
   const byName = new Map<string, { profile: Profile; source: string }>();
   for (const p of BUILTIN_PROFILES) byName.set(p.name, { profile: p, source: 'built-in' });
   if (file) for (const p of readConfigFile(path.resolve(ctx.runproofRoot, file))) byName.set(p.name, { profile: p, source: file });
-  return [...byName.values()].map(({ profile, source }) => ({ profile, source, ...availability(profile, ctx) }));
+  return [...byName.values()].filter(({ profile }) => only === undefined || profile.name === only).map(({ profile, source }) => ({ profile, source, ...availability(profile, ctx) }));
 }
 
 export function getProfile(name: string): ProfileEntry | null {
-  return listProfiles().find((e) => e.profile.name === name) ?? null;
+  // Only this profile's availability is checked: another's probe (importing torch) can take seconds.
+  return listProfiles(name)[0] ?? null;
 }
 
 const fsQuestions = {

@@ -5,7 +5,7 @@
  * Only for server code (server components, server actions, route handlers).
  */
 import { cookies, headers } from 'next/headers';
-import { authPolicy, createSessionToken, SESSION_COOKIE, SESSION_LIFETIME_MS, safeNextPath, verifySessionToken } from './auth';
+import { authPolicy, requestExposure, createSessionToken, SESSION_COOKIE, SESSION_LIFETIME_MS, safeNextPath, verifySessionToken } from './auth';
 
 export type LaunchPermission = { ok: true } | { ok: false; error: string; loginUrl: string | null };
 
@@ -52,7 +52,13 @@ export async function launchPermission(next?: string | null): Promise<LaunchPerm
     // A bad environment refuses rather than opens.
     return { ok: false, error: e instanceof Error ? e.message : String(e), loginUrl: null };
   }
-  if (!policy.required) return { ok: true };
+  if (!policy.required) {
+    // Configured for loopback, but is this request really local? (DNS rebinding, a proxy on this host.)
+    const h = await headers();
+    const exposed = requestExposure((n) => h.get(n));
+    if (!exposed) return { ok: true };
+    policy = { ...policy, required: true, reason: exposed };
+  }
   if (!policy.passwordSet) {
     return {
       ok: false,

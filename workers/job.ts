@@ -36,6 +36,8 @@ export interface JobOptions {
   graceMs: number;
   /** How often the output folder is polled when no file event arrives. */
   pollMs: number;
+  /** Aborting stops the run as a cancel (the worker shutting down). */
+  abort?: AbortSignal;
   log?: (msg: string) => void;
 }
 
@@ -62,6 +64,32 @@ function killGroup(pgid: number, signal: NodeJS.Signals): boolean {
   } catch {
     return false; // ESRCH: the group is gone
   }
+}
+
+/**
+ * When the process started, in clock ticks since boot (/proc/<pid>/stat field
+ * 22): with the pid it identifies a process, so a sweep days later never kills
+ * an unrelated process that was given the same pid. Null where /proc is absent.
+ */
+export function processStartTicks(pid: number): string | null {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Is `pgid` still the group this run started? If its leader is alive it must
+ * have the recorded start time; if the leader is gone but the group lives on
+ * (orphaned grandchildren), the id cannot have been reused, since Linux does
+ * not hand out a pid that is still some group's id.
+ */
+export function sameGroup(pgid: number, startTicks: string | null): boolean {
+  if (!groupAlive(pgid)) return false;
+  const now = processStartTicks(pgid);
+  return now === null || startTicks === null || now === startTicks;
 }
 
 export function groupAlive(pgid: number): boolean {
@@ -234,12 +262,45 @@ export async function runJob(opts: JobOptions): Promise<RunStatus | null> {
   }
   const pgid = child.pid;
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  if (!recordProcessStart({ db, runId, token, pid: pgid, host, gitCommit: commit, startedAt })) {
+  // From here on the child exists: whatever goes wrong, it must not outlive this function unattended.
+  let recorded = false;
+  try {
+    recorded = recordProcessStart({ db, runId, token, pid: pgid, pgidStart: processStartTicks(pgid), host, gitCommit: commit, startedAt });
+  } catch (e) {
+    say(`run ${runId}: recording the process failed: ${(e as Error).message}`);
+  }
+  if (!recorded) {
     killGroup(pgid, 'SIGKILL');
+    await exited;
     fs.closeSync(logFd);
     return null;
   }
   say(`run ${runId}: started pid ${pgid}: ${argv.join(' ')}`);
+  return followChild({ opts, run, launch, argv, envOverrides, logPath, logFd, pgid, startedAt, host, commit, exited });
+}
+
+interface Child {
+  opts: JobOptions;
+  run: Run;
+  launch: Launch;
+  argv: string[];
+  envOverrides: Record<string, string>;
+  logPath: string;
+  logFd: number;
+  pgid: number;
+  startedAt: number;
+  host: string;
+  commit: string | null;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Follow a started child to its exit, then archive. */
+async function followChild(c: Child): Promise<RunStatus | null> {
+  const { opts, run, launch, argv, envOverrides, logPath, logFd, pgid, startedAt, host, exited } = c;
+  const { db, runId, token } = opts;
+  const say = opts.log ?? (() => {});
+  const commit = c.commit;
+  const bundleDir = run.bundleDir;
 
   // --- live following -------------------------------------------------------------------
   const acc = new MetricsCsvAccumulator();
@@ -280,6 +341,7 @@ export async function runJob(opts: JobOptions): Promise<RunStatus | null> {
       if (m) tail = new FileTail(m);
     }
     const points: LivePoints[] = [];
+    const lengths = new Map<string, number>();
     if (tail) {
       const chunk = tail.read();
       if (chunk.reset) acc.reset();
@@ -288,12 +350,12 @@ export async function runJob(opts: JobOptions): Promise<RunStatus | null> {
         const parsed = acc.result();
         for (const s of parsed.series) {
           const have = stored.get(s.metric) ?? 0;
+          lengths.set(s.metric, s.length);
           if (s.length < have) {
             points.push({ metric: s.metric, from: 0, steps: s.steps.subarray(0, s.length), epochs: s.epochs.subarray(0, s.length), values: s.values.subarray(0, s.length), replace: true });
           } else if (s.length > have) {
             points.push({ metric: s.metric, from: have, steps: s.steps.subarray(have, s.length), epochs: s.epochs.subarray(have, s.length), values: s.values.subarray(have, s.length) });
           }
-          stored.set(s.metric, s.length);
           if (s.length) live.last[s.metric] = Number.isFinite(s.values[s.length - 1]) ? s.values[s.length - 1] : null;
         }
         live.epochsDone = parsed.epochs.length;
@@ -310,10 +372,16 @@ export async function runJob(opts: JobOptions): Promise<RunStatus | null> {
       if (size !== live.logBytes) { live.logBytes = size; changed = true; }
     } catch { /* log removed? keep going */ }
 
-    if (points.length && !appendLivePoints({ db, runId, token, points, live })) owned = false;
-    // The evidence (epoch table, best epoch, checkpoints vs replay) is recomputed per epoch and at most once a second otherwise.
+    if (points.length) {
+      if (!appendLivePoints({ db, runId, token, points, live })) owned = false;
+      // Only what was committed counts as stored: a failed write is retried from the same index next tick.
+      else for (const [m, n] of lengths) stored.set(m, n);
+    }
+    // The evidence (epoch table, best epoch, checkpoints vs replay) is recomputed per epoch and at most once a
+    // second otherwise; it re-reads the log and metrics.csv, so big files space it out (1 s more per MB).
     const now = Date.now();
-    if (owned && changed && (live.epochsDone !== lastEpochs || now - lastEvidenceAt > 1000)) {
+    const gap = 1000 + live.logBytes / 1000;
+    if (owned && changed && ((live.epochsDone !== lastEpochs && now - lastEvidenceAt > gap / 4) || now - lastEvidenceAt > gap)) {
       lastEpochs = live.epochsDone;
       lastEvidenceAt = now;
       if (!updateLiveEvidence({ db, runId, token, evidence: reanalyse(), live })) owned = false;
@@ -359,22 +427,35 @@ export async function runJob(opts: JobOptions): Promise<RunStatus | null> {
     }
   }, opts.heartbeatMs);
   const timeout = setTimeout(() => stop('timeout'), launch.timeoutMs);
-  // A cancel that arrived between claim and spawn.
-  if (renewLease({ db, runId, token, leaseMs: opts.leaseMs }).cancelRequested) stop('cancel');
-
-  const { code, signal } = await exited;
+  const onAbort = () => stop('cancel');
+  opts.abort?.addEventListener('abort', onAbort);
+  let code: number | null;
+  let signal: NodeJS.Signals | null;
+  try {
+    // A cancel that arrived between claim and spawn.
+    if (opts.abort?.aborted || renewLease({ db, runId, token, leaseMs: opts.leaseMs }).cancelRequested) stop('cancel');
+    ({ code, signal } = await exited);
+  } catch (e) {
+    // Never leave the child running unattended.
+    killGroup(pgid, 'SIGKILL');
+    await exited;
+    throw e;
+  } finally {
+    clearInterval(beat);
+    clearInterval(poll);
+    clearTimeout(timeout);
+    if (killTimer) clearTimeout(killTimer);
+    watcher?.close();
+    opts.abort?.removeEventListener('abort', onAbort);
+    // Whatever the trainer left running in its group (data loader workers, a shell's children) goes with it.
+    killGroup(pgid, 'SIGKILL');
+  }
   const endedAt = Date.now();
-  clearInterval(beat);
-  clearInterval(poll);
-  clearTimeout(timeout);
-  if (killTimer) clearTimeout(killTimer);
-  watcher?.close();
-  // Whatever the trainer left running in its group (data loader workers, a shell's children) goes with it.
-  killGroup(pgid, 'SIGKILL');
   safeTick();
   fs.closeSync(logFd);
   say(`run ${runId}: exited ${code ?? signal}`);
-  if (!owned) return null;
+  // Archive only while still holding the run: if the sweep took it meanwhile, the sweeper archives it, not both.
+  if (!owned || !renewLease({ db, runId, token, leaseMs: opts.leaseMs }).owned) return null;
 
   live.phase = 'archiving';
   let status: RunStatus;

@@ -10,7 +10,7 @@ import crypto from 'node:crypto';
 import os from 'node:os';
 import type { Db } from '../db/client';
 import { listWorkers, removeWorker, sweepExpiredLeases } from '../db/queries/launches';
-import { finalizeRun, groupAlive } from './job';
+import { finalizeRun, sameGroup } from './job';
 
 export function pidAlive(pid: number): boolean {
   try {
@@ -27,9 +27,9 @@ export function sweepLostRuns({ db, sweeperId, leaseMs, log = () => {} }: { db: 
   const expired = sweepExpiredLeases({ db, sweeperId, newToken: () => crypto.randomUUID(), leaseMs, deadWorkers: dead.map((w) => w.id) });
   for (const w of dead) removeWorker({ db, id: w.id });
   for (const r of expired) {
-    const { pgid, host: runHost } = r.launch;
+    const { pgid, pgidStart, host: runHost } = r.launch;
     let killed = '';
-    if (pgid && runHost === host && groupAlive(pgid)) {
+    if (pgid && runHost === host && sameGroup(pgid, pgidStart)) {
       try {
         process.kill(-pgid, 'SIGKILL');
         killed = `; its process group ${pgid} was killed`;

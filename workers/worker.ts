@@ -28,6 +28,7 @@ export interface WorkerOptions {
 export class Worker {
   readonly id = `${os.hostname()}:${process.pid}:${crypto.randomBytes(3).toString('hex')}`;
   private readonly jobs = new Map<string, Promise<unknown>>();
+  private readonly aborts = new Map<string, AbortController>();
   private timers: NodeJS.Timeout[] = [];
   private stopping = false;
   private readonly o: Required<WorkerOptions>;
@@ -96,11 +97,14 @@ export class Worker {
       }
       if (!runId) return;
       const id = runId;
-      const job = runJob({ db: this.o.db, runId: id, token, leaseMs: this.o.leaseMs, heartbeatMs: this.o.heartbeatMs, graceMs: this.o.graceMs, pollMs: this.o.pollMs, log: this.o.log })
+      const abort = new AbortController();
+      this.aborts.set(id, abort);
+      const job = runJob({ db: this.o.db, runId: id, token, leaseMs: this.o.leaseMs, heartbeatMs: this.o.heartbeatMs, graceMs: this.o.graceMs, pollMs: this.o.pollMs, log: this.o.log, abort: abort.signal })
         .then((status) => this.o.log(`run ${id}: ${status ?? 'lease lost; settled elsewhere'}`))
         .catch((e) => this.o.log(`run ${id}: worker error: ${(e as Error).stack ?? e}`))
         .finally(() => {
           this.jobs.delete(id);
+          this.aborts.delete(id);
           this.claim();
         });
       this.jobs.set(id, job);
@@ -115,7 +119,14 @@ export class Worker {
   /** Ask every run this worker is executing to stop (the heartbeat acts on it: TERM, grace, KILL → `cancelled`). */
   cancelAll(): void {
     this.stopping = true;
-    for (const id of this.jobs.keys()) requestCancel({ db: this.o.db, runId: id });
+    for (const id of this.jobs.keys()) {
+      try {
+        requestCancel({ db: this.o.db, runId: id }); // recorded, so the evidence says who stopped it
+      } catch (e) {
+        this.o.log(`run ${id}: recording the cancel failed: ${(e as Error).message}`);
+      }
+      this.aborts.get(id)?.abort(); // and acted on now, not at the next heartbeat
+    }
   }
 
   /** Stop claiming and wait for running jobs (they keep their leases until they end). */

@@ -94,7 +94,7 @@ export function claimNextRun({ db, workerId, token, leaseMs, now = Date.now() }:
   const row = db.$client
     .prepare(
       `UPDATE runs SET status = 'running', lease_token = ?, lease_expires_at = ?, worker_id = ?, updated_at = ?
-       WHERE id = (SELECT id FROM runs WHERE status = 'queued' AND origin = 'launched' ORDER BY created_at, id LIMIT 1) AND status = 'queued'
+       WHERE id = (SELECT id FROM runs WHERE status = 'queued' AND origin = 'launched' ORDER BY created_at, rowid LIMIT 1) AND status = 'queued'
        RETURNING id`,
     )
     .get(token, now + leaseMs, workerId, now) as { id: string } | undefined;
@@ -117,10 +117,10 @@ export function renewLease({ db, runId, token, leaseMs, now = Date.now() }: { db
 const owns = (db: Db, runId: string, token: string) =>
   db.$client.prepare(`SELECT 1 FROM runs WHERE id = ? AND lease_token = ?`).get(runId, token) !== undefined;
 
-export function recordProcessStart({ db, runId, token, pid, host, gitCommit, startedAt }: { db: Db; runId: string; token: string; pid: number; host: string; gitCommit: string | null; startedAt: number }): boolean {
+export function recordProcessStart({ db, runId, token, pid, pgidStart = null, host, gitCommit, startedAt }: { db: Db; runId: string; token: string; pid: number; pgidStart?: string | null; host: string; gitCommit: string | null; startedAt: number }): boolean {
   return db.$client.transaction(() => {
     if (!owns(db, runId, token)) return false;
-    db.update(launches).set({ pid, pgid: pid, host, gitCommit, processStartedAt: startedAt }).where(eq(launches.runId, runId)).run();
+    db.update(launches).set({ pid, pgid: pid, pgidStart, host, gitCommit, processStartedAt: startedAt }).where(eq(launches.runId, runId)).run();
     db.update(runs).set({ startedAt, updatedAt: startedAt }).where(eq(runs.id, runId)).run();
     return true;
   }).immediate();
@@ -216,8 +216,8 @@ export interface ExpiredRun { runId: string; token: string; launch: Launch }
 
 /**
  * Runs whose lease ran out (their worker died or hung): re-lease each to the
- * sweeper under a fresh token and mark it `lost`, so the sweeper can kill the
- * recorded process group and archive the partial evidence under its own lease.
+ * sweeper under a fresh token, so the sweeper can kill the recorded process
+ * group and archive the partial evidence as `lost` under its own lease.
  * `deadWorkers` adds runs held by workers known to be gone (same host, pid not
  * alive) without waiting for the lease to expire.
  */
@@ -230,7 +230,9 @@ export function sweepExpiredLeases({ db, sweeperId, newToken, now = Date.now(), 
     const out: ExpiredRun[] = [];
     for (const { id } of stale) {
       const token = newToken();
-      db.update(runs).set({ status: 'lost', leaseToken: token, leaseExpiresAt: now + leaseMs, workerId: sweeperId, updatedAt: now }).where(eq(runs.id, id)).run();
+      // Re-leased to the sweeper but still `running`: `lost` is written with the archived evidence
+      // (finishLaunchedRun). A sweeper that dies in between leaves an expiring lease, and the next sweep retries.
+      db.update(runs).set({ leaseToken: token, leaseExpiresAt: now + leaseMs, workerId: sweeperId, updatedAt: now }).where(eq(runs.id, id)).run();
       const launch = db.select().from(launches).where(eq(launches.runId, id)).get();
       if (launch) out.push({ runId: id, token, launch });
     }

@@ -127,8 +127,8 @@ def check_args(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
         p.error("--num-workers must be 0 or more")
     if args.checkpoint_save_top_k < -1:
         p.error("--checkpoint-save-top-k must be -1 (keep all), 0, or more")
-    if args.early_stop_patience < 1:
-        p.error("--early-stop-patience must be at least 1")
+    if args.early_stop_patience < 0:
+        p.error("--early-stop-patience must be at least 0 (0 stops at the first check without improvement)")
     if args.early_stop_min_delta < 0 or not math.isfinite(args.early_stop_min_delta):
         p.error("--early-stop-min-delta must be a finite number >= 0")
     if args.learning_rate < 0 or not math.isfinite(args.learning_rate):
@@ -246,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
         logger=logger,
         callbacks=[checkpoint, early_stopping],
         default_root_dir=output_dir,
-        # One log row per step up to 50, so a short epoch still logs steps.
+        # Lightning logs a step row every n steps; with n capped at the batches per epoch, a short epoch still logs one.
         log_every_n_steps=max(1, min(50, train_batches)),
         enable_progress_bar=False,
     )

@@ -98,18 +98,33 @@ export async function GET(req: Request, { params }: Params) {
           // The log: on connect the last 64 KB, then whatever was appended.
           try {
             const size = fs.statSync(logPath).size;
-            if (logOffset < 0) logOffset = Math.max(0, size - LOG_FIRST_BYTES);
+            let skipToLine = false;
+            if (logOffset < 0) {
+              logOffset = Math.max(0, size - LOG_FIRST_BYTES);
+              skipToLine = logOffset > 0; // started mid-file: begin at the next whole line
+            }
             if (size > logOffset) {
               const n = Math.min(size - logOffset, LOG_MAX_CHUNK);
               const buf = Buffer.alloc(n);
               const fd = fs.openSync(logPath, 'r');
               try { fs.readSync(fd, buf, 0, n, logOffset); } finally { fs.closeSync(fd); }
-              // Send whole lines only, so a line is never split across events.
-              const nl = buf.lastIndexOf(10);
-              if (nl >= 0) {
-                send('log', { from: logOffset, text: buf.subarray(0, nl + 1).toString('utf8') });
-                logOffset += nl + 1;
+              let start = 0;
+              if (skipToLine) {
+                const first = buf.indexOf(10);
+                start = first >= 0 ? first + 1 : 0;
               }
+              // Whole lines only, so a line is never split across events; but a full chunk with no newline at
+              // all (a progress bar redrawn with \r) is sent anyway, cut before any partial UTF-8 character.
+              let end = buf.lastIndexOf(10) + 1;
+              if (end <= start && n === LOG_MAX_CHUNK) {
+                end = n;
+                while (end > start && (buf[end - 1] & 0xc0) === 0x80) end--;
+                if (end > start && buf[end - 1] >= 0xc0) end--;
+              }
+              if (end > start) {
+                send('log', { from: logOffset + start, to: logOffset + end, text: buf.subarray(start, end).toString('utf8') });
+                logOffset += end;
+              } else if (start > 0) logOffset += start;
             }
           } catch { /* no log yet */ }
           if (isTerminal(st.status)) {
