@@ -177,7 +177,7 @@ export function finalizeRun(input: FinalizeInput): Evidence | null {
     }
   }
   cleanedUp = !fs.existsSync(launch.outputDir);
-  for (const f of ['evidence.json', 'summary.md']) fs.rmSync(path.join(bundleDir, f), { force: true });
+  for (const f of ['evidence.json', 'summary.md']) fs.rmSync(path.join(/*turbopackIgnore: true*/ bundleDir, f), { force: true });
 
   const startedAt = launch.processStartedAt;
   const facts = factsFrom(run, launch, { endedAt: input.endedAt, exitCode: input.exitCode, signal: input.signal, note });

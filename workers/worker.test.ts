@@ -92,6 +92,12 @@ describe('launched runs', () => {
     expect(run.status).toBe('cancelled');
     expect(evidence.epochs.length).toBeGreaterThanOrEqual(2);
     expect(evidence.launch?.note).toMatch(/cancelled/);
+    // Interrupted from outside: the exit fails, but the epochs it did complete are judged on their own.
+    const checks = checkMap(evidence);
+    expect(checks.exit).toMatch(/^fail: terminated by SIGTERM \(cancelled\)/);
+    expect(checks.metrics).toMatch(/^pass/);
+    expect(checks.epochs).toMatch(/^skip: .*cancelled before it could finish/);
+    expect(checks['early-stop']).toMatch(/^pass: not triggered in the \d+ completed epochs? before the run was cancelled/);
     expect(pidsInGroup(pgid)).toEqual([]);
     expect(fs.existsSync(path.join(run.bundleDir, 'metrics.csv'))).toBe(true);
   });

@@ -263,13 +263,16 @@ export function analyseBundleWithSeries(files: InputFile[], opts: AnalyseOptions
 
   // --- checks ----------------------------------------------------------------------------------------
   const checks: Check[] = [];
+  // A launched run stopped from outside (cancel, timeout, its worker lost): its last epoch may be cut short.
+  const interrupted = opts.launch?.status === 'cancelled' || opts.launch?.status === 'timed_out' || opts.launch?.status === 'lost';
+  const interruptedHow = opts.launch?.status === 'timed_out' ? 'timed out' : opts.launch?.status ?? '';
   const logName = logFile?.path ?? 'log';
   // exit
   if (!log && opts.launch?.exitCode == null) checks.push(check('exit', 'skip', 'no training log in the bundle'));
   else if (exitCode !== null && exitCode !== 0) checks.push(check('exit', 'fail', `exit code ${exitCode}${opts.launch?.signal ? ` (signal ${opts.launch.signal})` : ''}`));
   else if (errors.length) checks.push(check('exit', 'fail', `${errors[errors.length - 1].message} (${logName}:${errors[errors.length - 1].line})`));
-  else if (opts.launch?.signal && !log?.normalEnd) checks.push(check('exit', 'fail', `terminated by ${opts.launch.signal}${opts.launch.facts?.note ? ` — ${opts.launch.facts.note}` : ''}`));
-  else if (opts.launch?.status && ['cancelled', 'timed_out', 'lost'].includes(opts.launch.status) && !log?.normalEnd) checks.push(check('exit', 'fail', `${opts.launch.status.replace('_', ' ')}${opts.launch.facts?.note ? ` — ${opts.launch.facts.note}` : ''}`));
+  else if (opts.launch?.signal && !log?.normalEnd) checks.push(check('exit', 'fail', `terminated by ${opts.launch.signal}${interrupted ? ` (${interruptedHow})` : ''}`));
+  else if (interrupted && !log?.normalEnd) checks.push(check('exit', 'fail', `${interruptedHow}: ${opts.launch?.facts?.note ?? 'stopped before the end'}`));
   else if (log?.normalEnd) checks.push(check('exit', 'pass', `${log.stop.message ?? 'training completed'}${exitCode === null ? ' (exit code not recorded)' : ', exit code 0'}`));
   else if (!log?.lightningSeen && !epochs.length) checks.push(check('exit', 'skip', `${logName} shows no Lightning training (no \`GPU available\` or \`Trainer.fit\` lines) and no error: nothing to judge`));
   else checks.push(check('exit', 'fail', `${logName} has no normal end (no \`Trainer.fit\` stopped line): the run did not finish or the log is truncated`));
@@ -292,19 +295,32 @@ export function analyseBundleWithSeries(files: InputFile[], opts: AnalyseOptions
   else if (!monitor) checks.push(check('metrics', 'pass', `${epochs.length} epochs; no monitored metric identified`));
   else {
     const gaps = monitorPoints.filter((p) => p.value === undefined).map((p) => p.epoch);
-    checks.push(gaps.length ? check('metrics', 'fail', `${monitor.name} missing for epoch${gaps.length > 1 ? 's' : ''} ${gaps.join(', ')}`) : check('metrics', 'pass', epochs.length === 1 ? `${monitor.name} logged for the one epoch` : `${monitor.name} logged for all ${epochs.length} epochs`));
+    // A run stopped from outside mid-epoch has a last epoch without validation: that is the interruption, not a logging gap.
+    const cut = interrupted && gaps.length && gaps[gaps.length - 1] === epochs[epochs.length - 1].epoch ? gaps.pop() : undefined;
+    if (cut !== undefined && !gaps.length) {
+      checks.push(check('metrics', 'pass', `${monitor.name} logged for every completed epoch; epoch ${cut} was interrupted (${interruptedHow})`));
+    } else checks.push(gaps.length ? check('metrics', 'fail', `${monitor.name} missing for epoch${gaps.length > 1 ? 's' : ''} ${gaps.join(', ')}`) : check('metrics', 'pass', epochs.length === 1 ? `${monitor.name} logged for the one epoch` : `${monitor.name} logged for all ${epochs.length} epochs`));
   }
 
   // epochs
   const ran = epochs.length;
   if (!ran) checks.push(check('epochs', 'skip', 'no per-epoch metrics to count epochs'));
+  else if (interrupted && !(earlyStop?.triggered && earlyStop.stoppedEpoch === epochs[ran - 1].epoch)) checks.push(check('epochs', 'skip', `${ran} epoch${ran === 1 ? '' : 's'}${maxEpochs !== null ? ` of max_epochs=${maxEpochs}` : ''}: the run was ${interruptedHow} before it could finish`));
   else if (maxEpochs === null) checks.push(check('epochs', 'skip', `${ran} epoch${ran === 1 ? '' : 's'} ran; max_epochs unknown`));
   else if (ran === maxEpochs) checks.push(check('epochs', 'pass', `${ran} of max_epochs=${maxEpochs}`));
   else if (ran < maxEpochs && earlyStop?.triggered && earlyStop.stoppedEpoch === epochs[ran - 1].epoch) checks.push(check('epochs', 'pass', `${ran} of max_epochs=${maxEpochs}, stopped early at epoch ${earlyStop.stoppedEpoch}`));
   else checks.push(check('epochs', 'fail', `${ran} of max_epochs=${maxEpochs}${ran < maxEpochs ? ', not explained by early stopping' : ''}`));
 
   // early-stop
-  if (!earlyStop || !earlyStop.configured) checks.push(check('early-stop', 'skip', !earlyStop ? 'no monitored metric per epoch to replay' : 'EarlyStopping not configured (no patience knob)'));
+  if (interrupted && earlyStop?.configured) {
+    // Stopped from outside: the replay must not have stopped before the last completed epoch.
+    const done = monitorPoints.filter((p) => p.value !== undefined);
+    const lastDone = done.length ? done[done.length - 1].epoch : null;
+    const what = `patience ${earlyStop.patience}, best epoch ${earlyStop.bestEpoch}, wait ${earlyStop.wait}`;
+    if (lastDone === null) checks.push(check('early-stop', 'skip', `no completed epoch before the run was ${interruptedHow}`));
+    else if (earlyStop.triggered && earlyStop.stoppedEpoch !== null && earlyStop.stoppedEpoch < lastDone) checks.push(check('early-stop', 'fail', `replay stops at epoch ${earlyStop.stoppedEpoch} but the run went on to epoch ${lastDone} before it was ${interruptedHow} (${what})`));
+    else checks.push(check('early-stop', 'pass', `not triggered in the ${done.length} completed epoch${done.length === 1 ? '' : 's'} before the run was ${interruptedHow}, as the replay agrees (${what})`));
+  } else if (!earlyStop || !earlyStop.configured) checks.push(check('early-stop', 'skip', !earlyStop ? 'no monitored metric per epoch to replay' : 'EarlyStopping not configured (no patience knob)'));
   else {
     const lastEpoch = epochs[epochs.length - 1].epoch;
     const runStopped = stop.reason === 'early_stopping' || (stop.reason !== 'max_epochs' && maxEpochs !== null && ran < maxEpochs);
