@@ -41,7 +41,7 @@ export function loginUrl(next?: string | null): string {
 }
 
 /**
- * May this request launch, cancel or import? `next` is where the login page
+ * May this request launch or cancel? `next` is where the login page
  * should send the user back to.
  */
 export async function launchPermission(next?: string | null): Promise<LaunchPermission> {
@@ -67,7 +67,7 @@ export async function launchPermission(next?: string | null): Promise<LaunchPerm
     };
   }
   if (await hasSession()) return { ok: true };
-  return { ok: false, error: 'Log in to launch, cancel or import runs.', loginUrl: loginUrl(next) };
+  return { ok: false, error: 'Log in to launch or cancel runs.', loginUrl: loginUrl(next) };
 }
 
 async function cookieOptions(maxAgeS: number) {

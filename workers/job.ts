@@ -9,9 +9,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawn, spawnSync } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import type { Db } from '../db/client';
-import { appendLivePoints, finishLaunchedRun, getLaunch, recordProcessStart, renewLease, updateLiveEvidence, type LivePoints } from '../db/queries/launches';
+import { appendLivePoints, finishLaunchedRun, getLaunch, recordGitCommit, recordProcessStart, renewLease, updateLiveEvidence, type LivePoints } from '../db/queries/launches';
 import { getRun } from '../db/queries/runs';
 import type { Launch, Run } from '../db/schema';
 import { analyseBundleWithSeries } from '../lib/evidence/analyse';
@@ -52,9 +52,14 @@ export interface LiveProgress {
   stopping: 'cancel' | 'timeout' | null;
 }
 
-function gitCommit(cwd: string): string | null {
-  const r = spawnSync('git', ['rev-parse', 'HEAD'], { cwd, encoding: 'utf8', timeout: 3000, stdio: ['ignore', 'pipe', 'ignore'] });
-  return r.status === 0 && /^[0-9a-f]{40}$/.test(r.stdout.trim()) ? r.stdout.trim() : null;
+/** The commit checked out in the profile's cwd, asked in parallel with the run's start (it is not worth delaying it). */
+function gitCommit(cwd: string): Promise<string | null> {
+  return new Promise((resolve) => {
+    execFile('git', ['rev-parse', 'HEAD'], { cwd, encoding: 'utf8', timeout: 3000 }, (err, stdout) => {
+      const sha = String(stdout ?? '').trim();
+      resolve(!err && /^[0-9a-f]{40}$/.test(sha) ? sha : null);
+    });
+  });
 }
 
 function killGroup(pgid: number, signal: NodeJS.Signals): boolean {
@@ -236,7 +241,7 @@ export async function runJob(opts: JobOptions): Promise<RunStatus | null> {
   const logFd = fs.openSync(logPath, 'a');
 
   const host = os.hostname();
-  const commit = gitCommit(launch.cwd);
+  const commitPromise = gitCommit(launch.cwd);
   let child;
   const startedAt = Date.now();
   try {
@@ -265,7 +270,7 @@ export async function runJob(opts: JobOptions): Promise<RunStatus | null> {
   // From here on the child exists: whatever goes wrong, it must not outlive this function unattended.
   let recorded = false;
   try {
-    recorded = recordProcessStart({ db, runId, token, pid: pgid, pgidStart: processStartTicks(pgid), host, gitCommit: commit, startedAt });
+    recorded = recordProcessStart({ db, runId, token, pid: pgid, pgidStart: processStartTicks(pgid), host, gitCommit: null, startedAt });
   } catch (e) {
     say(`run ${runId}: recording the process failed: ${(e as Error).message}`);
   }
@@ -276,7 +281,7 @@ export async function runJob(opts: JobOptions): Promise<RunStatus | null> {
     return null;
   }
   say(`run ${runId}: started pid ${pgid}: ${argv.join(' ')}`);
-  return followChild({ opts, run, launch, argv, envOverrides, logPath, logFd, pgid, startedAt, host, commit, exited });
+  return followChild({ opts, run, launch, argv, envOverrides, logPath, logFd, pgid, startedAt, host, commitPromise, exited });
 }
 
 interface Child {
@@ -290,7 +295,7 @@ interface Child {
   pgid: number;
   startedAt: number;
   host: string;
-  commit: string | null;
+  commitPromise: Promise<string | null>;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
@@ -299,7 +304,13 @@ async function followChild(c: Child): Promise<RunStatus | null> {
   const { opts, run, launch, argv, envOverrides, logPath, logFd, pgid, startedAt, host, exited } = c;
   const { db, runId, token } = opts;
   const say = opts.log ?? (() => {});
-  const commit = c.commit;
+  let commit: string | null = null;
+  const commitKnown = c.commitPromise.then((sha) => {
+    commit = sha;
+    if (sha) {
+      try { recordGitCommit({ db, runId, token, gitCommit: sha }); } catch (e) { say(`run ${runId}: recording the git commit failed: ${(e as Error).message}`); }
+    }
+  });
   const bundleDir = run.bundleDir;
 
   // --- live following -------------------------------------------------------------------
@@ -390,19 +401,27 @@ async function followChild(c: Child): Promise<RunStatus | null> {
 
   let watcher: fs.FSWatcher | null = null;
   let pending = false;
+  let lastTickAt = 0;
+  // File events come per write (one per metrics row, many per log line); coalesce them to at most one tick per
+  // 50 ms so following a run costs the trainer next to nothing, at a latency far below the 1 s goal.
   const soon = () => {
     if (pending) return;
     pending = true;
-    setImmediate(() => { pending = false; safeTick(); });
+    setTimeout(() => { pending = false; lastTickAt = Date.now(); safeTick(); }, Math.max(0, lastTickAt + 50 - Date.now()));
   };
   const safeTick = () => {
     try { tick(); } catch (e) { say(`run ${runId}: live update failed: ${(e as Error).message}`); }
   };
-  try {
-    watcher = fs.watch(launch.outputDir, { recursive: true }, soon);
-    watcher.on('error', () => { watcher?.close(); watcher = null; }); // polling carries on
-  } catch { /* no recursive watch here: polling only */ }
-  const poll = setInterval(safeTick, opts.pollMs);
+  // Only metrics.csv is watched (a recursive watch of the whole output folder costs the trainer CPU on every
+  // write); the poll finds it, sees checkpoints come and go, and re-arms the watch if the file is replaced.
+  const watchMetrics = () => {
+    if (watcher || !tail) return;
+    try {
+      watcher = fs.watch(tail.file, soon);
+      watcher.on('error', () => { watcher?.close(); watcher = null; });
+    } catch { /* not there (yet, or any more): the poll carries on */ }
+  };
+  const poll = setInterval(() => { safeTick(); watchMetrics(); }, opts.pollMs);
 
   // --- heartbeat, cancel, timeout ----------------------------------------------------------
   let stopReason: 'cancel' | 'timeout' | 'lease' | null = null;
@@ -445,12 +464,13 @@ async function followChild(c: Child): Promise<RunStatus | null> {
     clearInterval(poll);
     clearTimeout(timeout);
     if (killTimer) clearTimeout(killTimer);
-    watcher?.close();
+    (watcher as fs.FSWatcher | null)?.close();
     opts.abort?.removeEventListener('abort', onAbort);
     // Whatever the trainer left running in its group (data loader workers, a shell's children) goes with it.
     killGroup(pgid, 'SIGKILL');
   }
   const endedAt = Date.now();
+  await commitKnown;
   safeTick();
   fs.closeSync(logFd);
   say(`run ${runId}: exited ${code ?? signal}`);

@@ -57,7 +57,7 @@ describe('launched runs', () => {
     const launchRow = getLaunch({ db: env.db, runId: id })!;
     expect(fs.existsSync(launchRow.outputDir)).toBe(false);
     expect(launchRow.exitCode).toBe(0);
-    expect(evidence.launch).toMatchObject({ profile: 'reference', planRows: ['EB4.A', 'EB4.B'], exitCode: 0, host: expect.any(String) });
+    expect(evidence.launch).toMatchObject({ profile: 'reference', planRows: ['EB4.A', 'EB4.B'], exitCode: 0, host: expect.any(String), gitCommit: expect.stringMatching(/^[0-9a-f]{40}$/) });
     expect(evidence.launch!.argv).toEqual(expect.arrayContaining(['--gridsize', '3', '--max_epochs', '6', '--checkpoint-save-top-k', '2', '--early-stop-patience', '5', '--deterministic']));
     expect(JSON.parse(fs.readFileSync(path.join(run.bundleDir, 'evidence.json'), 'utf8')).checks).toEqual(evidence.checks);
     expect(fs.readFileSync(path.join(run.bundleDir, 'summary.md'), 'utf8')).toContain('checkpoints');

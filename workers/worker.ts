@@ -54,13 +54,32 @@ export class Worker {
     if (this.walWatch || this.stopping) return;
     const wal = `${this.o.db.$client.name}-wal`;
     try {
-      this.walWatch = fs.watch(wal, () => this.claim());
+      this.walWatch = fs.watch(wal, () => this.wake());
       this.walWatch.on('error', () => {
         this.walWatch?.close();
         this.walWatch = null;
       });
     } catch {
       this.walWatch = null;
+    }
+  }
+
+  private wakeTimers = 0;
+
+  /**
+   * A WAL write is seen before the commit is visible to readers (the writer
+   * still has to fsync and update the WAL index), so look now and again
+   * shortly after, rather than wait for the next poll.
+   */
+  private wake(): void {
+    this.claim();
+    if (this.wakeTimers > 0 || this.jobs.size >= this.o.concurrency) return;
+    for (const ms of [5, 20, 60]) {
+      this.wakeTimers++;
+      setTimeout(() => {
+        this.wakeTimers--;
+        this.claim();
+      }, ms);
     }
   }
 

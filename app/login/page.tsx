@@ -29,7 +29,7 @@ export default async function LoginPage({ searchParams }: { searchParams: Promis
       ) : !policy ? null : !policy.required ? (
         <>
           <p className="muted">
-            No login is needed: {policy.reason}. Only this machine can reach the server, so launching, cancelling and importing runs are
+            No login is needed: {policy.reason}. Only this machine can reach the server, so launching and cancelling runs are
             open to it.
           </p>
           <p className="muted small">
@@ -38,7 +38,7 @@ export default async function LoginPage({ searchParams }: { searchParams: Promis
         </>
       ) : !policy.passwordSet ? (
         <p className="notice error" role="alert" data-testid="login-unconfigured">
-          A login is required to launch, cancel or import runs because {policy.reason}, but no password is configured, so launching is
+          A login is required to launch or cancel runs because {policy.reason}, but no password is configured, so launching is
           refused. Set <code>RUNPROOF_PASSWORD</code> (at least 8 characters) in the server&apos;s environment and restart it. Evidence pages
           stay readable without a login.
         </p>
@@ -59,7 +59,7 @@ export default async function LoginPage({ searchParams }: { searchParams: Promis
       ) : (
         <>
           <p className="muted">
-            Launching, cancelling and importing runs execute commands on this host, so they need a login: {policy.reason}. Evidence pages
+            Launching and cancelling runs execute commands on this host, so they need a login: {policy.reason}. Evidence pages
             stay readable without one.
           </p>
           <LoginForm next={next} />

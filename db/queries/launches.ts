@@ -126,6 +126,14 @@ export function recordProcessStart({ db, runId, token, pid, pgidStart = null, ho
   }).immediate();
 }
 
+export function recordGitCommit({ db, runId, token, gitCommit }: { db: Db; runId: string; token: string; gitCommit: string }): boolean {
+  return db.$client.transaction(() => {
+    if (!owns(db, runId, token)) return false;
+    db.update(launches).set({ gitCommit }).where(eq(launches.runId, runId)).run();
+    return true;
+  }).immediate();
+}
+
 export function getLaunch({ db, runId }: { db: Db; runId: string }): Launch | undefined {
   return db.select().from(launches).where(eq(launches.runId, runId)).get();
 }
@@ -151,7 +159,9 @@ const num = (v: number) => (Number.isFinite(v) ? v : null);
 export function appendLivePoints({ db, runId, token, points, live }: { db: Db; runId: string; token: string; points: LivePoints[]; live: unknown }): boolean {
   const client = db.$client;
   const ins = client.prepare('INSERT OR REPLACE INTO points (series_id, seq, step, epoch, value) VALUES (?,?,?,?,?)');
-  return client.transaction(() => {
+  // Live points are a copy of metrics.csv, rewritten from the archived file when the run ends: they need no
+  // fsync per batch (synchronous=NORMAL is still crash-consistent in WAL mode); state transitions keep FULL.
+  return withSynchronous(client, 'NORMAL', () => client.transaction(() => {
     if (!owns(db, runId, token)) return false;
     for (const p of points) {
       let s = db.select({ id: series.id }).from(series).where(and(eq(series.runId, runId), eq(series.metric, p.metric))).get();
@@ -162,17 +172,27 @@ export function appendLivePoints({ db, runId, token, points, live }: { db: Db; r
     }
     client.prepare('UPDATE launches SET live_json = ?, live_seq = live_seq + 1 WHERE run_id = ?').run(JSON.stringify(live), runId);
     return true;
-  }).immediate();
+  }).immediate());
+}
+
+function withSynchronous<T>(client: Db['$client'], mode: 'NORMAL' | 'FULL', fn: () => T): T {
+  const before = client.pragma('synchronous', { simple: true }) as number;
+  client.pragma(`synchronous = ${mode}`);
+  try {
+    return fn();
+  } finally {
+    client.pragma(`synchronous = ${before}`);
+  }
 }
 
 /** Store the evidence of the run so far (the page's header, epoch table and chart markers) without leaving `running`. */
 export function updateLiveEvidence({ db, runId, token, evidence, live }: { db: Db; runId: string; token: string; evidence: Evidence; live: unknown }): boolean {
-  return db.$client.transaction(() => {
+  return withSynchronous(db.$client, 'NORMAL', () => db.$client.transaction(() => {
     if (!owns(db, runId, token)) return false;
     db.update(runs).set({ ...pickColumns(evidence), evidenceJson: JSON.stringify(evidence), updatedAt: Date.now() }).where(eq(runs.id, runId)).run();
     db.$client.prepare('UPDATE launches SET live_json = ?, live_seq = live_seq + 1 WHERE run_id = ?').run(JSON.stringify(live), runId);
     return true;
-  }).immediate();
+  }).immediate());
 }
 
 /**

@@ -191,7 +191,7 @@ export default async function RunPage({ params }: Params) {
           ))}
         </div>
         {ev.launch?.note ? (
-          <div className={`callout ${ev.status === 'succeeded' ? 'tone-warn' : 'tone-fail'}`} data-testid="launch-note">
+          <div className={`callout ${ev.status === 'succeeded' || ev.status === 'cancelled' ? 'tone-warn' : 'tone-fail'}`} data-testid="launch-note">
             <p>
               <strong>{ev.status === 'cancelled' ? 'Cancelled' : ev.status === 'timed_out' ? 'Timed out' : ev.status === 'lost' ? 'Lost' : 'Note'}:</strong> {ev.launch.note}
             </p>
