@@ -8,7 +8,7 @@ import type { Db } from '../db/client';
 import { enqueueRun } from '../db/queries/launches';
 import { analyseBundle } from '../lib/evidence/analyse';
 import type { LaunchFacts } from '../lib/evidence/types';
-import { formatCommandLine } from '../lib/lightning/command';
+import { formatCommandLine, redactEnv } from '../lib/lightning/command';
 import { launchRequestSchema, type LaunchRequest } from '../lib/profiles/schema';
 import type { ParamValue } from '../lib/profiles/build';
 import { getEnv } from './env';
@@ -53,7 +53,7 @@ export function planLaunch(raw: unknown, runId: string = newRunId()): LaunchResu
     argv: c.argv,
     cwd: c.cwd,
     env: c.env,
-    commandText: formatCommandLine(c.argv, c.env),
+    commandText: formatCommandLine(c.argv, redactEnv(c.env)),
     request: { ...req, params: prepared.validated.values },
     title: `${entry.profile.name} smoke run${rows}`,
     timeoutMs: entry.profile.timeoutSec * 1000,
@@ -71,7 +71,7 @@ export function launchRun({ db, request, now = Date.now() }: { db: Db; request: 
     profile: req.profile,
     argv: plan.argv,
     cwd: plan.cwd,
-    env: plan.env,
+    env: redactEnv(plan.env),
     params: req.params,
     cpuOnly: req.cpuOnly,
     planRows: req.planRows,

@@ -18,7 +18,7 @@ import { analyseBundleWithSeries } from '../lib/evidence/analyse';
 import { renderSummaryMarkdown } from '../lib/evidence/summary';
 import type { Evidence, LaunchFacts, RunStatus } from '../lib/evidence/types';
 import { formatLsListing } from '../lib/lightning/checkpoints';
-import { formatCommandLine } from '../lib/lightning/command';
+import { formatCommandLine, redactEnv } from '../lib/lightning/command';
 import { MetricsCsvAccumulator } from '../lib/lightning/metrics-csv';
 import { readBundle } from '../server/bundles';
 import { FileTail } from './tail';
@@ -111,7 +111,7 @@ function factsFrom(run: Run, launch: Launch, extra: Partial<LaunchFacts>): Launc
     profile: launch.profile,
     argv: JSON.parse(launch.argvJson),
     cwd: launch.cwd,
-    env: JSON.parse(launch.envJson),
+    env: redactEnv(JSON.parse(launch.envJson)),
     params: JSON.parse(launch.paramsJson),
     cpuOnly: launch.cpuOnly,
     planRows: JSON.parse(run.planRowsJson),
@@ -141,7 +141,7 @@ function archiveOutputs(launch: Launch, bundleDir: string): void {
   if (logsRoot && fs.existsSync(logsRoot)) fs.writeFileSync(path.join(bundleDir, 'lightning_tree.txt'), renderTree(logsRoot));
   const ckpts = listCheckpoints(out);
   if (ckpts.length || fs.existsSync(out)) fs.writeFileSync(path.join(bundleDir, 'checkpoints_ls.txt'), formatLsListing(ckpts));
-  fs.writeFileSync(path.join(bundleDir, 'command.txt'), `${formatCommandLine(JSON.parse(launch.argvJson), JSON.parse(launch.envJson))}\n`);
+  fs.writeFileSync(path.join(bundleDir, 'command.txt'), `${formatCommandLine(JSON.parse(launch.argvJson), redactEnv(JSON.parse(launch.envJson)))}\n`);
 }
 
 export interface FinalizeInput {
@@ -338,7 +338,7 @@ async function followChild(c: Child): Promise<RunStatus | null> {
       root: bundleDir,
       logFile: LOG_NAME,
       title: run.title,
-      requested: { text: formatCommandLine(argv, envOverrides), source: 'launch form' },
+      requested: { text: formatCommandLine(argv, redactEnv(envOverrides)), source: 'launch form' },
       launch: { exitCode: null, signal: null, cleanedUp: null, status: 'running', facts, wallS: (Date.now() - startedAt) / 1000 },
     });
     return evidence;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findCommandInMarkdown, getKnob, knobsFromArgv, parseCommandLine, shellSplit } from './command';
+import { findCommandInMarkdown, formatCommandLine, getKnob, knobsFromArgv, parseCommandLine, redactEnv, shellSplit } from './command';
 import { BRIEF_COMMAND } from '../../fixtures/test-helpers';
 
 describe('commands', () => {
@@ -30,5 +30,12 @@ describe('commands', () => {
     const c = findCommandInMarkdown(md)!;
     expect(c.argv).toEqual(['python', '-m', 't', '--max_epochs', '6', '--gridsize', '2']);
     expect(findCommandInMarkdown('no code here')).toBeNull();
+  });
+});
+
+describe('redactEnv', () => {
+  it('hides values of variables named like secrets, keeps the rest (CUDA_VISIBLE_DEVICES="" stays visible)', () => {
+    expect(redactEnv({ CUDA_VISIBLE_DEVICES: '', HF_TOKEN: 'hf_abc', WANDB_API_KEY: 'k', MY_PASSWORD: 'p', SEED: '1' })).toEqual({ CUDA_VISIBLE_DEVICES: '', HF_TOKEN: '***', WANDB_API_KEY: '***', MY_PASSWORD: '***', SEED: '1' });
+    expect(formatCommandLine(['python', 'a b.py'], { CUDA_VISIBLE_DEVICES: '' })).toBe(`CUDA_VISIBLE_DEVICES="" python 'a b.py'`);
   });
 });

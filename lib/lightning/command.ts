@@ -155,3 +155,10 @@ export function formatCommandLine(argv: string[], env: Record<string, string> = 
   const prefix = Object.entries(env).map(([k, v]) => `${k}=${v === '' ? '""' : shellQuote(v)}`);
   return [...prefix, ...argv.map(shellQuote)].join(' ');
 }
+
+/** Environment variables whose values are secrets by their name: shown as `***` wherever evidence is written or displayed. */
+const SECRET_NAME = /(TOKEN|SECRET|PASSW(OR)?D|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIAL)/i;
+
+export function redactEnv(env: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, SECRET_NAME.test(k) && v !== '' ? '***' : v]));
+}
