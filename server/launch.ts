@@ -18,7 +18,7 @@ export type LaunchResult =
   | { ok: true; runId: string; argv: string[]; cwd: string; env: Record<string, string>; commandText: string }
   | { ok: false; error: string; fieldErrors: Record<string, string> };
 
-export function newRunId(): string {
+function newRunId(): string {
   return crypto.randomBytes(6).toString('hex');
 }
 

@@ -9,13 +9,13 @@
  * by the lease token it claimed with, so a worker that lost its lease (the
  * sweep settled the run as `lost`) cannot overwrite the settled state.
  */
-import { and, asc, eq, gt } from 'drizzle-orm';
+import { and, eq, gt } from 'drizzle-orm';
 import type { Db } from '../client';
-import { launches, runs, series, workers, type Launch, type Run } from '../schema';
+import { launches, runs, series, workers, type Launch } from '../schema';
 import type { Evidence, RunStatus } from '../../lib/evidence/types';
 import { runColumnsFromEvidence, saveRun, type SaveRunInput } from './runs';
 
-export const TERMINAL_STATUSES: readonly RunStatus[] = Object.freeze(['succeeded', 'failed', 'cancelled', 'timed_out', 'lost', 'unknown']);
+const TERMINAL_STATUSES: readonly RunStatus[] = Object.freeze(['succeeded', 'failed', 'cancelled', 'timed_out', 'lost', 'unknown']);
 export const isTerminal = (s: string) => (TERMINAL_STATUSES as readonly string[]).includes(s);
 
 export interface EnqueueInput {
@@ -281,14 +281,6 @@ export function listWorkers({ db }: { db: Db }) {
 /** Workers that heartbeated recently: someone will pick a queued run up. */
 export function listLiveWorkers({ db, now = Date.now(), staleMs }: { db: Db; now?: number; staleMs: number }) {
   return db.select().from(workers).where(gt(workers.heartbeatAt, now - staleMs)).all();
-}
-
-export function countRunsByStatus({ db, status }: { db: Db; status: RunStatus }): number {
-  return db.$client.prepare('SELECT count(*) AS n FROM runs WHERE status = ?').pluck().get(status) as number;
-}
-
-export function listRunningOn({ db, workerId }: { db: Db; workerId: string }): Array<Pick<Run, 'id'>> {
-  return db.select({ id: runs.id }).from(runs).where(and(eq(runs.status, 'running'), eq(runs.workerId, workerId))).orderBy(asc(runs.createdAt)).all();
 }
 
 /** Live state for the events stream: status, progress and the sequence number that changes whenever either does. */
