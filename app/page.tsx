@@ -114,7 +114,12 @@ export default async function RunsPage({ searchParams }: { searchParams: Promise
           ) : (
             <div className="empty" data-testid="runs-empty">
               <h2>No runs yet</h2>
-              <p>Import existing evidence bundles (folders holding a training log, a metrics.csv, a checkpoint listing or a summary.md):</p>
+              <p>
+                <Link href="/runs/new" className="btn btn-primary">
+                  Launch a smoke run
+                </Link>
+              </p>
+              <p>or import existing evidence bundles (folders holding a training log, a metrics.csv, a checkpoint listing or a summary.md):</p>
               <pre className="command">npx runproof import &lt;dir&gt;</pre>
               <p className="small subtle">Re-importing is safe: unchanged bundles are skipped.</p>
             </div>

@@ -10,7 +10,7 @@ import { renderSummaryMarkdown } from '../lib/evidence/summary';
 import { showBundle, importBundles } from '../server/bundles';
 import { openDb } from '../db/client';
 import { getRunEvidence } from '../db/queries/runs';
-import { getLaunch, isTerminal, listLiveWorkers, requestCancel } from '../db/queries/launches';
+import { getLiveState, isTerminal, listLiveWorkers, requestCancel } from '../db/queries/launches';
 import { getEnv } from '../server/env';
 import { launchRun, planLaunch } from '../server/launch';
 import { listProfiles } from '../server/profiles';
@@ -152,15 +152,20 @@ async function cmdLaunch(args: string[]): Promise<number> {
   let last = '';
   const started = Date.now();
   for (;;) {
-    const found = getRunEvidence({ db, id: r.runId });
-    const status = found?.run.status ?? 'unknown';
-    const live = getLaunch({ db, runId: r.runId });
-    const progress = live ? (JSON.parse(live.liveJson) as { epochsDone?: number; maxEpochs?: number | null }) : {};
+    // Status and progress only while it runs; the evidence document is read once, at the end.
+    const st = getLiveState({ db, runId: r.runId });
+    const status = st?.status ?? 'unknown';
+    const progress = st ? (JSON.parse(st.liveJson) as { epochsDone?: number; maxEpochs?: number | null }) : {};
     const line = `${status}${progress.epochsDone ? ` · epoch ${progress.epochsDone}${progress.maxEpochs ? `/${progress.maxEpochs}` : ''}` : ''}`;
     if (line !== last && !values.json) log(`  ${line}`);
     last = line;
-    if (found && isTerminal(status)) {
+    if (!st || isTerminal(status)) {
       process.off('SIGINT', onInt);
+      const found = getRunEvidence({ db, id: r.runId });
+      if (!found) {
+        log(`run ${r.runId} is gone from ${getEnv().dbPath}`);
+        return 1;
+      }
       if (values.json) process.stdout.write(`${JSON.stringify(found.evidence, null, 2)}\n`);
       else {
         const ev = found.evidence;

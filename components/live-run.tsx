@@ -16,7 +16,6 @@ import type { Evidence } from '@/lib/evidence/types';
 interface LiveState {
   status: string;
   live: {
-    phase?: string;
     epochsDone?: number;
     maxEpochs?: number | null;
     step?: number | null;

@@ -27,8 +27,18 @@ export function runDirs(runId: string): { bundleDir: string; outputDir: string }
   return { bundleDir: path.resolve(env.root, env.RUNPROOF_BUNDLES_DIR, runId), outputDir: path.resolve(env.root, env.RUNPROOF_WORK_DIR, runId) };
 }
 
-/** Validate a request against its profile and build the command; `outputDir` defaults to where a new run's would go. */
-export function planLaunch(raw: unknown, runId: string = newRunId()): LaunchResult & { request?: ReturnType<typeof launchRequestSchema.parse>; title?: string; timeoutMs?: number; keepOutput?: boolean } {
+type Refused = Extract<LaunchResult, { ok: false }>;
+
+/** A validated launch, ready to queue (or to print, for --dry-run). */
+export type PlannedLaunch = Extract<LaunchResult, { ok: true }> & {
+  request: ReturnType<typeof launchRequestSchema.parse>;
+  title: string;
+  timeoutMs: number;
+  keepOutput: boolean;
+};
+
+/** Validate a request against its profile and build the command, with the output folder a run of this id gets. */
+export function planLaunch(raw: unknown, runId: string = newRunId()): PlannedLaunch | Refused {
   const parsed = launchRequestSchema.safeParse(raw);
   if (!parsed.success) {
     const fieldErrors: Record<string, string> = {};
@@ -66,7 +76,7 @@ export function launchRun({ db, request, now = Date.now() }: { db: Db; request: 
   const plan = planLaunch(request);
   if (!plan.ok) return plan;
   const { bundleDir, outputDir } = runDirs(plan.runId);
-  const req = plan.request!;
+  const req = plan.request;
   const facts: LaunchFacts = {
     profile: req.profile,
     argv: plan.argv,
@@ -83,7 +93,7 @@ export function launchRun({ db, request, now = Date.now() }: { db: Db; request: 
     endedAt: null,
     exitCode: null,
     signal: null,
-    timeoutSec: Math.round(plan.timeoutMs! / 1000),
+    timeoutSec: Math.round(plan.timeoutMs / 1000),
     cancelRequested: false,
     note: null,
   };
@@ -97,7 +107,7 @@ export function launchRun({ db, request, now = Date.now() }: { db: Db; request: 
     db,
     id: plan.runId,
     profile: req.profile,
-    title: plan.title!,
+    title: plan.title,
     bundleDir,
     params: req.params,
     cpuOnly: req.cpuOnly,
@@ -106,8 +116,8 @@ export function launchRun({ db, request, now = Date.now() }: { db: Db; request: 
     cwd: plan.cwd,
     env: plan.env,
     outputDir,
-    keepOutput: plan.keepOutput!,
-    timeoutMs: plan.timeoutMs!,
+    keepOutput: plan.keepOutput,
+    timeoutMs: plan.timeoutMs,
     evidence,
     now,
   });

@@ -14,7 +14,7 @@ import type { Db } from '../db/client';
 import { appendLivePoints, finishLaunchedRun, getLaunch, recordGitCommit, recordProcessStart, renewLease, updateLiveEvidence, type LivePoints } from '../db/queries/launches';
 import { getRun } from '../db/queries/runs';
 import type { Launch, Run } from '../db/schema';
-import { analyseBundleWithSeries } from '../lib/evidence/analyse';
+import { analyseBundleWithSeries, classifyFile, type InputFile } from '../lib/evidence/analyse';
 import { renderSummaryMarkdown } from '../lib/evidence/summary';
 import type { Evidence, LaunchFacts, RunStatus } from '../lib/evidence/types';
 import { formatLsListing } from '../lib/lightning/checkpoints';
@@ -22,7 +22,7 @@ import { formatCommandLine, redactEnv } from '../lib/lightning/command';
 import { MetricsCsvAccumulator } from '../lib/lightning/metrics-csv';
 import { readBundle } from '../server/bundles';
 import { FileTail } from './tail';
-import { findMetricsCsv, findVersionDir, listCheckpoints, renderTree } from './outputs';
+import { findMetricsCsv, findVersionDir, listCheckpoints, renderTree, type CheckpointEntry } from './outputs';
 
 export const LOG_NAME = 'train.log';
 
@@ -42,7 +42,6 @@ export interface JobOptions {
 }
 
 export interface LiveProgress {
-  phase: 'starting' | 'training' | 'stopping' | 'archiving';
   epochsDone: number;
   maxEpochs: number | null;
   step: number | null;
@@ -130,6 +129,27 @@ function factsFrom(run: Run, launch: Launch, extra: Partial<LaunchFacts>): Launc
   };
 }
 
+/**
+ * The evidence of a launched run from its files. The live view (status
+ * `running`) and the final archive ask the same question with the same
+ * options; only the status and the end facts differ.
+ */
+function analyseLaunched(
+  files: InputFile[],
+  run: Run,
+  facts: LaunchFacts,
+  end: { status: RunStatus; exitCode: number | null; signal: string | null; cleanedUp: boolean | null; wallS: number | null; logFile?: string },
+) {
+  return analyseBundleWithSeries(files, {
+    root: run.bundleDir,
+    logFile: end.logFile,
+    title: run.title,
+    // The request is the command the form built: facts.env is already redacted, as command.txt is.
+    requested: { text: formatCommandLine(facts.argv, facts.env), source: 'launch form' },
+    launch: { exitCode: end.exitCode, signal: end.signal, cleanedUp: end.cleanedUp, status: end.status, facts, wallS: end.wallS },
+  });
+}
+
 /** Copy what the trainer wrote into the bundle (metrics.csv, hparams.yaml, the tree and the checkpoint listing) and write command.txt. */
 function archiveOutputs(launch: Launch, bundleDir: string): void {
   const out = launch.outputDir;
@@ -186,23 +206,21 @@ export function finalizeRun(input: FinalizeInput): Evidence | null {
 
   const startedAt = launch.processStartedAt;
   const facts = factsFrom(run, launch, { endedAt: input.endedAt, exitCode: input.exitCode, signal: input.signal, note });
-  const analyse = () => {
-    const read = readBundle(bundleDir);
-    const files = read.files.filter((f) => f.path !== 'evidence.json');
-    const { evidence, series } = analyseBundleWithSeries(files, {
-      root: bundleDir,
-      logFile: fs.existsSync(path.join(bundleDir, LOG_NAME)) ? LOG_NAME : undefined,
-      title: run.title,
-      requested: { text: formatCommandLine(facts.argv, facts.env), source: 'launch form' },
-      launch: { exitCode: input.exitCode, signal: input.signal, cleanedUp, status: input.status, facts, wallS: startedAt ? (input.endedAt - startedAt) / 1000 : null },
-    });
-    evidence.problems.unshift(...read.problems);
-    return { evidence, series, read };
-  };
-  const first = analyse();
-  fs.writeFileSync(path.join(bundleDir, 'summary.md'), renderSummaryMarkdown(first.evidence));
-  // Analyse again so the evidence lists summary.md; evidence.json is the document itself and is not in its own file list.
-  const { evidence, series } = analyse();
+  const read = readBundle(bundleDir);
+  const { evidence, series } = analyseLaunched(read.files, run, facts, {
+    status: input.status,
+    exitCode: input.exitCode,
+    signal: input.signal,
+    cleanedUp,
+    wallS: startedAt ? (input.endedAt - startedAt) / 1000 : null,
+    logFile: read.files.some((f) => f.path === LOG_NAME) ? LOG_NAME : undefined,
+  });
+  evidence.problems.unshift(...read.problems);
+  // summary.md is rendered from the evidence, so the evidence lists it after the fact; evidence.json is the
+  // document itself and is not in its own file list.
+  const summary = renderSummaryMarkdown(evidence);
+  fs.writeFileSync(path.join(bundleDir, 'summary.md'), summary);
+  evidence.files = [...evidence.files, { path: 'summary.md', role: classifyFile('summary.md'), sizeBytes: Buffer.byteLength(summary) }].sort((a, b) => (a.path < b.path ? -1 : 1));
   fs.writeFileSync(path.join(bundleDir, 'evidence.json'), `${JSON.stringify(evidence, null, 2)}\n`);
   const hash = readBundle(bundleDir).hash;
   const ok = finishLaunchedRun({
@@ -318,33 +336,27 @@ async function followChild(c: Child): Promise<RunStatus | null> {
   let tail: FileTail | null = null;
   const stored = new Map<string, number>();
   const maxEpochs = Number((JSON.parse(launch.paramsJson) as Record<string, unknown>).max_epochs) || null;
-  const live: LiveProgress = { phase: 'starting', epochsDone: 0, maxEpochs, step: null, last: {}, checkpoints: [], logBytes: 0, stopping: null };
+  const live: LiveProgress = { epochsDone: 0, maxEpochs, step: null, last: {}, checkpoints: [], logBytes: 0, stopping: null };
   let lastCkptKey = '';
   let lastEvidenceAt = 0;
   let lastEpochs = 0;
   let owned = true;
 
+  let ckpts: CheckpointEntry[] = [];
   const reanalyse = () => {
-    const files = [];
+    const files: InputFile[] = [];
     try {
       files.push({ path: LOG_NAME, sizeBytes: fs.statSync(logPath).size, text: fs.readFileSync(logPath, 'utf8') });
     } catch { /* not yet */ }
-    const m = tail ? findMetricsCsv(launch.outputDir) : null;
-    if (m) try { files.push({ path: 'metrics.csv', sizeBytes: fs.statSync(m).size, text: fs.readFileSync(m, 'utf8') }); } catch { /* rewritten under us */ }
-    const listing = formatLsListing(listCheckpoints(launch.outputDir));
+    if (tail) try { files.push({ path: 'metrics.csv', sizeBytes: fs.statSync(tail.file).size, text: fs.readFileSync(tail.file, 'utf8') }); } catch { /* rewritten under us */ }
+    const listing = formatLsListing(ckpts);
     files.push({ path: 'checkpoints_ls.txt', sizeBytes: listing.length, text: listing });
     const facts = factsFrom(run, { ...launch, host, pid: pgid, gitCommit: commit, processStartedAt: startedAt }, {});
-    const { evidence } = analyseBundleWithSeries(files, {
-      root: bundleDir,
-      logFile: LOG_NAME,
-      title: run.title,
-      requested: { text: formatCommandLine(argv, redactEnv(envOverrides)), source: 'launch form' },
-      launch: { exitCode: null, signal: null, cleanedUp: null, status: 'running', facts, wallS: (Date.now() - startedAt) / 1000 },
-    });
-    return evidence;
+    return analyseLaunched(files, run, facts, { status: 'running', exitCode: null, signal: null, cleanedUp: null, wallS: (Date.now() - startedAt) / 1000, logFile: LOG_NAME }).evidence;
   };
 
-  const tick = () => {
+  /** `scan`: also walk the output folder for checkpoints (on the poll; a metrics.csv write only needs the tail read). */
+  const tick = (scan: boolean) => {
     if (!owned) return;
     let changed = false;
     if (!tail) {
@@ -372,12 +384,14 @@ async function followChild(c: Child): Promise<RunStatus | null> {
         live.epochsDone = parsed.epochs.length;
         const lastStep = parsed.series.reduce((mx, s) => (s.length ? Math.max(mx, s.steps[s.length - 1]) : mx), -1);
         live.step = lastStep >= 0 ? lastStep : null;
-        if (points.length) { live.phase = live.stopping ? 'stopping' : 'training'; changed = true; }
+        if (points.length) changed = true;
       }
     }
-    const ck = listCheckpoints(launch.outputDir).map((c) => ({ name: c.name, sizeBytes: c.sizeBytes }));
-    const ckKey = ck.map((c) => `${c.name}:${c.sizeBytes}`).join('|');
-    if (ckKey !== lastCkptKey) { lastCkptKey = ckKey; live.checkpoints = ck; changed = true; }
+    if (scan) {
+      ckpts = listCheckpoints(launch.outputDir);
+      const ckKey = ckpts.map((c) => `${c.name}:${c.sizeBytes}`).join('|');
+      if (ckKey !== lastCkptKey) { lastCkptKey = ckKey; live.checkpoints = ckpts.map((c) => ({ name: c.name, sizeBytes: c.sizeBytes })); changed = true; }
+    }
     try {
       const size = fs.statSync(logPath).size;
       if (size !== live.logBytes) { live.logBytes = size; changed = true; }
@@ -407,10 +421,10 @@ async function followChild(c: Child): Promise<RunStatus | null> {
   const soon = () => {
     if (pending) return;
     pending = true;
-    setTimeout(() => { pending = false; lastTickAt = Date.now(); safeTick(); }, Math.max(0, lastTickAt + 50 - Date.now()));
+    setTimeout(() => { pending = false; lastTickAt = Date.now(); safeTick(false); }, Math.max(0, lastTickAt + 50 - Date.now()));
   };
-  const safeTick = () => {
-    try { tick(); } catch (e) { say(`run ${runId}: live update failed: ${(e as Error).message}`); }
+  const safeTick = (scan: boolean) => {
+    try { tick(scan); } catch (e) { say(`run ${runId}: live update failed: ${(e as Error).message}`); }
   };
   // Only metrics.csv is watched (a recursive watch of the whole output folder costs the trainer CPU on every
   // write); the poll finds it, sees checkpoints come and go, and re-arms the watch if the file is replaced.
@@ -421,7 +435,7 @@ async function followChild(c: Child): Promise<RunStatus | null> {
       watcher.on('error', () => { watcher?.close(); watcher = null; });
     } catch { /* not there (yet, or any more): the poll carries on */ }
   };
-  const poll = setInterval(() => { safeTick(); watchMetrics(); }, opts.pollMs);
+  const poll = setInterval(() => { safeTick(true); watchMetrics(); }, opts.pollMs);
 
   // --- heartbeat, cancel, timeout ----------------------------------------------------------
   let stopReason: 'cancel' | 'timeout' | 'lease' | null = null;
@@ -430,7 +444,6 @@ async function followChild(c: Child): Promise<RunStatus | null> {
     if (stopReason) return;
     stopReason = why;
     live.stopping = why === 'lease' ? null : why;
-    live.phase = 'stopping';
     say(`run ${runId}: stopping (${why}): SIGTERM to group ${pgid}`);
     if (why === 'lease') { killGroup(pgid, 'SIGKILL'); return; }
     killGroup(pgid, 'SIGTERM');
@@ -471,13 +484,12 @@ async function followChild(c: Child): Promise<RunStatus | null> {
   }
   const endedAt = Date.now();
   await commitKnown;
-  safeTick();
+  safeTick(true);
   fs.closeSync(logFd);
   say(`run ${runId}: exited ${code ?? signal}`);
   // Archive only while still holding the run: if the sweep took it meanwhile, the sweeper archives it, not both.
   if (!owned || !renewLease({ db, runId, token, leaseMs: opts.leaseMs }).owned) return null;
 
-  live.phase = 'archiving';
   let status: RunStatus;
   let note: string | null = null;
   if (stopReason === 'cancel') { status = 'cancelled'; note = 'cancelled from Runproof: SIGTERM to the process group, SIGKILL after the grace period'; }

@@ -79,7 +79,9 @@ export async function GET(req: Request, { params }: Params) {
             workersChanged = n !== workers;
             workers = n;
           }
-          if (st.liveSeq !== lastSeq || st.status !== lastStatus || workersChanged) {
+          // Points only ever arrive with a live_seq bump (appendLivePoints), so they are looked for only then.
+          const seqChanged = st.liveSeq !== lastSeq;
+          if (seqChanged || st.status !== lastStatus || workersChanged) {
             lastSeq = st.liveSeq;
             lastStatus = st.status;
             send('state', { status: st.status, live: JSON.parse(st.liveJson), cancelRequested: st.cancelRequestedAt != null, processStartedAt: st.processStartedAt, queuedAt: st.queuedAt, timeoutMs: st.timeoutMs, workers, now: Date.now() });
@@ -90,7 +92,7 @@ export async function GET(req: Request, { params }: Params) {
             const row = db.$client.prepare('SELECT evidence_json FROM runs WHERE id = ?').pluck().get(id) as string | undefined;
             if (row) send('evidence', JSON.parse(row));
           }
-          const pts = getLivePoints({ db, runId: id, after });
+          const pts = seqChanged ? getLivePoints({ db, runId: id, after }) : [];
           if (pts.length) {
             for (const p of pts) after[p.metric] = p.total;
             send('points', pts);
