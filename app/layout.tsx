@@ -30,6 +30,9 @@ export default function RootLayout({ children }: { children: React.ReactNode }) 
                   <Link href="/">Runs</Link>
                 </li>
                 <li>
+                  <Link href="/plans">Plans</Link>
+                </li>
+                <li>
                   <Link href="/runs/new">Launch</Link>
                 </li>
               </ul>

@@ -5,6 +5,8 @@ import { filtersToQuery, parseFiltersLenient, rawFilters, type RunFilters } from
 import { CheckCounts, StatusBadge } from '@/components/status';
 import { breakable, fmtDateUTC, fmtDuration, fmtIsoUTC, fmtNumber } from '@/components/format';
 import type { RunListRow } from '@/db/queries/runs';
+import { MAX_COMPARE } from '@/components/compare-colors';
+import pick from './compare/select.module.css';
 
 export const dynamic = 'force-dynamic';
 export const metadata = { title: 'Runs' };
@@ -94,7 +96,7 @@ export default async function RunsPage({ searchParams }: { searchParams: Promise
         ) : null}
       </form>
 
-      <div className="card">
+      <div className={`card ${pick.card}`}>
         {rows.length === 0 ? (
           total > 0 && page > lastPage ? (
             <div className="empty" data-testid="runs-empty">
@@ -129,6 +131,9 @@ export default async function RunsPage({ searchParams }: { searchParams: Promise
             <table className="data runs" data-testid="runs-table">
               <thead>
                 <tr>
+                  <th scope="col" className={pick.col}>
+                    <span className="sr-only">Select to compare</span>
+                  </th>
                   <th scope="col">Status</th>
                   <th scope="col" className="col-title">
                     Run
@@ -151,6 +156,9 @@ export default async function RunsPage({ searchParams }: { searchParams: Promise
               <tbody>
                 {rows.map((r) => (
                   <tr key={r.id} data-testid="run-row" data-run-id={r.id} data-status={r.status}>
+                    <td className={pick.col}>
+                      <input type="checkbox" name="ids" value={r.id} form="compare-form" aria-label={`Select run ${r.title}`} data-testid="compare-pick" />
+                    </td>
                     <td>
                       <StatusBadge status={r.status} size="sm" />
                     </td>
@@ -220,6 +228,16 @@ export default async function RunsPage({ searchParams }: { searchParams: Promise
             </table>
           </div>
         )}
+        {/* The table's checkboxes join this form through their `form` attribute: forms cannot nest, and the filters are a form of their own. */}
+        {rows.length ? (
+          <form id="compare-form" className={pick.bar} method="get" action="/compare" aria-label="Compare runs">
+            <button type="submit" className={`btn ${pick.submit}`} data-testid="compare-submit">
+              Compare selected
+            </button>
+            <span className={pick.count} aria-hidden="true" />
+            <span className="small muted">Tick two or more runs (up to {MAX_COMPARE}) to overlay their curves and set their knobs and checks side by side.</span>
+          </form>
+        ) : null}
         {total > 0 ? (
           <nav className="pager" aria-label="Pagination">
             <span data-testid="runs-count">{rows.length ? `Showing ${first}–${last} of ${total}` : `${total} run${total === 1 ? '' : 's'} in all`}</span>

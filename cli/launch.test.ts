@@ -23,6 +23,7 @@ const env = {
   RUNPROOF_BUNDLES_DIR: path.join(tmp, 'bundles'),
   RUNPROOF_WORK_DIR: path.join(tmp, 'work'),
   PTYCHOPINN_DIR: checkout,
+  RUNPROOF_PLANS_DIR: path.resolve(__dirname, '..', 'fixtures', 'ptychopinn', 'plans'),
 };
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
@@ -61,6 +62,12 @@ describe('runproof launch', () => {
     expect(number.stderr).toMatch(/max_epochs must be a whole number/);
   });
 
+  it('a row the plans do not have is refused, and nothing is queued', () => {
+    const r = runproof(['launch', 'reference', '--row', 'EB9.Z', '--json']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/no indexed plan has a row EB9\.Z/);
+  });
+
   it('an unconfigured ptycho-torch is refused with the reason', () => {
     const r = runproof(['launch', 'ptycho-torch', '--dry-run'], { PTYCHOPINN_DIR: undefined });
     expect(r.status).toBe(1);
@@ -84,6 +91,7 @@ describe('runproof launch', () => {
       const ev = JSON.parse(r.stdout);
       expect(ev.status).toBe('succeeded');
       expect(ev.launch.planRows).toEqual(['EB4.A']);
+      expect(ev.planRows).toEqual([{ plan: 'plans/active/ADR-003-BACKEND-API/reports/2025-10-20T153300Z/phase_e_execution_knobs/plan.md', id: 'EB4.A', state: '[ ]', line: 46, source: 'launch' }]);
       expect(ev.checks.every((c: { status: string }) => c.status === 'pass')).toBe(true);
       expect(r.stderr).toMatch(/queued run [0-9a-f]{12}/);
     } finally {

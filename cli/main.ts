@@ -15,6 +15,9 @@ import { getEnv } from '../server/env';
 import { launchRun, planLaunch } from '../server/launch';
 import { listProfiles } from '../server/profiles';
 import { Worker } from '../workers/worker';
+import { scanPlans } from '../server/plans';
+import { indexPlansDir, PlanIndexer, plansRoots } from '../server/plan-index';
+import type { Problem } from '../lib/evidence/types';
 
 const USAGE = `runproof — run evidence for ML smoke runs
 
@@ -24,6 +27,7 @@ Usage:
   runproof launch <profile> [--set knob=value]... [--cpu-only] [--row ID]... [--wait] [--json] [--dry-run]
   runproof worker [--concurrency N]        run queued launches (npm start runs one too)
   runproof profiles [--json]               the profiles configured here and whether each can run
+  runproof plans <dir> [--json]            the plan rows found in markdown files under a folder
   runproof serve [--port N] [--host H] [--no-worker]
                                            start the web server and a worker (npm start)
   runproof help
@@ -35,6 +39,8 @@ Environment:
   RUNPROOF_PASSWORD     password for launching/cancelling in the browser (needed when the host is not loopback)
   RUNPROOF_PROFILES     JSON file with more profiles ({"profiles": [...]})
   RUNPROOF_CONCURRENCY  runs a worker executes at once (default 1)
+  RUNPROOF_PLANS_DIR    plans folder(s) to index, joined with ':' (default: plans/ of profile checkouts)
+  RUNPROOF_REPO_URL     repository URL for links to plan lines (<url>/<plan path>#L<line>)
   PTYCHOPINN_DIR        PtychoPINN checkout: enables the ptycho-torch profile
 `;
 
@@ -128,6 +134,8 @@ async function cmdLaunch(args: string[]): Promise<number> {
     return 0;
   }
   const db = openDb();
+  // Rows are resolved against the plan index: bring it up to date with the plans folders first.
+  if (values.row.length) for (const root of plansRoots()) indexPlansDir(db, root);
   const r = launchRun({ db, request });
   if (!r.ok) {
     process.stderr.write(`runproof: ${r.error}\n`);
@@ -225,6 +233,39 @@ function cmdProfiles(args: string[]): number {
   return 0;
 }
 
+function cmdPlans(args: string[]): number {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean' } } });
+  if (positionals.length !== 1) throw new UsageError('plans takes one folder');
+  const dir = positionals[0];
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
+    process.stderr.write(`runproof: ${dir} is not a folder\n`);
+    return 1;
+  }
+  const problems: Problem[] = [];
+  const found = scanPlans(dir, (p) => problems.push(p));
+  if (values.json) {
+    const out = {
+      plans: found.map((p) => ({ plan: p.display, path: p.path, initiative: p.initiative, title: p.parsed.title, rows: p.parsed.rows.length })),
+      rows: found.flatMap((p) => p.parsed.rows.map((r) => ({ plan: p.display, id: r.id, state: r.state, line: r.line, endLine: r.endLine, phase: r.phase, description: r.description, guidance: r.guidance }))),
+      problems,
+    };
+    process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+    return 0;
+  }
+  for (const p of found) {
+    process.stdout.write(`${p.display}  (${p.initiative}, ${p.parsed.rows.length} rows)\n`);
+    let phase: string | null | undefined;
+    for (const r of p.parsed.rows) {
+      if (r.phase !== phase) process.stdout.write(`  ${(phase = r.phase) ?? '(no heading)'}\n`);
+      const text = r.description.split('\n')[0];
+      process.stdout.write(`    ${r.id.padEnd(8)} ${r.state.padEnd(4)} L${String(r.line).padEnd(5)} ${text.length > 90 ? `${text.slice(0, 89)}…` : text}\n`);
+    }
+  }
+  if (!found.length) process.stdout.write(`no plan tables (| ID | … | State | … |) under ${dir}\n`);
+  for (const p of problems) process.stderr.write(`${p.file}${p.line ? `:${p.line}` : ''}: ${p.message}\n`);
+  return 0;
+}
+
 function cmdServe(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { port: { type: 'string' }, host: { type: 'string' }, 'no-worker': { type: 'boolean' } } });
   const env = getEnv();
@@ -245,9 +286,12 @@ function cmdServe(args: string[]): Promise<number> {
   // The worker runs in this process, beside (not inside) the web server's.
   const worker = values['no-worker'] ? null : workerFromEnv((m) => process.stderr.write(`[worker] ${m}\n`));
   worker?.start();
+  const indexer = new PlanIndexer({ db: openDb(), roots: plansRoots(), log: (m) => process.stderr.write(`[plans] ${m}\n`) });
+  indexer.start();
   const forward = (sig: NodeJS.Signals) => {
     child.kill(sig);
     worker?.cancelAll();
+    indexer.stop();
   };
   process.on('SIGINT', forward);
   process.on('SIGTERM', forward);
@@ -269,6 +313,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'launch': return await cmdLaunch(rest);
       case 'worker': return await cmdWorker(rest);
       case 'profiles': return cmdProfiles(rest);
+      case 'plans': return cmdPlans(rest);
       case undefined: case 'help': case '--help': case '-h':
         process.stdout.write(USAGE);
         return 0;

@@ -8,6 +8,7 @@ import { useActionState, useMemo, useState } from 'react';
 import Link from 'next/link';
 import type { LaunchFormState } from '@/app/runs/new/actions';
 import type { ParamSpec } from '@/lib/profiles/schema';
+import RowPicker, { type PickerPlan } from './row-picker';
 
 export interface FormProfile {
   name: string;
@@ -109,8 +110,10 @@ export default function LaunchForm({
   initial,
   action,
   permission,
+  planRows,
 }: {
   profiles: FormProfile[];
+  planRows: PickerPlan[];
   initial: LaunchFormState;
   action: (prev: LaunchFormState, form: FormData) => Promise<LaunchFormState>;
   permission: { ok: true } | { ok: false; error: string; loginUrl: string | null };
@@ -201,15 +204,19 @@ export default function LaunchForm({
               <span className="flag mono">{profile ? Object.entries(profile.cpuOnlyEnv).map(([k, v]) => `${k}=${v === '' ? '""' : v}`).join(' ') : ''}</span>
             </span>
           </label>
-          <label className="knob" htmlFor="rows" style={{ gridColumn: 'span 2' }}>
-            <span className="name">
-              Plan rows this run proves
-              <span className="flag">free text until plan views exist</span>
-            </span>
-            <input type="text" id="rows" name="rows" defaultValue={state.rows} placeholder="e.g. EB4.A, EB4.B" data-testid="plan-rows" aria-invalid={state.fieldErrors.rows ? true : undefined} spellCheck={false} />
-            {state.fieldErrors.rows ? <span className="err" role="alert">{state.fieldErrors.rows}</span> : <span className="help">Row IDs from your plan tables, separated by commas or spaces.</span>}
-          </label>
         </div>
+      </fieldset>
+
+      <fieldset>
+        <legend>Plan rows this run proves</legend>
+        <RowPicker plans={planRows} selected={state.rows.split(',').filter(Boolean)} error={state.fieldErrors.rows} />
+        {state.fieldErrors.rows ? (
+          <p className="err small" role="alert">
+            {state.fieldErrors.rows}
+          </p>
+        ) : (
+          <p className="help small muted">The evidence page links to these rows, and their row pages list this run.</p>
+        )}
       </fieldset>
 
       <div className="actions">

@@ -209,3 +209,57 @@ export const workers = sqliteTable('workers', {
 export type Run = typeof runs.$inferSelect;
 export type Launch = typeof launches.$inferSelect;
 export type NewRun = typeof runs.$inferInsert;
+
+/**
+ * Plan files found under the plans folder or above imported bundles. A plan
+ * is re-read when its mtime or size changes; its rows are replaced whole.
+ */
+export const plans = sqliteTable('plans', {
+  /** Short hash of the absolute path: the plan's id in URLs. */
+  id: text('id').primaryKey(),
+  path: text('path').notNull().unique(),
+  /** Path relative to the repository holding it (`plans/active/…/plan.md`); what pages and the evidence show. */
+  display: text('display').notNull(),
+  initiative: text('initiative').notNull(),
+  title: text('title'),
+  mtimeMs: integer('mtime_ms').notNull(),
+  size: integer('size').notNull(),
+  problemsJson: text('problems_json').notNull().default('[]'),
+  indexedAt: integer('indexed_at').notNull(),
+});
+
+export const planRows = sqliteTable(
+  'plan_rows',
+  {
+    planId: text('plan_id').notNull().references(() => plans.id, { onDelete: 'cascade' }),
+    rowId: text('row_id').notNull(),
+    ord: integer('ord').notNull(),
+    phase: text('phase'),
+    phaseId: text('phase_id'),
+    description: text('description').notNull(),
+    state: text('state').notNull(),
+    guidance: text('guidance').notNull(),
+    line: integer('line').notNull(),
+    endLine: integer('end_line').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.planId, t.rowId] })],
+);
+
+/**
+ * Which plan rows a run proves. Keyed by the plan's path, not its id row, so
+ * a link outlives the row (or the plan) it names: that is a flag, not a loss.
+ */
+export const runPlanRows = sqliteTable(
+  'run_plan_rows',
+  {
+    runId: text('run_id').notNull().references(() => runs.id, { onDelete: 'cascade' }),
+    planPath: text('plan_path').notNull(),
+    planDisplay: text('plan_display').notNull(),
+    rowId: text('row_id').notNull(),
+    source: text('source', { enum: ['summary', 'brief', 'folder', 'launch'] }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.runId, t.planPath, t.rowId] }), index('run_plan_rows_row').on(t.planPath, t.rowId)],
+);
+
+export type Plan = typeof plans.$inferSelect;
+export type PlanRowRecord = typeof planRows.$inferSelect;

@@ -10,6 +10,14 @@ export class RunsPage {
   rows() {
     return this.page.getByTestId('run-row');
   }
+  /** Ticks the compare checkbox of the first row whose text holds `titlePart`. */
+  async tick(titlePart: string) {
+    await this.rows().filter({ hasText: titlePart }).first().getByTestId('compare-pick').check();
+  }
+  async compareSelected() {
+    await this.page.getByTestId('compare-submit').click();
+    await expect(this.page).toHaveURL(/\/compare\?/);
+  }
   async openRun(titlePart: string) {
     await this.rows().filter({ hasText: titlePart }).first().getByRole('link').first().click();
     await expect(this.page).toHaveURL(/\/runs\/[0-9a-f]+$/);
@@ -55,5 +63,37 @@ export class LiveRunPage {
   }
   async points(): Promise<number> {
     return Number(await this.page.getByTestId('live-points').getAttribute('data-points'));
+  }
+}
+
+export class ComparePage {
+  constructor(readonly page: Page) {}
+  runs() {
+    return this.page.getByTestId('compare-run');
+  }
+  chart() {
+    return this.page.getByTestId('compare-chart');
+  }
+  /** One `.recharts-line` layer per plotted run. */
+  lines() {
+    return this.chart().locator('g.recharts-line');
+  }
+  legendItems() {
+    return this.chart().locator('.recharts-legend-item');
+  }
+  knobRows() {
+    return this.page.getByTestId('knob-row');
+  }
+  checkRows() {
+    return this.page.getByTestId('check-row');
+  }
+  /** Picks another metric through the plain GET form (a new URL). */
+  async showMetric(metric: string) {
+    await this.page.getByTestId('compare-metric').selectOption(metric);
+    await this.page.getByRole('button', { name: 'Show', exact: true }).click();
+    await expect(this.page).toHaveURL(new RegExp(`[?&]metric=${metric}(&|$)`));
+  }
+  emptyMessage() {
+    return this.page.getByTestId('compare-empty');
   }
 }

@@ -9,6 +9,9 @@ import { analyseBundle, analyseBundleWithSeries, classifyFile, timestampToMs, ty
 import type { Evidence, Problem } from '../lib/evidence/types';
 import type { Db } from '../db/client';
 import { getRunBySourceKey, saveRun } from '../db/queries/runs';
+import { setRunPlanLinks } from '../db/queries/plans';
+import { linkBundle, planRowRefs } from './plans';
+import { indexPlansAbove } from './plan-index';
 
 /** Files we never read as text (model weights, archives, images). */
 export const BINARY_EXT = /\.(ckpt|pt|pth|bin|safetensors|h5|hdf5|zip|npz|npy|gz|tgz|tar|bz2|xz|png|jpe?g|gif|webp|pdf|so|pkl|pickle)$/i;
@@ -132,6 +135,7 @@ export function showBundle(dir: string, opts: Omit<AnalyseOptions, 'root'> = {})
   const read = readBundle(dir);
   const evidence = analyseBundle(filesForRun(read.files, opts.logFile), { ...opts, root: dir });
   evidence.problems.unshift(...read.problems);
+  evidence.planRows = planRowRefs(linkBundle(dir, read.files.find((f) => f.path === 'summary.md')?.text ?? null));
   return evidence;
 }
 
@@ -164,6 +168,9 @@ export function importBundles({ db, roots, onProgress }: { db: Db; roots: string
       const id = runIdFor(b.sourceKey);
       const existing = getRunBySourceKey({ db, sourceKey: b.sourceKey });
       if (existing && existing.contentHash === hash) {
+        // The bundle is the same, but the plans above it may not be.
+        setRunPlanLinks({ db, runId: existing.id, links: linkBundle(b.dir).map(({ missing: _m, ...l }) => l) });
+        indexPlansAbove(db, b.dir);
         result.unchanged++;
         result.runs.push({ id: existing.id, dir: b.dir, logFile: b.logFile, action: 'unchanged', status: null });
         onProgress?.(`${prefix} unchanged ${label}`);
@@ -186,6 +193,8 @@ export function importBundles({ db, roots, onProgress }: { db: Db; roots: string
         startedAt,
         endedAt: evidence.runtime ? startedAt + durationMs : null,
       });
+      setRunPlanLinks({ db, runId: id, links: linkBundle(b.dir).map(({ missing: _m, ...l }) => l) });
+      indexPlansAbove(db, b.dir);
       const action = existing ? 'updated' : 'added';
       result[action]++;
       result.runs.push({ id, dir: b.dir, logFile: b.logFile, action, status: evidence.status });

@@ -20,6 +20,17 @@ const schema = z.object({
   RUNPROOF_BUNDLES_DIR: z.string().min(1).default('data/bundles'),
   /** Where launched runs' temporary output folders are made (relative to the root). */
   RUNPROOF_WORK_DIR: z.string().min(1).default('data/work'),
+  /**
+   * Folders of plan files to index (several joined with `:`). Unset: the
+   * `plans/` folder of each available profile's checkout, if it has one.
+   * Plans above imported bundles are indexed either way.
+   */
+  RUNPROOF_PLANS_DIR: z.string().min(1).optional(),
+  /**
+   * Base URL of the repository holding the plans, for links to a row's source
+   * line: `<url>/<plan path>#L<line>` (e.g. https://github.com/org/repo/blob/main).
+   */
+  RUNPROOF_REPO_URL: z.preprocess((v) => (v === '' ? undefined : v), z.url({ protocol: /^https?$/ }).optional()),
   /** How long a claimed run's lease lasts without a heartbeat before a sweep settles it as lost. */
   RUNPROOF_LEASE_MS: z.coerce.number().int().min(1000).max(3_600_000).default(10_000),
   /**

@@ -6,6 +6,7 @@ import crypto from 'node:crypto';
 import path from 'node:path';
 import type { Db } from '../db/client';
 import { enqueueRun } from '../db/queries/launches';
+import { resolveRowRefs, setRunPlanLinks } from '../db/queries/plans';
 import { analyseBundle } from '../lib/evidence/analyse';
 import type { LaunchFacts } from '../lib/evidence/types';
 import { formatCommandLine, redactEnv } from '../lib/lightning/command';
@@ -56,7 +57,7 @@ export function planLaunch(raw: unknown, runId: string = newRunId()): PlannedLau
     return { ok: false, error: `${n} knob${n === 1 ? '' : 's'} not valid: ${Object.entries(prepared.validated.errors).map(([k, v]) => `${k} ${v}`).join('; ')}`, fieldErrors: prepared.validated.errors };
   }
   const c = prepared.command;
-  const rows = req.planRows.length ? ` · ${req.planRows.join(', ')}` : '';
+  const rows = req.planRows.length ? ` · ${req.planRows.map((r) => r.replace(/^.*[#:]/, '')).join(', ')}` : '';
   return {
     ok: true,
     runId,
@@ -77,6 +78,10 @@ export function launchRun({ db, request, now = Date.now() }: { db: Db; request: 
   if (!plan.ok) return plan;
   const { bundleDir, outputDir } = runDirs(plan.runId);
   const req = plan.request;
+  // Only rows the plan index has: a run is linked to a real row or refused.
+  const rows = resolveRowRefs({ db, refs: req.planRows });
+  if (rows.errors.length) return { ok: false, error: rows.errors.join('; '), fieldErrors: { planRows: rows.errors.join('; ') } };
+  const rowIds = rows.links.map((l) => l.rowId);
   const facts: LaunchFacts = {
     profile: req.profile,
     argv: plan.argv,
@@ -84,7 +89,7 @@ export function launchRun({ db, request, now = Date.now() }: { db: Db; request: 
     env: redactEnv(plan.env),
     params: req.params,
     cpuOnly: req.cpuOnly,
-    planRows: req.planRows,
+    planRows: rowIds,
     host: null,
     pid: null,
     gitCommit: null,
@@ -111,7 +116,7 @@ export function launchRun({ db, request, now = Date.now() }: { db: Db; request: 
     bundleDir,
     params: req.params,
     cpuOnly: req.cpuOnly,
-    planRows: req.planRows,
+    planRows: rowIds,
     argv: plan.argv,
     cwd: plan.cwd,
     env: plan.env,
@@ -121,5 +126,6 @@ export function launchRun({ db, request, now = Date.now() }: { db: Db; request: 
     evidence,
     now,
   });
+  if (rows.links.length) setRunPlanLinks({ db, runId: plan.runId, links: rows.links });
   return { ok: true, runId: plan.runId, argv: plan.argv, cwd: plan.cwd, env: plan.env, commandText: plan.commandText };
 }

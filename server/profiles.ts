@@ -40,6 +40,18 @@ function probe(argv: string[], cwd: string): { ok: boolean; detail: string } {
   return res;
 }
 
+/** The checkout folders of available profiles that run outside Runproof's own folder (their `plans/` may hold plans). */
+export function profileCheckouts(): string[] {
+  const ctx = templateContext();
+  const out = new Set<string>();
+  for (const e of listProfiles()) {
+    if (!e.available) continue;
+    const cwd = resolveCwd(e.profile, ctx);
+    if (cwd !== ctx.runproofRoot) out.add(cwd);
+  }
+  return [...out];
+}
+
 function availability(profile: Profile, ctx: TemplateContext): { available: boolean; reason: string | null } {
   const req = profile.requires;
   const hint = req.hint ? ` — ${req.hint}` : '';

@@ -6,6 +6,7 @@
  * runs, stop it on cancel or timeout (TERM to the group, grace, KILL), and on
  * exit archive the bundle and store its evidence.
  */
+import { getRunPlanRows } from '../db/queries/plans';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -216,6 +217,7 @@ export function finalizeRun(input: FinalizeInput): Evidence | null {
     logFile: read.files.some((f) => f.path === LOG_NAME) ? LOG_NAME : undefined,
   });
   evidence.problems.unshift(...read.problems);
+  evidence.planRows = getRunPlanRows({ db, runId });
   // summary.md is rendered from the evidence, so the evidence lists it after the fact; evidence.json is the
   // document itself and is not in its own file list.
   const summary = renderSummaryMarkdown(evidence);

@@ -11,6 +11,7 @@ import { getLaunch, requestCancel } from '../db/queries/launches';
 import { getRun } from '../db/queries/runs';
 import { launchRun } from '../server/launch';
 import { Worker } from './worker';
+import { indexPlansDir } from '../server/plan-index';
 import { sweepLostRuns } from './sweep';
 import { makeTestEnv, pidsInGroup, REPO_ROOT, sleep, waitFor, waitForEnd, type TestEnv } from './testing';
 
@@ -44,6 +45,7 @@ const checkMap = (ev: { checks: Array<{ id: string; status: string; detail: stri
 describe('launched runs', () => {
   test("the brief's knobs on the reference profile: succeeded, a full bundle, auto → cpu, every check passes", async () => {
     env = makeTestEnv();
+    indexPlansDir(env.db, path.join(REPO_ROOT, 'fixtures/ptychopinn/plans'));
     const id = launch(env, BRIEF, { planRows: ['EB4.A', 'EB4.B'] });
     expect(getRun({ db: env.db, id })!.status).toBe('queued');
     worker = startWorker(env);
@@ -58,6 +60,10 @@ describe('launched runs', () => {
     expect(fs.existsSync(launchRow.outputDir)).toBe(false);
     expect(launchRow.exitCode).toBe(0);
     expect(evidence.launch).toMatchObject({ profile: 'reference', planRows: ['EB4.A', 'EB4.B'], exitCode: 0, host: expect.any(String), gitCommit: expect.stringMatching(/^[0-9a-f]{40}$/) });
+    expect(JSON.parse(fs.readFileSync(path.join(run.bundleDir, 'evidence.json'), 'utf8')).planRows).toMatchObject([
+      { id: 'EB4.A', state: '[ ]', line: 46, source: 'launch' },
+      { id: 'EB4.B', state: '[ ]', line: 47, source: 'launch' },
+    ]);
     expect(evidence.launch!.argv).toEqual(expect.arrayContaining(['--gridsize', '3', '--max_epochs', '6', '--checkpoint-save-top-k', '2', '--early-stop-patience', '5', '--deterministic']));
     expect(JSON.parse(fs.readFileSync(path.join(run.bundleDir, 'evidence.json'), 'utf8')).checks).toEqual(evidence.checks);
     expect(fs.readFileSync(path.join(run.bundleDir, 'summary.md'), 'utf8')).toContain('checkpoints');

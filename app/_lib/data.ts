@@ -6,7 +6,12 @@ import os from 'node:os';
 import { openDb, type Db } from '@/db/client';
 import { sweepLostRuns } from '@/workers/sweep';
 import { getEnv } from '@/server/env';
+import { refreshPlansThrottled } from '@/server/plan-index';
+import { planPatchesForRun } from '@/server/plan-patch';
+import { getPlan, getPlanRowDetail, getPlanTree, getRunPlanLinks, listPickableRows, listPlanFiles, resolveRowRefs } from '@/db/queries/plans';
 import { getRunEvidence, getRunSeriesForChart, listInitiatives, listRuns, type ListRunsFilter } from '@/db/queries/runs';
+import { getEpochSeries } from '@/db/queries/compare';
+import { epochSeriesFromEvidence, type CompareRunInput } from '@/lib/compare/compare';
 
 export class DataUnavailableError extends Error {
   constructor(what: string) {
@@ -40,6 +45,26 @@ export function loadRunSeries(runId: string) {
   return withDb('reading run metrics', (db) => getRunSeriesForChart({ db, runId }));
 }
 
+/**
+ * Runs to compare with their per-epoch series, in the order asked; ids that
+ * name no run come back in `unknown`. A live run has no `epoch_values` rows
+ * until it is archived, so its series comes from its live evidence instead.
+ */
+export function loadComparison(ids: string[]): { runs: Array<CompareRunInput & { startedAt: number | null }>; unknown: string[] } {
+  return withDb('reading runs to compare', (db) => {
+    const found = ids.map((id) => ({ id, got: getRunEvidence({ db, id }) }));
+    const known = found.flatMap((f) => (f.got ? [f.got] : []));
+    const series = getEpochSeries({ db, runIds: known.map((k) => k.run.id) });
+    return {
+      runs: known.map(({ run, evidence }) => {
+        const s = series[run.id] ?? {};
+        return { id: run.id, evidence, startedAt: run.startedAt, series: Object.keys(s).length ? s : epochSeriesFromEvidence(evidence) };
+      }),
+      unknown: found.filter((f) => !f.got).map((f) => f.id),
+    };
+  });
+}
+
 /** Run ids are short hex strings; anything else is not a run (and never reaches SQL). */
 export function isRunId(id: string): boolean {
   return /^[A-Za-z0-9_-]{1,64}$/.test(id);
@@ -53,4 +78,50 @@ export function isRunId(id: string): boolean {
 export function settleIfLost(run: { status: string; leaseExpiresAt: number | null }): boolean {
   if (run.status !== 'running' || run.leaseExpiresAt === null || run.leaseExpiresAt > Date.now()) return false;
   return withDb('settling a lost run', (db) => sweepLostRuns({ db, sweeperId: `web ${os.hostname()}:${process.pid}`, leaseMs: getEnv().RUNPROOF_LEASE_MS, log: (m) => console.warn(`[runproof] ${m}`) }) > 0);
+}
+
+/** Plans: the index is refreshed (changed files re-read) at most every 2 s before a plans page reads it. */
+function withPlans<T>(what: string, fn: (db: Db) => T): T {
+  return withDb(what, (db) => {
+    refreshPlansThrottled(db);
+    return fn(db);
+  });
+}
+
+export function loadPlanTree() {
+  return withPlans('reading plans', (db) => getPlanTree({ db }));
+}
+
+export function loadPlan(id: string) {
+  return withPlans('reading a plan', (db) => getPlan({ db, id }));
+}
+
+export function loadPlanRow(planId: string, rowId: string) {
+  return withPlans('reading a plan row', (db) => getPlanRowDetail({ db, planId, rowId }));
+}
+
+export function loadRunPlanLinks(runId: string) {
+  return withPlans('reading plan rows of a run', (db) => getRunPlanLinks({ db, runId }));
+}
+
+export function loadPickableRows() {
+  return withPlans('listing plan rows', (db) => listPickableRows({ db }));
+}
+
+/** Form values (`<plan id>:<row>` or a bare row ID) as picker refs; bare IDs that name one row only. */
+export function loadRowRefs(refs: string[]): string[] {
+  if (!refs.length) return [];
+  return withPlans('resolving plan rows', (db) => {
+    const byPath = new Map(listPlanFiles({ db }).map((p) => [p.path, p.id]));
+    return resolveRowRefs({ db, refs }).links.map((l) => `${byPath.get(l.planPath)}:${l.rowId}`);
+  });
+}
+
+/** Plan ids are 12 hex digits. */
+export function isPlanId(id: string): boolean {
+  return /^[0-9a-f]{12}$/.test(id);
+}
+
+export function loadRunPlanPatches(runId: string, permalink: string) {
+  return withPlans('proposing a plan update', (db) => planPatchesForRun({ db, runId, permalink }));
 }

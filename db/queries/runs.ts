@@ -6,6 +6,7 @@ import type { Db } from '../client';
 import { bundleFiles, checkpoints, checks, epochValues, runs, series, warnings, type NewRun, type Run } from '../schema';
 import type { Evidence, RunStatus } from '../../lib/evidence/types';
 import { downsampleMinMax } from '../../lib/series/downsample';
+import { getRunPlanRows } from './plans';
 
 export interface SeriesInput {
   metric: string;
@@ -164,7 +165,9 @@ export function getRun({ db, id }: { db: Db; id: string }): Run | undefined {
 export function getRunEvidence({ db, id }: { db: Db; id: string }): { run: Run; evidence: Evidence } | null {
   const run = getRun({ db, id });
   if (!run) return null;
-  return { run, evidence: JSON.parse(run.evidenceJson) as Evidence };
+  const evidence = JSON.parse(run.evidenceJson) as Evidence;
+  evidence.planRows = getRunPlanRows({ db, runId: id });
+  return { run, evidence };
 }
 
 export interface ListRunsFilter {

@@ -7,6 +7,8 @@ import type { Knobs } from '../lightning/command';
 import type { EarlyStopTraceRow } from '../lightning/replay';
 
 /** Statuses shared by db, worker and UI. `unknown`: imported evidence that shows neither an end nor a failure. */
+import type { PlanRowRef } from '../plans/types';
+
 export const RUN_STATUSES = Object.freeze(['queued', 'running', 'succeeded', 'failed', 'cancelled', 'timed_out', 'lost', 'unknown'] as const);
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
@@ -93,6 +95,11 @@ export interface Evidence {
   problems: Problem[];
   /** How a launched run was run (absent for imported bundles). */
   launch?: LaunchFacts | null;
+  /**
+   * The plan rows this run proves, with each row's state now (filled in when
+   * the evidence is served: plans change after the run).
+   */
+  planRows?: PlanRowRef[];
 }
 
 /** What the worker recorded about a launched run: enough to run it again and to know where it ran. */

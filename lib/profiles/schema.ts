@@ -99,6 +99,7 @@ export const launchRequestSchema = z.object({
   profile: z.string().regex(/^[a-z][a-z0-9-]{0,40}$/, 'unknown profile'),
   params: z.record(z.string(), z.union([z.string().max(4096), z.number(), z.boolean()])).default({}),
   cpuOnly: z.boolean().default(false),
-  planRows: z.array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'a plan row ID is letters, digits, . _ -')).max(50).default([]),
+  /** Plan rows: `ID`, or `<plan id or path>:ID` / `<plan path>#ID` when several plans share the ID. */
+  planRows: z.array(z.string().max(400).regex(/^[^\s-][^\u0000-\u001f]*$/, 'a plan row is an ID such as EB4.A, or <plan>#ID')).max(50).default([]),
 });
 export type LaunchRequest = z.input<typeof launchRequestSchema>;

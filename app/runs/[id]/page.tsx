@@ -3,7 +3,9 @@ import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import { resolveBundleFile } from '@/server/bundle-files';
 import { checkTally } from '@/lib/evidence/summary';
-import { isRunId, loadRunEvidence, loadRunSeries, settleIfLost } from '@/app/_lib/data';
+import { isRunId, loadPlanRow, loadRunEvidence, loadRunPlanLinks, loadRunSeries, settleIfLost } from '@/app/_lib/data';
+import { missingRowFlag, rowFlags } from '@/lib/plans/flags';
+import { FlagList, rowHref, StateTag } from '@/components/plan-views';
 import { readLogTail } from '@/app/_lib/files';
 import { requestOrigin } from '@/app/_lib/origin';
 import { buildLossChart } from '@/components/chart-data';
@@ -113,8 +115,13 @@ export default async function RunPage({ params }: Params) {
     if (i >= 0) failedChecks.splice(i, 1);
   }
   const runtimeMs = ev.runtime ? ev.runtime.realS * 1000 : run.durationMs;
+  const planLinks = loadRunPlanLinks(id).map((l) => {
+    const detail = l.planId && l.state !== null ? loadPlanRow(l.planId, l.id) : null;
+    return { ...l, flags: detail ? rowFlags(detail.row.state, detail.runs) : [missingRowFlag(l.plan, l.id)] };
+  });
   const toc: Array<[string, string]> = [
     ['checks', 'Checks'],
+    ...(planLinks.length ? ([['plan', 'Plan rows']] as Array<[string, string]>) : []),
     ['command', 'Command & knobs'],
     ['curves', 'Curves'],
     ['epochs', 'Epochs'],
@@ -184,6 +191,19 @@ export default async function RunPage({ params }: Params) {
           <span>
             Checks <strong className={failing ? 'bad' : undefined}>{checkTally(ev.checks)}</strong>
           </span>
+          {planLinks.length ? (
+            <span data-testid="proves">
+              Proves{' '}
+              {planLinks.map((l, i) => (
+                <span key={`${l.planPath}#${l.id}`}>
+                  {i ? ', ' : ''}
+                  <a href="#plan" className="mono">
+                    {l.id}
+                  </a>
+                </span>
+              ))}
+            </span>
+          ) : null}
         </div>
         <div className="pills" data-testid="check-pills" aria-label="Check verdicts">
           {ev.checks.map((c) => (
@@ -257,6 +277,60 @@ export default async function RunPage({ params }: Params) {
       <Section id="checks" title="Checks" aside={checkTally(ev.checks)} flush>
         <ChecksTable ev={ev} />
       </Section>
+
+      {planLinks.length ? (
+        <Section
+          id="plan"
+          title="Plan rows this run proves"
+          testId="plan-links"
+          flush
+          aside={
+            <Link href={`/runs/${enc}/plan-update`} className="btn" data-testid="propose-plan-update">
+              Propose plan update
+            </Link>
+          }
+        >
+          <div className="table-wrap">
+            <table className="data">
+              <thead>
+                <tr>
+                  <th scope="col">Row</th>
+                  <th scope="col">State now</th>
+                  <th scope="col">Plan</th>
+                  <th scope="col">Flags</th>
+                  <th scope="col">Linked by</th>
+                </tr>
+              </thead>
+              <tbody>
+                {planLinks.map((l) => (
+                  <tr key={`${l.planPath}#${l.id}`} data-testid="plan-link" data-row={l.id}>
+                    <td>
+                      {l.planId && l.state !== null ? (
+                        <Link href={rowHref(l.planId, l.id)} className="mono">
+                          {l.id}
+                        </Link>
+                      ) : (
+                        <span className="mono">{l.id}</span>
+                      )}
+                    </td>
+                    <td>
+                      <StateTag state={l.state} />
+                    </td>
+                    <td className="mono small wrap-anywhere">
+                      {l.plan}
+                      {l.line ? `:${l.line}` : ''}
+                    </td>
+                    <td>
+                      <FlagList flags={l.flags} compact />
+                    </td>
+                    <td className="small muted">{l.source === 'launch' ? 'launch form' : `its ${l.source}`}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </Section>
+      ) : null}
 
       <Section id="command" title="Command and knobs" aside="requested vs effective">
         {ev.command || ev.knobTable.length ? (

@@ -19,10 +19,9 @@ export interface LaunchFormState {
   values: Record<string, string>;
   profile: string | null;
   cpuOnly: boolean;
+  /** Picked plan rows, `<plan id>:<row id>`, comma-joined. */
   rows: string;
 }
-
-const ROW_SPLIT = /[\s,;]+/;
 
 export async function launchAction(_prev: LaunchFormState, form: FormData): Promise<LaunchFormState> {
   const profile = String(form.get('profile') ?? '');
@@ -31,12 +30,12 @@ export async function launchAction(_prev: LaunchFormState, form: FormData): Prom
   // An unticked checkbox sends nothing: the form lists its boolean knobs so they arrive as false.
   for (const name of String(form.get('bools') ?? '').split(',').filter(Boolean)) if (!(name in values)) values[name] = 'false';
   const cpuOnly = form.get('cpuOnly') === 'on';
-  const rows = String(form.get('rows') ?? '');
+  const rows = form.getAll('row').map(String).join(',');
   const state: LaunchFormState = { error: null, fieldErrors: {}, values, profile, cpuOnly, rows };
 
   const perm = await launchPermission('/runs/new');
   if (!perm.ok) return { ...state, error: perm.error };
-  const planRows = rows.split(ROW_SPLIT).map((r) => r.trim()).filter(Boolean);
+  const planRows = rows.split(',').filter(Boolean);
   let result;
   try {
     result = launchRun({ db: openDb(), request: { profile, params: values, cpuOnly, planRows } });

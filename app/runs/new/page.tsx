@@ -5,7 +5,7 @@ import { getLaunch } from '@/db/queries/launches';
 import { getRun } from '@/db/queries/runs';
 import { listProfiles, ProfileConfigError } from '@/server/profiles';
 import { launchPermission } from '@/server/session';
-import { isRunId } from '@/app/_lib/data';
+import { isRunId, loadPickableRows, loadRowRefs, loadRunPlanLinks } from '@/app/_lib/data';
 import { launchAction, type LaunchFormState } from './actions';
 
 export const dynamic = 'force-dynamic';
@@ -39,7 +39,8 @@ export default async function NewRunPage({ searchParams }: { searchParams: SP })
   }));
 
   // "Run again with these knobs": start from a launched run's request.
-  const initial: LaunchFormState = { error: null, fieldErrors: {}, values: {}, profile: one(sp.profile) ?? null, cpuOnly: false, rows: one(sp.rows) ?? '' };
+  // `?rows=` (from a row page) names rows as `<plan id>:<row>` or bare IDs.
+  const initial: LaunchFormState = { error: null, fieldErrors: {}, values: {}, profile: one(sp.profile) ?? null, cpuOnly: false, rows: loadRowRefs((one(sp.rows) ?? '').split(',').map((r) => r.trim()).filter(Boolean).slice(0, 50)).join(',') };
   let from: string | null = null;
   const fromId = one(sp.from);
   if (fromId && isRunId(fromId)) {
@@ -51,7 +52,7 @@ export default async function NewRunPage({ searchParams }: { searchParams: SP })
       initial.profile = launch.profile;
       initial.cpuOnly = launch.cpuOnly;
       initial.values = Object.fromEntries(Object.entries(JSON.parse(launch.paramsJson) as Record<string, unknown>).map(([k, v]) => [k, String(v)]));
-      if (!initial.rows) initial.rows = (JSON.parse(run.planRowsJson) as string[]).join(', ');
+      if (!initial.rows) initial.rows = loadRunPlanLinks(fromId).filter((l) => l.planId && l.state !== null).map((l) => `${l.planId}:${l.id}`).join(',');
     }
   }
   if (initial.profile && !profiles.some((p) => p.name === initial.profile && p.available)) initial.profile = null;
@@ -76,7 +77,7 @@ export default async function NewRunPage({ searchParams }: { searchParams: SP })
           </p>
         </div>
       </div>
-      <LaunchForm profiles={profiles} initial={initial} action={launchAction} permission={permission} />
+      <LaunchForm profiles={profiles} initial={initial} action={launchAction} permission={permission} planRows={loadPickableRows()} />
     </>
   );
 }

@@ -1,0 +1,146 @@
+import type { Metadata } from 'next';
+import Link from 'next/link';
+import { notFound } from 'next/navigation';
+import { isPlanId, loadPlanRow } from '@/app/_lib/data';
+import { rowFlags, runVerdict } from '@/lib/plans/flags';
+import { Section } from '@/components/evidence-sections';
+import { CellText, FlagList, sourceHref, StateTag, VerdictTag } from '@/components/plan-views';
+import { CheckCounts, StatusBadge } from '@/components/status';
+import { fmtDateUTC, fmtIsoUTC } from '@/components/format';
+import { getEnv } from '@/server/env';
+
+export const dynamic = 'force-dynamic';
+
+type Params = { params: Promise<{ planId: string; rowId: string }> };
+
+function decode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+export async function generateMetadata({ params }: Params): Promise<Metadata> {
+  const { planId, rowId } = await params;
+  const found = isPlanId(planId) ? loadPlanRow(planId, decode(rowId)) : null;
+  return { title: found ? `${found.row.rowId} ${found.row.state} · ${found.plan.initiative}` : 'Plan row not found' };
+}
+
+export default async function PlanRowPage({ params }: Params) {
+  const { planId, rowId: raw } = await params;
+  if (!isPlanId(planId)) notFound();
+  const found = loadPlanRow(planId, decode(raw));
+  if (!found) notFound();
+  const { plan, row, runs } = found;
+  const flags = rowFlags(row.state, runs);
+  const repoUrl = getEnv().RUNPROOF_REPO_URL;
+  const source = sourceHref(repoUrl, plan, row.line);
+  const lastLaunched = runs.find((r) => r.origin === 'launched');
+  const ref = `${plan.id}:${row.rowId}`;
+  const launchHref = `/runs/new?rows=${encodeURIComponent(ref)}${lastLaunched ? `&from=${lastLaunched.runId}` : ''}`;
+
+  return (
+    <>
+      <div className="crumbs">
+        <Link href="/plans">Plans</Link> / <Link href={`/plans#plan-${plan.id}`}>{plan.initiative}</Link> / <span className="mono">{row.rowId}</span>
+      </div>
+
+      <div className="card run-head" data-testid="row-header">
+        <div className="title-row">
+          <h1 data-testid="row-title">
+            <span className="mono">{row.rowId}</span> · <CellText text={row.description.split('\n')[0]} />
+          </h1>
+          <StateTag state={row.state} />
+        </div>
+        <div className="bundle-path">
+          <a href={source} data-testid="row-source" {...(repoUrl ? { rel: 'noreferrer' } : {})}>
+            {plan.display}:{row.line}
+          </a>
+          {row.phase ? <span className="subtle"> · {row.phase}</span> : null}
+        </div>
+        {flags.length ? (
+          <div className="callout tone-fail" data-testid="row-flag-callout">
+            <FlagList flags={flags} />
+          </div>
+        ) : null}
+        <dl className="row-cells">
+          {row.description.includes('\n') ? (
+            <>
+              <dt>Task</dt>
+              <dd>
+                <CellText text={row.description} />
+              </dd>
+            </>
+          ) : null}
+          <dt>Guidance</dt>
+          <dd data-testid="row-guidance">{row.guidance ? <CellText text={row.guidance} /> : <span className="subtle">—</span>}</dd>
+        </dl>
+        <div className="actions">
+          <Link className="btn btn-primary" href={launchHref} data-testid="launch-for-row">
+            Launch smoke run for this row
+          </Link>
+          <span className="small muted">{lastLaunched ? <>Knobs from its last launched run, <span className="mono">{lastLaunched.runId}</span>.</> : 'No launched run yet: the profile defaults.'}</span>
+        </div>
+      </div>
+
+      <Section id="runs" title="Runs that prove this row" aside={`${runs.length} run${runs.length === 1 ? '' : 's'}, newest first`} flush testId="row-runs">
+        {runs.length ? (
+          <>
+            <div className="table-wrap">
+              <table className="data">
+                <thead>
+                  <tr>
+                    <th scope="col">
+                      <span className="sr-only">Compare</span>
+                    </th>
+                    <th scope="col">Run</th>
+                    <th scope="col">Verdict</th>
+                    <th scope="col">Status</th>
+                    <th scope="col">Started</th>
+                    <th scope="col">Checks</th>
+                    <th scope="col">Linked by</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {runs.map((r) => (
+                    <tr key={r.runId} data-testid="row-run" data-run={r.runId}>
+                      <td>
+                        <input type="checkbox" name="ids" value={r.runId} form="row-compare" aria-label={`Select run ${r.title} to compare`} />
+                      </td>
+                      <td>
+                        <Link href={`/runs/${r.runId}`}>{r.title}</Link>
+                        <span className="run-sub">{r.runId}{r.profile ? ` · ${r.profile}` : ''}</span>
+                      </td>
+                      <td>
+                        <VerdictTag verdict={runVerdict(r)} />
+                      </td>
+                      <td>
+                        <StatusBadge status={r.status} size="sm" />
+                      </td>
+                      <td className="nowrap">
+                        <time dateTime={fmtIsoUTC(r.startedAt ?? r.createdAt)}>{fmtDateUTC(r.startedAt ?? r.createdAt)}</time>
+                      </td>
+                      <td>
+                        <CheckCounts pass={r.checksPass} fail={r.checksFail} warn={r.checksWarn} skip={0} />
+                      </td>
+                      <td className="small muted">{r.source === 'launch' ? 'launch form' : `its ${r.source}`}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+            <form id="row-compare" action="/compare" method="get" className="section-body">
+              <button type="submit" className="btn">
+                Compare selected
+              </button>{' '}
+              <span className="small muted">Tick two or more runs.</span>
+            </form>
+          </>
+        ) : (
+          <div className="empty small">No run names this row yet. Launch one above, or import a bundle whose summary.md names {row.rowId}.</div>
+        )}
+      </Section>
+    </>
+  );
+}

@@ -1,0 +1,96 @@
+/**
+ * Pieces the plan pages and the evidence page share: a row's state, its
+ * flags, the verdict of a run, and plan cell text (with `code` spans and
+ * line breaks) rendered without trusting it as HTML.
+ */
+import Link from 'next/link';
+import { FLAG_TITLES, runVerdict, type Flag, type Verdict } from '@/lib/plans/flags';
+import { StatusBadge } from './status';
+import { fmtDateUTC } from './format';
+import styles from './plan-views.module.css';
+
+const STATE_TONE: Record<string, string> = { '[x]': 'pass', '[ ]': 'skip', '[P]': 'warn' };
+const STATE_WORD: Record<string, string> = { '[x]': 'done', '[ ]': 'open', '[P]': 'partial' };
+
+export function StateTag({ state }: { state: string | null }) {
+  if (state === null)
+    return (
+      <span className={`${styles.state} tone-fail`} title="The plan no longer has this row" data-testid="row-state" data-state="missing">
+        gone
+      </span>
+    );
+  const tone = STATE_TONE[state] ?? 'skip';
+  return (
+    <span className={`${styles.state} tone-${tone}`} title={STATE_WORD[state] ?? 'state as written in the plan'} data-testid="row-state" data-state={state}>
+      <span className="mono">{state}</span>
+      {STATE_WORD[state] ? <span className={styles.word}> {STATE_WORD[state]}</span> : null}
+    </span>
+  );
+}
+
+export function FlagList({ flags, compact = false }: { flags: Flag[]; compact?: boolean }) {
+  if (!flags.length) return null;
+  return (
+    <ul className={compact ? styles.flagsCompact : styles.flags} data-testid="row-flags" style={compact ? undefined : { paddingLeft: 0 }}>
+      {flags.map((f) => (
+        <li key={f.kind} className={styles.flag} data-flag={f.kind} title={f.message}>
+          <span aria-hidden="true">⚑</span> {compact ? FLAG_TITLES[f.kind] : f.message}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+const VERDICT_TONE: Record<Verdict, string> = { pass: 'pass', fail: 'fail', pending: 'run', unknown: 'skip' };
+
+export function VerdictTag({ verdict }: { verdict: Verdict }) {
+  return (
+    <span className={`badge badge-sm tone-${VERDICT_TONE[verdict]}`} data-testid="verdict" data-verdict={verdict}>
+      <span className="dot" aria-hidden="true" />
+      {verdict}
+    </span>
+  );
+}
+
+/** The latest run of a row: verdict, link, when. */
+export function LatestRun({ run }: { run: { runId: string; title: string; status: string; checksFail: number; startedAt: number | null; createdAt: number } | undefined }) {
+  if (!run) return <span className="subtle">no run</span>;
+  return (
+    <span className={styles.latest}>
+      <VerdictTag verdict={runVerdict(run)} />{' '}
+      <Link href={`/runs/${run.runId}`} className="mono small" data-testid="latest-run" title={run.title}>
+        {run.runId}
+      </Link>{' '}
+      <span className="subtle small">{fmtDateUTC(run.startedAt ?? run.createdAt)}</span>
+    </span>
+  );
+}
+
+export { StatusBadge };
+
+/** Plan cell text: `code` spans as <code>, newlines (from <br>) as line breaks; everything else as text. */
+export function CellText({ text }: { text: string }) {
+  const lines = text.split('\n');
+  return (
+    <>
+      {lines.map((line, i) => (
+        <span key={i}>
+          {i > 0 ? <br /> : null}
+          {line.split(/(`+[^`]+`+)/).map((part, j) =>
+            /^`+[^`]+`+$/.test(part) ? <code key={j}>{part.replace(/^`+|`+$/g, '')}</code> : <span key={j}>{part.replace(/\*\*/g, '')}</span>,
+          )}
+        </span>
+      ))}
+    </>
+  );
+}
+
+/** Where a row's source line is: the repository (RUNPROOF_REPO_URL) or the local viewer. */
+export function sourceHref(repoUrl: string | undefined, plan: { id: string; display: string }, line: number): string {
+  if (repoUrl) return `${repoUrl.replace(/\/+$/, '')}/${plan.display.split('/').map(encodeURIComponent).join('/')}#L${line}`;
+  return `/plans/${plan.id}/source#L${line}`;
+}
+
+export function rowHref(planId: string, rowId: string): string {
+  return `/plans/${planId}/${encodeURIComponent(rowId)}`;
+}

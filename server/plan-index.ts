@@ -1,0 +1,153 @@
+/**
+ * Keeps the plan index in SQLite in step with plan files on disk: the
+ * configured plans folders are scanned at start and re-scanned when a file
+ * under them changes; plans found above imported bundles are re-read when
+ * their mtime or size changes.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Db } from '../db/client';
+import { listPlanFiles, removePlans, upsertPlan } from '../db/queries/plans';
+import type { Problem } from '../lib/evidence/types';
+import { getEnv } from './env';
+import { nearestPlans, readPlanFile, scanPlans, type PlanFile } from './plans';
+import { profileCheckouts } from './profiles';
+
+function toInput(p: PlanFile) {
+  return { id: p.id, path: p.path, display: p.display, initiative: p.initiative, title: p.parsed.title, mtimeMs: p.mtimeMs, size: p.size, rows: p.parsed.rows, problems: p.parsed.problems };
+}
+
+/** The folders whose plans are indexed: RUNPROOF_PLANS_DIR, else the `plans/` of profile checkouts. */
+export function plansRoots(): string[] {
+  const env = getEnv();
+  if (env.RUNPROOF_PLANS_DIR) return env.RUNPROOF_PLANS_DIR.split(path.delimiter).filter(Boolean).map((p) => path.resolve(/*turbopackIgnore: true*/ env.root, p));
+  let checkouts: string[] = [];
+  try {
+    checkouts = profileCheckouts();
+  } catch {
+    // A bad RUNPROOF_PROFILES is reported where profiles are used; here it only means no checkout plans.
+  }
+  return checkouts.map((c) => path.join(/*turbopackIgnore: true*/ c, 'plans')).filter((p) => fs.existsSync(p));
+}
+
+export function indexPlanFiles(db: Db, files: PlanFile[]): number {
+  let changed = 0;
+  for (const f of files) if (upsertPlan({ db, plan: toInput(f) })) changed++;
+  return changed;
+}
+
+/** Index the plans nearest above a bundle (import does this for every bundle). */
+export function indexPlansAbove(db: Db, bundleDir: string): void {
+  indexPlanFiles(db, nearestPlans(bundleDir).plans);
+}
+
+export interface IndexResult {
+  plans: number;
+  rows: number;
+  changed: number;
+  removed: number;
+  problems: Problem[];
+}
+
+/** Scan one plans folder: add and refresh its plans, forget the ones deleted from it. */
+export function indexPlansDir(db: Db, root: string): IndexResult {
+  const problems: Problem[] = [];
+  const found = scanPlans(root, (p) => problems.push(p));
+  const changed = indexPlanFiles(db, found);
+  const abs = fs.realpathSync(root);
+  const keep = new Set(found.map((f) => f.path));
+  const gone = listPlanFiles({ db }).filter((p) => p.path.startsWith(abs + path.sep) && !keep.has(p.path)).map((p) => p.id);
+  const removed = removePlans({ db, ids: gone });
+  return { plans: found.length, rows: found.reduce((n, f) => n + f.parsed.rows.length, 0), changed, removed, problems };
+}
+
+/** Re-read indexed plans whose file changed; forget deleted ones. Stats only when nothing changed. */
+export function refreshKnownPlans(db: Db): number {
+  let changed = 0;
+  const gone: string[] = [];
+  for (const p of listPlanFiles({ db })) {
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(p.path);
+    } catch {
+      gone.push(p.id);
+      continue;
+    }
+    if (Math.round(st.mtimeMs) === p.mtimeMs && st.size === p.size) continue;
+    const file = readPlanFile(p.path);
+    if (file) changed += indexPlanFiles(db, [file]);
+    else gone.push(p.id);
+  }
+  return changed + removePlans({ db, ids: gone });
+}
+
+const g = globalThis as unknown as { __runproofPlansRefreshedAt?: number };
+
+/** For pages: refresh the index at most every `everyMs`, so a plan edited on disk shows without a restart. */
+export function refreshPlansThrottled(db: Db, everyMs = 2000): void {
+  const now = Date.now();
+  if (g.__runproofPlansRefreshedAt && now - g.__runproofPlansRefreshedAt < everyMs) return;
+  g.__runproofPlansRefreshedAt = now;
+  refreshKnownPlans(db);
+}
+
+/**
+ * Runs beside the web server (`runproof serve`): indexes the plans folders at
+ * start, watches them (debounced), and re-checks known plans periodically.
+ */
+export class PlanIndexer {
+  private watchers: fs.FSWatcher[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private pending: NodeJS.Timeout | null = null;
+  constructor(private readonly opts: { db: Db; roots: string[]; log: (m: string) => void; debounceMs?: number; pollMs?: number }) {}
+
+  indexAll(): void {
+    for (const root of this.opts.roots) {
+      try {
+        const r = indexPlansDir(this.opts.db, root);
+        this.opts.log(`plans: ${root}: ${r.plans} plan file(s), ${r.rows} row(s)${r.changed ? `, ${r.changed} updated` : ''}${r.removed ? `, ${r.removed} removed` : ''}`);
+        for (const p of r.problems) this.opts.log(`plans: ${p.file}${p.line ? `:${p.line}` : ''}: ${p.message}`);
+      } catch (e) {
+        this.opts.log(`plans: cannot index ${root}: ${(e as Error).message}`);
+      }
+    }
+    try {
+      refreshKnownPlans(this.opts.db);
+    } catch (e) {
+      this.opts.log(`plans: refresh failed: ${(e as Error).message}`);
+    }
+  }
+
+  start(): void {
+    this.indexAll();
+    for (const root of this.opts.roots) {
+      try {
+        const w = fs.watch(root, { recursive: true }, (_event, name) => {
+          if (name && !/\.md$/i.test(String(name))) return;
+          this.schedule();
+        });
+        w.on('error', (e) => this.opts.log(`plans: watching ${root} failed: ${e.message}`));
+        this.watchers.push(w);
+      } catch (e) {
+        this.opts.log(`plans: cannot watch ${root} (${(e as Error).message}); re-checking every ${(this.opts.pollMs ?? 10_000) / 1000} s`);
+      }
+    }
+    this.timer = setInterval(() => this.indexAll(), this.opts.pollMs ?? 10_000);
+    this.timer.unref();
+  }
+
+  private schedule(): void {
+    if (this.pending) clearTimeout(this.pending);
+    this.pending = setTimeout(() => {
+      this.pending = null;
+      this.indexAll();
+    }, this.opts.debounceMs ?? 200);
+  }
+
+  stop(): void {
+    for (const w of this.watchers) w.close();
+    this.watchers = [];
+    if (this.timer) clearInterval(this.timer);
+    if (this.pending) clearTimeout(this.pending);
+  }
+}

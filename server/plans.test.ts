@@ -1,0 +1,186 @@
+/**
+ * Plans on disk and in the index: linking bundles to rows, indexing and
+ * re-indexing, import, and the proposed patch, against real fixture trees
+ * and a real SQLite file.
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { getPlanRowDetail, getPlanTree, getRunPlanRows, resolveRowRefs } from '../db/queries/plans';
+import { getRunEvidence } from '../db/queries/runs';
+import { rowFlags } from '../lib/plans/flags';
+import { parsePlan } from '../lib/plans/parse';
+import { makeTestEnv, REPO_ROOT, type TestEnv } from '../workers/testing';
+import { importBundles, showBundle } from './bundles';
+import { indexPlansDir, PlanIndexer, refreshKnownPlans } from './plan-index';
+import { planPatchesForRun, combinedPatch } from './plan-patch';
+import { displayPath, linkBundle, nearestPlans, planIdFor } from './plans';
+
+const PTYCHO = path.join(REPO_ROOT, 'fixtures/ptychopinn');
+const KNOBS = 'plans/active/ADR-003-BACKEND-API/reports/2025-10-20T153300Z/phase_e_execution_knobs';
+const SMOKE = path.join(PTYCHO, KNOBS, 'runtime_smoke/2025-10-24T061500Z');
+const SHARED = path.resolve(REPO_ROOT, '../shared/fixtures/ptychopinn');
+
+let env: TestEnv | null = null;
+const tmps: string[] = [];
+afterEach(() => {
+  env?.cleanup();
+  env = null;
+  for (const t of tmps.splice(0)) fs.rmSync(t, { recursive: true, force: true });
+});
+
+/** A copy of a tree in a temp folder (so tests may edit plans). */
+function copyTree(src: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'runproof-plans-'));
+  tmps.push(dir);
+  fs.cpSync(src, dir, { recursive: true });
+  return dir;
+}
+
+describe('linking a bundle to plan rows', () => {
+  it('finds the nearest plan above the bundle and the brief that names the bundle', () => {
+    const ctx = nearestPlans(SMOKE);
+    expect(ctx.plans.map((p) => p.display)).toEqual([`${KNOBS}/plan.md`]);
+    expect(ctx.brief?.path).toBe(path.join(PTYCHO, 'input.md'));
+  });
+
+  it('links the repo runtime-smoke bundle to EB4.A and EB4.B through the brief', () => {
+    expect(linkBundle(SMOKE).map((l) => `${l.rowId} ${l.source} ${l.missing}`)).toEqual(['EB4.A brief false', 'EB4.B brief false']);
+    expect(showBundle(SMOKE).planRows).toEqual([
+      { plan: `${KNOBS}/plan.md`, id: 'EB4.A', state: '[ ]', line: 46, source: 'brief' },
+      { plan: `${KNOBS}/plan.md`, id: 'EB4.B', state: '[ ]', line: 47, source: 'brief' },
+    ]);
+  });
+
+  it('reads row IDs from summary.md and folder names, and keeps IDs the plan lacks as missing', () => {
+    const root = copyTree(PTYCHO);
+    const knobs = path.join(root, KNOBS);
+    const bundle = path.join(knobs, 'EB2.A-smoke');
+    fs.mkdirSync(bundle);
+    fs.writeFileSync(path.join(bundle, 'summary.md'), '# Smoke\nProves EB3.A-B; EB4.C was dropped from the plan.\n');
+    expect(linkBundle(bundle).map((l) => `${l.rowId} ${l.source}${l.missing ? ' missing' : ''}`)).toEqual(['EB3.A summary', 'EB3.B summary', 'EB4.C summary missing', 'EB2.A folder']);
+    expect(showBundle(bundle).planRows!.find((r) => r.id === 'EB4.C')).toEqual({ plan: `${KNOBS}/plan.md`, id: 'EB4.C', state: null, line: null, source: 'summary', missing: true });
+  });
+
+  it('names plans as the team does, relative to the folder above plans/', () => {
+    expect(displayPath('/x/repo/plans/active/A/plan.md')).toBe('plans/active/A/plan.md');
+    expect(displayPath('/x/notes/plan.md', '/x')).toBe('notes/plan.md');
+    expect(displayPath('/elsewhere/plan.md', '/x')).toBe('plan.md');
+  });
+});
+
+describe('the plan index', () => {
+  it('import links bundles and indexes the plans above them; the row page data shows the failing run', () => {
+    env = makeTestEnv();
+    const r = importBundles({ db: env.db, roots: [PTYCHO] });
+    expect(r.problems).toEqual([]);
+    const tree = getPlanTree({ db: env.db });
+    expect(tree.plans.map((p) => p.display).sort()).toEqual(['plans/active/ADR-003-BACKEND-API/implementation.md', `${KNOBS}/plan.md`]);
+    const smoke = r.runs.find((x) => x.dir === SMOKE)!;
+    expect(getRunEvidence({ db: env.db, id: smoke.id })!.evidence.planRows!.map((p) => p.id)).toEqual(['EB4.A', 'EB4.B']);
+    const planId = planIdFor(fs.realpathSync(path.join(PTYCHO, KNOBS, 'plan.md')));
+    const row = getPlanRowDetail({ db: env.db, planId, rowId: 'EB4.A' })!;
+    expect(row.runs.map((x) => x.runId)).toEqual([smoke.id]);
+    expect(row.runs[0].checksFail).toBe(1);
+    expect(rowFlags(row.row.state, row.runs).map((f) => f.kind)).toEqual(['latest-fails']);
+    // [x] rows without a passing run are flagged.
+    const eb1 = tree.plans.find((p) => p.id === planId)!.rows.find((x) => x.rowId === 'EB1.A')!;
+    expect(rowFlags(eb1.state, eb1.runs).map((f) => f.kind)).toEqual(['done-without-evidence']);
+    // Re-import adds nothing and keeps the links.
+    const again = importBundles({ db: env.db, roots: [PTYCHO] });
+    expect(again.added).toBe(0);
+    expect(getRunPlanRows({ db: env.db, runId: smoke.id })).toHaveLength(2);
+  });
+
+  it('re-indexes a changed plan, and a link to a removed row becomes a flagged orphan', () => {
+    env = makeTestEnv();
+    const root = copyTree(PTYCHO);
+    const r = importBundles({ db: env.db, roots: [root] });
+    const smokeId = r.runs.find((x) => x.dir.endsWith('runtime_smoke/2025-10-24T061500Z'))!.id;
+    const plan = path.join(root, KNOBS, 'plan.md');
+    const text = fs.readFileSync(plan, 'utf8');
+    fs.writeFileSync(plan, text.replace('| EB4.A | CLI smoke scripts | [ ] |', '| EB4.A | CLI smoke scripts | [x] |').replace(/^\| EB4\.B .*\n/m, ''));
+    fs.utimesSync(plan, new Date(), new Date(Date.now() + 5000));
+    expect(refreshKnownPlans(env.db)).toBeGreaterThan(0);
+    expect(getRunPlanRows({ db: env.db, runId: smokeId })).toEqual([
+      { plan: `${KNOBS}/plan.md`, id: 'EB4.A', state: '[x]', line: 46, source: 'brief' },
+      { plan: `${KNOBS}/plan.md`, id: 'EB4.B', state: null, line: null, source: 'brief', missing: true },
+    ]);
+    expect(getPlanTree({ db: env.db }).orphans.map((o) => `${o.rowId} ${o.runId}`)).toEqual([`EB4.B ${smokeId}`]);
+    fs.rmSync(plan);
+    refreshKnownPlans(env.db);
+    expect(getPlanTree({ db: env.db }).plans.map((p) => p.display)).toEqual(['plans/active/ADR-003-BACKEND-API/implementation.md']);
+  });
+
+  it('indexes a plans folder, reports bad tables with file and line, and forgets deleted plans', () => {
+    env = makeTestEnv();
+    const root = copyTree(path.join(REPO_ROOT, 'fixtures/plans'));
+    const first = indexPlansDir(env.db, root);
+    expect(first).toMatchObject({ plans: 1, rows: 11, changed: 1, removed: 0 });
+    expect(first.problems.map((p) => `${p.file}:${p.line}`)).toEqual(['edge-cases.md:36', 'edge-cases.md:37', 'edge-cases.md:39', 'edge-cases.md:38']);
+    expect(indexPlansDir(env.db, root).changed).toBe(0);
+    fs.rmSync(path.join(root, 'edge-cases.md'));
+    expect(indexPlansDir(env.db, root)).toMatchObject({ plans: 0, removed: 1 });
+  });
+
+  it('the indexer notices a new plan file in a watched folder', async () => {
+    env = makeTestEnv();
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'runproof-watch-'));
+    tmps.push(root);
+    const logs: string[] = [];
+    const indexer = new PlanIndexer({ db: env.db, roots: [root], log: (m) => logs.push(m), debounceMs: 20, pollMs: 60_000 });
+    indexer.start();
+    try {
+      fs.mkdirSync(path.join(root, 'active/NEW'), { recursive: true });
+      fs.writeFileSync(path.join(root, 'active/NEW/plan.md'), '| ID | State |\n| --- | --- |\n| N1 | [ ] |\n');
+      const deadline = Date.now() + 5000;
+      while (Date.now() < deadline && !getPlanTree({ db: env.db }).plans.length) await new Promise((r) => setTimeout(r, 25));
+      expect(getPlanTree({ db: env.db }).plans.map((p) => [p.initiative, p.rows.map((x) => x.rowId)])).toEqual([['NEW', ['N1']]]);
+    } finally {
+      indexer.stop();
+    }
+  });
+
+  it('resolves launch rows by ID, refuses unknown and ambiguous ones', () => {
+    env = makeTestEnv();
+    importBundles({ db: env.db, roots: [PTYCHO] });
+    expect(resolveRowRefs({ db: env.db, refs: ['EB4.A'] }).links.map((l) => l.rowId)).toEqual(['EB4.A']);
+    expect(resolveRowRefs({ db: env.db, refs: ['EB9.Z'] }).errors).toEqual(['no indexed plan has a row EB9.Z']);
+    indexPlansDir(env.db, path.join(REPO_ROOT, 'fixtures/plans'));
+    fs.mkdirSync(path.join(env.dir, 'p2'));
+    fs.writeFileSync(path.join(env.dir, 'p2/plan.md'), '| ID | State |\n| --- | --- |\n| EB4.A | [ ] |\n');
+    indexPlansDir(env.db, path.join(env.dir, 'p2'));
+    expect(resolveRowRefs({ db: env.db, refs: ['EB4.A'] }).errors[0]).toMatch(/EB4\.A is a row of 2 plans/);
+    expect(resolveRowRefs({ db: env.db, refs: [`${KNOBS}/plan.md#EB4.A`] }).links).toHaveLength(1);
+  });
+});
+
+describe.runIf(fs.existsSync(SHARED))('the PtychoPINN tree in ../shared', () => {
+  it('import links the runtime-smoke bundle to EB4.A and EB4.B; its patch git-applies and flips exactly those rows', () => {
+    env = makeTestEnv();
+    const r = importBundles({ db: env.db, roots: [SHARED] });
+    const smoke = r.runs.find((x) => x.dir.endsWith('runtime_smoke/2025-10-24T061500Z'))!;
+    const refs = getRunPlanRows({ db: env.db, runId: smoke.id });
+    expect(refs).toEqual([
+      { plan: `${KNOBS}/plan.md`, id: 'EB4.A', state: '[ ]', line: 63, source: 'summary' },
+      { plan: `${KNOBS}/plan.md`, id: 'EB4.B', state: '[ ]', line: 64, source: 'summary' },
+    ]);
+    const evidence = getRunEvidence({ db: env.db, id: smoke.id })!.evidence;
+    expect(evidence.checks.find((c) => c.id === 'checkpoints')!.status).toBe('fail');
+
+    const patch = combinedPatch(planPatchesForRun({ db: env.db, runId: smoke.id, permalink: `http://localhost:3000/runs/${smoke.id}` }));
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), 'runproof-apply-'));
+    tmps.push(work);
+    fs.mkdirSync(path.join(work, KNOBS), { recursive: true });
+    const original = fs.readFileSync(path.join(SHARED, KNOBS, 'plan.md'), 'utf8');
+    fs.writeFileSync(path.join(work, KNOBS, 'plan.md'), original);
+    fs.writeFileSync(path.join(work, 'run.patch'), patch);
+    execFileSync('git', ['apply', 'run.patch'], { cwd: work, stdio: 'pipe' });
+    const before = Object.fromEntries(parsePlan(original, 'p').rows.map((x) => [x.id, x.state]));
+    const after = parsePlan(fs.readFileSync(path.join(work, KNOBS, 'plan.md'), 'utf8'), 'p').rows;
+    expect(after.filter((x) => x.state !== before[x.id]).map((x) => `${x.id} ${x.state}`)).toEqual(['EB4.A [x]', 'EB4.B [x]']);
+    expect(after.find((x) => x.id === 'EB4.A')!.guidance).toContain(`/runs/${smoke.id}`);
+  });
+});

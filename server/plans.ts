@@ -1,0 +1,246 @@
+/**
+ * Plan files on disk: finding them under a folder, finding the nearest plan
+ * above a bundle, and working out which rows a bundle proves. The I/O half of
+ * `lib/plans` (which only sees text).
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { parsePlan } from '../lib/plans/parse';
+import { namedRows } from '../lib/plans/refs';
+import type { ParsedPlan, PlanRowRef } from '../lib/plans/types';
+import type { Problem } from '../lib/evidence/types';
+
+/** Plan files bigger than this are reported, not read. */
+const MAX_PLAN_BYTES = 8 * 1024 * 1024;
+const SKIP_DIRS = new Set(['node_modules', '.git', '.next', '__pycache__']);
+/** How far `nearestPlans` walks up from a bundle at most. */
+const MAX_UP = 40;
+const BRIEF_NAMES = ['input.md', 'brief.md'];
+
+export interface PlanFile {
+  /** Absolute path (symlinks resolved). */
+  path: string;
+  id: string;
+  display: string;
+  initiative: string;
+  mtimeMs: number;
+  size: number;
+  text: string;
+  parsed: ParsedPlan;
+}
+
+export function planIdFor(absPath: string): string {
+  return crypto.createHash('sha256').update(absPath).digest('hex').slice(0, 12);
+}
+
+/**
+ * How a plan is named on pages and in the evidence: relative to the folder
+ * above its `plans/` folder (the repository, as the team writes paths), else
+ * relative to `base`, else its file name.
+ */
+export function displayPath(abs: string, base?: string): string {
+  const parts = abs.split(path.sep);
+  const at = parts.indexOf('plans');
+  if (at > 0 && at < parts.length - 1) return parts.slice(at).join('/');
+  if (base) {
+    const rel = path.relative(base, abs);
+    if (rel && !rel.startsWith('..') && !path.isAbsolute(rel)) return rel.split(path.sep).join('/');
+  }
+  return path.basename(abs);
+}
+
+/** The plan's initiative: its `Initiative:` line, else the folder under `plans/active/` (or `plans/`). */
+export function initiativeOf(parsed: ParsedPlan, display: string): string {
+  if (parsed.initiative) return parsed.initiative;
+  const parts = display.split('/').slice(0, -1);
+  if (parts[0] === 'plans') parts.shift();
+  if (parts.length > 1 && ['active', 'archive', 'archived', 'done'].includes(parts[0])) parts.shift();
+  return parts[0] ?? '(no initiative)';
+}
+
+const cache = new Map<string, PlanFile | null>();
+
+/**
+ * Read and parse one markdown file; null when it has no plan table. Cached
+ * by path, mtime and size, so re-indexing an unchanged tree reads nothing.
+ */
+export function readPlanFile(file: string, base?: string, onProblem?: (p: Problem) => void): PlanFile | null {
+  let abs: string;
+  let st: fs.Stats;
+  try {
+    abs = fs.realpathSync(file);
+    st = fs.statSync(abs);
+  } catch (e) {
+    onProblem?.({ file, line: null, message: `cannot read plan: ${(e as Error).message}` });
+    return null;
+  }
+  const key = `${abs}\0${st.mtimeMs}\0${st.size}`;
+  if (cache.has(key)) return cache.get(key)!;
+  if (st.size > MAX_PLAN_BYTES) {
+    onProblem?.({ file, line: null, message: `markdown file over ${MAX_PLAN_BYTES / 1024 / 1024} MB, not read as a plan` });
+    return null;
+  }
+  let text: string;
+  try {
+    text = fs.readFileSync(abs, 'utf8');
+  } catch (e) {
+    onProblem?.({ file, line: null, message: `cannot read plan: ${(e as Error).message}` });
+    return null;
+  }
+  const display = displayPath(abs, base);
+  const parsed = parsePlan(text, display);
+  const out: PlanFile | null = parsed.tables.length || parsed.problems.length
+    ? { path: abs, id: planIdFor(abs), display, initiative: initiativeOf(parsed, display), mtimeMs: Math.round(st.mtimeMs), size: st.size, text, parsed }
+    : null;
+  if (cache.size > 5000) cache.clear();
+  cache.set(key, out);
+  return out;
+}
+
+/** Every plan file below `root` (markdown files with at least one plan table), in path order. */
+export function scanPlans(root: string, onProblem: (p: Problem) => void = () => {}): PlanFile[] {
+  const out: PlanFile[] = [];
+  const base = path.resolve(root);
+  const walk = (dir: string) => {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch (e) {
+      onProblem({ file: dir, line: null, message: `cannot read folder: ${(e as Error).message}` });
+      return;
+    }
+    entries.sort((a, b) => a.name.localeCompare(b.name));
+    for (const e of entries) {
+      const full = path.join(dir, e.name);
+      if (e.isDirectory()) {
+        if (!SKIP_DIRS.has(e.name) && !e.name.startsWith('.')) walk(full);
+      } else if (e.isFile() && /\.md$/i.test(e.name)) {
+        const plan = readPlanFile(full, base, onProblem);
+        if (plan) {
+          out.push(plan);
+          for (const p of plan.parsed.problems) onProblem(p);
+        }
+      }
+    }
+  };
+  if (!fs.statSync(base).isDirectory()) throw new Error(`${root} is not a folder`);
+  walk(base);
+  return out;
+}
+
+function plansIn(dir: string): PlanFile[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir).filter((n) => /\.md$/i.test(n)).sort();
+  } catch {
+    return [];
+  }
+  const out: PlanFile[] = [];
+  for (const n of names) {
+    if (BRIEF_NAMES.includes(n.toLowerCase())) continue;
+    const plan = readPlanFile(path.join(dir, n));
+    if (plan && plan.parsed.rows.length) out.push(plan);
+  }
+  return out;
+}
+
+export interface BundleContext {
+  /** The plan files of the nearest folder at or above the bundle that has any. */
+  plans: PlanFile[];
+  /** The nearest brief (`input.md`) above the bundle that names the bundle's path. */
+  brief: { path: string; text: string } | null;
+}
+
+/** The plans nearest above a bundle, and the brief that asked for it. Walks up to a `.git` folder or the root. */
+export function nearestPlans(bundleDir: string): BundleContext {
+  let dir = path.resolve(bundleDir);
+  try {
+    dir = fs.realpathSync(dir);
+  } catch {
+    /* keep the resolved path */
+  }
+  const bundle = dir;
+  let plans: PlanFile[] = [];
+  let brief: BundleContext['brief'] = null;
+  for (let up = 0; up < MAX_UP; up++) {
+    if (!plans.length) plans = plansIn(dir);
+    if (!brief)
+      for (const name of BRIEF_NAMES) {
+        const file = path.join(/*turbopackIgnore: true*/ dir, name);
+        try {
+          const text = fs.readFileSync(/*turbopackIgnore: true*/ file, 'utf8');
+          const rel = path.relative(dir, bundle).split(path.sep).join('/');
+          if (rel && text.includes(rel)) brief = { path: file, text };
+        } catch {
+          /* no brief here */
+        }
+      }
+    if ((plans.length && brief) || fs.existsSync(path.join(dir, '.git'))) break;
+    const parent = path.dirname(dir);
+    if (parent === dir) break;
+    dir = parent;
+  }
+  return { plans, brief };
+}
+
+export interface BundleLink {
+  planPath: string;
+  planDisplay: string;
+  rowId: string;
+  source: PlanRowRef['source'];
+  /** The plan does not have this row (named in the text but not in the table). */
+  missing: boolean;
+}
+
+/**
+ * The rows a bundle proves: IDs of its nearest plan named in its `summary.md`,
+ * in the brief that asked for it, or in its folder names below the plan.
+ */
+export function linkBundle(bundleDir: string, summaryText?: string | null): BundleLink[] {
+  const { plans, brief } = nearestPlans(bundleDir);
+  if (!plans.length) return [];
+  let summary = summaryText;
+  if (summary === undefined) {
+    try {
+      summary = fs.readFileSync(path.join(bundleDir, 'summary.md'), 'utf8');
+    } catch {
+      summary = null;
+    }
+  }
+  const out: BundleLink[] = [];
+  const seen = new Set<string>();
+  for (const plan of plans) {
+    const ids = plan.parsed.rows.map((r) => r.id);
+    const rel = path.relative(path.dirname(plan.path), bundleDir);
+    const folders = rel.startsWith('..') ? path.basename(bundleDir) : rel.split(path.sep).join(' ');
+    const sources: Array<[BundleLink['source'], string | null | undefined]> = [
+      ['summary', summary],
+      ['brief', brief?.text],
+      ['folder', folders],
+    ];
+    for (const [source, text] of sources) {
+      if (!text) continue;
+      const named = namedRows(text, ids);
+      for (const [list, missing] of [[named.found, false], [named.unknown, true]] as const)
+        for (const id of list) {
+          const key = `${plan.path}\0${id}`;
+          if (seen.has(key)) continue;
+          seen.add(key);
+          out.push({ planPath: plan.path, planDisplay: plan.display, rowId: id, source, missing });
+        }
+    }
+  }
+  return out;
+}
+
+/** The evidence document's `planRows` for links resolved against plan files on disk (`runproof show`). */
+export function planRowRefs(links: BundleLink[]): PlanRowRef[] {
+  return links.map((l) => {
+    const plan = readPlanFile(l.planPath);
+    const row = plan?.parsed.rows.find((r) => r.id === l.rowId);
+    return row
+      ? { plan: l.planDisplay, id: l.rowId, state: row.state, line: row.line, source: l.source }
+      : { plan: l.planDisplay, id: l.rowId, state: null, line: null, source: l.source, missing: true };
+  });
+}
