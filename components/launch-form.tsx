@@ -131,9 +131,13 @@ export default function LaunchForm({
   }, [profile, edits, profileName, given]);
   // A field edited since the last submit shows only the browser's check: the server's verdict was on the old value.
   const [seenState, setSeenState] = useState(state);
+  // Each server reply remounts the row picker from what the server saw: React resets a form after its
+  // action, which would leave the picker's checkboxes out of step with its state.
+  const [round, setRound] = useState(0);
   if (seenState !== state) {
     setSeenState(state);
     setTouched({});
+    setRound((r) => r + 1);
   }
   const errors: Record<string, string | null> = {};
   for (const p of profile?.params ?? []) {
@@ -209,7 +213,7 @@ export default function LaunchForm({
 
       <fieldset>
         <legend>Plan rows this run proves</legend>
-        <RowPicker plans={planRows} selected={state.rows.split(',').filter(Boolean)} error={state.fieldErrors.rows} />
+        <RowPicker key={round} plans={planRows} selected={state.rows.split(',').filter(Boolean)} error={state.fieldErrors.rows} />
         {state.fieldErrors.rows ? (
           <p className="err small" role="alert">
             {state.fieldErrors.rows}

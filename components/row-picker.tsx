@@ -16,7 +16,8 @@ export interface PickerPlan {
 }
 
 export default function RowPicker({ plans, selected, error }: { plans: PickerPlan[]; selected: string[]; error?: string | null }) {
-  const [picked, setPicked] = useState<Set<string>>(() => new Set(selected));
+  // Only rows the index has: a stale or foreign ref is dropped, not carried along.
+  const [picked, setPicked] = useState<Set<string>>(() => new Set(selected.filter((ref) => plans.some((p) => p.rows.some((r) => `${p.planId}:${r.rowId}` === ref)))));
   const [filter, setFilter] = useState('');
   const q = filter.trim().toLowerCase();
   // Plans holding rows picked on arrival come first, so a pre-filled pick is in view.

@@ -12,7 +12,9 @@ test('launch a smoke run, watch it live, get the verdicts, reload the permalink'
   await expect(page.getByTestId('profile-reference')).toHaveClass(/selected/);
   // Long enough to watch (several seconds), short enough for CI.
   await launch.knob('max_epochs').fill('5');
-  await page.getByTestId('plan-rows').fill('EB4.A, EB4.B');
+  // EB2 rows: plans.spec.ts expects EB4.A to have only its imported (failing) run.
+  await launch.row('EB2.A').check();
+  await launch.row('EB2.B').check();
   await launch.submit();
   await expect(page).toHaveURL(/\/runs\/[0-9a-f]{12}$/);
   const url = page.url();
@@ -52,13 +54,17 @@ test('inline validation, then cancel a running run with a confirmation', async (
   await expect(page.getByText('must be at least 1')).toBeVisible();
   await expect(page.getByTestId('launch-submit')).toBeDisabled();
   await launch.knob('gridsize').fill('2');
-  await page.getByTestId('plan-rows').fill('EB4.A; rm -rf');
+  // A row the plans do not have (a tampered form) is refused by the server; the form keeps its input.
+  await launch.row('EB4.A').check();
+  await launch.row('EB4.A').evaluate((el) => ((el as HTMLInputElement).value = '000000000000:EB9.Z'));
   await launch.submit();
-  await expect(page.getByTestId('launch-error')).toBeVisible();
-  await expect(page.getByTestId('plan-rows')).toHaveValue('EB4.A; rm -rf');
+  await expect(page.getByTestId('launch-error')).toContainText('no indexed plan has a row 000000000000:EB9.Z');
+  await expect(launch.knob('gridsize')).toHaveValue('2');
 
-  await page.getByTestId('plan-rows').fill('');
+  await launch.row('EB4.A').uncheck();
   await launch.knob('max_epochs').fill('200');
+  // No early stop: the run must still be going when we cancel it.
+  await launch.knob('early-stop-patience').fill('1000');
   await launch.submit();
   await expect(page).toHaveURL(/\/runs\/[0-9a-f]{12}$/);
   const live = new LiveRunPage(page);

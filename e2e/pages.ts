@@ -51,6 +51,31 @@ export class LaunchPage {
   async submit() {
     await this.page.getByTestId('launch-submit').click();
   }
+  /** The picker's checkbox for a plan row. */
+  row(id: string) {
+    return this.page.locator(`[data-testid="row-option"][data-row="${id}"] input`);
+  }
+}
+
+export class PlansPage {
+  constructor(readonly page: Page) {}
+  async open() {
+    await this.page.goto('/plans');
+    await expect(this.page.getByTestId('plan-file').first()).toBeVisible();
+  }
+  row(id: string) {
+    return this.page.locator(`[data-testid="plan-row"][data-row="${id}"]`);
+  }
+}
+
+export class PlanRowPage {
+  constructor(readonly page: Page) {}
+  runs() {
+    return this.page.getByTestId('row-run');
+  }
+  flags() {
+    return this.page.getByTestId('row-flag-callout');
+  }
 }
 
 export class LiveRunPage {
