@@ -1,6 +1,6 @@
 import Link from 'next/link';
 import { RUN_STATUSES } from '@/lib/evidence/types';
-import { loadInitiatives, loadRuns } from './_lib/data';
+import { loadInitiatives, loadRuns, loadPlanRowIds } from './_lib/data';
 import { filtersToQuery, parseFiltersLenient, rawFilters, type RunFilters } from './_lib/run-filters';
 import { CheckCounts, StatusBadge } from '@/components/status';
 import { breakable, fmtDateUTC, fmtDuration, fmtIsoUTC, fmtNumber } from '@/components/format';
@@ -27,6 +27,7 @@ export default async function RunsPage({ searchParams }: { searchParams: Promise
   const f: RunFilters = { ...filters, pageSize: undefined };
   const { rows, total, page, pageSize } = loadRuns({ ...f, page: f.page ?? 1, pageSize: PAGE_SIZE });
   const initiatives = loadInitiatives();
+  const rowsByRun = loadPlanRowIds(rows.map((r) => r.id));
   const filtered = !!(f.status || f.initiative || f.verdict || f.q);
   const first = (page - 1) * pageSize + 1;
   const last = (page - 1) * pageSize + rows.length;
@@ -175,6 +176,11 @@ export default async function RunsPage({ searchParams }: { searchParams: Promise
                         <span className="run-sub">launched · profile {r.profile}</span>
                       ) : r.logFile && !r.title.includes(r.logFile) ? (
                         <span className="run-sub">{r.logFile}</span>
+                      ) : null}
+                      {rowsByRun.get(r.id)?.length ? (
+                        <span className="run-sub run-proves" data-testid="run-plan-rows">
+                          proves {rowsByRun.get(r.id)!.join(', ')}
+                        </span>
                       ) : null}
                     </td>
                     <td className="col-init">

@@ -20,6 +20,20 @@ import { closeDb, openDb } from '../db/client';
 import { getRunSeries, getRunSeriesForChart, listRuns, saveRun } from '../db/queries/runs';
 import { showBundle } from '../server/bundles';
 import { importBundles } from '../server/bundles';
+import { parsePlan } from '../lib/plans/parse';
+import { indexPlansDir } from '../server/plan-index';
+
+/** A plan file in the team's format: 4 phases of 8 rows, with code spans, <br> and an escaped pipe. */
+function generatePlan(n: number): string {
+  const lines = [`# Plan ${n}`, '', '## Context', `- Initiative: INIT-${n % 40}`, ''];
+  for (let p = 1; p <= 4; p++) {
+    lines.push(`### Phase P${p} — Phase ${p} of plan ${n}`, 'Goal: bench.', '', '| ID | Task Description | State | How/Why & Guidance |', '| --- | --- | --- | --- |');
+    for (let r = 0; r < 8; r++)
+      lines.push(`| P${p}.${String.fromCharCode(65 + r)} | Task ${r} with \`--flag ${r}\` | ${r % 3 === 0 ? '[x]' : r % 3 === 1 ? '[ ]' : '[P]'} | Run \`python -m train --n ${r} \\| tee log\`.<br>Artifacts under \`reports/${n}/${p}/${r}/\`; see ${'x'.repeat(80)}. |`);
+    lines.push('');
+  }
+  return lines.join('\n');
+}
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -158,6 +172,40 @@ function main() {
   }
   closeDb(manyFile);
 
+  // Plans: 1,000 generated plan files (4 phases × 8 rows, PtychoPINN-shaped), parsed and indexed.
+  const plansDir = path.join(out, 'plans');
+  const texts: string[] = [];
+  for (let f = 0; f < 1000; f++) {
+    const dir = path.join(plansDir, 'active', `INIT-${f % 40}`, `reports/p${f}`);
+    fs.mkdirSync(dir, { recursive: true });
+    const text = generatePlan(f);
+    texts.push(text);
+    fs.writeFileSync(path.join(dir, 'plan.md'), text);
+  }
+  const planMb = texts.reduce((n, t) => n + Buffer.byteLength(t), 0) / 1e6;
+  const planParseMs: number[] = [];
+  const splitMs: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    let t0 = performance.now();
+    let n = 0;
+    for (const t of texts) n += t.split(/\r?\n/).filter((l) => l.startsWith('|')).length;
+    splitMs.push(performance.now() - t0);
+    t0 = performance.now();
+    let rowsFound = 0;
+    for (const t of texts) rowsFound += parsePlan(t, 'plan.md').rows.length;
+    planParseMs.push(performance.now() - t0);
+    if (rowsFound !== 32_000 || n < rowsFound) throw new Error(`plan bench: ${rowsFound} rows parsed`);
+  }
+  const planDb = openDb(path.join(out, 'plans.db'));
+  let t0 = performance.now();
+  const first = indexPlansDir(planDb, plansDir);
+  const indexMs = performance.now() - t0;
+  t0 = performance.now();
+  const again = indexPlansDir(planDb, plansDir);
+  const reindexMs = performance.now() - t0;
+  if (first.rows !== 32_000 || again.changed !== 0) throw new Error('plan bench: index mismatch');
+  closeDb(path.join(out, 'plans.db'));
+
   const bare = median(bareMs), imp = median(importMs), parse = median(parseMs);
   const ratio = bare / imp;
   const rows = [
@@ -165,6 +213,8 @@ function main() {
     ['parse metrics.csv', `${fmt(mb / (parse / 1000), 1)} MB/s (${fmt(mb, 1)} MB in ${fmt(parse)} ms)`, `best ${fmt(mb / (Math.min(...parseMs) / 1000), 1)} MB/s`, '', `≥ 30 MB/s — ${verdict(mb / (parse / 1000) >= 30)}`],
     ['downsample 1M points → 2,000', `${fmt(median(dsMs), 2)} ms`, `copying the 1M values: ${fmt(median(copyMs), 2)} ms`, `${fmt(median(dsMs) / median(copyMs), 1)}× a copy`, `≤ 30 ms — ${verdict(median(dsMs) <= 30)}`],
     ['chart series of that run', `${fmt(median(chartMs))} ms (stored downsampled at import, ≤ ${fmt(chartPoints)} points/series)`, `read all into JS + downsample: ${fmt(median(readMs))} ms`, `${fmt(median(readMs) / median(chartMs), 1)}× faster`, 'evidence page data path'],
+    ['parse plan tables (1,000 files)', `${fmt(planMb / (median(planParseMs) / 1000), 1)} MB/s (${fmt(planMb, 1)} MB, 32,000 rows in ${fmt(median(planParseMs))} ms)`, `splitting lines + picking table lines: ${fmt(planMb / (median(splitMs) / 1000), 1)} MB/s`, `${fmt(median(planParseMs) / median(splitMs), 1)}× a line split`, 'no goal set'],
+    ['index 1,000 plan files', `${fmt(indexMs)} ms first (read, parse, store 32,000 rows)`, `re-index of the unchanged tree: ${fmt(reindexMs)} ms (stat only)`, `${fmt(indexMs / reindexMs, 1)}× the re-index`, 'no goal set'],
     ['runs page query, 10,000 runs', `${fmt(median(listMs), 1)} ms per page (mean of: page 1, status filter, verdict+initiative, search)`, `bare SELECT … LIMIT 50: ${fmt(median(bareListMs), 2)} ms`, `${fmt(median(listMs) / median(bareListMs), 1)}× bare`, `first render < 200 ms — ${verdict(median(listMs) < 200)}`],
   ];
   const widths = [0, 1, 2, 3, 4].map((i) => Math.max(...rows.map((r) => r[i].length)));

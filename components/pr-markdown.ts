@@ -2,7 +2,7 @@
  * The short Markdown a reviewer pastes into a PR: what ran, its status, the
  * check verdicts and the permalink. The full report is summary.md.
  */
-import { checkTally, mdCell, renderChecksTable } from '@/lib/evidence/summary';
+import { checkTally, mdCell, provesText, renderChecksTable } from '@/lib/evidence/summary';
 import type { Evidence } from '@/lib/evidence/types';
 
 export function renderPrMarkdown(ev: Evidence, opts: { permalink: string; badgeUrl: string }): string {
@@ -13,6 +13,7 @@ export function renderPrMarkdown(ev: Evidence, opts: { permalink: string; badgeU
     `[![runproof](${opts.badgeUrl})](${opts.permalink})`,
     '',
     `**Status:** ${ev.status} · **Checks:** ${checkTally(ev.checks)}${where ? ` · **Initiative:** ${where}` : ''}`,
+    ...(ev.planRows?.length ? ['', `**Proves:** ${provesText(ev)}`] : []),
     '',
     ...renderChecksTable(ev.checks),
     '',

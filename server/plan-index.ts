@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Db } from '../db/client';
-import { listPlanFiles, removePlans, upsertPlan } from '../db/queries/plans';
+import { listPlanFiles, removePlans, upsertPlans } from '../db/queries/plans';
 import type { Problem } from '../lib/evidence/types';
 import { getEnv } from './env';
 import { nearestPlans, readPlanFile, scanPlans, type PlanFile } from './plans';
@@ -31,9 +31,7 @@ export function plansRoots(): string[] {
 }
 
 export function indexPlanFiles(db: Db, files: PlanFile[]): number {
-  let changed = 0;
-  for (const f of files) if (upsertPlan({ db, plan: toInput(f) })) changed++;
-  return changed;
+  return upsertPlans({ db, plans: files.map(toInput) });
 }
 
 /** Index the plans nearest above a bundle (import does this for every bundle). */

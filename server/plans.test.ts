@@ -11,6 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { getPlanRowDetail, getPlanTree, getRunPlanRows, resolveRowRefs } from '../db/queries/plans';
 import { getRunEvidence } from '../db/queries/runs';
 import { rowFlags } from '../lib/plans/flags';
+import { renderSummaryMarkdown } from '../lib/evidence/summary';
 import { parsePlan } from '../lib/plans/parse';
 import { makeTestEnv, REPO_ROOT, type TestEnv } from '../workers/testing';
 import { importBundles, showBundle } from './bundles';
@@ -79,7 +80,9 @@ describe('the plan index', () => {
     const tree = getPlanTree({ db: env.db });
     expect(tree.plans.map((p) => p.display).sort()).toEqual(['plans/active/ADR-003-BACKEND-API/implementation.md', `${KNOBS}/plan.md`]);
     const smoke = r.runs.find((x) => x.dir === SMOKE)!;
-    expect(getRunEvidence({ db: env.db, id: smoke.id })!.evidence.planRows!.map((p) => p.id)).toEqual(['EB4.A', 'EB4.B']);
+    const smokeEvidence = getRunEvidence({ db: env.db, id: smoke.id })!.evidence;
+    expect(smokeEvidence.planRows!.map((p) => p.id)).toEqual(['EB4.A', 'EB4.B']);
+    expect(renderSummaryMarkdown(smokeEvidence)).toContain(`**Proves:** EB4.A [ ] (${KNOBS}/plan.md:46), EB4.B [ ] (${KNOBS}/plan.md:47)`);
     const planId = planIdFor(fs.realpathSync(path.join(PTYCHO, KNOBS, 'plan.md')));
     const row = getPlanRowDetail({ db: env.db, planId, rowId: 'EB4.A' })!;
     expect(row.runs.map((x) => x.runId)).toEqual([smoke.id]);

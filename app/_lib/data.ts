@@ -8,7 +8,7 @@ import { sweepLostRuns } from '@/workers/sweep';
 import { getEnv } from '@/server/env';
 import { refreshPlansThrottled } from '@/server/plan-index';
 import { planPatchesForRun } from '@/server/plan-patch';
-import { getPlan, getPlanRowDetail, getPlanTree, getRunPlanLinks, listPickableRows, listPlanFiles, resolveRowRefs } from '@/db/queries/plans';
+import { getPlan, getPlanRowDetail, getPlanTree, getRunPlanLinks, listPickableRows, listPlanFiles, listRunRowIds, resolveRowRefs } from '@/db/queries/plans';
 import { getRunEvidence, getRunSeriesForChart, listInitiatives, listRuns, type ListRunsFilter } from '@/db/queries/runs';
 import { getEpochSeries } from '@/db/queries/compare';
 import { epochSeriesFromEvidence, type CompareRunInput } from '@/lib/compare/compare';
@@ -124,4 +124,8 @@ export function isPlanId(id: string): boolean {
 
 export function loadRunPlanPatches(runId: string, permalink: string) {
   return withPlans('proposing a plan update', (db) => planPatchesForRun({ db, runId, permalink }));
+}
+
+export function loadPlanRowIds(runIds: string[]) {
+  return withDb('reading plan rows of runs', (db) => listRunRowIds({ db, runIds }));
 }

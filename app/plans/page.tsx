@@ -41,7 +41,7 @@ export default async function PlansPage({ searchParams }: { searchParams: Promis
           </p>
         </div>
         {plans.length ? (
-          <div className="actions" role="group" aria-label="Show">
+          <div className="head-actions" role="group" aria-label="Show">
             <Link href="/plans" className={`btn${flaggedOnly ? '' : ' btn-primary'}`} aria-current={flaggedOnly ? undefined : 'page'}>
               All rows
             </Link>

@@ -20,23 +20,31 @@ export interface PlanInput {
   problems: Problem[];
 }
 
-/** Insert or refresh one plan with all its rows; unchanged plans (same mtime and size) are left alone. Returns whether it changed. */
-export function upsertPlan({ db, plan }: { db: Db; plan: PlanInput }): boolean {
+/** Rows per INSERT (10 columns each, far below SQLite's parameter limit). */
+const ROW_BATCH = 64;
+
+/**
+ * Insert or refresh plans with all their rows, in one transaction; unchanged
+ * plans (same mtime, size and name) are left alone. Returns how many changed.
+ */
+export function upsertPlans({ db, plans: list }: { db: Db; plans: PlanInput[] }): number {
+  if (!list.length) return 0;
   return db.transaction((tx) => {
-    const old = tx.select({ mtimeMs: plans.mtimeMs, size: plans.size, display: plans.display }).from(plans).where(eq(plans.id, plan.id)).get();
-    if (old && old.mtimeMs === plan.mtimeMs && old.size === plan.size && old.display === plan.display) return false;
-    const row = { display: plan.display, initiative: plan.initiative, title: plan.title, mtimeMs: plan.mtimeMs, size: plan.size, problemsJson: JSON.stringify(plan.problems), indexedAt: Date.now() };
-    tx.insert(plans).values({ id: plan.id, path: plan.path, ...row }).onConflictDoUpdate({ target: plans.id, set: row }).run();
-    tx.delete(planRows).where(eq(planRows.planId, plan.id)).run();
-    plan.rows.forEach((r, ord) =>
-      tx
-        .insert(planRows)
-        .values({ planId: plan.id, rowId: r.id, ord, phase: r.phase, phaseId: r.phaseId, description: r.description, state: r.state, guidance: r.guidance, line: r.line, endLine: r.endLine })
-        .run(),
-    );
-    return true;
+    let changed = 0;
+    for (const plan of list) {
+      const old = tx.select({ mtimeMs: plans.mtimeMs, size: plans.size, display: plans.display }).from(plans).where(eq(plans.id, plan.id)).get();
+      if (old && old.mtimeMs === plan.mtimeMs && old.size === plan.size && old.display === plan.display) continue;
+      const row = { display: plan.display, initiative: plan.initiative, title: plan.title, mtimeMs: plan.mtimeMs, size: plan.size, problemsJson: JSON.stringify(plan.problems), indexedAt: Date.now() };
+      tx.insert(plans).values({ id: plan.id, path: plan.path, ...row }).onConflictDoUpdate({ target: plans.id, set: row }).run();
+      tx.delete(planRows).where(eq(planRows.planId, plan.id)).run();
+      const values = plan.rows.map((r, ord) => ({ planId: plan.id, rowId: r.id, ord, phase: r.phase, phaseId: r.phaseId, description: r.description, state: r.state, guidance: r.guidance, line: r.line, endLine: r.endLine }));
+      for (let k = 0; k < values.length; k += ROW_BATCH) tx.insert(planRows).values(values.slice(k, k + ROW_BATCH)).run();
+      changed++;
+    }
+    return changed;
   }, { behavior: 'immediate' });
 }
+
 
 /** Forget plans that are gone from disk. */
 export function removePlans({ db, ids }: { db: Db; ids: string[] }): number {
@@ -61,6 +69,18 @@ export function setRunPlanLinks({ db, runId, links }: { db: Db; runId: string; l
     tx.delete(runPlanRows).where(eq(runPlanRows.runId, runId)).run();
     for (const l of links) tx.insert(runPlanRows).values({ runId, ...l }).onConflictDoNothing().run();
   }, { behavior: 'immediate' });
+}
+
+/** Row IDs per run, for a page of the runs table (one query). */
+export function listRunRowIds({ db, runIds }: { db: Db; runIds: string[] }): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  if (!runIds.length) return out;
+  for (const r of db.select({ runId: runPlanRows.runId, rowId: runPlanRows.rowId }).from(runPlanRows).where(inArray(runPlanRows.runId, runIds)).all()) {
+    const list = out.get(r.runId) ?? [];
+    list.push(r.rowId);
+    out.set(r.runId, list);
+  }
+  return out;
 }
 
 /** A run's plan rows as the evidence document carries them, resolved against the current index. */
@@ -98,6 +118,7 @@ export interface RowRun {
   checksPass: number;
   checksFail: number;
   checksWarn: number;
+  checksSkip: number;
   source: string;
 }
 
@@ -112,6 +133,7 @@ const rowRunColumns = {
   checksPass: runs.checksPass,
   checksFail: runs.checksFail,
   checksWarn: runs.checksWarn,
+  checksSkip: runs.checksSkip,
   source: runPlanRows.source,
 };
 

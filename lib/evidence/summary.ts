@@ -24,6 +24,11 @@ export function renderChecksTable(checks: Check[]): string[] {
   return ['| check | verdict | detail |', '| --- | --- | --- |', ...checks.map((c) => `| ${c.id} | ${ICON[c.status]} | ${mdCell(c.detail)} |`)];
 }
 
+/** `EB4.A [ ] (plans/…/plan.md:63), …` — the plan rows a run proves, for summaries and PR text. */
+export function provesText(ev: Evidence): string {
+  return (ev.planRows ?? []).map((r) => (r.missing ? `${r.id} (not in ${r.plan} any more)` : `${r.id} ${r.state} (${r.plan}:${r.line})`)).join(', ');
+}
+
 export function checkTally(checks: Check[]): string {
   const n = (s: Check['status']) => checks.filter((c) => c.status === s).length;
   return `${n('pass')} pass · ${n('fail')} fail · ${n('warn')} warn · ${n('skip')} skip`;
@@ -40,6 +45,7 @@ export function renderSummaryMarkdown(ev: Evidence, opts: SummaryOptions = {}): 
   out.push(`**Status:** ${ev.status} · **Checks:** ${checkTally(ev.checks)}`);
   if (opts.permalink) out.push(`**Evidence:** ${opts.permalink}`);
   if (ev.bundle.initiative) out.push(`**Initiative:** ${ev.bundle.initiative}${ev.bundle.phase ? ` · **Phase:** ${ev.bundle.phase}` : ''}`);
+  if (ev.planRows?.length) out.push(`**Proves:** ${provesText(ev)}`);
   out.push('');
 
   out.push('## Checks', '', ...renderChecksTable(ev.checks), '');

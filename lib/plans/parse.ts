@@ -33,7 +33,21 @@ export function splitCells(raw: string): { cells: Cell[]; closed: boolean } {
   let buf = '';
   let closed = false;
   const push = (end: number) => cells.push({ text: cleanCell(buf), start, end });
+  const special = /[\\`|]/g;
+  const end = raw.trimEnd().length;
   while (i < raw.length) {
+    // Copy plain text up to the next character that matters in one slice.
+    special.lastIndex = i;
+    const next = special.exec(raw);
+    if (!next) {
+      buf += raw.slice(i);
+      i = raw.length;
+      break;
+    }
+    if (next.index > i) {
+      buf += raw.slice(i, next.index);
+      i = next.index;
+    }
     const c = raw[i];
     if (c === '\\' && raw[i + 1] === '|') {
       buf += '|';
@@ -65,7 +79,7 @@ export function splitCells(raw: string): { cells: Cell[]; closed: boolean } {
       buf = '';
       i++;
       start = i;
-      if (raw.slice(i).trim() === '') {
+      if (i >= end) {
         closed = true;
         return { cells, closed };
       }

@@ -49,7 +49,10 @@ export default async function PlanRowPage({ params }: Params) {
       <div className="card run-head" data-testid="row-header">
         <div className="title-row">
           <h1 data-testid="row-title">
-            <span className="mono">{row.rowId}</span> · <CellText text={row.description.split('\n')[0]} />
+            <span className="mono" style={{ fontSize: '0.92em' }}>
+              {row.rowId}
+            </span>{' '}
+            · <CellText text={row.description.split('\n')[0]} />
           </h1>
           <StateTag state={row.state} />
         </div>
@@ -122,7 +125,7 @@ export default async function PlanRowPage({ params }: Params) {
                         <time dateTime={fmtIsoUTC(r.startedAt ?? r.createdAt)}>{fmtDateUTC(r.startedAt ?? r.createdAt)}</time>
                       </td>
                       <td>
-                        <CheckCounts pass={r.checksPass} fail={r.checksFail} warn={r.checksWarn} skip={0} />
+                        <CheckCounts pass={r.checksPass} fail={r.checksFail} warn={r.checksWarn} skip={r.checksSkip} />
                       </td>
                       <td className="small muted">{r.source === 'launch' ? 'launch form' : `its ${r.source}`}</td>
                     </tr>
