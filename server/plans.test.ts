@@ -15,7 +15,7 @@ import { renderSummaryMarkdown } from '../lib/evidence/summary';
 import { parsePlan } from '../lib/plans/parse';
 import { makeTestEnv, REPO_ROOT, type TestEnv } from '../workers/testing';
 import { importBundles, showBundle } from './bundles';
-import { indexPlansDir, PlanIndexer, refreshKnownPlans } from './plan-index';
+import { indexPlansDir, PlanIndexer, plansRoots, refreshKnownPlans } from './plan-index';
 import { planPatchesForRun, combinedPatch } from './plan-patch';
 import { displayPath, linkBundle, nearestPlans, planIdFor } from './plans';
 
@@ -143,6 +143,22 @@ describe('the plan index', () => {
       expect(getPlanTree({ db: env.db }).plans.map((p) => [p.initiative, p.rows.map((x) => x.rowId)])).toEqual([['NEW', ['N1']]]);
     } finally {
       indexer.stop();
+    }
+  });
+
+  it('indexes RUNPROOF_PLANS_DIR, else the plans/ of a profile checkout', () => {
+    const checkout = fs.mkdtempSync(path.join(os.tmpdir(), 'runproof-checkout-'));
+    tmps.push(checkout);
+    fs.mkdirSync(path.join(checkout, 'ptycho_torch'));
+    fs.mkdirSync(path.join(checkout, 'plans'));
+    env = makeTestEnv({ PTYCHOPINN_DIR: checkout });
+    expect(plansRoots()).toEqual([path.join(checkout, 'plans')]);
+    process.env.RUNPROOF_PLANS_DIR = `fixtures/plans${path.delimiter}${checkout}`;
+    try {
+      expect(plansRoots()).toEqual([path.join(REPO_ROOT, 'fixtures/plans'), checkout]);
+    } finally {
+      delete process.env.RUNPROOF_PLANS_DIR;
+      delete process.env.PTYCHOPINN_DIR;
     }
   });
 

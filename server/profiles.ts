@@ -40,14 +40,18 @@ function probe(argv: string[], cwd: string): { ok: boolean; detail: string } {
   return res;
 }
 
-/** The checkout folders of available profiles that run outside Runproof's own folder (their `plans/` may hold plans). */
+/**
+ * The checkout folders of profiles that run outside Runproof's own folder
+ * (their `plans/` may hold plans). No availability probe: a checkout that
+ * exists is enough.
+ */
 export function profileCheckouts(): string[] {
   const ctx = templateContext();
   const out = new Set<string>();
-  for (const e of listProfiles()) {
-    if (!e.available) continue;
-    const cwd = resolveCwd(e.profile, ctx);
-    if (cwd !== ctx.runproofRoot) out.add(cwd);
+  for (const { profile } of configuredProfiles(ctx)) {
+    if (profile.requires.env.some((v) => !ctx.env[v])) continue;
+    const cwd = resolveCwd(profile, ctx);
+    if (cwd !== ctx.runproofRoot && fs.existsSync(cwd)) out.add(cwd);
   }
   return [...out];
 }
@@ -94,13 +98,17 @@ function readConfigFile(file: string): Profile[] {
 }
 
 /** All profiles, built-ins first (a config entry with a built-in's name replaces it). `only` checks the availability of that one alone. */
-export function listProfiles(only?: string): ProfileEntry[] {
-  const ctx = templateContext();
+function configuredProfiles(ctx: TemplateContext): Array<{ profile: Profile; source: string }> {
   const file = getEnv().RUNPROOF_PROFILES;
   const byName = new Map<string, { profile: Profile; source: string }>();
   for (const p of BUILTIN_PROFILES) byName.set(p.name, { profile: p, source: 'built-in' });
   if (file) for (const p of readConfigFile(path.resolve(ctx.runproofRoot, file))) byName.set(p.name, { profile: p, source: file });
-  return [...byName.values()].filter(({ profile }) => only === undefined || profile.name === only).map(({ profile, source }) => ({ profile, source, ...availability(profile, ctx) }));
+  return [...byName.values()];
+}
+
+export function listProfiles(only?: string): ProfileEntry[] {
+  const ctx = templateContext();
+  return configuredProfiles(ctx).filter(({ profile }) => only === undefined || profile.name === only).map(({ profile, source }) => ({ profile, source, ...availability(profile, ctx) }));
 }
 
 export function getProfile(name: string): ProfileEntry | null {
