@@ -6,7 +6,7 @@
  */
 import { useState } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import { fmtNumber } from './format';
+import { compactNumber as compact, fmtNumber } from './format';
 
 export interface CompareChartLine {
   /** Data key in the rows (`r0`, …). */
@@ -21,18 +21,6 @@ export interface CompareChartProps {
   lines: CompareChartLine[];
   /** Every value is > 0: a log scale is possible. */
   positive: boolean;
-}
-
-function compact(v: number): string {
-  if (!Number.isFinite(v)) return String(v);
-  const a = Math.abs(v);
-  if (a === 0) return '0';
-  if (a >= 1e9) return `${+(v / 1e9).toPrecision(3)}G`;
-  if (a >= 1e6) return `${+(v / 1e6).toPrecision(3)}M`;
-  if (a >= 1e4) return `${+(v / 1e3).toPrecision(3)}k`;
-  if (a >= 1) return `${+v.toPrecision(4)}`;
-  if (a >= 1e-3) return `${+v.toPrecision(3)}`;
-  return v.toExponential(1);
 }
 
 export default function CompareChart({ metric, rows, lines, positive }: CompareChartProps) {

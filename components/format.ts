@@ -74,3 +74,16 @@ export function shortPath(p: string): string {
 export function breakable(s: string): Array<string> {
   return s.split(/(?<=[/·])/);
 }
+
+/** Axis ticks: 3–4 significant digits with k/M/G, exponent for tiny values. */
+export function compactNumber(v: number): string {
+  if (!Number.isFinite(v)) return String(v);
+  const a = Math.abs(v);
+  if (a === 0) return '0';
+  if (a >= 1e9) return `${+(v / 1e9).toPrecision(3)}G`;
+  if (a >= 1e6) return `${+(v / 1e6).toPrecision(3)}M`;
+  if (a >= 1e4) return `${+(v / 1e3).toPrecision(3)}k`;
+  if (a >= 1) return `${+v.toPrecision(4)}`;
+  if (a >= 1e-3) return `${+v.toPrecision(3)}`;
+  return v.toExponential(1);
+}

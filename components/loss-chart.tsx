@@ -19,6 +19,7 @@ import {
   YAxis,
 } from 'recharts';
 import type { ChartLine, LossChartData } from './chart-data';
+import { compactNumber as compact } from './format';
 
 const COLORS = {
   step: ['#8fa8cf', '#b0a4d6', '#9cc3b5', '#d3b08e'],
@@ -29,18 +30,6 @@ const COLORS = {
   stopError: '#cf222e',
   patience: '#bf8700',
 };
-
-function compact(v: number): string {
-  if (!Number.isFinite(v)) return String(v);
-  const a = Math.abs(v);
-  if (a === 0) return '0';
-  if (a >= 1e9) return `${+(v / 1e9).toPrecision(3)}G`;
-  if (a >= 1e6) return `${+(v / 1e6).toPrecision(3)}M`;
-  if (a >= 1e4) return `${+(v / 1e3).toPrecision(3)}k`;
-  if (a >= 1) return `${+v.toPrecision(4)}`;
-  if (a >= 1e-3) return `${+v.toPrecision(3)}`;
-  return v.toExponential(1);
-}
 
 function precise(v: unknown): string {
   if (typeof v !== 'number' || !Number.isFinite(v)) return String(v ?? '—');

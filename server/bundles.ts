@@ -12,11 +12,12 @@ import { getRunBySourceKey, saveRun } from '../db/queries/runs';
 import { setRunPlanLinks } from '../db/queries/plans';
 import { linkBundle, planRowRefs } from './plans';
 import { indexPlansAbove } from './plan-index';
+import { readDirSorted, SKIP_DIRS } from './fs-walk';
 
 /** Files we never read as text (model weights, archives, images). */
 export const BINARY_EXT = /\.(ckpt|pt|pth|bin|safetensors|h5|hdf5|zip|npz|npy|gz|tgz|tar|bz2|xz|png|jpe?g|gif|webp|pdf|so|pkl|pickle)$/i;
 const MAX_TEXT_BYTES = 512 * 1024 * 1024;
-const SKIP_DIRS = new Set(['node_modules', '.git', '.next', '__pycache__']);
+
 
 export interface BundleRun {
   /** Absolute folder. */
@@ -40,14 +41,8 @@ export function discoverBundles(roots: string[], onProblem: (p: Problem) => void
   const out: BundleRun[] = [];
   const seen = new Set<string>();
   const walk = (dir: string) => {
-    let entries: fs.Dirent[];
-    try {
-      entries = fs.readdirSync(dir, { withFileTypes: true });
-    } catch (e) {
-      onProblem({ file: dir, line: null, message: `cannot read folder: ${(e as Error).message}` });
-      return;
-    }
-    entries.sort((a, b) => a.name.localeCompare(b.name));
+    const entries = readDirSorted(dir, onProblem);
+    if (!entries) return;
     const files = entries.filter((e) => e.isFile()).map((e) => e.name);
     if (files.some(isBundleFile)) {
       const logs = files.filter((f) => classifyFile(f) === 'log');

@@ -10,10 +10,10 @@ import { parsePlan } from '../lib/plans/parse';
 import { namedRows } from '../lib/plans/refs';
 import type { ParsedPlan, PlanRowRef } from '../lib/plans/types';
 import type { Problem } from '../lib/evidence/types';
+import { readDirSorted, SKIP_DIRS } from './fs-walk';
 
 /** Plan files bigger than this are reported, not read. */
 const MAX_PLAN_BYTES = 8 * 1024 * 1024;
-const SKIP_DIRS = new Set(['node_modules', '.git', '.next', '__pycache__']);
 /** How far `nearestPlans` walks up from a bundle at most. */
 const MAX_UP = 40;
 const BRIEF_NAMES = ['input.md', 'brief.md'];
@@ -103,14 +103,8 @@ export function scanPlans(root: string, onProblem: (p: Problem) => void = () => 
   const out: PlanFile[] = [];
   const base = path.resolve(root);
   const walk = (dir: string) => {
-    let entries: fs.Dirent[];
-    try {
-      entries = fs.readdirSync(dir, { withFileTypes: true });
-    } catch (e) {
-      onProblem({ file: dir, line: null, message: `cannot read folder: ${(e as Error).message}` });
-      return;
-    }
-    entries.sort((a, b) => a.name.localeCompare(b.name));
+    const entries = readDirSorted(dir, onProblem);
+    if (!entries) return;
     for (const e of entries) {
       const full = path.join(dir, e.name);
       if (e.isDirectory()) {

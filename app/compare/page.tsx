@@ -28,6 +28,25 @@ function compareHref(ids: string[], extra: { metric?: string | null; knobs?: str
 
 const runStyle = (i: number) => ({ '--run-color': compareColor(i) }) as CSSProperties;
 
+/** A side-by-side table's head: the row label column, one column per run, the "differs" column. */
+function RunsHead({ cmp, first }: { cmp: Comparison; first: string }) {
+  return (
+    <thead>
+      <tr>
+        <th scope="col">{first}</th>
+        {cmp.runs.map((r, i) => (
+          <th scope="col" key={r.key}>
+            <RunHead run={r} i={i} />
+          </th>
+        ))}
+        <th scope="col">
+          <span className="sr-only">Differs</span>
+        </th>
+      </tr>
+    </thead>
+  );
+}
+
 function RunHead({ run, i }: { run: CompareRun; i: number }) {
   return (
     <span className={styles.colHead} style={runStyle(i)} title={run.title}>
@@ -126,19 +145,7 @@ function KnobsTable({ cmp, onlyDiffering, ids, metric }: { cmp: Comparison; only
       </div>
       <div className="table-wrap">
         <table className="data" data-testid="compare-knobs">
-          <thead>
-            <tr>
-              <th scope="col">Knob</th>
-              {cmp.runs.map((r, i) => (
-                <th scope="col" key={r.key}>
-                  <RunHead run={r} i={i} />
-                </th>
-              ))}
-              <th scope="col">
-                <span className="sr-only">Differs</span>
-              </th>
-            </tr>
-          </thead>
+          <RunsHead cmp={cmp} first="Knob" />
           <tbody>
             {rows.map((k) => (
               <tr key={k.knob} className={k.differs ? styles.differs : undefined} data-testid="knob-row" data-knob={k.knob} data-differs={k.differs ? 'true' : 'false'}>
@@ -165,19 +172,7 @@ function ChecksCompareTable({ cmp }: { cmp: Comparison }) {
   return (
     <div className="table-wrap">
       <table className="data" data-testid="compare-checks">
-        <thead>
-          <tr>
-            <th scope="col">Check</th>
-            {cmp.runs.map((r, i) => (
-              <th scope="col" key={r.key}>
-                <RunHead run={r} i={i} />
-              </th>
-            ))}
-            <th scope="col">
-              <span className="sr-only">Differs</span>
-            </th>
-          </tr>
-        </thead>
+        <RunsHead cmp={cmp} first="Check" />
         <tbody>
           {cmp.checks.map((c) => (
             <tr key={c.id} className={c.differs ? styles.differs : undefined} data-testid="check-row" data-check-id={c.id} data-differs={c.differs ? 'true' : 'false'}>
