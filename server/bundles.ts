@@ -12,7 +12,9 @@ import { getRunBySourceKey, saveRun } from '../db/queries/runs';
 import { setRunPlanLinks } from '../db/queries/plans';
 import { linkBundle, planRowRefs } from './plans';
 import { indexPlansAbove } from './plan-index';
-import { readDirSorted, SKIP_DIRS } from './fs-walk';
+import { decodeText, readDirSorted, SKIP_DIRS } from './fs-walk';
+
+export { decodeText };
 
 /** Files we never read as text (model weights, archives, images). */
 export const BINARY_EXT = /\.(ckpt|pt|pth|bin|safetensors|h5|hdf5|zip|npz|npy|gz|tgz|tar|bz2|xz|png|jpe?g|gif|webp|pdf|so|pkl|pickle)$/i;
@@ -69,20 +71,6 @@ export interface ReadBundle {
   newestMtimeMs: number | null;
 }
 
-/**
- * Decode as UTF-8; invalid bytes become U+FFFD and the first bad line is
- * reported, so a damaged log still yields everything else it says.
- */
-export function decodeText(buf: Buffer, file: string): { text: string; problem: Problem | null } {
-  try {
-    return { text: new TextDecoder('utf-8', { fatal: true }).decode(buf), problem: null };
-  } catch {
-    const text = new TextDecoder('utf-8').decode(buf);
-    const at = text.indexOf('\uFFFD');
-    const line = text.slice(0, at).split('\n').length;
-    return { text, problem: { file, line, message: 'invalid UTF-8 (bad bytes shown as �)' } };
-  }
-}
 
 /** The files directly in a bundle folder, text decoded, with a content hash for idempotent re-import. */
 export function readBundle(dir: string): ReadBundle {

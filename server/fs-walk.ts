@@ -1,4 +1,4 @@
-/** Walking folders: what the bundle finder and the plan scanner share. */
+/** Walking folders and decoding text files: what the bundle finder and the plan scanner share. */
 import fs from 'node:fs';
 import type { Problem } from '../lib/evidence/types';
 
@@ -12,5 +12,20 @@ export function readDirSorted(dir: string, onProblem: (p: Problem) => void): fs.
   } catch (e) {
     onProblem({ file: dir, line: null, message: `cannot read folder: ${(e as Error).message}` });
     return null;
+  }
+}
+
+/**
+ * Decode as UTF-8; invalid bytes become U+FFFD and the first bad line is
+ * reported, so a damaged log still yields everything else it says.
+ */
+export function decodeText(buf: Buffer, file: string): { text: string; problem: Problem | null } {
+  try {
+    return { text: new TextDecoder('utf-8', { fatal: true }).decode(buf), problem: null };
+  } catch {
+    const text = new TextDecoder('utf-8').decode(buf);
+    const at = text.indexOf('\uFFFD');
+    const line = text.slice(0, at).split('\n').length;
+    return { text, problem: { file, line, message: 'invalid UTF-8 (bad bytes shown as �)' } };
   }
 }

@@ -128,6 +128,17 @@ describe('the plan index', () => {
     expect(indexPlansDir(env.db, root)).toMatchObject({ plans: 0, removed: 1 });
   });
 
+  it('reports invalid UTF-8 in a plan with its line and still indexes its rows', () => {
+    env = makeTestEnv();
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'runproof-utf8-'));
+    tmps.push(root);
+    fs.writeFileSync(path.join(root, 'plan.md'), Buffer.concat([Buffer.from('| ID | State | Notes |\n| --- | --- | --- |\n| U1 | [x] | ok |\n| U2 | [ ] | bad '), Buffer.from([0xff, 0xfe]), Buffer.from(' |\n')]));
+    fs.writeFileSync(path.join(root, 'notes.md'), Buffer.from([0x23, 0x20, 0xff, 0x0a]));
+    const r = indexPlansDir(env.db, root);
+    expect(r).toMatchObject({ plans: 1, rows: 2 });
+    expect(r.problems).toEqual([{ file: 'plan.md', line: 4, message: 'invalid UTF-8 (bad bytes shown as �)' }]);
+  });
+
   it('the indexer notices a new plan file in a watched folder', async () => {
     env = makeTestEnv();
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'runproof-watch-'));

@@ -10,7 +10,7 @@ import { parsePlan } from '../lib/plans/parse';
 import { namedRows } from '../lib/plans/refs';
 import type { ParsedPlan, PlanRowRef } from '../lib/plans/types';
 import type { Problem } from '../lib/evidence/types';
-import { readDirSorted, SKIP_DIRS } from './fs-walk';
+import { decodeText, readDirSorted, SKIP_DIRS } from './fs-walk';
 
 /** Plan files bigger than this are reported, not read. */
 const MAX_PLAN_BYTES = 8 * 1024 * 1024;
@@ -81,16 +81,20 @@ export function readPlanFile(file: string, base?: string, onProblem?: (p: Proble
     onProblem?.({ file, line: null, message: `markdown file over ${MAX_PLAN_BYTES / 1024 / 1024} MB, not read as a plan` });
     return null;
   }
-  let text: string;
+  let buf: Buffer;
   try {
-    text = fs.readFileSync(abs, 'utf8');
+    buf = fs.readFileSync(abs);
   } catch (e) {
     onProblem?.({ file, line: null, message: `cannot read plan: ${(e as Error).message}` });
     return null;
   }
   const display = displayPath(abs, base);
+  const { text, problem } = decodeText(buf, display);
   const parsed = parsePlan(text, display);
-  const out: PlanFile | null = parsed.tables.length || parsed.problems.length
+  const isPlan = parsed.tables.length > 0 || parsed.problems.length > 0;
+  // Bad bytes matter only in a plan: other markdown files are not ours to judge.
+  if (problem && isPlan) parsed.problems.unshift(problem);
+  const out: PlanFile | null = isPlan
     ? { path: abs, id: planIdFor(abs), display, initiative: initiativeOf(parsed, display), mtimeMs: Math.round(st.mtimeMs), size: st.size, text, parsed }
     : null;
   if (cache.size > 5000) cache.clear();
