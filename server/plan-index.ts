@@ -103,16 +103,16 @@ export class PlanIndexer {
     for (const root of this.opts.roots) {
       try {
         const r = indexPlansDir(this.opts.db, root);
-        this.opts.log(`plans: ${root}: ${r.plans} plan file(s), ${r.rows} row(s)${r.changed ? `, ${r.changed} updated` : ''}${r.removed ? `, ${r.removed} removed` : ''}`);
-        for (const p of r.problems) this.opts.log(`plans: ${p.file}${p.line ? `:${p.line}` : ''}: ${p.message}`);
+        this.opts.log(`${root}: ${r.plans} plan file(s), ${r.rows} row(s)${r.changed ? `, ${r.changed} updated` : ''}${r.removed ? `, ${r.removed} removed` : ''}`);
+        for (const p of r.problems) this.opts.log(`${p.file}${p.line ? `:${p.line}` : ''}: ${p.message}`);
       } catch (e) {
-        this.opts.log(`plans: cannot index ${root}: ${(e as Error).message}`);
+        this.opts.log(`cannot index ${root}: ${(e as Error).message}`);
       }
     }
     try {
       refreshKnownPlans(this.opts.db);
     } catch (e) {
-      this.opts.log(`plans: refresh failed: ${(e as Error).message}`);
+      this.opts.log(`refresh failed: ${(e as Error).message}`);
     }
   }
 
@@ -124,10 +124,10 @@ export class PlanIndexer {
           if (name && !/\.md$/i.test(String(name))) return;
           this.schedule();
         });
-        w.on('error', (e) => this.opts.log(`plans: watching ${root} failed: ${e.message}`));
+        w.on('error', (e) => this.opts.log(`watching ${root} failed: ${e.message}`));
         this.watchers.push(w);
       } catch (e) {
-        this.opts.log(`plans: cannot watch ${root} (${(e as Error).message}); re-checking every ${(this.opts.pollMs ?? 10_000) / 1000} s`);
+        this.opts.log(`cannot watch ${root} (${(e as Error).message}); re-checking every ${(this.opts.pollMs ?? 10_000) / 1000} s`);
       }
     }
     this.timer = setInterval(() => this.indexAll(), this.opts.pollMs ?? 10_000);

@@ -122,7 +122,7 @@ describe('the plan index', () => {
     const root = copyTree(path.join(REPO_ROOT, 'fixtures/plans'));
     const first = indexPlansDir(env.db, root);
     expect(first).toMatchObject({ plans: 1, rows: 11, changed: 1, removed: 0 });
-    expect(first.problems.map((p) => `${p.file}:${p.line}`)).toEqual(['edge-cases.md:36', 'edge-cases.md:37', 'edge-cases.md:39', 'edge-cases.md:38']);
+    expect(first.problems.map((p) => `${p.file}:${p.line}`)).toEqual(['edge-cases.md:36', 'edge-cases.md:37', 'edge-cases.md:38', 'edge-cases.md:39']);
     expect(indexPlansDir(env.db, root).changed).toBe(0);
     fs.rmSync(path.join(root, 'edge-cases.md'));
     expect(indexPlansDir(env.db, root)).toMatchObject({ plans: 0, removed: 1 });

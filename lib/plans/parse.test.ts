@@ -71,8 +71,8 @@ describe('parsePlan on the edge-case fixture', () => {
     expect(plan.problems).toEqual([
       { file: 'edge-cases.md', line: 36, message: 'table row without an ID (row skipped)' },
       { file: 'edge-cases.md', line: 37, message: 'broken table row: 1 of 4 cells, no State cell (row skipped)' },
-      { file: 'edge-cases.md', line: 39, message: 'row ID "has space" has spaces or is too long (row skipped)' },
       { file: 'edge-cases.md', line: 38, message: 'row ID X4.A already used on line 35 (this row is not indexed)' },
+      { file: 'edge-cases.md', line: 39, message: 'row ID "has space" has spaces or is too long (row skipped)' },
     ]);
   });
 

@@ -272,6 +272,7 @@ export function parsePlan(text: string, file: string): ParsedPlan {
       seen.set(r.id, r.line);
       rows.push(r);
     }
+  problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
   return { title, initiative, tables, rows, problems };
 }
 
