@@ -31,6 +31,12 @@ const schema = z.object({
    * line: `<url>/<plan path>#L<line>` (e.g. https://github.com/org/repo/blob/main).
    */
   RUNPROOF_REPO_URL: z.preprocess((v) => (v === '' ? undefined : v), z.url({ protocol: /^https?$/ }).optional()),
+  /**
+   * `1`: "Propose plan update" may also write the plan files under the plans
+   * folders (RUNPROOF_PLANS_DIR, or profile checkouts), for users allowed to
+   * launch. Unset: Runproof never writes a plan file.
+   */
+  RUNPROOF_PLANS_WRITABLE: z.enum(['0', '1', 'true', 'false']).optional().transform((v) => v === '1' || v === 'true'),
   /** How long a claimed run's lease lasts without a heartbeat before a sweep settles it as lost. */
   RUNPROOF_LEASE_MS: z.coerce.number().int().min(1000).max(3_600_000).default(10_000),
   /**

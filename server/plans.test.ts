@@ -16,7 +16,7 @@ import { parsePlan } from '../lib/plans/parse';
 import { makeTestEnv, REPO_ROOT, type TestEnv } from '../workers/testing';
 import { importBundles, showBundle } from './bundles';
 import { indexPlansDir, PlanIndexer, plansRoots, refreshKnownPlans } from './plan-index';
-import { planPatchesForRun, combinedPatch } from './plan-patch';
+import { applyPlanPatches, planPatchesForRun, combinedPatch } from './plan-patch';
 import { displayPath, linkBundle, nearestPlans, planIdFor } from './plans';
 
 const PTYCHO = path.join(REPO_ROOT, 'fixtures/ptychopinn');
@@ -170,6 +170,32 @@ describe('the plan index', () => {
     } finally {
       delete process.env.RUNPROOF_PLANS_DIR;
       delete process.env.PTYCHOPINN_DIR;
+    }
+  });
+
+  it('writes the plan update only when configured, only under the plans folder, then re-indexes', () => {
+    const root = copyTree(PTYCHO);
+    env = makeTestEnv();
+    const r = importBundles({ db: env.db, roots: [root] });
+    const smokeId = r.runs.find((x) => x.dir.endsWith('runtime_smoke/2025-10-24T061500Z'))!.id;
+    const plan = path.join(root, KNOBS, 'plan.md');
+    const before = fs.readFileSync(plan, 'utf8');
+    const permalink = `http://localhost:3000/runs/${smokeId}`;
+    expect(applyPlanPatches({ db: env.db, runId: smokeId, permalink })).toEqual({ written: [], refused: [{ plan: `${KNOBS}/plan.md`, reason: 'writing plans is not configured (RUNPROOF_PLANS_WRITABLE)' }] });
+    process.env.RUNPROOF_PLANS_WRITABLE = '1';
+    try {
+      process.env.RUNPROOF_PLANS_DIR = path.join(root, 'plans/active/OTHER');
+      expect(applyPlanPatches({ db: env.db, runId: smokeId, permalink }).refused[0].reason).toBe('not under a plans folder (RUNPROOF_PLANS_DIR)');
+      expect(fs.readFileSync(plan, 'utf8')).toBe(before);
+      process.env.RUNPROOF_PLANS_DIR = path.join(root, 'plans');
+      expect(applyPlanPatches({ db: env.db, runId: smokeId, permalink })).toEqual({ written: [`${KNOBS}/plan.md`], refused: [] });
+      expect(getRunPlanRows({ db: env.db, runId: smokeId }).map((x) => `${x.id} ${x.state}`)).toEqual(['EB4.A [x]', 'EB4.B [x]']);
+      expect(fs.readdirSync(path.dirname(plan)).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+      // Again: nothing left to change.
+      expect(applyPlanPatches({ db: env.db, runId: smokeId, permalink }).refused[0].reason).toBe('nothing to change');
+    } finally {
+      delete process.env.RUNPROOF_PLANS_WRITABLE;
+      delete process.env.RUNPROOF_PLANS_DIR;
     }
   });
 

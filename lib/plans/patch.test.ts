@@ -37,6 +37,7 @@ describe('proposePlanPatch', () => {
     expect(patch).toMatch(/^--- a\/plans\/active\/.*plan\.md\n\+\+\+ b\/plans\/active\//);
     expect(patch.split('\n').filter((l) => l.startsWith('-') && !l.startsWith('---'))).toHaveLength(2);
     const after = gitApply(text, REL, patch);
+    expect(proposePlanPatch({ text, path: REL, rowIds: ['EB4.A', 'EB4.B'], evidenceUrl: URL, label: 'Runproof run 0123abcd4567' }).after).toBe(after);
     const before = states(text);
     const now = states(after);
     const flipped = Object.keys(now).filter((id) => now[id] !== before[id]);
@@ -65,6 +66,7 @@ describe('proposePlanPatch', () => {
     const { patch, changed } = proposePlanPatch({ text: crlf, path: 'edge.md', rowIds: ['X1.D', 'X1.B', 'X4.C'], evidenceUrl: URL, label: 'run | 1' });
     expect(changed).toEqual(['X1.D', 'X1.B', 'X4.C']);
     const after = gitApply(crlf, 'edge.md', patch);
+    expect(proposePlanPatch({ text: crlf, path: 'edge.md', rowIds: ['X1.D', 'X1.B', 'X4.C'], evidenceUrl: URL, label: 'run | 1' }).after).toBe(after);
     expect(after.startsWith('\uFEFF')).toBe(true);
     expect(after.endsWith('|')).toBe(true);
     expect(after.split('\r\n')).toHaveLength(crlf.split('\r\n').length);

@@ -22,6 +22,8 @@ export interface PlanPatchInput {
 export interface PlanPatch {
   /** Unified diff; empty when nothing changes. */
   patch: string;
+  /** The plan's text with the patch applied (the input text when nothing changes). */
+  after: string;
   changed: string[];
   skipped: Array<{ id: string; reason: string }>;
 }
@@ -88,7 +90,8 @@ export function proposePlanPatch(input: PlanPatchInput): PlanPatch {
     changed.push(id);
   }
 
-  return { patch: unifiedDiff(lines, next, input.path, bom, endsWithNewline), changed, skipped };
+  const after = (bom ? '\uFEFF' : '') + next.join('\n') + (endsWithNewline ? '\n' : '');
+  return { patch: unifiedDiff(lines, next, input.path, bom, endsWithNewline), after, changed, skipped };
 }
 
 /** A unified diff between two line arrays of equal length (only replacements). */

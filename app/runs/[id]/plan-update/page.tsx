@@ -7,10 +7,11 @@ import { runVerdict } from '@/lib/plans/flags';
 import CopyButton from '@/components/copy-button';
 import { VerdictTag } from '@/components/plan-views';
 import { combinedPatch } from '@/server/plan-patch';
+import { applyPlanUpdateAction } from './actions';
 
 export const dynamic = 'force-dynamic';
 
-type Params = { params: Promise<{ id: string }> };
+type Params = { params: Promise<{ id: string }>; searchParams: Promise<Record<string, string | string[] | undefined>> };
 
 export const metadata: Metadata = { title: 'Proposed plan update' };
 
@@ -27,8 +28,12 @@ function lineClass(l: string): string | undefined {
  * done and links the evidence. Shown, copyable and downloadable; the plan
  * file itself is never written.
  */
-export default async function PlanUpdatePage({ params }: Params) {
+export default async function PlanUpdatePage({ params, searchParams }: Params) {
   const { id } = await params;
+  const sp = await searchParams;
+  const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v) ?? null;
+  const written = one(sp.written);
+  const failed = one(sp.error);
   if (!isRunId(id)) notFound();
   const found = loadRunEvidence(id);
   if (!found) notFound();
@@ -39,6 +44,7 @@ export default async function PlanUpdatePage({ params }: Params) {
   const text = combinedPatch(patches);
   const changed = patches.flatMap((p) => p.changed);
   const verdict = runVerdict(run);
+  const writable = patches.filter((p) => p.patch && p.writable);
 
   return (
     <>
@@ -50,10 +56,23 @@ export default async function PlanUpdatePage({ params }: Params) {
           <h1>Proposed plan update</h1>
           <p className="muted">
             Marks the rows run <Link href={`/runs/${enc}`} className="mono">{id}</Link> proves as <code>[x]</code> and links its evidence page in their guidance. Runproof does not
-            write your plan: apply it in your checkout with <code>git apply runproof-{id}-plan.patch</code>.
+            write your plan unless told to (<code>RUNPROOF_PLANS_WRITABLE=1</code>): apply it in your checkout with <code>git apply runproof-{id}-plan.patch</code>.
           </p>
         </div>
       </div>
+
+      {written ? (
+        <div className="notice" role="status" data-testid="plan-written">
+          Written: {written.split('\n').join(', ')}. The plan index is up to date.
+        </div>
+      ) : null}
+      {failed ? (
+        <div className="notice error" role="alert">
+          {failed.split('\n').map((l) => (
+            <div key={l}>{l}</div>
+          ))}
+        </div>
+      ) : null}
 
       {verdict !== 'pass' ? (
         <div className="callout tone-warn" data-testid="verdict-warning">
@@ -101,6 +120,14 @@ export default async function PlanUpdatePage({ params }: Params) {
                   Download .patch
                 </a>
                 <CopyButton text={text} label="Copy patch" testId="copy-patch" />
+                {writable.length ? (
+                  <form action={applyPlanUpdateAction}>
+                    <input type="hidden" name="runId" value={id} />
+                    <button type="submit" className="btn" data-testid="write-plan" title="RUNPROOF_PLANS_WRITABLE is set: write the change into the plan file">
+                      Write to {writable.length === 1 ? 'the plan file' : `${writable.length} plan files`}
+                    </button>
+                  </form>
+                ) : null}
                 <span className="small muted">
                   {changed.length} row{changed.length === 1 ? '' : 's'} in {patches.filter((p) => p.patch).length} plan file{patches.filter((p) => p.patch).length === 1 ? '' : 's'}
                 </span>
