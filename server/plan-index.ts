@@ -54,7 +54,11 @@ export function indexPlansDir(db: Db, root: string): IndexResult {
   const changed = indexPlanFiles(db, found);
   const abs = fs.realpathSync(root);
   const keep = new Set(found.map((f) => f.path));
-  const gone = listPlanFiles({ db }).filter((p) => p.path.startsWith(abs + path.sep) && !keep.has(p.path)).map((p) => p.id);
+  // Only plans whose file is gone (or holds no plan table any more): a plan the scan skips (in a dot-folder,
+  // indexed because a bundle sits below it) stays.
+  const gone = listPlanFiles({ db })
+    .filter((p) => p.path.startsWith(abs + path.sep) && !keep.has(p.path) && !readPlanFile(p.path))
+    .map((p) => p.id);
   const removed = removePlans({ db, ids: gone });
   return { plans: found.length, rows: found.reduce((n, f) => n + f.parsed.rows.length, 0), changed, removed, problems };
 }

@@ -11,6 +11,8 @@ import { getRunPlanLinks } from '../db/queries/plans';
 import { proposePlanPatch, type PlanPatch } from '../lib/plans/patch';
 import { getEnv } from './env';
 import { plansRoots, refreshKnownPlans } from './plan-index';
+import { decodeText } from './fs-walk';
+import type { Problem } from '../lib/evidence/types';
 
 export interface RunPlanPatch extends PlanPatch {
   plan: string;
@@ -50,12 +52,14 @@ export function planPatchesForRun({ db, runId, permalink }: { db: Db; runId: str
   }
   return [...byPlan].map(([file, { display, rows }]) => {
     let text: string;
+    let badBytes: Problem | null;
     try {
-      text = fs.readFileSync(/*turbopackIgnore: true*/ file, 'utf8');
+      ({ text, problem: badBytes } = decodeText(fs.readFileSync(/*turbopackIgnore: true*/ file), display));
     } catch (e) {
       return { plan: display, file, patch: '', after: '', changed: [], skipped: rows.map((id) => ({ id, reason: 'plan file not readable' })), error: `cannot read ${display}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, writable: false };
     }
-    return { plan: display, file, error: null, writable: mayWritePlan(file), ...proposePlanPatch({ text, path: display, rowIds: rows, evidenceUrl: permalink, label: `Runproof run ${runId}` }) };
+    // A plan with bytes that are not UTF-8 is never written back: that would replace them with U+FFFD everywhere.
+    return { plan: display, file, error: null, writable: !badBytes && mayWritePlan(file), ...proposePlanPatch({ text, path: display, rowIds: rows, evidenceUrl: permalink, label: `Runproof run ${runId}` }) };
   });
 }
 
@@ -75,7 +79,7 @@ export function applyPlanPatches({ db, runId, permalink }: { db: Db; runId: stri
   for (const p of planPatchesForRun({ db, runId, permalink })) {
     if (p.error) refused.push({ plan: p.plan, reason: p.error });
     else if (!p.patch) refused.push({ plan: p.plan, reason: 'nothing to change' });
-    else if (!p.writable) refused.push({ plan: p.plan, reason: getEnv().RUNPROOF_PLANS_WRITABLE ? 'not under a plans folder (RUNPROOF_PLANS_DIR)' : 'writing plans is not configured (RUNPROOF_PLANS_WRITABLE)' });
+    else if (!p.writable) refused.push({ plan: p.plan, reason: !getEnv().RUNPROOF_PLANS_WRITABLE ? 'writing plans is not configured (RUNPROOF_PLANS_WRITABLE)' : mayWritePlan(p.file) ? 'the plan has bytes that are not UTF-8; apply the patch by hand' : 'not under a plans folder (RUNPROOF_PLANS_DIR)' });
     else {
       const tmp = `${p.file}.runproof-${process.pid}-${Date.now()}.tmp`;
       try {

@@ -47,6 +47,12 @@ describe('linking a bundle to plan rows', () => {
     expect(ctx.brief?.path).toBe(path.join(PTYCHO, 'input.md'));
   });
 
+  it('takes a brief only when it names the bundle itself, not a longer path', () => {
+    const root = copyTree(PTYCHO);
+    fs.writeFileSync(path.join(root, 'input.md'), `Artifacts: ${KNOBS}/runtime_smoke/2025-10-24T061500Z0/\nDo: EB4.A\n`);
+    expect(linkBundle(path.join(root, KNOBS, 'runtime_smoke/2025-10-24T061500Z'))).toEqual([]);
+  });
+
   it('links the repo runtime-smoke bundle to EB4.A and EB4.B through the brief', () => {
     expect(linkBundle(SMOKE).map((l) => `${l.rowId} ${l.source} ${l.missing}`)).toEqual(['EB4.A brief false', 'EB4.B brief false']);
     expect(showBundle(SMOKE).planRows).toEqual([
@@ -66,9 +72,12 @@ describe('linking a bundle to plan rows', () => {
   });
 
   it('names plans as the team does, relative to the folder above plans/', () => {
-    expect(displayPath('/x/repo/plans/active/A/plan.md')).toBe('plans/active/A/plan.md');
-    expect(displayPath('/x/notes/plan.md', '/x')).toBe('notes/plan.md');
-    expect(displayPath('/elsewhere/plan.md', '/x')).toBe('plan.md');
+    const noRepo = () => false;
+    expect(displayPath('/x/repo/plans/active/A/plan.md', noRepo)).toBe('plans/active/A/plan.md');
+    // The innermost plans/ folder: a checkout kept under ~/plans/ still names its own paths.
+    expect(displayPath('/home/u/plans/ptycho/plans/active/X/plan.md', noRepo)).toBe('plans/active/X/plan.md');
+    expect(displayPath('/x/repo/docs/sub/plan.md', (d) => d === '/x/repo')).toBe('docs/sub/plan.md');
+    expect(displayPath('/elsewhere/plan.md', noRepo)).toBe('plan.md');
   });
 });
 
@@ -141,8 +150,10 @@ describe('the plan index', () => {
 
   it('the indexer notices a new plan file in a watched folder', async () => {
     env = makeTestEnv();
-    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'runproof-watch-'));
-    tmps.push(root);
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'runproof-watch-'));
+    tmps.push(tmp);
+    const root = path.join(tmp, 'plans');
+    fs.mkdirSync(root);
     const logs: string[] = [];
     const indexer = new PlanIndexer({ db: env.db, roots: [root], log: (m) => logs.push(m), debounceMs: 20, pollMs: 60_000 });
     indexer.start();
@@ -188,6 +199,10 @@ describe('the plan index', () => {
       expect(applyPlanPatches({ db: env.db, runId: smokeId, permalink }).refused[0].reason).toBe('not under a plans folder (RUNPROOF_PLANS_DIR)');
       expect(fs.readFileSync(plan, 'utf8')).toBe(before);
       process.env.RUNPROOF_PLANS_DIR = path.join(root, 'plans');
+      // Bytes that are not UTF-8 would not survive a rewrite: refused.
+      fs.writeFileSync(plan, Buffer.concat([Buffer.from(before), Buffer.from([0xe9, 0x0a])]));
+      expect(applyPlanPatches({ db: env.db, runId: smokeId, permalink }).refused[0].reason).toBe('the plan has bytes that are not UTF-8; apply the patch by hand');
+      fs.writeFileSync(plan, before);
       expect(applyPlanPatches({ db: env.db, runId: smokeId, permalink })).toEqual({ written: [`${KNOBS}/plan.md`], refused: [] });
       expect(getRunPlanRows({ db: env.db, runId: smokeId }).map((x) => `${x.id} ${x.state}`)).toEqual(['EB4.A [x]', 'EB4.B [x]']);
       expect(fs.readdirSync(path.dirname(plan)).filter((n) => n.endsWith('.tmp'))).toEqual([]);

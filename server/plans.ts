@@ -35,17 +35,21 @@ export function planIdFor(absPath: string): string {
 }
 
 /**
- * How a plan is named on pages and in the evidence: relative to the folder
- * above its `plans/` folder (the repository, as the team writes paths), else
- * relative to `base`, else its file name.
+ * How a plan is named on pages, in the evidence and in patch headers:
+ * relative to the folder above its (innermost) `plans/` folder, as the team
+ * writes paths; else relative to the repository (the nearest folder with a
+ * `.git`); else its file name. It depends on the path alone, so every caller
+ * names a plan the same way.
  */
-export function displayPath(abs: string, base?: string): string {
+export function displayPath(abs: string, isRepoRoot: (dir: string) => boolean = (d) => fs.existsSync(path.join(/*turbopackIgnore: true*/ d, '.git'))): string {
   const parts = abs.split(path.sep);
-  const at = parts.indexOf('plans');
-  if (at > 0 && at < parts.length - 1) return parts.slice(at).join('/');
-  if (base) {
-    const rel = path.relative(base, abs);
-    if (rel && !rel.startsWith('..') && !path.isAbsolute(rel)) return rel.split(path.sep).join('/');
+  const at = parts.lastIndexOf('plans', parts.length - 2);
+  if (at > 0) return parts.slice(at).join('/');
+  for (let dir = path.dirname(abs), up = 0; up < MAX_UP; up++) {
+    if (isRepoRoot(dir)) return path.relative(dir, abs).split(path.sep).join('/');
+    const parent = path.dirname(dir);
+    if (parent === dir) break;
+    dir = parent;
   }
   return path.basename(abs);
 }
@@ -65,7 +69,7 @@ const cache = new Map<string, PlanFile | null>();
  * Read and parse one markdown file; null when it has no plan table. Cached
  * by path, mtime and size, so re-indexing an unchanged tree reads nothing.
  */
-export function readPlanFile(file: string, base?: string, onProblem?: (p: Problem) => void): PlanFile | null {
+export function readPlanFile(file: string, onProblem?: (p: Problem) => void): PlanFile | null {
   let abs: string;
   let st: fs.Stats;
   try {
@@ -88,7 +92,7 @@ export function readPlanFile(file: string, base?: string, onProblem?: (p: Proble
     onProblem?.({ file, line: null, message: `cannot read plan: ${(e as Error).message}` });
     return null;
   }
-  const display = displayPath(abs, base);
+  const display = displayPath(abs);
   const { text, problem } = decodeText(buf, display);
   const parsed = parsePlan(text, display);
   const isPlan = parsed.tables.length > 0 || parsed.problems.length > 0;
@@ -113,8 +117,8 @@ export function scanPlans(root: string, onProblem: (p: Problem) => void = () => 
       const full = path.join(dir, e.name);
       if (e.isDirectory()) {
         if (!SKIP_DIRS.has(e.name) && !e.name.startsWith('.')) walk(full);
-      } else if (e.isFile() && /\.md$/i.test(e.name)) {
-        const plan = readPlanFile(full, base, onProblem);
+      } else if ((e.isFile() || (e.isSymbolicLink() && isFileSync(full))) && /\.md$/i.test(e.name)) {
+        const plan = readPlanFile(full, onProblem);
         if (plan) {
           out.push(plan);
           for (const p of plan.parsed.problems) onProblem(p);
@@ -125,6 +129,14 @@ export function scanPlans(root: string, onProblem: (p: Problem) => void = () => 
   if (!fs.statSync(base).isDirectory()) throw new Error(`${root} is not a folder`);
   walk(base);
   return out;
+}
+
+function isFileSync(p: string): boolean {
+  try {
+    return fs.statSync(/*turbopackIgnore: true*/ p).isFile();
+  } catch {
+    return false;
+  }
 }
 
 function plansIn(dir: string): PlanFile[] {
@@ -169,7 +181,8 @@ export function nearestPlans(bundleDir: string): BundleContext {
         try {
           const text = fs.readFileSync(/*turbopackIgnore: true*/ file, 'utf8');
           const rel = path.relative(dir, bundle).split(path.sep).join('/');
-          if (rel && text.includes(rel)) brief = { path: file, text };
+          // The bundle's own path, not a longer one that starts with it (runs/run1 in runs/run10).
+          if (rel && new RegExp(`(?<![\\w./-])${rel.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![\\w-])`).test(text)) brief = { path: file, text };
         } catch {
           /* no brief here */
         }

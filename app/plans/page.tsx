@@ -22,7 +22,8 @@ export default async function PlansPage({ searchParams }: { searchParams: Promis
   }));
   const rowCount = withFlags.reduce((n, p) => n + p.rows.length, 0);
   const flagged = withFlags.reduce((n, p) => n + p.rows.filter((r) => r.flags.length).length, 0);
-  const initiatives = [...new Set(withFlags.map((p) => p.initiative))];
+  // With ?flagged=1, only initiatives that have a flagged row.
+  const initiatives = [...new Set(withFlags.filter((p) => !flaggedOnly || p.rows.some((r) => r.flags.length)).map((p) => p.initiative))];
 
   return (
     <>
@@ -59,6 +60,12 @@ export default async function PlansPage({ searchParams }: { searchParams: Promis
             Set <code>RUNPROOF_PLANS_DIR</code> to the folder that holds your plan files and restart (<code>npm start</code>), or import bundles that sit below a plan:{' '}
             <code>npx runproof import fixtures/ptychopinn</code>. To see what Runproof finds in a folder: <code>npx runproof plans &lt;dir&gt;</code>.
           </p>
+        </div>
+      ) : null}
+
+      {plans.length && flaggedOnly && !initiatives.length ? (
+        <div className="card empty" data-testid="plans-none-flagged">
+          No row is flagged: every row marked <code>[x]</code> has a passing run, and no row&apos;s latest run fails. <Link href="/plans">Show all rows</Link>.
         </div>
       ) : null}
 

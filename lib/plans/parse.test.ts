@@ -72,7 +72,7 @@ describe('parsePlan on the edge-case fixture', () => {
       { file: 'edge-cases.md', line: 36, message: 'table row without an ID (row skipped)' },
       { file: 'edge-cases.md', line: 37, message: 'broken table row: 1 of 4 cells, no State cell (row skipped)' },
       { file: 'edge-cases.md', line: 38, message: 'row ID X4.A already used on line 35 (this row is not indexed)' },
-      { file: 'edge-cases.md', line: 39, message: 'row ID "has space" has spaces or is too long (row skipped)' },
+      { file: 'edge-cases.md', line: 39, message: 'row ID "has space" has spaces, # : or , or is too long (row skipped)' },
     ]);
   });
 
@@ -91,6 +91,31 @@ describe('parsePlan on the edge-case fixture', () => {
     const p = parsePlan('# t\n\n| ID | State |\n| A1 | [x] |\n', 'p.md');
     expect(p.rows).toMatchObject([{ id: 'A1', state: '[x]', line: 4 }]);
     expect(p.problems[0]).toMatchObject({ line: 3, message: expect.stringContaining('no delimiter row') });
+  });
+
+  it('does not let a closed short row swallow the paragraph after it', () => {
+    const p = parsePlan('| ID | Task | State | Notes |\n| --- | --- | --- | --- |\n| A1 | desc | [ ] |\nNote: not part of the table.\n', 'p.md');
+    expect(p.rows[0]).toMatchObject({ id: 'A1', line: 3, endLine: 3, guidance: '' });
+  });
+
+  it('treats an escaped backtick as text, not the start of a code span', () => {
+    const p = parsePlan('| ID | Task | State | Notes |\n| --- | --- | --- | --- |\n| A1 | say \\`hi | [ ] | then \\` bye |\n', 'p.md');
+    expect(p.problems).toEqual([]);
+    expect(p.rows[0]).toMatchObject({ id: 'A1', state: '[ ]', description: 'say \\`hi', guidance: 'then \\` bye' });
+  });
+
+  it('refuses row IDs holding # : or , (they name rows in URLs and forms)', () => {
+    const p = parsePlan('| ID | State |\n| --- | --- |\n| A#1 | [ ] |\n| B:1 | [ ] |\n| C1 | [x] |\n', 'p.md');
+    expect(p.rows.map((r) => r.id)).toEqual(['C1']);
+    expect(p.problems.map((x) => x.line)).toEqual([3, 4]);
+  });
+
+  it('reads a heading with closing #s, and a very long heading line in linear time', () => {
+    expect(parsePlan('## Phase EB4 — Smoke ##\n| ID | State |\n| --- | --- |\n| A1 | [ ] |\n', 'p.md').rows[0]).toMatchObject({ phase: 'Phase EB4 — Smoke', phaseId: 'EB4' });
+    const long = `# a${' '.repeat(200_000)}b\n${'#'.repeat(3)} ${'x '.repeat(100_000)}#\n`;
+    const t0 = performance.now();
+    expect(parsePlan(long, 'p.md').title).toBe(`a${' '.repeat(200_000)}b`);
+    expect(performance.now() - t0).toBeLessThan(2000);
   });
 
   it('survives garbage', () => {
@@ -167,7 +192,13 @@ describe('namedRows', () => {
     expect(namedRows('mark EB4.A/EB4.B rows', ids).found).toEqual(['EB4.A', 'EB4.B']);
     expect(namedRows('XEB4.A, EB4.AB, A10, sha1A1', ids).found).toEqual([]);
     expect(namedRows('(A1) and EB4.B.', ids).found).toEqual(['A1', 'EB4.B']);
+    expect(namedRows('This run proves EB4.A-B.', ids).found).toEqual(['EB4.A', 'EB4.B']);
+    expect(namedRows('Proves EB1.A/F.', ids).found).toEqual(['EB1.A', 'EB1.F']);
   });
+  it('never links IDs made of digits or of one character from prose', () => {
+    expect(namedRows('trained 2 epochs on 1 GPU; see A', ['1', '2', 'A', 'A1']).found).toEqual([]);
+  });
+
   it('reports IDs of a known family that the plan does not have', () => {
     expect(namedRows('EB4.C was dropped; see EB4.md', ids)).toEqual({ found: [], unknown: ['EB4.C'] });
   });

@@ -49,8 +49,9 @@ export function splitCells(raw: string): { cells: Cell[]; closed: boolean } {
       i = next.index;
     }
     const c = raw[i];
-    if (c === '\\' && raw[i + 1] === '|') {
-      buf += '|';
+    if (c === '\\' && i + 1 < raw.length && /[!-/:-@[-`{-~]/.test(raw[i + 1])) {
+      // A backslash escape: `\|` is a pipe inside the cell; `\`` is a backtick that opens no code span.
+      buf += raw[i + 1] === '|' ? '|' : raw.slice(i, i + 2);
       i += 2;
       continue;
     }
@@ -134,9 +135,11 @@ function columnsOf(header: string[]): Columns | null {
 }
 
 const FENCE = /^\s{0,3}(`{3,}|~{3,})/;
-const HEADING = /^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$/;
+/** `# title`, `### Phase EB4 — …` (closing `#`s are stripped in code: a regex for them backtracks badly on long lines). */
+const HEADING = /^ {0,3}(#{1,6})(?:[ \t]+(.*))?$/;
 const INITIATIVE = /^\s*[-*+]?\s*\**Initiative\**\s*:\s*\**\s*`?([A-Za-z0-9][\w.-]*)/;
-const VALID_ID = /^[^\s|]{1,64}$/;
+/** No spaces, and none of `#`, `:` and `,`, which name rows in URLs, forms and `--row` (`<plan>#ID`). */
+const VALID_ID = /^[^\s|#:,]{1,64}$/;
 
 /** A logical table row: one or more source lines. */
 interface SourceRow {
@@ -144,6 +147,15 @@ interface SourceRow {
   endLine: number;
   raw: string;
   cells: Cell[];
+}
+
+function headingText(s: string): string {
+  let t = s.trimEnd();
+  // An optional closing sequence of #s, preceded by a space.
+  let k = t.length;
+  while (k > 0 && t[k - 1] === '#') k--;
+  if (k < t.length && (k === 0 || t[k - 1] === ' ' || t[k - 1] === '\t')) t = t.slice(0, k);
+  return t.trim();
 }
 
 export function phaseIdOf(heading: string | null): string | null {
@@ -177,8 +189,8 @@ export function parsePlan(text: string, file: string): ParsedPlan {
     }
     const h = line.match(HEADING);
     if (h) {
-      heading = h[2];
-      if (h[1] === '#' && title === null) title = h[2];
+      heading = headingText(h[2] ?? '');
+      if (h[1] === '#' && title === null) title = heading;
       i++;
       continue;
     }
@@ -213,7 +225,7 @@ export function parsePlan(text: string, file: string): ParsedPlan {
       let raw = lines[i];
       let split = splitCells(raw);
       i++;
-      while (split.cells.length < width && i < lines.length && lines[i].trim() !== '' && !isPipeLine(lines[i]) && !HEADING.test(lines[i]) && !FENCE.test(lines[i])) {
+      while (split.cells.length < width && !split.closed && i < lines.length && lines[i].trim() !== '' && !isPipeLine(lines[i]) && !HEADING.test(lines[i]) && !FENCE.test(lines[i])) {
         raw += `\n${lines[i]}`;
         split = splitCells(raw);
         i++;
@@ -239,7 +251,7 @@ export function parsePlan(text: string, file: string): ParsedPlan {
         continue;
       }
       if (!VALID_ID.test(id)) {
-        problems.push({ file, line: r.line, message: `row ID "${id.slice(0, 80)}" has spaces or is too long (row skipped)` });
+        problems.push({ file, line: r.line, message: `row ID "${id.slice(0, 80)}" has spaces, # : or , or is too long (row skipped)` });
         continue;
       }
       if (r.cells.length !== width) problems.push({ file, line: r.line, message: `row ${id} has ${r.cells.length} cells, the header has ${width}` });

@@ -79,6 +79,15 @@ describe('proposePlanPatch', () => {
     expect(rows.find((r) => r.id === 'X4.C')!.state).toBe('[x]');
   });
 
+  it('a row without a guidance cell gets its state flipped, then counts as done', () => {
+    const short = '| ID | Task | State | Notes |\n| --- | --- | --- | --- |\n| A1 | desc | [ ] |\n';
+    const first = proposePlanPatch({ text: short, path: 'p.md', rowIds: ['A1'], evidenceUrl: URL, label: 'r' });
+    expect(first.changed).toEqual(['A1']);
+    expect(first.after).toBe('| ID | Task | State | Notes |\n| --- | --- | --- | --- |\n| A1 | desc | [x] |\n');
+    const again = proposePlanPatch({ text: first.after, path: 'p.md', rowIds: ['A1'], evidenceUrl: URL, label: 'r' });
+    expect(again).toMatchObject({ patch: '', changed: [], skipped: [{ id: 'A1', reason: 'already [x]; the row has no guidance cell for the link' }] });
+  });
+
   it('handles a changed last line without a final newline', () => {
     const small = '| ID | State | Notes |\n| --- | --- | --- |\n| A1 | [ ] | n |';
     const { patch } = proposePlanPatch({ text: small, path: 'p.md', rowIds: ['A1'], evidenceUrl: URL, label: 'r' });

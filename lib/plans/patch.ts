@@ -78,10 +78,16 @@ export function proposePlanPatch(input: PlanPatchInput): PlanPatch {
     if (row.state !== '[x]') edits.push({ col: table.stateColumn, fn: () => '[x]' });
     if (!hasLink && table.guidanceColumn >= 0) edits.push({ col: table.guidanceColumn, fn: (c) => (c ? `${c}<br>${link}` : link) });
     edits.sort((a, b) => b.col - a.col);
+    const original = raw;
     for (const e of edits) {
       const cells = splitCells(raw).cells;
       if (e.col >= cells.length) continue;
       raw = replaceCell(raw, cells[e.col].start, cells[e.col].end, e.fn);
+    }
+    if (raw === original) {
+      // E.g. already [x] and the row has no guidance cell to hold the link.
+      skipped.push({ id, reason: row.state === '[x]' ? 'already [x]; the row has no guidance cell for the link' : 'the row has no State cell to change' });
+      continue;
     }
     const out = raw.split('\n');
     idx.forEach((k, j) => {

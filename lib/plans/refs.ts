@@ -37,10 +37,12 @@ export function namedRows(text: string, ids: Iterable<string>): NamedRows {
     if (!list.includes(id)) list.push(id);
   };
   if (all.size === 0 || !text) return { found, unknown };
-  const sorted = [...all].sort((a, b) => b.length - a.length);
+  // IDs made only of digits, or of one character, are ordinary words in prose ("2 epochs on 1 GPU"): never linked from text.
+  const sorted = [...all].filter((id) => id.length > 1 && !/^\d+$/.test(id)).sort((a, b) => b.length - a.length);
+  if (!sorted.length) return { found, unknown };
   const fam = families(all);
   // Known IDs, longest first so `EB1.A` wins over `A`.
-  const re = new RegExp(`(?<![A-Za-z0-9_.-])(${sorted.map(escapeRe).join('|')})(?![A-Za-z0-9_])((?:[-/][A-Za-z0-9]{1,3}(?![A-Za-z0-9.]))*)`, 'g');
+  const re = new RegExp(`(?<![A-Za-z0-9_.-])(${sorted.map(escapeRe).join('|')})(?![A-Za-z0-9_])((?:[-/][A-Za-z0-9]{1,3}(?![A-Za-z0-9]|\\.[A-Za-z0-9]))*)`, 'g');
   for (const m of text.matchAll(re)) {
     // `EB4` inside `EB4.C` is not a mention of a row named EB4.
     if (m[2] === '' && text[m.index + m[1].length] === '.' && /[A-Za-z0-9]/.test(text[m.index + m[1].length + 1] ?? '')) continue;
