@@ -10,8 +10,8 @@ import type { Evidence, Problem } from '../lib/evidence/types';
 import type { Db } from '../db/client';
 import { getRunBySourceKey, saveRun } from '../db/queries/runs';
 import { setRunPlanLinks } from '../db/queries/plans';
-import { linkBundle, planRowRefs } from './plans';
-import { indexPlansAbove } from './plan-index';
+import { linkBundle, nearestPlans, planRowRefs } from './plans';
+import { indexPlanFiles } from './plan-index';
 import { decodeText, readDirSorted, SKIP_DIRS } from './fs-walk';
 
 export { decodeText };
@@ -122,6 +122,14 @@ export function showBundle(dir: string, opts: Omit<AnalyseOptions, 'root'> = {})
   return evidence;
 }
 
+/** Index the plans nearest above a bundle and link the run to the rows the bundle names (one walk up, the summary already read). */
+function linkToPlans(db: Db, runId: string, dir: string, files: InputFile[]): void {
+  const context = nearestPlans(dir);
+  indexPlanFiles(db, context.plans);
+  const links = linkBundle(dir, files.find((f) => f.path === 'summary.md')?.text ?? null, context);
+  setRunPlanLinks({ db, runId, links: links.map(({ missing: _m, ...l }) => l) });
+}
+
 export function runIdFor(sourceKey: string): string {
   return crypto.createHash('sha256').update(sourceKey).digest('hex').slice(0, 12);
 }
@@ -152,8 +160,7 @@ export function importBundles({ db, roots, onProgress }: { db: Db; roots: string
       const existing = getRunBySourceKey({ db, sourceKey: b.sourceKey });
       if (existing && existing.contentHash === hash) {
         // The bundle is the same, but the plans above it may not be.
-        setRunPlanLinks({ db, runId: existing.id, links: linkBundle(b.dir).map(({ missing: _m, ...l }) => l) });
-        indexPlansAbove(db, b.dir);
+        linkToPlans(db, existing.id, b.dir, read.files);
         result.unchanged++;
         result.runs.push({ id: existing.id, dir: b.dir, logFile: b.logFile, action: 'unchanged', status: null });
         onProgress?.(`${prefix} unchanged ${label}`);
@@ -176,8 +183,7 @@ export function importBundles({ db, roots, onProgress }: { db: Db; roots: string
         startedAt,
         endedAt: evidence.runtime ? startedAt + durationMs : null,
       });
-      setRunPlanLinks({ db, runId: id, links: linkBundle(b.dir).map(({ missing: _m, ...l }) => l) });
-      indexPlansAbove(db, b.dir);
+      linkToPlans(db, id, b.dir, read.files);
       const action = existing ? 'updated' : 'added';
       result[action]++;
       result.runs.push({ id, dir: b.dir, logFile: b.logFile, action, status: evidence.status });

@@ -10,7 +10,7 @@ import type { Db } from '../db/client';
 import { listPlanFiles, removePlans, upsertPlans } from '../db/queries/plans';
 import type { Problem } from '../lib/evidence/types';
 import { getEnv } from './env';
-import { nearestPlans, readPlanFile, scanPlans, type PlanFile } from './plans';
+import { readPlanFile, scanPlans, type PlanFile } from './plans';
 import { profileCheckouts } from './profiles';
 
 function toInput(p: PlanFile) {
@@ -32,11 +32,6 @@ export function plansRoots(): string[] {
 
 export function indexPlanFiles(db: Db, files: PlanFile[]): number {
   return upsertPlans({ db, plans: files.map(toInput) });
-}
-
-/** Index the plans nearest above a bundle (import does this for every bundle). */
-export function indexPlansAbove(db: Db, bundleDir: string): void {
-  indexPlanFiles(db, nearestPlans(bundleDir).plans);
 }
 
 export interface IndexResult {

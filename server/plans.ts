@@ -208,8 +208,8 @@ export interface BundleLink {
  * The rows a bundle proves: IDs of its nearest plan named in its `summary.md`,
  * in the brief that asked for it, or in its folder names below the plan.
  */
-export function linkBundle(bundleDir: string, summaryText?: string | null): BundleLink[] {
-  const { plans, brief } = nearestPlans(bundleDir);
+export function linkBundle(bundleDir: string, summaryText?: string | null, context: BundleContext = nearestPlans(bundleDir)): BundleLink[] {
+  const { plans, brief } = context;
   if (!plans.length) return [];
   let summary = summaryText;
   if (summary === undefined) {
