@@ -153,7 +153,7 @@ function main() {
   const evidence = showBundle(bundle);
   saveRun({ db: many, id: 'seed', sourceKey: 'seed', origin: 'imported', bundleDir: bundle, contentHash: 'x', evidence, series: [], startedAt: 0 });
   many.$client.transaction(() => {
-    const copy = many.$client.prepare(`INSERT INTO runs SELECT :id, :id, origin, :status, profile, title || ' ' || :id, bundle_dir, log_file, :initiative, phase, :at, ended_at, duration_ms, epochs_run, max_epochs, monitor, best_value, best_epoch, accelerator_requested, accelerator_resolved, checks_pass, :fail, checks_warn, checks_skip, content_hash, evidence_json, created_at, updated_at, plan_rows_json, lease_token, lease_expires_at, worker_id FROM runs WHERE id = 'seed'`);
+    const copy = many.$client.prepare(`INSERT INTO runs SELECT :id, :id, origin, :status, profile, title || ' ' || :id, bundle_dir, log_file, :initiative, phase, :at, ended_at, duration_ms, epochs_run, max_epochs, monitor, best_value, best_epoch, accelerator_requested, accelerator_resolved, checks_pass, :fail, checks_warn, checks_skip, content_hash, evidence_json, created_at, updated_at, lease_token, lease_expires_at, worker_id FROM runs WHERE id = 'seed'`);
     for (let i = 0; i < 10_000; i++) copy.run({ id: `run${i}`, status: i % 7 === 0 ? 'failed' : 'succeeded', initiative: `INIT-${i % 13}`, at: 1_700_000_000_000 + i * 60_000, fail: i % 5 === 0 ? 1 : 0 });
   })();
   const listMs: number[] = [];

@@ -5,7 +5,6 @@
  */
 import Link from 'next/link';
 import { FLAG_TITLES, runVerdict, type Flag, type Verdict } from '@/lib/plans/flags';
-import { StatusBadge } from './status';
 import { fmtDateUTC } from './format';
 import styles from './plan-views.module.css';
 
@@ -65,8 +64,6 @@ export function LatestRun({ run }: { run: { runId: string; title: string; status
     </span>
   );
 }
-
-export { StatusBadge };
 
 /** Plan cell text: `code` spans as <code>, newlines (from <br>) as line breaks; everything else as text. */
 export function CellText({ text }: { text: string }) {

@@ -39,8 +39,6 @@ export const runs = sqliteTable(
     evidenceJson: text('evidence_json').notNull(),
     createdAt: integer('created_at').notNull(),
     updatedAt: integer('updated_at').notNull(),
-    /** Plan row IDs this run proves (JSON array), as picked at launch. */
-    planRowsJson: text('plan_rows_json').notNull().default('[]'),
     /**
      * Lease of a launched run: the worker that claimed it writes only while
      * its token matches, and renews `lease_expires_at` by heartbeat; a sweep

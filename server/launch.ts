@@ -6,7 +6,7 @@ import crypto from 'node:crypto';
 import path from 'node:path';
 import type { Db } from '../db/client';
 import { enqueueRun } from '../db/queries/launches';
-import { resolveRowRefs, setRunPlanLinks } from '../db/queries/plans';
+import { resolveRowRefs } from '../db/queries/plans';
 import { analyseBundle } from '../lib/evidence/analyse';
 import type { LaunchFacts } from '../lib/evidence/types';
 import { formatCommandLine, redactEnv } from '../lib/lightning/command';
@@ -116,7 +116,7 @@ export function launchRun({ db, request, now = Date.now() }: { db: Db; request: 
     bundleDir,
     params: req.params,
     cpuOnly: req.cpuOnly,
-    planRows: rowIds,
+    planLinks: rows.links,
     argv: plan.argv,
     cwd: plan.cwd,
     env: plan.env,
@@ -126,6 +126,5 @@ export function launchRun({ db, request, now = Date.now() }: { db: Db; request: 
     evidence,
     now,
   });
-  if (rows.links.length) setRunPlanLinks({ db, runId: plan.runId, links: rows.links });
   return { ok: true, runId: plan.runId, argv: plan.argv, cwd: plan.cwd, env: plan.env, commandText: plan.commandText };
 }

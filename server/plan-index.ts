@@ -98,8 +98,9 @@ export class PlanIndexer {
   private pending: NodeJS.Timeout | null = null;
   constructor(private readonly opts: { db: Db; roots: string[]; log: (m: string) => void; debounceMs?: number; pollMs?: number }) {}
 
-  indexAll(): void {
-    for (const root of this.opts.roots) {
+  /** Scan `roots` (all, by default), then re-read indexed plans whose file changed. */
+  indexAll(roots: string[] = this.opts.roots): void {
+    for (const root of roots) {
       try {
         const r = indexPlansDir(this.opts.db, root);
         this.opts.log(`${root}: ${r.plans} plan file(s), ${r.rows} row(s)${r.changed ? `, ${r.changed} updated` : ''}${r.removed ? `, ${r.removed} removed` : ''}`);
@@ -117,6 +118,7 @@ export class PlanIndexer {
 
   start(): void {
     this.indexAll();
+    const unwatched: string[] = [];
     for (const root of this.opts.roots) {
       try {
         const w = fs.watch(root, { recursive: true }, (_event, name) => {
@@ -126,10 +128,13 @@ export class PlanIndexer {
         w.on('error', (e) => this.opts.log(`watching ${root} failed: ${e.message}`));
         this.watchers.push(w);
       } catch (e) {
-        this.opts.log(`cannot watch ${root} (${(e as Error).message}); re-checking every ${(this.opts.pollMs ?? 10_000) / 1000} s`);
+        unwatched.push(root);
+        this.opts.log(`cannot watch ${root} (${(e as Error).message}); re-scanning it every ${(this.opts.pollMs ?? 10_000) / 1000} s`);
       }
     }
-    this.timer = setInterval(() => this.indexAll(), this.opts.pollMs ?? 10_000);
+    // Watched folders report their own changes; the timer re-scans only the others, and re-reads
+    // changed plans that live outside any folder (found above imported bundles).
+    this.timer = setInterval(() => this.indexAll(unwatched), this.opts.pollMs ?? 10_000);
     this.timer.unref();
   }
 

@@ -106,7 +106,8 @@ export function groupAlive(pgid: number): boolean {
   }
 }
 
-function factsFrom(run: Run, launch: Launch, extra: Partial<LaunchFacts>): LaunchFacts {
+/** `planRows`: the row IDs the run is linked to (run_plan_rows, written with the run at launch). */
+function factsFrom(launch: Launch, planRows: string[], extra: Partial<LaunchFacts>): LaunchFacts {
   return {
     profile: launch.profile,
     argv: JSON.parse(launch.argvJson),
@@ -114,7 +115,7 @@ function factsFrom(run: Run, launch: Launch, extra: Partial<LaunchFacts>): Launc
     env: redactEnv(JSON.parse(launch.envJson)),
     params: JSON.parse(launch.paramsJson),
     cpuOnly: launch.cpuOnly,
-    planRows: JSON.parse(run.planRowsJson),
+    planRows,
     host: launch.host,
     pid: launch.pid,
     gitCommit: launch.gitCommit,
@@ -206,7 +207,8 @@ export function finalizeRun(input: FinalizeInput): Evidence | null {
   for (const f of ['evidence.json', 'summary.md']) fs.rmSync(path.join(/*turbopackIgnore: true*/ bundleDir, f), { force: true });
 
   const startedAt = launch.processStartedAt;
-  const facts = factsFrom(run, launch, { endedAt: input.endedAt, exitCode: input.exitCode, signal: input.signal, note });
+  const planRows = getRunPlanRows({ db, runId });
+  const facts = factsFrom(launch, planRows.map((r) => r.id), { endedAt: input.endedAt, exitCode: input.exitCode, signal: input.signal, note });
   const read = readBundle(bundleDir);
   const { evidence, series } = analyseLaunched(read.files, run, facts, {
     status: input.status,
@@ -217,7 +219,7 @@ export function finalizeRun(input: FinalizeInput): Evidence | null {
     logFile: read.files.some((f) => f.path === LOG_NAME) ? LOG_NAME : undefined,
   });
   evidence.problems.unshift(...read.problems);
-  evidence.planRows = getRunPlanRows({ db, runId });
+  evidence.planRows = planRows;
   // summary.md is rendered from the evidence, so the evidence lists it after the fact; evidence.json is the
   // document itself and is not in its own file list.
   const summary = renderSummaryMarkdown(evidence);
@@ -345,6 +347,7 @@ async function followChild(c: Child): Promise<RunStatus | null> {
   let owned = true;
 
   let ckpts: CheckpointEntry[] = [];
+  const planRowIds = getRunPlanRows({ db, runId: run.id }).map((r) => r.id);
   const reanalyse = () => {
     const files: InputFile[] = [];
     try {
@@ -353,7 +356,7 @@ async function followChild(c: Child): Promise<RunStatus | null> {
     if (tail) try { files.push({ path: 'metrics.csv', sizeBytes: fs.statSync(tail.file).size, text: fs.readFileSync(tail.file, 'utf8') }); } catch { /* rewritten under us */ }
     const listing = formatLsListing(ckpts);
     files.push({ path: 'checkpoints_ls.txt', sizeBytes: listing.length, text: listing });
-    const facts = factsFrom(run, { ...launch, host, pid: pgid, gitCommit: commit, processStartedAt: startedAt }, {});
+    const facts = factsFrom({ ...launch, host, pid: pgid, gitCommit: commit, processStartedAt: startedAt }, planRowIds, {});
     return analyseLaunched(files, run, facts, { status: 'running', exitCode: null, signal: null, cleanedUp: null, wallS: (Date.now() - startedAt) / 1000, logFile: LOG_NAME }).evidence;
   };
 

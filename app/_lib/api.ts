@@ -3,6 +3,7 @@
  * message, and the run lookup every /api/runs/<id>/… route starts with.
  */
 import { DataUnavailableError, isRunId, loadRunEvidence } from './data';
+import { originOfRequest } from './origin';
 
 export function jsonError(status: number, error: string): Response {
   return Response.json({ error }, { status, headers: { 'Cache-Control': 'no-store' } });
@@ -21,4 +22,16 @@ export function findRun(id: string): FoundRun | Response {
   const found = loadRunEvidence(id);
   if (!found) return jsonError(404, `No run with id ${JSON.stringify(id)}.`);
   return found;
+}
+
+/** A generated text file served as a download, never cached or sniffed. */
+export function attachment(body: string, contentType: string, filename: string): Response {
+  return new Response(body, {
+    headers: { 'Content-Type': contentType, 'Content-Disposition': `attachment; filename="${filename}"`, 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' },
+  });
+}
+
+/** The run's evidence page as the requester reaches this server. */
+export function runPermalink(req: Request, id: string): string {
+  return `${originOfRequest(req)}/runs/${encodeURIComponent(id)}`;
 }

@@ -11,7 +11,8 @@
  */
 import { and, eq, gt } from 'drizzle-orm';
 import type { Db } from '../client';
-import { launches, runs, series, workers, type Launch } from '../schema';
+import { launches, runPlanRows, runs, series, workers, type Launch } from '../schema';
+import type { RunLinkInput } from './plans';
 import type { Evidence, RunStatus } from '../../lib/evidence/types';
 import { runColumnsFromEvidence, saveRun, type SaveRunInput } from './runs';
 
@@ -26,7 +27,8 @@ export interface EnqueueInput {
   bundleDir: string;
   params: Record<string, string | number | boolean>;
   cpuOnly: boolean;
-  planRows: string[];
+  /** The plan rows the run proves, linked in the same transaction. */
+  planLinks: RunLinkInput[];
   argv: string[];
   cwd: string;
   env: Record<string, string>;
@@ -58,10 +60,10 @@ export function enqueueRun(input: EnqueueInput): void {
         evidenceJson: JSON.stringify(input.evidence),
         createdAt: now,
         updatedAt: now,
-        planRowsJson: JSON.stringify(input.planRows),
         ...pickColumns(input.evidence),
       })
       .run();
+    for (const l of input.planLinks) db.insert(runPlanRows).values({ runId: input.id, ...l }).onConflictDoNothing().run();
     db.insert(launches)
       .values({
         runId: input.id,

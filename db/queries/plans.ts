@@ -83,18 +83,6 @@ export function listRunRowIds({ db, runIds }: { db: Db; runIds: string[] }): Map
   return out;
 }
 
-/** A run's plan rows as the evidence document carries them, resolved against the current index. */
-export function getRunPlanRows({ db, runId }: { db: Db; runId: string }): PlanRowRef[] {
-  return db
-    .select({ plan: runPlanRows.planDisplay, id: runPlanRows.rowId, source: runPlanRows.source, state: planRows.state, line: planRows.line, planId: plans.id })
-    .from(runPlanRows)
-    .leftJoin(plans, eq(plans.path, runPlanRows.planPath))
-    .leftJoin(planRows, and(eq(planRows.planId, plans.id), eq(planRows.rowId, runPlanRows.rowId)))
-    .where(eq(runPlanRows.runId, runId))
-    .all()
-    .map((r) => (r.state === null ? { plan: r.plan, id: r.id, state: null, line: null, source: r.source, missing: true } : { plan: r.plan, id: r.id, state: r.state, line: r.line, source: r.source }));
-}
-
 /** A run's links with the plan id (for links to row pages); planId is null when the plan is gone. */
 export function getRunPlanLinks({ db, runId }: { db: Db; runId: string }) {
   return db
@@ -104,6 +92,13 @@ export function getRunPlanLinks({ db, runId }: { db: Db; runId: string }) {
     .leftJoin(planRows, and(eq(planRows.planId, plans.id), eq(planRows.rowId, runPlanRows.rowId)))
     .where(eq(runPlanRows.runId, runId))
     .all();
+}
+
+/** A run's plan rows as the evidence document carries them, resolved against the current index. */
+export function getRunPlanRows({ db, runId }: { db: Db; runId: string }): PlanRowRef[] {
+  return getRunPlanLinks({ db, runId }).map((r) =>
+    r.state === null ? { plan: r.plan, id: r.id, state: null, line: null, source: r.source, missing: true } : { plan: r.plan, id: r.id, state: r.state, line: r.line, source: r.source },
+  );
 }
 
 /** The run facts a row shows for each run that proves it. */

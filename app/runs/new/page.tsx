@@ -2,7 +2,6 @@ import Link from 'next/link';
 import LaunchForm, { type FormProfile } from '@/components/launch-form';
 import { openDb } from '@/db/client';
 import { getLaunch } from '@/db/queries/launches';
-import { getRun } from '@/db/queries/runs';
 import { listProfiles, ProfileConfigError } from '@/server/profiles';
 import { launchPermission } from '@/server/session';
 import { isRunId, loadPickableRows, loadRowRefs, loadRunPlanLinks } from '@/app/_lib/data';
@@ -46,8 +45,7 @@ export default async function NewRunPage({ searchParams }: { searchParams: SP })
   if (fromId && isRunId(fromId)) {
     const db = openDb();
     const launch = getLaunch({ db, runId: fromId });
-    const run = getRun({ db, id: fromId });
-    if (launch && run) {
+    if (launch) {
       from = fromId;
       initial.profile = launch.profile;
       initial.cpuOnly = launch.cpuOnly;

@@ -1,6 +1,5 @@
 import { loadRunPlanPatches } from '@/app/_lib/data';
-import { findRun, jsonError, serverError } from '@/app/_lib/api';
-import { originOfRequest } from '@/app/_lib/origin';
+import { attachment, findRun, jsonError, runPermalink, serverError } from '@/app/_lib/api';
 import { combinedPatch } from '@/server/plan-patch';
 
 export const dynamic = 'force-dynamic';
@@ -16,15 +15,12 @@ export async function GET(req: Request, { params }: { params: Promise<{ id: stri
   try {
     const found = findRun(id);
     if (found instanceof Response) return found;
-    const permalink = `${originOfRequest(req)}/runs/${encodeURIComponent(id)}`;
-    const patches = loadRunPlanPatches(id, permalink);
+    const patches = loadRunPlanPatches(id, runPermalink(req, id));
     const text = combinedPatch(patches);
-    const headers = { 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' };
     if (!patches.length) return jsonError(404, `Run ${id} names no plan row.`);
-    if (!text) return Response.json({ error: 'nothing to change: the rows are already [x] with this evidence, or their plan is gone', plans: patches }, { status: 409, headers });
-    return new Response(text, {
-      headers: { ...headers, 'Content-Type': 'text/x-diff; charset=utf-8', 'Content-Disposition': `attachment; filename="runproof-${id}-plan.patch"` },
-    });
+    // Only what the caller needs to see why: not the plans' paths on this host or their text.
+    if (!text) return Response.json({ error: 'nothing to change: the rows are already [x] with this evidence, or their plan is gone', plans: patches.map((p) => ({ plan: p.plan, skipped: p.skipped })) }, { status: 409, headers: { 'Cache-Control': 'no-store' } });
+    return attachment(text, 'text/x-diff; charset=utf-8', `runproof-${id}-plan.patch`);
   } catch (e) {
     return serverError(e);
   }

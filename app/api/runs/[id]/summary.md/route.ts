@@ -1,6 +1,5 @@
 import { renderSummaryMarkdown } from '@/lib/evidence/summary';
-import { findRun, serverError } from '@/app/_lib/api';
-import { originOfRequest } from '@/app/_lib/origin';
+import { attachment, findRun, runPermalink, serverError } from '@/app/_lib/api';
 
 export const dynamic = 'force-dynamic';
 export const runtime = 'nodejs';
@@ -11,15 +10,7 @@ export async function GET(req: Request, { params }: { params: Promise<{ id: stri
   try {
     const found = findRun(id);
     if (found instanceof Response) return found;
-    const permalink = `${originOfRequest(req)}/runs/${encodeURIComponent(id)}`;
-    return new Response(renderSummaryMarkdown(found.evidence, { permalink }), {
-      headers: {
-        'Content-Type': 'text/markdown; charset=utf-8',
-        'Content-Disposition': 'attachment; filename="summary.md"',
-        'Cache-Control': 'no-store',
-        'X-Content-Type-Options': 'nosniff',
-      },
-    });
+    return attachment(renderSummaryMarkdown(found.evidence, { permalink: runPermalink(req, id) }), 'text/markdown; charset=utf-8', 'summary.md');
   } catch (e) {
     return serverError(e);
   }
