@@ -129,7 +129,7 @@ export function distinctLabels(titles: string[]): string[] {
   const parts = titles.map((t) => t.split('/'));
   if (parts.length < 2) return titles.slice();
   let common = 0;
-  const shortest = Math.min(...parts.map((p) => p.length));
+  const shortest = parts.reduce((m, p) => Math.min(m, p.length), Infinity);
   while (common < shortest - 1 && parts.every((p) => p[common] === parts[0][common])) common++;
   return parts.map((p) => p.slice(common).join('/'));
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { analyseBundle } from './analyse';
+import { analyseBundle, logParseView } from './analyse';
+import { formatLsListing } from '../lightning/checkpoints';
 import { renderSummaryMarkdown } from './summary';
 import { BRIEF_COMMAND, CLI_SMOKE_TRAINING, DEBUG_BUNDLE, LOGGER_SMOKE, RUNTIME_SMOKE, readBundleFiles } from '../../fixtures/test-helpers';
 
@@ -165,5 +166,81 @@ describe('logs that are not of a training run', () => {
     const cut = 'GPU available: False, used: False\nEpoch 0: 50%\n';
     const b = analyseBundle([{ path: 'train.log', sizeBytes: 1, text: cut }], { root: '/tmp/x' });
     expect(b.checks.find((c) => c.id === 'exit')).toMatchObject({ status: 'fail', detail: expect.stringContaining('no normal end') });
+  });
+});
+
+describe('caps: a bundle with 10,000 checkpoint files and 10,000 distinct warnings', () => {
+  const ckpts = Array.from({ length: 10_000 }, (_, i) => ({ name: `epoch=${i}-step=${(i + 1) * 10}.ckpt`, sizeBytes: 1000, mtimeMs: 0 }));
+  const log = [
+    'GPU available: False, used: False',
+    ...Array.from({ length: 10_000 }, (_, i) => `/x/train.py:${i + 1}: UserWarning: warning number ${i}`),
+    '`Trainer.fit` stopped: `max_epochs=3` reached.',
+  ].join('\n');
+  const csv = 'epoch,step,val_loss\n0,9,3\n1,19,2\n2,29,1\n';
+  const ev = analyseBundle(
+    [
+      { path: 'checkpoints_ls.txt', sizeBytes: 1, text: formatLsListing(ckpts) },
+      { path: 'metrics.csv', sizeBytes: csv.length, text: csv },
+      { path: 'train.log', sizeBytes: log.length, text: log },
+    ],
+    { root: '/tmp/big' },
+  );
+
+  it('lists the first 500 and last 500 checkpoint files and says how many were not listed', () => {
+    expect(ev.checkpoints.found).toHaveLength(1000);
+    const names = ev.checkpoints.found.map((c) => c.name);
+    const sorted = ckpts.map((c) => c.name).sort();
+    expect(names.slice(0, 500)).toEqual(sorted.slice(0, 500));
+    expect(names.slice(500)).toEqual(sorted.slice(-500));
+    expect(ev.problems).toContainEqual({ file: 'checkpoints_ls.txt', line: null, message: '10,000 checkpoint files: listing the first 500 and last 500; 9,000 not listed; the checkpoints check compared all of them with the replay' });
+  });
+
+  it('judges the checkpoints against the full set: the replay expects 1 of 10,000 (save_top_k=1), so 9,999 are unexpected', () => {
+    const c = byId(ev, 'checkpoints');
+    expect(c.status).toBe('fail');
+    expect(c.detail).toMatch(/^replay of save_top_k=1 expects 1 file, found 10,000; unexpected 9,999: epoch=0-step=10\.ckpt, /);
+    expect(c.detail.length).toBeLessThan(2000);
+    expect(ev.checkpoints.unexpected).toHaveLength(1000);
+    expect(ev.problems).toContainEqual(expect.objectContaining({ message: expect.stringMatching(/^9,999 unexpected checkpoint files: listing the first 500 and last 500; 8,999 not listed/) }));
+  });
+
+  it('keeps the first 500 and last 500 distinct warnings, and the warnings check counts them all', () => {
+    expect(ev.warnings).toHaveLength(1000);
+    expect(ev.warnings[0].message).toBe('warning number 0');
+    expect(ev.warnings[999].message).toBe('warning number 9999');
+    expect(byId(ev, 'warnings').detail).toBe('10,000 distinct warnings (10,000 in all)');
+    expect(ev.problems).toContainEqual({ file: 'train.log', line: null, message: '10,000 distinct warnings: keeping the first 500 and last 500; 9,000 not kept; the warnings check counted all of them' });
+    expect(JSON.stringify(ev).length).toBeLessThan(500_000);
+  });
+});
+
+describe('logs over the parse cap', () => {
+  const lines = Array.from({ length: 100 }, (_, i) => `line ${i + 1}`);
+  const text = `${lines.join('\n')}\n`;
+
+  it('parses the first and last half of the cap, each cut at a line break, with the file\'s line numbers', () => {
+    const v = logParseView(text, null, 200);
+    expect(v.head.endsWith('\n')).toBe(true);
+    expect(v.head.length).toBeLessThanOrEqual(100);
+    expect(v.tail!.text.length).toBeLessThanOrEqual(100);
+    const headLines = v.head.split('\n').length - 1;
+    expect(v.head.split('\n')[headLines - 1]).toBe(`line ${headLines}`);
+    expect(v.tail!.text.split('\n')[0]).toBe(`line ${v.tail!.firstLine}`);
+    expect(v.skipped).toEqual({ fromLine: headLines + 1, toLine: v.tail!.firstLine - 1 });
+    expect(logParseView(text, null, 10_000)).toEqual({ head: text, tail: null, skipped: null });
+  });
+
+  it('takes a head and tail the reader cut, trims them to the cap, and names what was not parsed in a problem', () => {
+    const head = 'GPU available: False, used: False\n'.repeat(10);
+    const tail = { text: `${'x\n'.repeat(10)}\`Trainer.fit\` stopped: \`max_epochs=1\` reached.\n`, firstLine: 9_000_001 };
+    const ev = analyseBundle([{ path: 'train.log', sizeBytes: 600 * 1024 * 1024, text: head, tail }], { root: '/tmp/x' });
+    expect(ev.status).toBe('succeeded');
+    expect(ev.problems).toEqual([
+      { file: 'train.log', line: 11, message: expect.stringMatching(/^600 MB log, over the 50 MB parse cap: parsed its first and last .* MB; lines 11–9,000,000 not parsed/) },
+    ]);
+    expect(byId(ev, 'exit').detail).toContain('max_epochs=1');
+    // A head and tail longer than the cap are trimmed further, their line numbers kept.
+    const v = logParseView('a\n'.repeat(30), { text: 'b\n'.repeat(30), firstLine: 1001 }, 40);
+    expect(v).toEqual({ head: 'a\n'.repeat(10), tail: { text: 'b\n'.repeat(10), firstLine: 1021 }, skipped: { fromLine: 11, toLine: 1020 } });
   });
 });

@@ -3,19 +3,85 @@
  * caller reads the files (importer, worker, tests) and hands over text.
  */
 import { parseMetricsCsv, type ParsedMetrics, type StepSeries } from '../lightning/metrics-csv';
-import { parseLog, type ParsedLog } from '../lightning/logs';
+import { parseLog, type LogTail, type ParsedLog } from '../lightning/logs';
 import { checkpointsInTree, inferTemplate, parseCheckpointName, parseLsListing, DEFAULT_TEMPLATE } from '../lightning/checkpoints';
 import { findCommandInMarkdown, getKnob, knobKey, knobNumber, parseCommandLine, type Knobs, type ParsedCommand } from '../lightning/command';
 import { replayCheckpoints, replayEarlyStopping, type Mode } from '../lightning/replay';
 import type { BundleFile, Check, CheckId, CheckStatus, Evidence, FileRole, FoundCheckpoint, KnobRow, LaunchFacts, Problem, RunStatus } from './types';
+import { CHECKPOINTS_LISTED, cutMessage, ERRORS_KEPT, fmtCount, keepEnds, LOG_PARSE_CHARS, nameList, PROBLEMS_PER_FILE, WARNINGS_KEPT } from './caps';
 
 export interface InputFile {
   /** Path relative to the bundle root, `/`-separated. */
   path: string;
   sizeBytes: number;
-  /** Text content; null for binary or unread files (checkpoints). */
+  /** Text content; null for binary or unread files (checkpoints). For a log read as head and tail: the head. */
   text: string | null;
+  /**
+   * A log too big to read whole: `text` holds its head and this its end,
+   * from line `firstLine` (the reader counts the line feeds it skips);
+   * `sizeBytes` is still the whole file's. The analysis parses at most
+   * LOG_PARSE_CHARS of a log either way (lib/evidence/caps.ts).
+   */
+  tail?: LogTail | null;
 }
+
+function countBreaks(text: string, from: number, to: number, sep: string): number {
+  let n = 0;
+  for (let i = text.indexOf(sep, from); i >= 0 && i < to; i = text.indexOf(sep, i + 1)) n++;
+  return n;
+}
+
+/** Start of the first whole line at or after `from` (`from` itself when none starts later). */
+function lineStartFrom(text: string, from: number, sep: string): number {
+  if (from <= 0 || text[from - 1] === sep) return Math.max(0, from);
+  const i = text.indexOf(sep, from);
+  return i < 0 || i + 1 >= text.length ? from : i + 1;
+}
+
+/** End (past the line break) of the last whole line before `to` (`to` itself when none ends earlier). */
+function lineEndBefore(text: string, to: number, sep: string): number {
+  const i = text.lastIndexOf(sep, to - 1);
+  return i < 0 ? to : i + 1;
+}
+
+export interface LogParseView {
+  head: string;
+  tail: LogTail | null;
+  /** Lines not parsed (1-based, inclusive), when the log was bigger than the cap. */
+  skipped: { fromLine: number; toLine: number } | null;
+}
+
+/**
+ * What of a log is parsed: all of it up to `cap` characters, else the first
+ * and the last `cap / 2`, each cut at a line break, with the line numbers of
+ * both parts kept. A caller that read only the head and tail of a file passes
+ * the tail (with its first line number); a caller that read it whole passes
+ * only the text.
+ */
+export function logParseView(text: string, tail: LogTail | null | undefined, cap = LOG_PARSE_CHARS): LogParseView {
+  const sep = text.indexOf('\n') < 0 && text.indexOf('\r') >= 0 ? '\r' : '\n';
+  const half = Math.floor(cap / 2);
+  if (!tail && text.length <= cap) return { head: text, tail: null, skipped: null };
+  let head = text;
+  let rest: LogTail;
+  if (tail) {
+    if (head.length > half) head = head.slice(0, lineEndBefore(head, half, sep));
+    const t = tail.text;
+    const start = t.length > half ? lineStartFrom(t, t.length - half, sep) : 0;
+    rest = start ? { text: t.slice(start), firstLine: tail.firstLine + countBreaks(t, 0, start, sep) } : tail;
+  } else {
+    const headEnd = lineEndBefore(text, half, sep);
+    const tailStart = Math.max(headEnd, lineStartFrom(text, text.length - half, sep));
+    head = text.slice(0, headEnd);
+    rest = { text: text.slice(tailStart), firstLine: 1 + countBreaks(text, 0, tailStart, sep) };
+  }
+  const headLines = countBreaks(head, 0, head.length, sep) + (head.length && !head.endsWith(sep) ? 1 : 0);
+  const skipped = rest.firstLine > headLines + 1 ? { fromLine: headLines + 1, toLine: rest.firstLine - 1 } : null;
+  return { head, tail: rest, skipped };
+}
+
+const MB = 1024 * 1024;
+const fmtMB = (bytes: number) => `${bytes >= 10 * MB ? fmtCount(Math.round(bytes / MB)) : (bytes / MB).toFixed(1)} MB`;
 
 export interface AnalyseOptions {
   /** Display root of the bundle (folder path). */
@@ -123,15 +189,26 @@ export function analyseBundleWithSeries(files: InputFile[], opts: AnalyseOptions
   // --- the log --------------------------------------------------------------
   const logs = byRole('log');
   const logFile = opts.logFile ? logs.find((f) => f.path === opts.logFile) ?? null : logs.length ? [...logs].sort((a, b) => b.sizeBytes - a.sizeBytes)[0] : null;
-  const log: ParsedLog | null = logFile?.text != null ? parseLog(logFile.text) : null;
+  const view = logFile?.text != null ? logParseView(logFile.text, logFile.tail) : null;
+  const log: ParsedLog | null = view ? parseLog(view.head, view.tail) : null;
   if (logFile && logFile.text == null) problems.push({ file: logFile.path, line: null, message: 'log could not be read as text' });
+  if (logFile && view?.skipped) {
+    const { fromLine, toLine } = view.skipped;
+    const parsed = view.head.length + (view.tail?.text.length ?? 0);
+    problems.push({
+      file: logFile.path,
+      line: fromLine,
+      message: `${fmtMB(logFile.sizeBytes)} log, over the ${fmtMB(LOG_PARSE_CHARS)} parse cap: parsed its first and last ${fmtMB(parsed / 2)}; lines ${fmtCount(fromLine)}–${fmtCount(toLine)} not parsed (warnings, errors and config echoes there are not counted)`,
+    });
+  }
+  if (logFile && log?.crOnly) problems.push({ file: logFile.path, line: 1, message: 'carriage returns without line feeds (classic Mac line ends): read as line breaks' });
 
   // --- metrics.csv ------------------------------------------------------------
   const metricsFile = byRole('metrics')[0] ?? null;
   let metrics: ParsedMetrics | null = null;
   if (metricsFile?.text != null) {
     metrics = parseMetricsCsv(metricsFile.text, metricsFile.path);
-    problems.push(...metrics.problems);
+    for (const p of metrics.problems) problems.push(p);
     if (metrics.kind !== 'lightning') problems.push({ file: metricsFile.path, line: 1, message: metrics.reason ?? 'not a Lightning metrics.csv' });
   }
   const lightningMetrics = metrics?.kind === 'lightning' ? metrics : null;
@@ -157,8 +234,9 @@ export function analyseBundleWithSeries(files: InputFile[], opts: AnalyseOptions
   for (const f of byRole('checkpoint-listing')) {
     if (!f.text) continue;
     const l = parseLsListing(f.text);
-    foundRaw.push(...l.files.filter((x) => x.name.endsWith('.ckpt')));
-    for (const p of l.problems) problems.push({ file: f.path, line: p.line, message: p.message });
+    for (const x of l.files) if (x.name.endsWith('.ckpt')) foundRaw.push(x);
+    for (const p of l.problems.slice(0, PROBLEMS_PER_FILE)) problems.push({ file: f.path, line: p.line, message: p.message });
+    if (l.problems.length > PROBLEMS_PER_FILE) problems.push({ file: f.path, line: null, message: `${fmtCount(l.problems.length - PROBLEMS_PER_FILE)} more lines not understood` });
   }
   for (const f of byRole('checkpoint')) foundRaw.push({ name: f.path.split('/').pop()!, sizeBytes: f.sizeBytes });
   if (foundRaw.length === 0) for (const f of byRole('tree')) if (f.text) for (const n of checkpointsInTree(f.text)) foundRaw.push({ name: n, sizeBytes: null });
@@ -337,9 +415,9 @@ export function analyseBundleWithSeries(files: InputFile[], opts: AnalyseOptions
   else if (!canReplayCheckpoints) checks.push(check('checkpoints', 'skip', 'no per-epoch metrics to replay ModelCheckpoint'));
   else if (missing.length || unexpected.length) {
     const parts = [];
-    if (missing.length) parts.push(`missing: ${missing.join(', ')}`);
-    if (unexpected.length) parts.push(`unexpected: ${unexpected.join(', ')}`);
-    checks.push(check('checkpoints', 'fail', `replay of save_top_k=${saveTopK}${saveLast ? ' + last' : ''} expects ${expected.length} file${expected.length === 1 ? '' : 's'}, found ${found.length}; ${parts.join('; ')}`));
+    if (missing.length) parts.push(`missing${missing.length > 20 ? ` ${fmtCount(missing.length)}` : ''}: ${nameList(missing)}`);
+    if (unexpected.length) parts.push(`unexpected${unexpected.length > 20 ? ` ${fmtCount(unexpected.length)}` : ''}: ${nameList(unexpected)}`);
+    checks.push(check('checkpoints', 'fail', `replay of save_top_k=${saveTopK}${saveLast ? ' + last' : ''} expects ${fmtCount(expected.length)} file${expected.length === 1 ? '' : 's'}, found ${fmtCount(found.length)}; ${parts.join('; ')}`));
   } else checks.push(check('checkpoints', 'pass', `${found.length} file${found.length === 1 ? '' : 's'} exactly as the replay of save_top_k=${saveTopK}${saveLast ? ' + last' : ''} expects`));
 
   // knobs
@@ -355,14 +433,27 @@ export function analyseBundleWithSeries(files: InputFile[], opts: AnalyseOptions
   if (!log) checks.push(check('warnings', 'skip', 'no training log in the bundle'));
   else {
     const dep = warnings.filter((w) => w.category && /DeprecationWarning$/.test(w.category));
-    if (dep.length) checks.push(check('warnings', 'fail', `${dep.length} deprecation warning${dep.length === 1 ? '' : 's'}: ${dep.map((w) => w.message).join('; ').slice(0, 300)}`));
-    else if (warnings.length) checks.push(check('warnings', 'warn', `${warnings.length} distinct warning${warnings.length === 1 ? '' : 's'} (${warnings.reduce((a, w) => a + w.count, 0)} in all)`));
+    if (dep.length) checks.push(check('warnings', 'fail', `${fmtCount(dep.length)} deprecation warning${dep.length === 1 ? '' : 's'}: ${dep.slice(0, 20).map((w) => w.message).join('; ').slice(0, 300)}`));
+    else if (warnings.length) checks.push(check('warnings', 'warn', `${fmtCount(warnings.length)} distinct warning${warnings.length === 1 ? '' : 's'} (${fmtCount(warnings.reduce((a, w) => a + w.count, 0))} in all)`));
     else checks.push(check('warnings', 'pass', 'no warnings'));
   }
 
   // cleanup
   if (opts.launch?.cleanedUp == null) checks.push(check('cleanup', 'skip', 'imported run: cleanup is checked on launched runs'));
   else checks.push(check('cleanup', opts.launch.cleanedUp ? 'pass' : 'fail', opts.launch.cleanedUp ? 'temporary output folder removed after archiving' : 'temporary output folder left behind'));
+
+  // --- caps: the checks above judged the full sets; the document lists the first and the last of each ---------
+  const listedFound = keepEnds(found, CHECKPOINTS_LISTED);
+  const listedMissing = keepEnds(missing, CHECKPOINTS_LISTED);
+  const listedUnexpected = keepEnds(unexpected, CHECKPOINTS_LISTED);
+  const listingFile = byRole('checkpoint-listing')[0]?.path ?? byRole('tree')[0]?.path ?? 'checkpoints';
+  if (listedFound.cut) problems.push({ file: listingFile, line: null, message: cutMessage(found.length, CHECKPOINTS_LISTED, 'checkpoint files', 'listing', '; the checkpoints check compared all of them with the replay') });
+  if (listedMissing.cut) problems.push({ file: listingFile, line: null, message: cutMessage(missing.length, CHECKPOINTS_LISTED, 'missing checkpoint files', 'listing') });
+  if (listedUnexpected.cut) problems.push({ file: listingFile, line: null, message: cutMessage(unexpected.length, CHECKPOINTS_LISTED, 'unexpected checkpoint files', 'listing') });
+  const keptWarnings = keepEnds(warnings, WARNINGS_KEPT);
+  if (keptWarnings.cut) problems.push({ file: logName, line: null, message: cutMessage(warnings.length, WARNINGS_KEPT, 'distinct warnings', 'keeping', '; the warnings check counted all of them') });
+  const keptErrors = keepEnds(errors, ERRORS_KEPT);
+  if (keptErrors.cut) problems.push({ file: logName, line: null, message: cutMessage(errors.length, ERRORS_KEPT, 'error lines', 'keeping') });
 
   const evidence: Evidence = {
     schema: 1,
@@ -383,9 +474,9 @@ export function analyseBundleWithSeries(files: InputFile[], opts: AnalyseOptions
     metricColumns: lightningMetrics?.columns ?? [],
     epochs: epochs.map((e) => ({ epoch: e.epoch, step: e.step, metrics: Object.fromEntries(Object.entries(e.metrics).map(([k, v]) => [k, Number.isFinite(v) ? v : null])) })),
     earlyStop,
-    checkpoints: { template: checkpointEvidence ? template.pattern : null, saveTopK: checkpointEvidence ? saveTopK : null, saveLast: checkpointEvidence ? saveLast : null, found, expected, missing, unexpected },
-    warnings,
-    errors,
+    checkpoints: { template: checkpointEvidence ? template.pattern : null, saveTopK: checkpointEvidence ? saveTopK : null, saveLast: checkpointEvidence ? saveLast : null, found: listedFound.kept, expected, missing: listedMissing.kept, unexpected: listedUnexpected.kept },
+    warnings: keptWarnings.kept,
+    errors: keptErrors.kept,
     checks,
     files: bundleFiles,
     problems,

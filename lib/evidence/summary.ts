@@ -86,8 +86,9 @@ export function renderSummaryMarkdown(ev: Evidence, opts: SummaryOptions = {}): 
     if (ev.checkpoints.template) out.push(`Replay: save_top_k=${ev.checkpoints.saveTopK}, save_last=${ev.checkpoints.saveLast}, filename \`${ev.checkpoints.template}\`.`, '');
     out.push('| file | epoch | score | size | kind | expected by replay |', '| --- | --- | --- | --- | --- | --- |');
     for (const c of ev.checkpoints.found) out.push(`| \`${c.name}\` | ${c.epoch ?? '—'} | ${fmtNumber(c.score, 4)} | ${c.sizeBytes !== null ? fmtBytes(c.sizeBytes) : '—'} | ${c.kind} | ${c.expected ? '✓' : '✗ unexpected'} |`);
+    const expectedByName = new Map(ev.checkpoints.expected.map((x) => [x.name, x]));
     for (const name of ev.checkpoints.missing) {
-      const e = ev.checkpoints.expected.find((x) => x.name === name);
+      const e = expectedByName.get(name);
       out.push(`| \`${name}\` | ${e?.epoch ?? '—'} | ${fmtNumber(e?.score, 4)} | — | ${e?.kind ?? ''} | ✗ missing |`);
     }
     out.push('');

@@ -116,7 +116,7 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
 export function formatLsListing(entries: Array<{ name: string; sizeBytes: number; mtimeMs: number }>, owner = 'runproof', group = owner): string {
   const rows = [...entries].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const blocks = rows.reduce((sum, e) => sum + Math.ceil(e.sizeBytes / 4096) * 4, 0);
-  const width = Math.max(1, ...rows.map((e) => String(e.sizeBytes).length));
+  const width = rows.reduce((w, e) => Math.max(w, String(e.sizeBytes).length), 1);
   const lines = [`total ${blocks}`];
   for (const e of rows) {
     const d = new Date(e.mtimeMs);

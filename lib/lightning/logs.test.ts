@@ -88,3 +88,34 @@ describe('training logs', () => {
     expect(log.stop).toMatchObject({ reason: 'max_epochs', limit: 50 });
   });
 });
+
+describe('parseLog: odd and oversized logs', () => {
+  it('splits a log with classic Mac (CR-only) line ends on its carriage returns', () => {
+    const log = parseLog('GPU available: False, used: False\r/x/train.py:3: UserWarning: hm\r`Trainer.fit` stopped: `max_epochs=2` reached.\r');
+    expect(log.crOnly).toBe(true);
+    expect(log.lineCount).toBe(3);
+    expect(log.normalEnd).toBe(true);
+    expect(log.warnings[0]).toMatchObject({ message: 'hm', logLine: 2 });
+  });
+
+  it('keeps a progress bar redrawing its line (lone CR among line feeds) inside the line', () => {
+    const log = parseLog('Epoch 0: 10%\rEpoch 0: 100%\n`Trainer.fit` stopped: `max_epochs=1` reached.\n');
+    expect(log.crOnly).toBe(false);
+    expect(log.stop.line).toBe(2);
+  });
+
+  it('parses a head and a tail as one log, with the tail numbered from its first line', () => {
+    const head = 'GPU available: False, used: False\n/x/train.py:3: UserWarning: early\n';
+    const tail = { text: 'ERROR: disk full\n/x/train.py:9: UserWarning: late\n', firstLine: 1_000_001 };
+    const log = parseLog(head, tail);
+    expect(log.lineCount).toBe(1_000_002);
+    expect(log.errors).toEqual([{ line: 1_000_001, message: 'ERROR: disk full' }]);
+    expect(log.warnings.map((w) => [w.message, w.logLine])).toEqual([['early', 2], ['late', 1_000_002]]);
+    expect(log.accelerator.resolved).toBe('cpu');
+  });
+
+  it('closes a traceback that runs into the part not parsed', () => {
+    const log = parseLog('Traceback (most recent call last):\n  File "x.py", line 1\n', { text: '`Trainer.fit` stopped: `max_epochs=1` reached.\n', firstLine: 500 });
+    expect(log.errors).toEqual([{ line: 1, message: 'Traceback (its end lies in the part of the log not parsed)' }]);
+  });
+});

@@ -42,6 +42,29 @@ export interface ParsedLog {
   truncated: boolean;
   /** Lightning's Trainer spoke (device lines, fit end, model summary): this log is of a training run. */
   lightningSeen: boolean;
+  /** The text had carriage returns and no line feed (classic Mac line ends): it was split on the returns. */
+  crOnly: boolean;
+}
+
+/**
+ * The end of a log too big to parse whole: its text from line `firstLine`
+ * on. The head given to `parseLog` and this tail are parsed as one log with a
+ * gap between them; line numbers stay those of the file.
+ */
+export interface LogTail {
+  text: string;
+  firstLine: number;
+}
+
+/**
+ * Lines of a text: `\n` or `\r\n` ends, or lone `\r` when the text has no
+ * `\n` at all (classic Mac). A lone `\r` in a text that has line feeds is a
+ * progress bar redrawing its line, and stays inside the line.
+ */
+export function splitLines(text: string, crOnly = text.indexOf('\n') < 0 && text.indexOf('\r') >= 0): { lines: string[]; crOnly: boolean } {
+  const lines = text.split(crOnly ? '\r' : /\r?\n/);
+  if (lines.length && lines[lines.length - 1] === '') lines.pop();
+  return { lines, crOnly };
 }
 
 const PREFIX = /^(?:\[[a-z]+\]\s*)?(?:\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:[,.]\d+)?\s*-\s*(?:[\w.]+\s*-\s*)?[A-Z]+\s*-\s*|(?:INFO|WARNING|ERROR|DEBUG):[\w.]+:|(?:INFO|WARNING):\s)/;
@@ -57,11 +80,19 @@ export function stripPrefix(line: string): string {
 // trainer (workers/reference-trainer/train.mjs) prints Python-format warnings.
 const WARNING = /^(?<file>\S.*?\.(?:py|mjs|cjs|js|ts)):(?<line>\d+): (?:(?<cat>[A-Za-z_][\w.]*Warning): )?(?<msg>.*)$/;
 
-export function parseLog(text: string): ParsedLog {
-  const lines = text.split(/\r?\n/);
-  if (lines.length && lines[lines.length - 1] === '') lines.pop();
+/**
+ * Parse a log. `tail`, when given, is the end of a log whose middle was not
+ * read: `text` is then its head, and the tail's lines are numbered from
+ * `tail.firstLine`.
+ */
+export function parseLog(text: string, tail: LogTail | null = null): ParsedLog {
+  const head = splitLines(text);
+  const after = tail ? splitLines(tail.text, head.crOnly) : null;
+  const headCount = head.lines.length;
+  const lines = after ? head.lines.concat(after.lines) : head.lines;
+  const lineNo = (i: number) => (i < headCount || !tail ? i + 1 : tail.firstLine + (i - headCount));
   const out: ParsedLog = {
-    lineCount: lines.length,
+    lineCount: tail && after ? tail.firstLine - 1 + after.lines.length : lines.length,
     accelerator: { resolved: null, device: null, evidence: [], gpuAvailable: null },
     stop: { reason: 'unknown', message: null, line: null, limit: null },
     normalEnd: false,
@@ -74,6 +105,7 @@ export function parseLog(text: string): ParsedLog {
     exitCode: null,
     truncated: false,
     lightningSeen: false,
+    crOnly: head.crOnly,
   };
   const warningIndex = new Map<string, LogWarning>();
   let real: number | null = null, user: number | null = null, sys: number | null = null;
@@ -86,9 +118,14 @@ export function parseLog(text: string): ParsedLog {
   };
 
   for (let i = 0; i < lines.length; i++) {
+    if (i === headCount && tail && inTraceback) {
+      // The traceback runs into the part of the log that was not parsed.
+      out.errors.push({ line: tracebackStart, message: 'Traceback (its end lies in the part of the log not parsed)' });
+      inTraceback = false;
+    }
     const raw = lines[i];
     const line = stripPrefix(raw.replace(/\s+$/, ''));
-    const n = i + 1;
+    const n = lineNo(i);
 
     // Tracebacks: the last non-indented line after `Traceback` is the exception.
     if (/^Traceback \(most recent call last\):/.test(line)) {
@@ -181,7 +218,7 @@ export function parseLog(text: string): ParsedLog {
         warningIndex.set(key, w);
         out.warnings.push(w);
       }
-      if (i + 1 < lines.length && /^  \S/.test(lines[i + 1])) i++; // the source line Python prints after it
+      if (i + 1 < lines.length && i + 1 !== headCount && /^  \S/.test(lines[i + 1])) i++; // the source line Python prints after it
       continue;
     }
 

@@ -419,3 +419,38 @@ describe('MetricsCsvAccumulator', () => {
     expect(new MetricsCsvAccumulator().result().kind).toBe('empty');
   });
 });
+
+describe('parseMetricsCsv: odd files are named, line by line, and the rest is read', () => {
+  it('keeps a repeated column apart as "name (2)" and says so once, on the header line', () => {
+    const p = parseMetricsCsv('epoch,step,val_loss,lr,val_loss\n0,9,1.5,0.1,2.5\n1,19,1.25,0.1,2.25\nepoch,step,val_loss,lr,val_loss\n2,29,1,0.1,2\n', 'b/metrics.csv');
+    expect(p.problems).toEqual([{ file: 'b/metrics.csv', line: 1, message: 'header repeats column name "val_loss" (fields 3 and 5: the repeat is read as "val_loss (2)")' }]);
+    expect(p.columns).toEqual(['lr', 'val_loss', 'val_loss (2)']);
+    expect(metricValuesByEpoch(p, 'val_loss').map((r) => r.value)).toEqual([1.5, 1.25, 1]);
+    expect(metricValuesByEpoch(p, 'val_loss (2)').map((r) => r.value)).toEqual([2.5, 2.25, 2]);
+  });
+
+  it('treats negative, huge and fractional epochs as missing, each with its line', () => {
+    const p = parseMetricsCsv('epoch,step,loss\n0,0,1\n-1,1,2\n20000000,2,3\n1.5,3,4\n1,4,5\n');
+    expect(p.problems.map((x) => [x.line, x.message])).toEqual([
+      [3, 'negative epoch -1; treated as missing'],
+      [4, 'epoch 20000000 above 10,000,000; treated as missing'],
+      [5, 'non-integer epoch 1.5; treated as missing'],
+    ]);
+    expect(p.epochs.map((e) => e.epoch)).toEqual([0, 1]);
+    // The rows still count: their points are in the series, with the epoch they inherit.
+    expect(series(p, 'loss').values).toEqual([1, 2, 3, 4, 5]);
+    expect(series(p, 'loss').epochs).toEqual([0, 1, 1, 1, 1]);
+  });
+
+  it('reads a file with classic Mac (CR-only) line ends as lines, and says so', () => {
+    const lf = 'epoch,step,loss\n0,0,1\n0,1,2\n1,2,3\n';
+    const p = parseMetricsCsv(lf.replace(/\n/g, '\r'), 'mac/metrics.csv');
+    expect(p.problems).toEqual([{ file: 'mac/metrics.csv', line: 1, message: 'carriage returns without line feeds (classic Mac line ends): read as line breaks' }]);
+    expect(plain({ ...p, problems: [] })).toEqual(plain(parseMetricsCsv(lf, 'mac/metrics.csv')));
+  });
+
+  it('does not mistake CRLF files, or a lone CR after the first line feed, for Mac line ends', () => {
+    expect(parseMetricsCsv('epoch,step,loss\r\n0,0,1\r\n').problems).toEqual([]);
+    expect(parseMetricsCsv('epoch,step,loss\n0,0,1\n').problems).toEqual([]);
+  });
+});

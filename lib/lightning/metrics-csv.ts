@@ -16,6 +16,12 @@
  * per-row allocation, column values kept in growable typed arrays.
  *
  * Quoted fields may not span lines (the recipe splits on newlines first).
+ *
+ * Odd input is named as a problem with its line and the rest read on: a
+ * column name repeated in a header (the repeat is kept as `name (2)`), an
+ * epoch that is negative, above MAX_EPOCH or not an integer (treated as
+ * missing), carriage returns without line feeds (classic Mac: read as line
+ * breaks).
  */
 
 export interface Problem {
@@ -62,6 +68,8 @@ export interface ParsedMetrics {
 const DEFAULT_FILE = 'metrics.csv';
 const MAX_PROBLEMS = 50;
 const MAX_FIELDS = 100_000;
+/** Epochs above this are not believed (a corrupted or hand-edited cell): treated as missing. */
+export const MAX_EPOCH = 10_000_000;
 
 const ID_EPOCH = -1;
 const ID_STEP = -2;
@@ -342,6 +350,8 @@ class Parser {
 
   problems: RawProblem[] = [];
   problemCount = 0;
+  /** Header lines whose repeated column names were already reported (a header repeated down the file is said once). */
+  dupHeaders = new Set<string>();
 
   problem(line: number | null, message: string): void {
     if (line !== null && line === this.lineNo) {
@@ -442,6 +452,7 @@ class Parser {
   }
 
   setHeader(fields: string[]): void {
+    fields = this.renameDuplicates(fields);
     const nf = fields.length;
     this.nf = nf;
     this.map = new Int32Array(nf);
@@ -470,6 +481,41 @@ class Parser {
       }
     }
     if (this.rows > 0 && this.segStarts[this.segStarts.length - 1] !== this.rows) this.segStarts.push(this.rows);
+  }
+
+  /**
+   * CSVLogger writes each name once (its header is a dict's keys); a repeat
+   * comes from a hand-merged file. Mapping both fields to one column would mix
+   * two series, so the repeat is kept apart as `name (2)`, `name (3)`….
+   */
+  renameDuplicates(fields: string[]): string[] {
+    const seen = new Map<string, number>();
+    const names = new Set(fields);
+    let out: string[] | null = null;
+    const dups: string[] = [];
+    for (let f = 0; f < fields.length; f++) {
+      const name = fields[f];
+      if (name === '') continue;
+      const first = seen.get(name);
+      if (first === undefined) {
+        seen.set(name, f);
+        continue;
+      }
+      out ??= fields.slice();
+      let k = 2;
+      while (seen.has(`${name} (${k})`) || names.has(`${name} (${k})`)) k++;
+      const renamed = `${name} (${k})`;
+      seen.set(renamed, f);
+      out[f] = renamed;
+      dups.push(`${JSON.stringify(name)} (fields ${first + 1} and ${f + 1}: the repeat is read as ${JSON.stringify(renamed)})`);
+    }
+    if (!out) return fields;
+    const key = fields.join('\u0000');
+    if (!this.dupHeaders.has(key)) {
+      this.dupHeaders.add(key);
+      this.problem(this.lineNo, `header repeats column name${dups.length > 1 ? 's' : ''} ${dups.slice(0, 5).join('; ')}${dups.length > 5 ? `; and ${dups.length - 5} more` : ''}`);
+    }
+    return out;
   }
 
   slowLine(t: string, s: number, e: number, trailing: boolean): void {
@@ -547,12 +593,13 @@ class Parser {
     const ef = this.epochF;
     if (ef >= 0 && has[ef] === K_NUM) {
       epoch = vals[ef];
-      if (!Number.isInteger(epoch)) {
+      const bad = !Number.isInteger(epoch) ? `non-integer epoch ${epoch}` : epoch < 0 ? `negative epoch ${epoch}` : epoch > MAX_EPOCH ? `epoch ${epoch} above 10,000,000` : null;
+      if (bad) {
         if (trailing) {
-          this.bad(true, `non-integer epoch ${epoch}`);
+          this.bad(true, bad);
           return;
         }
-        this.problem(this.lineNo, `non-integer epoch ${epoch}; treated as missing`);
+        this.problem(this.lineNo, `${bad}; treated as missing`);
         epoch = NaN;
       }
     }
@@ -932,6 +979,15 @@ function classify(
 /** Parse a whole metrics.csv text. Never throws on bad input. */
 export function parseMetricsCsv(text: string, file: string = DEFAULT_FILE): ParsedMetrics {
   const p = new Parser();
+  // Classic Mac line ends: the first line break is a lone CR. Read every lone CR as a line break.
+  const firstCr = text.indexOf('\r');
+  if (firstCr >= 0 && text.charCodeAt(firstCr + 1) !== 10) {
+    const firstLf = text.indexOf('\n');
+    if (firstLf < 0 || firstCr < firstLf) {
+      p.problem(1, 'carriage returns without line feeds (classic Mac line ends): read as line breaks');
+      text = text.replace(/\r(?!\n)/g, '\n');
+    }
+  }
   const last = text.lastIndexOf('\n');
   p.feed(text, 0, last + 1);
   if (last + 1 < text.length) p.trailing(text, last + 1, text.length);
