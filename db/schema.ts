@@ -189,6 +189,13 @@ export const launches = sqliteTable('launches', {
   gitCommit: text('git_commit'),
   /** Why the run could not start or finish, in words, when it was Runproof's doing rather than the trainer's. */
   error: text('error'),
+  /**
+   * Sweeps that took the run over to archive it (its worker gone). Counted when
+   * the sweep re-leases the run, before it archives, so a sweeper that dies
+   * archiving (a bundle that exhausts its memory) still counts; past the limit
+   * the run is settled without its archive instead of being tried again forever.
+   */
+  archiveAttempts: integer('archive_attempts').notNull().default(0),
   /** Live progress for the page while running: epoch, steps, checkpoints present; bumped with `live_seq`. */
   liveJson: text('live_json').notNull().default('{}'),
   liveSeq: integer('live_seq').notNull().default(0),

@@ -2,6 +2,7 @@
  * Runs and their evidence. The only code that touches the run tables.
  */
 import { and, asc, desc, eq, getTableColumns, or, sql, type SQL } from 'drizzle-orm';
+import type { SQLiteTable } from 'drizzle-orm/sqlite-core';
 import type { Db } from '../client';
 import { bundleFiles, checkpoints, checks, epochValues, runs, series, warnings, type NewRun, type Run } from '../schema';
 import type { Evidence, RunStatus } from '../../lib/evidence/types';
@@ -35,6 +36,22 @@ export const CHART_POINTS = 2000;
 
 /** Per-series rows per INSERT: multi-row VALUES cut statement overhead; 128 × 5 params stays far below SQLite's limit. */
 const POINT_BATCH = 128;
+
+/**
+ * Bound parameters per statement. SQLite refuses a statement with more than
+ * SQLITE_MAX_VARIABLE_NUMBER of them (32,766 in this build, 999 in builds
+ * before 3.32): one multi-row INSERT of a run's 4,000 checkpoints or warnings
+ * passes it, so every child insert goes in chunks sized under the oldest limit.
+ */
+export const MAX_STATEMENT_PARAMS = 999;
+
+/** Insert rows in as many statements as the parameter limit needs (each row binds at most one parameter per column). */
+export function insertRows<T extends SQLiteTable>(db: Db, table: T, rows: Array<T['$inferInsert']>): void {
+  if (!rows.length) return;
+  const perRow = Object.keys(getTableColumns(table)).length;
+  const per = Math.max(1, Math.floor(MAX_STATEMENT_PARAMS / perRow));
+  for (let i = 0; i < rows.length; i += per) db.insert(table).values(rows.slice(i, i + per)).run();
+}
 
 function numOrNull(v: number): number | null {
   return Number.isFinite(v) ? v : null;
@@ -112,16 +129,13 @@ export function saveRun(input: SaveRunInput): void {
     };
     db.insert(runs).values(row).onConflictDoUpdate({ target: runs.id, set: { ...row, createdAt: undefined } }).run();
 
-    if (evidence.files.length) db.insert(bundleFiles).values(evidence.files.map((f) => ({ runId: input.id, path: f.path, role: f.role, sizeBytes: f.sizeBytes }))).run();
-    const epochRows = evidence.epochs.flatMap((e) => Object.entries(e.metrics).map(([metric, value]) => ({ runId: input.id, metric, epoch: e.epoch, step: e.step, value })));
-    for (let i = 0; i < epochRows.length; i += 200) db.insert(epochValues).values(epochRows.slice(i, i + 200)).run();
-    const ck = [
-      ...evidence.checkpoints.found.map((c) => ({ runId: input.id, name: c.name, state: 'found' as const, kind: c.kind, epoch: c.epoch, step: c.step, score: c.score, sizeBytes: c.sizeBytes, expected: c.expected })),
-      ...evidence.checkpoints.expected.filter((e) => evidence.checkpoints.missing.includes(e.name)).map((e) => ({ runId: input.id, name: e.name, state: 'missing' as const, kind: e.kind, epoch: e.epoch, step: null, score: e.score, sizeBytes: null, expected: true })),
-    ];
-    if (ck.length) db.insert(checkpoints).values(ck).run();
-    if (evidence.warnings.length) db.insert(warnings).values(evidence.warnings.map((w, seq) => ({ runId: input.id, seq, ...w }))).run();
-    if (evidence.checks.length) db.insert(checks).values(evidence.checks.map((c) => ({ runId: input.id, checkId: c.id, status: c.status, detail: c.detail }))).run();
+    insertRows(db, bundleFiles, evidence.files.map((f) => ({ runId: input.id, path: f.path, role: f.role, sizeBytes: f.sizeBytes })));
+    const epochRows: Array<typeof epochValues.$inferInsert> = [];
+    for (const e of evidence.epochs) for (const [metric, value] of Object.entries(e.metrics)) epochRows.push({ runId: input.id, metric, epoch: e.epoch, step: e.step, value });
+    insertRows(db, epochValues, epochRows);
+    insertRows(db, checkpoints, checkpointRows(input.id, evidence));
+    insertRows(db, warnings, evidence.warnings.map((w, seq) => ({ runId: input.id, seq, category: w.category, message: w.message, file: w.file, line: w.line, count: w.count })));
+    insertRows(db, checks, evidence.checks.map((c) => ({ runId: input.id, checkId: c.id, status: c.status, detail: c.detail })));
 
     for (const s of input.series) {
       const keep = downsampleMinMax(s.steps, s.values, CHART_POINTS);
@@ -145,6 +159,23 @@ export function saveRun(input: SaveRunInput): void {
       }
     }
   })();
+}
+
+/**
+ * The checkpoint inventory as rows: the files found, then the missing ones the
+ * replay expected. A name is the key: a listing that names one file twice
+ * (two folders, or a listing and the file itself) stores it once.
+ */
+function checkpointRows(runId: string, evidence: Evidence): Array<typeof checkpoints.$inferInsert> {
+  const rows = new Map<string, typeof checkpoints.$inferInsert>();
+  for (const c of evidence.checkpoints.found) {
+    if (!rows.has(c.name)) rows.set(c.name, { runId, name: c.name, state: 'found', kind: c.kind, epoch: c.epoch, step: c.step, score: c.score, sizeBytes: c.sizeBytes, expected: c.expected });
+  }
+  const missing = new Set(evidence.checkpoints.missing);
+  for (const e of evidence.checkpoints.expected) {
+    if (missing.has(e.name) && !rows.has(e.name)) rows.set(e.name, { runId, name: e.name, state: 'missing', kind: e.kind, epoch: e.epoch, step: null, score: e.score, sizeBytes: null, expected: true });
+  }
+  return [...rows.values()];
 }
 
 function deleteRunChildren(db: Db, runId: string): void {

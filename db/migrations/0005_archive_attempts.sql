@@ -1,0 +1,1 @@
+ALTER TABLE `launches` ADD `archive_attempts` integer DEFAULT 0 NOT NULL;
