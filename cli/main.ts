@@ -23,7 +23,7 @@ const USAGE = `runproof — run evidence for ML smoke runs
 
 Usage:
   runproof show <bundle-dir | log-file | run-id> [--json] [--requested "<command line>"]
-  runproof import <dir>... [--json]
+  runproof import <dir>... [--json] [--strict]
   runproof launch <profile> [--set knob=value]... [--cpu-only] [--row ID]... [--wait] [--json] [--dry-run]
   runproof worker [--concurrency N]        run queued launches (npm start runs one too)
   runproof profiles [--json]               the profiles configured here and whether each can run
@@ -75,7 +75,7 @@ function cmdShow(args: string[]): number {
 }
 
 function cmdImport(args: string[]): number {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean' } } });
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean' }, strict: { type: 'boolean' } } });
   if (positionals.length === 0) throw new UsageError('import needs at least one folder');
   for (const p of positionals) {
     if (!fs.existsSync(p) || !fs.statSync(p).isDirectory()) {
@@ -88,13 +88,15 @@ function cmdImport(args: string[]): number {
   const started = performance.now();
   const result = importBundles({ db, roots: positionals, onProgress: values.json ? undefined : log });
   if (values.json) {
-    const { added, updated, unchanged, problems, runs } = result;
-    process.stdout.write(`${JSON.stringify({ added, updated, unchanged, problems, runs }, null, 2)}\n`);
+    const { added, updated, unchanged, failed, problems, runs } = result;
+    process.stdout.write(`${JSON.stringify({ added, updated, unchanged, failed, problems, runs }, null, 2)}\n`);
   } else {
     for (const p of result.problems) log(`  problem: ${p.file}${p.line ? `:${p.line}` : ''}: ${p.message}`);
-    log(`imported into ${path.relative(process.cwd(), getEnv().dbPath)}: ${result.added} added, ${result.updated} updated, ${result.unchanged} unchanged, ${result.problems.length} problem${result.problems.length === 1 ? '' : 's'} (${Math.round(performance.now() - started)} ms)`);
+    log(`imported into ${path.relative(process.cwd(), getEnv().dbPath)}: ${result.added} added, ${result.updated} updated, ${result.unchanged} unchanged, ${result.failed ? `${result.failed} FAILED, ` : ''}${result.problems.length} problem${result.problems.length === 1 ? '' : 's'} (${Math.round(performance.now() - started)} ms)`);
   }
-  return 0;
+  // A bundle that failed is always printed; it fails the command only when asked (--strict).
+  if (result.failed && !values.json) log(`${result.failed} bundle${result.failed === 1 ? '' : 's'} not imported (see FAILED above)${values.strict ? '' : '; --strict makes this exit 1'}`);
+  return values.strict && result.failed ? 1 : 0;
 }
 
 function parseSets(sets: string[]): Record<string, string> {

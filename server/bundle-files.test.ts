@@ -1,8 +1,9 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resolveBundleFile } from './bundle-files';
+import { openBundleFile, openInside, resolveBundleFile } from './bundle-files';
 
 let base: string;
 let bundle: string;
@@ -49,5 +50,45 @@ describe('serving bundle files', () => {
 
   it('refuses a symlink that points outside', () => {
     expect(resolveBundleFile(bundle, 'link-out')).toMatchObject({ ok: false, status: 404 });
+  });
+
+  it.each(['%', '%zz', '%E0%A4', '%E0%A4.log', 'train%2', '%c0%ae%c0%ae/secret.txt', '%C0%AF', '%ED%A0%80', '%F8%88%80%80%80', '%FF', 'sub/%', '%25%', '%%32%65'])(
+    'answers malformed percent-encoding %j with a plain 400',
+    (p) => {
+      expect(resolveBundleFile(bundle, p)).toEqual({ ok: false, status: 400, reason: 'bad encoding: the path is not valid percent-encoded UTF-8' });
+      expect(resolveBundleFile(bundle, ['sub', p])).toMatchObject({ ok: false, status: 400 });
+    },
+  );
+
+  it('serves a symlink that stays inside the bundle, through the descriptor it checked', () => {
+    fs.symlinkSync('sub/metrics.csv', path.join(bundle, 'link-in'));
+    const r = openBundleFile(bundle, 'link-in');
+    try {
+      expect(r).toMatchObject({ ok: true, relative: 'sub/metrics.csv' });
+      if (r.ok) expect(fs.readFileSync(r.fd, 'utf8')).toBe('epoch,step\n');
+    } finally {
+      if (r.ok) fs.closeSync(r.fd);
+      fs.rmSync(path.join(bundle, 'link-in'));
+    }
+  });
+
+  it('refuses a folder swapped for a link out of the bundle, and FIFOs without blocking', () => {
+    const root = fs.realpathSync(bundle);
+    fs.mkdirSync(path.join(bundle, 'moved'));
+    fs.writeFileSync(path.join(bundle, 'moved', 'secret.txt'), 'inside');
+    expect(openInside(root, path.join(root, 'moved', 'secret.txt'))).toMatchObject({ ok: true });
+    fs.rmSync(path.join(bundle, 'moved'), { recursive: true });
+    fs.symlinkSync(base, path.join(bundle, 'moved'));
+    expect(openInside(root, path.join(root, 'moved', 'secret.txt'))).toMatchObject({ ok: false, why: 'outside' });
+    expect(resolveBundleFile(bundle, 'moved/secret.txt')).toMatchObject({ ok: false, status: 404 });
+    fs.rmSync(path.join(bundle, 'moved'));
+    // A FIFO inside: opened without blocking, then refused as not a file.
+    const fifo = path.join(bundle, 'pipe.log');
+    execFileSync('mkfifo', [fifo]);
+    try {
+      expect(openInside(root, fifo)).toMatchObject({ ok: false, why: 'not-file' });
+    } finally {
+      fs.rmSync(fifo);
+    }
   });
 });

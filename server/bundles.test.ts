@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { closeDb, openDb } from '../db/client';
 import { getRunEvidence, getRunSeries, listRuns } from '../db/queries/runs';
-import { discoverBundles, importBundles, showBundle } from './bundles';
+import { discoverBundles, importBundles, readBundle, showBundle } from './bundles';
 import { PTYCHO, RUNTIME_SMOKE } from '../fixtures/test-helpers';
 
 let tmp: string;
@@ -100,5 +100,141 @@ describe('listing runs', () => {
     expect(hit.total).toBe(1);
     expect(listRuns({ db, q: '100%_' }).total).toBe(0);
     expect(listRuns({ db, initiative: 'ADR-003-BACKEND-API' }).rows.every((r) => r.initiative === 'ADR-003-BACKEND-API')).toBe(true);
+  });
+});
+
+describe('import stays inside the bundle', () => {
+  /** A bundle with a real log, and a secret beside it that links point at. */
+  function bundleWithSecret() {
+    const bundle = path.join(tmp, 'tree', 'run1');
+    fs.mkdirSync(bundle, { recursive: true });
+    fs.copyFileSync(path.join(RUNTIME_SMOKE, 'train_cli_runtime_smoke.log'), path.join(bundle, 'train.log'));
+    const secret = path.join(tmp, 'secret');
+    fs.mkdirSync(secret);
+    fs.writeFileSync(path.join(secret, 'id_rsa'), 'SECRET-KEY-MATERIAL python -m evil --token SECRET\n');
+    fs.writeFileSync(path.join(secret, 'metrics.csv'), 'epoch,step,SECRET_val_loss\n0,1,0.5\n');
+    return { bundle, secret: path.join(secret, 'id_rsa'), secretDir: secret };
+  }
+
+  it.each(['command.txt', 'train_extra.log', 'metrics.csv', 'checkpoints_ls.txt', 'summary.md', 'notes.txt', 'model.ckpt'])(
+    'reports %s linking out of the bundle and reads nothing from it',
+    (name) => {
+      const { bundle, secret, secretDir } = bundleWithSecret();
+      fs.symlinkSync(name === 'metrics.csv' ? path.join(secretDir, 'metrics.csv') : secret, path.join(bundle, name));
+      const db = openDb(dbFile);
+      const r = importBundles({ db, roots: [path.join(tmp, 'tree')] });
+      expect(r.failed).toBe(0);
+      expect(r.problems).toContainEqual(expect.objectContaining({ file: expect.stringMatching(new RegExp(`run1/${name.replace('.', '\\.')}$`)), message: 'symbolic link to a file outside the bundle, not read' }));
+      const stored = getRunEvidence({ db, id: r.runs[0].id })!;
+      const doc = JSON.stringify(stored.evidence);
+      expect(doc).not.toContain('SECRET');
+      // Not listed as a bundle file either: it is not part of the bundle.
+      expect(stored.evidence.files.map((f) => f.path)).not.toContain(name);
+      expect(stored.evidence.problems).toContainEqual({ file: name, line: null, message: 'symbolic link to a file outside the bundle, not read' });
+    },
+  );
+
+  it('reads a symlink that stays inside the bundle, and reports links to outside folders and to nothing', () => {
+    const { bundle } = bundleWithSecret();
+    fs.mkdirSync(path.join(bundle, 'cmd'));
+    fs.writeFileSync(path.join(bundle, 'cmd', 'real-command.txt'), 'python -m ptycho_torch.train --max_epochs 6 --gridsize 2\n');
+    fs.symlinkSync('cmd/real-command.txt', path.join(bundle, 'command.txt'));
+    fs.symlinkSync(os.tmpdir(), path.join(bundle, 'outside-dir'));
+    fs.symlinkSync(path.join(bundle, 'nowhere'), path.join(bundle, 'dangling.txt'));
+    const read = readBundle(bundle);
+    expect(read.files.find((f) => f.path === 'command.txt')?.text).toContain('--gridsize 2');
+    expect(read.problems).toContainEqual({ file: 'outside-dir', line: null, message: 'symbolic link to a folder outside the bundle, not read' });
+    expect(read.problems).toContainEqual(expect.objectContaining({ file: 'dangling.txt', message: expect.stringContaining('cannot read') }));
+    expect(showBundle(bundle).command?.argv).toContain('--gridsize');
+  });
+
+  it('refuses a link through a linked folder that leads outside (a parent swapped for a link)', () => {
+    const { bundle, secretDir } = bundleWithSecret();
+    // sub -> outside; metrics.csv -> sub/metrics.csv: the link's text stays "inside", its target does not.
+    fs.symlinkSync(secretDir, path.join(bundle, 'sub'));
+    fs.symlinkSync('sub/metrics.csv', path.join(bundle, 'metrics.csv'));
+    const read = readBundle(bundle);
+    expect(read.files.map((f) => f.path)).toEqual(['train.log']);
+    expect(read.problems).toContainEqual({ file: 'metrics.csv', line: null, message: 'symbolic link to a file outside the bundle, not read' });
+  });
+
+  it('reads a log too big to read whole as its head and tail, with true line numbers for the cut', () => {
+    const bundle = path.join(tmp, 'big');
+    fs.mkdirSync(bundle);
+    const lines = Array.from({ length: 5000 }, (_, i) => `line ${i + 1} ${'x'.repeat(40)}`);
+    lines[10] = 'GPU available: True (cuda), used: True';
+    lines[4990] = '`Trainer.fit` stopped: `max_epochs=6` reached.';
+    fs.writeFileSync(path.join(bundle, 'train.log'), `${lines.join('\n')}\n`);
+    const limits = { logWholeBytes: 64 * 1024, logPartBytes: 16 * 1024 };
+    const read = readBundle(bundle, limits);
+    const text = read.files[0].text!;
+    expect(text.length).toBeLessThanOrEqual(32 * 1024);
+    expect(text.startsWith('line 1 ')).toBe(true);
+    expect(text).toContain('GPU available: True (cuda), used: True');
+    expect(text.endsWith('line 5000 ' + 'x'.repeat(40) + '\n')).toBe(true);
+    // Whole lines only at both cuts.
+    for (const l of text.split('\n').filter(Boolean)) expect(l).toMatch(/^(line \d+ x{40}|GPU available.*|`Trainer\.fit` stopped.*)$/);
+    const cut = read.problems.find((p) => p.message.startsWith('log is'))!;
+    const headLines = cut.line! - 1;
+    const firstTail = Number(text.split('\n')[headLines].split(' ')[1]);
+    expect(firstTail).toBeGreaterThan(headLines + 1);
+    expect(cut.message).toBe(`log is ${fs.statSync(path.join(bundle, 'train.log')).size} bytes: read lines 1–${headLines} and from line ${firstTail} on (the first and last 16384 bytes); the ${fs.statSync(path.join(bundle, 'train.log')).size - Buffer.byteLength(text)} bytes between (${firstTail - headLines - 1} lines) were not read`);
+    // The analysis sees both ends: the accelerator near the top, the normal end near the bottom.
+    const db = openDb(dbFile);
+    const r = importBundles({ db, roots: [bundle], limits });
+    const ev = getRunEvidence({ db, id: r.runs[0].id })!.evidence;
+    expect(ev.accelerator.resolved).toBe('gpu');
+    expect(ev.stop.reason).toBe('max_epochs');
+    expect(ev.problems).toContainEqual(cut);
+  });
+
+  it('reads a 600 MB log as 64 MB at most, and says so', () => {
+    const bundle = path.join(tmp, 'huge');
+    fs.mkdirSync(bundle);
+    const file = path.join(bundle, 'train.log');
+    fs.writeFileSync(file, 'GPU available: False, used: False\nstarting\n');
+    // Sparse middle: 600 MB on paper, no disk, no newline.
+    fs.truncateSync(file, 600 * 1024 * 1024);
+    fs.appendFileSync(file, '\nepoch 5 done\n`Trainer.fit` stopped: `max_epochs=6` reached.\n');
+    const read = readBundle(bundle);
+    const text = read.files[0].text!;
+    expect(read.files[0].sizeBytes).toBeGreaterThan(600 * 1024 * 1024);
+    expect(text.length).toBeLessThanOrEqual(64 * 1024 * 1024);
+    expect(text.startsWith('GPU available: False, used: False\nstarting\n')).toBe(true);
+    expect(text.endsWith('epoch 5 done\n`Trainer.fit` stopped: `max_epochs=6` reached.\n')).toBe(true);
+    expect(read.problems).toContainEqual({ file: 'train.log', line: 3, message: expect.stringMatching(/^log is 600 MB: read lines 1–2 and from line 4 on \(the first and last 32 MB\); the \d+ MB between \(1 lines\) were not read$/) });
+  });
+
+  it('lists and reports a text file too big to read, without reading it', () => {
+    const { bundle } = bundleWithSecret();
+    fs.writeFileSync(path.join(bundle, 'metrics.csv'), 'epoch,step,val_loss\n'.padEnd(4096, '0'));
+    const read = readBundle(bundle, { maxTextBytes: 1024 });
+    expect(read.files.find((f) => f.path === 'metrics.csv')).toEqual({ path: 'metrics.csv', sizeBytes: 4096, text: null });
+    expect(read.problems).toContainEqual({ file: 'metrics.csv', line: null, message: '4096 bytes, over the 1024 bytes read for a text file: listed, not read' });
+  });
+});
+
+describe('import never skips silently', () => {
+  it('reports a bundle that cannot be imported with its path and the error, counts it, and imports the rest', () => {
+    for (const n of ['a', 'b', 'c']) {
+      fs.mkdirSync(path.join(tmp, 'tree', n), { recursive: true });
+      fs.copyFileSync(path.join(RUNTIME_SMOKE, 'train_cli_runtime_smoke.log'), path.join(tmp, 'tree', n, 'train.log'));
+    }
+    const db = openDb(dbFile);
+    const lines: string[] = [];
+    // The folder of b vanishes after discovery, while a is imported.
+    const r = importBundles({
+      db,
+      roots: [path.join(tmp, 'tree')],
+      onProgress: (l) => {
+        lines.push(l);
+        if (lines.length === 1) fs.rmSync(path.join(tmp, 'tree', 'b'), { recursive: true });
+      },
+    });
+    expect(r).toMatchObject({ added: 2, failed: 1 });
+    expect(r.runs.map((x) => x.action)).toEqual(['added', 'failed', 'added']);
+    expect(r.runs[1].error).toMatch(/ENOENT/);
+    expect(r.problems).toContainEqual({ file: expect.stringMatching(/tree\/b$/), line: null, message: expect.stringMatching(/^bundle not imported: .*ENOENT/) });
+    expect(lines[1]).toMatch(/^\[2\/3\] FAILED +.*tree\/b: .*ENOENT/);
   });
 });

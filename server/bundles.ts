@@ -10,16 +10,21 @@ import type { Evidence, Problem } from '../lib/evidence/types';
 import type { Db } from '../db/client';
 import { getRunBySourceKey, saveRun } from '../db/queries/runs';
 import { setRunPlanLinks } from '../db/queries/plans';
-import { linkBundle, nearestPlans, planRowRefs } from './plans';
-import { indexPlanFiles } from './plan-index';
+import { linkBundle, nearestPlans, planRowRefs, type NearestOptions } from './plans';
+import { indexPlanFiles, plansRoots } from './plan-index';
 import { decodeText, readDirSorted, SKIP_DIRS } from './fs-walk';
+import { openInside } from './bundle-files';
 
 export { decodeText };
 
 /** Files we never read as text (model weights, archives, images). */
 export const BINARY_EXT = /\.(ckpt|pt|pth|bin|safetensors|h5|hdf5|zip|npz|npy|gz|tgz|tar|bz2|xz|png|jpe?g|gif|webp|pdf|so|pkl|pickle)$/i;
-const MAX_TEXT_BYTES = 512 * 1024 * 1024;
-
+/** Text files (other than logs) bigger than this are listed, reported, and not read. */
+export const MAX_TEXT_BYTES = 128 * 1024 * 1024;
+/** A log up to this size is read whole; a bigger one as its first and last LOG_PART_BYTES, cut at line ends. */
+export const LOG_WHOLE_BYTES = 64 * 1024 * 1024;
+export const LOG_PART_BYTES = 32 * 1024 * 1024;
+const SCAN_CHUNK = 1 << 20;
 
 export interface BundleRun {
   /** Absolute folder. */
@@ -71,38 +76,140 @@ export interface ReadBundle {
   newestMtimeMs: number | null;
 }
 
+/** Up to `len` bytes at `pos` (fewer if the file ends first). */
+function readAt(fd: number, pos: number, len: number): Buffer {
+  const buf = Buffer.alloc(len);
+  let off = 0;
+  while (off < len) {
+    const n = fs.readSync(fd, buf, off, len - off, pos + off);
+    if (n === 0) break;
+    off += n;
+  }
+  return buf.subarray(0, off);
+}
 
-/** The files directly in a bundle folder, text decoded, with a content hash for idempotent re-import. */
-export function readBundle(dir: string): ReadBundle {
+export interface HeadTail {
+  head: Buffer;
+  tail: Buffer;
+  /** 1-based line number of the tail's first line in the whole file. */
+  tailFirstLine: number;
+  /** Lines in the head. */
+  headLines: number;
+  skippedBytes: number;
+}
+
+/**
+ * The first and last `part` bytes of a big file, cut at line ends (the head
+ * ends after its last newline, the tail starts after its first), and where
+ * the tail starts in lines. The middle is scanned for newlines in 1 MiB
+ * chunks: a 600 MB log costs a scan, never 600 MB of memory.
+ */
+export function readHeadTail(fd: number, size: number, part: number): HeadTail {
+  let head = readAt(fd, 0, Math.min(part, size));
+  const lastNl = head.lastIndexOf(10);
+  if (lastNl >= 0) head = head.subarray(0, lastNl + 1);
+  let tailStart = Math.max(head.length, size - part);
+  let tail = readAt(fd, tailStart, size - tailStart);
+  if (tailStart > head.length) {
+    const firstNl = tail.indexOf(10);
+    if (firstNl >= 0) {
+      tail = tail.subarray(firstNl + 1);
+      tailStart += firstNl + 1;
+    }
+  }
+  let newlines = 0;
+  for (let i = 0; i < head.length; i++) if (head[i] === 10) newlines++;
+  const headLines = newlines;
+  const chunk = Buffer.alloc(SCAN_CHUNK);
+  for (let pos = head.length; pos < tailStart; ) {
+    const n = fs.readSync(fd, chunk, 0, Math.min(SCAN_CHUNK, tailStart - pos), pos);
+    if (n === 0) break;
+    for (let i = 0; i < n; i++) if (chunk[i] === 10) newlines++;
+    pos += n;
+  }
+  return { head, tail, tailFirstLine: newlines + 1, headLines, skippedBytes: tailStart - head.length };
+}
+
+/** Sizes, in MB (1 MiB) when over one. */
+const MB = (n: number) => (n >= 1024 * 1024 ? `${Math.round(n / 1024 / 1024)} MB` : `${n} bytes`);
+
+/** The read limits (defaults above); tests shrink them. */
+export interface ReadLimits {
+  logWholeBytes?: number;
+  logPartBytes?: number;
+  maxTextBytes?: number;
+}
+
+/**
+ * The files directly in a bundle folder, text decoded, with a content hash
+ * for idempotent re-import. Every file is opened with the rule the file
+ * routes serve by (server/bundle-files.ts): a symbolic link that resolves
+ * outside the bundle is reported and not read, whatever its name; one that
+ * stays inside is read like any file. A log too big to read whole is read as
+ * its head and tail, and the cut is reported.
+ */
+export function readBundle(dir: string, limits: ReadLimits = {}): ReadBundle {
+  const logWhole = limits.logWholeBytes ?? LOG_WHOLE_BYTES;
+  const logPart = limits.logPartBytes ?? LOG_PART_BYTES;
+  const maxText = limits.maxTextBytes ?? MAX_TEXT_BYTES;
   const hash = crypto.createHash('sha256');
   const files: InputFile[] = [];
   const problems: Problem[] = [];
   let newestMtimeMs: number | null = null;
-  for (const name of fs.readdirSync(dir).sort()) {
-    const full = path.join(dir, name);
-    let st: fs.Stats;
-    try {
-      st = fs.statSync(full);
-    } catch (e) {
-      problems.push({ file: name, line: null, message: `cannot stat: ${(e as Error).message}` });
+  const root = fs.realpathSync(dir);
+  const entries = fs.readdirSync(root, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const entry of entries) {
+    const name = entry.name;
+    if (!entry.isFile() && !entry.isSymbolicLink()) continue;
+    const full = path.join(/*turbopackIgnore: true*/ root, name);
+    const opened = openInside(root, full);
+    if (!opened.ok) {
+      if (opened.why === 'outside') {
+        let what = 'a file';
+        try {
+          if (fs.statSync(/*turbopackIgnore: true*/ full).isDirectory()) what = 'a folder';
+        } catch {
+          /* it moved: still a link out */
+        }
+        problems.push({ file: name, line: null, message: `symbolic link to ${what} outside the bundle, not read` });
+      } else if (opened.why !== 'not-file') problems.push({ file: name, line: null, message: `cannot read: ${opened.message}` });
       continue;
     }
-    if (!st.isFile()) continue;
-    newestMtimeMs = Math.max(newestMtimeMs ?? 0, Math.round(st.mtimeMs));
-    hash.update(`${name}\0${st.size}\0`);
-    if (BINARY_EXT.test(name) || st.size > MAX_TEXT_BYTES) {
-      hash.update(String(st.mtimeMs));
-      files.push({ path: name, sizeBytes: st.size, text: null });
-      continue;
-    }
+    const { fd, stat: st } = opened;
     try {
-      const buf = fs.readFileSync(full);
+      newestMtimeMs = Math.max(newestMtimeMs ?? 0, Math.round(st.mtimeMs));
+      hash.update(`${name}\0${st.size}\0`);
+      const isLog = classifyFile(name) === 'log';
+      if (BINARY_EXT.test(name) || (!isLog && st.size > maxText)) {
+        hash.update(String(st.mtimeMs));
+        if (!BINARY_EXT.test(name)) problems.push({ file: name, line: null, message: `${MB(st.size)}, over the ${MB(maxText)} read for a text file: listed, not read` });
+        files.push({ path: name, sizeBytes: st.size, text: null });
+        continue;
+      }
+      if (isLog && st.size > logWhole) {
+        const cut = readHeadTail(fd, st.size, logPart);
+        hash.update(String(st.mtimeMs)).update(cut.head).update(cut.tail);
+        const head = decodeText(cut.head, name);
+        const tail = decodeText(cut.tail, name);
+        if (head.problem) problems.push(head.problem);
+        else if (tail.problem) problems.push({ ...tail.problem, line: tail.problem.line === null ? null : tail.problem.line + cut.tailFirstLine - 1 });
+        problems.push({
+          file: name,
+          line: cut.headLines + 1,
+          message: `log is ${MB(st.size)}: read lines 1–${cut.headLines} and from line ${cut.tailFirstLine} on (the first and last ${MB(logPart)}); the ${MB(cut.skippedBytes)} between (${cut.tailFirstLine - cut.headLines - 1} lines) were not read`,
+        });
+        files.push({ path: name, sizeBytes: st.size, text: head.text + tail.text });
+        continue;
+      }
+      const buf = readAt(fd, 0, st.size);
       hash.update(buf);
       const { text, problem } = decodeText(buf, name);
       if (problem) problems.push(problem);
       files.push({ path: name, sizeBytes: st.size, text });
     } catch (e) {
       problems.push({ file: name, line: null, message: `cannot read: ${(e as Error).message}` });
+    } finally {
+      fs.closeSync(fd);
     }
   }
   return { files, hash: hash.digest('hex'), problems, newestMtimeMs };
@@ -122,9 +229,14 @@ export function showBundle(dir: string, opts: Omit<AnalyseOptions, 'root'> = {})
   return evidence;
 }
 
-/** Index the plans nearest above a bundle and link the run to the rows the bundle names (one walk up, the summary already read). */
-function linkToPlans(db: Db, runId: string, dir: string, files: InputFile[]): void {
-  const context = nearestPlans(dir);
+/**
+ * Index the plans nearest above a bundle and link the run to the rows the
+ * bundle names (one walk up, the summary already read). A plan file there
+ * that is a symbolic link out of its folder and the configured plans folders
+ * is reported, not read.
+ */
+function linkToPlans(db: Db, runId: string, dir: string, files: InputFile[], opts: NearestOptions = {}): void {
+  const context = nearestPlans(dir, opts);
   indexPlanFiles(db, context.plans);
   const links = linkBundle(dir, files.find((f) => f.path === 'summary.md')?.text ?? null, context);
   setRunPlanLinks({ db, runId, links: links.map(({ missing: _m, ...l }) => l) });
@@ -138,29 +250,49 @@ export interface ImportResult {
   added: number;
   updated: number;
   unchanged: number;
+  /** Bundles that could not be imported; each is also a problem (its path and the error) and a `failed` run entry. */
+  failed: number;
   problems: Problem[];
-  runs: Array<{ id: string; dir: string; logFile: string | null; action: 'added' | 'updated' | 'unchanged' | 'failed'; status: string | null }>;
+  runs: Array<{ id: string; dir: string; logFile: string | null; action: 'added' | 'updated' | 'unchanged' | 'failed'; status: string | null; error?: string }>;
 }
 
 /**
  * Import every bundle below `roots`. A bundle that cannot be read or analysed
- * is reported and skipped; the rest go on.
+ * is counted as failed and reported with its path and the error; the rest go
+ * on. Nothing is skipped without a word.
  */
-export function importBundles({ db, roots, onProgress }: { db: Db; roots: string[]; onProgress?: (line: string) => void }): ImportResult {
-  const result: ImportResult = { added: 0, updated: 0, unchanged: 0, problems: [], runs: [] };
+export function importBundles({ db, roots, onProgress, limits }: { db: Db; roots: string[]; onProgress?: (line: string) => void; limits?: ReadLimits }): ImportResult {
+  const result: ImportResult = { added: 0, updated: 0, unchanged: 0, failed: 0, problems: [], runs: [] };
   const bundles = discoverBundles(roots, (p) => result.problems.push(p));
   const rel = (p: string) => path.relative(process.cwd(), p) || '.';
+  // Plan files refused on the way up from a bundle: reported once, however many bundles sit below them.
+  const planProblems = new Set<string>();
+  let configured: string[] = [];
+  try {
+    configured = plansRoots();
+  } catch {
+    /* no configured plans folders: symlinked plans may then only stay in their own folder */
+  }
+  const nearest: NearestOptions = {
+    plansRoots: configured,
+    onProblem: (p) => {
+      const key = `${p.file}\0${p.message}`;
+      if (planProblems.has(key)) return;
+      planProblems.add(key);
+      result.problems.push({ ...p, file: rel(p.file) });
+    },
+  };
   bundles.forEach((b, i) => {
     const label = `${rel(b.dir)}${b.logFile ? `#${b.logFile}` : ''}`;
     const prefix = `[${i + 1}/${bundles.length}]`;
     try {
-      const read = readBundle(b.dir);
+      const read = readBundle(b.dir, limits);
       const hash = read.hash + (b.logFile ?? '');
       const id = runIdFor(b.sourceKey);
       const existing = getRunBySourceKey({ db, sourceKey: b.sourceKey });
       if (existing && existing.contentHash === hash) {
         // The bundle is the same, but the plans above it may not be.
-        linkToPlans(db, existing.id, b.dir, read.files);
+        linkToPlans(db, existing.id, b.dir, read.files, nearest);
         result.unchanged++;
         result.runs.push({ id: existing.id, dir: b.dir, logFile: b.logFile, action: 'unchanged', status: null });
         onProgress?.(`${prefix} unchanged ${label}`);
@@ -183,7 +315,7 @@ export function importBundles({ db, roots, onProgress }: { db: Db; roots: string
         startedAt,
         endedAt: evidence.runtime ? startedAt + durationMs : null,
       });
-      linkToPlans(db, id, b.dir, read.files);
+      linkToPlans(db, id, b.dir, read.files, nearest);
       const action = existing ? 'updated' : 'added';
       result[action]++;
       result.runs.push({ id, dir: b.dir, logFile: b.logFile, action, status: evidence.status });
@@ -192,9 +324,11 @@ export function importBundles({ db, roots, onProgress }: { db: Db; roots: string
       const tally = `${c.filter((x) => x.status === 'pass').length} pass, ${c.filter((x) => x.status === 'fail').length} fail`;
       onProgress?.(`${prefix} ${action.padEnd(9)} ${label}  ${evidence.status}  (${tally})`);
     } catch (e) {
-      result.problems.push({ file: rel(b.dir), line: null, message: `bundle skipped: ${(e as Error).message}` });
-      result.runs.push({ id: runIdFor(b.sourceKey), dir: b.dir, logFile: b.logFile, action: 'failed', status: null });
-      onProgress?.(`${prefix} FAILED    ${label}: ${(e as Error).message}`);
+      const error = e instanceof Error ? `${e.name === 'Error' ? '' : `${e.name}: `}${e.message}` : String(e);
+      result.failed++;
+      result.problems.push({ file: label, line: null, message: `bundle not imported: ${error}` });
+      result.runs.push({ id: runIdFor(b.sourceKey), dir: b.dir, logFile: b.logFile, action: 'failed', status: null, error });
+      onProgress?.(`${prefix} FAILED    ${label}: ${error}`);
     }
   });
   return result;

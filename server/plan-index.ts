@@ -42,10 +42,14 @@ export interface IndexResult {
   problems: Problem[];
 }
 
-/** Scan one plans folder: add and refresh its plans, forget the ones deleted from it. */
-export function indexPlansDir(db: Db, root: string): IndexResult {
+/**
+ * Scan one plans folder: add and refresh its plans, forget the ones deleted
+ * from it. A symlinked plan file is indexed only when it resolves inside this
+ * folder or one of `otherRoots` (the other configured plans folders).
+ */
+export function indexPlansDir(db: Db, root: string, otherRoots: string[] = []): IndexResult {
   const problems: Problem[] = [];
-  const found = scanPlans(root, (p) => problems.push(p));
+  const found = scanPlans(root, (p) => problems.push(p), otherRoots);
   const changed = indexPlanFiles(db, found);
   const abs = fs.realpathSync(root);
   const keep = new Set(found.map((f) => f.path));
@@ -65,12 +69,13 @@ export function refreshKnownPlans(db: Db): number {
   for (const p of listPlanFiles({ db })) {
     let st: fs.Stats;
     try {
-      st = fs.statSync(p.path);
+      // lstat: an indexed path is a resolved one, so a link found there now was swapped in and is re-judged.
+      st = fs.lstatSync(p.path);
     } catch {
       gone.push(p.id);
       continue;
     }
-    if (Math.round(st.mtimeMs) === p.mtimeMs && st.size === p.size) continue;
+    if (st.isFile() && Math.round(st.mtimeMs) === p.mtimeMs && st.size === p.size) continue;
     const file = readPlanFile(p.path);
     if (file) changed += indexPlanFiles(db, [file]);
     else gone.push(p.id);
@@ -102,7 +107,7 @@ export class PlanIndexer {
   indexAll(roots: string[] = this.opts.roots): void {
     for (const root of roots) {
       try {
-        const r = indexPlansDir(this.opts.db, root);
+        const r = indexPlansDir(this.opts.db, root, this.opts.roots);
         this.opts.log(`${root}: ${r.plans} plan file(s), ${r.rows} row(s)${r.changed ? `, ${r.changed} updated` : ''}${r.removed ? `, ${r.removed} removed` : ''}`);
         for (const p of r.problems) this.opts.log(`${p.file}${p.line ? `:${p.line}` : ''}: ${p.message}`);
       } catch (e) {

@@ -17,7 +17,7 @@ import { makeTestEnv, REPO_ROOT, type TestEnv } from '../workers/testing';
 import { importBundles, showBundle } from './bundles';
 import { indexPlansDir, PlanIndexer, plansRoots, refreshKnownPlans } from './plan-index';
 import { applyPlanPatches, planPatchesForRun, combinedPatch } from './plan-patch';
-import { displayPath, linkBundle, nearestPlans, planIdFor } from './plans';
+import { displayPath, linkBundle, nearestPlans, planIdFor, readIndexedPlanText, scanPlans } from './plans';
 
 const PTYCHO = path.join(REPO_ROOT, 'fixtures/ptychopinn');
 const KNOBS = 'plans/active/ADR-003-BACKEND-API/reports/2025-10-20T153300Z/phase_e_execution_knobs';
@@ -253,5 +253,88 @@ describe.runIf(fs.existsSync(SHARED))('the PtychoPINN tree in ../shared', () => 
     const after = parsePlan(fs.readFileSync(path.join(work, KNOBS, 'plan.md'), 'utf8'), 'p').rows;
     expect(after.filter((x) => x.state !== before[x.id]).map((x) => `${x.id} ${x.state}`)).toEqual(['EB4.A [x]', 'EB4.B [x]']);
     expect(after.find((x) => x.id === 'EB4.A')!.guidance).toContain(`/runs/${smoke.id}`);
+  });
+});
+
+describe('symlinked plan files', () => {
+  const PLAN = '| ID | State | Notes |\n| --- | --- | --- |\n| S1 | [ ] | SECRET-ROW |\n';
+
+  /** plans/ (configured), other/ (a second configured folder), outside/ (neither). */
+  function layout() {
+    const base = fs.mkdtempSync(path.join(os.tmpdir(), 'runproof-planlinks-'));
+    tmps.push(base);
+    for (const d of ['plans/active/A', 'plans/archive', 'other', 'outside']) fs.mkdirSync(path.join(base, d), { recursive: true });
+    fs.writeFileSync(path.join(base, 'outside', 'secret.md'), PLAN);
+    fs.writeFileSync(path.join(base, 'plans', 'archive', 'old.md'), PLAN.replace('S1', 'S2'));
+    fs.writeFileSync(path.join(base, 'other', 'shared.md'), PLAN.replace('S1', 'S3'));
+    return base;
+  }
+
+  it('indexes a link that stays in the plans folders and reports one that leaves them', () => {
+    env = makeTestEnv();
+    const base = layout();
+    const root = path.join(base, 'plans');
+    fs.symlinkSync(path.join(base, 'outside', 'secret.md'), path.join(root, 'active/A/leak.md'));
+    fs.symlinkSync('../../archive/old.md', path.join(root, 'active/A/inside.md'));
+    fs.symlinkSync(path.join(base, 'other', 'shared.md'), path.join(root, 'active/A/shared.md'));
+    const alone = indexPlansDir(env.db, root);
+    expect(alone.problems).toContainEqual({ file: path.join(root, 'active/A/leak.md'), line: null, message: 'symbolic link to a file outside the plans folders, not read' });
+    expect(alone.problems).toContainEqual({ file: path.join(root, 'active/A/shared.md'), line: null, message: 'symbolic link to a file outside the plans folders, not read' });
+    const indexed = () => getPlanTree({ db: env!.db }).plans.flatMap((p) => p.rows.map((r) => r.rowId)).sort();
+    expect(indexed()).toEqual(['S2']);
+    // With other/ configured too, the link into it is read; the one to outside/ still is not.
+    const both = indexPlansDir(env.db, root, [root, path.join(base, 'other')]);
+    expect(both.problems.map((p) => path.basename(p.file))).toEqual(['leak.md']);
+    expect(indexed()).toEqual(['S2', 'S3']);
+    expect(JSON.stringify(getPlanTree({ db: env.db }))).not.toContain(path.join(base, 'outside'));
+  });
+
+  it('`runproof plans` (scanPlans) refuses a link out of the scanned folder', () => {
+    const base = layout();
+    fs.symlinkSync(path.join(base, 'outside', 'secret.md'), path.join(base, 'plans', 'leak.md'));
+    const problems: Array<{ file: string; message: string }> = [];
+    const found = scanPlans(path.join(base, 'plans'), (p) => problems.push(p));
+    expect(found.map((p) => p.display)).toEqual(['plans/archive/old.md']);
+    expect(problems).toEqual([expect.objectContaining({ file: path.join(base, 'plans', 'leak.md'), message: 'symbolic link to a file outside the plans folders, not read' })]);
+  });
+
+  it('import does not read a symlinked plan above a bundle that leads out of its folder, and says so', () => {
+    env = makeTestEnv();
+    const base = layout();
+    const proj = path.join(base, 'proj');
+    const bundle = path.join(proj, 'reports', 'S1-smoke');
+    fs.mkdirSync(bundle, { recursive: true });
+    fs.writeFileSync(path.join(bundle, 'summary.md'), '# Smoke\nProves S1.\n');
+    fs.symlinkSync(path.join(base, 'outside', 'secret.md'), path.join(proj, 'plan.md'));
+    expect(nearestPlans(bundle).plans).toEqual([]);
+    const r = importBundles({ db: env.db, roots: [proj] });
+    expect(r.problems).toContainEqual(expect.objectContaining({ file: expect.stringMatching(/proj\/plan\.md$/), message: 'symbolic link to a file outside the plans folders, not read' }));
+    expect(getPlanTree({ db: env.db }).plans).toEqual([]);
+    // A link to a plan in the same folder is fine.
+    fs.rmSync(path.join(proj, 'plan.md'));
+    fs.mkdirSync(path.join(proj, 'docs'));
+    fs.writeFileSync(path.join(proj, 'docs', 'real.md'), PLAN);
+    fs.symlinkSync('docs/real.md', path.join(proj, 'plan.md'));
+    expect(nearestPlans(bundle).plans.map((p) => p.path)).toEqual([fs.realpathSync(path.join(proj, 'docs', 'real.md'))]);
+  });
+
+  it('the source page text is refused once the indexed file is swapped for a link, and a refresh drops the plan', () => {
+    env = makeTestEnv();
+    const base = layout();
+    const root = path.join(base, 'plans');
+    indexPlansDir(env.db, root);
+    const plan = getPlanTree({ db: env.db }).plans[0];
+    expect(readIndexedPlanText(plan.path)).toContain('| S2 |');
+    fs.rmSync(plan.path);
+    fs.symlinkSync(path.join(base, 'outside', 'secret.md'), plan.path);
+    expect(readIndexedPlanText(plan.path)).toBeNull();
+    refreshKnownPlans(env.db);
+    expect(getPlanTree({ db: env.db }).plans).toEqual([]);
+    // A folder on the way swapped for a link is caught the same way.
+    fs.rmSync(plan.path);
+    fs.renameSync(path.join(root, 'archive'), path.join(root, 'archive-real'));
+    fs.writeFileSync(path.join(base, 'outside', 'old.md'), PLAN);
+    fs.symlinkSync(path.join(base, 'outside'), path.join(root, 'archive'));
+    expect(readIndexedPlanText(plan.path)).toBeNull();
   });
 });

@@ -11,6 +11,7 @@ import { namedRows } from '../lib/plans/refs';
 import type { ParsedPlan, PlanRowRef } from '../lib/plans/types';
 import type { Problem } from '../lib/evidence/types';
 import { decodeText, readDirSorted, SKIP_DIRS } from './fs-walk';
+import { openInside } from './bundle-files';
 
 /** Plan files bigger than this are reported, not read. */
 const MAX_PLAN_BYTES = 8 * 1024 * 1024;
@@ -65,51 +66,137 @@ export function initiativeOf(parsed: ParsedPlan, display: string): string {
 
 const cache = new Map<string, PlanFile | null>();
 
+function realOrNull(p: string): string | null {
+  try {
+    return fs.realpathSync(/*turbopackIgnore: true*/ p);
+  } catch {
+    return null;
+  }
+}
+
+function within(root: string, p: string): boolean {
+  return p === root || p.startsWith(root.endsWith(path.sep) ? root : root + path.sep);
+}
+
+/** Every byte of a file through one descriptor (the file may grow while read: its fstat size is what is read). */
+function readFd(fd: number, size: number): Buffer {
+  const buf = Buffer.alloc(size);
+  let off = 0;
+  while (off < size) {
+    const n = fs.readSync(fd, buf, off, size - off, off);
+    if (n === 0) break;
+    off += n;
+  }
+  return buf.subarray(0, off);
+}
+
+/**
+ * Open a plan file for reading by its resolved path `abs`, through a
+ * descriptor whose own path is checked to be `abs` (no symlink swapped in
+ * between). The caller closes the descriptor.
+ */
+function openPlan(abs: string): { ok: true; fd: number; st: fs.Stats } | { ok: false; message: string } {
+  const r = openInside(path.dirname(abs), abs);
+  if (!r.ok) return { ok: false, message: r.why === 'outside' ? 'changed while being read, not read' : r.message };
+  if (r.real !== abs) {
+    fs.closeSync(r.fd);
+    return { ok: false, message: 'changed while being read, not read' };
+  }
+  return { ok: true, fd: r.fd, st: r.stat };
+}
+
+export interface ReadPlanOptions {
+  /**
+   * Folders a plan reached through a symbolic link may resolve into (the
+   * configured plans folders, the folder being scanned). A file whose path
+   * is its own realpath needs none; one reached through a link pointing
+   * anywhere else is reported and not read. Default: none, so only files
+   * named by their realpath are read (re-reading an indexed plan).
+   */
+  within?: string[];
+}
+
 /**
  * Read and parse one markdown file; null when it has no plan table. Cached
  * by path, mtime and size, so re-indexing an unchanged tree reads nothing.
  */
-export function readPlanFile(file: string, onProblem?: (p: Problem) => void): PlanFile | null {
-  let abs: string;
-  let st: fs.Stats;
+export function readPlanFile(file: string, onProblem?: (p: Problem) => void, opts: ReadPlanOptions = {}): PlanFile | null {
+  const abs = realOrNull(file);
+  if (abs === null) {
+    onProblem?.({ file, line: null, message: 'cannot read plan: no such file (or a symbolic link to nothing)' });
+    return null;
+  }
+  if (abs !== path.resolve(file)) {
+    const roots = (opts.within ?? []).map(realOrNull).filter((r): r is string => r !== null);
+    if (!roots.some((r) => within(r, abs))) {
+      onProblem?.({ file, line: null, message: 'symbolic link to a file outside the plans folders, not read' });
+      return null;
+    }
+  }
+  const opened = openPlan(abs);
+  if (!opened.ok) {
+    onProblem?.({ file, line: null, message: `cannot read plan: ${opened.message}` });
+    return null;
+  }
+  const { fd, st } = opened;
   try {
-    abs = fs.realpathSync(file);
-    st = fs.statSync(abs);
-  } catch (e) {
-    onProblem?.({ file, line: null, message: `cannot read plan: ${(e as Error).message}` });
-    return null;
+    const key = `${abs}\0${st.mtimeMs}\0${st.size}`;
+    if (cache.has(key)) return cache.get(key)!;
+    if (st.size > MAX_PLAN_BYTES) {
+      onProblem?.({ file, line: null, message: `markdown file over ${MAX_PLAN_BYTES / 1024 / 1024} MB, not read as a plan` });
+      return null;
+    }
+    let buf: Buffer;
+    try {
+      buf = readFd(fd, st.size);
+    } catch (e) {
+      onProblem?.({ file, line: null, message: `cannot read plan: ${(e as Error).message}` });
+      return null;
+    }
+    const display = displayPath(abs);
+    const { text, problem } = decodeText(buf, display);
+    const parsed = parsePlan(text, display);
+    const isPlan = parsed.tables.length > 0 || parsed.problems.length > 0;
+    // Bad bytes matter only in a plan: other markdown files are not ours to judge.
+    if (problem && isPlan) parsed.problems.unshift(problem);
+    const out: PlanFile | null = isPlan
+      ? { path: abs, id: planIdFor(abs), display, initiative: initiativeOf(parsed, display), mtimeMs: Math.round(st.mtimeMs), size: st.size, text, parsed }
+      : null;
+    if (cache.size > 5000) cache.clear();
+    cache.set(key, out);
+    return out;
+  } finally {
+    fs.closeSync(fd);
   }
-  const key = `${abs}\0${st.mtimeMs}\0${st.size}`;
-  if (cache.has(key)) return cache.get(key)!;
-  if (st.size > MAX_PLAN_BYTES) {
-    onProblem?.({ file, line: null, message: `markdown file over ${MAX_PLAN_BYTES / 1024 / 1024} MB, not read as a plan` });
-    return null;
-  }
-  let buf: Buffer;
-  try {
-    buf = fs.readFileSync(abs);
-  } catch (e) {
-    onProblem?.({ file, line: null, message: `cannot read plan: ${(e as Error).message}` });
-    return null;
-  }
-  const display = displayPath(abs);
-  const { text, problem } = decodeText(buf, display);
-  const parsed = parsePlan(text, display);
-  const isPlan = parsed.tables.length > 0 || parsed.problems.length > 0;
-  // Bad bytes matter only in a plan: other markdown files are not ours to judge.
-  if (problem && isPlan) parsed.problems.unshift(problem);
-  const out: PlanFile | null = isPlan
-    ? { path: abs, id: planIdFor(abs), display, initiative: initiativeOf(parsed, display), mtimeMs: Math.round(st.mtimeMs), size: st.size, text, parsed }
-    : null;
-  if (cache.size > 5000) cache.clear();
-  cache.set(key, out);
-  return out;
 }
 
-/** Every plan file below `root` (markdown files with at least one plan table), in path order. */
-export function scanPlans(root: string, onProblem: (p: Problem) => void = () => {}): PlanFile[] {
+/**
+ * The text of an indexed plan for the source page: read only while the file
+ * at the indexed (resolved) path is still a plain file, not a link swapped
+ * in since, and no bigger than a plan may be. Null when it cannot be read.
+ */
+export function readIndexedPlanText(abs: string): string | null {
+  const opened = openPlan(abs);
+  if (!opened.ok) return null;
+  try {
+    if (opened.st.size > MAX_PLAN_BYTES) return null;
+    return decodeText(readFd(opened.fd, opened.st.size), abs).text;
+  } catch {
+    return null;
+  } finally {
+    fs.closeSync(opened.fd);
+  }
+}
+
+/**
+ * Every plan file below `root` (markdown files with at least one plan table),
+ * in path order. A symlinked plan file is read only when it resolves inside
+ * `root` or one of `alsoWithin` (the other configured plans folders).
+ */
+export function scanPlans(root: string, onProblem: (p: Problem) => void = () => {}, alsoWithin: string[] = []): PlanFile[] {
   const out: PlanFile[] = [];
   const base = path.resolve(root);
+  const allowed = [base, ...alsoWithin];
   const walk = (dir: string) => {
     const entries = readDirSorted(dir, onProblem);
     if (!entries) return;
@@ -118,7 +205,7 @@ export function scanPlans(root: string, onProblem: (p: Problem) => void = () => 
       if (e.isDirectory()) {
         if (!SKIP_DIRS.has(e.name) && !e.name.startsWith('.')) walk(full);
       } else if ((e.isFile() || (e.isSymbolicLink() && isFileSync(full))) && /\.md$/i.test(e.name)) {
-        const plan = readPlanFile(full, onProblem);
+        const plan = readPlanFile(full, onProblem, { within: allowed });
         if (plan) {
           out.push(plan);
           for (const p of plan.parsed.problems) onProblem(p);
@@ -139,7 +226,7 @@ function isFileSync(p: string): boolean {
   }
 }
 
-function plansIn(dir: string): PlanFile[] {
+function plansIn(dir: string, opts: NearestOptions): PlanFile[] {
   let names: string[];
   try {
     names = fs.readdirSync(dir).filter((n) => /\.md$/i.test(n)).sort();
@@ -149,7 +236,7 @@ function plansIn(dir: string): PlanFile[] {
   const out: PlanFile[] = [];
   for (const n of names) {
     if (BRIEF_NAMES.includes(n.toLowerCase())) continue;
-    const plan = readPlanFile(path.join(dir, n));
+    const plan = readPlanFile(path.join(dir, n), opts.onProblem, { within: [dir, ...(opts.plansRoots ?? [])] });
     if (plan && plan.parsed.rows.length) out.push(plan);
   }
   return out;
@@ -162,8 +249,31 @@ export interface BundleContext {
   brief: { path: string; text: string } | null;
 }
 
-/** The plans nearest above a bundle, and the brief that asked for it. Walks up to a `.git` folder or the root. */
-export function nearestPlans(bundleDir: string): BundleContext {
+export interface NearestOptions {
+  /** The configured plans folders: a symlinked plan above a bundle may resolve into them (or into its own folder). */
+  plansRoots?: string[];
+  /** Plan files (or briefs) refused or unreadable on the way up. */
+  onProblem?: (p: Problem) => void;
+}
+
+/** A brief's text, when it is a file of its own folder (not a link out of it). */
+function readBrief(dir: string, file: string): string | null {
+  const r = openInside(dir, file);
+  if (!r.ok) return null;
+  try {
+    if (r.stat.size > MAX_PLAN_BYTES) return null;
+    return readFd(r.fd, r.stat.size).toString('utf8');
+  } finally {
+    fs.closeSync(r.fd);
+  }
+}
+
+/**
+ * The plans nearest above a bundle, and the brief that asked for it. Walks up
+ * to a `.git` folder or the root. A plan file that is a symbolic link is read
+ * only when it resolves inside its own folder or a configured plans folder.
+ */
+export function nearestPlans(bundleDir: string, opts: NearestOptions = {}): BundleContext {
   let dir = path.resolve(bundleDir);
   try {
     dir = fs.realpathSync(dir);
@@ -174,12 +284,13 @@ export function nearestPlans(bundleDir: string): BundleContext {
   let plans: PlanFile[] = [];
   let brief: BundleContext['brief'] = null;
   for (let up = 0; up < MAX_UP; up++) {
-    if (!plans.length) plans = plansIn(dir);
+    if (!plans.length) plans = plansIn(dir, opts);
     if (!brief)
       for (const name of BRIEF_NAMES) {
         const file = path.join(/*turbopackIgnore: true*/ dir, name);
         try {
-          const text = fs.readFileSync(/*turbopackIgnore: true*/ file, 'utf8');
+          const text = readBrief(dir, file);
+          if (text === null) continue;
           const rel = path.relative(dir, bundle).split(path.sep).join('/');
           // The bundle's own path, not a longer one that starts with it (runs/run1 in runs/run10).
           if (rel && new RegExp(`(?<![\\w./-])${rel.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![\\w-])`).test(text)) brief = { path: file, text };

@@ -1,11 +1,11 @@
 import type { Metadata } from 'next';
-import fs from 'node:fs';
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import { isPlanId, loadPlan } from '@/app/_lib/data';
 import { splitLines } from '@/app/_lib/files';
 import CodeLines from '@/components/code-lines';
 import { rowHref } from '@/components/plan-views';
+import { readIndexedPlanText } from '@/server/plans';
 
 export const dynamic = 'force-dynamic';
 
@@ -27,12 +27,8 @@ export default async function PlanSourcePage({ params }: Params) {
   if (!isPlanId(planId)) notFound();
   const plan = loadPlan(planId);
   if (!plan) notFound();
-  let text: string | null = null;
-  try {
-    text = fs.readFileSync(/*turbopackIgnore: true*/ plan.path, 'utf8');
-  } catch {
-    text = null;
-  }
+  // Only while the indexed path is still the plain file that was indexed (not a link swapped in since).
+  const text = readIndexedPlanText(plan.path);
   const lines = text === null ? [] : splitLines(text);
   return (
     <>
