@@ -10,6 +10,7 @@ import { BUILTIN_PROFILES } from '../lib/profiles/builtin';
 import { profilesFileSchema, type Profile } from '../lib/profiles/schema';
 import { buildCommand, resolveCwd, substitute, validateParams, type ParamValue, type TemplateContext, type Validated, type BuiltCommand } from '../lib/profiles/build';
 import { getEnv } from './env';
+import { defaultPython } from './python';
 
 export interface ProfileEntry {
   profile: Profile;
@@ -23,7 +24,7 @@ export class ProfileConfigError extends Error {}
 
 export function templateContext(): TemplateContext {
   const env = getEnv();
-  return { runproofRoot: env.root, node: process.execPath, python: env.RUNPROOF_PYTHON, env: process.env };
+  return { runproofRoot: env.root, node: process.execPath, python: defaultPython(), env: process.env };
 }
 
 /** Probe results are cached for the life of the process: importing torch takes seconds. */

@@ -2,7 +2,8 @@
  * The lightning-example profile's script. Compiling it needs only python3;
  * running it needs a python3 that can import torch and lightning, so those
  * tests are skipped, with the reason in their name, where it cannot.
- * RUNPROOF_PYTHON picks the interpreter, as it does for the profile.
+ * The interpreter is the profile's: RUNPROOF_PYTHON, else the venv
+ * `npm run setup:lightning` builds, else python3 (server/python.ts).
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -12,9 +13,10 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { analyseBundle, type InputFile } from '../../lib/evidence/analyse';
 import { parseLog } from '../../lib/lightning/logs';
 import { parseMetricsCsv } from '../../lib/lightning/metrics-csv';
+import { defaultPython } from '../../server/python';
 
 const SCRIPT = path.join(__dirname, 'train.py');
-const PYTHON = process.env.RUNPROOF_PYTHON || 'python3';
+const PYTHON = defaultPython();
 
 function runs(args: string[]): boolean {
   const r = spawnSync(PYTHON, args, { encoding: 'utf8', timeout: 60_000 });
@@ -127,6 +129,15 @@ describe('workers/lightning-example/train.py', () => {
       const topK = ckpts.filter((n) => n !== 'last.ckpt');
       expect(topK).toHaveLength(Math.min(2, epochs.length));
       for (const n of topK) expect(n).toMatch(/^epoch=\d{2}-val_loss=\d+\.\d{4}\.ckpt$/);
+
+      // runproof.json from RunproofCallback: the exact settings, and Lightning's own top-k bookkeeping equals the files
+      const rp = JSON.parse(fs.readFileSync(path.join(runDir, 'lightning_logs', 'version_0', 'runproof.json'), 'utf8'));
+      expect(rp.versions.lightning).toMatch(/^2\./);
+      expect(rp.model_checkpoint[0]).toMatchObject({ monitor: 'val_loss', mode: 'min', save_top_k: 2, save_last: true, filename: '{epoch:02d}-{val_loss:.4f}' });
+      expect(rp.early_stopping[0]).toMatchObject({ monitor: 'val_loss', patience: 5, min_delta: 0 });
+      expect(rp.validations).toHaveLength(epochs.length);
+      expect(rp.end.how).toBe('train_end');
+      expect(Object.keys(rp.end.model_checkpoint[0].best_k_models).sort()).toEqual(topK);
 
       // hparams.yaml from save_hyperparameters()
       const hparamsPath = findFile(path.join(runDir, 'lightning_logs'), 'hparams.yaml');

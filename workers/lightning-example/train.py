@@ -16,6 +16,7 @@ lines. The flags are the reference trainer's (and PtychoPINN's) spellings.
 Outputs under --output_dir:
     lightning_logs/version_N/metrics.csv, hparams.yaml   (--logger csv)
     checkpoints/epoch=EE-<monitor>=V.VVVV.ckpt, last.ckpt
+    runproof.json beside metrics.csv (or in --output_dir with --logger none)
 """
 from __future__ import annotations
 
@@ -25,6 +26,10 @@ import os
 import sys
 import warnings
 
+# Python's own warning format, kept before Lightning replaces it: Lightning >= 2.1 prints warnings from any
+# file whose path contains "lightning" (this one does) as `path:line: message`, dropping the category.
+_PYTHON_FORMATWARNING = warnings.formatwarning
+
 import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
@@ -32,6 +37,12 @@ from torch.utils.data import DataLoader, TensorDataset
 import lightning.pytorch as pl
 from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger
+
+try:  # Runproof's callback (runproof.json: the exact callback settings and their state), pip-installed by setup:lightning
+    from runproof_lightning import RunproofCallback
+except ImportError:  # a python with torch and lightning but not the callback: use the checkout's copy
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "python", "runproof_lightning"))
+    from runproof_lightning import RunproofCallback
 
 # --device values (deprecated) and what --accelerator they mean.
 DEVICE_TO_ACCELERATOR = {"cpu": "cpu", "cuda": "gpu", "gpu": "gpu", "mps": "mps", "auto": "auto"}
@@ -140,12 +151,16 @@ def check_args(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
 def resolve_accelerator(args: argparse.Namespace) -> str:
     """--accelerator wins; the deprecated --device stands in when it is absent."""
     if args.device is not None:
-        warnings.warn(
-            "--device is deprecated and will be removed; use --accelerator "
-            f"(--device {args.device} means --accelerator {DEVICE_TO_ACCELERATOR[args.device]})",
-            DeprecationWarning,
-            stacklevel=2,
-        )
+        lightning_format, warnings.formatwarning = warnings.formatwarning, _PYTHON_FORMATWARNING
+        try:
+            warnings.warn(
+                "--device is deprecated and will be removed; use --accelerator "
+                f"(--device {args.device} means --accelerator {DEVICE_TO_ACCELERATOR[args.device]})",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+        finally:
+            warnings.formatwarning = lightning_format
         if args.accelerator is None:
             return DEVICE_TO_ACCELERATOR[args.device]
     return args.accelerator or "auto"
@@ -244,7 +259,7 @@ def main(argv: list[str] | None = None) -> int:
         max_epochs=args.max_epochs,
         deterministic=args.deterministic,
         logger=logger,
-        callbacks=[checkpoint, early_stopping],
+        callbacks=[checkpoint, early_stopping, RunproofCallback()],
         default_root_dir=output_dir,
         # Lightning logs a step row every n steps; with n capped at the batches per epoch, a short epoch still logs one.
         log_every_n_steps=max(1, min(50, train_batches)),
