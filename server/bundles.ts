@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { analyseBundle, analyseBundleWithSeries, classifyFile, timestampToMs, type AnalyseOptions, type InputFile } from '../lib/evidence/analyse';
 import type { Evidence, Problem } from '../lib/evidence/types';
+import { LOG_PARSE_CHARS } from '../lib/evidence/caps';
 import type { Db } from '../db/client';
 import { getRunBySourceKey, saveRun } from '../db/queries/runs';
 import { setRunPlanLinks } from '../db/queries/plans';
@@ -21,9 +22,13 @@ export { decodeText };
 export const BINARY_EXT = /\.(ckpt|pt|pth|bin|safetensors|h5|hdf5|zip|npz|npy|gz|tgz|tar|bz2|xz|png|jpe?g|gif|webp|pdf|so|pkl|pickle)$/i;
 /** Text files (other than logs) bigger than this are listed, reported, and not read. */
 export const MAX_TEXT_BYTES = 128 * 1024 * 1024;
-/** A log up to this size is read whole; a bigger one as its first and last LOG_PART_BYTES, cut at line ends. */
-export const LOG_WHOLE_BYTES = 64 * 1024 * 1024;
-export const LOG_PART_BYTES = 32 * 1024 * 1024;
+/**
+ * A log up to the analysis' parse cap is read whole; a bigger one as its
+ * first and last half-cap bytes, cut at line ends, and handed over as head
+ * and tail (the analysis then reports the lines between as not parsed).
+ */
+export const LOG_WHOLE_BYTES = LOG_PARSE_CHARS;
+export const LOG_PART_BYTES = Math.floor(LOG_PARSE_CHARS / 2);
 const SCAN_CHUNK = 1 << 20;
 
 export interface BundleRun {
@@ -193,12 +198,8 @@ export function readBundle(dir: string, limits: ReadLimits = {}): ReadBundle {
         const tail = decodeText(cut.tail, name);
         if (head.problem) problems.push(head.problem);
         else if (tail.problem) problems.push({ ...tail.problem, line: tail.problem.line === null ? null : tail.problem.line + cut.tailFirstLine - 1 });
-        problems.push({
-          file: name,
-          line: cut.headLines + 1,
-          message: `log is ${MB(st.size)}: read lines 1–${cut.headLines} and from line ${cut.tailFirstLine} on (the first and last ${MB(logPart)}); the ${MB(cut.skippedBytes)} between (${cut.tailFirstLine - cut.headLines - 1} lines) were not read`,
-        });
-        files.push({ path: name, sizeBytes: st.size, text: head.text + tail.text });
+        // The cut itself is reported by the analysis, with the lines it did not parse.
+        files.push({ path: name, sizeBytes: st.size, text: head.text, tail: { text: tail.text, firstLine: cut.tailFirstLine } });
         continue;
       }
       const buf = readAt(fd, 0, st.size);
