@@ -15,6 +15,7 @@ import { linkBundle, nearestPlans, planRowRefs, type NearestOptions } from './pl
 import { indexPlanFiles, plansRoots } from './plan-index';
 import { decodeText, readDirSorted, SKIP_DIRS } from './fs-walk';
 import { openInside } from './bundle-files';
+import { findEventsDir, readEventsBelow, readEventsFd } from './tfevents-files';
 
 export { decodeText };
 
@@ -39,11 +40,14 @@ export interface BundleRun {
   sourceKey: string;
 }
 
-/** A folder is a bundle when it holds a training log, a metrics.csv, a checkpoint listing or a summary.md. */
+/** A folder is a bundle when it holds a training log, a metrics.csv, a TensorBoard events file, a checkpoint listing or a summary.md. */
 export function isBundleFile(name: string): boolean {
   const role = classifyFile(name);
-  return role === 'log' || role === 'metrics' || role === 'checkpoint-listing' || (role === 'summary' && /summary\.md$/i.test(name));
+  return role === 'log' || role === 'metrics' || role === 'tfevents' || role === 'checkpoint-listing' || (role === 'summary' && /summary\.md$/i.test(name));
 }
+
+/** A bundle without metrics of its own reads the TensorBoard events of a logger folder below it (server/tfevents-files.ts). */
+const hasOwnMetrics = (names: string[]) => names.some((f) => classifyFile(f) === 'metrics' || classifyFile(f) === 'tfevents');
 
 /**
  * Every bundle below the given folders. A folder with several logs is several
@@ -52,11 +56,18 @@ export function isBundleFile(name: string): boolean {
 export function discoverBundles(roots: string[], onProblem: (p: Problem) => void = () => {}): BundleRun[] {
   const out: BundleRun[] = [];
   const seen = new Set<string>();
+  // Logger folders whose events a bundle above already reads: not a second run.
+  const claimed = new Set<string>();
   const walk = (dir: string) => {
     const entries = readDirSorted(dir, onProblem);
     if (!entries) return;
     const files = entries.filter((e) => e.isFile()).map((e) => e.name);
-    if (files.some(isBundleFile)) {
+    const marks = files.filter(isBundleFile);
+    if (marks.length && !(claimed.has(dir) && marks.every((f) => classifyFile(f) === 'tfevents'))) {
+      if (!hasOwnMetrics(files)) {
+        const events = findEventsDir(dir).dir;
+        if (events) claimed.add(events);
+      }
       const logs = files.filter((f) => classifyFile(f) === 'log');
       if (logs.length > 1) for (const l of logs) out.push({ dir, logFile: l, sourceKey: `${dir}#${l}` });
       else out.push({ dir, logFile: null, sourceKey: dir });
@@ -185,6 +196,10 @@ export function readBundle(dir: string, limits: ReadLimits = {}): ReadBundle {
       newestMtimeMs = Math.max(newestMtimeMs ?? 0, Math.round(st.mtimeMs));
       hash.update(`${name}\0${st.size}\0`);
       const isLog = classifyFile(name) === 'log';
+      if (classifyFile(name) === 'tfevents') {
+        files.push(readEventsFd(fd, st, name, hash, problems));
+        continue;
+      }
       if (BINARY_EXT.test(name) || (!isLog && st.size > maxText)) {
         hash.update(String(st.mtimeMs));
         if (!BINARY_EXT.test(name)) problems.push({ file: name, line: null, message: `${MB(st.size)}, over the ${MB(maxText)} read for a text file: listed, not read` });
@@ -212,6 +227,11 @@ export function readBundle(dir: string, limits: ReadLimits = {}): ReadBundle {
     } finally {
       fs.closeSync(fd);
     }
+  }
+  if (!hasOwnMetrics(files.map((f) => f.path))) {
+    const below = readEventsBelow(root, hash, problems);
+    files.push(...below.files);
+    if (below.newestMtimeMs !== null) newestMtimeMs = Math.max(newestMtimeMs ?? 0, below.newestMtimeMs);
   }
   return { files, hash: hash.digest('hex'), problems, newestMtimeMs };
 }

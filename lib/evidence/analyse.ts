@@ -3,6 +3,7 @@
  * caller reads the files (importer, worker, tests) and hands over text.
  */
 import { parseMetricsCsv, type ParsedMetrics, type StepSeries } from '../lightning/metrics-csv';
+import { parseTfEvents } from '../lightning/tfevents';
 import { parseLog, type LogTail, type ParsedLog } from '../lightning/logs';
 import { checkpointsInTree, inferTemplate, parseCheckpointName, parseLsListing, DEFAULT_TEMPLATE } from '../lightning/checkpoints';
 import { findCommandInMarkdown, getKnob, knobKey, knobNumber, parseCommandLine, type Knobs, type ParsedCommand } from '../lightning/command';
@@ -23,6 +24,8 @@ export interface InputFile {
    * LOG_PARSE_CHARS of a log either way (lib/evidence/caps.ts).
    */
   tail?: LogTail | null;
+  /** Raw bytes of a binary file the analysis reads (TensorBoard events files); absent for the rest. */
+  bytes?: Uint8Array | null;
 }
 
 function countBreaks(text: string, from: number, to: number, sep: string): number {
@@ -100,6 +103,7 @@ export function classifyFile(path: string): FileRole {
   const name = path.split('/').pop()!.toLowerCase();
   if (name.endsWith('.ckpt')) return 'checkpoint';
   if (name === 'metrics.csv') return 'metrics';
+  if (name.startsWith('events.out.tfevents.')) return 'tfevents';
   if (name === 'hparams.yaml') return 'hparams';
   if (name === 'evidence.json') return 'evidence';
   if (name === 'command.txt') return 'command';
@@ -204,9 +208,17 @@ export function analyseBundleWithSeries(files: InputFile[], opts: AnalyseOptions
   if (logFile && log?.crOnly) problems.push({ file: logFile.path, line: 1, message: 'carriage returns without line feeds (classic Mac line ends): read as line breaks' });
 
   // --- metrics.csv ------------------------------------------------------------
-  const metricsFile = byRole('metrics')[0] ?? null;
+  // Without a metrics.csv, the TensorBoard events files the reader handed over (one logger folder's,
+  // read in name order): Lightning's default logger when tensorboard is installed.
+  const eventsFiles = byRole('tfevents').filter((f) => f.bytes != null);
+  const metricsFile = byRole('metrics')[0] ?? eventsFiles[0] ?? null;
+  const fromEvents = metricsFile !== null && classifyFile(metricsFile.path) === 'tfevents';
   let metrics: ParsedMetrics | null = null;
-  if (metricsFile?.text != null) {
+  if (fromEvents) {
+    metrics = parseTfEvents(eventsFiles.map((f) => ({ path: f.path, bytes: f.bytes as Uint8Array })));
+    for (const p of metrics.problems) problems.push(p);
+    if (metrics.kind !== 'lightning') problems.push({ file: metricsFile.path, line: null, message: metrics.reason ?? 'no scalars' });
+  } else if (metricsFile?.text != null) {
     metrics = parseMetricsCsv(metricsFile.text, metricsFile.path);
     for (const p of metrics.problems) problems.push(p);
     if (metrics.kind !== 'lightning') problems.push({ file: metricsFile.path, line: 1, message: metrics.reason ?? 'not a Lightning metrics.csv' });
@@ -368,6 +380,7 @@ export function analyseBundleWithSeries(files: InputFile[], opts: AnalyseOptions
   // metrics
   const loggerKnob = getKnob(knobs, 'logger');
   if (!metricsFile) checks.push(check('metrics', loggerKnob === 'csv' ? 'fail' : 'skip', loggerKnob === 'csv' ? 'asked for --logger csv but the bundle has no metrics.csv' : 'no metrics.csv in the bundle'));
+  else if (fromEvents && loggerKnob === 'csv') checks.push(check('metrics', 'fail', 'asked for --logger csv but the bundle has no metrics.csv, only TensorBoard events files'));
   else if (!lightningMetrics) checks.push(check('metrics', 'fail', `${metricsFile.path}: ${metrics?.reason ?? 'not readable'}`));
   else if (!epochs.length) checks.push(check('metrics', 'fail', `${metricsFile.path} has no per-epoch rows`));
   else if (!monitor) checks.push(check('metrics', 'pass', `${epochs.length} epochs; no monitored metric identified`));

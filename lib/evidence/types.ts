@@ -19,7 +19,7 @@ export type CheckStatus = 'pass' | 'fail' | 'warn' | 'skip';
 export interface Check { id: CheckId; status: CheckStatus; detail: string }
 export interface Problem { file: string; line: number | null; message: string }
 
-export type FileRole = 'log' | 'metrics' | 'checkpoint-listing' | 'tree' | 'summary' | 'hparams' | 'command' | 'evidence' | 'checkpoint' | 'other';
+export type FileRole = 'log' | 'metrics' | 'checkpoint-listing' | 'tree' | 'summary' | 'hparams' | 'command' | 'evidence' | 'checkpoint' | 'tfevents' | 'other';
 export interface BundleFile { path: string; role: FileRole; sizeBytes: number }
 
 export interface CommandInfo { text: string; argv: string[]; env: Record<string, string>; source: string }
