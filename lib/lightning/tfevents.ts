@@ -326,6 +326,31 @@ function pluginName(b: Uint8Array, p: number, end: number): string {
   return name;
 }
 
+/**
+ * Tags repeat on every record: look them up by their bytes (FNV-1a, then a
+ * byte compare) instead of decoding a new string each time.
+ */
+class TagCache {
+  private byHash = new Map<number, Array<{ bytes: Uint8Array; tag: string }>>();
+  get(b: Uint8Array, s: number, e: number): string {
+    let h = 0x811c9dc5;
+    for (let i = s; i < e; i++) h = Math.imul(h ^ b[i], 0x01000193);
+    const list = this.byHash.get(h);
+    if (list !== undefined) {
+      outer: for (const c of list) {
+        if (c.bytes.length !== e - s) continue;
+        for (let i = s, j = 0; i < e; i++, j++) if (c.bytes[j] !== b[i]) continue outer;
+        return c.tag;
+      }
+    }
+    const tag = str(b, s, e);
+    const entry = { bytes: b.slice(s, e), tag };
+    if (list === undefined) this.byHash.set(h, [entry]);
+    else if (list.length < 8) list.push(entry);
+    return tag;
+  }
+}
+
 // ---------------------------------------------------------------------------
 
 class Points {
@@ -369,6 +394,7 @@ export function readTfEvents(bytes: Uint8Array, file: string = DEFAULT_FILE): Tf
   /** plugin named by a tag's first metadata: TF2 writers may send it only once per tag */
   const tagPlugin = new Map<string, string>();
   const pts = new Points();
+  const tagCache = new TagCache();
   let records = 0;
   let fileVersion: string | null = null;
   let pos = 0;
@@ -453,7 +479,7 @@ export function readTfEvents(bytes: Uint8Array, file: string = DEFAULT_FILE): Tf
           const wire = k & 7;
           if (field === 1 && wire === 2) {
             const e = lenField(b, r, ve);
-            tag = str(b, lStart, e);
+            tag = tagCache.get(b, lStart, e);
             r = e;
           } else if (field === 2 && wire === 5) {
             if (r + 4 > ve) throw new ProtoError('simple_value runs past the end');
