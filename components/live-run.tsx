@@ -21,6 +21,8 @@ interface LiveState {
     step?: number | null;
     last?: Record<string, number | null>;
     checkpoints?: Array<{ name: string; sizeBytes: number }>;
+    /** All the files found; `checkpoints` lists the first and last of them. */
+    checkpointCount?: number;
     stopping?: 'cancel' | 'timeout' | null;
   };
   cancelRequested: boolean;
@@ -202,7 +204,7 @@ export default function LiveRun({ runId, initialEvidence, canCancel, cancelActio
         <section className="section" aria-labelledby="ck-h">
           <header>
             <h2 id="ck-h">Checkpoints</h2>
-            <span className="aside">{live.checkpoints?.length ?? 0} file{live.checkpoints?.length === 1 ? '' : 's'}</span>
+            <span className="aside">{live.checkpointCount ?? live.checkpoints?.length ?? 0} file{(live.checkpointCount ?? live.checkpoints?.length) === 1 ? '' : 's'}{live.checkpointCount && live.checkpoints && live.checkpointCount > live.checkpoints.length ? ` (first and last ${live.checkpoints.length} listed)` : ''}</span>
           </header>
           <div className="section-body flush">
             {live.checkpoints?.length ? (

@@ -12,13 +12,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { execFile, spawn } from 'node:child_process';
 import type { Db } from '../db/client';
-import { appendLivePoints, finishLaunchedRun, getLaunch, recordGitCommit, recordProcessStart, renewLease, updateLiveEvidence, type LivePoints } from '../db/queries/launches';
+import { appendLivePoints, finishLaunchedRun, getLaunch, recordGitCommit, recordProcessStart, renewLease, settleUnarchivedRun, updateLiveEvidence, type LivePoints } from '../db/queries/launches';
 import { getRun } from '../db/queries/runs';
 import type { Launch, Run } from '../db/schema';
 import { analyseBundleWithSeries, classifyFile, type InputFile } from '../lib/evidence/analyse';
 import { renderSummaryMarkdown } from '../lib/evidence/summary';
 import type { Evidence, LaunchFacts, RunStatus } from '../lib/evidence/types';
 import { formatLsListing } from '../lib/lightning/checkpoints';
+import { keepEnds } from '../lib/evidence/caps';
 import { formatCommandLine, redactEnv } from '../lib/lightning/command';
 import { MetricsCsvAccumulator } from '../lib/lightning/metrics-csv';
 import { readBundle } from '../server/bundles';
@@ -26,6 +27,8 @@ import { FileTail } from './tail';
 import { findMetricsCsv, findVersionDir, listCheckpoints, renderTree, type CheckpointEntry } from './outputs';
 
 export const LOG_NAME = 'train.log';
+/** Checkpoint files the live page lists while a run goes (the first and last half of this many). */
+const LIVE_CHECKPOINTS = 200;
 
 export interface JobOptions {
   db: Db;
@@ -47,7 +50,10 @@ export interface LiveProgress {
   maxEpochs: number | null;
   step: number | null;
   last: Record<string, number | null>;
+  /** The first and last LIVE_CHECKPOINTS / 2 files found (the page's list stays small however many there are)… */
   checkpoints: Array<{ name: string; sizeBytes: number }>;
+  /** …of this many. */
+  checkpointCount: number;
   logBytes: number;
   stopping: 'cancel' | 'timeout' | null;
 }
@@ -177,12 +183,65 @@ export interface FinalizeInput {
   endedAt: number;
 }
 
+/** Sweeps that may try to archive a run whose worker is gone; the one after settles it without the archive. */
+export const MAX_ARCHIVE_ATTEMPTS = 3;
+
 /**
  * Write the bundle and store the final evidence. Used by the worker when its
  * child exits and by the sweep for a run whose worker died (status `lost`):
- * either way the partial evidence on disk is kept and shown.
+ * either way the partial evidence on disk is kept and shown. Whatever goes
+ * wrong while archiving (an unreadable bundle, a write the database refuses),
+ * the run still settles — `failed`, with the error — rather than stay
+ * `running`. Null when the run is no longer this caller's to settle.
  */
 export function finalizeRun(input: FinalizeInput): Evidence | null {
+  try {
+    return archiveRun(input);
+  } catch (e) {
+    return settleWithoutArchive(input, `archiving the run failed: ${(e as Error)?.message ?? String(e)}`);
+  }
+}
+
+/**
+ * Settle a run without archiving its bundle: the evidence the live view last
+ * stored (or an empty analysis), its checks left unjudged, the error as its
+ * first problem and in its note (the page's headline), and the status asked
+ * for — except that a run cannot be `succeeded` without its evidence, so that
+ * becomes `failed`. A few small writes and no reading of the bundle: what
+ * broke the archive cannot break this.
+ */
+export function settleWithoutArchive(input: FinalizeInput, error: string): Evidence | null {
+  const { db, runId } = input;
+  const run = getRun({ db, id: runId });
+  const launch = getLaunch({ db, runId });
+  if (!run || !launch) return null;
+  const note = [input.note, error].filter(Boolean).join('; ');
+  const facts = factsFrom(launch, getRunPlanRows({ db, runId }).map((r) => r.id), { endedAt: input.endedAt, exitCode: input.exitCode, signal: input.signal, note });
+  const status: RunStatus = input.status === 'succeeded' ? 'failed' : input.status;
+  let evidence: Evidence;
+  try {
+    evidence = JSON.parse(run.evidenceJson) as Evidence;
+    if (!Array.isArray(evidence.checks) || !Array.isArray(evidence.problems)) throw new Error('not an evidence document');
+  } catch {
+    evidence = analyseBundleWithSeries([], { root: run.bundleDir, title: run.title }).evidence;
+  }
+  evidence.status = status;
+  evidence.launch = facts;
+  if (facts.startedAt) evidence.runtime = { realS: (input.endedAt - facts.startedAt) / 1000, userS: null, sysS: null, source: 'worker' };
+  evidence.checks = evidence.checks.map((c) => (c.id === 'exit' ? { id: c.id, status: 'fail', detail: error } : { id: c.id, status: 'skip', detail: 'not judged: the run could not be archived' }));
+  if (!evidence.checks.some((c) => c.id === 'exit')) evidence.checks.unshift({ id: 'exit', status: 'fail', detail: error });
+  evidence.problems = [{ file: 'runproof', line: null, message: `${error}. The run was settled without its archive: the evidence below is what the live view last stored.` }, ...evidence.problems.slice(0, 100)];
+  delete evidence.planRows; // filled in when served
+  const ok = settleUnarchivedRun({ db, runId, token: input.token, evidence, exitCode: input.exitCode, signal: input.signal, error: note, endedAt: input.endedAt });
+  if (!ok) return null;
+  try {
+    // The bundle says the same as the page, if it can still be written.
+    fs.writeFileSync(path.join(/*turbopackIgnore: true*/ run.bundleDir, 'evidence.json'), `${JSON.stringify(evidence, null, 2)}\n`);
+  } catch { /* the bundle folder may be what failed */ }
+  return evidence;
+}
+
+function archiveRun(input: FinalizeInput): Evidence | null {
   const { db, runId } = input;
   const run = getRun({ db, id: runId });
   const launch = getLaunch({ db, runId });
@@ -218,7 +277,7 @@ export function finalizeRun(input: FinalizeInput): Evidence | null {
     wallS: startedAt ? (input.endedAt - startedAt) / 1000 : null,
     logFile: read.files.some((f) => f.path === LOG_NAME) ? LOG_NAME : undefined,
   });
-  evidence.problems.unshift(...read.problems);
+  evidence.problems = read.problems.concat(evidence.problems);
   evidence.planRows = planRows;
   // summary.md is rendered from the evidence, so the evidence lists it after the fact; evidence.json is the
   // document itself and is not in its own file list.
@@ -340,7 +399,7 @@ async function followChild(c: Child): Promise<RunStatus | null> {
   let tail: FileTail | null = null;
   const stored = new Map<string, number>();
   const maxEpochs = Number((JSON.parse(launch.paramsJson) as Record<string, unknown>).max_epochs) || null;
-  const live: LiveProgress = { epochsDone: 0, maxEpochs, step: null, last: {}, checkpoints: [], logBytes: 0, stopping: null };
+  const live: LiveProgress = { epochsDone: 0, maxEpochs, step: null, last: {}, checkpoints: [], checkpointCount: 0, logBytes: 0, stopping: null };
   let lastCkptKey = '';
   let lastEvidenceAt = 0;
   let lastEpochs = 0;
@@ -395,7 +454,7 @@ async function followChild(c: Child): Promise<RunStatus | null> {
     if (scan) {
       ckpts = listCheckpoints(launch.outputDir);
       const ckKey = ckpts.map((c) => `${c.name}:${c.sizeBytes}`).join('|');
-      if (ckKey !== lastCkptKey) { lastCkptKey = ckKey; live.checkpoints = ckpts.map((c) => ({ name: c.name, sizeBytes: c.sizeBytes })); changed = true; }
+      if (ckKey !== lastCkptKey) { lastCkptKey = ckKey; live.checkpoints = keepEnds(ckpts, LIVE_CHECKPOINTS).kept.map((c) => ({ name: c.name, sizeBytes: c.sizeBytes })); live.checkpointCount = ckpts.length; changed = true; }
     }
     try {
       const size = fs.statSync(logPath).size;

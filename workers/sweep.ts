@@ -10,7 +10,7 @@ import crypto from 'node:crypto';
 import os from 'node:os';
 import type { Db } from '../db/client';
 import { listWorkers, removeWorker, sweepExpiredLeases } from '../db/queries/launches';
-import { finalizeRun, sameGroup } from './job';
+import { finalizeRun, MAX_ARCHIVE_ATTEMPTS, sameGroup, settleWithoutArchive } from './job';
 
 export function pidAlive(pid: number): boolean {
   try {
@@ -36,11 +36,19 @@ export function sweepLostRuns({ db, sweeperId, leaseMs, log = () => {} }: { db: 
       } catch { /* gone meanwhile */ }
     }
     const note = `its worker stopped heartbeating (lease expired); settled by ${sweeperId}${killed}`;
-    log(`run ${r.runId}: lost — ${note}`);
     try {
-      finalizeRun({ db, runId: r.runId, token: r.token, status: 'lost', exitCode: null, signal: null, note, endedAt: Date.now() });
+      if (r.attempts > MAX_ARCHIVE_ATTEMPTS) {
+        // Every sweeper before this one took the run over and stopped before storing it (archiving the bundle
+        // killed it, or outlasted the lease): settle it now, without the archive, instead of trying forever.
+        const error = `archiving did not finish in ${MAX_ARCHIVE_ATTEMPTS} attempts by the sweep (each sweeper stopped before storing the evidence)`;
+        log(`run ${r.runId}: failed — ${error}`);
+        settleWithoutArchive({ db, runId: r.runId, token: r.token, status: 'failed', exitCode: null, signal: null, note, endedAt: Date.now() }, error);
+      } else {
+        log(`run ${r.runId}: lost — ${note}`);
+        finalizeRun({ db, runId: r.runId, token: r.token, status: 'lost', exitCode: null, signal: null, note, endedAt: Date.now() });
+      }
     } catch (e) {
-      log(`run ${r.runId}: archiving the lost run failed: ${(e as Error).message}`);
+      log(`run ${r.runId}: settling the lost run failed (the next sweep tries again): ${(e as Error).message}`);
     }
   }
   return expired.length;

@@ -9,7 +9,7 @@
  * by the lease token it claimed with, so a worker that lost its lease (the
  * sweep settled the run as `lost`) cannot overwrite the settled state.
  */
-import { and, eq, gt } from 'drizzle-orm';
+import { and, eq, gt, sql } from 'drizzle-orm';
 import type { Db } from '../client';
 import { launches, runPlanRows, runs, series, workers, type Launch } from '../schema';
 import type { RunLinkInput } from './plans';
@@ -234,7 +234,32 @@ export function finishLaunchedRun(input: Omit<SaveRunInput, 'origin'> & { token:
   }).immediate();
 }
 
-export interface ExpiredRun { runId: string; token: string; launch: Launch }
+/**
+ * Settle a run whose archive could not be stored (finalizeRun failed): its
+ * status, the evidence the caller rebuilt from what the live view last stored
+ * with the error in it, the lease cleared — and no child rows, so nothing a
+ * big or broken bundle put in the archive can stop it. A run always reaches a
+ * terminal status this way. Guarded by the token like every worker write.
+ */
+export function settleUnarchivedRun({ db, runId, token, evidence, exitCode, signal, error, endedAt }: { db: Db; runId: string; token: string; evidence: Evidence; exitCode: number | null; signal: string | null; error: string; endedAt: number }): boolean {
+  return db.$client.transaction(() => {
+    if (!owns(db, runId, token)) return false;
+    db.update(runs)
+      .set({ ...runColumnsFromEvidence(evidence), evidenceJson: JSON.stringify(evidence), endedAt, updatedAt: Date.now(), leaseToken: null, leaseExpiresAt: null })
+      .where(eq(runs.id, runId))
+      .run();
+    db.update(launches).set({ exitCode, signal, error, liveSeq: sql`${launches.liveSeq} + 1` }).where(eq(launches.runId, runId)).run();
+    return true;
+  }).immediate();
+}
+
+export interface ExpiredRun {
+  runId: string;
+  token: string;
+  launch: Launch;
+  /** Sweeps that have taken this run over to archive it, this one included (launches.archive_attempts). */
+  attempts: number;
+}
 
 /**
  * Runs whose lease ran out (their worker died or hung): re-lease each to the
@@ -245,18 +270,19 @@ export interface ExpiredRun { runId: string; token: string; launch: Launch }
  */
 export function sweepExpiredLeases({ db, sweeperId, newToken, now = Date.now(), leaseMs, deadWorkers = [] }: { db: Db; sweeperId: string; newToken: () => string; now?: number; leaseMs: number; deadWorkers?: string[] }): ExpiredRun[] {
   return db.$client.transaction(() => {
-    const dead = deadWorkers.length ? ` OR worker_id IN (${deadWorkers.map(() => '?').join(',')})` : '';
+    // The dead workers as one JSON parameter: any number of them binds one variable.
     const stale = db.$client
-      .prepare(`SELECT id FROM runs WHERE status = 'running' AND (lease_expires_at IS NULL OR lease_expires_at < ?${dead})`)
-      .all(now, ...deadWorkers) as Array<{ id: string }>;
+      .prepare(`SELECT id FROM runs WHERE status = 'running' AND (lease_expires_at IS NULL OR lease_expires_at < ? OR worker_id IN (SELECT value FROM json_each(?)))`)
+      .all(now, JSON.stringify(deadWorkers)) as Array<{ id: string }>;
     const out: ExpiredRun[] = [];
     for (const { id } of stale) {
       const token = newToken();
       // Re-leased to the sweeper but still `running`: `lost` is written with the archived evidence
       // (finishLaunchedRun). A sweeper that dies in between leaves an expiring lease, and the next sweep retries.
       db.update(runs).set({ leaseToken: token, leaseExpiresAt: now + leaseMs, workerId: sweeperId, updatedAt: now }).where(eq(runs.id, id)).run();
-      const launch = db.select().from(launches).where(eq(launches.runId, id)).get();
-      if (launch) out.push({ runId: id, token, launch });
+      // Counted now, committed before the archive is tried: a sweeper that dies archiving still counts.
+      const launch = db.update(launches).set({ archiveAttempts: sql`${launches.archiveAttempts} + 1` }).where(eq(launches.runId, id)).returning().get();
+      if (launch) out.push({ runId: id, token, launch, attempts: launch.archiveAttempts });
     }
     return out;
   }).immediate();
