@@ -230,7 +230,7 @@ export function readBundle(dir: string, limits: ReadLimits = {}): ReadBundle {
   }
   if (!hasOwnMetrics(files.map((f) => f.path))) {
     const below = readEventsBelow(root, hash, problems);
-    files.push(...below.files);
+    for (const f of below.files) files.push(f);
     if (below.newestMtimeMs !== null) newestMtimeMs = Math.max(newestMtimeMs ?? 0, below.newestMtimeMs);
   }
   return { files, hash: hash.digest('hex'), problems, newestMtimeMs };
@@ -245,7 +245,7 @@ export function filesForRun(files: InputFile[], logFile: string | null | undefin
 export function showBundle(dir: string, opts: Omit<AnalyseOptions, 'root'> = {}): Evidence {
   const read = readBundle(dir);
   const evidence = analyseBundle(filesForRun(read.files, opts.logFile), { ...opts, root: dir });
-  evidence.problems.unshift(...read.problems);
+  evidence.problems = read.problems.concat(evidence.problems);
   evidence.planRows = planRowRefs(linkBundle(dir, read.files.find((f) => f.path === 'summary.md')?.text ?? null));
   return evidence;
 }
@@ -320,7 +320,7 @@ export function importBundles({ db, roots, onProgress, limits }: { db: Db; roots
         return;
       }
       const { evidence, series } = analyseBundleWithSeries(filesForRun(read.files, b.logFile), { root: b.dir, logFile: b.logFile });
-      evidence.problems.unshift(...read.problems);
+      evidence.problems = read.problems.concat(evidence.problems);
       // The folder's timestamp when it has one (the team's convention), else the newest file less the runtime.
       const durationMs = evidence.runtime ? Math.round(evidence.runtime.realS * 1000) : 0;
       const startedAt = timestampToMs(evidence.bundle.timestamp) ?? (read.newestMtimeMs !== null ? read.newestMtimeMs - durationMs : Date.now());

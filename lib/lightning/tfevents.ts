@@ -564,7 +564,7 @@ function csvField(name: string): string {
  */
 export function tfEventsToMetrics(inputs: TfEventsScalars[]): ParsedMetrics {
   const problems: Problem[] = [];
-  for (const f of inputs) problems.push(...f.problems);
+  for (const f of inputs) for (const p of f.problems) problems.push(p);
 
   // all tags, and those to drop
   const colIndex = new Map<string, number>();
