@@ -64,11 +64,18 @@ export function listCheckpoints(outputDir: string): CheckpointEntry[] {
   return out.sort((a, b) => a.name.localeCompare(b.name));
 }
 
+/** Folder depth `renderTree` descends to (recursion bounded by this, not by what a trainer made). */
+const TREE_DEPTH = 32;
+
 /** `tree`'s output for a folder: the same shape as the hand-made `lightning_tree.txt` files. */
 export function renderTree(dir: string, label: string = dir): string {
   const lines = [label];
   let dirs = 0, files = 0;
-  const rec = (d: string, prefix: string) => {
+  const rec = (d: string, prefix: string, depth: number) => {
+    if (depth > TREE_DEPTH) {
+      lines.push(`${prefix}└── … (folders deeper than ${TREE_DEPTH} levels not listed)`);
+      return;
+    }
     let ents: fs.Dirent[];
     try {
       ents = fs.readdirSync(d, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name));
@@ -80,11 +87,11 @@ export function renderTree(dir: string, label: string = dir): string {
       lines.push(`${prefix}${last ? '└── ' : '├── '}${e.name}`);
       if (e.isDirectory()) {
         dirs++;
-        rec(path.join(d, e.name), prefix + (last ? '    ' : '│   '));
+        rec(path.join(d, e.name), prefix + (last ? '    ' : '│   '), depth + 1);
       } else files++;
     });
   };
-  rec(dir, '');
+  rec(dir, '', 0);
   lines.push('', `${dirs} director${dirs === 1 ? 'y' : 'ies'}, ${files} file${files === 1 ? '' : 's'}`);
   return `${lines.join('\n')}\n`;
 }
