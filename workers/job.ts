@@ -22,7 +22,7 @@ import { formatLsListing } from '../lib/lightning/checkpoints';
 import { keepEnds } from '../lib/evidence/caps';
 import { formatCommandLine, redactEnv } from '../lib/lightning/command';
 import { MetricsCsvAccumulator } from '../lib/lightning/metrics-csv';
-import { readBundle } from '../server/bundles';
+import { LOG_PART_BYTES, LOG_WHOLE_BYTES, readBundle, readHeadTail } from '../server/bundles';
 import { FileTail } from './tail';
 import { findMetricsCsv, findVersionDir, listCheckpoints, renderTree, type CheckpointEntry } from './outputs';
 
@@ -156,6 +156,24 @@ function analyseLaunched(
     requested: { text: formatCommandLine(facts.argv, facts.env), source: 'launch form' },
     launch: { exitCode: end.exitCode, signal: end.signal, cleanedUp: end.cleanedUp, status: end.status, facts, wallS: end.wallS },
   });
+}
+
+/**
+ * The log as the live view analyses it: whole up to the parse cap, else its
+ * head and tail as the importer reads them (server/bundles.ts), so a trainer
+ * that prints gigabytes costs each re-analysis a newline scan, not the log in
+ * memory.
+ */
+function readLiveLog(file: string): InputFile {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const size = fs.fstatSync(fd).size;
+    if (size <= LOG_WHOLE_BYTES) return { path: LOG_NAME, sizeBytes: size, text: fs.readFileSync(fd, 'utf8') };
+    const cut = readHeadTail(fd, size, LOG_PART_BYTES);
+    return { path: LOG_NAME, sizeBytes: size, text: cut.head.toString('utf8'), tail: { text: cut.tail.toString('utf8'), firstLine: cut.tailFirstLine } };
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 /** Copy what the trainer wrote into the bundle (metrics.csv, hparams.yaml, the tree and the checkpoint listing) and write command.txt. */
@@ -410,7 +428,7 @@ async function followChild(c: Child): Promise<RunStatus | null> {
   const reanalyse = () => {
     const files: InputFile[] = [];
     try {
-      files.push({ path: LOG_NAME, sizeBytes: fs.statSync(logPath).size, text: fs.readFileSync(logPath, 'utf8') });
+      files.push(readLiveLog(logPath));
     } catch { /* not yet */ }
     if (tail) try { files.push({ path: 'metrics.csv', sizeBytes: fs.statSync(tail.file).size, text: fs.readFileSync(tail.file, 'utf8') }); } catch { /* rewritten under us */ }
     const listing = formatLsListing(ckpts);
