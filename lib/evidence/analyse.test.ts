@@ -244,3 +244,19 @@ describe('logs over the parse cap', () => {
     expect(v).toEqual({ head: 'a\n'.repeat(10), tail: { text: 'b\n'.repeat(10), firstLine: 1021 }, skipped: { fromLine: 11, toLine: 1020 } });
   });
 });
+
+describe('odd files in a bundle: each named in the evidence with its file and line, the rest still judged', () => {
+  it('a CR-only log, and a metrics.csv with a repeated column and an out-of-range epoch', () => {
+    const log = 'GPU available: False, used: False\r`Trainer.fit` stopped: `max_epochs=2` reached.\r';
+    const csv = 'epoch,step,val_loss,val_loss\n0,9,2,3\n-4,14,1.75,2.75\n1,19,1.5,2.5\n';
+    const ev = analyseBundle([{ path: 'train.log', sizeBytes: log.length, text: log }, { path: 'metrics.csv', sizeBytes: csv.length, text: csv }], { root: '/tmp/odd' });
+    expect(ev.problems).toEqual([
+      { file: 'train.log', line: 1, message: 'carriage returns without line feeds (classic Mac line ends): read as line breaks' },
+      { file: 'metrics.csv', line: 1, message: 'header repeats column name "val_loss" (fields 3 and 4: the repeat is read as "val_loss (2)")' },
+      { file: 'metrics.csv', line: 3, message: 'negative epoch -4; treated as missing' },
+    ]);
+    expect(ev.status).toBe('succeeded');
+    expect(ev.epochs.map((e) => [e.epoch, e.metrics.val_loss])).toEqual([[0, 2], [1, 1.5]]);
+    expect(byId(ev, 'metrics')).toMatchObject({ status: 'pass' });
+  });
+});
