@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BUILTIN_PROFILES } from './builtin';
-import { buildCommand, findParam, validateParams } from './build';
+import { buildCommand, findParam, recheckPathParams, validateParams } from './build';
 import { profileSchema } from './schema';
 
 const ptycho = BUILTIN_PROFILES.find((p) => p.name === 'ptycho-torch')!;
@@ -54,6 +54,21 @@ describe('profiles', () => {
     const viaLink = validateParams(ptycho, { train_data_file: 'link.npz' }, '/src/PtychoPINN', { exists, realpath: (x) => (x.endsWith('link.npz') ? '/etc/shadow' : x) });
     expect(viaLink.errors.train_data_file).toMatch(/points outside/);
     expect(validateParams(ptycho, { train_data_file: 'missing.npz' }, '/src/PtychoPINN', { exists: () => false }).errors.train_data_file).toMatch(/does not exist/);
+  });
+
+  it('path knobs checked again at spawn: a link that now points outside, or a path gone, is named; one still inside passes', () => {
+    const cwd = '/src/PtychoPINN';
+    const v = validateParams(ptycho, { train_data_file: 'link.npz' }, cwd, { exists: () => true, realpath: (x) => x });
+    expect(v.ok).toBe(true);
+    // Between queue and start the link was swapped.
+    const swapped = recheckPathParams(ptycho, v.values, cwd, { exists: () => true, realpath: (x) => (x.endsWith('link.npz') ? '/etc/shadow' : x) });
+    expect(swapped).toEqual(['path knob train_data_file now resolves outside .: link.npz → /etc/shadow']);
+    expect(recheckPathParams(ptycho, v.values, cwd, { exists: (x) => !x.endsWith('link.npz'), realpath: (x) => (x.endsWith('link.npz') ? null : x) })).toEqual([
+      'path knob train_data_file: link.npz does not exist (relative to /src/PtychoPINN)',
+    ]);
+    expect(recheckPathParams(ptycho, v.values, cwd, { exists: () => true, realpath: (x) => x })).toEqual([]);
+    // Knobs that are not paths are never looked at again.
+    expect(recheckPathParams(reference, validateParams(reference, {}, '/opt/runproof').values, '/opt/runproof', { exists: () => false, realpath: () => '/elsewhere' })).toEqual([]);
   });
 
   it('unknown knobs are errors, not silently dropped', () => {

@@ -160,6 +160,30 @@ export function validateParams(profile: Profile, raw: Record<string, ParamValue 
   return { ok: Object.keys(errors).length === 0, values, errors };
 }
 
+/**
+ * The path knobs of a launch validated when it was queued, checked again
+ * against the file system as it is now: the worker asks this right before it
+ * spawns, so a symlink swapped in between (or a folder removed) stops the run
+ * instead of handing the trainer a path outside its roots. One message per
+ * knob that no longer passes.
+ */
+export function recheckPathParams(profile: Profile, values: ParamValues, cwd: string, fsq: PathQuestions): string[] {
+  const out: string[] = [];
+  for (const p of profile.params) {
+    const v = values[p.name];
+    if (p.type !== 'path' || v === undefined) continue;
+    const real = fsq.realpath?.(path.resolve(cwd, String(v)));
+    const realRoots = p.roots.map((r) => path.resolve(cwd, r)).map((r) => fsq.realpath?.(r) ?? r);
+    if (real && !realRoots.some((r) => inside(real, r))) {
+      out.push(`path knob ${p.name} now resolves outside ${p.roots.join(', ')}: ${v} → ${real}`);
+      continue;
+    }
+    const r = coerce(p, v, cwd, fsq);
+    if (r.error) out.push(`path knob ${p.name}: ${r.error}`);
+  }
+  return out;
+}
+
 function paramTokens(p: ParamSpec, v: ParamValue | undefined): string[] {
   if (v === undefined) return [];
   if (p.type === 'bool') {
