@@ -11,9 +11,9 @@ import { analyseBundle } from '../lib/evidence/analyse';
 import type { LaunchFacts } from '../lib/evidence/types';
 import { formatCommandLine, redactEnv } from '../lib/lightning/command';
 import { launchRequestSchema, type LaunchRequest } from '../lib/profiles/schema';
-import type { ParamValue } from '../lib/profiles/build';
+import { recheckPathParams, type ParamValue, type ParamValues } from '../lib/profiles/build';
 import { getEnv } from './env';
-import { getProfile, prepareLaunch } from './profiles';
+import { configuredProfiles, fsQuestions, getProfile, prepareLaunch, templateContext } from './profiles';
 
 export type LaunchResult =
   | { ok: true; runId: string; argv: string[]; cwd: string; env: Record<string, string>; commandText: string }
@@ -127,4 +127,25 @@ export function launchRun({ db, request, now = Date.now() }: { db: Db; request: 
     now,
   });
   return { ok: true, runId: plan.runId, argv: plan.argv, cwd: plan.cwd, env: plan.env, commandText: plan.commandText };
+}
+
+/**
+ * A queued launch's path knobs checked again right before its process starts
+ * (the worker calls this): the file system may have changed since the launch
+ * was validated — a symlink swapped to point outside the allowed roots, a
+ * folder removed. Null when the run may start, else why it may not. The
+ * availability probe is not run again (the run was accepted; only its paths
+ * can have moved).
+ */
+export function recheckLaunchPaths(launch: { profile: string; paramsJson: string; cwd: string }): string | null {
+  let profiles;
+  try {
+    profiles = configuredProfiles(templateContext());
+  } catch (e) {
+    return `the profiles cannot be read, so the path knobs cannot be checked again: ${(e as Error).message}`;
+  }
+  const entry = profiles.find((p) => p.profile.name === launch.profile);
+  if (!entry) return `profile ${launch.profile} is no longer configured, so its path knobs cannot be checked again`;
+  const problems = recheckPathParams(entry.profile, JSON.parse(launch.paramsJson) as ParamValues, launch.cwd, fsQuestions);
+  return problems.length ? `${problems.join('; ')} (checked again before starting; the run was not started)` : null;
 }

@@ -99,7 +99,7 @@ function readConfigFile(file: string): Profile[] {
 }
 
 /** All profiles, built-ins first (a config entry with a built-in's name replaces it). `only` checks the availability of that one alone. */
-function configuredProfiles(ctx: TemplateContext): Array<{ profile: Profile; source: string }> {
+export function configuredProfiles(ctx: TemplateContext): Array<{ profile: Profile; source: string }> {
   const file = getEnv().RUNPROOF_PROFILES;
   const byName = new Map<string, { profile: Profile; source: string }>();
   for (const p of BUILTIN_PROFILES) byName.set(p.name, { profile: p, source: 'built-in' });
@@ -117,7 +117,7 @@ export function getProfile(name: string): ProfileEntry | null {
   return listProfiles(name)[0] ?? null;
 }
 
-const fsQuestions = {
+export const fsQuestions = {
   exists: (abs: string) => fs.existsSync(abs),
   realpath: (abs: string) => {
     try {

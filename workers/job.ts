@@ -24,6 +24,8 @@ import { formatCommandLine, redactEnv } from '../lib/lightning/command';
 import { MetricsCsvAccumulator } from '../lib/lightning/metrics-csv';
 import { LOG_PART_BYTES, LOG_WHOLE_BYTES, readBundle, readHeadTail } from '../server/bundles';
 import { FileTail } from './tail';
+import { createRunCgroup, executableProblem, killRun, removeCgroup, runMarkerEnv, signalRun, wrapInCgroup, type RunProcesses } from './process-group';
+import { recheckLaunchPaths } from '../server/launch';
 import { findMetricsCsv, findVersionDir, listCheckpoints, renderTree, type CheckpointEntry } from './outputs';
 
 export const LOG_NAME = 'train.log';
@@ -66,15 +68,6 @@ function gitCommit(cwd: string): Promise<string | null> {
       resolve(!err && /^[0-9a-f]{40}$/.test(sha) ? sha : null);
     });
   });
-}
-
-function killGroup(pgid: number, signal: NodeJS.Signals): boolean {
-  try {
-    process.kill(-pgid, signal);
-    return true;
-  } catch {
-    return false; // ESRCH: the group is gone
-  }
 }
 
 /**
@@ -341,30 +334,45 @@ export async function runJob(opts: JobOptions): Promise<RunStatus | null> {
 
   const host = os.hostname();
   const commitPromise = gitCommit(launch.cwd);
+  // Path knobs were checked when the run was queued; a symlink swapped since then must not reach the trainer.
+  const moved = recheckLaunchPaths(launch);
+  if (moved) {
+    fs.closeSync(logFd);
+    return settleSpawnFailure(opts, moved);
+  }
   let child;
   const startedAt = Date.now();
+  // The run's own cgroup where the host allows it, and the marker always (workers/process-group.ts): they find
+  // what leaves the process group (setsid, setpgid).
+  const cgroupDir = createRunCgroup(runId);
+  const childEnv = { ...process.env, PYTHONUNBUFFERED: '1', ...envOverrides, ...runMarkerEnv(runId) };
+  const spawnFailed = (message: string) => {
+    if (cgroupDir) removeCgroup(cgroupDir);
+    fs.closeSync(logFd);
+    return settleSpawnFailure(opts, `could not start ${argv[0]}: ${message}`);
+  };
   try {
     if (!fs.existsSync(launch.cwd)) throw Object.assign(new Error(`working directory ${launch.cwd} does not exist`), { code: 'ENOENT' });
-    child = spawn(argv[0], argv.slice(1), {
+    const missing = cgroupDir ? executableProblem(argv[0], childEnv, launch.cwd) : null;
+    if (missing) throw new Error(missing);
+    const cmd = cgroupDir ? wrapInCgroup(argv, cgroupDir) : argv;
+    child = spawn(cmd[0], cmd.slice(1), {
       cwd: launch.cwd,
       // Python buffers stdout when it is not a terminal; unbuffered, the live log shows lines as they are printed.
-      env: { ...process.env, PYTHONUNBUFFERED: '1', ...envOverrides },
+      env: childEnv,
       stdio: ['ignore', logFd, logFd],
       detached: true, // its own process group: cancel and the sweep signal -pgid and reach grandchildren too
     });
   } catch (e) {
-    fs.closeSync(logFd);
-    return settleSpawnFailure(opts, `could not start ${argv[0]}: ${(e as Error).message}`);
+    return spawnFailed((e as Error).message);
   }
   const spawnError = await new Promise<Error | null>((resolve) => {
     child.once('spawn', () => resolve(null));
     child.once('error', (e) => resolve(e));
   });
-  if (spawnError || child.pid === undefined) {
-    fs.closeSync(logFd);
-    return settleSpawnFailure(opts, `could not start ${argv[0]}: ${spawnError?.message ?? 'no pid'}`);
-  }
+  if (spawnError || child.pid === undefined) return spawnFailed(spawnError?.message ?? 'no pid');
   const pgid = child.pid;
+  const procs: RunProcesses = { runId, pgid, cgroupDir };
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   // From here on the child exists: whatever goes wrong, it must not outlive this function unattended.
   let recorded = false;
@@ -374,13 +382,13 @@ export async function runJob(opts: JobOptions): Promise<RunStatus | null> {
     say(`run ${runId}: recording the process failed: ${(e as Error).message}`);
   }
   if (!recorded) {
-    killGroup(pgid, 'SIGKILL');
+    killRun(procs);
     await exited;
     fs.closeSync(logFd);
     return null;
   }
-  say(`run ${runId}: started pid ${pgid}: ${argv.join(' ')}`);
-  return followChild({ opts, run, launch, argv, envOverrides, logPath, logFd, pgid, startedAt, host, commitPromise, exited });
+  say(`run ${runId}: started pid ${pgid}${cgroupDir ? ` in cgroup ${cgroupDir}` : ''}: ${argv.join(' ')}`);
+  return followChild({ opts, run, launch, argv, envOverrides, logPath, logFd, pgid, procs, startedAt, host, commitPromise, exited });
 }
 
 interface Child {
@@ -392,6 +400,8 @@ interface Child {
   logPath: string;
   logFd: number;
   pgid: number;
+  /** The group, the cgroup and the marker: everything the run started, for stopping it. */
+  procs: RunProcesses;
   startedAt: number;
   host: string;
   commitPromise: Promise<string | null>;
@@ -400,7 +410,7 @@ interface Child {
 
 /** Follow a started child to its exit, then archive. */
 async function followChild(c: Child): Promise<RunStatus | null> {
-  const { opts, run, launch, argv, envOverrides, logPath, logFd, pgid, startedAt, host, exited } = c;
+  const { opts, run, launch, argv, envOverrides, logPath, logFd, pgid, procs, startedAt, host, exited } = c;
   const { db, runId, token } = opts;
   const say = opts.log ?? (() => {});
   let commit: string | null = null;
@@ -522,14 +532,21 @@ async function followChild(c: Child): Promise<RunStatus | null> {
   // --- heartbeat, cancel, timeout ----------------------------------------------------------
   let stopReason: 'cancel' | 'timeout' | 'lease' | null = null;
   let killTimer: NodeJS.Timeout | null = null;
+  /** Processes killed outside the group (setsid escapes), for the note. */
+  let escaped = 0;
+  const killAll = () => {
+    const r = killRun(procs);
+    escaped += r.escaped;
+    if (r.escaped || r.left.length) say(`run ${runId}: killed ${r.escaped} process(es) that had left its group${r.left.length ? `; still alive: ${r.left.join(', ')}` : ''}`);
+  };
   const stop = (why: 'cancel' | 'timeout' | 'lease') => {
     if (stopReason) return;
     stopReason = why;
     live.stopping = why === 'lease' ? null : why;
     say(`run ${runId}: stopping (${why}): SIGTERM to group ${pgid}`);
-    if (why === 'lease') { killGroup(pgid, 'SIGKILL'); return; }
-    killGroup(pgid, 'SIGTERM');
-    killTimer = setTimeout(() => { say(`run ${runId}: grace over, SIGKILL to group ${pgid}`); killGroup(pgid, 'SIGKILL'); }, opts.graceMs);
+    if (why === 'lease') { killAll(); return; }
+    signalRun(procs, 'SIGTERM');
+    killTimer = setTimeout(() => { say(`run ${runId}: grace over, SIGKILL to group ${pgid}`); killAll(); }, opts.graceMs);
   };
   const beat = setInterval(() => {
     try {
@@ -551,7 +568,7 @@ async function followChild(c: Child): Promise<RunStatus | null> {
     ({ code, signal } = await exited);
   } catch (e) {
     // Never leave the child running unattended.
-    killGroup(pgid, 'SIGKILL');
+    killAll();
     await exited;
     throw e;
   } finally {
@@ -561,8 +578,8 @@ async function followChild(c: Child): Promise<RunStatus | null> {
     if (killTimer) clearTimeout(killTimer);
     (watcher as fs.FSWatcher | null)?.close();
     opts.abort?.removeEventListener('abort', onAbort);
-    // Whatever the trainer left running in its group (data loader workers, a shell's children) goes with it.
-    killGroup(pgid, 'SIGKILL');
+    // Whatever the trainer left running (data loader workers, a shell's children, daemons that left the group) goes with it.
+    killAll();
   }
   const endedAt = Date.now();
   await commitKnown;
@@ -577,6 +594,7 @@ async function followChild(c: Child): Promise<RunStatus | null> {
   if (stopReason === 'cancel') { status = 'cancelled'; note = 'cancelled from Runproof: SIGTERM to the process group, SIGKILL after the grace period'; }
   else if (stopReason === 'timeout') { status = 'timed_out'; note = `exceeded the profile's timeout of ${Math.round(launch.timeoutMs / 1000)} s`; }
   else status = code === 0 ? 'succeeded' : 'failed';
+  if (escaped) note = [note, `${escaped} process${escaped === 1 ? '' : 'es'} that had left the process group (setsid) killed by the run's ${procs.cgroupDir ? 'cgroup' : 'environment marker'}`].filter(Boolean).join('; ');
   const ev = finalizeRun({ db, runId, token, status, exitCode: code, signal, note, endedAt });
   return ev ? status : null;
 }

@@ -11,6 +11,7 @@ import os from 'node:os';
 import type { Db } from '../db/client';
 import { listWorkers, removeWorker, sweepExpiredLeases } from '../db/queries/launches';
 import { finalizeRun, MAX_ARCHIVE_ATTEMPTS, sameGroup, settleWithoutArchive } from './job';
+import { killRun, runCgroupPath } from './process-group';
 
 export function pidAlive(pid: number): boolean {
   try {
@@ -29,11 +30,13 @@ export function sweepLostRuns({ db, sweeperId, leaseMs, log = () => {} }: { db: 
   for (const r of expired) {
     const { pgid, pgidStart, host: runHost } = r.launch;
     let killed = '';
-    if (pgid && runHost === host && sameGroup(pgid, pgidStart)) {
-      try {
-        process.kill(-pgid, 'SIGKILL');
-        killed = `; its process group ${pgid} was killed`;
-      } catch { /* gone meanwhile */ }
+    if (runHost === host) {
+      // The recorded group, if it is still the run's, and whatever left it: the run's cgroup and its marker
+      // (workers/process-group.ts) find a setsid grandchild even after the group itself is gone.
+      const group = pgid && sameGroup(pgid, pgidStart) ? pgid : null;
+      const { escaped } = killRun({ runId: r.runId, pgid: group, cgroupDir: runCgroupPath(r.runId) });
+      if (group) killed = `; its process group ${pgid} was killed`;
+      if (escaped) killed += `; ${escaped} process${escaped === 1 ? '' : 'es'} outside the group killed by the run's cgroup or environment marker`;
     }
     const note = `its worker stopped heartbeating (lease expired); settled by ${sweeperId}${killed}`;
     try {
