@@ -62,6 +62,16 @@ test('the API serves the evidence document, the badge and summary.md, and no fil
     const r = await request.get(`/api/runs/${id}/files/${p}`);
     expect([400, 404], p).toContain(r.status());
   }
+  // Malformed percent-encoding is a bad request with a plain message on both file routes, never a 500.
+  for (const p of ['%', '%zz', '%E0%A4', '%c0%ae%c0%ae/package.json', 'metrics.csv%ED%A0%80']) {
+    for (const url of [`/api/runs/${id}/files/${p}`, `/runs/${id}/files/${p}`]) {
+      const r = await request.get(url);
+      expect(r.status(), url).toBe(400);
+      expect(await r.text(), url).toMatch(/malformed percent-encoding|bad encoding/);
+    }
+  }
+  const twice = await request.get(`/api/runs/${id}/files/%25zz`);
+  expect([twice.status(), await twice.json()]).toEqual([400, { error: 'bad encoding: the path is not valid percent-encoded UTF-8' }]);
   expect((await request.get('/api/runs/does-not-exist')).status()).toBe(404);
   expect((await request.get('/api/runs?status=bogus')).status()).toBe(400);
 });

@@ -1,6 +1,7 @@
 /**
- * Reading bundle files for display. Callers pass a path that
- * `resolveBundleFile` already accepted; nothing here resolves paths itself.
+ * Reading bundle files for display. Callers pass the descriptor
+ * `openBundleFile` opened (or a path `resolveBundleFile` accepted); nothing
+ * here resolves paths itself. A descriptor passed in is left open.
  */
 import fs from 'node:fs';
 import { BINARY_EXT } from '@/server/bundles';
@@ -8,13 +9,22 @@ import { BINARY_EXT } from '@/server/bundles';
 const SNIFF_BYTES = 8192;
 const TEXT_EXT = /\.(log|txt|md|csv|tsv|json|jsonl|ya?ml|toml|ini|cfg|conf|py|sh|out|err|xml|html?)$/i;
 
-/** Text when the extension says so, or when the first 8 KiB hold no NUL byte and decode as UTF-8. */
-export function isTextFile(file: string): boolean {
-  if (BINARY_EXT.test(file)) return false;
-  if (TEXT_EXT.test(file)) return true;
+/** A descriptor for `file`, and whether this call opened it (and so must close it). */
+function use(file: string | number): { fd: number; own: boolean } {
+  return typeof file === 'number' ? { fd: file, own: false } : { fd: fs.openSync(file, 'r'), own: true };
+}
+
+/**
+ * Text when the extension of `name` says so, or when the first 8 KiB of the
+ * file (a path, or an open descriptor) hold no NUL byte and decode as UTF-8.
+ */
+export function isTextFile(name: string, file: string | number = name): boolean {
+  if (BINARY_EXT.test(name)) return false;
+  if (TEXT_EXT.test(name)) return true;
   let fd: number | null = null;
+  let own = false;
   try {
-    fd = fs.openSync(file, 'r');
+    ({ fd, own } = use(file));
     const buf = Buffer.alloc(SNIFF_BYTES);
     const n = fs.readSync(fd, buf, 0, SNIFF_BYTES, 0);
     const head = buf.subarray(0, n);
@@ -28,7 +38,7 @@ export function isTextFile(file: string): boolean {
   } catch {
     return false;
   } finally {
-    if (fd !== null) fs.closeSync(fd);
+    if (fd !== null && own) fs.closeSync(fd);
   }
 }
 
@@ -44,14 +54,14 @@ function readRange(fd: number, start: number, len: number): Buffer {
   return buf.subarray(0, off);
 }
 
-export function readHead(file: string, maxBytes: number): { text: string; truncated: boolean; sizeBytes: number } {
-  const fd = fs.openSync(file, 'r');
+export function readHead(file: string | number, maxBytes: number): { text: string; truncated: boolean; sizeBytes: number } {
+  const { fd, own } = use(file);
   try {
     const size = fs.fstatSync(fd).size;
     const len = Math.min(size, maxBytes);
     return { text: readRange(fd, 0, len).toString('utf8'), truncated: size > len, sizeBytes: size };
   } finally {
-    fs.closeSync(fd);
+    if (own) fs.closeSync(fd);
   }
 }
 
@@ -78,8 +88,8 @@ const CHUNK = 1 << 20;
  * newlines in 1 MiB chunks (so a 1 GB log costs a scan, not 1 GB of memory)
  * and reads only the tail it shows, at most `maxTailBytes`.
  */
-export function readLogTail(file: string, maxLines: number, maxTailBytes = 4 << 20): LogTail {
-  const fd = fs.openSync(file, 'r');
+export function readLogTail(file: string | number, maxLines: number, maxTailBytes = 4 << 20): LogTail {
+  const { fd, own } = use(file);
   try {
     const size = fs.fstatSync(fd).size;
     if (size <= maxTailBytes) {
@@ -110,6 +120,6 @@ export function readLogTail(file: string, maxLines: number, maxTailBytes = 4 << 
     const start = Math.max(0, lines.length - maxLines);
     return { lines: lines.slice(start), firstLine: lineNo + start, totalLines: total, truncated: true, sizeBytes: size };
   } finally {
-    fs.closeSync(fd);
+    if (own) fs.closeSync(fd);
   }
 }

@@ -1,7 +1,8 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
-import { resolveBundleFile } from '@/server/bundle-files';
+import fs from 'node:fs';
+import { openBundleFile } from '@/server/bundle-files';
 import { isRunId, loadRunEvidence } from '@/app/_lib/data';
 import { isTextFile, readHead, splitLines } from '@/app/_lib/files';
 import { fileHref, fmtBytes, lineLevel } from '@/components/format';
@@ -33,12 +34,19 @@ export default async function FilePage({ params }: Params) {
   const found = loadRunEvidence(id);
   if (!found) notFound();
   const { run, evidence: ev } = found;
-  const r = resolveBundleFile(run.bundleDir, path);
+  const r = openBundleFile(run.bundleDir, path);
   if (!r.ok) notFound();
+  // Read through the descriptor that was checked to lie inside the bundle.
+  let text: boolean;
+  let head: ReturnType<typeof readHead> | null;
+  try {
+    text = isTextFile(r.relative, r.fd);
+    head = text ? readHead(r.fd, MAX_BYTES) : null;
+  } finally {
+    fs.closeSync(r.fd);
+  }
 
   const role = ev.files.find((f) => f.path === r.relative)?.role ?? null;
-  const text = isTextFile(r.file);
-  const head = text ? readHead(r.file, MAX_BYTES) : null;
   let lines = head ? splitLines(head.text) : [];
   // A cut file may end mid-line: drop the partial last line rather than show half of it.
   if (head?.truncated && lines.length > 1) lines = lines.slice(0, -1);

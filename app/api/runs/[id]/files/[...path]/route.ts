@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import type { NextRequest } from 'next/server';
-import { resolveBundleFile } from '@/server/bundle-files';
+import { openBundleFile } from '@/server/bundle-files';
 import { findRun, jsonError, serverError } from '@/app/_lib/api';
 import { isTextFile } from '@/app/_lib/files';
 
@@ -15,15 +15,22 @@ function contentDisposition(name: string): string {
   return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
 }
 
-/** GET /api/runs/<id>/files/<path…>[?download=1]: one bundle file, raw. Every path goes through resolveBundleFile. */
+/**
+ * GET /api/runs/<id>/files/<path…>[?download=1]: one bundle file, raw. Every
+ * path goes through openBundleFile, and what is sent is read from the
+ * descriptor it checked. A path that is not valid percent-encoded UTF-8 is a
+ * 400 with a plain message.
+ */
 export async function GET(req: NextRequest, { params }: { params: Promise<{ id: string; path: string[] }> }) {
-  const { id, path: segments } = await params;
+  let fd: number | null = null;
   try {
+    const { id, path: segments } = await params;
     const found = findRun(id);
     if (found instanceof Response) return found;
-    const r = resolveBundleFile(found.run.bundleDir, segments);
+    const r = openBundleFile(found.run.bundleDir, segments);
     if (!r.ok) return jsonError(r.status, r.reason);
-    const text = isTextFile(r.file);
+    fd = r.fd;
+    const text = isTextFile(r.relative, r.fd);
     const headers: Record<string, string> = {
       'Content-Type': text ? 'text/plain; charset=utf-8' : 'application/octet-stream',
       'Content-Length': String(r.sizeBytes),
@@ -33,9 +40,15 @@ export async function GET(req: NextRequest, { params }: { params: Promise<{ id: 
       'Content-Security-Policy': "default-src 'none'; sandbox",
     };
     if (req.nextUrl.searchParams.get('download') === '1' || !text) headers['Content-Disposition'] = contentDisposition(path.posix.basename(r.relative));
-    const stream = Readable.toWeb(fs.createReadStream(r.file)) as unknown as ReadableStream<Uint8Array>;
+    if (r.sizeBytes === 0) return new Response('', { headers });
+    // The stream owns the descriptor from here (and closes it); the size sent is the one checked.
+    const stream = Readable.toWeb(fs.createReadStream('', { fd: r.fd, start: 0, end: r.sizeBytes - 1, autoClose: true })) as unknown as ReadableStream<Uint8Array>;
+    fd = null;
     return new Response(stream, { headers });
   } catch (e) {
+    if (e instanceof URIError) return jsonError(400, 'bad encoding: the path is not valid percent-encoded UTF-8');
     return serverError(e);
+  } finally {
+    if (fd !== null) fs.closeSync(fd);
   }
 }
