@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// Runs every test (vitest, then Playwright in Chromium) and ends with one
-// plain line CI can read: `tests: N passed, N failed[, N skipped]`.
+// Runs every test (vitest, the attack suite, then Playwright in Chromium)
+// and ends with one plain line CI can read: `tests: N passed, N failed[, N
+// skipped]`. Just before it, the attack suite's counts (README, Security tests):
+// `attack: N payloads tried, N files leaked, N login bypasses, …`.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 
@@ -26,6 +28,19 @@ try {
   passed += u.numPassedTests; failed += u.numFailedTests; skipped += u.numPendingTests + (u.numTodoTests ?? 0);
 } catch { failed += 1; console.error('vitest wrote no report'); }
 
+// The attack suite: real servers attacked from a network namespace (needs root and `ip netns`; see attack/).
+fs.rmSync('test-results/attack.json', { force: true });
+const attackStatus = run('node_modules/.bin/vitest', ['run', '--config', 'attack/vitest.config.mts', '--reporter=default', '--reporter=json', '--outputFile=test-results/attack-vitest.json']);
+try {
+  const a = JSON.parse(fs.readFileSync('test-results/attack-vitest.json', 'utf8'));
+  passed += a.numPassedTests; failed += a.numFailedTests; skipped += a.numPendingTests + (a.numTodoTests ?? 0);
+} catch { failed += 1; console.error('the attack suite wrote no report'); }
+let attackLine = 'attack: no counts (the attack suite did not finish)';
+try {
+  const c = JSON.parse(fs.readFileSync('test-results/attack.json', 'utf8'));
+  attackLine = `attack: ${c.payloadsTried} payloads tried, ${c.filesLeaked} files leaked, ${c.bypasses} login bypasses in ${c.launchAttempts} launch/cancel attempts, ${c.loginGuessesChecked} of ${c.loginGuessesSent} brute-force guesses checked, ${c.inputsReported} of ${c.inputsImported} bad inputs reported, ${c.requests} requests`;
+} catch { failed += 1; }
+
 fs.rmSync('test-results/e2e.json', { force: true });
 const e2eStatus = run('node_modules/.bin/playwright', ['test']);
 try {
@@ -33,5 +48,6 @@ try {
   passed += s.expected; failed += s.unexpected + s.flaky; skipped += s.skipped;
 } catch { failed += 1; console.error('playwright wrote no report'); }
 
-console.log(`\ntests: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
-process.exit(unitStatus === 0 && e2eStatus === 0 && failed === 0 ? 0 : 1);
+console.log(`\n${attackLine}`);
+console.log(`tests: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+process.exit(unitStatus === 0 && attackStatus === 0 && e2eStatus === 0 && failed === 0 ? 0 : 1);
