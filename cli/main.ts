@@ -4,7 +4,6 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { renderSummaryMarkdown } from '../lib/evidence/summary';
 import { showBundle, importBundles } from '../server/bundles';
@@ -12,6 +11,8 @@ import { openDb } from '../db/client';
 import { getRunEvidence } from '../db/queries/runs';
 import { getLiveState, isTerminal, listLiveWorkers, requestCancel } from '../db/queries/launches';
 import { getEnv } from '../server/env';
+import { isLoopbackAddress, parseTrustProxy, rotateSessionSecret } from '../server/auth';
+import { startWebServer } from '../server/http-server';
 import { launchRun, planLaunch } from '../server/launch';
 import { listProfiles } from '../server/profiles';
 import { Worker } from '../workers/worker';
@@ -29,14 +30,18 @@ Usage:
   runproof profiles [--json]               the profiles configured here and whether each can run
   runproof plans <dir> [--json]            the plan rows found in markdown files under a folder
   runproof serve [--port N] [--host H] [--no-worker]
-                                           start the web server and a worker (npm start)
+                                           start the web server and a worker in this process (npm start)
+  runproof logout-all                      end every login session (a new session secret)
   runproof help
 
 Environment:
   RUNPROOF_DB     SQLite file (default data/runproof.db)
   RUNPROOF_HOST   address the server listens on (default 127.0.0.1)
   RUNPROOF_PORT   port (default 3000)
-  RUNPROOF_PASSWORD     password for launching/cancelling in the browser (needed when the host is not loopback)
+  RUNPROOF_PASSWORD     password for launching/cancelling in the browser (needed unless the request
+                        comes from this machine to \`runproof serve\` listening on loopback)
+  RUNPROOF_TRUST_PROXY  addresses of reverse proxies whose forwarding headers count (comma-separated)
+  RUNPROOF_PUBLIC_URL   the URL users reach Runproof at, for permalinks (default: the listen address)
   RUNPROOF_PROFILES     JSON file with more profiles ({"profiles": [...]})
   RUNPROOF_CONCURRENCY  runs a worker executes at once (default 1)
   RUNPROOF_PLANS_DIR    plans folder(s) to index, joined with ':' (default: plans/ of profile checkouts)
@@ -268,41 +273,54 @@ function cmdPlans(args: string[]): number {
   return 0;
 }
 
-function cmdServe(args: string[]): Promise<number> {
+async function cmdServe(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { port: { type: 'string' }, host: { type: 'string' }, 'no-worker': { type: 'boolean' } } });
   const env = getEnv();
   const host = values.host ?? env.RUNPROOF_HOST;
-  const port = values.port ?? String(env.RUNPROOF_PORT);
+  const port = values.port !== undefined ? Number(values.port) : env.RUNPROOF_PORT;
+  if (!(Number.isInteger(port) && port >= 0 && port <= 65535)) throw new UsageError(`--port takes a port number, got ${JSON.stringify(values.port)}`);
   if (!fs.existsSync(path.join(env.root, '.next', 'BUILD_ID'))) {
     process.stderr.write('runproof: no production build found; run `npm run build` first (or `npm run setup`)\n');
-    return Promise.resolve(1);
+    return 1;
   }
   fs.mkdirSync(path.dirname(env.dbPath), { recursive: true });
-  process.stderr.write(`Runproof on http://${host}:${port}  (database ${path.relative(env.root, env.dbPath)})\n`);
-  const child = spawn(path.join(env.root, 'node_modules/.bin/next'), ['start', '-H', host, '-p', port], {
-    cwd: env.root,
-    stdio: 'inherit',
-    // The web process decides whether launching needs a login from the host it listens on: pass the real one.
-    env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1', RUNPROOF_ROOT: env.root, RUNPROOF_DB: env.dbPath, RUNPROOF_HOST: host, RUNPROOF_PORT: port },
-  });
-  // The worker runs in this process, beside (not inside) the web server's.
+  // The app in this process reads these: the database, and the host and port actually served.
+  Object.assign(process.env, { NEXT_TELEMETRY_DISABLED: '1', RUNPROOF_ROOT: env.root, RUNPROOF_DB: env.dbPath, RUNPROOF_HOST: host, RUNPROOF_PORT: String(port) });
+  // Next's server runs in this process (not a child), so it cannot outlive the worker beside it.
+  const web = await startWebServer({ dir: env.root, host, port, trustProxy: parseTrustProxy(env.RUNPROOF_TRUST_PROXY), publicUrl: env.RUNPROOF_PUBLIC_URL, log: (m) => process.stderr.write(`[web] ${m}\n`) });
+  const shown = web.address.includes(':') ? `[${web.address}]` : web.address;
+  process.stderr.write(`Runproof on http://${shown}:${web.port}  (database ${path.relative(env.root, env.dbPath)})\n`);
+  if (!isLoopbackAddress(web.address)) {
+    process.stderr.write(
+      env.RUNPROOF_PASSWORD
+        ? 'Listening beyond this machine: launching and cancelling need a login (RUNPROOF_PASSWORD).\n'
+        : 'Listening beyond this machine without RUNPROOF_PASSWORD: launching and cancelling are switched off. Set RUNPROOF_PASSWORD (at least 8 characters) to allow them after a login.\n',
+    );
+  }
   const worker = values['no-worker'] ? null : workerFromEnv((m) => process.stderr.write(`[worker] ${m}\n`));
   worker?.start();
   const indexer = new PlanIndexer({ db: openDb(), roots: plansRoots(), log: (m) => process.stderr.write(`[plans] ${m}\n`) });
   indexer.start();
-  const forward = (sig: NodeJS.Signals) => {
-    child.kill(sig);
-    worker?.cancelAll();
-    indexer.stop();
-  };
-  process.on('SIGINT', forward);
-  process.on('SIGTERM', forward);
-  return new Promise((resolve) =>
-    child.on('exit', async (code, signal) => {
-      await worker?.stop();
-      resolve(code ?? (signal ? 0 : 1));
-    }),
-  );
+  return new Promise((resolve) => {
+    let stopping = false;
+    const stop = (sig: NodeJS.Signals) => {
+      if (stopping) return;
+      stopping = true;
+      process.stderr.write(`runproof serve: ${sig}: stopping\n`);
+      worker?.cancelAll();
+      indexer.stop();
+      void Promise.all([web.close(), worker?.stop()]).then(() => resolve(0));
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
+
+function cmdLogoutAll(args: string[]): number {
+  parseArgs({ args, options: {} });
+  const file = rotateSessionSecret();
+  process.stdout.write(`Every session has ended: a new session secret is in ${path.relative(process.cwd(), file) || file}. A running server notices it at its next request; everyone logs in again.\n`);
+  return 0;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -316,6 +334,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'worker': return await cmdWorker(rest);
       case 'profiles': return cmdProfiles(rest);
       case 'plans': return cmdPlans(rest);
+      case 'logout-all': return cmdLogoutAll(rest);
       case undefined: case 'help': case '--help': case '-h':
         process.stdout.write(USAGE);
         return 0;

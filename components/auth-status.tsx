@@ -3,8 +3,7 @@
  * login (server/auth.ts). A server component: it reads the session cookie.
  */
 import Link from 'next/link';
-import { authPolicy } from '@/server/auth';
-import { hasSession, loginUrl } from '@/server/session';
+import { hasSession, loginUrl, requestAuthPolicy } from '@/server/session';
 import { logoutAction } from '@/app/login/actions';
 import LoginLink from './login-link';
 import styles from './auth-status.module.css';
@@ -13,7 +12,7 @@ export default async function AuthStatus({ next }: { next?: string } = {}) {
   let required = false;
   let passwordSet = false;
   try {
-    ({ required, passwordSet } = authPolicy());
+    ({ required, passwordSet } = await requestAuthPolicy());
   } catch {
     required = true; // a bad environment: the login page explains it
   }

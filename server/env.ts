@@ -2,6 +2,7 @@
  * Environment, parsed once with zod so a bad value fails at start with a
  * message that names the variable.
  */
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -37,6 +38,32 @@ const schema = z.object({
    * launch. Unset: Runproof never writes a plan file.
    */
   RUNPROOF_PLANS_WRITABLE: z.enum(['0', '1', 'true', 'false']).optional().transform((v) => v === '1' || v === 'true'),
+  /**
+   * Addresses of reverse proxies in front of Runproof (comma-separated IPs).
+   * Only when the socket peer is one of them do X-Forwarded-For / Forwarded /
+   * X-Real-IP / X-Forwarded-Host / X-Forwarded-Proto count (server/auth.ts).
+   */
+  RUNPROOF_TRUST_PROXY: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z
+      .string()
+      .optional()
+      .superRefine((v, ctx) => {
+        for (const part of (v ?? '').split(',')) {
+          const p = part.trim().replace(/^\[|\]$/g, '');
+          if (!isIP(p)) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(part.trim())} is not an IP address (list the proxies' addresses, comma-separated)` });
+        }
+      }),
+  ),
+  /**
+   * The URL users reach Runproof at (https://runproof.example.org), for
+   * permalinks in copied Markdown, summary.md and badges. Unset: the address
+   * the server listens on (never the request's Host header).
+   */
+  RUNPROOF_PUBLIC_URL: z.preprocess(
+    (v) => (v === '' ? undefined : typeof v === 'string' ? v.replace(/\/+$/, '') : v),
+    z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://runproof.example.org' }).optional(),
+  ),
   /** How long a claimed run's lease lasts without a heartbeat before a sweep settles it as lost. */
   RUNPROOF_LEASE_MS: z.coerce.number().int().min(1000).max(3_600_000).default(10_000),
   /**

@@ -1,31 +1,55 @@
 /**
- * The Next-facing half of server/auth.ts: the session cookie, and the one
- * question launch, cancel and import ask before they run anything.
+ * The Next-facing half of server/auth.ts: who the request is (the view the
+ * in-process listener attached), the session cookie, and the questions
+ * launch, cancel and import ask before they run anything.
  *
  * Only for server code (server components, server actions, route handlers).
  */
 import { cookies, headers } from 'next/headers';
-import { authPolicy, requestExposure, createSessionToken, SESSION_COOKIE, SESSION_LIFETIME_MS, safeNextPath, verifySessionToken } from './auth';
+import {
+  authPolicy,
+  createSessionToken,
+  crossOriginRefusal,
+  NO_PASSWORD_FIX,
+  requestViewOf,
+  revokeSessionToken,
+  safeNextPath,
+  SESSION_COOKIE,
+  SESSION_LIFETIME_MS,
+  throttleKeyFor,
+  verifySessionToken,
+  type AuthPolicy,
+  type RequestView,
+} from './auth';
+import { getEnv } from './env';
 
 export type LaunchPermission = { ok: true } | { ok: false; error: string; loginUrl: string | null };
 
-function first(v: string | null): string | null {
-  const f = v?.split(',')[0]?.trim();
-  return f ? f : null;
+/**
+ * This request as the listener saw it. Without `runproof serve`'s listener
+ * (next start, next dev) nothing about the socket is known and the view is
+ * never local.
+ */
+export async function requestView(): Promise<RequestView> {
+  const h = await headers();
+  return requestViewOf((n) => h.get(n));
 }
 
-/** The request reached us (or the reverse proxy in front of us) over https. */
+/** The login policy for this request; throws when the environment is invalid. */
+export async function requestAuthPolicy(): Promise<AuthPolicy> {
+  const view = await requestView();
+  return authPolicy(view, getEnv());
+}
+
+/** The request reached us (or the trusted proxy in front of us) over https. */
 export async function requestIsHttps(): Promise<boolean> {
-  const h = await headers();
-  const proto = first(h.get('x-forwarded-proto'));
-  if (proto) return proto.toLowerCase() === 'https';
-  return /^https:/i.test(h.get('origin') ?? '');
+  const view = await requestView();
+  return /^https:/i.test(view.requestOrigin ?? '');
 }
 
-/** A key for the login throttle: the client address as the server saw it. */
+/** A key for the login throttle: the socket peer, or the client a trusted proxy named; never a header alone. */
 export async function clientKey(): Promise<string> {
-  const h = await headers();
-  return first(h.get('x-forwarded-for')) ?? first(h.get('x-real-ip')) ?? 'unknown';
+  return throttleKeyFor((await requestView()).client);
 }
 
 /** The request carries a valid session cookie. */
@@ -42,32 +66,53 @@ export function loginUrl(next?: string | null): string {
 
 /**
  * May this request launch or cancel? `next` is where the login page
- * should send the user back to.
+ * should send the user back to. For showing or hiding a form; the actions
+ * themselves use actionPermission.
  */
 export async function launchPermission(next?: string | null): Promise<LaunchPermission> {
   let policy;
   try {
-    policy = authPolicy();
+    policy = await requestAuthPolicy();
   } catch (e) {
     // A bad environment refuses rather than opens.
     return { ok: false, error: e instanceof Error ? e.message : String(e), loginUrl: null };
   }
-  if (!policy.required) {
-    // Configured for loopback, but is this request really local? (DNS rebinding, a proxy on this host.)
-    const h = await headers();
-    const exposed = requestExposure((n) => h.get(n));
-    if (!exposed) return { ok: true };
-    policy = { ...policy, required: true, reason: exposed };
-  }
+  if (!policy.required) return { ok: true };
   if (!policy.passwordSet) {
     return {
       ok: false,
-      error: `Launching is refused: a login is required because ${policy.reason}, but no password is configured. Set RUNPROOF_PASSWORD (at least 8 characters) in the server's environment and restart it.`,
+      error: `Launching is refused: a login is required because ${policy.reason}, but no password is configured. ${NO_PASSWORD_FIX}`,
       loginUrl: null,
     };
   }
   if (await hasSession()) return { ok: true };
   return { ok: false, error: 'Log in to launch or cancel runs.', loginUrl: loginUrl(next) };
+}
+
+/**
+ * Refuses a POST that did not come from one of this server's own pages
+ * (no Origin, `Origin: null`, a foreign origin, Sec-Fetch-Site other than
+ * same-origin): the clickjacking / CSRF guard, on loopback too. Null when it
+ * may go on.
+ */
+export async function sameOriginRefusal(): Promise<string | null> {
+  const h = await headers();
+  const view = requestViewOf((n) => h.get(n));
+  let publicUrl: string | undefined;
+  try {
+    publicUrl = getEnv().RUNPROOF_PUBLIC_URL;
+  } catch {
+    publicUrl = undefined;
+  }
+  const why = crossOriginRefusal((n) => h.get(n), view, publicUrl);
+  return why ? `Refused: ${why}. Launch and cancel only from this server's own pages.` : null;
+}
+
+/** What a server action that launches, cancels or writes asks first: same origin, then the login. */
+export async function actionPermission(next?: string | null): Promise<LaunchPermission> {
+  const refused = await sameOriginRefusal();
+  if (refused) return { ok: false, error: refused, loginUrl: null };
+  return launchPermission(next);
 }
 
 async function cookieOptions(maxAgeS: number) {
@@ -81,8 +126,13 @@ export async function setSessionCookie(): Promise<void> {
   store.set(SESSION_COOKIE, token, await cookieOptions(Math.floor(SESSION_LIFETIME_MS / 1000)));
 }
 
-/** Ends the session (in a server action or route handler). */
+/** Ends the session (in a server action or route handler): the token is revoked, so a copy of the cookie dies too. */
 export async function clearSessionCookie(): Promise<void> {
   const store = await cookies();
+  try {
+    revokeSessionToken(store.get(SESSION_COOKIE)?.value);
+  } catch (e) {
+    console.error('[runproof] could not record the revoked session:', e);
+  }
   store.set(SESSION_COOKIE, '', { ...(await cookieOptions(0)), expires: new Date(0) });
 }

@@ -31,7 +31,7 @@ export function attachment(body: string, contentType: string, filename: string):
   });
 }
 
-/** The run's evidence page as the requester reaches this server. */
+/** The run's evidence page at this server's public origin (app/_lib/origin.ts: never the Host header). */
 export function runPermalink(req: Request, id: string): string {
   return `${originOfRequest(req)}/runs/${encodeURIComponent(id)}`;
 }

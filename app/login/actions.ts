@@ -5,8 +5,8 @@
  */
 import { redirect } from 'next/navigation';
 import { z } from 'zod';
-import { authPolicy, checkPassword, loginThrottle, safeNextPath } from '@/server/auth';
-import { clearSessionCookie, clientKey, setSessionCookie } from '@/server/session';
+import { checkPassword, loginThrottle, NO_PASSWORD_FIX, safeNextPath } from '@/server/auth';
+import { clearSessionCookie, clientKey, requestAuthPolicy, sameOriginRefusal, setSessionCookie } from '@/server/session';
 
 export type LoginState = { error: string | null };
 
@@ -22,20 +22,23 @@ export async function loginAction(_prev: LoginState, formData: FormData): Promis
   });
   if (!parsed.success) return { error: parsed.error.issues[0]?.message ?? 'Invalid form.' };
 
+  const refused = await sameOriginRefusal();
+  if (refused) return { error: refused };
   let policy;
   try {
-    policy = authPolicy();
+    policy = await requestAuthPolicy();
   } catch (e) {
     return { error: e instanceof Error ? e.message : String(e) };
   }
   if (!policy.passwordSet) {
     return {
       error: policy.required
-        ? 'No password is configured, so no one can log in. Set RUNPROOF_PASSWORD (at least 8 characters) in the server\u2019s environment and restart it.'
-        : 'No login is needed here: launching is open on this loopback-only server.',
+        ? `No password is configured, so no one can log in. ${NO_PASSWORD_FIX}`
+        : 'No login is needed here: launching is open to this machine on this loopback-only server.',
     };
   }
 
+  // Keyed on the socket's peer (or a trusted proxy's client): a rotating X-Forwarded-For buys no guesses.
   const key = await clientKey();
   const wait = loginThrottle.retryAfterMs(key);
   if (wait > 0) return { error: `Too many failed attempts. Try again in ${Math.ceil(wait / 1000)} s.` };
@@ -48,7 +51,9 @@ export async function loginAction(_prev: LoginState, formData: FormData): Promis
   redirect(safeNextPath(parsed.data.next));
 }
 
+/** Ends this session for good (the token is revoked, not only the cookie dropped). */
 export async function logoutAction(): Promise<void> {
+  if (await sameOriginRefusal()) redirect('/login');
   await clearSessionCookie();
   redirect('/');
 }

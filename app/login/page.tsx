@@ -1,6 +1,6 @@
 import Link from 'next/link';
-import { authPolicy, safeNextPath, type AuthPolicy } from '@/server/auth';
-import { hasSession } from '@/server/session';
+import { NO_PASSWORD_FIX, safeNextPath, type AuthPolicy } from '@/server/auth';
+import { hasSession, requestAuthPolicy } from '@/server/session';
 import LoginForm from '@/components/login-form';
 import { logoutAction } from './actions';
 
@@ -13,7 +13,7 @@ export default async function LoginPage({ searchParams }: { searchParams: Promis
   let policy: AuthPolicy | null = null;
   let envError: string | null = null;
   try {
-    policy = authPolicy();
+    policy = await requestAuthPolicy();
   } catch (e) {
     envError = e instanceof Error ? e.message : String(e);
   }
@@ -29,8 +29,7 @@ export default async function LoginPage({ searchParams }: { searchParams: Promis
       ) : !policy ? null : !policy.required ? (
         <>
           <p className="muted">
-            No login is needed: {policy.reason}. Only this machine can reach the server, so launching and cancelling runs are
-            open to it.
+            No login is needed: {policy.reason}. Launching and cancelling runs are open to this machine.
           </p>
           <p className="muted small">
             To require a password anyway, set <code>RUNPROOF_PASSWORD</code> (at least 8 characters) and restart the server.
@@ -39,12 +38,14 @@ export default async function LoginPage({ searchParams }: { searchParams: Promis
       ) : !policy.passwordSet ? (
         <p className="notice error" role="alert" data-testid="login-unconfigured">
           A login is required to launch or cancel runs because {policy.reason}, but no password is configured, so launching is
-          refused. Set <code>RUNPROOF_PASSWORD</code> (at least 8 characters) in the server&apos;s environment and restart it. Evidence pages
-          stay readable without a login.
+          refused. {NO_PASSWORD_FIX} Evidence pages stay readable without a login.
         </p>
       ) : loggedIn ? (
         <>
-          <p className="muted">You can launch, cancel and import runs. The session lasts 12 hours.</p>
+          <p className="muted">
+            You can launch, cancel and import runs. The session lasts 12 hours; <strong>Log out</strong> ends it (a copy of the
+            cookie stops working too), and <code>runproof logout-all</code> on the server ends every session.
+          </p>
           <form action={logoutAction}>
             <div className="actions">
               <Link className="btn btn-primary" href={next}>

@@ -1,15 +1,17 @@
 'use server';
 /**
- * Launch and cancel, as server actions. Both execute commands on this host, so
- * both check the login policy first; both return `{ error }` rather than
- * throwing, and the form shows it.
+ * Launch and cancel, as server actions (POSTs). Both execute commands on this
+ * host, so both first refuse a request that did not come from this server's
+ * own pages (the Origin check, on loopback too: a framing or cross-site page
+ * must not launch), then check the login policy; both return `{ error }`
+ * rather than throwing, and the form shows it.
  */
 import { redirect } from 'next/navigation';
 import { openDb } from '@/db/client';
 import { requestCancel } from '@/db/queries/launches';
 import { getRun } from '@/db/queries/runs';
 import { launchRun } from '@/server/launch';
-import { launchPermission } from '@/server/session';
+import { actionPermission } from '@/server/session';
 import { isRunId } from '@/app/_lib/data';
 
 export interface LaunchFormState {
@@ -33,7 +35,7 @@ export async function launchAction(_prev: LaunchFormState, form: FormData): Prom
   const rows = form.getAll('row').map(String).join(',');
   const state: LaunchFormState = { error: null, fieldErrors: {}, values, profile, cpuOnly, rows };
 
-  const perm = await launchPermission('/runs/new');
+  const perm = await actionPermission('/runs/new');
   if (!perm.ok) return { ...state, error: perm.error };
   const planRows = rows.split(',').filter(Boolean);
   let result;
@@ -53,7 +55,7 @@ export async function launchAction(_prev: LaunchFormState, form: FormData): Prom
 
 export async function cancelAction(runId: string): Promise<{ ok: boolean; message: string }> {
   if (!isRunId(runId)) return { ok: false, message: 'No such run.' };
-  const perm = await launchPermission(`/runs/${runId}`);
+  const perm = await actionPermission(`/runs/${runId}`);
   if (!perm.ok) return { ok: false, message: perm.error };
   const db = openDb();
   if (!getRun({ db, id: runId })) return { ok: false, message: 'No such run.' };

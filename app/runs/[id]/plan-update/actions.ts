@@ -9,13 +9,13 @@ import { openDb } from '@/db/client';
 import { isRunId } from '@/app/_lib/data';
 import { requestOrigin } from '@/app/_lib/origin';
 import { applyPlanPatches } from '@/server/plan-patch';
-import { launchPermission } from '@/server/session';
+import { actionPermission } from '@/server/session';
 
 export async function applyPlanUpdateAction(form: FormData): Promise<void> {
   const runId = String(form.get('runId') ?? '');
   if (!isRunId(runId)) redirect('/');
   const back = `/runs/${encodeURIComponent(runId)}/plan-update`;
-  const perm = await launchPermission(back);
+  const perm = await actionPermission(back);
   if (!perm.ok) redirect(perm.loginUrl ?? `${back}?error=${encodeURIComponent(perm.error)}`);
   const permalink = `${await requestOrigin()}/runs/${encodeURIComponent(runId)}`;
   let result;
