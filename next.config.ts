@@ -12,10 +12,24 @@ const securityHeaders = [
   { key: 'Referrer-Policy', value: 'same-origin' },
 ];
 
+/**
+ * RUNPROOF_PUBLIC_URL's host may invoke server actions even when a proxy in
+ * front rewrites Host and sends no X-Forwarded-Host (Next compares Origin
+ * with those). Runproof's own Origin check (server/auth.ts) allows it too.
+ */
+function publicHost(): string[] {
+  try {
+    return process.env.RUNPROOF_PUBLIC_URL ? [new URL(process.env.RUNPROOF_PUBLIC_URL).host] : [];
+  } catch {
+    return [];
+  }
+}
+
 const nextConfig: NextConfig = {
   serverExternalPackages: ['better-sqlite3'],
   poweredByHeader: false,
   typedRoutes: false,
+  experimental: { serverActions: { allowedOrigins: publicHost() } },
   async headers() {
     return [{ source: '/:path*', headers: securityHeaders }];
   },
