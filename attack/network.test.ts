@@ -148,6 +148,10 @@ describe('from loopback', () => {
       { kind: 'launch', req: launchFetch(t, ids, [...sameOrigin(host), ...forged], 'launch fetch, forged x-runproof-* headers') },
     ];
     expect(await attack(attempts, fromHere)).toEqual([]);
+    // Started this way too, its pages cannot be framed.
+    const [page] = await fromHere([{ host: '127.0.0.1', port: n1.port, path: '/runs/new', id: 'launch page' }]);
+    addCounts(COUNTS, { requests: 1 });
+    expect(page.headers['content-security-policy'] ?? '').toMatch(/frame-ancestors 'none'/);
   });
 });
 

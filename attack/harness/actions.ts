@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { multipart, type RawRequest, type RawResponse } from './raw-http.mjs';
-import { ROOT } from './servers';
+import { ensureBuildOnce, ROOT } from './servers';
 
 export interface ActionIds {
   launch: string;
@@ -17,6 +17,7 @@ export interface ActionIds {
 
 /** The action ids of this build, by exported name (the rendered pages carry the same ids). */
 export function actionIds(): ActionIds {
+  ensureBuildOnce();
   const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, '.next/server/server-reference-manifest.json'), 'utf8')) as {
     node: Record<string, { exportedName?: string; filename?: string }>;
   };
