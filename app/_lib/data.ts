@@ -8,7 +8,7 @@ import { sweepLostRuns } from '@/workers/sweep';
 import { getEnv } from '@/server/env';
 import { refreshPlansThrottled } from '@/server/plan-index';
 import { planPatchesForRun } from '@/server/plan-patch';
-import { getPlan, getPlanRowDetail, getPlanTree, getRunPlanLinks, listPickableRows, listPlanFiles, listRunRowIds, resolveRowRefs } from '@/db/queries/plans';
+import { getPlan, getPlanPage, getPlanRowDetail, getPlanTree, type PlanPageOptions, getRunPlanLinks, listPickableRows, listPlanFiles, listRunRowIds, resolveRowRefs } from '@/db/queries/plans';
 import { getRunEvidence, getRunSeriesForChart, listInitiatives, listRuns, type ListRunsFilter } from '@/db/queries/runs';
 import { getEpochSeries } from '@/db/queries/compare';
 import { epochSeriesFromEvidence, type CompareRunInput } from '@/lib/compare/compare';
@@ -90,6 +90,11 @@ function withPlans<T>(what: string, fn: (db: Db) => T): T {
 
 export function loadPlanTree() {
   return withPlans('reading plans', (db) => getPlanTree({ db }));
+}
+
+/** One page of the plans page (rows in order, flags judged over every row). */
+export function loadPlanPage(opts: PlanPageOptions) {
+  return withPlans('reading plans', (db) => getPlanPage({ db, ...opts }));
 }
 
 export function loadPlan(id: string) {

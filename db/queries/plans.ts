@@ -7,6 +7,7 @@ import type { Db } from '../client';
 import { planRows, plans, runPlanRows, runs, type Plan, type PlanRowRecord } from '../schema';
 import type { Problem } from '../../lib/evidence/types';
 import type { PlanRow, PlanRowRef } from '../../lib/plans/types';
+import { rowFlags, type Flag } from '../../lib/plans/flags';
 
 export interface PlanInput {
   id: string;
@@ -167,6 +168,183 @@ export function getPlanTree({ db }: { db: Db }): PlanTree {
     else orphans.push(l);
   }
   return { plans: [...byPlan.values()], orphans };
+}
+
+/**
+ * Rows per page of the plans page. A server-rendered row costs its HTML and
+ * again its React payload (about 2 KB together), so 100 rows keep a page
+ * near 250 KB whatever the plan's size.
+ */
+export const PLAN_PAGE_SIZE = 100;
+/** Row IDs per `IN (…)` list, well under SQLite's oldest parameter limit (999). */
+const IN_BATCH = 400;
+
+export interface PlanPageOptions {
+  /** 1-based; out-of-range pages are clamped. Absent: the page holding `planId`/`rowId`, else 1. */
+  page?: number | null;
+  pageSize?: number;
+  /** Only rows with a flag (and only plans that have one). */
+  flaggedOnly?: boolean;
+  /** Land on the page where this plan starts (or, with rowId, where this row is). */
+  planId?: string | null;
+  rowId?: string | null;
+}
+
+export type PlanPageRow = PlanRowRecord & { runs: RowRun[]; flags: Flag[] };
+
+export interface PlanPagePlan extends Plan {
+  /** All rows of the plan, and how many are flagged (whatever the filter). */
+  rowCount: number;
+  flaggedCount: number;
+  /** The plan's rows on this page, in plan order (filtered when flaggedOnly). */
+  rows: PlanPageRow[];
+  /** The plan starts on this page (its heading, problems and first rows); false for a continuation. */
+  starts: boolean;
+  /** More of the plan's (matching) rows follow on a later page. */
+  continues: boolean;
+}
+
+export interface PlanPage {
+  page: number;
+  pageCount: number;
+  pageSize: number;
+  planCount: number;
+  totalRows: number;
+  flaggedRows: number;
+  /** Rows the filter keeps (all rows without it). */
+  matchingRows: number;
+  /** 0-based index (among matching rows) of the first row on this page. */
+  firstIndex: number;
+  /** Plans with rows (or, row-less, their place) on this page, in order. */
+  plans: PlanPagePlan[];
+  /** Links to rows the index no longer has: on the first page only (`orphanCount` says how many there are). */
+  orphans: PlanTree['orphans'];
+  orphanCount: number;
+}
+
+/**
+ * One page of the plans page: every plan's rows in order (initiative, plan,
+ * row), `pageSize` at a time, each with its runs newest first and its flags.
+ * Flags need every row's runs, so the keys and states of all rows and the
+ * run links are read (small columns, one query each) and judged here; only
+ * the page's rows are read whole. A 20,000-row plan is 200 pages of 100
+ * rows, not one of 20,000.
+ */
+export function getPlanPage({ db, ...opts }: { db: Db } & PlanPageOptions): PlanPage {
+  const pageSize = Math.max(1, Math.min(1000, Math.floor(opts.pageSize ?? PLAN_PAGE_SIZE)));
+  const flaggedOnly = !!opts.flaggedOnly;
+  const allPlans = db.select().from(plans).orderBy(plans.initiative, plans.display).all();
+  const keys = db.$client
+    .prepare('SELECT r.plan_id AS planId, r.row_id AS rowId, r.state AS state FROM plan_rows r JOIN plans p ON p.id = r.plan_id ORDER BY p.initiative, p.display, r.ord')
+    .all() as Array<{ planId: string; rowId: string; state: string }>;
+  const links = db
+    .select({ ...rowRunColumns, planPath: runPlanRows.planPath, planDisplay: runPlanRows.planDisplay, rowId: runPlanRows.rowId })
+    .from(runPlanRows)
+    .innerJoin(runs, eq(runs.id, runPlanRows.runId))
+    .orderBy(newestFirst)
+    .all();
+
+  const byPath = new Map(allPlans.map((p) => [p.path, p.id]));
+  const known = new Set<string>();
+  for (const k of keys) known.add(`${k.planId}\0${k.rowId}`);
+  const runsOf = new Map<string, RowRun[]>();
+  const orphans: PlanTree['orphans'] = [];
+  for (const l of links) {
+    const planId = byPath.get(l.planPath);
+    const key = planId ? `${planId}\0${l.rowId}` : null;
+    if (!key || !known.has(key)) {
+      orphans.push(l);
+      continue;
+    }
+    const list = runsOf.get(key);
+    if (list) list.push(l);
+    else runsOf.set(key, [l]);
+  }
+
+  // Judge every row; keep the ones the filter wants, in order.
+  const perPlan = new Map<string, { rowCount: number; flaggedCount: number; first: number; last: number }>();
+  const matching: Array<{ planId: string; rowId: string; runs: RowRun[]; flags: Flag[] }> = [];
+  let flaggedRows = 0;
+  for (const k of keys) {
+    const rowRuns = runsOf.get(`${k.planId}\0${k.rowId}`) ?? [];
+    const flags = rowFlags(k.state, rowRuns);
+    const stat = perPlan.get(k.planId) ?? { rowCount: 0, flaggedCount: 0, first: -1, last: -1 };
+    stat.rowCount++;
+    if (flags.length) {
+      stat.flaggedCount++;
+      flaggedRows++;
+    }
+    if (!flaggedOnly || flags.length) {
+      if (stat.first < 0) stat.first = matching.length;
+      stat.last = matching.length;
+      matching.push({ planId: k.planId, rowId: k.rowId, runs: rowRuns, flags });
+    }
+    perPlan.set(k.planId, stat);
+  }
+
+  const pageCount = Math.max(1, Math.ceil(matching.length / pageSize));
+  // A plan without matching rows keeps its place in the order: on the page of the rows before it.
+  const placeOf = new Map<string, number>();
+  let seen = 0;
+  for (const p of allPlans) {
+    const st = perPlan.get(p.id);
+    if (st && st.first >= 0) {
+      placeOf.set(p.id, st.first);
+      seen = st.last + 1;
+    } else if (!flaggedOnly) placeOf.set(p.id, Math.max(0, seen - 1));
+  }
+  const pageAt = (index: number) => Math.min(pageCount, Math.floor(index / pageSize) + 1);
+  let page = opts.page && Number.isFinite(opts.page) ? Math.min(pageCount, Math.max(1, Math.floor(opts.page))) : 1;
+  if (!opts.page && opts.planId) {
+    const at = opts.rowId ? matching.findIndex((m) => m.planId === opts.planId && m.rowId === opts.rowId) : -1;
+    const index = at >= 0 ? at : placeOf.get(opts.planId);
+    if (index !== undefined) page = pageAt(index);
+  }
+  const firstIndex = (page - 1) * pageSize;
+  const slice = matching.slice(firstIndex, firstIndex + pageSize);
+
+  // The page's rows, read whole, a plan at a time.
+  const whole = new Map<string, PlanRowRecord>();
+  const idsByPlan = new Map<string, string[]>();
+  for (const m of slice) {
+    const list = idsByPlan.get(m.planId);
+    if (list) list.push(m.rowId);
+    else idsByPlan.set(m.planId, [m.rowId]);
+  }
+  for (const [planId, ids] of idsByPlan)
+    for (let i = 0; i < ids.length; i += IN_BATCH)
+      for (const r of db.select().from(planRows).where(and(eq(planRows.planId, planId), inArray(planRows.rowId, ids.slice(i, i + IN_BATCH)))).all()) whole.set(`${planId}\0${r.rowId}`, r);
+
+  const out: PlanPagePlan[] = [];
+  const onPage = new Map<string, PlanPagePlan>();
+  for (const p of allPlans) {
+    const place = placeOf.get(p.id);
+    if (place === undefined) continue;
+    const st = perPlan.get(p.id) ?? { rowCount: 0, flaggedCount: 0, first: -1, last: -1 };
+    const hasRowsHere = st.first >= 0 && st.first < firstIndex + pageSize && st.last >= firstIndex;
+    const placedHere = st.first < 0 && pageAt(place) === page;
+    if (!hasRowsHere && !placedHere) continue;
+    const entry: PlanPagePlan = { ...p, rowCount: st.rowCount, flaggedCount: st.flaggedCount, rows: [], starts: st.first < 0 || st.first >= firstIndex, continues: st.last >= firstIndex + pageSize };
+    out.push(entry);
+    onPage.set(p.id, entry);
+  }
+  for (const m of slice) {
+    const r = whole.get(`${m.planId}\0${m.rowId}`);
+    if (r) onPage.get(m.planId)?.rows.push({ ...r, runs: m.runs, flags: m.flags });
+  }
+  return {
+    page,
+    pageCount,
+    pageSize,
+    planCount: allPlans.length,
+    totalRows: keys.length,
+    flaggedRows,
+    matchingRows: matching.length,
+    firstIndex,
+    plans: out,
+    orphans: page === 1 ? orphans : [],
+    orphanCount: orphans.length,
+  };
 }
 
 export function getPlan({ db, id }: { db: Db; id: string }): (Plan & { rows: PlanRowRecord[] }) | null {

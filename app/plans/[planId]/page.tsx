@@ -1,5 +1,6 @@
 import { notFound, redirect } from 'next/navigation';
 import { isPlanId, loadPlan } from '@/app/_lib/data';
+import { planPlaceHref } from '../pager';
 
 export const dynamic = 'force-dynamic';
 
@@ -7,5 +8,5 @@ export const dynamic = 'force-dynamic';
 export default async function PlanPage({ params }: { params: Promise<{ planId: string }> }) {
   const { planId } = await params;
   if (!isPlanId(planId) || !loadPlan(planId)) notFound();
-  redirect(`/plans#plan-${planId}`);
+  redirect(planPlaceHref(planId));
 }

@@ -8,6 +8,7 @@ import { CellText, FlagList, sourceHref, StateTag, VerdictTag } from '@/componen
 import { CheckCounts, StatusBadge } from '@/components/status';
 import { fmtDateUTC, fmtIsoUTC } from '@/components/format';
 import { getEnv } from '@/server/env';
+import { planPlaceHref } from '../../pager';
 
 export const dynamic = 'force-dynamic';
 
@@ -43,7 +44,7 @@ export default async function PlanRowPage({ params }: Params) {
   return (
     <>
       <div className="crumbs">
-        <Link href="/plans">Plans</Link> / <Link href={`/plans#plan-${plan.id}`}>{plan.initiative}</Link> / <span className="mono">{row.rowId}</span>
+        <Link href="/plans">Plans</Link> / <Link href={planPlaceHref(plan.id, row.rowId)}>{plan.initiative}</Link> / <span className="mono">{row.rowId}</span>
       </div>
 
       <div className="card run-head" data-testid="row-header">

@@ -6,6 +6,7 @@ import { splitLines } from '@/app/_lib/files';
 import CodeLines from '@/components/code-lines';
 import { rowHref } from '@/components/plan-views';
 import { readIndexedPlanText } from '@/server/plans';
+import { planPlaceHref } from '../../pager';
 
 export const dynamic = 'force-dynamic';
 
@@ -33,7 +34,7 @@ export default async function PlanSourcePage({ params }: Params) {
   return (
     <>
       <div className="crumbs">
-        <Link href="/plans">Plans</Link> / <Link href={`/plans#plan-${plan.id}`}>{plan.initiative}</Link> / source
+        <Link href="/plans">Plans</Link> / <Link href={planPlaceHref(plan.id)}>{plan.initiative}</Link> / source
       </div>
       <div className="page-head">
         <div>
