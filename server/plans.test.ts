@@ -91,7 +91,7 @@ describe('the plan index', () => {
     const smoke = r.runs.find((x) => x.dir === SMOKE)!;
     const smokeEvidence = getRunEvidence({ db: env.db, id: smoke.id })!.evidence;
     expect(smokeEvidence.planRows!.map((p) => p.id)).toEqual(['EB4.A', 'EB4.B']);
-    expect(renderSummaryMarkdown(smokeEvidence)).toContain(`**Proves:** EB4.A [ ] (${KNOBS}/plan.md:46), EB4.B [ ] (${KNOBS}/plan.md:47)`);
+    expect(renderSummaryMarkdown(smokeEvidence)).toContain(`**Proves:** EB4.A \`[ ]\` (\`${KNOBS}/plan.md:46\`), EB4.B \`[ ]\` (\`${KNOBS}/plan.md:47\`)`);
     const planId = planIdFor(fs.realpathSync(path.join(PTYCHO, KNOBS, 'plan.md')));
     const row = getPlanRowDetail({ db: env.db, planId, rowId: 'EB4.A' })!;
     expect(row.runs.map((x) => x.runId)).toEqual([smoke.id]);
