@@ -1,0 +1,19 @@
+import type { Facts } from '../facts';
+import type { Check } from '../types';
+import { check } from './check';
+
+export type ExitFacts = Pick<Facts, 'log' | 'logName' | 'exitCode' | 'errors' | 'launch' | 'interrupted' | 'epochs'>;
+
+/** Did the run end normally: exit code, error lines, a signal or an interruption, the log's normal end. */
+export function checkExit(f: ExitFacts): Check {
+  const { log, logName, errors, launch, interrupted } = f;
+  const exitCode = f.exitCode.value;
+  if (!log && exitCode === null) return check('exit', 'skip', 'no training log in the bundle');
+  if (exitCode !== null && exitCode !== 0) return check('exit', 'fail', `exit code ${exitCode}${launch?.signal ? ` (signal ${launch.signal})` : ''}`);
+  if (errors.length) return check('exit', 'fail', `${errors[errors.length - 1].message} (${logName}:${errors[errors.length - 1].line})`);
+  if (launch?.signal && !log?.normalEnd) return check('exit', 'fail', `terminated by ${launch.signal}${interrupted ? ` (${interrupted})` : ''}`);
+  if (interrupted && !log?.normalEnd) return check('exit', 'fail', `${interrupted}: ${launch?.facts?.note ?? 'stopped before the end'}`);
+  if (log?.normalEnd) return check('exit', 'pass', `${log.stop.message ?? 'training completed'}${exitCode === null ? ' (exit code not recorded)' : ', exit code 0'}`);
+  if (!log?.lightningSeen && !f.epochs.length) return check('exit', 'skip', `${logName} shows no Lightning training (no \`GPU available\` or \`Trainer.fit\` lines) and no error: nothing to judge`);
+  return check('exit', 'fail', `${logName} has no normal end (no \`Trainer.fit\` stopped line): the run did not finish or the log is truncated`);
+}
