@@ -59,7 +59,7 @@ export interface Evidence {
   /** `time -p` figures from the log, or for launched runs the wall time the worker measured (user/sys then unknown). */
   runtime: { realS: number; userS: number | null; sysS: number | null; source?: 'time -p' | 'worker' } | null;
   accelerator: { requested: string | null; resolved: string | null; device: string | null; evidence: string[] };
-  stop: { reason: 'max_epochs' | 'max_steps' | 'early_stopping' | 'error' | 'unknown'; message: string | null };
+  stop: { reason: 'max_epochs' | 'max_steps' | 'early_stopping' | 'error' | 'killed' | 'time_limit' | 'unknown'; message: string | null };
   maxEpochs: number | null;
   seed: number | null;
   params: { trainable: string | null; total: string | null };

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MetricsCsvAccumulator, metricValuesByEpoch, parseMetricsCsv, type ParsedMetrics } from './metrics-csv';
+import { MetricsCsvAccumulator, metricValuesByEpoch, nonFiniteMetrics, parseMetricsCsv, type ParsedMetrics } from './metrics-csv';
 
 const ROOT = join(__dirname, '..', '..');
 const SIX_EPOCH = join(
@@ -264,7 +264,8 @@ describe('parseMetricsCsv: synthetic', () => {
   });
 
   it('(step, value) dedupe: exact repeats dropped anywhere, same step with a new value kept', () => {
-    const csv = 'epoch,step,a\n0,0,1\n0,1,2\n0,1,2\n0,1,3\n0,0,1\n0,0,5\n1,1000000000,7\n1,5,2\n1,1000000000,7\n1,-3,1\n1,-3,1\n0,1,nan\n0,1,nan\n';
+    // Epoch-less rows (as validation-step rows are): steps that go back in rows carrying an epoch would start another fit.
+    const csv = 'epoch,step,a\n,0,1\n,1,2\n,1,2\n,1,3\n,0,1\n,0,5\n,1000000000,7\n,5,2\n,1000000000,7\n,-3,1\n,-3,1\n,1,nan\n,1,nan\n';
     const s = series(parseMetricsCsv(csv), 'a');
     expect(s.steps).toEqual([0, 1, 1, 0, 1e9, 5, -3, 1]);
     expect(s.values).toEqual([1, 2, 3, 5, 7, 2, 1, NaN]);
@@ -452,5 +453,71 @@ describe('parseMetricsCsv: odd files are named, line by line, and the rest is re
   it('does not mistake CRLF files, or a lone CR after the first line feed, for Mac line ends', () => {
     expect(parseMetricsCsv('epoch,step,loss\r\n0,0,1\r\n').problems).toEqual([]);
     expect(parseMetricsCsv('epoch,step,loss\n0,0,1\n').problems).toEqual([]);
+  });
+});
+
+// Real Lightning 2.6.6 runs written by fixtures/lightning-logs/make.py.
+const REAL = (name: string) => readFileSync(join(ROOT, 'fixtures/lightning-logs', name, 'lightning_logs/version_0/metrics.csv'), 'utf8');
+
+describe('parseMetricsCsv: several fits, test rows and NaN runs (real Lightning 2.6.6)', () => {
+  it('splits two fits that shared one CSVLogger (the step counter starts again) and analyses the last', () => {
+    const p = parseMetricsCsv(REAL('two_fits'));
+    expect(p.fits).toEqual([
+      { fromLine: 2, toLine: 10, rows: 9, firstEpoch: 0, lastEpoch: 2, lastStep: 23 },
+      { fromLine: 11, toLine: 16, rows: 6, firstEpoch: 0, lastEpoch: 1, lastStep: 15 },
+    ]);
+    expect(p.epochs.map((r) => [r.epoch, r.step])).toEqual([[0, 7], [1, 15]]);
+    expect(p.epochs[0].metrics.train_loss).toBe(2.7155728340148926); // the second fit's value, not the first's 3.234…
+    expect(series(p, 'train_loss').steps).toEqual([3, 7, 11, 15]);
+    expect(p.problems).toEqual([
+      {
+        file: 'metrics.csv',
+        line: 11,
+        message: '2 fits appended to one file (epochs or steps start again at line 11): the last, lines 11–16 (epochs 0–1, last step 15), is analysed; not analysed: lines 2–10 (epochs 0–2, last step 23)',
+      },
+    ]);
+  });
+
+  it('gives the same answer read live, line by line', () => {
+    const acc = new MetricsCsvAccumulator();
+    for (const line of REAL('two_fits').split(/(?<=\n)/)) acc.push(line);
+    const live = acc.result();
+    const whole = parseMetricsCsv(REAL('two_fits'));
+    expect(live.fits).toEqual(whole.fits);
+    expect(live.epochs).toEqual(whole.epochs);
+  });
+
+  it('splits files concatenated with their headers, and keeps a resumed fit’s rows in one fit', () => {
+    const a = 'epoch,step,loss\n0,9,1.0\n1,19,0.9\n2,29,0.8\n';
+    const b = 'epoch,step,loss,val_loss\n0,9,2.0,\n0,9,,1.5\n';
+    const p = parseMetricsCsv(a + b);
+    expect(p.fits?.map((f) => [f.fromLine, f.toLine])).toEqual([[2, 4], [6, 7]]);
+    expect(p.epochs).toEqual([{ epoch: 0, step: 9, metrics: { loss: 2, val_loss: 1.5 } }]);
+    // a resume from the epoch-1 checkpoint after a crash in epoch 2 (Lightning 2.1–2.2 appended to the file)
+    const resumed = parseMetricsCsv('epoch,step,loss\n0,9,1.0\n1,19,0.9\n2,25,0.85\n2,29,0.8\n3,39,0.7\n');
+    expect(resumed.fits).toBeUndefined();
+    expect(parseMetricsCsv('epoch,step,loss\n0,9,1.0\n1,19,0.9\n2,25,0.85\n2,22,0.84\n2,29,0.8\n').fits).toBeUndefined();
+  });
+
+  it('leaves trainer.test() rows after the fit out of the epochs', () => {
+    const p = parseMetricsCsv(REAL('fit_test'));
+    expect(p.epochs.map((r) => r.epoch)).toEqual([0, 1, 2]);
+    expect(p.afterFit).toEqual([{ epoch: 3, step: 24, metrics: { test_loss: 1.5366836786270142 }, line: 11 }]);
+    expect(p.fits).toBeUndefined();
+    expect(p.columns).toContain('test_loss');
+    // a last epoch that logs a metric for the first time is still an epoch (its step is not the one after the fit's last)
+    const late = parseMetricsCsv('epoch,step,loss,extra\n0,9,1.0,\n1,19,0.9,\n2,29,,5\n');
+    expect(late.afterFit).toBeUndefined();
+    expect(late.epochs.map((r) => r.epoch)).toEqual([0, 1, 2]);
+  });
+
+  it('exposes a run whose losses were all NaN', () => {
+    const p = parseMetricsCsv(REAL('all_nan'));
+    expect(p.kind).toBe('lightning');
+    expect(nonFiniteMetrics(p)).toEqual([
+      { metric: 'train_loss', nonFinite: 6, values: 6, firstStep: 3 },
+      { metric: 'val_loss', nonFinite: 3, values: 3, firstStep: 7 },
+    ]);
+    expect(nonFiniteMetrics(parseMetricsCsv(REAL('fit_test')))).toEqual([]);
   });
 });

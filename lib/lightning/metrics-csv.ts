@@ -63,6 +63,32 @@ export interface ParsedMetrics {
   epochLevel: string[];
   /** bad lines etc, with 1-based line numbers */
   problems: Problem[];
+  /**
+   * Several fits appended to one file (the epoch or step counter goes back
+   * to where a fit starts: a second Trainer sharing the logger, Lightning
+   * 2.1–2.2 appending to a reused version folder, files concatenated): each
+   * of them, in file order. The rest of this result describes the last one
+   * only. Absent when the file holds one fit.
+   */
+  fits?: FitSegment[];
+  /**
+   * Rows logged after the (last) fit by `trainer.test()`: epoch = epochs
+   * trained, step = batches trained (P:trainer/connectors/logger_connector),
+   * holding only metrics the fit never logged (`test_*`). Not a training
+   * epoch: left out of `epochs`.
+   */
+  afterFit?: Array<EpochRow & { line: number }>;
+}
+
+/** One fit's rows in a metrics.csv that holds several. */
+export interface FitSegment {
+  fromLine: number;
+  toLine: number;
+  rows: number;
+  /** own-epoch rows' first and last epoch (null when it has none) */
+  firstEpoch: number | null;
+  lastEpoch: number | null;
+  lastStep: number;
 }
 
 const DEFAULT_FILE = 'metrics.csv';
@@ -345,6 +371,7 @@ class Parser {
   rows = 0;
   rowStep: Float64Array = new Float64Array(1024);
   rowEpoch: Float64Array = new Float64Array(1024);
+  rowLine: Float64Array = new Float64Array(1024);
   /** row indices where a header line started a new segment (no epoch inheritance across) */
   segStarts: number[] = [];
 
@@ -612,9 +639,13 @@ class Parser {
       const b = new Float64Array(cap);
       b.set(this.rowEpoch);
       this.rowEpoch = b;
+      const l = new Float64Array(cap);
+      l.set(this.rowLine);
+      this.rowLine = l;
     }
     this.rowStep[r] = step;
     this.rowEpoch[r] = epoch;
+    this.rowLine[r] = this.lineNo;
     const map = this.map;
     const cols = this.cols;
     const nf = this.nf;
@@ -672,24 +703,187 @@ class Parser {
 
     const nRows = this.rows;
     const rowStep = this.rowStep;
-    const rowEpoch = this.rowEpoch;
-    const eff = inheritEpochs(rowEpoch, nRows, this.segStarts);
+    let rowEpoch = this.rowEpoch;
 
-    const order = this.cols
+    // Several fits in one file: only the last is read; the others are named.
+    const fits = this.fitStarts(nRows);
+    const from = fits[fits.length - 1];
+    const segStarts = this.segStarts.slice();
+    if (fits.length > 1) {
+      for (const f of fits) if (f > 0 && !segStarts.includes(f)) segStarts.push(f);
+      segStarts.sort((a, b) => a - b);
+      base.fits = fits.map((start, k) => this.describeFit(start, k + 1 < fits.length ? fits[k + 1] : nRows));
+      const last = base.fits[base.fits.length - 1];
+      const earlier = base.fits.slice(0, -1).map(fitText).join('; ');
+      problems.push({
+        file,
+        line: last.fromLine,
+        message: `${fits.length} fits appended to one file (epochs or steps start again at line ${last.fromLine}): the last, ${fitText(last)}, is analysed; not analysed: ${earlier}`,
+      });
+    }
+    const cols = fits.length > 1 ? this.cols.map((c) => restrict(c, from)) : this.cols;
+    const eff = inheritEpochs(rowEpoch, nRows, segStarts);
+
+    // `trainer.test()` after the fit: its rows are not an epoch of training.
+    const after = this.afterFitRows(cols, from, nRows);
+    if (after.length || from > 0) {
+      rowEpoch = rowEpoch.slice(0, nRows);
+      for (let r = 0; r < from; r++) rowEpoch[r] = NaN;
+      base.afterFit = [];
+      for (const r of after) {
+        const metrics: Record<string, number> = {};
+        for (const c of cols) {
+          const k = findRow(c, r);
+          if (k >= 0) setMetric(metrics, c.name, c.vals[k]);
+        }
+        base.afterFit.push({ epoch: rowEpoch[r], step: rowStep[r], metrics, line: this.rowLine[r] });
+        rowEpoch[r] = NaN;
+      }
+      if (!base.afterFit.length) delete base.afterFit;
+    }
+
+    const order = cols
       .map((c, i) => i)
-      .filter((i) => this.cols[i].n > 0)
+      .filter((i) => cols[i].n > 0)
       .sort((a, b) => {
-        const x = this.cols[a].name;
-        const y = this.cols[b].name;
+        const x = cols[a].name;
+        const y = cols[b].name;
         return x < y ? -1 : x > y ? 1 : 0;
       });
 
-    base.series = order.map((i) => buildSeries(this.cols[i], rowStep, eff));
-    const { epochs, byEpoch } = buildEpochTable(this.cols, order, rowStep, rowEpoch, eff, nRows);
+    base.series = order.map((i) => buildSeries(cols[i], rowStep, eff));
+    const { epochs, byEpoch } = buildEpochTable(cols, order, rowStep, rowEpoch, eff, nRows);
     base.epochs = epochs;
-    base.epochLevel = classify(this.cols, order, base.series, nRows, byEpoch.size > 0);
+    base.epochLevel = classify(cols, order, base.series, nRows, byEpoch.size > 0);
     return base;
   }
+
+  /**
+   * Row indices where a fit starts. Within one fit the rows that carry an
+   * epoch never go back: epoch and step only grow (a train-epoch row repeats
+   * its validation row's step). A row whose epoch is at or below the first
+   * epoch of the fit so far, after a later one, or whose step falls below the
+   * last, starts another fit, from the row after the previous epoch row (so
+   * the new fit's epoch-less LR rows go with it). A fall to a later epoch
+   * than the fit began at is a resume into the same file: kept in this fit
+   * (later rows win an epoch's values).
+   */
+  fitStarts(nRows: number): number[] {
+    const starts = [0];
+    const rowEpoch = this.rowEpoch;
+    const rowStep = this.rowStep;
+    let firstE = NaN;
+    let lastE = NaN;
+    let lastS = -Infinity;
+    let prevOwn = -1;
+    for (let r = 0; r < nRows; r++) {
+      const e = rowEpoch[r];
+      if (e !== e) continue;
+      const s = rowStep[r];
+      const back = lastE === lastE && (e < lastE || (e === lastE && s < lastS));
+      if (back && e <= firstE) {
+        starts.push(prevOwn + 1);
+        firstE = e;
+      } else if (firstE !== firstE) firstE = e;
+      lastE = e;
+      lastS = s;
+      prevOwn = r;
+    }
+    return starts;
+  }
+
+  describeFit(start: number, end: number): FitSegment {
+    let firstEpoch: number | null = null;
+    let lastEpoch: number | null = null;
+    let lastStep = -Infinity;
+    for (let r = start; r < end; r++) {
+      const e = this.rowEpoch[r];
+      if (e === e) {
+        firstEpoch ??= e;
+        lastEpoch = e;
+      }
+      if (this.rowStep[r] > lastStep) lastStep = this.rowStep[r];
+    }
+    return { fromLine: this.rowLine[start], toLine: this.rowLine[end - 1], rows: end - start, firstEpoch, lastEpoch, lastStep };
+  }
+
+  /**
+   * Trailing rows of the fit logged by `trainer.test()`: at the end of the
+   * file, carrying an epoch no earlier than the fit's last and the step right
+   * after the fit's last batch, and only metrics that no earlier row of the
+   * fit has (the test loop's own names).
+   */
+  afterFitRows(cols: Column[], from: number, nRows: number): number[] {
+    let lastTrain = -1;
+    let r = nRows - 1;
+    for (; r >= from; r--) if (this.rowEpoch[r] === this.rowEpoch[r]) break;
+    // the trailing block of own-epoch rows sharing one (epoch, step)
+    const tail: number[] = [];
+    for (; r >= from; r--) {
+      const e = this.rowEpoch[r];
+      if (e !== e) continue;
+      if (tail.length && (e !== this.rowEpoch[tail[0]] || this.rowStep[r] !== this.rowStep[tail[0]])) {
+        lastTrain = r;
+        break;
+      }
+      tail.unshift(r);
+    }
+    if (!tail.length || lastTrain < 0) return [];
+    const e = this.rowEpoch[tail[0]];
+    const s = this.rowStep[tail[0]];
+    let fitEpoch = -Infinity;
+    let fitStep = -Infinity;
+    for (let q = from; q <= lastTrain; q++) {
+      const qe = this.rowEpoch[q];
+      if (qe !== qe) continue;
+      if (qe > fitEpoch) fitEpoch = qe;
+      if (this.rowStep[q] > fitStep) fitStep = this.rowStep[q];
+    }
+    if (!(e === fitEpoch || e === fitEpoch + 1) || s !== fitStep + 1) return [];
+    const tailSet = new Set(tail);
+    for (const c of cols) {
+      let inTail = false;
+      let before = false;
+      for (let k = 0; k < c.n; k++) {
+        const row = c.rows[k];
+        if (row < from) continue;
+        if (tailSet.has(row)) inTail = true;
+        else if (row <= lastTrain) before = true;
+      }
+      if (inTail && before) return [];
+    }
+    return tail;
+  }
+}
+
+function fitText(f: FitSegment): string {
+  const epochs = f.firstEpoch === null ? 'no epochs' : f.firstEpoch === f.lastEpoch ? `epoch ${f.firstEpoch}` : `epochs ${f.firstEpoch}–${f.lastEpoch}`;
+  return `lines ${f.fromLine}–${f.toLine} (${epochs}, last step ${f.lastStep})`;
+}
+
+/** A column's entries from row `from` on (rows are stored in file order). */
+function restrict(c: Column, from: number): Column {
+  let k = 0;
+  while (k < c.n && c.rows[k] < from) k++;
+  const out = new Column(c.name);
+  out.rows = c.rows.subarray(k, c.n);
+  out.vals = c.vals.subarray(k, c.n);
+  out.n = c.n - k;
+  return out;
+}
+
+/** Index of row r's entry in a column, -1 if it has none. */
+function findRow(c: Column, r: number): number {
+  let lo = 0;
+  let hi = c.n - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const x = c.rows[mid];
+    if (x === r) return mid;
+    if (x < r) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
 }
 
 /** Recipe 3: epoch-less rows take the next row's epoch within the segment, else the previous. */
@@ -1040,4 +1234,35 @@ export class MetricsCsvAccumulator {
   result(file: string = DEFAULT_FILE): ParsedMetrics {
     return this.p.finalize(file);
   }
+}
+
+export interface NonFiniteMetric {
+  metric: string;
+  /** values that are NaN or ±inf */
+  nonFinite: number;
+  values: number;
+  /** step of the first non-finite value */
+  firstStep: number;
+}
+
+/**
+ * The metrics with NaN or infinite values, from the per-step series (so a
+ * metrics.csv, events files and a log's table all answer alike). A metric
+ * whose every value is non-finite (`nonFinite === values`: a loss that was NaN
+ * from the first step) is a run that learnt nothing, whatever else it logged.
+ */
+export function nonFiniteMetrics(parsed: ParsedMetrics): NonFiniteMetric[] {
+  const out: NonFiniteMetric[] = [];
+  for (const s of parsed.series) {
+    let bad = 0;
+    let firstStep = NaN;
+    for (let i = 0; i < s.length; i++) {
+      if (!Number.isFinite(s.values[i])) {
+        if (bad === 0) firstStep = s.steps[i];
+        bad++;
+      }
+    }
+    if (bad > 0) out.push({ metric: s.metric, nonFinite: bad, values: s.length, firstStep });
+  }
+  return out;
 }

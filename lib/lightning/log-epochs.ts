@@ -1,0 +1,297 @@
+/**
+ * Per-epoch values read from a training log, for bundles without a
+ * metrics.csv or events file: the same shape `parseMetricsCsv` gives
+ * (ParsedMetrics), built from three kinds of lines Lightning 2.x prints.
+ *
+ *  - The tqdm progress bar (TQDMProgressBar, P:callbacks/progress/tqdm_progress.py):
+ *    `Epoch 3: 100%|██| 10/10 [00:00<00:00, 9.1it/s, v_num=0, train_loss=0.123, val_loss=0.456]`.
+ *    A file gets every redraw, `\r`-separated; the bar is relabelled
+ *    `Epoch {current_epoch}` at each epoch start and its postfix set after
+ *    each batch and at the epoch end (after that epoch's validation), so the
+ *    update with the highest batch count of an epoch, the last of them,
+ *    holds the epoch's values. Numbers are tqdm's `.3g`, zero-padded.
+ *  - ModelCheckpoint(verbose=True) (P:callbacks/model_checkpoint.py):
+ *    `Epoch {e:d}, global step {s:d}: {monitor!r} reached {v:0.5f} (best {b:0.5f}), saving model to {path!r} as top {k}`
+ *    and `…: {monitor!r} was not in top {k}`.
+ *  - EarlyStopping(verbose=True) (P:callbacks/early_stopping.py): the new best
+ *    score of an improving check (`{:.3f}`) and the value in its stop
+ *    messages; such a line has no epoch, so it is placed in the progress
+ *    bar's current epoch, else in the epoch of the ModelCheckpoint line that
+ *    follows it (the checkpoint runs after EarlyStopping in the same hook).
+ *
+ * Every value is as rounded as the log printed it: `tolerance` says by how
+ * much, per metric, so a replay can tell a tie it cannot see from one that is
+ * there. Steps follow metrics.csv (S_e, the last batch of epoch e): from a
+ * ModelCheckpoint line, global step − 1; else the progress bar's batches
+ * counted from epoch 0. `stepsKnown` is false when some epoch has neither.
+ */
+
+import type { EpochRow, ParsedMetrics, StepSeries } from './metrics-csv';
+
+export interface CheckpointLine {
+  epoch: number;
+  globalStep: number;
+  monitor: string;
+  /** The monitored value (null on a `was not in top k` line, which prints none). */
+  value: number | null;
+  best: number | null;
+  /** The checkpoint path it saved to (null when not saved). */
+  path: string | null;
+  topK: number;
+  saved: boolean;
+  line: number;
+}
+
+export interface LogMetrics extends ParsedMetrics {
+  /** What gave values: epochs of progress bar, ModelCheckpoint lines, EarlyStopping values. */
+  sources: { progressBar: number; checkpoint: number; earlyStopping: number };
+  /** Per metric: half a unit in the last digit the log printed, the largest over its values. */
+  tolerance: Record<string, number>;
+  /** Every epoch has a step (see above); when false, steps of the epochs without one are NaN. */
+  stepsKnown: boolean;
+  /** ModelCheckpoint verbose lines, in log order. */
+  checkpoints: CheckpointLine[];
+}
+
+interface Cell {
+  value: number;
+  tol: number;
+}
+
+interface BarEpoch {
+  /** batches done at the update kept */
+  i: number;
+  postfix: string;
+  line: number;
+  validated: boolean;
+}
+
+// `desc: NN%|bar| i/n [info]`; tqdm prints `?` for an unknown total and no percentage then.
+const BAR = /^\s*([^|\r\n]{0,200}?):\s*(?:\d{1,3}%)?\|[^|\r\n]{0,400}\|\s*(\d+)\/(\d+|\?)\s*\[([^\]\r\n]{0,4000})\]/;
+const ANSI = /\x1b\[[0-9;?]*[A-Za-z]/g;
+const CHECKPOINT = /^Epoch (\d+), global step (\d+): (?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)") (?:reached (\S+) \(best (\S+)\), saving model to (?:'(.*)'|"(.*)") as top (-?\d+)|was not in top (-?\d+))\s*$/;
+
+/** Half a unit in the last printed digit of a number's text (`3.230` → 0.0005, `1.2e-05` → 5e-7). */
+export function printedTolerance(text: string): number {
+  const m = /^[-+]?\d*(?:\.(\d*))?(?:[eE]([-+]?\d+))?$/.exec(text);
+  if (!m) return 0;
+  return 0.5 * 10 ** (-(m[1]?.length ?? 0) + Number(m[2] ?? 0));
+}
+
+/** A printed number: decimal or exponent form, `nan`, `inf`, `-inf` (Python's spellings). */
+export function readNumber(text: string): number | null {
+  const t = text.trim();
+  if (/^[-+]?nan$/i.test(t)) return NaN;
+  if (/^[-+]?inf(inity)?$/i.test(t)) return t.startsWith('-') ? -Infinity : Infinity;
+  if (!/^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$/.test(t)) return null;
+  return Number(t);
+}
+
+/** tqdm's `.3g`: three significant digits, whatever zeros Lightning pads on. */
+function barTolerance(text: string, v: number): number {
+  if (!Number.isFinite(v) || v === 0) return Math.max(printedTolerance(text), 0);
+  return Math.max(printedTolerance(text), 0.5 * 10 ** (Math.floor(Math.log10(Math.abs(v))) - 2));
+}
+
+export class LogEpochCollector {
+  private bars = new Map<number, BarEpoch>();
+  private barEpoch: number | null = null;
+  /** postfix names seen before any validation bar: training's own */
+  private beforeValidation = new Set<string>();
+  private validationSeen = false;
+  private cells = new Map<number, Map<string, Cell>>();
+  private ckptSteps = new Map<number, number>();
+  private lastCkptEpoch: number | null = null;
+  private pendingEs: Array<{ metric: string; text: string; tol: number | null }> = [];
+  private counts = { progressBar: 0, checkpoint: 0, earlyStopping: 0 };
+  readonly checkpoints: CheckpointLine[] = [];
+
+  /**
+   * A log segment (a line, or one `\r`-separated redraw of it) that may start
+   * with a tqdm bar: the bar is taken, and the text printed after it on the
+   * same line (a message that came in between two redraws) is returned for
+   * the log parser. Null when the segment is no bar.
+   */
+  segment(seg: string, line: number): string | null {
+    if (seg.indexOf('|') < 0) return null;
+    const clean = seg.indexOf('\x1b') >= 0 ? seg.replace(ANSI, '') : seg;
+    const m = BAR.exec(clean);
+    if (!m) return null;
+    const desc = m[1].trim();
+    const rest = clean.slice(m[0].length).replace(ANSI, '');
+    let e: RegExpExecArray | null;
+    if ((e = /^Epoch (\d+)$/.exec(desc))) {
+      const epoch = Number(e[1]);
+      const i = Number(m[2]);
+      const postfix = m[4];
+      this.barEpoch = epoch;
+      const kept = this.bars.get(epoch);
+      if (!this.validationSeen) for (const [k] of pairs(postfix)) this.beforeValidation.add(k);
+      // The relabelled bar's first redraw (`Epoch 0: 0%|…| 0/8`, the previous epoch's postfix) never replaces a fuller one.
+      if (!kept || i >= kept.i) this.bars.set(epoch, { i, postfix, line, validated: kept?.validated ?? false });
+    } else if (/^Validation\b/.test(desc)) {
+      this.validationSeen = true;
+      if (this.barEpoch !== null) {
+        const kept = this.bars.get(this.barEpoch);
+        if (kept) kept.validated = true;
+      }
+    }
+    return rest.trim() ? rest : '';
+  }
+
+  /** A ModelCheckpoint verbose line (already stripped of its logging prefix); false when it is not one. */
+  checkpoint(text: string, line: number): boolean {
+    const m = CHECKPOINT.exec(text);
+    if (!m) return false;
+    const epoch = Number(m[1]);
+    const globalStep = Number(m[2]);
+    const monitor = unquote(m[3] ?? m[4]);
+    const saved = m[9] !== undefined;
+    const value = saved ? readNumber(m[5]) : null;
+    const c: CheckpointLine = {
+      epoch,
+      globalStep,
+      monitor,
+      value,
+      best: saved ? readNumber(m[6]) : null,
+      path: saved ? unquote(m[7] ?? m[8]) : null,
+      topK: Number(saved ? m[9] : m[10]),
+      saved,
+      line,
+    };
+    this.checkpoints.push(c);
+    this.counts.checkpoint++;
+    this.ckptSteps.set(epoch, globalStep - 1);
+    this.lastCkptEpoch = epoch;
+    // NaN is saved as ±inf (P:callbacks/model_checkpoint.py `_update_best_and_save`): the printed value is not the metric's.
+    if (value !== null && Number.isFinite(value)) this.put(epoch, monitor, value, printedTolerance(m[5]));
+    else if (!this.cells.has(epoch)) this.cells.set(epoch, new Map());
+    for (const p of this.pendingEs) this.putEs(epoch, p.metric, p.text, p.tol);
+    this.pendingEs = [];
+    return true;
+  }
+
+  /**
+   * The epoch a message printed now belongs to: the progress bar's, else the
+   * one after the last ModelCheckpoint line's (whose line comes after the
+   * epoch's other callbacks), else 0.
+   */
+  currentEpoch(): number {
+    return this.barEpoch ?? (this.lastCkptEpoch === null ? 0 : this.lastCkptEpoch + 1);
+  }
+
+  /** The latest epoch the log has shown (bar or ModelCheckpoint line), -1 when none. */
+  latestEpoch(): number {
+    let latest = this.lastCkptEpoch ?? -1;
+    for (const e of this.bars.keys()) if (e > latest) latest = e;
+    return latest;
+  }
+
+  /** A value from an EarlyStopping verbose line; `tol` null means "as printed". */
+  earlyStopping(metric: string, text: string, tol: number | null = null): void {
+    if (this.barEpoch !== null) this.putEs(this.barEpoch, metric, text, tol);
+    else this.pendingEs.push({ metric, text, tol });
+  }
+
+  private putEs(epoch: number, metric: string, text: string, tol: number | null): void {
+    const v = readNumber(text);
+    if (v === null) return;
+    this.counts.earlyStopping++;
+    this.put(epoch, metric, v, tol ?? printedTolerance(text));
+  }
+
+  private put(epoch: number, metric: string, value: number, tol: number): void {
+    let row = this.cells.get(epoch);
+    if (!row) this.cells.set(epoch, (row = new Map()));
+    const had = row.get(metric);
+    // The most precise print of a value wins (ModelCheckpoint's 5 decimals over the bar's 3 digits).
+    if (!had || tol < had.tol) row.set(metric, { value, tol });
+  }
+
+  finish(): LogMetrics {
+    // Names that first appear after a validation run are validation's: an epoch that ran no
+    // validation still shows the previous epoch's values for them, which are not its own.
+    for (const [epoch, bar] of this.bars) {
+      this.counts.progressBar++;
+      for (const [k, text] of pairs(bar.postfix)) {
+        if (k === 'v_num') continue;
+        const v = readNumber(text);
+        if (v === null) continue;
+        if (this.validationSeen && !bar.validated && !this.beforeValidation.has(k) && !/^train/.test(k)) continue;
+        this.put(epoch, k, v, barTolerance(text, v));
+      }
+    }
+    const epochsSorted = [...new Set([...this.cells.keys(), ...this.bars.keys()])].sort((a, b) => a - b);
+    // Bar steps: batches counted from epoch 0, each epoch's last batch count.
+    const barSteps = new Map<number, number>();
+    let total = 0;
+    let prev = -1;
+    for (const e of epochsSorted) {
+      const bar = this.bars.get(e);
+      if (!bar || e !== prev + 1) break;
+      total += bar.i;
+      barSteps.set(e, total - 1);
+      prev = e;
+    }
+    const epochs: EpochRow[] = [];
+    const tolerance: Record<string, number> = {};
+    const names = new Set<string>();
+    let stepsKnown = true;
+    for (const e of epochsSorted) {
+      const row = this.cells.get(e);
+      const metrics: Record<string, number> = {};
+      if (row) {
+        for (const [k, c] of row) {
+          setOwn(metrics, k, c.value);
+          names.add(k);
+          if (!Object.prototype.hasOwnProperty.call(tolerance, k) || c.tol > tolerance[k]) setOwn(tolerance, k, c.tol);
+        }
+      }
+      const step = this.ckptSteps.get(e) ?? barSteps.get(e) ?? NaN;
+      if (Number.isNaN(step)) stepsKnown = false;
+      epochs.push({ epoch: e, step, metrics });
+    }
+    const columns = [...names].sort();
+    const series: StepSeries[] = columns.map((metric) => {
+      const rows = epochs.filter((r) => Object.prototype.hasOwnProperty.call(r.metrics, metric));
+      return {
+        metric,
+        length: rows.length,
+        steps: Float64Array.from(rows, (r) => r.step),
+        epochs: Float64Array.from(rows, (r) => r.epoch),
+        values: Float64Array.from(rows, (r) => r.metrics[metric]),
+      };
+    });
+    const found = epochs.length > 0;
+    return {
+      kind: found ? 'lightning' : 'empty',
+      reason: found ? null : 'the log has no per-epoch values (no progress bar, ModelCheckpoint or EarlyStopping verbose lines)',
+      columns,
+      rowCount: epochs.length,
+      series,
+      epochs,
+      epochLevel: columns,
+      problems: [],
+      sources: { ...this.counts },
+      tolerance,
+      stepsKnown: found && stepsKnown,
+      checkpoints: this.checkpoints,
+    };
+  }
+}
+
+/** `k=v` pairs of a tqdm info block (`00:00<00:00, 9.1it/s, v_num=0, loss=0.1`). */
+function* pairs(info: string): Generator<[string, string]> {
+  for (const part of info.split(', ')) {
+    const eq = part.indexOf('=');
+    if (eq > 0) yield [part.slice(0, eq).trim(), part.slice(eq + 1).trim()];
+  }
+}
+
+function unquote(s: string): string {
+  return s.replace(/\\(.)/g, '$1');
+}
+
+function setOwn(rec: Record<string, number>, k: string, v: number): void {
+  Object.defineProperty(rec, k, { value: v, enumerable: true, writable: true, configurable: true });
+}
