@@ -4,6 +4,8 @@
  * /api/runs/<id>/events: status, an epoch progress bar, the curves gaining
  * points, checkpoints appearing and the log tail; when the run ends it asks
  * the server for the permanent page (router.refresh), which replaces it.
+ * The evidence arrives whole once per stream, then as JSON Patch operations;
+ * a stream the server refuses (too many open) is retried after 5 s.
  */
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { useRouter } from 'next/navigation';
@@ -12,6 +14,7 @@ import { buildLossChart, type RawSeries } from './chart-data';
 import { StatusBadge } from './status';
 import { fmtBytes, fmtDuration } from './format';
 import type { Evidence } from '@/lib/evidence/types';
+import { applyPatch, type Json, type PatchOp } from '@/lib/evidence/json-patch';
 
 interface LiveState {
   status: string;
@@ -53,43 +56,82 @@ export default function LiveRun({ runId, initialEvidence, canCancel, cancelActio
   const logRef = useRef<HTMLPreElement>(null);
   const stick = useRef(true);
   const logEnd = useRef(0);
+  // The document the patches apply to (kept beside the state, so applying one is not a side effect of a state update).
+  const evidenceRef = useRef<Evidence>(initialEvidence);
 
   useEffect(() => {
-    const es = new EventSource(`/api/runs/${encodeURIComponent(runId)}/events`);
-    es.onopen = () => setConnected(true);
-    es.onerror = () => setConnected(false);
-    es.addEventListener('state', (e) => {
-      const s = JSON.parse((e as MessageEvent).data) as LiveState;
-      skew.current = s.now - Date.now();
-      setState(s);
-    });
-    es.addEventListener('evidence', (e) => setEvidence(JSON.parse((e as MessageEvent).data)));
-    es.addEventListener('points', (e) => {
-      const msgs = JSON.parse((e as MessageEvent).data) as PointsMsg[];
-      setSeries((prev) => {
-        const next = { ...prev };
-        for (const m of msgs) {
-          const old = m.from === 0 ? { steps: [], values: [] } : (next[m.metric] ?? { steps: [], values: [] });
-          next[m.metric] = { steps: [...old.steps.slice(0, m.from), ...m.steps], values: [...old.values.slice(0, m.from), ...m.values.map((v) => v ?? NaN)] };
-        }
-        return next;
+    let es: EventSource | null = null;
+    let retry: ReturnType<typeof setTimeout> | null = null;
+    let stopped = false;
+    const connect = () => {
+      const source = new EventSource(`/api/runs/${encodeURIComponent(runId)}/events`);
+      es = source;
+      // Start over from the tail the server sends on (re)connect.
+      logEnd.current = 0;
+      const reconnect = (afterMs: number) => {
+        source.close();
+        setConnected(false);
+        if (!stopped && !retry) retry = setTimeout(() => { retry = null; if (!stopped) connect(); }, afterMs);
+      };
+      source.onopen = () => setConnected(true);
+      source.onerror = () => {
+        setConnected(false);
+        // A refused stream (429: too many open, or any non-200) is not retried by the browser; retry it here.
+        if (source.readyState === EventSource.CLOSED) reconnect(5000);
+      };
+      source.addEventListener('state', (e) => {
+        const s = JSON.parse((e as MessageEvent).data) as LiveState;
+        skew.current = s.now - Date.now();
+        setState(s);
       });
-    });
-    es.addEventListener('log', (e) => {
-      const { text, from, to } = JSON.parse((e as MessageEvent).data) as { text: string; from: number; to: number };
-      const lines = text.replace(/\n$/, '').split('\n');
-      // After a reconnect the server resends the log's tail: start over from it instead of repeating lines.
-      const restart = from < logEnd.current;
-      logEnd.current = to;
-      setLog((prev) => (restart ? lines : [...prev, ...lines]).slice(-LOG_KEEP));
-    });
-    es.addEventListener('end', (e) => {
-      const { status } = JSON.parse((e as MessageEvent).data) as { status: string };
-      es.close();
-      setEnded(status);
-      router.refresh();
-    });
-    return () => es.close();
+      // The whole document once per stream, then only what changed (JSON Patch operations).
+      source.addEventListener('evidence', (e) => {
+        evidenceRef.current = JSON.parse((e as MessageEvent).data) as Evidence;
+        setEvidence(evidenceRef.current);
+      });
+      source.addEventListener('evidence-patch', (e) => {
+        const ops = JSON.parse((e as MessageEvent).data) as PatchOp[];
+        try {
+          evidenceRef.current = applyPatch(evidenceRef.current as unknown as Json, ops) as unknown as Evidence;
+          setEvidence(evidenceRef.current);
+        } catch {
+          // Out of step with the server: a new stream starts with the whole document.
+          reconnect(0);
+        }
+      });
+      source.addEventListener('points', (e) => {
+        const msgs = JSON.parse((e as MessageEvent).data) as PointsMsg[];
+        setSeries((prev) => {
+          const next = { ...prev };
+          for (const m of msgs) {
+            const old = m.from === 0 ? { steps: [], values: [] } : (next[m.metric] ?? { steps: [], values: [] });
+            next[m.metric] = { steps: [...old.steps.slice(0, m.from), ...m.steps], values: [...old.values.slice(0, m.from), ...m.values.map((v) => v ?? NaN)] };
+          }
+          return next;
+        });
+      });
+      source.addEventListener('log', (e) => {
+        const { text, from, to } = JSON.parse((e as MessageEvent).data) as { text: string; from: number; to: number };
+        const lines = text.replace(/\n$/, '').split('\n');
+        // After a reconnect the server resends the log's tail: start over from it instead of repeating lines.
+        const restart = from < logEnd.current || logEnd.current === 0;
+        logEnd.current = to;
+        setLog((prev) => (restart ? lines : [...prev, ...lines]).slice(-LOG_KEEP));
+      });
+      source.addEventListener('end', (e) => {
+        const { status } = JSON.parse((e as MessageEvent).data) as { status: string };
+        stopped = true;
+        source.close();
+        setEnded(status);
+        router.refresh();
+      });
+    };
+    connect();
+    return () => {
+      stopped = true;
+      if (retry) clearTimeout(retry);
+      es?.close();
+    };
   }, [runId, router]);
 
   useEffect(() => {

@@ -1,10 +1,13 @@
 /**
  * GET /api/runs/<id>/events — server-sent events while a launched run is live:
- * `state` (status and progress), `evidence` (the document so far, when it
- * changes), `points` (only the metric points the page has not got), `log`
- * (appended log text), then `end` once the run is final. The database is
- * polled every 150 ms; the worker writes each metrics.csv row there within
- * milliseconds of it landing, so a point reaches the page well inside 1 s.
+ * `state` (status and progress), `evidence` (the document so far, once),
+ * then `evidence-patch` (JSON Patch operations from the document last sent
+ * to the new one, when it changes), `points` (only the metric points the
+ * page has not got), `log` (appended log text), then `end` once the run is
+ * final. The database is polled every 150 ms; the worker writes each
+ * metrics.csv row there within milliseconds of it landing, so a point
+ * reaches the page well inside 1 s. Streams are capped per client and in all
+ * (server/sse-slots.ts): beyond that, a 429 with Retry-After.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -13,6 +16,8 @@ import { getLiveState, getLivePoints, isTerminal, listLiveWorkers } from '@/db/q
 import { getRun } from '@/db/queries/runs';
 import { isRunId, settleIfLost } from '@/app/_lib/data';
 import { jsonError, serverError } from '@/app/_lib/api';
+import { diffJson, type Json } from '@/lib/evidence/json-patch';
+import { streamClientOf, takeStreamSlot } from '@/server/sse-slots';
 
 export const dynamic = 'force-dynamic';
 
@@ -34,6 +39,10 @@ export async function GET(req: Request, { params }: Params) {
   }
   if (!run) return jsonError(404, `No run with id ${JSON.stringify(id)}.`);
   const db = openDb();
+  const slot = takeStreamSlot(streamClientOf(req.headers));
+  if (!slot.ok) {
+    return Response.json({ error: slot.message }, { status: 429, headers: { 'Retry-After': String(slot.retryAfterS), 'Cache-Control': 'no-store' } });
+  }
   const logPath = path.join(run.bundleDir, 'train.log');
   const enc = new TextEncoder();
 
@@ -47,6 +56,7 @@ export async function GET(req: Request, { params }: Params) {
       const close = () => {
         if (closed) return;
         closed = true;
+        slot.release();
         if (timer) clearInterval(timer);
         try { controller.close(); } catch { /* already closed by the client */ }
       };
@@ -55,6 +65,8 @@ export async function GET(req: Request, { params }: Params) {
       let lastSeq = -1;
       let lastStatus = '';
       let lastUpdated = -1;
+      // The evidence as this stream last sent it: the first time whole, then only what changed.
+      let sentEvidence: Json | null = null;
       let logOffset = -1;
       let lastSent = Date.now();
       const after: Record<string, number> = {};
@@ -90,7 +102,15 @@ export async function GET(req: Request, { params }: Params) {
           if (st.updatedAt !== lastUpdated) {
             lastUpdated = st.updatedAt;
             const row = db.$client.prepare('SELECT evidence_json FROM runs WHERE id = ?').pluck().get(id) as string | undefined;
-            if (row) send('evidence', JSON.parse(row));
+            if (row) {
+              const doc = JSON.parse(row) as Json;
+              if (sentEvidence === null) send('evidence', doc);
+              else {
+                const ops = diffJson(sentEvidence, doc);
+                if (ops.length) send('evidence-patch', ops);
+              }
+              sentEvidence = doc;
+            }
           }
           const pts = seqChanged ? getLivePoints({ db, runId: id, after }) : [];
           if (pts.length) {
@@ -148,6 +168,7 @@ export async function GET(req: Request, { params }: Params) {
     },
     cancel() {
       closed = true;
+      slot.release();
       if (timer) clearInterval(timer);
     },
   });
