@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseLog } from './logs';
 import { parseMetricsCsv } from './metrics-csv';
-import { printedTolerance } from './log-epochs';
+import { logValuesDecide, printedTolerance } from './log-epochs';
 import { FIXTURES, readFixture } from '../../fixtures/test-helpers';
 
 // Real Lightning 2.6.6 runs (fixtures/lightning-logs/make.py): the table read from a run's log must
@@ -111,5 +111,31 @@ describe('per-epoch values: shapes', () => {
     expect(printedTolerance('0.91234')).toBeCloseTo(5e-6, 15);
     expect(printedTolerance('2')).toBe(0.5);
     expect(printedTolerance('1.5e-05')).toBeCloseTo(5e-7, 18);
+  });
+});
+
+describe('logValuesDecide: when rounded log values may drive a replay', () => {
+  const table = (vals: string[]) => parseLog(vals.map((v, e) => `Epoch ${e}: 100%|██| 4/4 [00:01<00:00, 9.10it/s, v_num=0, val_loss=${v}]`).join('\n')).epochs;
+
+  it('trusts values far apart, not values within their rounding (equal prints included) or a min_delta apart', () => {
+    expect(logValuesDecide(table(['0.900', '0.700', '0.500']), 'val_loss')).toBe(true);
+    expect(logValuesDecide(table(['0.900', '0.900']), 'val_loss')).toBe(false); // a tie, or not
+    expect(logValuesDecide(table(['0.901', '0.900']), 'val_loss')).toBe(false);
+    expect(logValuesDecide(table(['0.900', '0.800']), 'val_loss', { minDelta: 0.1 })).toBe(false); // 0.9 − 0.1 vs 0.8
+  });
+
+  it('trusts a rendering only when both ends of the rounding render alike, and steps only when known', () => {
+    const fixed = (d: number) => (v: number) => v.toFixed(d);
+    expect(logValuesDecide(table(['0.900', '0.700']), 'val_loss', { render: fixed(2) })).toBe(true);
+    expect(logValuesDecide(table(['0.900', '0.700']), 'val_loss', { render: fixed(4) })).toBe(false); // 0.8995…0.9005
+    const later = parseLog('Epoch 3: 100%|██| 4/4 [00:01<00:00, v_num=0, val_loss=0.500]\n').epochs;
+    expect(logValuesDecide(later, 'val_loss')).toBe(true);
+    expect(logValuesDecide(later, 'val_loss', { steps: true })).toBe(false);
+  });
+
+  it('does not trust a table missing values ModelCheckpoint had (real run: `was not in top 2` prints none)', () => {
+    const t = parseLog(readFixture(REAL, 'checkpoint_verbose', 'train.log')).epochs;
+    expect(logValuesDecide(t, 'val_acc')).toBe(false);
+    expect(logValuesDecide(parseLog(readFixture(REAL, 'progress_bar', 'train.log')).epochs, 'val_loss', { steps: true })).toBe(true);
   });
 });

@@ -280,6 +280,42 @@ export class LogEpochCollector {
   }
 }
 
+/**
+ * Whether a log table's rounded values of `metric` decide what a replay does
+ * with them: no two values, equal prints included, lie within their rounding
+ * of each other (nor a value and another shifted by `minDelta`,
+ * EarlyStopping's comparison), so no comparison could come out the other way
+ * on the true values; and, given `render` (how a checkpoint name shows the
+ * value), every value renders alike at both ends of its rounding; and no
+ * epoch lacks a value Lightning had (a ModelCheckpoint `was not in top k`
+ * line prints none). `steps`:
+ * the replay names files by step, so every epoch needs one. Without a metric
+ * (no monitor) only the steps matter.
+ */
+export function logValuesDecide(table: LogMetrics, metric: string | null, opts: { minDelta?: number; render?: (v: number) => string; steps?: boolean } = {}): boolean {
+  if (opts.steps && !table.stepsKnown) return false;
+  if (metric === null) return true;
+  const tol = table.tolerance[metric];
+  if (tol === undefined) return true; // never printed: the replay finds no value and says so
+  // `… was not in top k` prints no value: Lightning had one the table lacks.
+  const has = new Set(table.epochs.filter((r) => metric in r.metrics).map((r) => r.epoch));
+  if (table.checkpoints.some((c) => c.monitor === metric && !has.has(c.epoch))) return false;
+  const values = table.epochs.map((r) => r.metrics[metric]).filter((v): v is number => v !== undefined && Number.isFinite(v));
+  if (values.length > 2000) return false;
+  const delta = Math.abs(opts.minDelta ?? 0);
+  const near = (a: number, b: number) => Math.abs(a - b) <= 2 * tol * (1 + 1e-9); // the bound itself is a possible tie
+  for (let i = 0; i < values.length; i++) {
+    for (let j = i + 1; j < values.length; j++) {
+      const a = values[i];
+      const b = values[j];
+      if (near(a, b)) return false; // equal prints too: a tie or not, the true values do not say
+      if (delta > 0 && (near(a - delta, b) || near(b - delta, a))) return false;
+    }
+  }
+  if (opts.render && tol > 0) for (const v of values) if (opts.render(v - tol) !== opts.render(v + tol)) return false;
+  return true;
+}
+
 /** `k=v` pairs of a tqdm info block (`00:00<00:00, 9.1it/s, v_num=0, loss=0.1`). */
 function* pairs(info: string): Generator<[string, string]> {
   for (const part of info.split(', ')) {

@@ -2,7 +2,7 @@ import type { Facts } from '../facts';
 import type { Check } from '../types';
 import { check } from './check';
 
-export type ExitFacts = Pick<Facts, 'log' | 'logName' | 'exitCode' | 'errors' | 'launch' | 'interrupted' | 'epochs'>;
+export type ExitFacts = Pick<Facts, 'log' | 'logName' | 'exitCode' | 'errors' | 'launch' | 'interrupted' | 'epochs'> & Partial<Pick<Facts, 'stop'>>;
 
 /** Did the run end normally: exit code, error lines, a signal or an interruption, the log's normal end. */
 export function checkExit(f: ExitFacts): Check {
@@ -10,10 +10,16 @@ export function checkExit(f: ExitFacts): Check {
   const exitCode = f.exitCode.value;
   if (!log && exitCode === null) return check('exit', 'skip', 'no training log in the bundle');
   if (exitCode !== null && exitCode !== 0) return check('exit', 'fail', `exit code ${exitCode}${launch?.signal ? ` (signal ${launch.signal})` : ''}`);
-  if (errors.length) return check('exit', 'fail', `${errors[errors.length - 1].message} (${logName}:${errors[errors.length - 1].line})`);
+  // Stopped from outside, as the log shows (Lightning's `Received SIGTERM` exits 0): errors after it are its consequence.
+  if (log && !launch?.status && (log.stop.reason === 'killed' || log.stop.reason === 'time_limit')) return check('exit', 'fail', `${interrupted ?? 'killed'}: ${log.stop.message} (${logName}:${log.stop.line})`);
+  // The crash is the first exception of the last chained traceback, not a KeyboardInterrupt raised while shutting down.
+  const crash = log?.crash ?? errors[errors.length - 1];
+  if (errors.length) return check('exit', 'fail', `${crash.message} (${logName}:${crash.line})`);
   if (launch?.signal && !log?.normalEnd) return check('exit', 'fail', `terminated by ${launch.signal}${interrupted ? ` (${interrupted})` : ''}`);
   if (interrupted && !log?.normalEnd) return check('exit', 'fail', `${interrupted}: ${launch?.facts?.note ?? 'stopped before the end'}`);
   if (log?.normalEnd) return check('exit', 'pass', `${log.stop.message ?? 'training completed'}${exitCode === null ? ' (exit code not recorded)' : ', exit code 0'}`);
+  // A quiet EarlyStopping prints nothing when it stops the fit: the replay says it stopped at the last epoch.
+  if (f.stop?.reason === 'early_stopping') return check('exit', 'pass', `${f.stop.message ?? 'stopped early'}; ${logName} prints no end line (EarlyStopping with verbose=False)${exitCode === null ? ', exit code not recorded' : ', exit code 0'}`);
   if (!log?.lightningSeen && !f.epochs.length) return check('exit', 'skip', `${logName} shows no Lightning training (no \`GPU available\` or \`Trainer.fit\` lines) and no error: nothing to judge`);
   return check('exit', 'fail', `${logName} has no normal end (no \`Trainer.fit\` stopped line): the run did not finish or the log is truncated`);
 }

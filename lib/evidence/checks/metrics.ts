@@ -1,5 +1,6 @@
 import type { Facts } from '../facts';
 import type { Check } from '../types';
+import { nonFiniteMetrics } from '../../lightning/metrics-csv';
 import { check } from './check';
 
 export type MetricsFacts = Pick<Facts, 'metricsFile' | 'metrics' | 'logger' | 'epochs' | 'monitor' | 'monitorPoints' | 'interrupted'>;
@@ -13,6 +14,9 @@ export function checkMetrics(f: MetricsFacts): Check {
   if (metrics?.kind !== 'lightning') return check('metrics', 'fail', `${metricsFile.path}: ${metrics?.reason ?? 'not readable'}`);
   if (!epochs.length) return check('metrics', 'fail', `${metricsFile.path} has no per-epoch rows`);
   const monitor = f.monitor.value;
+  // A loss (or the monitored metric) that never had a finite value: the run learnt nothing, whatever it logged.
+  const dead = (metrics.series ? nonFiniteMetrics(metrics) : []).filter((m) => m.nonFinite === m.values && (/loss/i.test(m.metric) || m.metric === monitor?.name));
+  if (dead.length) return check('metrics', 'fail', `${dead.map((m) => `${m.metric} is NaN or infinite in all ${m.values} value${m.values === 1 ? '' : 's'}`).join('; ')}`);
   if (!monitor) return check('metrics', 'pass', `${epochs.length} epochs; no monitored metric identified`);
   const gaps = monitorPoints.filter((p) => p.value === undefined).map((p) => p.epoch);
   // A run stopped from outside mid-epoch has a last epoch without validation: that is the interruption, not a logging gap.
