@@ -98,7 +98,8 @@ describe('analysis of real Lightning 2.6.6 runs', () => {
     expect(byId(bar, 'epochs')).toMatchObject({ status: 'pass', detail: '3 of max_epochs=3' });
 
     const ck = bundle('progress_bar', { csv: false, checkpoints: true, command: 'python train.py --max_epochs 3 --monitor val_loss --save_top_k 2 --patience 1' });
-    expect(byId(ck, 'checkpoints')).toMatchObject({ status: 'pass', detail: '2 files exactly as the replay of save_top_k=2 expects' });
+    expect(byId(ck, 'checkpoints')).toMatchObject({ status: 'pass' });
+    expect(byId(ck, 'checkpoints').detail).toMatch(/^2 files exactly as the replay of save_top_k=2 expects/);
     expect(byId(ck, 'early-stop').status).toBe('pass');
     const verbose = bundle('checkpoint_verbose', { csv: false, checkpoints: true, command: 'python train.py --max_epochs 5 --monitor val_acc --mode max --save_top_k 2' });
     expect(byId(verbose, 'epochs')).toMatchObject({ status: 'pass', detail: '5 of max_epochs=5' });

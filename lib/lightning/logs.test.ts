@@ -275,10 +275,19 @@ describe('stops from outside and errors without a traceback', () => {
     ['bash: line 1:  8812 Killed                  python train.py', 'killed', 'signal'],
     ['timeout: sending signal TERM to command ‘python’', 'time_limit', 'time_limit'],
     ['\nDetected KeyboardInterrupt, attempting graceful shutdown ...', 'killed', 'interrupt'],
+    ['[rank: 0] Received SIGTERM: 15', 'killed', 'signal'],
+    ['torch.distributed.elastic.multiprocessing.api:[WARNING] Received Signals.SIGTERM death signal, shutting down workers', 'killed', 'signal'],
+    ['srun: error: gpu-node-07: task 0: Killed', 'killed', 'signal'],
   ])('names %j', (line, reason, kind) => {
     const log = parseLog(`${fitting}${line}\n`);
     expect(log.stop.reason).toBe(reason);
     expect(log.killed!.kind).toBe(kind);
+  });
+
+  it('reads torchrun’s SignalException inside a traceback as a kill', () => {
+    const log = parseLog(`${fitting}Traceback (most recent call last):\n  File "run.py", line 9\ntorch.distributed.elastic.multiprocessing.api.SignalException: Process 4711 got signal: 15\n`);
+    expect(log.killed).toMatchObject({ kind: 'signal', signal: 'SIGTERM', line: 5 });
+    expect(log.stop.reason).toBe('killed');
   });
 
   it('keeps the normal end when the kill comes after it, and the kill when errors follow from it', () => {

@@ -129,7 +129,8 @@ const RANK = /^\[rank: ?\d+\]\s*/;
 
 /** Strip a logging prefix (and Lightning's `[rank: N]`) so the Lightning text can be matched. */
 export function stripPrefix(line: string): string {
-  return line.replace(PREFIX, '').replace(RANK, '');
+  const s = line.replace(PREFIX, '');
+  return s.charCodeAt(0) === 91 ? s.replace(RANK, '') : s; // '['
 }
 
 // Python's warnings.formatwarning: `{file}:{line}: {Category}: {message}`; Lightning's
@@ -199,6 +200,9 @@ const KILL_LINES: Array<[RegExp, KillInfo['kind'], string | null]> = [
   [/Received (?:Signals\.)?(SIG[A-Z]+) death signal, shutting down workers/, 'signal', null],
   [/SignalException: Process \d+ got signal: (\d+)/, 'signal', null],
 ];
+
+/** Every KILL_LINES and SLURM_CANCEL match has one of these (a cheap test first). */
+const KILL_HINT = /SIG|Terminated|Killed|oom|OOM|memory|timeout:|CANCELLED|KeyboardInterrupt|requeue|got signal/;
 
 /** `15` → `SIGTERM`. */
 function signalName(s: string): string {
@@ -298,6 +302,7 @@ export function parseLog(text: string, tail: LogTail | null = null): ParsedLog {
 
     // Hydra reports a failed job without a traceback: `Error executing job with overrides: […]`,
     // then the message up to a blank line (`Set the environment variable HYDRA_FULL_ERROR=1 …` after it).
+    const c0 = line.charCodeAt(0);
     if (hydraMessage) {
       if (line.trim() === '' || /^Set the environment variable HYDRA_FULL_ERROR=1/.test(line) || /^\s*full_key:/.test(line)) flushHydra();
       else {
@@ -313,23 +318,23 @@ export function parseLog(text: string, tail: LogTail | null = null): ParsedLog {
       }
       hydraPending = null;
     }
-    if (/^Error executing job with overrides: /.test(line)) {
+    if (c0 === 69 && /^Error executing job with overrides: /.test(line)) { // 'E'
       hydraPending = n;
       return 0;
     }
-    if (/^Set the environment variable HYDRA_FULL_ERROR=1 for a complete stack trace/.test(line)) {
+    if (c0 === 83 && /^Set the environment variable HYDRA_FULL_ERROR=1 for a complete stack trace/.test(line)) { // 'S'
       if (!out.errors.length) out.errors.push({ line: n, message: 'Hydra: the job failed (its error was not printed)' });
       return 0;
     }
 
     // Tracebacks: the last non-indented line after `Traceback` is the exception.
-    if (/^Traceback \(most recent call last\):/.test(line)) {
+    if (c0 === 84 && /^Traceback \(most recent call last\):/.test(line)) { // 'T'
       inTraceback = true;
       tracebackStart = n;
       return 0;
     }
-    if (/^The above exception was the direct cause of the following exception:/.test(line)) { chainNext = 'cause'; return 0; }
-    if (/^During handling of the above exception, another exception occurred:/.test(line)) { chainNext = 'context'; return 0; }
+    if (c0 === 84 && /^The above exception was the direct cause of the following exception:/.test(line)) { chainNext = 'cause'; return 0; }
+    if (c0 === 68 && /^During handling of the above exception, another exception occurred:/.test(line)) { chainNext = 'context'; return 0; }
     if (inTraceback) {
       if (/^\s/.test(line) || line === '') return 0;
       if (/^[\w.]+(Error|Exception|Interrupt|Exit)\b/.test(line) || /^[\w.]+: /.test(line)) {
@@ -385,13 +390,15 @@ export function parseLog(text: string, tail: LogTail | null = null): ParsedLog {
     }
 
     // EarlyStopping(verbose=True) (P:callbacks/early_stopping.py L246-305).
-    if ((m = /^Metric (\S+) improved(?: by \S+ >= min_delta = \S+)?\. New best score: (\S+)$/.exec(line))) {
+    const esLine = c0 === 77 || c0 === 83 || c0 === 68 || line.indexOf('Signaling Trainer') >= 0; // 'M', 'S', 'D'
+    if (esLine && (m = /^Metric (\S+) improved(?: by \S+ >= min_delta = \S+)?\. New best score: (\S+)$/.exec(line))) {
       epochs.earlyStopping(m[1], m[2]);
       st.esStopEpoch = null;
       return 0;
     }
     let es: Omit<EarlyStopLine, 'message' | 'line' | 'final'> | null = null;
-    if ((m = /^Monitored metric (\S+) did not improve in the last \d+ records\. Best score: (\S+)\. Signaling Trainer to stop\./.exec(line))) {
+    if (!esLine) { /* not EarlyStopping's */ }
+    else if ((m = /^Monitored metric (\S+) did not improve in the last \d+ records\. Best score: (\S+)\. Signaling Trainer to stop\./.exec(line))) {
       es = { kind: 'patience', monitor: m[1], value: null, best: readNumber(m[2]) };
     } else if ((m = /^Monitored metric (\S+) = (\S+) is not finite\. Previous best value was (\S+)\. Signaling Trainer to stop\./.exec(line))) {
       es = { kind: 'non_finite', monitor: m[1], value: readNumber(m[2]), best: readNumber(m[3]) };
@@ -407,7 +414,7 @@ export function parseLog(text: string, tail: LogTail | null = null): ParsedLog {
       out.earlyStopping = { ...es, message: line.trim(), line: n, final: true };
       return 0;
     }
-    if (epochs.checkpoint(line, n)) return 0;
+    if (c0 === 69 && epochs.checkpoint(line, n)) return 0; // 'E'
 
     if (/^✓? ?Training completed successfully|^Training (finished|completed|complete)\b/i.test(line.trim())) {
       st.successLine ??= n;
@@ -416,13 +423,13 @@ export function parseLog(text: string, tail: LogTail | null = null): ParsedLog {
 
     // Stops from outside. A scheduler's own line says more than the signal it sent (Lightning's
     // `Received SIGTERM` may come first): it replaces a bare signal.
-    if ((m = SLURM_CANCEL.exec(line))) {
+    if (KILL_HINT.test(line) && (m = SLURM_CANCEL.exec(line))) {
       const why = m[1] ?? '';
       const kind: KillInfo['kind'] = /TIME LIMIT/.test(why) ? 'time_limit' : /PREEMPT/.test(why) ? 'preempted' : /NODE FAIL/.test(why) ? 'node_failure' : 'cancelled';
       kill({ kind, signal: out.killed?.signal ?? null, message: line.trim().slice(0, 500), line: n });
       return 0;
     }
-    for (const [re, kind, sig] of KILL_LINES) {
+    for (const [re, kind, sig] of KILL_HINT.test(line) ? KILL_LINES : []) {
       if ((m = re.exec(line))) {
         kill({ kind, signal: sig ?? (m[1] ? signalName(m[1]) : null), message: line.trim().slice(0, 500), line: n });
         return 0;
