@@ -158,7 +158,9 @@ describe('oversized bundles', () => {
     expect(runOf(r, 'huge')?.action).toBe('added');
     expect(problemsFor(r, 'huge', 'train.log').length, `the cut is reported: ${JSON.stringify(r.problems)}`).toBeGreaterThan(0);
     addCounts(COUNTS, { inputsReported: 1 });
-    expect(rssMb, 'peak RSS of the import (MB)').toBeLessThan(400);
+    // Holding the log whole would take more than its 600 MB (as a Buffer; twice that as a string with a tqdm bar).
+    // The importer parses a capped head and tail, so the whole process stays well under the file's size.
+    expect(rssMb, 'peak RSS of the import (MB)').toBeLessThan(512);
     const ev = evidenceOf(dbPath, runOf(r, 'huge')!.id);
     expect(ev.stop.reason, 'the stop line at the end of the log is read').toBe('max_epochs');
   });

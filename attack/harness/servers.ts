@@ -127,9 +127,19 @@ function startChild(label: string, cmd: string, args: string[], env: NodeJS.Proc
   proc.stdout!.on('data', keep);
   proc.stderr!.on('data', keep);
   let exited = false;
+  // If this test process ends without stopping it (a crash, a timeout), the server's group goes with it.
+  const reap = () => {
+    try { process.kill(-proc.pid!, 'SIGKILL'); } catch { /* already gone */ }
+  };
+  process.on('exit', reap);
   proc.on('exit', () => (exited = true));
   const stop = async () => {
-    if (exited || proc.pid === undefined) return;
+    if (proc.pid === undefined) return;
+    if (exited) {
+      reap();
+      process.off('exit', reap);
+      return;
+    }
     const gone = new Promise<void>((r) => proc.once('exit', () => r()));
     try { process.kill(-proc.pid, 'SIGTERM'); } catch { /* already gone */ }
     const t = setTimeout(() => {
@@ -138,7 +148,8 @@ function startChild(label: string, cmd: string, args: string[], env: NodeJS.Proc
     await gone;
     clearTimeout(t);
     // Anything the group left behind goes too.
-    try { process.kill(-proc.pid, 'SIGKILL'); } catch { /* nothing left */ }
+    reap();
+    process.off('exit', reap);
   };
   const server: Server = { label, port, probeHost, proc, output: () => out, stop };
   return (async () => {
