@@ -217,6 +217,22 @@ describe('import stays inside the bundle', () => {
 });
 
 describe('import never skips silently', () => {
+  it('imports a folder whose only log is a link out (reported), and says which linked folders it did not follow', () => {
+    const tree = path.join(tmp, 'tree');
+    fs.mkdirSync(path.join(tree, 'only-link'), { recursive: true });
+    fs.writeFileSync(path.join(tmp, 'elsewhere.log'), 'ERROR: SECRET\n');
+    fs.symlinkSync(path.join(tmp, 'elsewhere.log'), path.join(tree, 'only-link', 'train.log'));
+    fs.mkdirSync(path.join(tmp, 'outside-bundle'));
+    fs.copyFileSync(path.join(RUNTIME_SMOKE, 'train_cli_runtime_smoke.log'), path.join(tmp, 'outside-bundle', 'train.log'));
+    fs.symlinkSync(path.join(tmp, 'outside-bundle'), path.join(tree, 'linked-folder'));
+    const db = openDb(dbFile);
+    const r = importBundles({ db, roots: [tree] });
+    expect(r.runs.map((x) => [path.basename(x.dir), x.action])).toEqual([['only-link', 'added']]);
+    expect(r.problems).toContainEqual({ file: expect.stringMatching(/only-link\/train\.log$/), line: null, message: 'symbolic link to a file outside the bundle, not read' });
+    expect(r.problems).toContainEqual({ file: expect.stringMatching(/tree\/linked-folder$/), line: null, message: 'symbolic link to a folder, not followed: import the folder it points to by its own path' });
+    expect(JSON.stringify(getRunEvidence({ db, id: r.runs[0].id }))).not.toContain('SECRET');
+  });
+
   it('reports a bundle that cannot be imported with its path and the error, counts it, and imports the rest', () => {
     for (const n of ['a', 'b', 'c']) {
       fs.mkdirSync(path.join(tmp, 'tree', n), { recursive: true });

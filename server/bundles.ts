@@ -49,6 +49,14 @@ export function isBundleFile(name: string): boolean {
 /** A bundle without metrics of its own reads the TensorBoard events of a logger folder below it (server/tfevents-files.ts). */
 const hasOwnMetrics = (names: string[]) => names.some((f) => classifyFile(f) === 'metrics' || classifyFile(f) === 'tfevents');
 
+function isFolder(p: string): boolean {
+  try {
+    return fs.statSync(/*turbopackIgnore: true*/ p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Every bundle below the given folders. A folder with several logs is several
  * runs (one per log), as when a command was re-run into the same folder.
@@ -62,7 +70,9 @@ export function discoverBundles(roots: string[], onProblem: (p: Problem) => void
     const entries = readDirSorted(dir, onProblem);
     if (!entries) return;
     const files = entries.filter((e) => e.isFile()).map((e) => e.name);
-    const marks = files.filter(isBundleFile);
+    // A linked file makes a bundle too (its reading then says whether the link stays inside), so a folder
+    // whose log is a link is imported and reported, not skipped; runs per log still count real files only.
+    const marks = entries.filter((e) => e.isFile() || e.isSymbolicLink()).map((e) => e.name).filter(isBundleFile);
     if (marks.length && !(claimed.has(dir) && marks.every((f) => classifyFile(f) === 'tfevents'))) {
       if (!hasOwnMetrics(files)) {
         const events = findEventsDir(dir).dir;
@@ -72,7 +82,13 @@ export function discoverBundles(roots: string[], onProblem: (p: Problem) => void
       if (logs.length > 1) for (const l of logs) out.push({ dir, logFile: l, sourceKey: `${dir}#${l}` });
       else out.push({ dir, logFile: null, sourceKey: dir });
     }
-    for (const e of entries) if (e.isDirectory() && !SKIP_DIRS.has(e.name) && !e.name.startsWith('.')) walk(path.join(dir, e.name));
+    for (const e of entries) {
+      if (SKIP_DIRS.has(e.name) || e.name.startsWith('.')) continue;
+      if (e.isDirectory()) walk(path.join(dir, e.name));
+      else if (e.isSymbolicLink() && isFolder(path.join(dir, e.name)))
+        // Not followed (it could lead anywhere, or in a circle); said, so no bundle below it goes missing unnoticed.
+        onProblem({ file: path.join(dir, e.name), line: null, message: 'symbolic link to a folder, not followed: import the folder it points to by its own path' });
+    }
   };
   for (const r of roots) {
     const abs = fs.realpathSync(path.resolve(r));
@@ -284,8 +300,8 @@ export interface ImportResult {
  */
 export function importBundles({ db, roots, onProgress, limits }: { db: Db; roots: string[]; onProgress?: (line: string) => void; limits?: ReadLimits }): ImportResult {
   const result: ImportResult = { added: 0, updated: 0, unchanged: 0, failed: 0, problems: [], runs: [] };
-  const bundles = discoverBundles(roots, (p) => result.problems.push(p));
   const rel = (p: string) => path.relative(process.cwd(), p) || '.';
+  const bundles = discoverBundles(roots, (p) => result.problems.push({ ...p, file: rel(p.file) }));
   // Plan files refused on the way up from a bundle: reported once, however many bundles sit below them.
   const planProblems = new Set<string>();
   let configured: string[] = [];
