@@ -196,13 +196,13 @@ describe('caps: a bundle with 10,000 checkpoint files and 10,000 distinct warnin
     expect(ev.problems).toContainEqual({ file: 'checkpoints_ls.txt', line: null, message: '10,000 checkpoint files: listing the first 500 and last 500; 9,000 not listed; the checkpoints check compared all of them with the replay' });
   });
 
-  it('judges the checkpoints against the full set: the replay expects 1 of 10,000 (save_top_k=1), so 9,999 are unexpected', () => {
+  it('judges the checkpoints against the full set: no configuration keeps 10,000 files from 3 epochs; the closest keeps the 3, so 9,997 are unexpected', () => {
     const c = byId(ev, 'checkpoints');
     expect(c.status).toBe('fail');
-    expect(c.detail).toMatch(/^replay of save_top_k=1 expects 1 file, found 10,000; unexpected 9,999: epoch=0-step=10\.ckpt, /);
+    expect(c.detail).toMatch(/^replay of save_top_k=10000 expects 3 files, found 10,000; unexpected 9,997: epoch=10-step=110\.ckpt, /);
     expect(c.detail.length).toBeLessThan(2000);
     expect(ev.checkpoints.unexpected).toHaveLength(1000);
-    expect(ev.problems).toContainEqual(expect.objectContaining({ message: expect.stringMatching(/^9,999 unexpected checkpoint files: listing the first 500 and last 500; 8,999 not listed/) }));
+    expect(ev.problems).toContainEqual(expect.objectContaining({ message: expect.stringMatching(/^9,997 unexpected checkpoint files: listing the first 500 and last 500; 8,997 not listed/) }));
   });
 
   it('keeps the first 500 and last 500 distinct warnings, and the warnings check counts them all', () => {

@@ -24,9 +24,12 @@ describe('EarlyStopping replay', () => {
     expect(r).toMatchObject({ triggered: true, stoppedEpoch: 1, bestEpoch: 0, wait: 0 });
   });
 
-  it('keeps training until min_epochs once should_stop is set', () => {
+  it('keeps training until min_epochs once should_stop is set; stopped_epoch is the last check that said stop', () => {
     const r = replayEarlyStopping(pts([1, 1, 1, 1, 1]), { monitor: 'm', mode: 'min', patience: 1, minDelta: 0, minEpochs: 4 });
-    expect(r).toMatchObject({ stoppedEpoch: 1, lastEpoch: 3 });
+    expect(r).toMatchObject({ stoppedEpoch: 3, lastEpoch: 3, reason: 'patience' });
+    // an improvement after the first stop leaves stopped_epoch where the last stop was, should_stop stays set
+    const back = replayEarlyStopping(pts([1, 1, 0.5, 0.4, 0.3]), { monitor: 'm', mode: 'min', patience: 1, minDelta: 0, minEpochs: 4 });
+    expect(back).toMatchObject({ triggered: true, stoppedEpoch: 1, lastEpoch: 3, bestEpoch: 3 });
   });
 });
 

@@ -22,6 +22,11 @@ export function checkEpochs({ epochs, earlyStop, interrupted, ...f }: EpochsFact
   const stoppedHere = !!earlyStop?.configured && esEnd === lastEpoch;
   if (interrupted && !stoppedHere) return check('epochs', 'skip', `${ran} epoch${s}${maxEpochs !== null ? ` of max_epochs=${maxEpochs}` : ''}: the run was ${interrupted} before it could finish`);
   if (maxEpochs === null) return check('epochs', 'skip', `${ran} epoch${s} ran; max_epochs unknown`);
+  if (maxEpochs < 0) {
+    // max_epochs=-1: no epoch limit; max_steps or a callback ends the fit.
+    if (f.stop?.reason === 'max_steps' || f.stop?.reason === 'early_stopping') return check('epochs', 'pass', `${ran} epoch${s}, no epoch limit (max_epochs=${maxEpochs}): ${f.stop.message ?? f.stop.reason}`);
+    return check('epochs', 'skip', `${ran} epoch${s}, no epoch limit (max_epochs=${maxEpochs}) to count them against`);
+  }
   const counted = n === ran ? `${n}` : `${n} (epochs ${epochs[0].epoch}–${lastEpoch})`;
   if (n === maxEpochs) return check('epochs', 'pass', `${counted} of max_epochs=${maxEpochs}`);
   if (n > maxEpochs) return check('epochs', 'fail', `${counted} of max_epochs=${maxEpochs}`);

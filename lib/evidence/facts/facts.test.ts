@@ -12,7 +12,7 @@ describe('deriveFacts: each config fact known, assumed or unknown, with its sour
     expect(f.checkpoints.template).toMatchObject({ state: 'known', value: { pattern: 'epoch={epoch:02d}-poisson_val={poisson_val_loss:.4f}' } });
     expect(f.checkpoints.saveLast).toEqual({ state: 'known', value: true, source: 'checkpoint file last.ckpt' });
     // Not in the bundle: today's defaults, marked as assumed.
-    expect(f.mode).toEqual({ state: 'assumed', value: 'min', source: 'assumed default', unknown: 'no checkpoint or early-stop mode in the command' });
+    expect(f.mode).toEqual({ state: 'assumed', value: 'min', source: 'assumed default', unknown: 'no mode in runproof.json, the command or the log: min taken from the name poisson_val_loss' });
     expect(f.minDelta).toMatchObject({ state: 'assumed', value: 0 });
     expect(f.exitCode).toMatchObject({ state: 'unknown', value: null });
   });
@@ -26,7 +26,7 @@ describe('deriveFacts: each config fact known, assumed or unknown, with its sour
 
   it('leaves what a bundle cannot tell unknown, saying why', () => {
     const f = deriveFacts(readBundleFiles(DEBUG_BUNDLE), { root: DEBUG_BUNDLE });
-    expect(f.monitor).toMatchObject({ state: 'unknown', value: null, unknown: expect.stringContaining('no monitor knob') });
+    expect(f.monitor).toMatchObject({ state: 'unknown', value: null, unknown: expect.stringContaining('no monitor in runproof.json, the command or the log') });
     expect(f.patience).toMatchObject({ state: 'unknown', value: null });
     expect(f.maxEpochs).toMatchObject({ state: 'unknown', value: null });
     expect(f.checkpoints.monitor).toMatchObject({ state: 'unknown', value: null });

@@ -6,22 +6,28 @@
  * (./fact.ts): `known` with its source, `assumed` where today's analysis
  * takes a default the bundle does not state, or `unknown`.
  */
-import { parseMetricsCsv, type EpochRow, type ParsedMetrics } from '../../lightning/metrics-csv';
+import { nonFiniteMetrics, parseMetricsCsv, type EpochRow, type NonFiniteMetric, type ParsedMetrics } from '../../lightning/metrics-csv';
+import { logValuesDecide, type LogMetrics } from '../../lightning/log-epochs';
 import { parseTfEvents } from '../../lightning/tfevents';
 import { parseLog, type ParsedLog } from '../../lightning/logs';
-import { checkpointsInTree, inferTemplate, parseCheckpointName, parseLsListing, DEFAULT_TEMPLATE, type FilenameTemplate } from '../../lightning/checkpoints';
-import { findCommandInMarkdown, knobKey, parseCommandLine, type KnobValue, type Knobs, type ParsedCommand } from '../../lightning/command';
-import { replayCheckpoints, replayEarlyStopping, type Mode } from '../../lightning/replay';
-import type { BundleFile, Evidence, FileRole, FoundCheckpoint, KnobRow, Problem, RunStatus } from '../types';
+import { checkpointsInTree, parseLsListing, DEFAULT_TEMPLATE, type FilenameTemplate } from '../../lightning/checkpoints';
+import { findCommandInMarkdown, parseCommandLine, type Knobs, type ParsedCommand } from '../../lightning/command';
+import type { Hook, Mode } from '../../lightning/replay';
+import { hooksOf, type Timeline } from '../../lightning/timeline';
+import type { BundleFile, Evidence, FileRole, KnobRow, Problem, RunStatus } from '../types';
 import { fmtCount, LOG_PARSE_CHARS, PROBLEMS_PER_FILE } from '../caps';
 import { assumed, known, unknown, type Fact, type SureFact } from './fact';
 import { classifyFile, logParseView, type AnalyseOptions, type InputFile } from './files';
 import { effectiveKnobTable } from './knobs';
+import { deriveSettings, findKnob, hparamsOf, scanLogConfig, type Settings } from './config';
+import { parseRunproofJson, type RunproofJson } from './runproof-json';
+import { analyseCheckpoints, modeByName, timelineSource, type CheckpointAnalysis } from './checkpoints';
+import { analyseEarlyStopping, type EarlyStopAnalysis } from './early-stop';
 
 export type { Fact, SureFact } from './fact';
 
 /** Where the monitored metric's name came from (Evidence.monitor.source). */
-export type MonitorVia = 'command' | 'checkpoint file names' | 'validation loss column';
+export type MonitorVia = 'runproof.json' | 'command' | 'log' | 'checkpoint file names' | 'kept checkpoints' | 'validation loss column';
 
 export interface Facts {
   // --- the files -----------------------------------------------------------------
@@ -32,8 +38,8 @@ export interface Facts {
   // --- the launch (launched runs only) -----------------------------------------------
   /** What the worker knows for certain; null for imported bundles. */
   launch: AnalyseOptions['launch'] | null;
-  /** How a launched run was stopped from outside (`cancelled`, `timed out`, `lost`); null when it was not. */
-  interrupted: 'cancelled' | 'timed out' | 'lost' | null;
+  /** How the run was stopped from outside (`cancelled`, `timed out`, `lost` by the worker; `killed`, `timed out` by what the log shows: a signal, a scheduler); null when it was not. */
+  interrupted: 'cancelled' | 'timed out' | 'lost' | 'killed' | null;
 
   // --- the log ------------------------------------------------------------------------
   /** Path of the log read (the named one, else the biggest); null when none. */
@@ -53,6 +59,10 @@ export interface Facts {
   metrics: ParsedMetrics | null;
   /** Per-epoch rows (Lightning metrics only), with `name` filled from `name_epoch` when the monitor was forked. */
   epochs: EpochRow[];
+  /** Without a metrics file, the per-epoch table the log printed (progress bar, verbose callbacks): `epochs` come from it. */
+  logTable: LogMetrics | null;
+  /** Metrics with NaN/inf values, from the metrics file or the log table (`nonFinite === values`: never a finite value). */
+  nonFinite: NonFiniteMetric[];
   /** The monitored metric's value per epoch (undefined: not logged that epoch); empty without a monitor. */
   monitorPoints: Array<{ epoch: number; value: number | undefined }>;
 
@@ -86,45 +96,40 @@ export interface Facts {
   // --- EarlyStopping --------------------------------------------------------------------------
   patience: Fact<number>;
   minDelta: SureFact<number>;
-  /** The replay of EarlyStopping over `monitorPoints`; null without a monitor or epochs. */
+  /** The replay of EarlyStopping over the fit's timeline; null without a monitor or epochs. */
   earlyStop: Evidence['earlyStop'];
+  /** The same with what the check needs besides: settings taken at defaults, Lightning's own bookkeeping, where a faithful fit ends. */
+  earlyStopping: EarlyStopAnalysis;
+
+  // --- the configuration and the fit's timeline -------------------------------------------------------
+  /** Every setting the checks use, known (with its source) or unknown (saying why): config.ts. */
+  settings: Settings;
+  /** runproof.json (RunproofCallback), when the bundle has one. */
+  runproof: { value: RunproofJson; file: string } | null;
+  /** The fit's validations and epochs, and the hooks Lightning called (metrics.csv, events, runproof.json or the log's values). */
+  timeline: Timeline | null;
+  hooks: Hook[];
+  /** Where the timeline's values come from; `log`: rounded as printed. */
+  timelineFrom: 'metrics' | 'runproof.json' | 'log' | null;
+  /** Last step the fit reached (logged steps + 1: batches), when the timeline tells. */
+  lastStep: number | null;
+  /** The fit did not end normally: an error, a non-zero exit, a kill or an interruption. */
+  crashed: boolean;
 
   // --- ModelCheckpoint ----------------------------------------------------------------------------
-  checkpoints: {
-    /** The bundle has a listing, checkpoint files or a tree naming some. */
-    evidence: boolean;
-    /** The file the names were read from, for problem entries. */
-    listingFile: string;
+  checkpoints: CheckpointAnalysis & {
+    /** As the replay used them (the document's template, save_top_k, save_last). */
     template: SureFact<FilenameTemplate>;
     saveTopK: SureFact<number>;
     saveLast: SureFact<boolean>;
     /** The metric the checkpoint replay ranks by. */
     monitor: Fact<string>;
-    /** There is checkpoint evidence and there are epochs to replay over. */
-    canReplay: boolean;
-    found: FoundCheckpoint[];
-    expected: Evidence['checkpoints']['expected'];
-    /** Expected names not found, found names not expected (all of them; empty when not replayed). */
-    missing: string[];
-    unexpected: string[];
   };
 }
 
 const MB = 1024 * 1024;
 const fmtMB = (bytes: number) => `${bytes >= 10 * MB ? fmtCount(Math.round(bytes / MB)) : (bytes / MB).toFixed(1)} MB`;
 
-/** The first knob (in argv order) spelt as any of `names`, with the spelling used: `getKnob` plus its key. */
-function findKnob(knobs: Knobs, ...names: string[]): { key: string; value: KnobValue } | undefined {
-  const wanted = new Set(names.map(knobKey));
-  for (const [key, value] of Object.entries(knobs)) if (wanted.has(knobKey(key))) return { key, value };
-  return undefined;
-}
-
-const numberOf = (v: KnobValue | undefined): number | null => {
-  if (typeof v !== 'string') return null;
-  const n = Number(v);
-  return Number.isFinite(n) ? n : null;
-};
 
 export function deriveFacts(files: InputFile[], opts: AnalyseOptions): Facts {
   const problems: Problem[] = [];
@@ -165,7 +170,9 @@ export function deriveFacts(files: InputFile[], opts: AnalyseOptions): Facts {
     for (const p of metrics.problems) problems.push(p);
     if (metrics.kind !== 'lightning') problems.push({ file: metricsFile.path, line: 1, message: metrics.reason ?? 'not a Lightning metrics.csv' });
   }
-  const lightningMetrics = metrics?.kind === 'lightning' ? metrics : null;
+  // Without one, the values the log printed: rounded, so the replays below use them only where the rounding cannot matter.
+  const logTable = !metrics && log?.epochs.kind === 'lightning' ? log.epochs : null;
+  const lightningMetrics = metrics?.kind === 'lightning' ? metrics : logTable;
 
   // --- the command ------------------------------------------------------------
   let command: ParsedCommand | null = null;
@@ -198,23 +205,71 @@ export function deriveFacts(files: InputFile[], opts: AnalyseOptions): Facts {
   const checkpointEvidence = byRole('checkpoint-listing').length > 0 || byRole('checkpoint').length > 0 || foundRaw.length > 0;
   const listingFile = byRole('checkpoint-listing')[0]?.path ?? byRole('tree')[0]?.path ?? 'checkpoints';
 
-  // --- monitored metric -----------------------------------------------------------
-  const monitorKnob = findKnob(knobs, 'checkpoint-monitor', 'monitor', 'early-stop-monitor');
-  const parsedFound = foundRaw.map((f) => parseCheckpointName(f.name, f.sizeBytes));
-  const namedMetric = parsedFound.flatMap((c) => Object.keys(c.values).filter((k) => k !== 'epoch' && k !== 'step').map((k) => ({ k, file: c.name })))[0];
-  const modeKnob = findKnob(knobs, 'checkpoint-mode', 'mode', 'early-stop-mode');
-  const mode: SureFact<Mode> =
-    modeKnob?.value === 'max' || modeKnob?.value === 'min'
-      ? known(modeKnob.value as Mode, fromCommand(modeKnob))
-      : assumed('min', modeKnob ? `--${modeKnob.key} ${String(modeKnob.value)} is neither min nor max` : 'no checkpoint or early-stop mode in the command');
-  let monitor: Facts['monitor'] = unknown('no monitor knob in the command, no metric in the checkpoint file names and no val…loss column');
-  if (typeof monitorKnob?.value === 'string') monitor = known({ name: monitorKnob.value, via: 'command' }, fromCommand(monitorKnob));
-  else if (namedMetric) monitor = known({ name: namedMetric.k, via: 'checkpoint file names' }, `checkpoint file name ${namedMetric.file}`);
-  else if (lightningMetrics) {
+  // --- what states the config: runproof.json, hparams.yaml, the log's own lines -----------------------
+  let runproof: Facts['runproof'] = null;
+  for (const f of files) {
+    if (f.path.split('/').pop() !== 'runproof.json' || f.text == null) continue;
+    const r = parseRunproofJson(f.text);
+    if (r.value) { runproof = { value: r.value, file: f.path }; break; }
+    problems.push({ file: f.path, line: null, message: r.problem ?? 'not a runproof.json' });
+  }
+  const hp = byRole('hparams')[0];
+  const logText = view ? `${view.head}${view.tail ? `\n${view.tail.text}` : ''}` : null;
+  const settings = deriveSettings({
+    knobs,
+    knobSource: (key) => `${commandSource || 'command'}: --${key}`,
+    hparams: hp?.text ? { knobs: hparamsOf(hp.text), file: hp.path } : null,
+    rp: runproof,
+    log,
+    logName,
+    logConfig: scanLogConfig(logText),
+  });
+
+  // --- how the fit ended, as far as the log and runproof.json tell (before any replay) ---------------------
+  const errors = (log?.errors ?? []).map((e) => ({ file: logFile!.path, line: e.line, message: e.message }));
+  const exitCode: Fact<number> =
+    opts.launch?.exitCode != null ? known(opts.launch.exitCode, 'worker')
+    : log?.exitCode != null ? known(log.exitCode, logName)
+    : unknown('no exit code from the worker or the log');
+  const launchStatus = opts.launch?.status;
+  const interrupted = launchStatus === 'cancelled' || launchStatus === 'lost' ? launchStatus : launchStatus === 'timed_out' ? 'timed out'
+    : log?.stop.reason === 'killed' ? 'killed' : log?.stop.reason === 'time_limit' ? 'timed out' : null;
+  const crashed = (errors.length > 0 && !log?.normalEnd) || (exitCode.value !== null && exitCode.value !== 0) || interrupted !== null
+    || (launchStatus != null && launchStatus !== 'succeeded') || runproof?.value.end?.how === 'exception';
+
+  // --- the fit's timeline ------------------------------------------------------------------------------------
+  const ckS = settings.checkpoint;
+  const esS = settings.earlyStop;
+  const statedMonitors = [ckS.monitor.value, esS.monitor.value];
+  const source = timelineSource({ metrics: metrics?.kind === 'lightning' ? metrics : null, logTable, rp: runproof?.value ?? null, endedNormally: !crashed, monitors: statedMonitors });
+  const timeline = source.at(1);
+  const hooks = timeline ? hooksOf(timeline) : [];
+
+  // --- ModelCheckpoint: which configuration leaves exactly these files -------------------------------------------
+  const ck = analyseCheckpoints({ found: foundRaw, evidence: checkpointEvidence, listingFile, settings: ckS, trainer: settings.trainer, metrics: metrics?.kind === 'lightning' ? metrics : null, logTable, rp: runproof, endedNormally: !crashed });
+
+  // --- monitored metric and mode ---------------------------------------------------------------------------
+  const viaOf = (src: string): MonitorVia => (src.startsWith(runproof?.file ?? '\u0000') ? 'runproof.json' : src.startsWith(logName) ? 'log' : 'command');
+  const used = ck.used;
+  const decided = <T>(u: { how: string; alternatives?: T[] } | undefined) => !!u && u.how === 'inferred' && ck.explained && !(u.alternatives?.length);
+  let monitor: Facts['monitor'] = unknown('no monitor in runproof.json, the command or the log, no metric in the checkpoint file names and no val…loss column');
+  if (ckS.monitor.state === 'known' && ckS.monitor.value !== null) monitor = known({ name: ckS.monitor.value, via: viaOf(ckS.monitor.source) }, ckS.monitor.source);
+  else if (esS.monitor.state === 'known') monitor = known({ name: esS.monitor.value, via: viaOf(esS.monitor.source) }, esS.monitor.source);
+  else if (used && used.monitor.value !== null && decided(used.monitor)) monitor = known({ name: used.monitor.value, via: 'kept checkpoints' }, `inferred from the kept checkpoints (${used.monitor.source})`);
+  else if (used && used.template.value.metrics.length && (used.monitor.value === null || used.template.value.metrics.includes(used.monitor.value))) {
+    const name = used.template.value.metrics[0];
+    monitor = known({ name, via: 'checkpoint file names' }, `checkpoint file name ${ck.found.find((c) => c.kind === 'top-k')?.name ?? used.template.value.pattern}`);
+  } else if (lightningMetrics) {
     const val = lightningMetrics.epochLevel.find((c) => /val.*loss|loss.*val/i.test(c)) ?? lightningMetrics.columns.find((c) => /val.*loss|loss.*val/i.test(c));
-    if (val) monitor = assumed({ name: val, via: 'validation loss column' }, `no monitor knob in the command and no metric in the checkpoint file names: took ${val}, a val…loss column`);
+    if (val) monitor = assumed({ name: val, via: 'validation loss column' }, `no monitor in runproof.json, the command or the log and no metric in the checkpoint file names: took ${val}, a val…loss column`);
   }
   const monitorName = monitor.value?.name ?? null;
+  let mode: SureFact<Mode>;
+  if (ckS.mode.state === 'known' && (ckS.monitor.value === monitorName || ckS.monitor.state !== 'known')) mode = ckS.mode;
+  else if (esS.mode.state === 'known' && (esS.monitor.value === monitorName || esS.monitor.state !== 'known')) mode = esS.mode;
+  else if (ckS.mode.state === 'known') mode = ckS.mode;
+  else if (used && used.monitor.value === monitorName && monitorName !== null && decided(used.mode)) mode = known(used.mode.value, `inferred from the kept checkpoints: ${used.mode.value === 'max' ? 'the highest' : 'the lowest'} ${monitorName} kept`);
+  else mode = assumed(monitorName ? modeByName(monitorName) : 'min', monitorName ? `no mode in runproof.json, the command or the log: ${modeByName(monitorName)} taken from the name ${monitorName}` : 'no checkpoint or early-stop mode in the command');
 
   // `self.log(name, on_step=True, on_epoch=True)` writes only `name_step`/`name_epoch` columns, yet callbacks
   // monitor the bare name, which Lightning's callback_metrics holds as the epoch value (lightning-artifacts.md §1).
@@ -223,72 +278,23 @@ export function deriveFacts(files: InputFile[], opts: AnalyseOptions): Facts {
   const monitorPoints = monitorName !== null ? epochs.map((e) => ({ epoch: e.epoch, value: e.metrics[monitorName] as number | undefined })) : [];
 
   // --- early stopping replay -----------------------------------------------------------
-  const patienceKnob = findKnob(knobs, 'early-stop-patience', 'patience', 'early-stopping-patience');
-  const patienceN = numberOf(patienceKnob?.value);
-  const patience: Fact<number> = patienceKnob && patienceN !== null ? known(patienceN, fromCommand(patienceKnob)) : unknown('no patience knob in the command: EarlyStopping taken as not configured');
-  const minDeltaKnob = findKnob(knobs, 'early-stop-min-delta', 'min-delta');
-  const minDeltaN = numberOf(minDeltaKnob?.value);
-  const minDelta: SureFact<number> = minDeltaKnob && minDeltaN !== null ? known(minDeltaN, fromCommand(minDeltaKnob)) : assumed(0, 'no min_delta knob in the command');
-  let earlyStop: Evidence['earlyStop'] = null;
-  if (monitorName !== null && epochs.length) {
-    const configured = patience.value !== null;
-    const r = replayEarlyStopping(monitorPoints, { monitor: monitorName, mode: mode.value, patience: patience.value ?? Infinity, minDelta: minDelta.value });
-    earlyStop = {
-      configured,
-      monitor: monitorName,
-      mode: mode.value,
-      patience: patience.value,
-      minDelta: minDelta.value,
-      bestEpoch: r.bestEpoch,
-      bestScore: r.bestScore,
-      wait: r.wait,
-      triggered: configured && r.triggered,
-      stoppedEpoch: configured ? r.stoppedEpoch : null,
-      trace: r.trace,
-    };
-  }
+  const patience: Fact<number> = esS.configured.value === false ? unknown(`${esS.configured.source}: no EarlyStopping`) : esS.patience.state === 'known' ? esS.patience : esS.configured.value ? assumed(3, 'no patience in runproof.json or the command: EarlyStopping\'s default 3') : unknown('no patience knob in the command: EarlyStopping taken as not configured');
+  const minDelta: SureFact<number> = esS.minDelta.state === 'known' ? esS.minDelta : assumed(0, 'no min_delta in runproof.json, the command or the log');
+  const esMonitorName = esS.monitor.value ?? monitorName;
+  const esHooks = forked && esMonitorName === forked ? hooks.map((h) => (h.metrics[`${forked}_epoch`] !== undefined ? { ...h, metrics: { ...h.metrics, [forked]: h.metrics[`${forked}_epoch`] } } : h)) : hooks;
+  const logDecides = !(source.kind === 'log' && logTable) || (esMonitorName !== null && logValuesDecide(logTable, esMonitorName, { minDelta: minDelta.value }));
+  const earlyStopping = analyseEarlyStopping({ settings: esS, trainer: settings.trainer, monitor, mode, timeline, hooks: logDecides ? esHooks : [], rp: runproof });
+  const earlyStop = earlyStopping.doc;
 
-  // --- checkpoint replay ----------------------------------------------------------------
-  const topKKnob = findKnob(knobs, 'checkpoint-save-top-k', 'save-top-k', 'top-k');
-  const topKN = numberOf(topKKnob?.value);
-  const saveTopK: SureFact<number> = topKKnob && topKN !== null ? known(topKN, fromCommand(topKKnob)) : assumed(1, 'no save_top_k knob in the command (ModelCheckpoint\'s default is 1)');
-  const saveLastKnob = findKnob(knobs, 'checkpoint-save-last', 'save-last');
-  const lastFound = parsedFound.find((c) => c.kind === 'last');
-  const saveLast: SureFact<boolean> = saveLastKnob
-    ? known(saveLastKnob.value !== 'false' && saveLastKnob.value !== false, fromCommand(saveLastKnob))
-    : lastFound
-      ? known(true, `checkpoint file ${lastFound.name}`)
-      : checkpointEvidence
-        ? known(false, 'no last.ckpt among the checkpoint files')
-        : assumed(false, 'no save_last knob in the command and no checkpoint files');
-  const topKFound = parsedFound.find((c) => c.kind === 'top-k');
-  const inferred = topKFound ? inferTemplate(topKFound.name) : null;
-  const template: SureFact<FilenameTemplate> = inferred && topKFound
-    ? known(inferred, `checkpoint file name ${topKFound.name}`)
-    : assumed(DEFAULT_TEMPLATE, topKFound ? `no filename template could be read from ${topKFound.name}` : 'no top-k checkpoint file to read the filename template from');
-  const ckMonitor: Fact<string> = template.value.metrics[0] !== undefined
-    ? known(template.value.metrics[0], template.source)
-    : typeof monitorKnob?.value === 'string'
-      ? known(monitorKnob.value, fromCommand(monitorKnob))
-      : unknown('no metric in the checkpoint file names and no monitor knob in the command');
-  let expected: Evidence['checkpoints']['expected'] = [];
-  const canReplay = checkpointEvidence && epochs.length > 0;
-  if (canReplay) {
-    expected = replayCheckpoints(epochs, { monitor: ckMonitor.value, mode: mode.value, saveTopK: saveTopK.value, saveLast: saveLast.value, template: template.value }).expected;
-  }
-  const expectedNames = new Set(expected.map((e) => e.name));
-  const found: FoundCheckpoint[] = parsedFound.map((c) => ({
-    name: c.name,
-    sizeBytes: c.sizeBytes,
-    epoch: c.epoch,
-    step: c.step,
-    score: ckMonitor.value !== null && ckMonitor.value in c.values ? c.values[ckMonitor.value] : c.score,
-    kind: c.kind,
-    expected: expectedNames.has(c.name),
-  }));
-  const foundNames = new Set(found.map((c) => c.name));
-  const missing = canReplay ? expected.filter((e) => !foundNames.has(e.name)).map((e) => e.name) : [];
-  const unexpected = canReplay ? found.filter((c) => !expectedNames.has(c.name)).map((c) => c.name) : [];
+  // --- checkpoint facts as the document shows them -------------------------------------------------------------
+  const tmplU = ck.used?.template;
+  const template: SureFact<FilenameTemplate> = tmplU && tmplU.how !== 'default' ? known(tmplU.value, tmplU.source) : assumed(tmplU?.value ?? DEFAULT_TEMPLATE, tmplU?.source ?? 'no top-k checkpoint file to read the filename template from');
+  const kU = ck.used?.saveTopK;
+  const saveTopK: SureFact<number> = kU ? (kU.how === 'stated' ? known(kU.value, kU.source) : assumed(kU.value, `save_top_k not stated: ${kU.value} inferred from ${kU.source}`)) : ckS.saveTopK.state === 'known' ? ckS.saveTopK : assumed(1, 'no save_top_k in runproof.json or the command (ModelCheckpoint\'s default is 1)');
+  const slU = ck.used?.saveLast;
+  const lastFound = ck.found.find((c) => c.kind === 'last');
+  const saveLast: SureFact<boolean> = slU ? (slU.how === 'default' ? assumed(slU.value !== false, slU.source) : known(slU.value !== false, slU.source)) : ckS.saveLast.state === 'known' ? known(ckS.saveLast.value !== false, ckS.saveLast.source) : lastFound ? known(true, `checkpoint file ${lastFound.name}`) : checkpointEvidence ? known(false, 'no last.ckpt among the checkpoint files') : assumed(false, 'no save_last knob in the command and no checkpoint files');
+  const ckMonitor: Fact<string> = ck.used && ck.used.monitor.value !== null ? known(ck.used.monitor.value, ck.used.monitor.source) : ckS.monitor.state === 'known' && ckS.monitor.value !== null ? known(ckS.monitor.value, ckS.monitor.source) : unknown('no checkpoint monitor stated or inferred');
 
   // --- accelerator ---------------------------------------------------------------------------
   const accKnob = findKnob(knobs, 'accelerator', 'device');
@@ -300,33 +306,26 @@ export function deriveFacts(files: InputFile[], opts: AnalyseOptions): Facts {
   };
 
   // --- stop and status ---------------------------------------------------------------------------
-  const maxEpochsKnob = findKnob(knobs, 'max-epochs', 'epochs');
-  const maxEpochsN = numberOf(maxEpochsKnob?.value);
-  const echoKey = log?.echo.max_epochs !== undefined ? 'max_epochs' : 'epochs';
-  const echoedEpochs = Number(log?.echo[echoKey]);
-  let maxEpochs: Fact<number>;
-  if (maxEpochsKnob && maxEpochsN !== null) maxEpochs = known(maxEpochsN, fromCommand(maxEpochsKnob));
-  else if (log?.stop.reason === 'max_epochs' && log.stop.limit != null) maxEpochs = known(log.stop.limit, `${logName}${log.stop.line != null ? `:${log.stop.line}` : ''}: stop line`);
-  else if (Number.isInteger(echoedEpochs)) maxEpochs = known(echoedEpochs, `${logName}: trainer echo ${echoKey}=${log!.echo[echoKey]}`);
-  else maxEpochs = unknown('no max_epochs in the command, the log\'s stop line or the trainer\'s echo');
-
-  let stop: Evidence['stop'] = log ? { reason: log.stop.reason, message: log.stop.message } : { reason: 'unknown', message: null };
-  if (stop.reason === 'unknown' && earlyStop?.triggered && epochs.length && earlyStop.stoppedEpoch === epochs[epochs.length - 1].epoch && (maxEpochs.value === null || epochs.length < maxEpochs.value)) {
-    stop = { reason: 'early_stopping', message: `EarlyStopping replay stops at epoch ${earlyStop.stoppedEpoch}` };
+  const maxEpochs = settings.trainer.maxEpochs;
+  const lastTrained = epochs.length ? epochs[epochs.length - 1].epoch : null;
+  let stop: Evidence['stop'] = log ? { reason: log.stop.reason as Evidence['stop']['reason'], message: log.stop.message } : { reason: 'unknown', message: null };
+  const esEnd = earlyStopping.replay?.lastEpoch ?? null;
+  // EarlyStopping that fires in the last epoch ends the fit as max_epochs does; Lightning prints only the max_epochs line.
+  const esExact = !earlyStopping.assumed.length && !earlyStopping.borrowed.length && source.kind !== 'log';
+  if (stop.reason === 'max_epochs' && earlyStop?.configured && esExact && esEnd !== null && esEnd === lastTrained) {
+    stop = { reason: 'early_stopping', message: `EarlyStopping replay stops at epoch ${earlyStop.stoppedEpoch}, the last epoch${log?.stop.message ? ` (${log.stop.message})` : ''}` };
   }
-  const errors = (log?.errors ?? []).map((e) => ({ file: logFile!.path, line: e.line, message: e.message }));
-  const exitCode: Fact<number> =
-    opts.launch?.exitCode != null ? known(opts.launch.exitCode, 'worker')
-    : log?.exitCode != null ? known(log.exitCode, logName)
-    : unknown('no exit code from the worker or the log');
+  if (stop.reason === 'unknown' && !crashed && earlyStop?.configured && esEnd !== null && esEnd === lastTrained && (maxEpochs.value === null || lastTrained! + 1 < maxEpochs.value)) {
+    stop = { reason: 'early_stopping', message: `EarlyStopping replay stops at epoch ${earlyStop.stoppedEpoch}${esEnd !== earlyStop.stoppedEpoch ? `, the fit ends after epoch ${esEnd} (min_epochs)` : ''}` };
+  }
+  const lastStep = timeline ? Math.max(0, ...timeline.epochs.map((e) => e.endStep), ...timeline.validations.map((v) => v.step)) : null;
   let status: RunStatus;
   if (opts.launch?.status) status = opts.launch.status;
   else if (errors.length && !log?.normalEnd) status = 'failed';
   else if (exitCode.value !== null && exitCode.value !== 0) status = 'failed';
   else if (log?.normalEnd) status = 'succeeded';
+  else if (stop.reason === 'early_stopping' && !crashed) status = 'succeeded';
   else status = 'unknown';
-  const launchStatus = opts.launch?.status;
-  const interrupted = launchStatus === 'cancelled' || launchStatus === 'lost' ? launchStatus : launchStatus === 'timed_out' ? 'timed out' : null;
 
   const loggerKnob = findKnob(knobs, 'logger');
   return {
@@ -342,6 +341,8 @@ export function deriveFacts(files: InputFile[], opts: AnalyseOptions): Facts {
     metricsFile: metricsFile ? { path: metricsFile.path, fromEvents } : null,
     metrics,
     epochs,
+    logTable,
+    nonFinite: lightningMetrics ? nonFiniteMetrics(lightningMetrics) : [],
     monitorPoints,
     command,
     commandSource,
@@ -359,6 +360,14 @@ export function deriveFacts(files: InputFile[], opts: AnalyseOptions): Facts {
     patience,
     minDelta,
     earlyStop,
-    checkpoints: { evidence: checkpointEvidence, listingFile, template, saveTopK, saveLast, monitor: ckMonitor, canReplay, found, expected, missing, unexpected },
+    earlyStopping,
+    settings,
+    runproof,
+    timeline,
+    hooks,
+    timelineFrom: source.kind,
+    lastStep,
+    crashed,
+    checkpoints: { ...ck, template, saveTopK, saveLast, monitor: ckMonitor },
   };
 }

@@ -1,0 +1,457 @@
+/**
+ * The checkpoint files, explained: which ModelCheckpoint configuration, run
+ * hook by hook over the fit's timeline (lib/lightning/replay.ts), leaves
+ * exactly the files the listing shows.
+ *
+ * What the bundle states (runproof.json, the command, Lightning's log lines)
+ * is fixed. What it does not state is searched, in the order a user most
+ * likely set it: the monitor (a metric the names carry, a val… column, or
+ * none), the mode, save_top_k (the number of kept files, or -1), the fields
+ * of names that do not spell their key (`ep05_score0.736`), optimizer steps
+ * per batch when the names carry a step. Settings users rarely change and
+ * no file reveals (every_n_epochs, every_n_train_steps) are taken at
+ * Lightning's defaults and said so. The result says which settings were
+ * inferred from the files themselves: a verdict that rests on them cannot be
+ * more than a warning.
+ */
+import { DEFAULT_TEMPLATE, mergeShapes, nameShape, parseCheckpointName, resolveShape, templateFromLightning, type FilenameTemplate, type NameShape } from '../../lightning/checkpoints';
+import type { ParsedMetrics } from '../../lightning/metrics-csv';
+import { replayCheckpointHooks, type CheckpointConfig, type CheckpointReplay, type Hook, type Mode } from '../../lightning/replay';
+import { hooksOf, timelineFromMetrics, validationColumns, type Timeline } from '../../lightning/timeline';
+import type { ExpectedCheckpoint, FoundCheckpoint } from '../types';
+import type { CheckpointSettings, TrainerSettings } from './config';
+import type { RunproofJson } from './runproof-json';
+
+/** One setting as the replay used it: stated by the bundle, inferred from the files, or Lightning's default taken. */
+export interface UsedSetting<T> {
+  value: T;
+  how: 'stated' | 'inferred' | 'default';
+  /** stated: where; inferred: from what; default: what the bundle does not say. */
+  source: string;
+  /** Inferred: other values the files also allow (empty: the files decide it). */
+  alternatives?: T[];
+}
+
+export interface CheckpointAnalysis {
+  /** The bundle has a listing, checkpoint files or a tree naming some. */
+  evidence: boolean;
+  listingFile: string;
+  found: FoundCheckpoint[];
+  /** There is a timeline (metrics, runproof.json or the log's values) to replay over. */
+  canReplay: boolean;
+  /** Why there is no replay (no timeline, a name no template explains). */
+  reason: string | null;
+  used: {
+    monitor: UsedSetting<string | null>;
+    mode: UsedSetting<Mode>;
+    saveTopK: UsedSetting<number>;
+    saveLast: UsedSetting<boolean | 'link'>;
+    everyNEpochs: UsedSetting<number>;
+    everyNTrainSteps: UsedSetting<number>;
+    template: UsedSetting<FilenameTemplate>;
+    stepsPerBatch: UsedSetting<number>;
+    saveOnTrainEpochEnd: UsedSetting<boolean>;
+  } | null;
+  /** Some configuration in the search leaves exactly the files found. */
+  explained: boolean;
+  /** Configurations tried. */
+  tried: number;
+  expected: ExpectedCheckpoint[];
+  missing: string[];
+  unexpected: string[];
+  /** Files taken as an earlier run's (a rerun into the same folder, a resumed fit's). */
+  prior: string[];
+  /** runproof.json: Lightning's own best_k_models and last_model_path against the files. */
+  bookkeeping: { source: string; kept: string[]; missing: string[]; unexpected: string[] } | null;
+  replay: CheckpointReplay | null;
+}
+
+export interface CheckpointInput {
+  found: Array<{ name: string; sizeBytes: number | null }>;
+  evidence: boolean;
+  listingFile: string;
+  settings: CheckpointSettings;
+  trainer: TrainerSettings;
+  /** Exact per-step values: a metrics.csv or TensorBoard events. */
+  metrics: ParsedMetrics | null;
+  /** Without those nor runproof.json's validations: the values the log printed (rounded). */
+  logTable?: ParsedMetrics | null;
+  rp: { value: RunproofJson; file: string } | null;
+  /** The fit ended normally (on_train_end ran; the last epoch reached its end). */
+  endedNormally: boolean;
+}
+
+const MAX_TRIES = 4000;
+const MAXISH = /acc|f1|auc|precision|recall|iou|dice|score|map\b|bleu|psnr|ssim|r2|top\d/i;
+
+/** Mode a metric's name suggests: accuracy-like higher is better, the rest (losses, errors) lower. */
+export function modeByName(metric: string): Mode {
+  return MAXISH.test(metric) && !/loss|err/i.test(metric) ? 'max' : 'min';
+}
+
+const stated = <T>(value: T, source: string): UsedSetting<T> => ({ value, how: 'stated', source });
+const dflt = <T>(value: T, source: string): UsedSetting<T> => ({ value, how: 'default', source });
+
+export function analyseCheckpoints(input: CheckpointInput): CheckpointAnalysis {
+  const { settings: s, trainer: t, rp } = input;
+  const parsed = input.found.map((f) => parseCheckpointName(f.name, f.sizeBytes));
+  const base: CheckpointAnalysis = {
+    evidence: input.evidence,
+    listingFile: input.listingFile,
+    found: parsed.map((c) => ({ name: c.name, sizeBytes: c.sizeBytes, epoch: c.epoch, step: c.step, score: c.score, kind: c.kind, expected: false })),
+    canReplay: false,
+    reason: null,
+    used: null,
+    explained: false,
+    tried: 0,
+    expected: [],
+    missing: [],
+    unexpected: [],
+    prior: [],
+    bookkeeping: null,
+    replay: null,
+  };
+  if (!input.evidence) return { ...base, reason: 'no checkpoint listing in the bundle' };
+
+  // --- runproof.json: Lightning's own bookkeeping against the files -------------------------------
+  // best_k_models (a monitor) or best_model_path (none, save_top_k=1) name files that must be there. The `end`
+  // record is written in on_train_end before ModelCheckpoint's own (which may still write last.ckpt), so
+  // last.ckpt is left to the replay.
+  const rpState = rp ? rp.value.end ?? rp.value.validations[rp.value.validations.length - 1] ?? null : null;
+  const rpSet = rp?.value.checkpoints[0] ?? null;
+  if (rp && rpSet && rpState?.checkpoints[0]) {
+    const st = rpState.checkpoints[0];
+    const kept = rpSet.monitor !== null ? st.bestK.map((b) => b.name) : rpSet.saveTopK === 1 && st.bestModelPath ? [st.bestModelPath] : [];
+    if (st.lastModelPath) kept.push(st.lastModelPath);
+    const names = new Set(parsed.map((c) => c.name));
+    const missing = kept.filter((n) => !names.has(n));
+    base.bookkeeping = { source: `${rp.file}: ${rp.value.end ? 'end' : 'last validation'} ${rpSet.monitor !== null ? 'best_k_models' : 'best_model_path'}${st.lastModelPath ? ' and last_model_path' : ''}`, kept, missing, unexpected: [] };
+  }
+
+  // --- the timeline ------------------------------------------------------------------------------
+  const knownMonitor = s.monitor.state === 'known' ? s.monitor.value : null;
+  const source = timelineSource({ metrics: input.metrics, logTable: input.logTable ?? null, rp: rp?.value ?? null, endedNormally: input.endedNormally, monitors: [knownMonitor] });
+  const m = source.table;
+  const valCols = source.valColumns;
+  const rpVals = rp?.value.validations ?? [];
+  const timelineFor = source.at;
+  const tl1 = timelineFor(1);
+  if (!tl1 || (!tl1.validations.length && !tl1.epochs.length)) return { ...base, reason: 'no per-epoch metrics (metrics.csv, TensorBoard events, runproof.json or values in the log) to replay ModelCheckpoint over' };
+  base.canReplay = true;
+
+  // --- what the found names say ----------------------------------------------------------------------
+  const lastFiles = parsed.filter((c) => c.kind === 'last').map((c) => c.name);
+  const topFiles = parsed.filter((c) => c.kind !== 'last');
+  const shapes = new Map<string, Array<{ name: string; shape: NameShape }>>();
+  const fieldless: string[] = [];
+  for (const c of topFiles) {
+    const sh = nameShape(c.name);
+    if (!sh) { fieldless.push(c.name); continue; }
+    const g = shapes.get(sh.skeleton) ?? [];
+    g.push({ name: c.name, shape: sh });
+    shapes.set(sh.skeleton, g);
+  }
+  const groups = [...shapes.values()].sort((a, b) => b.length - a.length);
+  const main = groups[0] ?? [];
+
+  const resumed = t.resumedFrom.state === 'known';
+  const priorPossible = resumed || t.folderNotEmpty.value === true || lastFiles.some((n) => /-v\d+\.ckpt$/.test(n)) || (rp?.value.start?.globalStep ?? 0) > 0;
+  const columns = m?.columns ?? Object.keys(rpVals[0]?.metrics ?? {});
+  const epochLevel = m?.epochLevel ?? columns;
+
+  // --- candidates per setting ---------------------------------------------------------------------------
+  // template
+  let templates: Array<{ t: FilenameTemplate; how: UsedSetting<FilenameTemplate> }>;
+  if (s.template.state === 'known') templates = [{ t: s.template.value, how: stated(s.template.value, s.template.source) }];
+  else if (main.length) {
+    const merged = mergeShapes(main.map((x) => x.shape));
+    const open = merged.parts.filter((p) => 'key' in p && p.key === null) as Array<{ key: null; spec: string; text: string; int: boolean }>;
+    const sameText = open.map((_, i) => main.every((x) => (x.shape.parts.filter((p) => 'key' in p && p.key === null)[i] as { text: string }).text === (open[i] as { text: string }).text));
+    const metricKeys = [...epochLevel.filter((c) => valCols.includes(c)), ...epochLevel.filter((c) => !valCols.includes(c))];
+    const options = open.map((o, i) => [...(o.int ? ['epoch', 'step'] : metricKeys), ...(sameText[i] ? [null] : [])] as Array<string | null>);
+    const combos: Array<Array<string | null>> = [[]];
+    for (const opts of options) {
+      const next: Array<Array<string | null>> = [];
+      for (const c of combos) for (const o of opts) if (next.length < 64) next.push([...c, o]);
+      combos.splice(0, combos.length, ...next);
+    }
+    templates = combos.map((keys) => {
+      const tt = resolveShape(merged, keys);
+      return { t: tt, how: { value: tt, how: 'inferred' as const, source: `checkpoint file names (${main[0].name}${main.length > 1 ? ` and ${main.length - 1} more` : ''})` } };
+    });
+  } else if (fieldless.length) {
+    const body = fieldless[0].replace(/(-v\d+)?\.ckpt$/, '');
+    const tt = templateFromLightning(body.replace(/[{}]/g, (c) => c + c), false)!;
+    templates = [{ t: tt, how: { value: tt, how: 'inferred', source: `checkpoint file name ${fieldless[0]}` } }];
+  } else templates = [{ t: DEFAULT_TEMPLATE, how: dflt(DEFAULT_TEMPLATE, 'no top-k file to read the filename template from: Lightning\'s default \'{epoch}-{step}\'') }];
+
+  // steps per batch: stated, else read from a name carrying epoch and step against the logged step of that epoch
+  let fs: Array<UsedSetting<number>> = [];
+  if (t.stepsPerBatch.state === 'known') fs = [stated(t.stepsPerBatch.value, t.stepsPerBatch.source)];
+  else if (rp && m && rpVals.length && tl1.validations.length) {
+    const r = rpVals[0].globalStep / tl1.validations[0].step;
+    if (Number.isInteger(r) && r >= 1) fs = [stated(r, `${rp.file}: validations' global_step against the logged steps`)];
+  }
+  if (!fs.length) {
+    const ratios = new Set<number>();
+    for (const c of topFiles) {
+      if (c.epoch === null || c.step === null) continue;
+      const ends = [...tl1.validations.filter((v) => v.epoch === c.epoch).map((v) => v.step), ...tl1.epochs.filter((e) => e.epoch === c.epoch).map((e) => e.endStep)];
+      for (const g of ends) if (g > 0 && c.step % g === 0) ratios.add(c.step / g);
+    }
+    const r = [...ratios].filter((x) => x >= 1 && x <= 8).sort((a, b) => a - b);
+    if (r.length) fs = r.map((x) => ({ value: x, how: 'inferred' as const, source: 'the steps in the checkpoint names against the logged steps' }));
+    else fs = [dflt(1, 'one optimizer step per batch (the names carry no step to tell otherwise)')];
+  }
+
+  const monitors: Array<UsedSetting<string | null>> = [];
+  if (s.monitor.state === 'known') monitors.push(stated(s.monitor.value, s.monitor.source));
+  else {
+    const seen = new Set<string | null>();
+    const add = (v: string | null, why: string) => { if (!seen.has(v)) { seen.add(v); monitors.push({ value: v, how: 'inferred', source: why }); } };
+    for (const tt of templates) for (const k of tt.t.metrics) if (columns.includes(k) || !m) add(k, 'the metric the checkpoint names carry');
+    for (const c of [...valCols].sort((a, b) => Number(/loss/i.test(b)) - Number(/loss/i.test(a)))) add(c, 'a metric the validations log');
+    add(null, 'no monitor (Lightning\'s default callback saves the latest)');
+  }
+  const modesFor = (mon: string | null): Array<UsedSetting<Mode>> => {
+    if (s.mode.state === 'known') return [stated(s.mode.value, s.mode.source)];
+    if (mon === null) return [dflt('min' as Mode, 'no monitor: mode unused')];
+    const first = modeByName(mon);
+    return [first, first === 'min' ? 'max' : 'min'].map((v) => ({ value: v as Mode, how: 'inferred' as const, source: 'which epochs were kept' }));
+  };
+  const nMain = main.length + (main.length ? 0 : fieldless.length);
+  const ksFor = (mon: string | null): Array<UsedSetting<number>> => {
+    if (s.saveTopK.state === 'known') return [stated(s.saveTopK.value, s.saveTopK.source)];
+    const how = (v: number, why: string): UsedSetting<number> => ({ value: v, how: 'inferred', source: why });
+    const out: Array<UsedSetting<number>> = [];
+    if (priorPossible) {
+      for (let v = nMain; v >= 0; v--) if (mon !== null || v <= 1) out.push(how(v, 'the number of files kept'));
+      out.push(how(-1, 'every save kept'));
+      return out;
+    }
+    if (nMain === 0) return [how(0, 'no top-k file kept')];
+    if (mon === null) return nMain === 1 ? [how(1, 'one file kept'), how(-1, 'every save kept')] : [how(-1, 'every save kept')];
+    return [how(nMain, `${nMain} file${nMain === 1 ? '' : 's'} kept`), how(-1, 'every save kept')];
+  };
+  const saveLasts: Array<UsedSetting<boolean | 'link'>> = s.saveLast.state === 'known' ? [stated(s.saveLast.value, s.saveLast.source)]
+    : lastFiles.length ? [{ value: true, how: 'inferred', source: `checkpoint file ${lastFiles[0]}` }, ...(priorPossible ? [{ value: false as const, how: 'inferred' as const, source: 'last.ckpt from an earlier run' }] : [])]
+    : [{ value: false, how: 'inferred', source: 'no last.ckpt among the files' }];
+  const ene: UsedSetting<number> = s.everyNEpochs.state === 'known' ? stated(s.everyNEpochs.value, s.everyNEpochs.source) : dflt(1, 'every_n_epochs: the bundle does not say; Lightning\'s default 1 taken');
+  const ents: UsedSetting<number> = s.everyNTrainSteps.state === 'known' ? stated(s.everyNTrainSteps.value, s.everyNTrainSteps.source) : dflt(0, 'every_n_train_steps: the bundle does not say; Lightning\'s default 0 taken');
+  let soTEE: UsedSetting<boolean>;
+  if (s.saveOnTrainEpochEnd.state === 'known') soTEE = stated(s.saveOnTrainEpochEnd.value, s.saveOnTrainEpochEnd.source);
+  else {
+    // Lightning's None: at train-epoch end iff validation runs once per epoch at its end.
+    const perEpoch = new Map<number, number>();
+    for (const v of tl1.validations) perEpoch.set(v.epoch, (perEpoch.get(v.epoch) ?? 0) + 1);
+    const ended = tl1.epochs.filter((e) => e.ended);
+    const lastEpoch = ended.length ? ended[ended.length - 1].epoch : null;
+    const sparse = [...perEpoch.values()].some((n) => n > 1) || ended.some((e) => e.epoch !== lastEpoch && !perEpoch.has(e.epoch)) || tl1.validations.some((v) => { const ep = tl1.epochs.find((e) => e.epoch === v.epoch); return !!ep && v.step !== ep.endStep; });
+    soTEE = { value: !sparse, how: 'inferred', source: sparse ? 'validations not once per epoch at its end' : 'one validation per epoch, at its end' };
+  }
+  const versionCounter = s.versionCounter.value ?? true;
+
+  // --- resumed fits: the restored best_k_models --------------------------------------------------------
+  const rpRestored = (() => {
+    if (!resumed || !rp) return null;
+    const first = rp.value.validations[0];
+    return first ? null : null;
+  })();
+  void rpRestored;
+
+  // --- search --------------------------------------------------------------------------------------------------
+  const foundNames = new Set(parsed.map((c) => c.name));
+  const hooksCache = new Map<string, Hook[] | null>();
+  const hooksFor = (f: number, e: number): Hook[] | null => {
+    const key = `${f}:${e}`;
+    if (!hooksCache.has(key)) {
+      const tl = f === 1 ? tl1 : timelineFor(f);
+      hooksCache.set(key, tl ? hooksOf(tl, { everyNTrainSteps: e }) : null);
+    }
+    return hooksCache.get(key)!;
+  };
+  const resumedName = t.resumedFrom.value ? relativeTo(t.resumedFrom.value, parsed.map((c) => c.name)) : null;
+
+  type Attempt = { cfg: CheckpointConfig; r: CheckpointReplay; missing: string[]; unexpected: string[]; prior: string[]; used: NonNullable<CheckpointAnalysis['used']>; order: number };
+  let best: Attempt | null = null;
+  const explanations: Attempt[] = [];
+  let tried = 0;
+  let order = 0;
+
+  const run = (cfgBase: Omit<CheckpointConfig, 'prior' | 'restored'>, hooks: Hook[]): { r: CheckpointReplay; missing: string[]; unexpected: string[]; prior: string[] } => {
+    if (!priorPossible) {
+      const r = replayCheckpointHooks(hooks, cfgBase);
+      const exp = new Set(r.expected.map((e) => e.name));
+      return { r, missing: r.expected.filter((e) => !foundNames.has(e.name)).map((e) => e.name), unexpected: parsed.filter((c) => !exp.has(c.name)).map((c) => c.name), prior: [] };
+    }
+    // Files an earlier run left: those this fit does not explain; they make this fit's names take -vN.
+    // A resumed fit restored best_k_models from the checkpoint: the earlier run's kept files, scores unknown —
+    // tried as better than every value here, worse than every one, or absent.
+    const restoredOptions: Array<CheckpointConfig['restored']> = [null];
+    if (resumed && cfgBase.monitor !== null && cfgBase.saveTopK > 0) {
+      const others = parsed.filter((c) => c.kind !== 'last').map((c) => c.name);
+      const min = cfgBase.mode === 'min';
+      for (const sc of [min ? -Infinity : Infinity, min ? Infinity : -Infinity]) {
+        const n = Math.min(cfgBase.saveTopK, 3);
+        for (let r = 1; r <= n; r++) restoredOptions.push({ bestK: Array.from({ length: r }, (_, i) => ({ name: others[i] ?? `(restored ${i + 1})`, score: sc })), lastModelPath: resumedName, resumedFrom: resumedName });
+      }
+    }
+    let bestRun: { r: CheckpointReplay; missing: string[]; unexpected: string[]; prior: string[] } | null = null;
+    // The earlier run's: what this fit does not make, and of a name and its `-vN` siblings all but the newest.
+    const fresh = replayCheckpointHooks(hooks, cfgBase);
+    const freshOwn = new Set(fresh.expected.map((e) => e.name));
+    const family = (n: string) => n.replace(/(-v\d+)?\.ckpt$/, '');
+    const versionOf = (n: string) => Number(/-v(\d+)\.ckpt$/.exec(n)?.[1] ?? 0);
+    const newest = new Map<string, number>();
+    for (const n of foundNames) newest.set(family(n), Math.max(newest.get(family(n)) ?? -1, versionOf(n)));
+    const freshFamilies = new Set([...freshOwn].map(family));
+    const firstPrior = [...foundNames].filter((n) => !freshFamilies.has(family(n)) || versionOf(n) < newest.get(family(n))!);
+    for (const restored of restoredOptions) {
+      let prior = firstPrior;
+      let r = replayCheckpointHooks(hooks, { ...cfgBase, prior, restored });
+      for (let i = 0; i < 3; i++) {
+        const own = new Set(r.expected.map((e) => e.name));
+        const next = [...foundNames].filter((n) => !own.has(n));
+        if (next.length === prior.length && next.every((n, j) => n === prior[j])) break;
+        prior = next;
+        r = replayCheckpointHooks(hooks, { ...cfgBase, prior, restored });
+      }
+      const own = new Set(r.expected.map((e) => e.name));
+      const kept = new Set(r.folder);
+      const missing = [...kept].filter((n) => !foundNames.has(n) && !n.startsWith('(restored'));
+      const restoredKept = r.bestK.filter((b) => b.name.startsWith('(restored')).length;
+      const res = { r, missing: restoredKept ? [...missing, `${restoredKept} restored file${restoredKept > 1 ? 's' : ''}`] : missing, unexpected: [] as string[], prior: [...foundNames].filter((n) => !own.has(n)) };
+      if (!bestRun || res.missing.length < bestRun.missing.length) bestRun = res;
+      if (!res.missing.length) break;
+    }
+    return bestRun!;
+  };
+
+  const search = (fList: Array<UsedSetting<number>>, triggers: Array<[UsedSetting<number>, UsedSetting<number>]>) => {
+    for (const f of fList) {
+      for (const [eneU, entsU] of triggers) {
+        for (const tmpl of templates) {
+          const hooks = hooksFor(f.value, entsU.value);
+          if (!hooks) continue;
+          for (const mon of monitors) {
+            for (const mode of modesFor(mon.value)) {
+              for (const k of ksFor(mon.value)) {
+                if (mon.value === null && k.value > 1) continue;
+                for (const sl of saveLasts) {
+                  if (tried >= MAX_TRIES || explanations.length >= 24) return;
+                  tried++;
+                  const cfg: Omit<CheckpointConfig, 'prior' | 'restored'> = { monitor: mon.value, mode: mode.value, saveTopK: k.value, saveLast: sl.value, everyNEpochs: eneU.value, everyNTrainSteps: entsU.value, saveOnTrainEpochEnd: soTEE.value, template: tmpl.t, versionCounter };
+                  const res = run(cfg, hooks);
+                  const used = { monitor: mon, mode, saveTopK: k, saveLast: sl, everyNEpochs: eneU, everyNTrainSteps: entsU, template: tmpl.how, stepsPerBatch: f, saveOnTrainEpochEnd: soTEE };
+                  const a: Attempt = { cfg, ...res, used, order: order++ };
+                  const cost = a.missing.length + a.unexpected.length + (a.r.renderError ? 1 : 0);
+                  if (!best || cost < best.missing.length + best.unexpected.length + (best.r.renderError ? 1 : 0)) best = a;
+                  if (cost === 0) explanations.push(a);
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  };
+  search(fs, [[ene, ents]]);
+  // Not explained with Lightning's defaults for what the bundle does not say: the rarer settings the files can show —
+  // optimizer steps per batch when the names carry a step, every_n_epochs / every_n_train_steps when at least two
+  // kept files show a period (one file shows none: a default is not given up for it).
+  const stepInNames = templates.some((x) => x.t.parts.some((p) => 'key' in p && p.key === 'step'));
+  const moreFs = fs.length === 1 && fs[0].how === 'default' && stepInNames ? [2, 3, 4].map((v) => ({ value: v, how: 'inferred' as const, source: 'the steps in the checkpoint names' })) : [];
+  if (!explanations.length && moreFs.length) search(moreFs, [[ene, ents]]);
+  if (!explanations.length && nMain >= 2 && (ene.how === 'default' || ents.how === 'default')) {
+    const lastEpoch = tl1.epochs.length ? tl1.epochs[tl1.epochs.length - 1].epoch : 0;
+    const lastStep = Math.max(0, ...tl1.epochs.map((e) => e.endStep), ...tl1.validations.map((v) => v.step));
+    const triggers: Array<[UsedSetting<number>, UsedSetting<number>]> = [];
+    const inf = (v: number, what: string): UsedSetting<number> => ({ value: v, how: 'inferred', source: `the kept files (${what})` });
+    if (ene.how === 'default') for (let v = 2; v <= Math.min(lastEpoch + 1, 50); v++) triggers.push([inf(v, `saved every ${v} epochs`), ents]);
+    if (ents.how === 'default') for (let v = 1; v <= Math.min(lastStep * 4, 200); v++) triggers.push([{ value: 0, how: 'inferred', source: 'every_n_train_steps is set' }, inf(v, `saved every ${v} training steps`)]);
+    search([...fs, ...moreFs], triggers);
+  }
+  const chosen = explanations[0] ?? best;
+  if (!chosen) return { ...base, reason: 'no configuration could be replayed' };
+
+  // Inferred settings the files decide vs. those any value would do for.
+  const used = chosen.used;
+  if (explanations.length) {
+    const alt = <K extends keyof typeof used>(key: K) => {
+      const vals = new Set(explanations.map((e) => JSON.stringify(e.used[key].value)));
+      if (used[key].how === 'inferred' && vals.size > 1) (used[key] as UsedSetting<unknown>).alternatives = [...vals].map((v) => JSON.parse(v)).filter((v) => JSON.stringify(v) !== JSON.stringify(used[key].value));
+    };
+    alt('monitor'); alt('mode'); alt('saveTopK'); alt('saveLast');
+  }
+
+  // The folder at the end: this fit's files, and an earlier run's it left alone.
+  const expected: ExpectedCheckpoint[] = chosen.r.expected.map((e) => ({ name: e.name, epoch: e.epoch, score: e.score, kind: e.kind }));
+  for (const n of chosen.prior) {
+    const p = parsed.find((x) => x.name === n);
+    if (p && !expected.some((e) => e.name === n)) expected.push({ name: n, epoch: p.epoch ?? -1, score: p.score, kind: p.kind === 'last' ? 'last' : 'top-k' });
+  }
+  const expSet = new Set(expected.map((e) => e.name));
+  const priorSet = new Set(chosen.prior);
+  const found = base.found.map((c) => {
+    const mon = chosen.cfg.monitor;
+    const p = parsed.find((x) => x.name === c.name)!;
+    return { ...c, score: mon !== null && mon in p.values ? p.values[mon] : c.score, expected: expSet.has(c.name) || priorSet.has(c.name) };
+  });
+  if (base.bookkeeping && rpSet && (rpSet.monitor !== null || rpSet.saveTopK === 1)) {
+    // Top-k files Lightning no longer holds, that no earlier run left: deleted by Lightning, yet listed.
+    const keptSet = new Set(base.bookkeeping.kept);
+    base.bookkeeping.unexpected = parsed.filter((c) => c.kind !== 'last' && !keptSet.has(c.name) && !priorSet.has(c.name)).map((c) => c.name);
+  }
+  return {
+    ...base,
+    found,
+    used,
+    explained: explanations.length > 0,
+    tried,
+    expected,
+    missing: chosen.missing,
+    unexpected: chosen.unexpected,
+    prior: chosen.prior,
+    replay: chosen.r,
+  };
+}
+
+/**
+ * Where a fit's timeline is read from: a metrics.csv or TensorBoard events
+ * (exact), else runproof.json's validations (exact, monitored values only),
+ * else the values the log printed (rounded). `at(f)`: the timeline with f
+ * optimizer steps per logged step.
+ */
+export function timelineSource(input: { metrics: ParsedMetrics | null; logTable: ParsedMetrics | null; rp: RunproofJson | null; endedNormally: boolean; monitors: Array<string | null | undefined> }): {
+  kind: 'metrics' | 'runproof.json' | 'log' | null;
+  table: ParsedMetrics | null;
+  valColumns: string[];
+  at: (f: number) => Timeline | null;
+} {
+  const { rp } = input;
+  const exact = input.metrics && input.metrics.kind === 'lightning' ? input.metrics : null;
+  const rpVals = rp?.validations ?? [];
+  const m = exact ?? (!rpVals.length && input.logTable?.kind === 'lightning' ? input.logTable : null);
+  const valCols = m ? validationColumns(m.columns, input.monitors) : [];
+  const kind = exact ? 'metrics' : rpVals.length ? 'runproof.json' : m ? 'log' : null;
+  const at = (f: number): Timeline | null => {
+    if (m && (m.epochs.length || valCols.length)) return timelineFromMetrics(m, { valColumns: valCols, stepsPerBatch: f, lastEnded: input.endedNormally, startStep: rp?.start ? rp.start.globalStep : undefined });
+    if (rp && rpVals.length) {
+      // runproof.json alone: its validations (monitored values, exact global steps), one epoch end per validated epoch.
+      const validations = rpVals.map((v) => ({ epoch: v.epoch, step: v.globalStep, metrics: v.metrics }));
+      const byEpoch = new Map<number, number>();
+      for (const v of validations) byEpoch.set(v.epoch, v.step);
+      const epochs = [...byEpoch].map(([epoch, endStep], i, all) => ({ epoch, startStep: i ? all[i - 1][1] : rp.start?.globalStep ?? 0, endStep, ended: i < all.length - 1 || input.endedNormally || (rp.end?.epoch ?? -1) > epoch, metrics: {} }));
+      return { validations, epochs, stepsPerBatch: f, batchesPerEpoch: rp.trainer.batchesPerEpoch, ended: input.endedNormally, startStep: rp.start?.globalStep ?? 0 };
+    }
+    return null;
+  };
+  return { kind, table: m, valColumns: valCols, at };
+}
+
+/** A checkpoint path as the listing names it (relative to the checkpoint folder), when it is one of them. */
+function relativeTo(path: string, names: string[]): string | null {
+  for (const n of names) if (path === n || path.endsWith(`/${n}`)) return n;
+  const base = path.split('/').pop() ?? path;
+  return base;
+}
