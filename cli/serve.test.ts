@@ -192,6 +192,17 @@ describe('runproof serve (Next in-process)', () => {
     expect(await runCount(open.port)).toBe(before + 1);
   });
 
+  it('a launch through React (Next-Action fetch) lands on the live page that offers Cancel: the redirect Next renders by fetching itself is still local', async () => {
+    const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, '.next/server/server-reference-manifest.json'), 'utf8')) as { node: Record<string, { exportedName?: string; filename?: string }> };
+    const id = Object.entries(manifest.node).find(([, v]) => v.exportedName === 'launchAction' && v.filename === 'app/runs/new/actions.ts')![0];
+    const state = { error: null, fieldErrors: {}, values: {}, profile: null, cpuOnly: false, rows: '' };
+    const { body, type } = multipart([['_1_profile', 'reference'], ['_1_knob:max_epochs', '1'], ['0', JSON.stringify([state, '$K1'])]]);
+    const self = `http://127.0.0.1:${open.port}`;
+    const r = await request(open.port, 'POST', '/runs/new', { 'next-action': id, accept: 'text/x-component', 'content-type': type, origin: self, 'sec-fetch-site': 'same-origin' }, body);
+    expect(String(r.headers['x-action-redirect']), `${r.status} ${r.body.slice(0, 300)}`).toMatch(/^\/runs\/[0-9a-f]{12};/);
+    expect(r.body).toContain('"canCancel":true');
+  });
+
   it('a loopback request carrying forwarding headers, or for a foreign Host, must log in (and with no password, cannot launch)', async () => {
     const before = await runCount(open.port);
     const self = `http://127.0.0.1:${open.port}`;

@@ -28,7 +28,7 @@ import http from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { crossOriginRefusal, FORWARDING_HEADERS, installListenerToken, normalizeAddress, viewRequest, viewToHeaders } from './auth';
+import { crossOriginRefusal, FORWARDING_HEADERS, installListenerToken, normalizeAddress, viewFromHeaders, viewRequest, viewToHeaders } from './auth';
 import { badTargetReason, SECURITY_HEADERS } from './http-guards';
 
 export interface WebServerOptions {
@@ -100,6 +100,10 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
   });
 
   function serve(req: http.IncomingMessage, res: http.ServerResponse): void {
+    // Next's own requests to itself (a server action that redirects has the target page rendered by fetching it
+    // with the action request's headers) carry this process's token: their x-runproof-* headers describe the
+    // original client, so they pass as they are. No one else can hold the token.
+    if (viewFromHeaders((n) => headerOf(req.headers[n])) !== null) return pass(req, res);
     dropHeaders(req, (k) => k.startsWith('x-runproof-'));
     const bad = badTargetReason(req.url ?? '/');
     if (bad) return refuse(res, 400, `Bad request: ${bad}.\n`);
@@ -111,6 +115,10 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
     }
     if (!view.viaTrustedProxy) dropHeaders(req, (k) => FORWARDING.has(k));
     Object.assign(req.headers, viewToHeaders(view, peer));
+    pass(req, res);
+  }
+
+  function pass(req: http.IncomingMessage, res: http.ServerResponse): void {
     handle!(req, res).catch((e: unknown) => {
       log(`request ${req.method} ${req.url?.slice(0, 200)} failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
       if (!res.headersSent) refuse(res, 500, 'Internal server error.\n');
