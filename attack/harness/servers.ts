@@ -107,12 +107,21 @@ function getStatus(host: string, port: number, p: string): Promise<number> {
   });
 }
 
+/** What the global setup's build did (`ok` or `failed: …`); absent when a file runs without it. */
+export const BUILD_STATE = path.join(ROOT, 'test-results/attack-parts/build-state');
+
 let built = false;
 
-/** ensureBuild, once per test file: call it before reading anything from .next (action ids). */
+/**
+ * The build, before anything reads .next (action ids, a server): made once by
+ * the global setup for the whole run, so files never rebuild under each
+ * other; made here only when a file runs without that setup.
+ */
 export function ensureBuildOnce(): void {
   if (built) return;
-  ensureBuild();
+  const state = fs.existsSync(BUILD_STATE) ? fs.readFileSync(BUILD_STATE, 'utf8') : null;
+  if (state === null) ensureBuild();
+  else if (state !== 'ok') throw new Error(`no server can start: ${state.replace(/^failed: /, '')} (see the build output above)`);
   built = true;
 }
 
