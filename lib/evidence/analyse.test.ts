@@ -166,7 +166,7 @@ describe('logs that are not of a training run', () => {
     expect(a.status).toBe('unknown');
     const cut = 'GPU available: False, used: False\nEpoch 0: 50%\n';
     const b = analyseBundle([{ path: 'train.log', sizeBytes: 1, text: cut }], { root: '/tmp/x' });
-    expect(b.checks.find((c) => c.id === 'exit')).toMatchObject({ status: 'fail', detail: expect.stringContaining('no normal end') });
+    expect(b.checks.find((c) => c.id === 'exit')).toMatchObject({ status: 'fail', detail: expect.stringContaining('is cut short: train.log\'s last progress bar is part-way through epoch 0 (50%)') });
   });
 });
 

@@ -499,3 +499,19 @@ export function inferTemplate(name: string): FilenameTemplate | null {
   if (!s || s.open) return null;
   return resolveShape(mergeShapes([s]), []);
 }
+
+/** Read a name back with a template: each field's number (a `-vN` suffix allowed); null when the name does not fit it. */
+export function matchName(t: FilenameTemplate, name: string): Record<string, number> | null {
+  const esc = (x: string) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const keys: string[] = [];
+  let re = '^';
+  for (const p of t.parts) {
+    if ('literal' in p) re += esc(p.literal);
+    else { keys.push(p.key); re += '([-+]?(?:\\d+(?:\\.\\d+)?(?:[eE][-+]?\\d+)?|nan|inf))'; }
+  }
+  const m = new RegExp(`${re}(?:-v\\d+)?\\.ckpt$`).exec(name);
+  if (!m) return null;
+  const out: Record<string, number> = {};
+  keys.forEach((k, i) => { out[k] = toNumber(m[i + 1]); });
+  return out;
+}

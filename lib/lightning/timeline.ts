@@ -59,7 +59,7 @@ export function validationColumns(columns: string[], extra: Array<string | null 
  * steps; `lastEnded`: the last epoch reached on_train_epoch_end (the fit
  * ended normally, not by a crash or a signal mid-epoch).
  */
-export function timelineFromMetrics(m: ParsedMetrics, opts: { valColumns: string[]; stepsPerBatch: number; lastEnded: boolean; startStep?: number }): Timeline {
+export function timelineFromMetrics(m: ParsedMetrics, opts: { valColumns: string[]; stepsPerBatch: number; lastEnded: boolean; startStep?: number; epochLevelShowsEnd?: boolean }): Timeline {
   const f = opts.stepsPerBatch;
   const after = new Set((m.afterFit ?? []).map((r) => `${r.epoch}:${r.step}`));
   const rows = new Map<string, { epoch: number; s: number; metrics: Metrics }>();
@@ -87,7 +87,7 @@ export function timelineFromMetrics(m: ParsedMetrics, opts: { valColumns: string
     const endStep = f * (row.step + 1);
     const metrics: Metrics = {};
     for (const [k, v] of Object.entries(row.metrics)) if (!cols.has(k)) metrics[k] = v;
-    const ended = i < m.epochs.length - 1 || opts.lastEnded || trainEpochLevel.some((c) => c in row.metrics);
+    const ended = i < m.epochs.length - 1 || opts.lastEnded || ((opts.epochLevelShowsEnd ?? true) && trainEpochLevel.some((c) => c in row.metrics));
     epochs.push({ epoch: row.epoch, startStep: start, endStep, ended, metrics });
     start = endStep;
   }

@@ -39,6 +39,8 @@ const facts = (p: Partial<CheckpointsFacts['checkpoints']> = {}): CheckpointsFac
     unexpected: [],
     prior: [],
     bookkeeping: null,
+    logMismatch: null,
+    roundedUndecided: false,
     replay: null,
     ...p,
   },
@@ -68,9 +70,11 @@ describe('checkCheckpoints', () => {
     expect(c).toMatchObject({ status: 'fail', detail: 'replay of save_top_k=2 expects 3 files, found 1; missing: epoch=3-step=39.ckpt; unexpected: epoch=1-step=19.ckpt (monitor=val_loss, mode=min, save_top_k=2; Lightning\'s defaults taken for what the bundle does not state: every_n_epochs=1, every_n_train_steps=0)' });
   });
 
-  it('only warns when the replay ran over the log\'s rounded values', () => {
-    const c = checkCheckpoints({ ...facts({ explained: false, missing: ['epoch=3-step=39.ckpt'] }), timelineFrom: 'log' });
-    expect(c).toMatchObject({ status: 'warn', detail: expect.stringContaining('the replay ran over the log\'s rounded values') });
+  it('only warns when the replay ran over the log\'s rounded values and they are too close to decide', () => {
+    const c = checkCheckpoints({ ...facts({ explained: false, missing: ['epoch=3-step=39.ckpt'], roundedUndecided: true }), timelineFrom: 'log' });
+    expect(c).toMatchObject({ status: 'warn', detail: expect.stringContaining('the replay ran over the log\'s rounded values, too close to decide') });
+    // rounded values that cannot change the replay's decisions: a contradiction all the same
+    expect(checkCheckpoints({ ...facts({ explained: false, missing: ['epoch=3-step=39.ckpt'], roundedUndecided: false }), timelineFrom: 'log' }).status).toBe('fail');
   });
 
   it('fails when Lightning\'s own best_k_models (runproof.json) name a file the listing lacks, or the listing holds one Lightning deleted', () => {

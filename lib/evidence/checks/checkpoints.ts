@@ -56,12 +56,13 @@ export function checkCheckpoints({ checkpoints: c, timelineFrom }: CheckpointsFa
   }
   const { missing, unexpected, expected, found } = c;
   const parts = [];
+  if (c.logMismatch && !missing.length && !unexpected.length) parts.push(c.logMismatch);
   if (missing.length) parts.push(`missing${missing.length > 20 ? ` ${fmtCount(missing.length)}` : ''}: ${nameList(missing)}`);
   if (unexpected.length) parts.push(`unexpected${unexpected.length > 20 ? ` ${fmtCount(unexpected.length)}` : ''}: ${nameList(unexpected)}`);
   const open = [u.monitor, u.mode, u.saveTopK].some((x) => x.how === 'inferred');
   const defaults = [u.everyNEpochs.how === 'default' ? 'every_n_epochs=1' : null, u.everyNTrainSteps.how === 'default' ? 'every_n_train_steps=0' : null].filter(Boolean);
   const detail = `replay of ${config} expects ${fmtCount(expected.length)} file${expected.length === 1 ? '' : 's'}, found ${fmtCount(found.length)}; ${parts.join('; ')} (${settings.join(', ')}${open ? `; no value the bundle leaves open explains the files, ${fmtCount(c.tried)} configurations tried` : ''}${defaults.length ? `; Lightning's defaults taken for what the bundle does not state: ${defaults.join(', ')}` : ''})`;
   // The log's printed values are rounded: a tie or an order they hide may be what differs.
-  if (timelineFrom === 'log') return check('checkpoints', 'warn', `${detail}; the replay ran over the log's rounded values: a metrics.csv or runproof.json would settle it`);
+  if (timelineFrom === 'log' && c.roundedUndecided) return check('checkpoints', 'warn', `${detail}; the replay ran over the log's rounded values, too close to decide: a metrics.csv or runproof.json would settle it`);
   return check('checkpoints', 'fail', detail);
 }

@@ -2,9 +2,14 @@ import type { Facts } from '../facts';
 import type { Check } from '../types';
 import { check } from './check';
 
-export type ExitFacts = Pick<Facts, 'log' | 'logName' | 'exitCode' | 'errors' | 'launch' | 'interrupted' | 'epochs'> & Partial<Pick<Facts, 'stop'>>;
+export type ExitFacts = Pick<Facts, 'log' | 'logName' | 'exitCode' | 'errors' | 'launch' | 'interrupted' | 'epochs'> & Partial<Pick<Facts, 'stop' | 'logCut'>>;
 
-/** Did the run end normally: exit code, error lines, a signal or an interruption, the log's normal end. */
+/**
+ * Did the run end normally: exit code, error lines, a signal or an
+ * interruption, the log's normal end. A log with no end line fails only when
+ * something shows it was cut (facts/log-end.ts); Lightning prints none when
+ * a quiet EarlyStopping or a callback ends the fit, so otherwise it warns.
+ */
 export function checkExit(f: ExitFacts): Check {
   const { log, logName, errors, launch, interrupted } = f;
   const exitCode = f.exitCode.value;
@@ -20,6 +25,8 @@ export function checkExit(f: ExitFacts): Check {
   if (log?.normalEnd) return check('exit', 'pass', `${log.stop.message ?? 'training completed'}${exitCode === null ? ' (exit code not recorded)' : ', exit code 0'}`);
   // A quiet EarlyStopping prints nothing when it stops the fit: the replay says it stopped at the last epoch.
   if (f.stop?.reason === 'early_stopping') return check('exit', 'pass', `${f.stop.message ?? 'stopped early'}; ${logName} prints no end line (EarlyStopping with verbose=False)${exitCode === null ? ', exit code not recorded' : ', exit code 0'}`);
+  if (f.logCut) return check('exit', 'fail', /^it ends with /.test(f.logCut.evidence) ? `${logName}: ${f.logCut.evidence}` : `${logName} is cut short: ${f.logCut.evidence}`);
   if (!log?.lightningSeen && !f.epochs.length) return check('exit', 'skip', `${logName} shows no Lightning training (no \`GPU available\` or \`Trainer.fit\` lines) and no error: nothing to judge`);
-  return check('exit', 'fail', `${logName} has no normal end (no \`Trainer.fit\` stopped line): the run did not finish or the log is truncated`);
+  if (f.logCut === undefined) return check('exit', 'fail', `${logName} has no normal end (no \`Trainer.fit\` stopped line): the run did not finish or the log is truncated`);
+  return check('exit', 'warn', `${logName} has no \`Trainer.fit\` stopped line and no error; Lightning prints none when a quiet EarlyStopping or a callback ends the fit, and nothing in the bundle says whether one did or the log was cut: runproof.json or the EarlyStopping settings would settle it`);
 }

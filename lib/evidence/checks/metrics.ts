@@ -3,7 +3,7 @@ import type { Check } from '../types';
 import { check } from './check';
 
 export type MetricsFacts = Pick<Facts, 'metricsFile' | 'metrics' | 'logger' | 'epochs' | 'monitor' | 'monitorPoints' | 'interrupted'> &
-  Partial<Pick<Facts, 'nonFinite' | 'settings' | 'stop' | 'crashed' | 'lastStep' | 'checkpoints' | 'timeline'>>;
+  Partial<Pick<Facts, 'nonFinite' | 'settings' | 'stop' | 'crashed' | 'lastStep' | 'checkpoints' | 'timeline' | 'testOnlyRows'>>;
 
 /**
  * Is there a Lightning metrics file with per-epoch rows, and the monitored
@@ -20,6 +20,7 @@ export function checkMetrics(f: MetricsFacts): Check {
   if (!metricsFile) return check('metrics', csvAsked ? 'fail' : 'skip', csvAsked ? 'asked for --logger csv but the bundle has no metrics.csv' : 'no metrics.csv in the bundle');
   if (metricsFile.fromEvents && csvAsked) return check('metrics', 'fail', 'asked for --logger csv but the bundle has no metrics.csv, only TensorBoard events files');
   if (metrics?.kind !== 'lightning') return check('metrics', 'fail', `${metricsFile.path}: ${metrics?.reason ?? 'not readable'}`);
+  if (!epochs.length && f.testOnlyRows) return check('metrics', 'skip', `${metricsFile.path} holds only trainer.test() values: the fit's own values are not in the bundle`);
   if (!epochs.length) return check('metrics', 'fail', `${metricsFile.path} has no per-epoch rows`);
   const monitor = f.monitor.value;
   // A loss (or the monitored metric) that never had a finite value: the run learnt nothing, whatever it logged.

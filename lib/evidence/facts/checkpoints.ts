@@ -63,8 +63,15 @@ export interface CheckpointAnalysis {
   prior: string[];
   /** runproof.json: Lightning's own best_k_models and last_model_path against the files. */
   bookkeeping: { source: string; kept: string[]; missing: string[]; unexpected: string[] } | null;
+  /** The saves the log printed (verbose ModelCheckpoint) that the closest replay does not make, described; null when they agree or none were printed. */
+  logMismatch: string | null;
+  /** The replay ran over the log's rounded values and rounding could change its decisions (a tie it cannot see). */
+  roundedUndecided: boolean;
   replay: CheckpointReplay | null;
 }
+
+/** A save ModelCheckpoint(verbose=True) printed: `Epoch E, global step S: … saving model to 'PATH' as top K`. */
+export interface LoggedSave { epoch: number; globalStep: number; path: string; line: number }
 
 export interface CheckpointInput {
   found: Array<{ name: string; sizeBytes: number | null }>;
@@ -79,6 +86,10 @@ export interface CheckpointInput {
   rp: { value: RunproofJson; file: string } | null;
   /** The fit ended normally (on_train_end ran; the last epoch reached its end). */
   endedNormally: boolean;
+  /** Saves the log printed (verbose ModelCheckpoint): a replay must make the same top-k saves, in order. */
+  loggedSaves?: LoggedSave[];
+  /** With the log's rounded values only: whether rounding cannot change the replay's decisions (log-epochs.ts logValuesDecide). */
+  logValuesDecide?: (monitor: string | null) => boolean;
 }
 
 const MAX_TRIES = 4000;
@@ -109,6 +120,8 @@ export function analyseCheckpoints(input: CheckpointInput): CheckpointAnalysis {
     unexpected: [],
     prior: [],
     bookkeeping: null,
+    logMismatch: null,
+    roundedUndecided: false,
     replay: null,
   };
   if (!input.evidence) return { ...base, reason: 'no checkpoint listing in the bundle' };
@@ -262,17 +275,31 @@ export function analyseCheckpoints(input: CheckpointInput): CheckpointAnalysis {
   // --- search --------------------------------------------------------------------------------------------------
   const foundNames = new Set(parsed.map((c) => c.name));
   const hooksCache = new Map<string, Hook[] | null>();
-  const hooksFor = (f: number, e: number): Hook[] | null => {
-    const key = `${f}:${e}`;
+  // A crash seen only through the log's progress bar: whether its last epoch reached its end is not told.
+  const endedOptions = source.kind === 'log' && !input.endedNormally ? [false, true] : [input.endedNormally];
+  const hooksFor = (f: number, e: number, ended: boolean): Hook[] | null => {
+    const key = `${f}:${e}:${ended}`;
     if (!hooksCache.has(key)) {
-      const tl = f === 1 ? tl1 : timelineFor(f);
+      const tl = f === 1 && ended === input.endedNormally ? tl1 : timelineFor(f, ended);
       hooksCache.set(key, tl ? hooksOf(tl, { everyNTrainSteps: e }) : null);
     }
     return hooksCache.get(key)!;
   };
   const resumedName = t.resumedFrom.value ? relativeTo(t.resumedFrom.value, parsed.map((c) => c.name)) : null;
 
-  type Attempt = { cfg: CheckpointConfig; r: CheckpointReplay; missing: string[]; unexpected: string[]; prior: string[]; used: NonNullable<CheckpointAnalysis['used']>; order: number };
+  type Attempt = { cfg: CheckpointConfig; r: CheckpointReplay; missing: string[]; unexpected: string[]; prior: string[]; used: NonNullable<CheckpointAnalysis['used']>; order: number; logDiff: number };
+  // The saves the log printed, against a replay's top-k saves: the names must end the printed paths, in order.
+  const logged = input.loggedSaves ?? [];
+  const logDiff = (r: CheckpointReplay): number => {
+    if (!logged.length) return 0;
+    const saves = r.events.flatMap((e) => (e.saved ? e.saved.split(', ').filter((n) => !/^last(-v\d+)?\.ckpt$/.test(n)).map((n) => ({ n, step: e.step })) : []));
+    let diff = Math.abs(saves.length - logged.length);
+    for (let i = 0; i < Math.min(saves.length, logged.length); i++) {
+      const p = logged[i].path;
+      if (!(p === saves[i].n || p.endsWith(`/${saves[i].n}`))) diff++;
+    }
+    return diff;
+  };
   let best: Attempt | null = null;
   const explanations: Attempt[] = [];
   let tried = 0;
@@ -289,11 +316,13 @@ export function analyseCheckpoints(input: CheckpointInput): CheckpointAnalysis {
     // tried as better than every value here, worse than every one, or absent.
     const restoredOptions: Array<CheckpointConfig['restored']> = [null];
     if (resumed && cfgBase.monitor !== null && cfgBase.saveTopK > 0) {
-      const others = parsed.filter((c) => c.kind !== 'last').map((c) => c.name);
+      // A restored file whose name carries the monitored value has that score; the others are tried as better than every value here, or worse.
+      const others = parsed.filter((c) => c.kind !== 'last');
       const min = cfgBase.mode === 'min';
+      const mon = cfgBase.monitor;
       for (const sc of [min ? -Infinity : Infinity, min ? Infinity : -Infinity]) {
         const n = Math.min(cfgBase.saveTopK, 3);
-        for (let r = 1; r <= n; r++) restoredOptions.push({ bestK: Array.from({ length: r }, (_, i) => ({ name: others[i] ?? `(restored ${i + 1})`, score: sc })), lastModelPath: resumedName, resumedFrom: resumedName });
+        for (let r = 1; r <= n; r++) restoredOptions.push({ bestK: Array.from({ length: r }, (_, i) => ({ name: others[i]?.name ?? `(restored ${i + 1})`, score: others[i] && mon in others[i].values ? others[i].values[mon] : sc })), lastModelPath: resumedName, resumedFrom: resumedName });
       }
     }
     let bestRun: { r: CheckpointReplay; missing: string[]; unexpected: string[]; prior: string[] } | null = null;
@@ -330,8 +359,8 @@ export function analyseCheckpoints(input: CheckpointInput): CheckpointAnalysis {
   const search = (fList: Array<UsedSetting<number>>, triggers: Array<[UsedSetting<number>, UsedSetting<number>]>) => {
     for (const f of fList) {
       for (const [eneU, entsU] of triggers) {
-        for (const tmpl of templates) {
-          const hooks = hooksFor(f.value, entsU.value);
+        for (const tmpl of templates) for (const ended of endedOptions) {
+          const hooks = hooksFor(f.value, entsU.value, ended);
           if (!hooks) continue;
           for (const mon of monitors) {
             for (const mode of modesFor(mon.value)) {
@@ -343,9 +372,10 @@ export function analyseCheckpoints(input: CheckpointInput): CheckpointAnalysis {
                   const cfg: Omit<CheckpointConfig, 'prior' | 'restored'> = { monitor: mon.value, mode: mode.value, saveTopK: k.value, saveLast: sl.value, everyNEpochs: eneU.value, everyNTrainSteps: entsU.value, saveOnTrainEpochEnd: soTEE.value, template: tmpl.t, versionCounter };
                   const res = run(cfg, hooks);
                   const used = { monitor: mon, mode, saveTopK: k, saveLast: sl, everyNEpochs: eneU, everyNTrainSteps: entsU, template: tmpl.how, stepsPerBatch: f, saveOnTrainEpochEnd: soTEE };
-                  const a: Attempt = { cfg, ...res, used, order: order++ };
-                  const cost = a.missing.length + a.unexpected.length + (a.r.renderError ? 1 : 0);
-                  if (!best || cost < best.missing.length + best.unexpected.length + (best.r.renderError ? 1 : 0)) best = a;
+                  const a: Attempt = { cfg, ...res, used, order: order++, logDiff: logDiff(res.r) };
+                  const costOf = (x: Attempt) => x.missing.length + x.unexpected.length + (x.r.renderError ? 1 : 0) + x.logDiff;
+                  const cost = costOf(a);
+                  if (!best || cost < costOf(best)) best = a;
                   if (cost === 0) explanations.push(a);
                 }
               }
@@ -402,10 +432,20 @@ export function analyseCheckpoints(input: CheckpointInput): CheckpointAnalysis {
     const keptSet = new Set(base.bookkeeping.kept);
     base.bookkeeping.unexpected = parsed.filter((c) => c.kind !== 'last' && !keptSet.has(c.name) && !priorSet.has(c.name)).map((c) => c.name);
   }
+  let logMismatch: string | null = null;
+  if (chosen.logDiff) {
+    const saves = chosen.r.events.flatMap((e) => (e.saved ? e.saved.split(', ').filter((n) => !/^last(-v\d+)?\.ckpt$/.test(n)) : []));
+    const i = logged.findIndex((l, j) => !(saves[j] && (l.path === saves[j] || l.path.endsWith(`/${saves[j]}`))));
+    const at = i >= 0 ? i : Math.min(saves.length, logged.length);
+    logMismatch = logged[at] ? `the log (line ${logged[at].line}) says it saved ${logged[at].path.split('/').pop()} at epoch ${logged[at].epoch}, step ${logged[at].globalStep}; the replay ${saves[at] ? `saves ${saves[at]}` : 'saves nothing more'}` : `the replay saves ${saves[at]}, which the log's ModelCheckpoint lines do not print`;
+  }
+  const roundedUndecided = source.kind === 'log' && !!input.logValuesDecide && !input.logValuesDecide(chosen.cfg.monitor);
   return {
     ...base,
     found,
     used,
+    logMismatch,
+    roundedUndecided,
     explained: explanations.length > 0,
     tried,
     expected,
@@ -426,7 +466,8 @@ export function timelineSource(input: { metrics: ParsedMetrics | null; logTable:
   kind: 'metrics' | 'runproof.json' | 'log' | null;
   table: ParsedMetrics | null;
   valColumns: string[];
-  at: (f: number) => Timeline | null;
+  /** The timeline with f optimizer steps per logged step; `lastEnded` overrides whether the last epoch reached its end. */
+  at: (f: number, lastEnded?: boolean) => Timeline | null;
 } {
   const { rp } = input;
   const exact = input.metrics && input.metrics.kind === 'lightning' ? input.metrics : null;
@@ -434,14 +475,15 @@ export function timelineSource(input: { metrics: ParsedMetrics | null; logTable:
   const m = exact ?? (!rpVals.length && input.logTable?.kind === 'lightning' ? input.logTable : null);
   const valCols = m ? validationColumns(m.columns, input.monitors) : [];
   const kind = exact ? 'metrics' : rpVals.length ? 'runproof.json' : m ? 'log' : null;
-  const at = (f: number): Timeline | null => {
-    if (m && (m.epochs.length || valCols.length)) return timelineFromMetrics(m, { valColumns: valCols, stepsPerBatch: f, lastEnded: input.endedNormally, startStep: rp?.start ? rp.start.globalStep : undefined });
+  const at = (f: number, lastEnded = input.endedNormally): Timeline | null => {
+    // A progress bar's values for an epoch cut short are the previous ones, still shown: they tell no end.
+    if (m && (m.epochs.length || valCols.length)) return timelineFromMetrics(m, { valColumns: valCols, stepsPerBatch: f, lastEnded, startStep: rp?.start ? rp.start.globalStep : undefined, epochLevelShowsEnd: m === exact });
     if (rp && rpVals.length) {
       // runproof.json alone: its validations (monitored values, exact global steps), one epoch end per validated epoch.
       const validations = rpVals.map((v) => ({ epoch: v.epoch, step: v.globalStep, metrics: v.metrics }));
       const byEpoch = new Map<number, number>();
       for (const v of validations) byEpoch.set(v.epoch, v.step);
-      const epochs = [...byEpoch].map(([epoch, endStep], i, all) => ({ epoch, startStep: i ? all[i - 1][1] : rp.start?.globalStep ?? 0, endStep, ended: i < all.length - 1 || input.endedNormally || (rp.end?.epoch ?? -1) > epoch, metrics: {} }));
+      const epochs = [...byEpoch].map(([epoch, endStep], i, all) => ({ epoch, startStep: i ? all[i - 1][1] : rp.start?.globalStep ?? 0, endStep, ended: i < all.length - 1 || lastEnded || (rp.end?.epoch ?? -1) > epoch, metrics: {} }));
       return { validations, epochs, stepsPerBatch: f, batchesPerEpoch: rp.trainer.batchesPerEpoch, ended: input.endedNormally, startStep: rp.start?.globalStep ?? 0 };
     }
     return null;

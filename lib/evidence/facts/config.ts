@@ -103,11 +103,16 @@ export interface LogConfig {
   nonFinite: { monitor: string; line: number } | null;
   /** EarlyStopping named its monitor in an `improved` line. */
   esMonitor: { monitor: string; line: number } | null;
-  /** ModelCheckpoint's `Checkpoint directory … exists and is not empty` */
+  /**
+   * ModelCheckpoint(verbose=True)'s saves, in order: `Epoch E, global step S: 'm' reached V (best B), saving model
+   * to 'PATH' as top K` (P:callbacks/model_checkpoint.py `_update_best_and_save`), found anywhere in a line (a
+   * progress bar's redraws may share it).
+   */
+  saves: Array<{ epoch: number; globalStep: number; monitor: string; path: string; topK: number; line: number }>;
 }
 
 export function scanLogConfig(text: string | null): LogConfig {
-  const out: LogConfig = { minEpochs: null, resumedFrom: null, folderNotEmpty: null, minDelta: null, stoppingThreshold: null, divergenceThreshold: null, patienceWait: null, nonFinite: null, esMonitor: null };
+  const out: LogConfig = { minEpochs: null, resumedFrom: null, folderNotEmpty: null, minDelta: null, stoppingThreshold: null, divergenceThreshold: null, patienceWait: null, nonFinite: null, esMonitor: null, saves: [] };
   if (!text) return out;
   const lines = text.split(/\r?\n|\r/);
   for (let i = 0; i < lines.length; i++) {
@@ -123,6 +128,11 @@ export function scanLogConfig(text: string | null): LogConfig {
     else if ((m = /Monitored metric (.+) did not improve in the last (\d+) records\./.exec(l))) out.patienceWait ??= { value: Number(m[2]), monitor: m[1], line: i + 1 };
     else if ((m = /Monitored metric (.+) = \S+ is not finite\./.exec(l))) out.nonFinite ??= { monitor: m[1], line: i + 1 };
     if (!out.esMonitor && (m = /Metric (.+) improved(?: by|\. New best score)/.exec(l))) out.esMonitor = { monitor: m[1], line: i + 1 };
+    if (l.includes('saving model to')) {
+      for (const s of l.matchAll(/Epoch (\d+), global step (\d+): '((?:[^'\\]|\\.)*)' reached \S+ \(best \S+\), saving model to '((?:[^'\\]|\\.)*)' as top (-?\d+)/g)) {
+        out.saves.push({ epoch: Number(s[1]), globalStep: Number(s[2]), monitor: s[3], path: s[4], topK: Number(s[5]), line: i + 1 });
+      }
+    }
   }
   return out;
 }

@@ -16,16 +16,33 @@ export interface EarlyStopAnalysis {
   /** The evidence document's early-stopping record; null without a monitored metric to replay over. */
   doc: Evidence['earlyStop'];
   replay: EarlyStopReplay | null;
-  /** Settings taken at Lightning's defaults because the bundle does not state them (`min_delta`, …). */
+  /** Settings taken at Lightning's defaults because the bundle does not state them (`min_delta=0`, …). */
   assumed: string[];
   /** Where the monitor and mode came from when EarlyStopping's own were not stated. */
   borrowed: string[];
+  /** Unstated settings the replay took from the search because the defaults do not end the fit where it ended (`min_delta=0.05`). */
+  inferred: string[];
+  /** The replay (with what was inferred) ends the fit where the run ended; null when how the run ended is not known. */
+  agrees: boolean | null;
   checkOnTrainEpochEnd: boolean;
   /** The fit resumed from a checkpoint: EarlyStopping's restored state (wait, best) is not in the bundle unless runproof.json has it. */
   resumedUnknown: boolean;
   /** runproof.json: Lightning's own wait_count, stopped_epoch, best_score at the end. */
   bookkeeping: { waitCount: number; stoppedEpoch: number; bestScore: number | null; reason: string | null; source: string } | null;
 }
+
+/** How the fit ended, as the bundle shows it: the last epoch trained and whether something stopped it before its limits. */
+export interface ObservedEnd {
+  lastEpoch: number;
+  /** true: stopped early (EarlyStopping's message, or fewer epochs than max_epochs with no other cause); false: ran to its limit; null: not known. */
+  stopped: boolean | null;
+  /** A max_steps stop or a crash: the replay must just not stop before lastEpoch. */
+  cut: boolean;
+  /** EarlyStopping's own message in the log: why it stopped, and the best score it printed. */
+  said: { kind: string; best: number | null } | null;
+}
+
+const MAX_TRIES = 3000;
 
 export function analyseEarlyStopping(input: {
   settings: EarlyStopSettings;
@@ -36,6 +53,9 @@ export function analyseEarlyStopping(input: {
   timeline: Timeline | null;
   hooks: Hook[];
   rp: { value: RunproofJson; file: string } | null;
+  observed?: ObservedEnd | null;
+  /** Other metrics the validations log (monitor candidates when it is a guess). */
+  columns?: string[];
 }): EarlyStopAnalysis {
   const { settings: s, trainer: t, rp } = input;
   const configured = s.configured.value === true;
@@ -72,26 +92,110 @@ export function analyseEarlyStopping(input: {
   const rpEs = rpEnd?.earlyStopping[0] ?? null;
   const bookkeeping = rp && rpEs ? { waitCount: rpEs.waitCount, stoppedEpoch: rpEs.stoppedEpoch, bestScore: rpEs.bestScore, reason: rpEs.stoppingReason, source: `${rp.file}: ${rp.value.end ? 'end' : 'last validation'}` } : null;
   const resumedUnknown = t.resumedFrom.state === 'known' && !rp;
-  if (!monitor || !input.hooks.length) return { doc: null, replay: null, assumed, borrowed, checkOnTrainEpochEnd: onEpochEnd, resumedUnknown, bookkeeping };
-  const patience = s.patience.value;
-  const r = replayEarlyStoppingHooks(input.hooks, {
+  const base = { assumed, borrowed, inferred: [] as string[], agrees: null as boolean | null, checkOnTrainEpochEnd: onEpochEnd, resumedUnknown, bookkeeping };
+  if (!monitor || !input.hooks.length) return { doc: null, replay: null, ...base };
+  if (configured && s.patience.state !== 'known') assumed.push('patience=3');
+
+  type Cfg = { monitor: string; mode: Mode; patience: number; minDelta: number; stoppingThreshold: number | null; divergenceThreshold: number | null; checkFinite: boolean; minEpochs: number };
+  const run = (c: Cfg) => replayEarlyStoppingHooks(input.hooks, { ...c, checkOnTrainEpochEnd: onEpochEnd });
+  const dflt: Cfg = {
     monitor,
     mode,
-    patience: configured ? patience ?? 3 : Infinity,
+    patience: configured ? s.patience.value ?? 3 : Infinity,
     minDelta: minDelta ?? 0,
     stoppingThreshold: configured ? stoppingThreshold : null,
     divergenceThreshold: configured ? divergenceThreshold : null,
     checkFinite: configured ? checkFinite ?? true : false,
     minEpochs,
-    checkOnTrainEpochEnd: onEpochEnd,
-  });
-  if (configured && patience === null) assumed.push('patience=3');
+  };
+  const obs = input.observed ?? null;
+  const fits = (r: EarlyStopReplay): boolean | null => {
+    if (!obs || (obs.stopped === null && !obs.cut)) return null;
+    if (obs.said?.best != null && r.bestScore !== null && Math.abs(r.bestScore - obs.said.best) > 0.0005 + 1e-9) return false;
+    const saidReason = obs.said ? ({ patience: 'patience', stopping_threshold: 'threshold', divergence_threshold: 'divergence', non_finite: 'non_finite' } as Record<string, string>)[obs.said.kind] : undefined;
+    if (saidReason && r.triggered && r.trace.filter((x) => x.stop).pop()?.stop !== saidReason) return false;
+    if (obs.cut) return r.lastEpoch === null || r.lastEpoch >= obs.lastEpoch;
+    return obs.stopped ? r.lastEpoch === obs.lastEpoch : r.lastEpoch === null || r.lastEpoch === obs.lastEpoch;
+  };
+  let cfg = dflt;
+  let r = run(dflt);
+  let agrees = configured ? fits(r) : null;
+  const inferred: string[] = [];
+  if (configured && agrees === false) {
+    // The defaults do not end the fit where it ended: search what the bundle leaves unstated.
+    const values = input.hooks.filter((h) => h.kind === (onEpochEnd ? 'epoch' : 'val')).map((h) => h.metrics[monitor]).filter((v): v is number => v !== undefined);
+    const finite = values.filter(Number.isFinite);
+    const L = obs!.lastEpoch;
+    const atL = input.hooks.filter((h) => h.kind === (onEpochEnd ? 'epoch' : 'val') && h.epoch === L).map((h) => h.metrics[monitor]).filter((v): v is number => v !== undefined);
+    const vL = atL.length ? atL[atL.length - 1] : null;
+    const before = input.hooks.filter((h) => h.kind === (onEpochEnd ? 'epoch' : 'val') && h.epoch < L).map((h) => h.metrics[monitor]).filter((v): v is number => v !== undefined && Number.isFinite(v));
+    const opts: Array<{ name: string; values: Array<{ v: unknown; label: string }> }> = [];
+    const add = (name: string, stated: boolean, vs: Array<{ v: unknown; label: string }>) => { if (!stated) opts.push({ name, values: vs }); };
+    add('mode', s.mode.state === 'known', [{ v: mode, label: `mode=${mode}` }, { v: mode === 'min' ? 'max' : 'min', label: `mode=${mode === 'min' ? 'max' : 'min'}` }]);
+    add('patience', s.patience.state === 'known', Array.from({ length: Math.min(Math.max(values.length, 4), 12) }, (_, i) => ({ v: i, label: `patience=${i}` })));
+    const deltas = new Set<number>([0]);
+    for (let i = 1; i < finite.length; i++) for (let j = 0; j < i; j++) { const d = Math.abs(finite[i] - finite[j]); if (d > 0 && deltas.size < 40) { deltas.add(d); deltas.add(d * (1 + 1e-6)); } }
+    add('min_delta', s.minDelta.state === 'known', [...deltas].sort((a, b) => a - b).map((d) => ({ v: d, label: `min_delta≥${Number(d.toPrecision(4))}` })));
+    const thr: Array<{ v: unknown; label: string }> = [{ v: null, label: 'stopping_threshold=None' }];
+    const div: Array<{ v: unknown; label: string }> = [{ v: null, label: 'divergence_threshold=None' }];
+    if (vL !== null && Number.isFinite(vL) && before.length) {
+      const lo = Math.min(...before);
+      const hi = Math.max(...before);
+      for (const m of [mode, mode === 'min' ? 'max' : 'min'] as Mode[]) {
+        if (m === 'min' && vL < lo) thr.push({ v: (vL + lo) / 2, label: `a stopping_threshold in (${Number(vL.toPrecision(4))}, ${Number(lo.toPrecision(4))}]` });
+        if (m === 'max' && vL > hi) thr.push({ v: (vL + hi) / 2, label: `a stopping_threshold in [${Number(hi.toPrecision(4))}, ${Number(vL.toPrecision(4))})` });
+        if (m === 'min' && vL > hi) div.push({ v: (vL + hi) / 2, label: `a divergence_threshold in [${Number(hi.toPrecision(4))}, ${Number(vL.toPrecision(4))})` });
+        if (m === 'max' && vL < lo) div.push({ v: (vL + lo) / 2, label: `a divergence_threshold in (${Number(vL.toPrecision(4))}, ${Number(lo.toPrecision(4))}]` });
+      }
+    }
+    add('stopping_threshold', s.stoppingThreshold.state === 'known', thr);
+    add('divergence_threshold', s.divergenceThreshold.state === 'known', div);
+    add('check_finite', s.checkFinite.state === 'known', [{ v: true, label: 'check_finite=True' }, { v: false, label: 'check_finite=False' }]);
+    add('min_epochs', t.minEpochs.state === 'known', [{ v: 0, label: 'min_epochs=0' }, { v: L + 1, label: `min_epochs=${L + 1}` }]);
+    // A stop at an extreme value (a threshold, NaN) before a patience the stated values do not show.
+    const prio: Record<string, number> = { stopping_threshold: 0, divergence_threshold: 1, check_finite: 2, min_epochs: 3, min_delta: 4, patience: 5, mode: 6 };
+    opts.sort((a, b) => prio[a.name] - prio[b.name]);
+    // Few settings changed first: one at a time, then two.
+    let tries = 0;
+    const applyOne = (c: Cfg, name: string, v: unknown): Cfg => {
+      switch (name) {
+        case 'mode': return { ...c, mode: v as Mode };
+        case 'patience': return { ...c, patience: v as number };
+        case 'min_delta': return { ...c, minDelta: v as number };
+        case 'stopping_threshold': return { ...c, stoppingThreshold: v as number | null };
+        case 'divergence_threshold': return { ...c, divergenceThreshold: v as number | null };
+        case 'check_finite': return { ...c, checkFinite: v as boolean };
+        default: return { ...c, minEpochs: v as number };
+      }
+    };
+    let found: { c: Cfg; r: EarlyStopReplay; labels: string[] } | null = null;
+    outer: for (let depth = 1; depth <= 2 && !found; depth++) {
+      const combos = (start: number, left: number, c: Cfg, labels: string[]): boolean => {
+        if (left === 0) {
+          if (++tries > MAX_TRIES) return true;
+          const rr = run(c);
+          if (fits(rr)) { found = { c, r: rr, labels }; return true; }
+          return false;
+        }
+        for (let i = start; i < opts.length; i++) for (const o of opts[i].values.slice(opts[i].name === 'mode' || opts[i].name === 'check_finite' ? 1 : 0)) if (combos(i + 1, left - 1, applyOne(c, opts[i].name, o.v), [...labels, o.label])) return true;
+        return false;
+      };
+      if (combos(0, depth, dflt, [])) break outer;
+    }
+    if (found) {
+      const f = found as { c: Cfg; r: EarlyStopReplay; labels: string[] };
+      cfg = f.c;
+      r = f.r;
+      agrees = true;
+      inferred.push(...f.labels);
+    }
+  }
   const doc: Evidence['earlyStop'] = {
     configured,
-    monitor,
-    mode,
-    patience: configured ? patience ?? 3 : null,
-    minDelta: minDelta ?? 0,
+    monitor: cfg.monitor,
+    mode: cfg.mode,
+    patience: configured ? cfg.patience : null,
+    minDelta: cfg.minDelta,
     bestEpoch: r.bestEpoch,
     bestScore: r.bestScore,
     wait: r.wait,
@@ -99,5 +203,5 @@ export function analyseEarlyStopping(input: {
     stoppedEpoch: configured ? r.stoppedEpoch : null,
     trace: r.trace,
   };
-  return { doc, replay: r, assumed, borrowed, checkOnTrainEpochEnd: onEpochEnd, resumedUnknown, bookkeeping };
+  return { doc, replay: r, ...base, inferred, agrees };
 }

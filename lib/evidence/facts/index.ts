@@ -10,9 +10,9 @@ import { nonFiniteMetrics, parseMetricsCsv, type EpochRow, type NonFiniteMetric,
 import { logValuesDecide, type LogMetrics } from '../../lightning/log-epochs';
 import { parseTfEvents } from '../../lightning/tfevents';
 import { parseLog, type ParsedLog } from '../../lightning/logs';
-import { checkpointsInTree, parseLsListing, DEFAULT_TEMPLATE, type FilenameTemplate } from '../../lightning/checkpoints';
+import { checkpointsInTree, matchName, parseLsListing, DEFAULT_TEMPLATE, type FilenameTemplate } from '../../lightning/checkpoints';
 import { findCommandInMarkdown, parseCommandLine, type Knobs, type ParsedCommand } from '../../lightning/command';
-import type { Hook, Mode } from '../../lightning/replay';
+import { replayEarlyStoppingHooks, type Hook, type Mode } from '../../lightning/replay';
 import { hooksOf, type Timeline } from '../../lightning/timeline';
 import type { BundleFile, Evidence, FileRole, KnobRow, Problem, RunStatus } from '../types';
 import { fmtCount, LOG_PARSE_CHARS, PROBLEMS_PER_FILE } from '../caps';
@@ -23,6 +23,7 @@ import { deriveSettings, findKnob, hparamsOf, scanLogConfig, type Settings } fro
 import { parseRunproofJson, type RunproofJson } from './runproof-json';
 import { analyseCheckpoints, modeByName, timelineSource, type CheckpointAnalysis } from './checkpoints';
 import { analyseEarlyStopping, type EarlyStopAnalysis } from './early-stop';
+import { endsWithException, logCutEvidence, type LogCut } from './log-end';
 
 export type { Fact, SureFact } from './fact';
 
@@ -59,6 +60,8 @@ export interface Facts {
   metrics: ParsedMetrics | null;
   /** Per-epoch rows (Lightning metrics only), with `name` filled from `name_epoch` when the monitor was forked. */
   epochs: EpochRow[];
+  /** Rows of the metrics file with only `test…` values (trainer.test() after the fit), left out of `epochs`. */
+  testOnlyRows: number;
   /** Without a metrics file, the per-epoch table the log printed (progress bar, verbose callbacks): `epochs` come from it. */
   logTable: LogMetrics | null;
   /** Metrics with NaN/inf values, from the metrics file or the log table (`nonFinite === values`: never a finite value). */
@@ -115,6 +118,8 @@ export interface Facts {
   lastStep: number | null;
   /** The fit did not end normally: an error, a non-zero exit, a kill or an interruption. */
   crashed: boolean;
+  /** What shows the log was cut short (it has no end line, and something says the fit went further); null when nothing does. */
+  logCut: LogCut | null;
 
   // --- ModelCheckpoint ----------------------------------------------------------------------------
   checkpoints: CheckpointAnalysis & {
@@ -215,6 +220,7 @@ export function deriveFacts(files: InputFile[], opts: AnalyseOptions): Facts {
   }
   const hp = byRole('hparams')[0];
   const logText = view ? `${view.head}${view.tail ? `\n${view.tail.text}` : ''}` : null;
+  const logConfig = scanLogConfig(logText);
   const settings = deriveSettings({
     knobs,
     knobSource: (key) => `${commandSource || 'command'}: --${key}`,
@@ -222,7 +228,7 @@ export function deriveFacts(files: InputFile[], opts: AnalyseOptions): Facts {
     rp: runproof,
     log,
     logName,
-    logConfig: scanLogConfig(logText),
+    logConfig,
   });
 
   // --- how the fit ended, as far as the log and runproof.json tell (before any replay) ---------------------
@@ -234,7 +240,9 @@ export function deriveFacts(files: InputFile[], opts: AnalyseOptions): Facts {
   const launchStatus = opts.launch?.status;
   const interrupted = launchStatus === 'cancelled' || launchStatus === 'lost' ? launchStatus : launchStatus === 'timed_out' ? 'timed out'
     : log?.stop.reason === 'killed' ? 'killed' : log?.stop.reason === 'time_limit' ? 'timed out' : null;
-  const crashed = (errors.length > 0 && !log?.normalEnd) || (exitCode.value !== null && exitCode.value !== 0) || interrupted !== null
+  // A last line that is an exception, with no traceback the log parser would have named: a crash too.
+  const bareException = !errors.length && !log?.normalEnd ? endsWithException(logText) : null;
+  const crashed = !!bareException || (errors.length > 0 && !log?.normalEnd) || (exitCode.value !== null && exitCode.value !== 0) || interrupted !== null
     || (launchStatus != null && launchStatus !== 'succeeded') || runproof?.value.end?.how === 'exception';
 
   // --- the fit's timeline ------------------------------------------------------------------------------------
@@ -246,7 +254,11 @@ export function deriveFacts(files: InputFile[], opts: AnalyseOptions): Facts {
   const hooks = timeline ? hooksOf(timeline) : [];
 
   // --- ModelCheckpoint: which configuration leaves exactly these files -------------------------------------------
-  const ck = analyseCheckpoints({ found: foundRaw, evidence: checkpointEvidence, listingFile, settings: ckS, trainer: settings.trainer, metrics: metrics?.kind === 'lightning' ? metrics : null, logTable, rp: runproof, endedNormally: !crashed });
+  const loggedSaves = logConfig.saves.map((c) => ({ epoch: c.epoch, globalStep: c.globalStep, path: c.path, line: c.line }));
+  const ck = analyseCheckpoints({
+    found: foundRaw, evidence: checkpointEvidence, listingFile, settings: ckS, trainer: settings.trainer, metrics: metrics?.kind === 'lightning' ? metrics : null, logTable, rp: runproof, endedNormally: !crashed, loggedSaves,
+    logValuesDecide: logTable ? (m) => logValuesDecide(logTable, m, { steps: true }) : undefined,
+  });
 
   // --- monitored metric and mode ---------------------------------------------------------------------------
   const viaOf = (src: string): MonitorVia => (src.startsWith(runproof?.file ?? '\u0000') ? 'runproof.json' : src.startsWith(logName) ? 'log' : 'command');
@@ -264,17 +276,32 @@ export function deriveFacts(files: InputFile[], opts: AnalyseOptions): Facts {
     if (val) monitor = assumed({ name: val, via: 'validation loss column' }, `no monitor in runproof.json, the command or the log and no metric in the checkpoint file names: took ${val}, a val…loss column`);
   }
   const monitorName = monitor.value?.name ?? null;
+  // EarlyStopping's own message prints the best score: the max or the min of the values before it says which way is better.
+  const esBest = (() => {
+    const es = log?.earlyStopping;
+    const lc = (es && es.kind === 'patience' && es.best !== null && es.monitor && esS.minDelta.state === 'known') ? es : null;
+    if (!lc || !hooks.length) return null;
+    const near = (x: number | null) => x !== null && Math.abs(x - lc.best!) <= 0.0005 + 1e-9;
+    const bestOf = (m: Mode) => replayEarlyStoppingHooks(hooks, { monitor: lc.monitor!, mode: m, patience: Infinity, minDelta: esS.minDelta.value ?? 0, checkFinite: false, checkOnTrainEpochEnd: true }).bestScore;
+    const hi = near(bestOf('max'));
+    const lo = near(bestOf('min'));
+    if (hi === lo) return null;
+    return { monitor: lc.monitor!, mode: (hi ? 'max' : 'min') as Mode, source: `${logName}:${lc.line}: EarlyStopping's best score ${lc.best} is the ${hi ? 'highest' : 'lowest'} ${lc.monitor} (min_delta ${esS.minDelta.value})` };
+  })();
   let mode: SureFact<Mode>;
   if (ckS.mode.state === 'known' && (ckS.monitor.value === monitorName || ckS.monitor.state !== 'known')) mode = ckS.mode;
   else if (esS.mode.state === 'known' && (esS.monitor.value === monitorName || esS.monitor.state !== 'known')) mode = esS.mode;
   else if (ckS.mode.state === 'known') mode = ckS.mode;
+  else if (esBest && monitorName === esBest.monitor) mode = known(esBest.mode, esBest.source);
   else if (used && used.monitor.value === monitorName && monitorName !== null && decided(used.mode)) mode = known(used.mode.value, `inferred from the kept checkpoints: ${used.mode.value === 'max' ? 'the highest' : 'the lowest'} ${monitorName} kept`);
   else mode = assumed(monitorName ? modeByName(monitorName) : 'min', monitorName ? `no mode in runproof.json, the command or the log: ${modeByName(monitorName)} taken from the name ${monitorName}` : 'no checkpoint or early-stop mode in the command');
 
   // `self.log(name, on_step=True, on_epoch=True)` writes only `name_step`/`name_epoch` columns, yet callbacks
   // monitor the bare name, which Lightning's callback_metrics holds as the epoch value (lightning-artifacts.md §1).
   const forked = monitorName !== null && lightningMetrics && !lightningMetrics.columns.includes(monitorName) && lightningMetrics.columns.includes(`${monitorName}_epoch`) ? monitorName : null;
-  const epochs = (lightningMetrics?.epochs ?? []).map((e) => (forked && e.metrics[`${forked}_epoch`] !== undefined ? { ...e, metrics: { ...e.metrics, [forked]: e.metrics[`${forked}_epoch`] } } : e));
+  // Rows holding only `test…` values are trainer.test()'s (an events file keeps no after-fit marker): not a training epoch.
+  const isTestOnly = (e: EpochRow) => { const k = Object.keys(e.metrics); return k.length > 0 && k.every((c) => /^test(_|\/|$)/i.test(c)); };
+  const epochs = (lightningMetrics?.epochs ?? []).filter((e) => !isTestOnly(e)).map((e) => (forked && e.metrics[`${forked}_epoch`] !== undefined ? { ...e, metrics: { ...e.metrics, [forked]: e.metrics[`${forked}_epoch`] } } : e));
   const monitorPoints = monitorName !== null ? epochs.map((e) => ({ epoch: e.epoch, value: e.metrics[monitorName] as number | undefined })) : [];
 
   // --- early stopping replay -----------------------------------------------------------
@@ -283,7 +310,19 @@ export function deriveFacts(files: InputFile[], opts: AnalyseOptions): Facts {
   const esMonitorName = esS.monitor.value ?? monitorName;
   const esHooks = forked && esMonitorName === forked ? hooks.map((h) => (h.metrics[`${forked}_epoch`] !== undefined ? { ...h, metrics: { ...h.metrics, [forked]: h.metrics[`${forked}_epoch`] } } : h)) : hooks;
   const logDecides = !(source.kind === 'log' && logTable) || (esMonitorName !== null && logValuesDecide(logTable, esMonitorName, { minDelta: minDelta.value }));
-  const earlyStopping = analyseEarlyStopping({ settings: esS, trainer: settings.trainer, monitor, mode, timeline, hooks: logDecides ? esHooks : [], rp: runproof });
+  // How the fit ended, for the replay to agree with: the log's stop line or EarlyStopping's message, else the epochs against max_epochs.
+  const lastLogged = epochs.length ? epochs[epochs.length - 1].epoch : timeline?.epochs.length ? timeline.epochs[timeline.epochs.length - 1].epoch : null;
+  const maxE = settings.trainer.maxEpochs.value;
+  const logStop = log?.stop.reason ?? 'unknown';
+  const observed = lastLogged === null ? null : {
+    lastEpoch: lastLogged,
+    stopped: logStop === 'early_stopping' ? true : logStop === 'max_epochs' ? false : maxE !== null && maxE >= 0 ? lastLogged + 1 < maxE : null,
+    cut: crashed || logStop === 'max_steps',
+    said: log?.earlyStopping?.final ? { kind: log.earlyStopping.kind, best: log.earlyStopping.kind === 'patience' ? log.earlyStopping.best : null } : null,
+  };
+  // Validations inside an epoch cannot be told apart in the log's per-epoch values: no replay over them.
+  const perEpochOnly = source.kind === 'log' && ((settings.trainer.valCheckInterval.value ?? 1) !== 1);
+  const earlyStopping = analyseEarlyStopping({ settings: esS, trainer: settings.trainer, monitor, mode, timeline, hooks: logDecides && !perEpochOnly ? esHooks : [], rp: runproof, observed });
   const earlyStop = earlyStopping.doc;
 
   // --- checkpoint facts as the document shows them -------------------------------------------------------------
@@ -311,7 +350,8 @@ export function deriveFacts(files: InputFile[], opts: AnalyseOptions): Facts {
   let stop: Evidence['stop'] = log ? { reason: log.stop.reason as Evidence['stop']['reason'], message: log.stop.message } : { reason: 'unknown', message: null };
   const esEnd = earlyStopping.replay?.lastEpoch ?? null;
   // EarlyStopping that fires in the last epoch ends the fit as max_epochs does; Lightning prints only the max_epochs line.
-  const esExact = !earlyStopping.assumed.length && !earlyStopping.borrowed.length && source.kind !== 'log';
+  // (the settings that decide a stop in the last epoch: monitor, mode, patience, min_delta; thresholds and the rest at their defaults)
+  const esExact = !earlyStopping.assumed.some((a) => /^(patience|min_delta)=/.test(a)) && !earlyStopping.borrowed.length;
   if (stop.reason === 'max_epochs' && earlyStop?.configured && esExact && esEnd !== null && esEnd === lastTrained) {
     stop = { reason: 'early_stopping', message: `EarlyStopping replay stops at epoch ${earlyStop.stoppedEpoch}, the last epoch${log?.stop.message ? ` (${log.stop.message})` : ''}` };
   }
@@ -319,9 +359,19 @@ export function deriveFacts(files: InputFile[], opts: AnalyseOptions): Facts {
     stop = { reason: 'early_stopping', message: `EarlyStopping replay stops at epoch ${earlyStop.stoppedEpoch}${esEnd !== earlyStop.stoppedEpoch ? `, the fit ends after epoch ${esEnd} (min_epochs)` : ''}` };
   }
   const lastStep = timeline ? Math.max(0, ...timeline.epochs.map((e) => e.endStep), ...timeline.validations.map((v) => v.step)) : null;
+  // Is the log cut short: what other evidence says the fit did, against what the log shows.
+  // Epochs the checkpoint names show: spelt (`epoch=3`), or read with the template the analysis resolved (`3.ckpt`).
+  const namedEpochs = ck.found.map((c) => c.epoch ?? (ck.used && c.kind === 'top-k' ? matchName(ck.used.template.value, c.name)?.epoch ?? null : null)).filter((e): e is number => e !== null && e !== undefined);
+  const tlLast = timeline && (timeline.epochs.length || timeline.validations.length) ? Math.max(...timeline.epochs.map((e) => e.epoch), ...timeline.validations.map((v) => v.epoch)) : null;
+  const lastElsewhere = tlLast !== null && (!namedEpochs.length || tlLast >= Math.max(...namedEpochs))
+    ? { epoch: tlLast, validated: !!timeline?.validations.some((v) => v.epoch === tlLast), from: source.kind === 'runproof.json' ? `${runproof!.file}'s validations` : metricsFile && source.kind === 'metrics' ? `${metricsFile.path}'s rows` : 'the values' }
+    : namedEpochs.length ? { epoch: Math.max(...namedEpochs), validated: false, from: 'the checkpoint names' } : null;
+  const rpEnd = runproof?.value.end;
+  const rpRan = rpEnd && rpEnd.how === 'train_end' && !rpEnd.earlyStopping.some((e) => e.stoppingReason && e.stoppingReason !== 'not_stopped') && !rpEnd.shouldStop ? { file: runproof!.file } : null;
+  const logCut = bareException ? { evidence: `it ends with ${bareException.message} (line ${bareException.line}), an exception with no traceback`, line: bareException.line } : log && !crashed ? logCutEvidence({ text: logText, logName, lightningSeen: log.lightningSeen, hasEndLine: log.normalEnd, lastEpochElsewhere: source.kind === 'log' ? (namedEpochs.length ? { epoch: Math.max(...namedEpochs), validated: false, from: 'the checkpoint names' } : null) : lastElsewhere, rpRanToLimit: rpRan }) : null;
   let status: RunStatus;
   if (opts.launch?.status) status = opts.launch.status;
-  else if (errors.length && !log?.normalEnd) status = 'failed';
+  else if ((errors.length || bareException) && !log?.normalEnd) status = 'failed';
   else if (exitCode.value !== null && exitCode.value !== 0) status = 'failed';
   else if (log?.normalEnd) status = 'succeeded';
   else if (stop.reason === 'early_stopping' && !crashed) status = 'succeeded';
@@ -341,6 +391,7 @@ export function deriveFacts(files: InputFile[], opts: AnalyseOptions): Facts {
     metricsFile: metricsFile ? { path: metricsFile.path, fromEvents } : null,
     metrics,
     epochs,
+    testOnlyRows: (lightningMetrics?.epochs ?? []).filter(isTestOnly).length,
     logTable,
     nonFinite: lightningMetrics ? nonFiniteMetrics(lightningMetrics) : [],
     monitorPoints,
@@ -368,6 +419,7 @@ export function deriveFacts(files: InputFile[], opts: AnalyseOptions): Facts {
     timelineFrom: source.kind,
     lastStep,
     crashed,
+    logCut,
     checkpoints: { ...ck, template, saveTopK, saveLast, monitor: ckMonitor },
   };
 }
