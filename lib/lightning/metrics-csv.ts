@@ -839,7 +839,9 @@ class Parser {
       if (qe > fitEpoch) fitEpoch = qe;
       if (this.rowStep[q] > fitStep) fitStep = this.rowStep[q];
     }
-    if (!(e === fitEpoch || e === fitEpoch + 1) || s !== fitStep + 1) return [];
+    // trainer.test()/validate() after a fit log at epoch = epochs trained (the last epoch + 1); a row at the fit's own last
+    // epoch is that epoch's end (its first validation, in a one-epoch fit), not a test row.
+    if (e !== fitEpoch + 1 || s !== fitStep + 1) return [];
     const tailSet = new Set(tail);
     for (const c of cols) {
       let inTail = false;

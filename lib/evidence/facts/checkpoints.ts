@@ -392,7 +392,7 @@ export function analyseCheckpoints(input: CheckpointInput): CheckpointAnalysis {
   const stepInNames = templates.some((x) => x.t.parts.some((p) => 'key' in p && p.key === 'step'));
   const moreFs = fs.length === 1 && fs[0].how === 'default' && stepInNames ? [2, 3, 4].map((v) => ({ value: v, how: 'inferred' as const, source: 'the steps in the checkpoint names' })) : [];
   if (!explanations.length && moreFs.length) search(moreFs, [[ene, ents]]);
-  if (!explanations.length && nMain >= 2 && (ene.how === 'default' || ents.how === 'default')) {
+  if (!explanations.length && (nMain >= 2 || logged.length >= 2) && (ene.how === 'default' || ents.how === 'default')) {
     const lastEpoch = tl1.epochs.length ? tl1.epochs[tl1.epochs.length - 1].epoch : 0;
     const lastStep = Math.max(0, ...tl1.epochs.map((e) => e.endStep), ...tl1.validations.map((v) => v.step));
     const triggers: Array<[UsedSetting<number>, UsedSetting<number>]> = [];
@@ -470,7 +470,10 @@ export function timelineSource(input: { metrics: ParsedMetrics | null; logTable:
   at: (f: number, lastEnded?: boolean) => Timeline | null;
 } {
   const { rp } = input;
-  const exact = input.metrics && input.metrics.kind === 'lightning' ? input.metrics : null;
+  // Rows holding only trainer.test()'s values are no timeline of the fit.
+  const testOnly = (r: { metrics: Record<string, number> }) => { const k = Object.keys(r.metrics); return k.length > 0 && k.every((c) => /^test(_|\/|$)/i.test(c)); };
+  const fitRows = input.metrics && input.metrics.kind === 'lightning' ? input.metrics.epochs.filter((r) => !testOnly(r)) : [];
+  const exact = input.metrics && input.metrics.kind === 'lightning' && fitRows.length ? { ...input.metrics, epochs: fitRows } : null;
   const rpVals = rp?.validations ?? [];
   const m = exact ?? (!rpVals.length && input.logTable?.kind === 'lightning' ? input.logTable : null);
   const valCols = m ? validationColumns(m.columns, input.monitors) : [];
@@ -478,17 +481,51 @@ export function timelineSource(input: { metrics: ParsedMetrics | null; logTable:
   const at = (f: number, lastEnded = input.endedNormally): Timeline | null => {
     // A progress bar's values for an epoch cut short are the previous ones, still shown: they tell no end.
     if (m && (m.epochs.length || valCols.length)) return timelineFromMetrics(m, { valColumns: valCols, stepsPerBatch: f, lastEnded, startStep: rp?.start ? rp.start.globalStep : undefined, epochLevelShowsEnd: m === exact });
-    if (rp && rpVals.length) {
-      // runproof.json alone: its validations (monitored values, exact global steps), one epoch end per validated epoch.
-      const validations = rpVals.map((v) => ({ epoch: v.epoch, step: v.globalStep, metrics: v.metrics }));
-      const byEpoch = new Map<number, number>();
-      for (const v of validations) byEpoch.set(v.epoch, v.step);
-      const epochs = [...byEpoch].map(([epoch, endStep], i, all) => ({ epoch, startStep: i ? all[i - 1][1] : rp.start?.globalStep ?? 0, endStep, ended: i < all.length - 1 || lastEnded || (rp.end?.epoch ?? -1) > epoch, metrics: {} }));
-      return { validations, epochs, stepsPerBatch: f, batchesPerEpoch: rp.trainer.batchesPerEpoch, ended: input.endedNormally, startStep: rp.start?.globalStep ?? 0 };
-    }
+    if (rp && rpVals.length) return timelineFromRunproof(rp, lastEnded, input.endedNormally, f);
     return null;
   };
   return { kind, table: m, valColumns: valCols, at };
+}
+
+/**
+ * runproof.json alone: its validations (monitored values, exact global steps) and its end record. With the
+ * batches per epoch it records, every epoch is laid out (those without a validation too, and a last one cut by
+ * max_steps or a crash); without, one epoch end per validated epoch.
+ */
+function timelineFromRunproof(rp: RunproofJson, lastEnded: boolean, endedNormally: boolean, f: number): Timeline {
+  const validations = rp.validations.map((v) => ({ epoch: v.epoch, step: v.globalStep, metrics: v.metrics }));
+  const start = rp.start?.globalStep ?? 0;
+  const startEpoch = rp.start?.epoch ?? 0;
+  const end = rp.end;
+  const B = rp.trainer.batchesPerEpoch;
+  // global steps per epoch: batches × optimizer steps per batch, the one that puts each validation inside its epoch
+  let per: number | null = null;
+  if (B) {
+    for (const k of [1, 2, 3, 4]) {
+      const S = B * k;
+      if (validations.every((v) => v.step > v.epoch * S && v.step <= (v.epoch + 1) * S)) { per = S; break; }
+    }
+  }
+  const lastVal = validations[validations.length - 1];
+  const endStep = end ? end.globalStep : lastVal.step;
+  // the epoch the fit was in at its end: current_epoch was raised past a finished one
+  const endEpoch = end ? (end.how === 'exception' ? end.epoch : Math.max(lastVal.epoch, end.epoch - 1)) : lastVal.epoch;
+  const epochs: Timeline['epochs'] = [];
+  if (per) {
+    for (let e = startEpoch; e <= endEpoch; e++) {
+      const s0 = Math.max(start, e * per);
+      const s1 = Math.min(endStep, (e + 1) * per);
+      if (s1 <= s0 && e !== endEpoch) continue;
+      const isLast = e === endEpoch;
+      epochs.push({ epoch: e, startStep: s0, endStep: s1, ended: !isLast || lastEnded || (end ? end.how === 'train_end' : false), metrics: {} });
+    }
+  } else {
+    const byEpoch = new Map<number, number>();
+    for (const v of validations) byEpoch.set(v.epoch, v.step);
+    if (end && endStep > lastVal.step && endEpoch > lastVal.epoch) byEpoch.set(endEpoch, endStep);
+    [...byEpoch].forEach(([epoch, s1], i, all) => epochs.push({ epoch, startStep: i ? all[i - 1][1] : start, endStep: s1, ended: i < all.length - 1 || lastEnded || (end?.how === 'train_end') || (end?.epoch ?? -1) > epoch, metrics: {} }));
+  }
+  return { validations, epochs, stepsPerBatch: per && B ? per / B : f, batchesPerEpoch: B, ended: endedNormally, startStep: start };
 }
 
 /** A checkpoint path as the listing names it (relative to the checkpoint folder), when it is one of them. */
