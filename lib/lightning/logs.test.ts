@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseLog, stripPrefix } from './logs';
-import { FIXTURES, PTYCHO, RUNTIME_SMOKE, readFixture } from '../../fixtures/test-helpers';
+import { CLI_SMOKE_TRAINING, FIXTURES, PTYCHO, RUNTIME_SMOKE, readFixture } from '../../fixtures/test-helpers';
 
 const STUDY = 'plans/active/STUDY-SYNTH-FLY64-DOSE-OVERLAP-001/reports/2025-11-04T133500Z/phase_e_training_e5/real_run';
 
@@ -334,5 +334,65 @@ describe('stops from outside and errors without a traceback', () => {
     expect(log.earlyStopping!.final).toBe(false);
     expect(log.normalEnd).toBe(false);
     expect(log.stop.reason).toBe('unknown');
+  });
+});
+
+describe('the root cause of a failure', () => {
+  it('names the exception the PtychoPINN wrapper was raised from, not the wrapper nor the ERROR lines before it', () => {
+    const log = parseLog(readFixture(CLI_SMOKE_TRAINING, 'train.log'));
+    // Line 90/91: `ERROR - Lightning training failed: …`, `ERROR - An error occurred during execution: …`;
+    // 108: the MisconfigurationException; 129: `RuntimeError: Lightning training failed. See logs for details.` raised from it.
+    expect(log.errors.map((e) => e.line)).toEqual([90, 91, 108, 129]);
+    expect(log.crash).toMatchObject({ line: 108, kind: 'exception' });
+    expect(log.crash!.message).toMatch(/^lightning\.fabric\.utilities\.exceptions\.MisconfigurationException: Automatic gradient accumulation/);
+    expect(log.crash!.chain).toEqual([log.crash!.message, 'RuntimeError: Lightning training failed. See logs for details.']);
+    expect(log.stop).toMatchObject({ reason: 'error', line: 108 });
+    // TensorFlow's `E0000 … Unable to register cuDNN factory` (lines 3-4) is kept aside, not an error.
+    expect(log.firstSevere).toMatchObject({ line: 3 });
+    expect(log.firstSevere!.message).toContain('Unable to register cuDNN factory');
+  });
+
+  it("names argparse's error line when the trainer refused its arguments", () => {
+    // Python 3.11's argparse, verbatim (usage wrapped over two lines, then the error, exit status 2).
+    const text = [
+      'usage: train.py [-h] [--n-images N_IMAGES] [--gridsize GRIDSIZE]',
+      '                --output_dir OUTPUT_DIR',
+      "train.py: error: argument --n-images: invalid int value: 'abc'",
+    ].join('\n');
+    const log = parseLog(text);
+    expect(log.errors).toEqual([{ line: 3, message: "train.py: error: argument --n-images: invalid int value: 'abc'" }]);
+    expect(log.crash).toMatchObject({ line: 3, kind: 'usage', message: "train.py: error: argument --n-images: invalid int value: 'abc'" });
+    expect(log.stop).toMatchObject({ reason: 'error', line: 3 });
+  });
+
+  it('does not read `x: error: y` as argparse without its usage line, nor a usage line of another program', () => {
+    expect(parseLog('make: error: no rule\n').errors).toEqual([]);
+    expect(parseLog('usage: other.py [-h]\ntrain.py: error: argument --x: expected one argument\n').errors).toEqual([]);
+  });
+
+  it('takes the first error line when there is no traceback: the later ones echo it', () => {
+    const log = parseLog([
+      '2025-11-12 18:40:56,030 - INFO - Starting',
+      '2025-11-12 18:40:56,031 - ERROR - Training data file not found: data.npz',
+      '2025-11-12 18:40:56,032 - ERROR - An error occurred during execution: see above',
+    ].join('\n'));
+    expect(log.crash).toMatchObject({ line: 2, kind: 'error-line', message: 'Training data file not found: data.npz' });
+  });
+
+  it('prefers a traceback to error lines around it', () => {
+    const log = parseLog([
+      'ERROR: first a logged complaint',
+      'Traceback (most recent call last):',
+      '  File "t.py", line 1, in <module>',
+      'ValueError: the real failure',
+      'ERROR: training was interrupted',
+    ].join('\n'));
+    expect(log.crash).toMatchObject({ line: 4, kind: 'exception', message: 'ValueError: the real failure' });
+  });
+
+  it('keeps the first glog E/F line aside and does not count it as an error', () => {
+    const log = parseLog('E0000 00:00:1763001648.711696 1735778 cuda_dnn.cc:8579] Unable to register cuDNN factory\nF0101 12:00:00.000000  42 gpu.cc:12] Check failed: ok\n');
+    expect(log.errors).toEqual([]);
+    expect(log.firstSevere).toEqual({ line: 1, message: 'E0000 00:00:1763001648.711696 1735778 cuda_dnn.cc:8579] Unable to register cuDNN factory' });
   });
 });

@@ -73,6 +73,9 @@ export interface LogError {
   chained?: 'cause' | 'context';
 }
 
+/** How the crash was found: a traceback's exception, argparse refusing its arguments, an error line. */
+export type CrashKind = 'exception' | 'usage' | 'error-line';
+
 export interface ParsedLog {
   lineCount: number;
   accelerator: { resolved: Resolved | null; device: string | null; evidence: string[]; gpuAvailable: boolean | null };
@@ -80,8 +83,20 @@ export interface ParsedLog {
   /** A normal end was seen (`Trainer.fit` stopped…, EarlyStopping's stop message in the last epoch, or the trainer's own success line). */
   normalEnd: boolean;
   errors: LogError[];
-  /** What crashed the run: the first exception of the last chained traceback (not a KeyboardInterrupt raised while shutting down), else the last error line. */
-  crash: { line: number; message: string; chain: string[] } | null;
+  /**
+   * What crashed the run, its root cause: the first exception of the last
+   * chained traceback (not the wrapper raised from it, nor a KeyboardInterrupt
+   * raised while shutting down); without a traceback, argparse's `prog: error:`
+   * line; else the first error line (`ERROR`, Hydra's message).
+   */
+  crash: { line: number; message: string; chain: string[]; kind: CrashKind } | null;
+  /**
+   * The first glog/absl line of severity E or F (`E0000 00:00:… file.cc:12] …`,
+   * as TensorFlow and XLA print them). Not an error by itself (TensorFlow
+   * prints such lines on healthy runs): the cause of a failed run only when
+   * nothing better says why.
+   */
+  firstSevere: { line: number; message: string } | null;
   /** EarlyStopping's last stop message. */
   earlyStopping: EarlyStopLine | null;
   /** A stop from outside (a scheduler's own line wins over the bare signal); `stop` names it when the fit did not end normally and no crash came first. */
@@ -231,6 +246,7 @@ export function parseLog(text: string, tail: LogTail | null = null): ParsedLog {
     normalEnd: false,
     errors: [],
     crash: null,
+    firstSevere: null,
     earlyStopping: null,
     killed: null,
     epochs: undefined as unknown as LogMetrics,
@@ -254,6 +270,11 @@ export function parseLog(text: string, tail: LogTail | null = null): ParsedLog {
   let lastException = -1;
   /** errors index → index of the exception it is chained to */
   const chainedTo = new Map<number, number>();
+  /** errors indexes of the tracebacks' exception lines, and of argparse's `error:` lines. */
+  const exceptions: number[] = [];
+  const usageErrors: number[] = [];
+  /** argparse's usage line names the program its `error:` line then starts with. */
+  const usageProgs = new Set<string>();
   /** Hydra's `Error executing job with overrides: […]`: its message (or a traceback) follows. */
   let hydraPending: number | null = null;
   let hydraMessage: { line: number; parts: string[] } | null = null;
@@ -280,6 +301,7 @@ export function parseLog(text: string, tail: LogTail | null = null): ParsedLog {
     }
     chainNext = null;
     lastException = out.errors.length;
+    exceptions.push(out.errors.length);
     out.errors.push(err);
     const sig = /got signal: (\d+)/.exec(message);
     if (sig) kill({ kind: 'signal', signal: signalName(sig[1]), message: message.slice(0, 500), line: n });
@@ -436,6 +458,22 @@ export function parseLog(text: string, tail: LogTail | null = null): ParsedLog {
       }
     }
 
+    // argparse refusing the command line (ArgumentParser.error): `usage: prog …`, then `prog: error: message`, exit 2.
+    if (c0 === 117 && (m = /^usage: (\S+)/.exec(line))) { // 'u'
+      usageProgs.add(m[1]);
+      return 0;
+    }
+    if (usageProgs.size && (m = /^([^:\s][^:]{0,120}): error: \S/.exec(line)) && usageProgs.has(m[1].split(' ')[0])) {
+      usageErrors.push(out.errors.length);
+      out.errors.push({ line: n, message: line.trim().slice(0, 500) });
+      lastException = -1;
+      return 0;
+    }
+    // glog/absl severity E or F (`E0000 00:00:1763001648.711696 1735778 cuda_dnn.cc:8579] …`).
+    if ((c0 === 69 || c0 === 70) && !out.firstSevere && /^[EF]\d{4} \d\d:\d\d:\d+(?:\.\d+)?\s+\d+\s+\S+:\d+\]/.test(line)) {
+      out.firstSevere = { line: n, message: line.trim().slice(0, 500) };
+      return 0;
+    }
     if (/^(?:ERROR|FATAL|CRITICAL)\b/.test(line) || /^(?:ERROR|CRITICAL):[\w.]+:| - (?:ERROR|CRITICAL) - /.test(raw)) {
       out.errors.push({ line: n, message: line.trim().slice(0, 500) });
       lastException = -1;
@@ -525,11 +563,29 @@ export function parseLog(text: string, tail: LogTail | null = null): ParsedLog {
   out.epochs = epochs.finish();
 
   // What crashed: the first exception of the last chain (a KeyboardInterrupt while shutting down, or
-  // an error raised from the real one, comes after it); an error line without a traceback: itself.
+  // a wrapper raised from the real one — `raise RuntimeError("… failed. See logs for details.") from e` —
+  // comes after it). Without a traceback: argparse's `error:` line, else the first error line (the
+  // ones after it are mostly its echoes: `An error occurred during execution: …`).
+  // `lastChain` keeps the older reading (the last error line's chain) for weighing a kill against the crash.
+  let lastChain = -1;
   if (out.errors.length) {
-    let first = out.errors.length - 1;
-    while (chainedTo.has(first)) first = chainedTo.get(first)!;
-    out.crash = { line: out.errors[first].line, message: out.errors[first].message, chain: out.errors.slice(first).map((e) => e.message) };
+    lastChain = out.errors.length - 1;
+    while (chainedTo.has(lastChain)) lastChain = chainedTo.get(lastChain)!;
+    let first: number;
+    let kind: CrashKind;
+    if (exceptions.length) {
+      first = exceptions[exceptions.length - 1];
+      while (chainedTo.has(first)) first = chainedTo.get(first)!;
+      kind = 'exception';
+    } else if (usageErrors.length) {
+      first = usageErrors[0];
+      kind = 'usage';
+    } else {
+      first = 0;
+      kind = 'error-line';
+    }
+    const chain = kind === 'exception' ? [first, ...exceptions.filter((x) => x > first)].map((x) => out.errors[x].message) : [out.errors[first].message];
+    out.crash = { line: out.errors[first].line, message: out.errors[first].message, chain, kind };
   }
 
   // EarlyStopping's stop ended the run unless a later epoch shows (min_epochs kept it going).
@@ -548,7 +604,7 @@ export function parseLog(text: string, tail: LogTail | null = null): ParsedLog {
   // A stop from outside names the stop when the fit had not ended before it and no error came first
   // (a DataLoader worker's error after the SIGTERM is its consequence).
   const killLine = st.killFirstLine ?? Infinity;
-  if (out.killed && !out.normalEnd && killLine <= (out.crash?.line ?? Infinity)) {
+  if (out.killed && !out.normalEnd && killLine <= (lastChain >= 0 ? out.errors[lastChain].line : Infinity)) {
     out.stop = { reason: out.killed.kind === 'time_limit' ? 'time_limit' : 'killed', message: out.killed.message, line: out.killed.line, limit: null, limitKind: null };
   } else if (out.errors.length && !out.normalEnd) {
     out.stop = { reason: 'error', message: out.crash!.message, line: out.crash!.line, limit: null, limitKind: null };
