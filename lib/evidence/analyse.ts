@@ -12,6 +12,7 @@ import { CHECKPOINTS_LISTED, cutMessage, ERRORS_KEPT, keepEnds, WARNINGS_KEPT } 
 import { deriveFacts } from './facts';
 import { describeBundlePath, type AnalyseOptions, type InputFile } from './facts/files';
 import { runChecks } from './checks';
+import { failureCause, skipKnockOns } from './cause';
 
 export { classifyFile, describeBundlePath, logParseView, timestampToMs, type AnalyseOptions, type InputFile, type LogParseView } from './facts/files';
 
@@ -22,7 +23,8 @@ export function analyseBundle(files: InputFile[], opts: AnalyseOptions): Evidenc
 /** The evidence plus the per-step series of its metrics.csv (for storage and charts). */
 export function analyseBundleWithSeries(files: InputFile[], opts: AnalyseOptions): { evidence: Evidence; series: StepSeries[] } {
   const facts = deriveFacts(files, opts);
-  const checks = runChecks(facts);
+  // A run that never trained: metrics, epochs, early-stop and checkpoints only repeat the failure `exit` names.
+  const checks = skipKnockOns(runChecks(facts), facts);
   const { log, knobs, command, requested, epochs, errors, warnings, earlyStop, stop, status } = facts;
   const { found, missing, unexpected, expected, listingFile } = facts.checkpoints;
   const problems = [...facts.problems];
@@ -39,7 +41,9 @@ export function analyseBundleWithSeries(files: InputFile[], opts: AnalyseOptions
   if (listedFound.cut) problems.push({ file: listingFile, line: null, message: cutMessage(found.length, CHECKPOINTS_LISTED, 'checkpoint files', 'listing', '; the checkpoints check compared all of them with the replay') });
   if (listedMissing.cut) problems.push({ file: listingFile, line: null, message: cutMessage(missing.length, CHECKPOINTS_LISTED, 'missing checkpoint files', 'listing') });
   if (listedUnexpected.cut) problems.push({ file: listingFile, line: null, message: cutMessage(unexpected.length, CHECKPOINTS_LISTED, 'unexpected checkpoint files', 'listing') });
-  const keptWarnings = keepEnds(warnings, WARNINGS_KEPT);
+  // Each warning's first line in the log, which the warnings table links to (facts list them in the log's order).
+  const logWarnings = log?.warnings ?? [];
+  const keptWarnings = keepEnds(warnings.map((w, i) => ({ ...w, logLine: logWarnings[i]?.message === w.message ? logWarnings[i].logLine : null })), WARNINGS_KEPT);
   if (keptWarnings.cut) problems.push({ file: logName, line: null, message: cutMessage(warnings.length, WARNINGS_KEPT, 'distinct warnings', 'keeping', '; the warnings check counted all of them') });
   const keptErrors = keepEnds(errors, ERRORS_KEPT);
   if (keptErrors.cut) problems.push({ file: logName, line: null, message: cutMessage(errors.length, ERRORS_KEPT, 'error lines', 'keeping') });
@@ -66,6 +70,7 @@ export function analyseBundleWithSeries(files: InputFile[], opts: AnalyseOptions
     checkpoints: { template: checkpointEvidence ? facts.checkpoints.template.value.pattern : null, saveTopK: checkpointEvidence ? facts.checkpoints.saveTopK.value : null, saveLast: checkpointEvidence ? facts.checkpoints.saveLast.value : null, found: listedFound.kept, expected, missing: listedMissing.kept, unexpected: listedUnexpected.kept },
     warnings: keptWarnings.kept,
     errors: keptErrors.kept,
+    cause: failureCause(facts),
     checks,
     files: facts.files,
     problems,

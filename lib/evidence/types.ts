@@ -88,8 +88,17 @@ export interface Evidence {
     missing: string[];
     unexpected: string[];
   };
-  warnings: Array<{ category: string | null; message: string; file: string | null; line: number | null; count: number }>;
+  /** `file`/`line`: the source that warned, as Python prints it; `logLine`: its first line in the log (`bundle.log`), which the page links to. */
+  warnings: Array<{ category: string | null; message: string; file: string | null; line: number | null; count: number; logLine?: number | null }>;
   errors: Array<{ file: string; line: number; message: string }>;
+  /**
+   * Why the run failed, as the line that says it: the root of a chained
+   * traceback, argparse's `error:` line, the first error line, the kill the
+   * log shows (lib/evidence/cause.ts). The failure headline quotes it and
+   * links to it, and the `exit` check cites the same line. Absent from
+   * documents written before it existed; null when nothing failed.
+   */
+  cause?: FailureCause | null;
   checks: Check[];
   files: BundleFile[];
   problems: Problem[];
@@ -100,6 +109,24 @@ export interface Evidence {
    * the evidence is served: plans change after the run).
    */
   planRows?: PlanRowRef[];
+}
+
+export interface FailureCause {
+  /**
+   * `exception`: the first exception of the last traceback chain; `usage`:
+   * argparse refused the command line; `error-line`: the first error line
+   * (no traceback); `bare-exception`: the log's last line is an exception
+   * without its traceback; `killed`: the stop from outside the log shows;
+   * `severe-line`: a failed run whose log says nothing better, its first
+   * glog E/F line.
+   */
+  kind: 'exception' | 'usage' | 'error-line' | 'bare-exception' | 'killed' | 'severe-line';
+  file: string;
+  line: number;
+  /** The line's text (the exception line, the error line). */
+  message: string;
+  /** The exception raised from it or while handling it, last of the chain (a wrapper such as `RuntimeError: … See logs for details.`). */
+  raisedAs?: { line: number; message: string } | null;
 }
 
 /** What the worker recorded about a launched run: enough to run it again and to know where it ran. */

@@ -89,7 +89,7 @@ export interface ParsedLog {
    * raised while shutting down); without a traceback, argparse's `prog: error:`
    * line; else the first error line (`ERROR`, Hydra's message).
    */
-  crash: { line: number; message: string; chain: string[]; kind: CrashKind } | null;
+  crash: { line: number; message: string; chain: string[]; kind: CrashKind; /** The log lines of `chain`. */ chainLines: number[] } | null;
   /**
    * The first glog/absl line of severity E or F (`E0000 00:00:… file.cc:12] …`,
    * as TensorFlow and XLA print them). Not an error by itself (TensorFlow
@@ -584,8 +584,8 @@ export function parseLog(text: string, tail: LogTail | null = null): ParsedLog {
       first = 0;
       kind = 'error-line';
     }
-    const chain = kind === 'exception' ? [first, ...exceptions.filter((x) => x > first)].map((x) => out.errors[x].message) : [out.errors[first].message];
-    out.crash = { line: out.errors[first].line, message: out.errors[first].message, chain, kind };
+    const links = kind === 'exception' ? [first, ...exceptions.filter((x) => x > first)] : [first];
+    out.crash = { line: out.errors[first].line, message: out.errors[first].message, chain: links.map((x) => out.errors[x].message), chainLines: links.map((x) => out.errors[x].line), kind };
   }
 
   // EarlyStopping's stop ended the run unless a later epoch shows (min_epochs kept it going).

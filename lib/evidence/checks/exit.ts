@@ -14,7 +14,9 @@ export function checkExit(f: ExitFacts): Check {
   const { log, logName, errors, launch, interrupted } = f;
   const exitCode = f.exitCode.value;
   if (!log && exitCode === null) return check('exit', 'skip', 'no training log in the bundle');
-  if (exitCode !== null && exitCode !== 0) return check('exit', 'fail', `exit code ${exitCode}${launch?.signal ? ` (signal ${launch.signal})` : ''}`);
+  // The trainer said why (argparse's `error:` line, a traceback): that line first, the one the failure headline quotes.
+  const said = log?.crash && !interrupted ? `${log.crash.message} (${logName}:${log.crash.line}); ` : '';
+  if (exitCode !== null && exitCode !== 0) return check('exit', 'fail', `${said}exit code ${exitCode}${launch?.signal ? ` (signal ${launch.signal})` : ''}`);
   // Stopped from outside, as the log shows (Lightning's `Received SIGTERM` exits 0): errors after it are its consequence.
   if (log && !launch?.status && (log.stop.reason === 'killed' || log.stop.reason === 'time_limit')) return check('exit', 'fail', `${interrupted ?? 'killed'}: ${log.stop.message} (${logName}:${log.stop.line})`);
   // The crash is the first exception of the last chained traceback, not a KeyboardInterrupt raised while shutting down.
