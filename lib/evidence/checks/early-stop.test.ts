@@ -43,3 +43,18 @@ describe('checkEarlyStop', () => {
     expect(checkEarlyStop(facts({ earlyStop: replay({ configured: false }) })).detail).toBe('EarlyStopping not configured (no patience knob)');
   });
 });
+
+describe('checkEarlyStop: settings the bundle does not state', () => {
+  const es = (p: Record<string, unknown>) => ({ replay: null, assumed: [], borrowed: [], inferred: [], agrees: true, checkOnTrainEpochEnd: true, resumedUnknown: false, bookkeeping: null, doc: null, ...p }) as never;
+  it('warns when the replay agrees only with an inferred setting, and when it disagrees resting on defaults', () => {
+    const stopped = facts({ stop: { reason: 'early_stopping', message: null }, earlyStop: replay({ triggered: true, stoppedEpoch: 3 }) });
+    expect(checkEarlyStop({ ...stopped, earlyStopping: es({ inferred: ['min_delta≥0.05'] }) })).toMatchObject({ status: 'warn', detail: expect.stringContaining('only with min_delta≥0.05, which the bundle does not state') });
+    const short = facts({ stop: { reason: 'unknown', message: null }, maxEpochs: known(10, 'x') });
+    expect(checkEarlyStop({ ...short, earlyStopping: es({ assumed: ['min_delta=0'] }) })).toMatchObject({ status: 'warn', detail: expect.stringContaining('the replay rests on settings the bundle does not state (min_delta=0)') });
+  });
+  it('fails when Lightning\'s own state (runproof.json) disagrees with the replay', () => {
+    const r = { lastEpoch: 3, triggered: true, stoppedEpoch: 3, wait: 2, reason: 'patience', trace: [] };
+    const c = checkEarlyStop({ ...facts({ stop: { reason: 'early_stopping', message: null }, earlyStop: replay({ triggered: true, stoppedEpoch: 3 }) }), earlyStopping: es({ replay: r, bookkeeping: { waitCount: 1, stoppedEpoch: 3, bestScore: 0.5, reason: 'patience_exhausted', source: 'runproof.json: end' } }) });
+    expect(c).toMatchObject({ status: 'fail', detail: 'Lightning\'s own EarlyStopping state (runproof.json: end) disagrees with the replay over the logged values: wait_count 1 vs replay 2' });
+  });
+});

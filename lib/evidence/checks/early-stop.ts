@@ -51,6 +51,9 @@ export function checkEarlyStop({ earlyStop, epochs, monitorPoints, stop, interru
   }
 
   const agree = runStopped ? replayEnd === lastEpoch : replayEnd === null || replayEnd === lastEpoch || (crashed && replayEnd > lastEpoch) || (maxStepsStop && replayEnd >= lastEpoch);
+  if (agree && es?.inferred.length) {
+    return check('early-stop', 'warn', `${runStopped ? `run and replay both stop at epoch ${lastEpoch}` : 'not triggered, as the replay agrees'} (${what}) only with ${es.inferred.join(', ')}, which the bundle does not state: the EarlyStopping flags or runproof.json would settle it`);
+  }
   if (agree) {
     if (runStopped) return check('early-stop', 'pass', `run and replay both stop at epoch ${lastEpoch}${es?.replay?.reason && es.replay.reason !== 'patience' ? ` (${es.replay.reason.replace('_', ' ')})` : ''} (${what})`);
     return check('early-stop', 'pass', `not triggered, as the replay agrees (${what})`);

@@ -21,6 +21,7 @@ export function checkEpochs({ epochs, earlyStop, interrupted, ...f }: EpochsFact
   const esEnd = f.earlyStopping?.replay ? f.earlyStopping.replay.lastEpoch : earlyStop?.triggered ? earlyStop.stoppedEpoch : null;
   const stoppedHere = !!earlyStop?.configured && esEnd === lastEpoch;
   if (interrupted && !stoppedHere) return check('epochs', 'skip', `${ran} epoch${s}${maxEpochs !== null ? ` of max_epochs=${maxEpochs}` : ''}: the run was ${interrupted} before it could finish`);
+  if (maxEpochs === null && f.stop?.reason === 'max_steps') return check('epochs', 'pass', `${ran} epoch${s} ran: ${f.stop.message ?? 'max_steps reached'}`);
   if (maxEpochs === null) return check('epochs', 'skip', `${ran} epoch${s} ran; max_epochs unknown`);
   if (maxEpochs < 0) {
     // max_epochs=-1: no epoch limit; max_steps or a callback ends the fit.

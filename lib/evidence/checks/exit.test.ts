@@ -37,3 +37,15 @@ describe('checkExit', () => {
     expect(checkExit(facts({ log: log({ lightningSeen: false }) }))).toMatchObject({ status: 'skip', detail: expect.stringContaining('nothing to judge') });
   });
 });
+
+describe('checkExit: a log without an end line', () => {
+  const base = { logName: 'train.log', exitCode: { state: 'unknown' as const, value: null, unknown: 'x' }, errors: [], launch: null, interrupted: null, epochs: [{ epoch: 0, step: 9, metrics: {} }] };
+  const log = { normalEnd: false, lightningSeen: true, stop: { reason: 'unknown', message: null, line: null, limit: null }, crash: null } as never;
+  it('fails on evidence the log was cut, warns when nothing says whether it was', () => {
+    expect(checkExit({ ...base, log, logCut: { evidence: 'train.log ends inside the model summary (from line 4), which Lightning prints whole', line: 4 } })).toEqual({
+      id: 'exit', status: 'fail', detail: 'train.log is cut short: train.log ends inside the model summary (from line 4), which Lightning prints whole',
+    });
+    expect(checkExit({ ...base, log, logCut: null })).toMatchObject({ status: 'warn', detail: expect.stringContaining('Lightning prints none when a quiet EarlyStopping or a callback ends the fit') });
+    expect(checkExit({ ...base, log, logCut: null, stop: { reason: 'early_stopping', message: 'EarlyStopping replay stops at epoch 0' } })).toMatchObject({ status: 'pass' });
+  });
+});

@@ -45,3 +45,30 @@ describe('checkMetrics', () => {
     expect(checkMetrics(facts({ metricsFile: null }))).toMatchObject({ status: 'skip', detail: 'no metrics.csv in the bundle' });
   });
 });
+
+describe('checkMetrics: validation sparse by design', () => {
+  const rows = (n: number) => Array.from({ length: n }, (_, epoch) => ({ epoch, step: epoch * 10 + 9, metrics: { train_loss_epoch: 1 } as Record<string, number> }));
+  const pts = (vals: Array<number | undefined>) => vals.map((value, epoch) => ({ epoch, value }));
+  const base = (p: Partial<MetricsFacts> = {}): MetricsFacts => ({
+    metricsFile: { path: 'metrics.csv', fromEvents: false },
+    metrics: { kind: 'lightning', reason: null, epochLevel: ['train_loss_epoch', 'val_loss'] } as ParsedMetrics,
+    logger: unknown('x'),
+    epochs: rows(4),
+    monitor: known({ name: 'val_loss', via: 'command' as const }, 'command.txt'),
+    monitorPoints: pts([undefined, 1, undefined, 0.5]),
+    interrupted: null,
+    ...p,
+  });
+  it('skips the epochs check_val_every_n_epoch does not validate, stated or shown by the validated epochs', () => {
+    expect(checkMetrics(base())).toMatchObject({ status: 'pass', detail: 'val_loss logged for the 2 epochs that validated; epochs 0, 2 not validated by check_val_every_n_epoch=2 (the validated epochs show it)' });
+  });
+  it('a last epoch max_steps cut before its validation is no gap; a middle epoch with no rows at all is', () => {
+    const settings = { trainer: { checkValEveryNEpoch: unknown('x'), maxSteps: known(35, 'command.txt: --max_steps') } } as never;
+    expect(checkMetrics(base({ monitorPoints: pts([1, 0.9, 0.8, undefined]), settings, lastStep: 35 })).detail).toContain('epoch 3 ended at max_steps=35 before its validation');
+    const gap = rows(4).filter((e) => e.epoch !== 2);
+    expect(checkMetrics(base({ epochs: gap, monitorPoints: pts([1, 0.9, 0.8]) }))).toMatchObject({ status: 'fail', detail: 'metrics.csv has no rows for epoch 2, though every other epoch logged train_loss_epoch' });
+  });
+  it('a file of trainer.test() values only: the fit\'s values are not in the bundle', () => {
+    expect(checkMetrics(base({ epochs: [], testOnlyRows: 1 }))).toMatchObject({ status: 'skip' });
+  });
+});

@@ -188,6 +188,12 @@ export function analyseEarlyStopping(input: {
       r = f.r;
       agrees = true;
       inferred.push(...f.labels);
+      // what was inferred is no longer taken at its default
+      for (const l of f.labels) {
+        const name = /^(?:a )?(\w+)/.exec(l)?.[1];
+        const i = assumed.findIndex((a) => a.startsWith(`${name}=`));
+        if (i >= 0) assumed.splice(i, 1);
+      }
     }
   }
   const doc: Evidence['earlyStop'] = {

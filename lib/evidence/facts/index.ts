@@ -346,8 +346,11 @@ export function deriveFacts(files: InputFile[], opts: AnalyseOptions): Facts {
 
   // --- stop and status ---------------------------------------------------------------------------
   const maxEpochs = settings.trainer.maxEpochs;
-  const lastTrained = epochs.length ? epochs[epochs.length - 1].epoch : null;
+  const lastTrained = lastLogged;
   let stop: Evidence['stop'] = log ? { reason: log.stop.reason as Evidence['stop']['reason'], message: log.stop.message } : { reason: 'unknown', message: null };
+  // runproof.json: EarlyStopping's own state says it stopped the fit (Lightning prints nothing for a quiet one).
+  const rpEs = runproof?.value.end?.how === 'train_end' ? runproof.value.end.earlyStopping.find((e) => e.stoppingReason && e.stoppingReason !== 'not_stopped') : undefined;
+  if (rpEs && (stop.reason === 'unknown' || stop.reason === 'max_epochs')) stop = { reason: 'early_stopping', message: `${runproof!.file}: EarlyStopping stopped the fit at epoch ${rpEs.stoppedEpoch} (${rpEs.stoppingReason})` };
   const esEnd = earlyStopping.replay?.lastEpoch ?? null;
   // EarlyStopping that fires in the last epoch ends the fit as max_epochs does; Lightning prints only the max_epochs line.
   // (the settings that decide a stop in the last epoch: monitor, mode, patience, min_delta; thresholds and the rest at their defaults)
