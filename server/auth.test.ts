@@ -358,6 +358,20 @@ describe('viewRequest: local is decided by the socket, never by a header', () =>
     expect(view({}, { host: '127.0.0.1:3000', 'x-forwarded-for': '127.0.0.1', 'x-forwarded-host': 'runs.example.org' }, trust).local).toBe(false);
   });
 
+  it('a header the client added cannot speak for a trusted proxy that writes another one', () => {
+    const trust = ['127.0.0.1'];
+    // Behind an X-Real-IP proxy, the client adds X-Forwarded-For itself.
+    const xri = view({}, { host: '127.0.0.1:3000', 'x-real-ip': '10.250.1.2', 'x-forwarded-for': '127.0.0.1' }, trust);
+    expect(xri.local).toBe(false);
+    expect(xri.client).toBe('10.250.1.2');
+    // Behind an X-Forwarded-For proxy, the client adds Forwarded itself.
+    const xff = view({}, { host: '127.0.0.1:3000', forwarded: 'for="[::1]"', 'x-forwarded-for': '10.250.1.2' }, trust);
+    expect(xff.local).toBe(false);
+    expect(xff.client).toBe('10.250.1.2');
+    // Every header naming this machine is still local.
+    expect(view({}, { host: '127.0.0.1:3000', forwarded: 'for=127.0.0.1', 'x-forwarded-for': '127.0.0.1', 'x-real-ip': '::1' }, trust).local).toBe(true);
+  });
+
   it('origins: the request as the listener sees it; a trusted proxy may set host and scheme; the listener its own', () => {
     expect(view({}, { host: 'LOCALHOST:3000' }).requestOrigin).toBe('http://localhost:3000');
     expect(view({}, { host: '127.0.0.1:3000', 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'https' }).requestOrigin).toBe('http://127.0.0.1:3000');

@@ -254,15 +254,21 @@ export function viewRequest(facts: SocketFacts, get: HeaderGetter, trustProxy: r
   if (viaTrustedProxy) {
     // The chain of addresses the proxies appended, oldest first.
     const elements = fwd ? parseForwarded(fwd) : [];
-    const chain = fwd ? elements.map((e) => e.for ?? '') : xff ? listSplit(xff) : xri ? [xri.trim()] : [];
-    let named: string | null = null;
-    for (let i = chain.length - 1; i >= 0; i--) {
-      const a = normalizeAddress(chain[i]);
-      named = a ?? chain[i];
-      if (!a || !trusted.has(a)) break;
-    }
-    if (named === null) exposure = `the request came through the proxy ${peer}, which did not say which client it forwards`;
-    else client = named;
+    // Each forwarding header the request carries names a client (right-most untrusted entry). The proxy
+    // writes one of them; the client may have sent the others itself. Which one the proxy writes is not
+    // known, so every header present must name this machine: one naming a remote client wins.
+    const chains = [fwd ? elements.map((e) => e.for ?? '') : null, xff ? listSplit(xff) : null, xri ? [xri.trim()] : null].filter((c): c is string[] => c !== null);
+    const namedBy = chains.map((chain) => {
+      let named: string | null = null;
+      for (let i = chain.length - 1; i >= 0; i--) {
+        const a = normalizeAddress(chain[i]);
+        named = a ?? chain[i];
+        if (!a || !trusted.has(a)) break;
+      }
+      return named;
+    }).filter((n): n is string => n !== null && n !== '');
+    if (!namedBy.length) exposure = `the request came through the proxy ${peer}, which did not say which client it forwards`;
+    else client = namedBy.find((n) => !isLoopbackAddress(n)) ?? namedBy[0];
     // Host and scheme as the (right-most, i.e. our) proxy says.
     const last = elements.length ? elements[elements.length - 1] : null;
     const fHost = last?.host ?? listSplit(xfh).at(-1) ?? null;
