@@ -396,3 +396,13 @@ describe('the root cause of a failure', () => {
     expect(log.firstSevere).toEqual({ line: 1, message: 'E0000 00:00:1763001648.711696 1735778 cuda_dnn.cc:8579] Unable to register cuDNN factory' });
   });
 });
+
+describe('a runaway line', () => {
+  it('is read up to LONG_LINE_CHARS and named with its line and length; the lines after it still count', async () => {
+    const { LONG_LINE_CHARS } = await import('./logs');
+    const text = `GPU available: False, used: False\n${'x'.repeat(LONG_LINE_CHARS + 5)}\n\`Trainer.fit\` stopped: \`max_epochs=3\` reached.\n`;
+    const log = parseLog(text);
+    expect(log.longLines).toEqual([{ line: 2, chars: LONG_LINE_CHARS + 5 }]);
+    expect(log.stop.reason).toBe('max_epochs');
+  });
+});

@@ -115,7 +115,12 @@ export interface ParsedLog {
   lightningSeen: boolean;
   /** The text had carriage returns and no line feed (classic Mac line ends): it was split on the returns. */
   crOnly: boolean;
+  /** Lines longer than LONG_LINE_CHARS (the first 20): only their first LONG_LINE_CHARS characters were read. */
+  longLines: Array<{ line: number; chars: number }>;
 }
+
+/** A line past this is no line a trainer prints on purpose (a binary blob, a runaway progress bar): read its start only. */
+export const LONG_LINE_CHARS = 1 << 20;
 
 /**
  * The end of a log too big to parse whole: its text from line `firstLine`
@@ -259,6 +264,7 @@ export function parseLog(text: string, tail: LogTail | null = null): ParsedLog {
     truncated: false,
     lightningSeen: false,
     crOnly: head.crOnly,
+    longLines: [],
   };
   const warningIndex = new Map<string, LogWarning>();
   let real: number | null = null, user: number | null = null, sys: number | null = null;
@@ -539,8 +545,12 @@ export function parseLog(text: string, tail: LogTail | null = null): ParsedLog {
       pushException(tracebackStart, 'Traceback (its end lies in the part of the log not parsed)');
       inTraceback = false;
     }
-    const raw = lines[i];
+    let raw = lines[i];
     const n = lineNo(i);
+    if (raw.length > LONG_LINE_CHARS) {
+      if (out.longLines.length < 20) out.longLines.push({ line: n, chars: raw.length });
+      raw = raw.slice(0, LONG_LINE_CHARS);
+    }
     // A progress bar redraws its line with `\r` (tqdm in a file: every redraw kept), and other
     // output lands between two redraws: each redraw is read, its bar taken apart from the text after it.
     if (raw.indexOf('\r') < 0 && raw.indexOf('|') < 0 && raw.indexOf('\x1b') < 0) {

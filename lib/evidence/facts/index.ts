@@ -9,7 +9,7 @@
 import { nonFiniteMetrics, parseMetricsCsv, type EpochRow, type NonFiniteMetric, type ParsedMetrics } from '../../lightning/metrics-csv';
 import { logValuesDecide, type LogMetrics } from '../../lightning/log-epochs';
 import { parseTfEvents } from '../../lightning/tfevents';
-import { parseLog, type ParsedLog } from '../../lightning/logs';
+import { LONG_LINE_CHARS, parseLog, type ParsedLog } from '../../lightning/logs';
 import { checkpointsInTree, matchName, parseLsListing, DEFAULT_TEMPLATE, type FilenameTemplate } from '../../lightning/checkpoints';
 import { findCommandInMarkdown, parseCommandLine, type Knobs, type ParsedCommand } from '../../lightning/command';
 import { replayEarlyStoppingHooks, type Hook, type Mode } from '../../lightning/replay';
@@ -156,6 +156,7 @@ export function deriveFacts(files: InputFile[], opts: AnalyseOptions): Facts {
       message: `${fmtMB(logFile.sizeBytes)} log, over the ${fmtMB(LOG_PARSE_CHARS)} parse cap: parsed its first and last ${fmtMB(parsed / 2)}; lines ${fmtCount(fromLine)}–${fmtCount(toLine)} not parsed (warnings, errors and config echoes there are not counted)`,
     });
   }
+  for (const l of logFile && log ? log.longLines : []) problems.push({ file: logFile!.path, line: l.line, message: `line of ${l.chars.toLocaleString('en-US')} characters: only its first ${LONG_LINE_CHARS.toLocaleString('en-US')} were read` });
   if (logFile && log?.crOnly) problems.push({ file: logFile.path, line: 1, message: 'carriage returns without line feeds (classic Mac line ends): read as line breaks' });
   const logName = logFile?.path ?? 'log';
 
