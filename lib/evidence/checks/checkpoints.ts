@@ -9,10 +9,11 @@ export type CheckpointsFacts = Pick<Facts, 'checkpoints'> & Partial<Pick<Facts, 
 const show = (v: unknown) => (v === null ? 'none' : typeof v === 'object' && v && 'pattern' in v ? `'${(v as { pattern: string }).pattern}'` : String(v));
 
 /** `save_top_k=2 (command.txt: --checkpoint-save-top-k)`, `mode max (inferred: which epochs were kept)`. */
-function describe(name: string, u: UsedSetting<unknown>): string {
+function describe(name: string, u: UsedSetting<unknown>, explained = true): string {
   const v = show(u.value);
   if (u.how === 'stated') return `${name}=${v}`;
   if (u.how === 'default') return `${name}=${v} (Lightning's default; the bundle does not say)`;
+  if (!explained) return `${name}=${v} (not stated: the closest replay's)`;
   return `${name}=${v} (inferred from ${u.source}${u.alternatives?.length ? `; ${u.alternatives.map(show).join(', ')} would do too` : ''})`;
 }
 
@@ -39,11 +40,12 @@ export function checkCheckpoints({ checkpoints: c, timelineFrom }: CheckpointsFa
   const u = c.used;
   const k = u.saveTopK.value;
   const config = `save_top_k=${k}${u.saveLast.value ? ' + last' : ''}`;
-  const settings = [describe('monitor', u.monitor), ...(u.monitor.value !== null ? [describe('mode', u.mode)] : []), describe('save_top_k', u.saveTopK)];
-  if (u.saveLast.how !== 'stated') settings.push(describe('save_last', u.saveLast));
-  if (u.everyNEpochs.how !== 'default' || u.everyNEpochs.value !== 1) settings.push(describe('every_n_epochs', u.everyNEpochs));
-  if (u.everyNTrainSteps.how !== 'default' || u.everyNTrainSteps.value !== 0) settings.push(describe('every_n_train_steps', u.everyNTrainSteps));
-  if (u.stepsPerBatch.value !== 1) settings.push(describe('optimizer steps per batch', u.stepsPerBatch));
+  const x = c.explained;
+  const settings = [describe('monitor', u.monitor, x), ...(u.monitor.value !== null ? [describe('mode', u.mode, x)] : []), describe('save_top_k', u.saveTopK, x)];
+  if (u.saveLast.how !== 'stated') settings.push(describe('save_last', u.saveLast, x));
+  if (u.everyNEpochs.how !== 'default' || u.everyNEpochs.value !== 1) settings.push(describe('every_n_epochs', u.everyNEpochs, x));
+  if (u.everyNTrainSteps.how !== 'default' || u.everyNTrainSteps.value !== 0) settings.push(describe('every_n_train_steps', u.everyNTrainSteps, x));
+  if (u.stepsPerBatch.value !== 1) settings.push(describe('optimizer steps per batch', u.stepsPerBatch, x));
   const prior = c.prior.length ? `; ${fmtCount(c.prior.length)} from an earlier run in the folder` : '';
   const bkNote = bk ? `; Lightning's own best_k_models agree (${bk.source})` : '';
   if (c.explained) {
