@@ -93,10 +93,20 @@ function findFile(root: string, name: string): string | null {
 describe('workers/lightning-example/train.py', () => {
   test.skipIf(!hasPython)(`compiles with python3 -m py_compile${whyNoPython}`, () => {
     const cache = tmp('rp-lx-pyc-');
-    const r = spawnSync(PYTHON, ['-m', 'py_compile', SCRIPT], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, PYTHONPYCACHEPREFIX: cache } });
-    expect(r.error).toBeUndefined();
-    expect(r.stderr).toBe('');
-    expect(r.status).toBe(0);
+    for (const file of [SCRIPT, path.join(__dirname, 'fit.py')]) {
+      const r = spawnSync(PYTHON, ['-m', 'py_compile', file], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, PYTHONPYCACHEPREFIX: cache } });
+      expect(r.error).toBeUndefined();
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+    }
+  });
+
+  test.skipIf(!hasPython)(`refuses a bad argument with argparse's error line and exit 2, before importing torch${whyNoPython}`, () => {
+    // -X importtime lists every module imported: torch must not be among them for a refused launch.
+    const r = spawnSync(PYTHON, ['-X', 'importtime', SCRIPT, '--batch_size', '70000', '--output_dir', tmp('rp-lx-refused-')], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.status).toBe(2);
+    expect(r.stderr.trimEnd().split('\n').pop()).toBe('train.py: error: argument --batch_size: 70000 is not in range 1..65536');
+    expect(r.stderr).not.toMatch(/\|\s+torch$/m);
   });
 
   test.skipIf(!available)(
