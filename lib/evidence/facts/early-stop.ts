@@ -93,7 +93,9 @@ export function analyseEarlyStopping(input: {
   const bookkeeping = rp && rpEs ? { waitCount: rpEs.waitCount, stoppedEpoch: rpEs.stoppedEpoch, bestScore: rpEs.bestScore, reason: rpEs.stoppingReason, source: `${rp.file}: ${rp.value.end ? 'end' : 'last validation'}` } : null;
   const resumedUnknown = t.resumedFrom.state === 'known' && !rp;
   const base = { assumed, borrowed, inferred: [] as string[], agrees: null as boolean | null, checkOnTrainEpochEnd: onEpochEnd, resumedUnknown, bookkeeping };
-  if (!monitor || !input.hooks.length) return { doc: null, replay: null, ...base };
+  // Nothing to replay over: a configured EarlyStopping that never checked (a crash before the first check) still
+  // says so; an unconfigured one has no record without values.
+  if (!monitor || (!input.hooks.length && !(configured && input.timeline?.epochs.length))) return { doc: null, replay: null, ...base };
   if (configured && s.patience.state !== 'known') assumed.push('patience=3');
 
   type Cfg = { monitor: string; mode: Mode; patience: number; minDelta: number; stoppingThreshold: number | null; divergenceThreshold: number | null; checkFinite: boolean; minEpochs: number };
@@ -196,6 +198,7 @@ export function analyseEarlyStopping(input: {
       }
     }
   }
+  if (!configured && !r.trace.some((t) => t.value !== null)) return { doc: null, replay: null, ...base, inferred, agrees };
   const doc: Evidence['earlyStop'] = {
     configured,
     monitor: cfg.monitor,

@@ -349,6 +349,7 @@ export function deriveFacts(files: InputFile[], opts: AnalyseOptions): Facts {
   const maxEpochs = settings.trainer.maxEpochs;
   const lastTrained = lastLogged;
   let stop: Evidence['stop'] = log ? { reason: log.stop.reason as Evidence['stop']['reason'], message: log.stop.message } : { reason: 'unknown', message: null };
+  if (stop.reason === 'unknown' && bareException) stop = { reason: 'error', message: bareException.message };
   // runproof.json: EarlyStopping's own state says it stopped the fit (Lightning prints nothing for a quiet one).
   const rpEs = runproof?.value.end?.how === 'train_end' ? runproof.value.end.earlyStopping.find((e) => e.stoppingReason && e.stoppingReason !== 'not_stopped') : undefined;
   if (rpEs && (stop.reason === 'unknown' || stop.reason === 'max_epochs')) stop = { reason: 'early_stopping', message: `${runproof!.file}: EarlyStopping stopped the fit at epoch ${rpEs.stoppedEpoch} (${rpEs.stoppingReason})` };
