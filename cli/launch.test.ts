@@ -62,6 +62,19 @@ describe('runproof launch', () => {
     expect(number.stderr).toMatch(/max_epochs must be a whole number/);
   });
 
+  it('refuses letters in a number knob, an empty --set and a value the trainer would refuse, instead of launching with a default', () => {
+    const letters = runproof(['launch', 'reference', '--dry-run', '--set', 'n_images=12abc']);
+    expect(letters.status).toBe(1);
+    expect(letters.stderr).toMatch(/n_images must be a whole number, not “12abc”/);
+    const empty = runproof(['launch', 'reference', '--dry-run', '--set', 'n_images=']);
+    expect(empty.status).toBe(2);
+    expect(empty.stderr).toMatch(/--set n_images= has no value/);
+    // The reference trainer's own limit (train.mjs: --batch_size 1..4096), not the 65536 the form once allowed.
+    const tooBig = runproof(['launch', 'reference', '--dry-run', '--set', 'batch_size=5000']);
+    expect(tooBig.status).toBe(1);
+    expect(tooBig.stderr).toMatch(/batch_size must be between 1 and 4096/);
+  });
+
   it('a row the plans do not have is refused, and nothing is queued', () => {
     const r = runproof(['launch', 'reference', '--row', 'EB9.Z', '--json']);
     expect(r.status).toBe(1);

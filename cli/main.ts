@@ -109,6 +109,8 @@ function parseSets(sets: string[]): Record<string, string> {
   for (const s of sets) {
     const eq = s.indexOf('=');
     if (eq <= 0) throw new UsageError(`--set takes knob=value, got ${JSON.stringify(s)}`);
+    // An empty value would mean the profile's default: say so rather than launch with it unasked.
+    if (s.slice(eq + 1).trim() === '') throw new UsageError(`--set ${s.slice(0, eq)}= has no value; leave the --set out for the profile's default`);
     out[s.slice(0, eq)] = s.slice(eq + 1);
   }
   return out;

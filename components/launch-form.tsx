@@ -8,6 +8,7 @@ import { useActionState, useMemo, useState } from 'react';
 import Link from 'next/link';
 import type { LaunchFormState } from '@/app/runs/new/actions';
 import type { ParamSpec } from '@/lib/profiles/schema';
+import { readNumber } from '@/lib/profiles/values';
 import RowPicker, { type PickerPlan } from './row-picker';
 
 export interface FormProfile {
@@ -34,12 +35,8 @@ function initialValue(p: ParamSpec, given: Record<string, string>): string {
 function clientError(p: ParamSpec, raw: string): string | null {
   const v = raw.trim();
   if (v === '') return p.default === undefined && !p.optional ? 'is required' : null;
-  if (p.type === 'int' || p.type === 'number') {
-    const n = Number(v);
-    if (!Number.isFinite(n) || (p.type === 'int' && !/^[+-]?\d+$/.test(v))) return p.type === 'int' ? 'must be a whole number' : 'must be a number';
-    if (p.min !== undefined && n < p.min) return `must be at least ${p.min}`;
-    if (p.max !== undefined && n > p.max) return `must be at most ${p.max}`;
-  }
+  // The server's own reading (lib/profiles/values.ts): letters are an error here, never a silent default.
+  if (p.type === 'int' || p.type === 'number') return readNumber(p, v).error ?? null;
   if ((p.type === 'string' || p.type === 'path') && v.startsWith('-')) return 'must not start with -';
   return null;
 }
@@ -68,7 +65,16 @@ function Knob({ p, value, onChange, error }: { p: ParamSpec; value: string; onCh
   return (
     <label className="knob" htmlFor={id}>
       <span className="name">
-        {label} <span className="flag mono">{flag(p)}</span>
+        {label}{' '}
+        <span className="flag mono">
+          {flag(p)}
+          {(p.type === 'int' || p.type === 'number') && (p.min !== undefined || p.max !== undefined) ? (
+            <span className="range" data-testid={`${id}-range`} title="What the trainer accepts">
+              {' · '}
+              {p.min ?? '…'} – {p.max ?? '…'}
+            </span>
+          ) : null}
+        </span>
       </span>
       {p.type === 'enum' ? (
         <select {...common} value={value} onChange={(e) => onChange(e.target.value)}>
@@ -82,12 +88,11 @@ function Knob({ p, value, onChange, error }: { p: ParamSpec; value: string; onCh
       ) : (
         <input
           {...common}
-          type={p.type === 'int' || p.type === 'number' ? 'number' : 'text'}
+          // Text, not type=number: a browser's number field turns "12abc" into an empty value, which would
+          // launch with the default without a word. The text goes to the validator as typed.
+          type="text"
           inputMode={p.type === 'int' ? 'numeric' : p.type === 'number' ? 'decimal' : undefined}
-          step={p.type === 'int' ? 1 : 'any'}
-          min={p.type === 'int' || p.type === 'number' ? p.min : undefined}
-          max={p.type === 'int' || p.type === 'number' ? p.max : undefined}
-          placeholder={p.optional && p.default === undefined ? '(not passed)' : undefined}
+          placeholder={p.default !== undefined ? `default ${String(p.default)}` : p.optional ? '(not passed)' : undefined}
           value={value}
           onChange={(e) => onChange(e.target.value)}
           spellCheck={false}

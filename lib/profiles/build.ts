@@ -8,6 +8,7 @@
 import path from 'node:path';
 import { knobKey } from '../lightning/command';
 import type { ParamSpec, Profile } from './schema';
+import { readNumber } from './values';
 
 export type ParamValue = string | number | boolean;
 export type ParamValues = Record<string, ParamValue>;
@@ -37,16 +38,8 @@ export function findParam(profile: Profile, name: string): ParamSpec | undefined
   return profile.params.find((p) => knobKey(p.name) === k || knobKey(flagOf(p)) === k);
 }
 
-const INT = /^[+-]?\d{1,15}$/;
-const NUM = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?$/i;
 const TRUE = new Set(['true', '1', 'yes', 'on']);
 const FALSE = new Set(['false', '0', 'no', 'off']);
-
-function describeRange(min?: number, max?: number): string {
-  if (min !== undefined && max !== undefined) return `between ${min} and ${max}`;
-  if (min !== undefined) return `at least ${min}`;
-  return `at most ${max}`;
-}
 
 /** Substitute `{runproof_root}`, `{node}`, `{python}`, `{cwd}`, `{output_dir}` and `{env:NAME}` in a template token. */
 export function substitute(token: string, vars: Record<string, string>, env: Record<string, string | undefined>): string {
@@ -69,19 +62,10 @@ function inside(child: string, parent: string): boolean {
 function coerce(p: ParamSpec, raw: ParamValue, cwd: string, fsq: PathQuestions): { value?: ParamValue; error?: string } {
   const text = typeof raw === 'string' ? raw.trim() : raw;
   switch (p.type) {
-    case 'int': {
-      const n = typeof text === 'number' ? text : typeof text === 'string' && INT.test(text) ? Number(text) : NaN;
-      if (!Number.isSafeInteger(n)) return { error: 'must be a whole number' };
-      if ((p.min !== undefined && n < p.min) || (p.max !== undefined && n > p.max)) return { error: `must be ${describeRange(p.min, p.max)}` };
-      return { value: n };
-    }
-    case 'number': {
-      const n = typeof text === 'number' ? text : typeof text === 'string' && NUM.test(text) ? Number(text) : NaN;
-      if (!Number.isFinite(n)) return { error: 'must be a number' };
-      if (p.min !== undefined && (p.exclusiveMin ? n <= p.min : n < p.min)) return { error: p.exclusiveMin ? `must be greater than ${p.min}` : `must be ${describeRange(p.min, p.max)}` };
-      if (p.max !== undefined && n > p.max) return { error: `must be ${describeRange(p.min, p.max)}` };
-      return { value: n };
-    }
+    case 'int':
+    case 'number':
+      // The form reads the text with the same function as the user types (lib/profiles/values.ts).
+      return typeof text === 'boolean' ? { error: p.type === 'int' ? 'must be a whole number' : 'must be a number' } : readNumber(p, text);
     case 'enum': {
       const s = String(text);
       if (!p.values.includes(s)) return { error: `must be one of ${p.values.join(', ')}` };
