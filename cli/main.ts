@@ -8,7 +8,6 @@ import { parseArgs } from 'node:util';
 import { renderSummaryMarkdown } from '../lib/evidence/summary';
 import { showBundle, importBundles } from '../server/bundles';
 import { openDb } from '../db/client';
-import { getRunEvidence } from '../db/queries/runs';
 import { getLiveState, isTerminal, listLiveWorkers, requestCancel } from '../db/queries/launches';
 import { getEnv } from '../server/env';
 import { isLoopbackAddress, parseTrustProxy, rotateSessionSecret } from '../server/auth';
@@ -16,7 +15,8 @@ import { startWebServer } from '../server/http-server';
 import { launchRun, planLaunch } from '../server/launch';
 import { listProfiles } from '../server/profiles';
 import { Worker } from '../workers/worker';
-import { scanPlans } from '../server/plans';
+import { getJudgedRunEvidence, scanPlans } from '../server/plans';
+import { judgeRun, statusWords } from '../lib/evidence/verdict';
 import { indexPlansDir, PlanIndexer, plansRoots } from '../server/plan-index';
 import type { Problem } from '../lib/evidence/types';
 
@@ -68,7 +68,7 @@ function cmdShow(args: string[]): number {
       process.stderr.write(`runproof: ${target} is not a folder, and there is no database at ${getEnv().dbPath} to look it up as a run id\n`);
       return 1;
     }
-    const found = getRunEvidence({ db: openDb(), id: target });
+    const found = getJudgedRunEvidence({ db: openDb(), id: target });
     if (!found) {
       process.stderr.write(`runproof: ${target} is neither a folder nor a run id in ${getEnv().dbPath}\n`);
       return 1;
@@ -178,7 +178,7 @@ async function cmdLaunch(args: string[]): Promise<number> {
     last = line;
     if (!st || isTerminal(status)) {
       process.off('SIGINT', onInt);
-      const found = getRunEvidence({ db, id: r.runId });
+      const found = getJudgedRunEvidence({ db, id: r.runId });
       if (!found) {
         log(`run ${r.runId} is gone from ${getEnv().dbPath}`);
         return 1;
@@ -186,7 +186,10 @@ async function cmdLaunch(args: string[]): Promise<number> {
       if (values.json) process.stdout.write(`${JSON.stringify(found.evidence, null, 2)}\n`);
       else {
         const ev = found.evidence;
-        log(`run ${r.runId} ${status}: ${ev.checks.map((c) => `${c.id} ${c.status}`).join(', ')}`);
+        // The verdict first (lib/evidence/verdict.ts), then how the process ended and each check.
+        const j = judgeRun(ev);
+        log(`run ${r.runId}: ${j.sentence} (process ${statusWords(status)})`);
+        log(`checks: ${j.checks.map((c) => `${c.id} ${c.status}`).join(', ')}`);
         log(`bundle: ${found.run.bundleDir}`);
       }
       return status === 'succeeded' ? 0 : interrupted ? 130 : 1;

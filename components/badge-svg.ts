@@ -1,11 +1,17 @@
 /**
- * A shields.io-style SVG badge ("runproof | succeeded · 6/7 checks"), drawn
- * by hand so it needs no network and no font files. Text widths are
- * estimated from Verdana 11px advance widths, close enough to look right.
+ * A shields.io-style SVG badge that leads with the verdict ("runproof | ✗
+ * checkpoints", "runproof | ✓ pass"), drawn by hand so it needs no network
+ * and no font files. Text widths are estimated from Verdana 11px advance
+ * widths, close enough to look right. Its title (and the alt text pages put
+ * on it) names the profile and program that produced the evidence.
  */
 import type { Check } from '@/lib/evidence/types';
+import { provenanceText, type Provenance } from '@/lib/evidence/provenance';
+import { listIds, statusWords, type RunJudgement, type Verdict } from '@/lib/evidence/verdict';
 
-export const BADGE_COLORS = { pass: '#2e8540', fail: '#cf222e', warn: '#bf8700', skip: '#6e7781', label: '#3b4049' } as const;
+export const BADGE_COLORS = { pass: '#2e8540', fail: '#cf222e', warn: '#bf8700', skip: '#6e7781', run: '#0969da', label: '#3b4049' } as const;
+
+const VERDICT_COLOR: Record<Verdict, string> = { pass: BADGE_COLORS.pass, fail: BADGE_COLORS.fail, incomplete: BADGE_COLORS.skip, pending: BADGE_COLORS.run };
 
 function escapeXml(s: string): string {
   return s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!);
@@ -26,23 +32,49 @@ function textWidth(s: string): number {
   return Math.ceil(w);
 }
 
-export function badgeVerdict(checks: Check[]): { tone: keyof typeof BADGE_COLORS; pass: number; judged: number } {
+/** Judged = checks that could pass or fail; warnings and skips are not counted against the run. */
+export function badgeCounts(checks: ReadonlyArray<Pick<Check, 'status'> | { status: string }>): { pass: number; judged: number } {
   const pass = checks.filter((c) => c.status === 'pass').length;
-  const fail = checks.filter((c) => c.status === 'fail').length;
-  const warn = checks.filter((c) => c.status === 'warn').length;
-  // Judged = checks that could pass or fail; warnings and skips are not counted against the run.
-  const judged = pass + fail;
-  const tone = fail > 0 ? 'fail' : warn > 0 ? 'warn' : pass > 0 ? 'pass' : 'skip';
-  return { tone, pass, judged };
+  return { pass, judged: pass + checks.filter((c) => c.status === 'fail').length };
 }
 
-export function renderBadgeSvg({ label, message, color }: { label: string; message: string; color: string }): string {
+/** The badge's message: the verdict first, then what it rests on (`✗ checkpoints, knobs`, `✓ pass · 6/6 checks`, `– cancelled`). */
+export function badgeMessage(j: RunJudgement): string {
+  const ids = j.failing.map((c) => c.id);
+  switch (j.verdict) {
+    case 'fail':
+      return ids.length ? `✗ ${ids.length > 3 ? `${ids.slice(0, 2).join(', ')} +${ids.length - 2}` : ids.join(', ')}` : `✗ ${statusWords(j.status)}`;
+    case 'pass': {
+      const c = badgeCounts(j.checks);
+      return `✓ pass · ${c.pass}/${c.judged} checks`;
+    }
+    case 'pending':
+      return `… ${j.status === 'queued' ? 'queued' : 'running'}`;
+    default:
+      return `– ${j.neverStarted ? 'never started' : j.status === 'cancelled' || j.status === 'lost' ? statusWords(j.status).replace(/ \(.*\)$/, '') : 'incomplete'}`;
+  }
+}
+
+/** Alt text and title of the badge: the verdict in words and who produced the evidence. */
+export function badgeAlt(j: RunJudgement, prov: Provenance | null): string {
+  const what =
+    j.verdict === 'fail' && j.failing.length
+      ? `fail: ${listIds(j.failing.map((c) => c.id))} failed`
+      : j.verdict === 'fail'
+        ? `fail: the process ${statusWords(j.status)}`
+        : j.verdict === 'incomplete'
+          ? `incomplete (${j.neverStarted ? 'never started' : statusWords(j.status)})`
+          : j.verdict;
+  return `runproof: ${what}${prov ? ` — ${provenanceText(prov)}` : ''}`;
+}
+
+export function renderBadgeSvg({ label, message, color, title: titleText }: { label: string; message: string; color: string; title?: string }): string {
   const lw = textWidth(label) + 12;
   const mw = textWidth(message) + 12;
   const w = lw + mw;
   const l = escapeXml(label);
   const m = escapeXml(message);
-  const title = escapeXml(`${label}: ${message}`);
+  const title = escapeXml(titleText ?? `${label}: ${message}`);
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="20" role="img" aria-label="${title}">
 <title>${title}</title>
 <linearGradient id="s" x2="0" y2="100%"><stop offset="0" stop-color="#bbb" stop-opacity=".1"/><stop offset="1" stop-opacity=".1"/></linearGradient>
@@ -55,8 +87,6 @@ export function renderBadgeSvg({ label, message, color }: { label: string; messa
 </svg>`;
 }
 
-export function runBadgeSvg(status: string, checks: Check[]): string {
-  const v = badgeVerdict(checks);
-  const message = v.judged > 0 ? `${status.replace('_', ' ')} · ${v.pass}/${v.judged} checks` : status.replace('_', ' ');
-  return renderBadgeSvg({ label: 'runproof', message, color: BADGE_COLORS[v.tone] });
+export function runBadgeSvg(j: RunJudgement, prov: Provenance | null): string {
+  return renderBadgeSvg({ label: 'runproof', message: badgeMessage(j), color: VERDICT_COLOR[j.verdict], title: badgeAlt(j, prov) });
 }

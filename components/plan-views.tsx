@@ -5,7 +5,9 @@
  */
 import Link from 'next/link';
 import { FLAG_TITLES, runVerdict, type Flag, type Verdict } from '@/lib/plans/flags';
+import { programOf } from '@/lib/plans/qualify';
 import { fmtDateUTC } from './format';
+import { NotQualifying, VerdictBadge } from './verdict';
 import styles from './plan-views.module.css';
 
 const STATE_TONE: Record<string, string> = { '[x]': 'pass', '[ ]': 'skip', '[P]': 'warn' };
@@ -40,27 +42,67 @@ export function FlagList({ flags, compact = false }: { flags: Flag[]; compact?: 
   );
 }
 
-const VERDICT_TONE: Record<Verdict, string> = { pass: 'pass', fail: 'fail', pending: 'run', unknown: 'skip' };
-
 export function VerdictTag({ verdict }: { verdict: Verdict }) {
+  return <VerdictBadge verdict={verdict} size="sm" />;
+}
+
+/** What a linked run needs for the plans pages: its verdict facts, when, what ran, whether it qualifies. */
+export interface LinkedRun {
+  runId: string;
+  title: string;
+  status: string;
+  checksFail: number;
+  checksPass: number;
+  startedAt: number | null;
+  createdAt: number;
+  profile: string | null;
+  argv: string[] | null;
+  qualifies: boolean;
+  why: string | null;
+}
+
+/** `profile reference · node …/reference-trainer/train.mjs`: the trainer behind a piece of evidence. */
+export function RunProvenance({ run }: { run: Pick<LinkedRun, 'profile' | 'argv'> }) {
+  const prog = run.argv ? programOf(run.argv) : null;
+  if (!run.profile && !prog) return <span className={`${styles.prov} subtle`}>command not recorded</span>;
   return (
-    <span className={`badge badge-sm tone-${VERDICT_TONE[verdict]}`} data-testid="verdict" data-verdict={verdict}>
-      <span className="dot" aria-hidden="true" />
-      {verdict}
+    <span className={styles.prov} data-testid="run-provenance" title={run.argv ? run.argv.join(' ') : undefined}>
+      {run.profile ? <span>{run.profile}</span> : null}
+      {run.profile && prog ? ' · ' : null}
+      {prog ? <code>{prog.display}</code> : null}
     </span>
   );
 }
 
-/** The latest run of a row: verdict, link, when. */
-export function LatestRun({ run }: { run: { runId: string; title: string; status: string; checksFail: number; startedAt: number | null; createdAt: number } | undefined }) {
-  if (!run) return <span className="subtle">no run</span>;
+/**
+ * The latest evidence of a row: its latest qualifying run (verdict, link,
+ * when, what ran), and how many newer linked runs do not qualify (they
+ * cannot clear a flag or flip the row).
+ */
+export function LatestRun({ runs }: { runs: LinkedRun[] }) {
+  const at = runs.findIndex((r) => r.qualifies);
+  const run = at >= 0 ? runs[at] : undefined;
+  const others = at >= 0 ? at : runs.length;
   return (
     <span className={styles.latest}>
-      <VerdictTag verdict={runVerdict(run)} />{' '}
-      <Link href={`/runs/${run.runId}`} className="mono small" data-testid="latest-run" title={run.title}>
-        {run.runId}
-      </Link>{' '}
-      <span className="subtle small">{fmtDateUTC(run.startedAt ?? run.createdAt)}</span>
+      {run ? (
+        <>
+          <VerdictTag verdict={runVerdict(run)} />{' '}
+          <Link href={`/runs/${run.runId}`} className="mono small" data-testid="latest-run" title={run.title}>
+            {run.runId}
+          </Link>{' '}
+          <span className="subtle small">{fmtDateUTC(run.startedAt ?? run.createdAt)}</span>
+          <RunProvenance run={run} />
+        </>
+      ) : (
+        <span className="subtle small">no qualifying run</span>
+      )}
+      {others ? (
+        <span className={styles.others} data-testid="newer-not-qualifying" title={runs[0].why ?? undefined}>
+          <NotQualifying why={runs[0].why} compact /> {others === 1 ? <Link href={`/runs/${runs[0].runId}`} className="mono small">{runs[0].runId}</Link> : `${others} runs`}
+          {runs[0] ? <RunProvenance run={runs[0]} /> : null}
+        </span>
+      ) : null}
     </span>
   );
 }

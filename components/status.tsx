@@ -1,5 +1,10 @@
-import type { Check, CheckStatus } from '@/lib/evidence/types';
-import { CHECK_ICON, CHECK_TONE, statusTone } from './format';
+import type { CheckStatus } from '@/lib/evidence/types';
+import type { ShownCheck, ShownCheckStatus } from '@/lib/evidence/verdict';
+import { CHECK_ICON, CHECK_TONE, statusTone, type Tone } from './format';
+
+/** A check's tone and icon as shown: `pending` (a live run's checks) is neither red nor green. */
+const SHOWN_TONE: Record<ShownCheckStatus, Tone> = { ...CHECK_TONE, pending: 'run' };
+const SHOWN_ICON: Record<ShownCheckStatus, string> = { ...CHECK_ICON, pending: '…' };
 
 export function StatusBadge({ status, size = 'md' }: { status: string; size?: 'sm' | 'md' }) {
   const tone = statusTone(status);
@@ -12,11 +17,11 @@ export function StatusBadge({ status, size = 'md' }: { status: string; size?: 's
 }
 
 /** One check as a compact pill: id and verdict; the detail is the hover title. */
-export function CheckPill({ check, href }: { check: Check; href?: string }) {
-  const tone = CHECK_TONE[check.status];
+export function CheckPill({ check, href }: { check: ShownCheck; href?: string }) {
+  const tone = SHOWN_TONE[check.status];
   const body = (
     <>
-      <span className="pill-icon" aria-hidden="true">{CHECK_ICON[check.status]}</span>
+      <span className="pill-icon" aria-hidden="true">{SHOWN_ICON[check.status]}</span>
       <span className="pill-id">{check.id}</span>
       <span className="sr-only">: {check.status}</span>
     </>
@@ -32,10 +37,10 @@ export function CheckPill({ check, href }: { check: Check; href?: string }) {
   );
 }
 
-export function VerdictTag({ status }: { status: CheckStatus }) {
+export function VerdictTag({ status }: { status: ShownCheckStatus }) {
   return (
-    <span className={`verdict tone-${CHECK_TONE[status]}`}>
-      <span aria-hidden="true">{CHECK_ICON[status]}</span> {status}
+    <span className={`verdict tone-${SHOWN_TONE[status]}`}>
+      <span aria-hidden="true">{SHOWN_ICON[status]}</span> {status}
     </span>
   );
 }

@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { closeDb, openDb } from '../db/client';
 import { getRunEvidence, getRunSeries, listRuns } from '../db/queries/runs';
 import { discoverBundles, importBundles, readBundle, showBundle } from './bundles';
+import { getJudgedRunEvidence } from './plans';
 import { PTYCHO, RUNTIME_SMOKE } from '../fixtures/test-helpers';
 
 let tmp: string;
@@ -42,9 +43,12 @@ describe('runproof import', () => {
     const db = openDb(dbFile);
     const r = importBundles({ db, roots: [RUNTIME_SMOKE] });
     const id = r.runs[0].id;
-    const stored = getRunEvidence({ db, id })!;
+    // As the page and the API serve it (plan rows judged) = what `runproof show <folder>` prints.
+    const stored = getJudgedRunEvidence({ db, id })!;
     expect(stored.evidence).toEqual(showBundle(RUNTIME_SMOKE));
-    expect(stored.run).toMatchObject({ status: 'succeeded', epochsRun: 6, maxEpochs: 6, monitor: 'poisson_val_loss', bestEpoch: 5, checksFail: 1, acceleratorResolved: 'cpu', initiative: 'ADR-003-BACKEND-API', durationMs: 14750 });
+    expect(stored.run).toMatchObject({ status: 'succeeded', epochsRun: 6, maxEpochs: 6, monitor: 'poisson_val_loss', bestEpoch: 5, checksFail: 2, acceleratorResolved: 'cpu', initiative: 'ADR-003-BACKEND-API', durationMs: 14750 });
+    // Two: checkpoints, and knobs against the brief that asks for EB4.A (--gridsize 3; the run used 2).
+    expect(stored.evidence.checks.filter((c) => c.status === 'fail').map((c) => c.id)).toEqual(['checkpoints', 'knobs']);
     expect(stored.run.startedAt).toBe(Date.UTC(2025, 9, 24, 6, 15, 0));
     const series = getRunSeries({ db, runId: id });
     const step = series.find((s) => s.metric === 'poisson_train_loss_step')!;

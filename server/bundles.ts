@@ -11,7 +11,9 @@ import { LOG_PARSE_CHARS } from '../lib/evidence/caps';
 import type { Db } from '../db/client';
 import { getRunBySourceKey, saveRun } from '../db/queries/runs';
 import { setRunPlanLinks } from '../db/queries/plans';
-import { linkBundle, nearestPlans, planRowRefs, type NearestOptions } from './plans';
+import { linkBundle, nearestPlans, planRowRefs, requestedForLinks, type NearestOptions } from './plans';
+import { runIdentityOf } from '../lib/evidence/provenance';
+import type { RunIdentity } from '../lib/plans/qualify';
 import { indexPlanFiles, plansRoots } from './plan-index';
 import { decodeText, readDirSorted, SKIP_DIRS } from './fs-walk';
 import { openInside } from './bundle-files';
@@ -257,12 +259,19 @@ export function filesForRun(files: InputFile[], logFile: string | null | undefin
   return logFile ? files.filter((f) => classifyFile(f.path) !== 'log' || f.path === logFile) : files;
 }
 
-/** Analyse one bundle folder without a database (`runproof show`). */
+/**
+ * Analyse one bundle folder without a database (`runproof show`). Without
+ * `requested`, a plan row the bundle proves that asks for knobs is the request.
+ */
 export function showBundle(dir: string, opts: Omit<AnalyseOptions, 'root'> = {}): Evidence {
   const read = readBundle(dir);
-  const evidence = analyseBundle(filesForRun(read.files, opts.logFile), { ...opts, root: dir });
+  const files = filesForRun(read.files, opts.logFile);
+  let evidence = analyseBundle(files, { ...opts, root: dir });
+  const links = linkBundle(dir, read.files.find((f) => f.path === 'summary.md')?.text ?? null);
+  const asked = opts.requested ? null : requestedForLinks(links.filter((l) => !l.missing).map((l) => ({ planPath: l.planPath, rowId: l.rowId })), runIdentityOf(evidence));
+  if (asked) evidence = analyseBundle(files, { ...opts, root: dir, requested: asked });
   evidence.problems = read.problems.concat(evidence.problems);
-  evidence.planRows = planRowRefs(linkBundle(dir, read.files.find((f) => f.path === 'summary.md')?.text ?? null));
+  evidence.planRows = planRowRefs(links, runIdentityOf(evidence));
   return evidence;
 }
 
@@ -277,6 +286,12 @@ function linkToPlans(db: Db, runId: string, dir: string, files: InputFile[], opt
   indexPlanFiles(db, context.plans);
   const links = linkBundle(dir, files.find((f) => f.path === 'summary.md')?.text ?? null, context);
   setRunPlanLinks({ db, runId, links: links.map(({ missing: _m, ...l }) => l) });
+}
+
+/** What the rows a bundle proves ask for, as the request its knobs check compares with (null: none asks, or it does not qualify). */
+function rowRequest(dir: string, files: InputFile[], opts: NearestOptions, run: RunIdentity): { text: string; source: string } | null {
+  const links = linkBundle(dir, files.find((f) => f.path === 'summary.md')?.text ?? null, nearestPlans(dir, opts));
+  return requestedForLinks(links.filter((l) => !l.missing).map((l) => ({ planPath: l.planPath, rowId: l.rowId })), run);
 }
 
 export function runIdFor(sourceKey: string): string {
@@ -335,7 +350,11 @@ export function importBundles({ db, roots, onProgress, limits }: { db: Db; roots
         onProgress?.(`${prefix} unchanged ${label}`);
         return;
       }
-      const { evidence, series } = analyseBundleWithSeries(filesForRun(read.files, b.logFile), { root: b.dir, logFile: b.logFile });
+      const runFiles = filesForRun(read.files, b.logFile);
+      let { evidence, series } = analyseBundleWithSeries(runFiles, { root: b.dir, logFile: b.logFile });
+      // A row the bundle proves may ask for knobs (its guidance, the brief, a rule): its knobs check compares with those.
+      const asked = rowRequest(b.dir, read.files, nearest, runIdentityOf(evidence));
+      if (asked) ({ evidence, series } = analyseBundleWithSeries(runFiles, { root: b.dir, logFile: b.logFile, requested: asked }));
       evidence.problems = read.problems.concat(evidence.problems);
       // The folder's timestamp when it has one (the team's convention), else the newest file less the runtime.
       const durationMs = evidence.runtime ? Math.round(evidence.runtime.realS * 1000) : 0;

@@ -1,14 +1,22 @@
 /**
  * The plan update a run proposes: for each plan it links to, a diff that
- * flips its rows to `[x]` and links the evidence. Read-only unless
- * RUNPROOF_PLANS_WRITABLE is set; then `applyPlanPatches` writes the plans
- * that sit under the configured plans folders, and no others.
+ * sets its rows' State and links the evidence — `[x]` only where the run
+ * qualifies for the row and passes, `[P]` with the failing checks where it
+ * qualifies and fails, nothing (and why) otherwise (lib/plans/patch.ts
+ * `decideRowUpdate`). The link carries the verdict, the profile and the
+ * permalink. Read-only unless RUNPROOF_PLANS_WRITABLE is set; then
+ * `applyPlanPatches` writes the plans that sit under the configured plans
+ * folders, and no others.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Db } from '../db/client';
 import { getRunPlanLinks } from '../db/queries/plans';
-import { proposePlanPatch, type PlanPatch } from '../lib/plans/patch';
+import { decideRowUpdate, proposePlanPatch, type PlanPatch, type RowDecision } from '../lib/plans/patch';
+import { qualify } from '../lib/plans/qualify';
+import { provenanceOf, runIdentityOf } from '../lib/evidence/provenance';
+import { judgeRun, type RunJudgement } from '../lib/evidence/verdict';
+import { getJudgedRunEvidence, requirementsOf } from './plans';
 import { getEnv } from './env';
 import { plansRoots, refreshKnownPlans } from './plan-index';
 import { decodeText } from './fs-walk';
@@ -22,6 +30,13 @@ export interface RunPlanPatch extends PlanPatch {
   error: string | null;
   /** Whether Runproof may write this plan (RUNPROOF_PLANS_WRITABLE and under a plans folder). */
   writable: boolean;
+  /** What the update does with each of the plan's linked rows, and why. */
+  decisions: RowDecision[];
+}
+
+/** The link text the patch writes: `Runproof pass · profile ptycho-torch · run 3f2a…` (verdict, who produced it, which run). */
+export function evidenceLabel(runId: string, judgement: RunJudgement, who: { profile: string | null; program: string | null }): string {
+  return `Runproof ${judgement.verdict} · ${who.profile ? `profile ${who.profile}` : (who.program ?? 'command not recorded')} · run ${runId}`;
 }
 
 /** A plan Runproof may write: writing is configured, and the file is inside one of the plans folders. */
@@ -44,22 +59,32 @@ export function mayWritePlan(file: string): boolean {
 }
 
 export function planPatchesForRun({ db, runId, permalink }: { db: Db; runId: string; permalink: string }): RunPlanPatch[] {
-  const byPlan = new Map<string, { display: string; rows: string[] }>();
+  const found = getJudgedRunEvidence({ db, id: runId });
+  if (!found) return [];
+  const judgement = judgeRun(found.evidence);
+  const identity = runIdentityOf(found.evidence, found.run.profile);
+  const label = evidenceLabel(runId, judgement, provenanceOf(found.evidence, found.run.profile));
+  const failing = judgement.failing.map((c) => c.id);
+  const byPlan = new Map<string, { display: string; decisions: RowDecision[] }>();
   for (const l of getRunPlanLinks({ db, runId })) {
-    const e = byPlan.get(l.planPath) ?? { display: l.plan, rows: [] };
-    e.rows.push(l.id);
+    const e = byPlan.get(l.planPath) ?? { display: l.plan, decisions: [] };
+    const q = qualify(identity, requirementsOf(l.planPath)?.get(l.id) ?? null);
+    e.decisions.push(decideRowUpdate({ id: l.id, state: l.state ?? '', verdict: judgement.verdict, qualifies: q.qualifies, why: q.why, failing, status: found.evidence.status }));
     byPlan.set(l.planPath, e);
   }
-  return [...byPlan].map(([file, { display, rows }]) => {
+  return [...byPlan].map(([file, { display, decisions }]) => {
+    const declined = decisions.filter((d) => !d.update).map((d) => ({ id: d.id, reason: d.reason }));
+    const rows = decisions.flatMap((d) => (d.update ? [d.update] : []));
     let text: string;
     let badBytes: Problem | null;
     try {
       ({ text, problem: badBytes } = decodeText(fs.readFileSync(/*turbopackIgnore: true*/ file), display));
     } catch (e) {
-      return { plan: display, file, patch: '', after: '', changed: [], skipped: rows.map((id) => ({ id, reason: 'plan file not readable' })), error: `cannot read ${display}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, writable: false };
+      return { plan: display, file, patch: '', after: '', changed: [], skipped: [...declined, ...rows.map((r) => ({ id: r.id, reason: 'plan file not readable' }))], error: `cannot read ${display}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, writable: false, decisions };
     }
+    const proposed = proposePlanPatch({ text, path: display, rows, evidenceUrl: permalink, label });
     // A plan with bytes that are not UTF-8 is never written back: that would replace them with U+FFFD everywhere.
-    return { plan: display, file, error: null, writable: !badBytes && mayWritePlan(file), ...proposePlanPatch({ text, path: display, rowIds: rows, evidenceUrl: permalink, label: `Runproof run ${runId}` }) };
+    return { plan: display, file, error: null, writable: !badBytes && mayWritePlan(file), ...proposed, skipped: [...declined, ...proposed.skipped], decisions };
   });
 }
 

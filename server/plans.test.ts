@@ -55,9 +55,11 @@ describe('linking a bundle to plan rows', () => {
 
   it('links the repo runtime-smoke bundle to EB4.A and EB4.B through the brief', () => {
     expect(linkBundle(SMOKE).map((l) => `${l.rowId} ${l.source} ${l.missing}`)).toEqual(['EB4.A brief false', 'EB4.B brief false']);
+    // Judged: the brief asks for python -m ptycho_torch.train, and this bundle ran it.
+    const judged = { qualifies: true, why: null, requires: 'python -m ptycho_torch.train (input.md:7)', requiredCommand: expect.stringContaining('--gridsize 3') };
     expect(showBundle(SMOKE).planRows).toEqual([
-      { plan: `${KNOBS}/plan.md`, id: 'EB4.A', state: '[ ]', line: 46, source: 'brief' },
-      { plan: `${KNOBS}/plan.md`, id: 'EB4.B', state: '[ ]', line: 47, source: 'brief' },
+      { plan: `${KNOBS}/plan.md`, id: 'EB4.A', state: '[ ]', line: 46, source: 'brief', ...judged },
+      { plan: `${KNOBS}/plan.md`, id: 'EB4.B', state: '[ ]', line: 47, source: 'brief', ...judged },
     ]);
   });
 
@@ -95,7 +97,10 @@ describe('the plan index', () => {
     const planId = planIdFor(fs.realpathSync(path.join(PTYCHO, KNOBS, 'plan.md')));
     const row = getPlanRowDetail({ db: env.db, planId, rowId: 'EB4.A' })!;
     expect(row.runs.map((x) => x.runId)).toEqual([smoke.id]);
-    expect(row.runs[0].checksFail).toBe(1);
+    // The brief that asks for EB4.A asks for --gridsize 3: the knobs check compares the run with it, and fails with the checkpoints.
+    expect(row.runs[0]).toMatchObject({ checksFail: 2, qualifies: true, argv: expect.arrayContaining(['ptycho_torch.train']) });
+    expect(smokeEvidence.checks.find((c) => c.id === 'knobs')).toMatchObject({ status: 'fail', detail: 'gridsize: requested 3, ran 2' });
+    expect(smokeEvidence.requested?.source).toBe('EB4.A (brief input.md:7)');
     expect(rowFlags(row.row.state, row.runs).map((f) => f.kind)).toEqual(['latest-fails']);
     // [x] rows without a passing run are flagged.
     const eb1 = tree.plans.find((p) => p.id === planId)!.rows.find((x) => x.rowId === 'EB1.A')!;
@@ -204,7 +209,8 @@ describe('the plan index', () => {
       expect(applyPlanPatches({ db: env.db, runId: smokeId, permalink }).refused[0].reason).toBe('the plan has bytes that are not UTF-8; apply the patch by hand');
       fs.writeFileSync(plan, before);
       expect(applyPlanPatches({ db: env.db, runId: smokeId, permalink })).toEqual({ written: [`${KNOBS}/plan.md`], refused: [] });
-      expect(getRunPlanRows({ db: env.db, runId: smokeId }).map((x) => `${x.id} ${x.state}`)).toEqual(['EB4.A [x]', 'EB4.B [x]']);
+      // The run qualifies but fails its checks: partial, not done.
+      expect(getRunPlanRows({ db: env.db, runId: smokeId }).map((x) => `${x.id} ${x.state}`)).toEqual(['EB4.A [P]', 'EB4.B [P]']);
       expect(fs.readdirSync(path.dirname(plan)).filter((n) => n.endsWith('.tmp'))).toEqual([]);
       // Again: nothing left to change.
       expect(applyPlanPatches({ db: env.db, runId: smokeId, permalink }).refused[0].reason).toBe('nothing to change');
@@ -251,8 +257,9 @@ describe.runIf(fs.existsSync(SHARED))('the PtychoPINN tree in ../shared', () => 
     execFileSync('git', ['apply', 'run.patch'], { cwd: work, stdio: 'pipe' });
     const before = Object.fromEntries(parsePlan(original, 'p').rows.map((x) => [x.id, x.state]));
     const after = parsePlan(fs.readFileSync(path.join(work, KNOBS, 'plan.md'), 'utf8'), 'p').rows;
-    expect(after.filter((x) => x.state !== before[x.id]).map((x) => `${x.id} ${x.state}`)).toEqual(['EB4.A [x]', 'EB4.B [x]']);
-    expect(after.find((x) => x.id === 'EB4.A')!.guidance).toContain(`/runs/${smoke.id}`);
+    // It fails checkpoints and (against the brief's --gridsize 3) knobs: [P], the failing checks in the note, never [x].
+    expect(after.filter((x) => x.state !== before[x.id]).map((x) => `${x.id} ${x.state}`)).toEqual(['EB4.A [P]', 'EB4.B [P]']);
+    expect(after.find((x) => x.id === 'EB4.A')!.guidance).toContain(`Evidence: [Runproof fail · python -m ptycho_torch.train · run ${smoke.id}](http://localhost:3000/runs/${smoke.id}) — failing: checkpoints, knobs`);
   });
 });
 

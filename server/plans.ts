@@ -8,9 +8,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parsePlan } from '../lib/plans/parse';
 import { namedRows } from '../lib/plans/refs';
+import { briefNamesRow, PROVES_FILE, parseProvesConfig, qualify, requestedFor, requirementFromBrief, requirementFromGuidance, requirementText, rowRequirement, ruleFor, type ProvesRule, type RowRequirement, type RunIdentity } from '../lib/plans/qualify';
 import type { ParsedPlan, PlanRowRef } from '../lib/plans/types';
 import type { Problem } from '../lib/evidence/types';
 import { decodeText, readDirSorted, SKIP_DIRS } from './fs-walk';
+import type { Db } from '../db/client';
+import { getRunPlanRowsAt } from '../db/queries/plans';
+import { getRunEvidence } from '../db/queries/runs';
+import { runIdentityOf } from '../lib/evidence/provenance';
 import { openInside } from './bundle-files';
 
 /** Plan files bigger than this are reported, not read. */
@@ -356,13 +361,180 @@ export function linkBundle(bundleDir: string, summaryText?: string | null, conte
   return out;
 }
 
-/** The evidence document's `planRows` for links resolved against plan files on disk (`runproof show`). */
-export function planRowRefs(links: BundleLink[]): PlanRowRef[] {
-  return links.map((l) => {
+/** The evidence document's `planRows` for links resolved against plan files on disk (`runproof show`); judged when the run is given. */
+export function planRowRefs(links: BundleLink[], run?: RunIdentity): PlanRowRef[] {
+  const refs = links.map((l): PlanRowRef => {
     const plan = readPlanFile(l.planPath);
     const row = plan?.parsed.rows.find((r) => r.id === l.rowId);
     return row
       ? { plan: l.planDisplay, id: l.rowId, state: row.state, line: row.line, source: l.source }
       : { plan: l.planDisplay, id: l.rowId, state: null, line: null, source: l.source, missing: true };
   });
+  return run ? judgePlanRowRefs(refs, links.map((l) => l.planPath), run) : refs;
+}
+
+// --- what proves a row: its guidance, the brief that asks for it, runproof-proves.json -------------------------
+
+export interface PlanRequirements {
+  /** Each row's requirement; null: any run of it qualifies. */
+  rows: Map<string, RowRequirement | null>;
+  /** Problems in the rules file (path and line), for the plans page and `runproof plans`. */
+  problems: Problem[];
+  /** The brief and the rules file found above the plan (absolute), when there are any. */
+  brief: string | null;
+  rulesFile: string | null;
+}
+
+/** How long a walk up from a plan folder (stats of input.md and runproof-proves.json) is trusted. */
+const WALK_TTL_MS = 2000;
+const walkCache = new Map<string, { at: number; brief: string | null; rules: string | null }>();
+const requirementCache = new Map<string, { key: string; value: PlanRequirements }>();
+const rulesCache = new Map<string, { key: string; rules: ProvesRule[]; problems: Problem[] }>();
+
+function statKey(file: string | null): string {
+  if (!file) return '-';
+  try {
+    const st = fs.statSync(/*turbopackIgnore: true*/ file);
+    return `${file}\0${st.mtimeMs}\0${st.size}`;
+  } catch {
+    return `${file}\0gone`;
+  }
+}
+
+/** The nearest brief and rules file at or above `dir`, up to the repository root. */
+function walkUp(dir: string, now: number): { brief: string | null; rules: string | null } {
+  const hit = walkCache.get(dir);
+  if (hit && now - hit.at < WALK_TTL_MS) return hit;
+  let brief: string | null = null;
+  let rules: string | null = null;
+  let d = dir;
+  for (let up = 0; up < MAX_UP && (!brief || !rules); up++) {
+    if (!rules && isFileSync(path.join(/*turbopackIgnore: true*/ d, PROVES_FILE))) rules = path.join(d, PROVES_FILE);
+    if (!brief) for (const n of BRIEF_NAMES) if (!brief && isFileSync(path.join(/*turbopackIgnore: true*/ d, n))) brief = path.join(d, n);
+    if (fs.existsSync(path.join(/*turbopackIgnore: true*/ d, '.git'))) break;
+    const parent = path.dirname(d);
+    if (parent === d) break;
+    d = parent;
+  }
+  const value = { at: now, brief, rules };
+  if (walkCache.size > 5000) walkCache.clear();
+  walkCache.set(dir, value);
+  return value;
+}
+
+/** A file named as the plan is: relative to the folder above `plans/` (where `plans/…/plan.md` starts), else its name. */
+function displayBeside(planPath: string, planDisplay: string, file: string): string {
+  const root = planPath.endsWith(planDisplay.split('/').join(path.sep)) ? planPath.slice(0, planPath.length - planDisplay.length) : path.dirname(planPath) + path.sep;
+  const rel = path.relative(root, file);
+  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel.split(path.sep).join('/') : path.basename(file);
+}
+
+function readSmallText(file: string): string | null {
+  const r = openInside(path.dirname(file), file);
+  if (!r.ok) return null;
+  try {
+    if (r.stat.size > MAX_PLAN_BYTES) return null;
+    return decodeText(readFd(r.fd, r.stat.size), file).text;
+  } finally {
+    fs.closeSync(r.fd);
+  }
+}
+
+/**
+ * What proves each row of a plan (lib/plans/qualify.ts): a rule in the
+ * nearest `runproof-proves.json` above the plan, else a command (or flags) in
+ * the row's guidance, else the training command of the nearest brief
+ * (`input.md`) above the plan when it names the row. Cached on the plan's,
+ * the brief's and the rules file's mtime and size.
+ */
+export function planRequirements(planPath: string, now = Date.now()): PlanRequirements {
+  const plan = readPlanFile(planPath);
+  if (!plan) return { rows: new Map(), problems: [], brief: null, rulesFile: null };
+  const found = walkUp(path.dirname(plan.path), now);
+  const key = [plan.mtimeMs, plan.size, statKey(found.brief), statKey(found.rules)].join('\0');
+  const hit = requirementCache.get(plan.path);
+  if (hit && hit.key === key) return hit.value;
+
+  const problems: Problem[] = [];
+  let rules: ProvesRule[] = [];
+  if (found.rules) {
+    const rk = statKey(found.rules);
+    const cached = rulesCache.get(found.rules);
+    const display = displayBeside(plan.path, plan.display, found.rules);
+    if (cached && cached.key === rk) ({ rules } = cached);
+    else {
+      const text = readSmallText(found.rules);
+      const parsed = text === null ? { rules: [], problems: [{ file: display, line: null, message: 'cannot read the rules file (a link out of its folder, or over 8 MB)' }] } : parseProvesConfig(text, display);
+      rulesCache.set(found.rules, { key: rk, ...parsed });
+      rules = parsed.rules;
+    }
+    problems.push(...rulesCache.get(found.rules)!.problems);
+  }
+  const briefText = found.brief ? readSmallText(found.brief) : null;
+  const briefReq = briefText !== null ? requirementFromBrief(briefText, displayBeside(plan.path, plan.display, found.brief!)) : null;
+  const ids = plan.parsed.rows.map((r) => r.id);
+  const rows = new Map<string, RowRequirement | null>();
+  for (const r of plan.parsed.rows) {
+    if (rows.has(r.id)) continue;
+    rows.set(
+      r.id,
+      rowRequirement({
+        rule: ruleFor(rules, plan.display, r.id),
+        guidance: requirementFromGuidance(r.guidance, { file: plan.display, line: r.line }),
+        brief: briefReq && briefText !== null && briefNamesRow(briefText, r.id, ids, plan.display) ? briefReq : null,
+      }),
+    );
+  }
+  const value = { rows, problems, brief: found.brief, rulesFile: found.rules };
+  if (requirementCache.size > 5000) requirementCache.clear();
+  requirementCache.set(plan.path, { key, value });
+  return value;
+}
+
+/** A lookup for db/queries/plans: the requirements of the plan at `planPath`, null when it cannot be read. */
+export function requirementsOf(planPath: string): Map<string, RowRequirement | null> | null {
+  try {
+    return planRequirements(planPath).rows;
+  } catch (e) {
+    console.error(`[runproof] reading what proves the rows of ${planPath} failed:`, e);
+    return null;
+  }
+}
+
+/** The evidence's plan rows with whether this run qualifies for each, and what each asks for. */
+export function judgePlanRowRefs(refs: PlanRowRef[], planPaths: string[], run: RunIdentity): PlanRowRef[] {
+  return refs.map((r, k) => {
+    if (r.missing) return r;
+    const req = requirementsOf(planPaths[k])?.get(r.id) ?? null;
+    const q = qualify(run, req);
+    return { ...r, qualifies: q.qualifies, why: q.why, requires: req ? requirementText(req) : null, requiredCommand: req?.command ?? null };
+  });
+}
+
+/**
+ * The command a run's knobs check compares it with when it is linked to rows
+ * that ask for knobs: the first row it qualifies for that names some (its
+ * `requestedFor`), else null (the launch request or the bundle's own brief
+ * stays the comparison).
+ */
+export function requestedForLinks(links: Array<{ planPath: string; rowId: string }>, run: RunIdentity): { text: string; source: string } | null {
+  for (const l of links) {
+    const asked = requestedFor(l.rowId, requirementsOf(l.planPath)?.get(l.rowId) ?? null, run);
+    if (asked) return asked;
+  }
+  return null;
+}
+
+/**
+ * A stored run and its evidence, its plan rows judged (does this run qualify
+ * for each, what each asks for): what the evidence page, `GET /api/runs/<id>`
+ * and `runproof show <run-id>` serve, so they agree.
+ */
+export function getJudgedRunEvidence({ db, id }: { db: Db; id: string }): ReturnType<typeof getRunEvidence> {
+  const found = getRunEvidence({ db, id });
+  if (found?.evidence.planRows?.length) {
+    const rows = getRunPlanRowsAt({ db, runId: id });
+    found.evidence.planRows = judgePlanRowRefs(rows.map((r) => r.ref), rows.map((r) => r.planPath), runIdentityOf(found.evidence, found.run.profile));
+  }
+  return found;
 }

@@ -6,7 +6,8 @@
  * runs, stop it on cancel or timeout (TERM to the group, grace, KILL), and on
  * exit archive the bundle and store its evidence.
  */
-import { getRunPlanRows } from '../db/queries/plans';
+import { getRunPlanRows, getRunPlanRowsAt } from '../db/queries/plans';
+import { judgePlanRowRefs, requestedForLinks } from '../server/plans';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -140,13 +141,15 @@ function analyseLaunched(
   run: Run,
   facts: LaunchFacts,
   end: { status: RunStatus; exitCode: number | null; signal: string | null; cleanedUp: boolean | null; wallS: number | null; logFile?: string },
+  rowRequest: { text: string; source: string } | null = null,
 ) {
   return analyseBundleWithSeries(files, {
     root: run.bundleDir,
     logFile: end.logFile,
     title: run.title,
-    // The request is the command the form built: facts.env is already redacted, as command.txt is.
-    requested: { text: formatCommandLine(facts.argv, facts.env), source: 'launch form' },
+    // The request is what a plan row it qualifies for asks for (server/plans.ts requestedForLinks), else the
+    // command the form built: facts.env is already redacted, as command.txt is.
+    requested: rowRequest ?? { text: formatCommandLine(facts.argv, facts.env), source: 'launch form' },
     launch: { exitCode: end.exitCode, signal: end.signal, cleanedUp: end.cleanedUp, status: end.status, facts, wallS: end.wallS },
   });
 }
@@ -280,6 +283,10 @@ function archiveRun(input: FinalizeInput): Evidence | null {
   const planRows = getRunPlanRows({ db, runId });
   const facts = factsFrom(launch, planRows.map((r) => r.id), { endedAt: input.endedAt, exitCode: input.exitCode, signal: input.signal, note });
   const read = readBundle(bundleDir);
+  // The rows it is linked to: what each asks for sets its knobs check's request and whether it qualifies (summary.md says).
+  const rowsAt = getRunPlanRowsAt({ db, runId });
+  const identity = { profile: facts.profile, argv: facts.argv };
+  const rowRequest = requestedForLinks(rowsAt.map((r) => ({ planPath: r.planPath, rowId: r.ref.id })), identity);
   const { evidence, series } = analyseLaunched(read.files, run, facts, {
     status: input.status,
     exitCode: input.exitCode,
@@ -287,9 +294,9 @@ function archiveRun(input: FinalizeInput): Evidence | null {
     cleanedUp,
     wallS: startedAt ? (input.endedAt - startedAt) / 1000 : null,
     logFile: read.files.some((f) => f.path === LOG_NAME) ? LOG_NAME : undefined,
-  });
+  }, rowRequest);
   evidence.problems = read.problems.concat(evidence.problems);
-  evidence.planRows = planRows;
+  evidence.planRows = judgePlanRowRefs(rowsAt.map((r) => r.ref), rowsAt.map((r) => r.planPath), identity);
   // summary.md is rendered from the evidence, so the evidence lists it after the fact; evidence.json is the
   // document itself and is not in its own file list.
   const summary = renderSummaryMarkdown(evidence);

@@ -8,6 +8,8 @@ import { sweepLostRuns } from '@/workers/sweep';
 import { getEnv } from '@/server/env';
 import { refreshPlansThrottled } from '@/server/plan-index';
 import { planPatchesForRun } from '@/server/plan-patch';
+import { getJudgedRunEvidence, planRequirements, requirementsOf } from '@/server/plans';
+import type { Problem } from '@/lib/evidence/types';
 import { getPlan, getPlanPage, getPlanRowDetail, getPlanTree, type PlanPageOptions, getRunPlanLinks, listPickableRows, listPlanFiles, listRunRowIds, resolveRowRefs } from '@/db/queries/plans';
 import { getRunEvidence, getRunSeriesForChart, listInitiatives, listRuns, type ListRunsFilter } from '@/db/queries/runs';
 import { getEpochSeries } from '@/db/queries/compare';
@@ -37,8 +39,9 @@ export function loadInitiatives(): string[] {
   return withDb('listing initiatives', (db) => listInitiatives({ db }));
 }
 
+/** A run and its evidence; its plan rows judged: does this run qualify for each (lib/plans/qualify.ts). */
 export function loadRunEvidence(id: string) {
-  return withDb('reading a run', (db) => getRunEvidence({ db, id }));
+  return withDb('reading a run', (db) => getJudgedRunEvidence({ db, id }));
 }
 
 export function loadRunSeries(runId: string) {
@@ -89,12 +92,12 @@ function withPlans<T>(what: string, fn: (db: Db) => T): T {
 }
 
 export function loadPlanTree() {
-  return withPlans('reading plans', (db) => getPlanTree({ db }));
+  return withPlans('reading plans', (db) => getPlanTree({ db, requirementsOf }));
 }
 
 /** One page of the plans page (rows in order, flags judged over every row). */
 export function loadPlanPage(opts: PlanPageOptions) {
-  return withPlans('reading plans', (db) => getPlanPage({ db, ...opts }));
+  return withPlans('reading plans', (db) => getPlanPage({ db, ...opts, requirementsOf }));
 }
 
 export function loadPlan(id: string) {
@@ -102,7 +105,7 @@ export function loadPlan(id: string) {
 }
 
 export function loadPlanRow(planId: string, rowId: string) {
-  return withPlans('reading a plan row', (db) => getPlanRowDetail({ db, planId, rowId }));
+  return withPlans('reading a plan row', (db) => getPlanRowDetail({ db, planId, rowId, requirementsOf }));
 }
 
 export function loadRunPlanLinks(runId: string) {
@@ -125,6 +128,29 @@ export function loadRowRefs(refs: string[]): string[] {
 /** Plan ids are 12 hex digits. */
 export function isPlanId(id: string): boolean {
   return /^[0-9a-f]{12}$/.test(id);
+}
+
+/** Problems of the rules files (runproof-proves.json) above these plans, each once. */
+export function loadRequirementProblems(planPaths: string[]): Problem[] {
+  const seen = new Set<string>();
+  const out: Problem[] = [];
+  for (const p of planPaths) {
+    let problems: Problem[];
+    try {
+      problems = planRequirements(p).problems;
+    } catch (e) {
+      console.error(`[runproof] reading what proves the rows of ${p} failed:`, e);
+      continue;
+    }
+    for (const pr of problems) {
+      const key = `${pr.file}\0${pr.line}\0${pr.message}`;
+      if (!seen.has(key)) {
+        seen.add(key);
+        out.push(pr);
+      }
+    }
+  }
+  return out;
 }
 
 export function loadRunPlanPatches(runId: string, permalink: string) {

@@ -1,5 +1,5 @@
 import Link from 'next/link';
-import { isPlanId, loadPlanPage } from '@/app/_lib/data';
+import { isPlanId, loadPlanPage, loadRequirementProblems } from '@/app/_lib/data';
 import { missingRowFlag } from '@/lib/plans/flags';
 import { Section } from '@/components/evidence-sections';
 import { CellText, FlagList, LatestRun, rowHref, sourceHref } from '@/components/plan-views';
@@ -68,6 +68,8 @@ export default async function PlansPage({ searchParams }: { searchParams: Promis
     rowId: one(sp.row) ?? null,
   });
   const { plans, orphans, page, pageCount } = data;
+  // Problems in the runproof-proves.json files above the plans on this page (each with its path and line).
+  const ruleProblems = loadRequirementProblems(plans.map((p) => p.path));
   const repoUrl = getEnv().RUNPROOF_REPO_URL;
   const first = data.matchingRows ? data.firstIndex + 1 : 0;
   const last = data.firstIndex + plans.reduce((n, p) => n + p.rows.length, 0);
@@ -115,6 +117,28 @@ export default async function PlansPage({ searchParams }: { searchParams: Promis
       {data.planCount && flaggedOnly && !data.matchingRows ? (
         <div className="card empty" data-testid="plans-none-flagged">
           No row is flagged: every row marked <code>[x]</code> has a passing run, and no row&apos;s latest run fails. <Link href="/plans">Show all rows</Link>.
+        </div>
+      ) : null}
+
+      {ruleProblems.length ? (
+        <div className="callout tone-warn" data-testid="rules-problems">
+          <p>
+            <strong>
+              {ruleProblems.length} problem{ruleProblems.length === 1 ? '' : 's'} in <code>runproof-proves.json</code>
+            </strong>{' '}
+            (the rules that say which command proves a row; a rule with a problem is ignored):
+          </p>
+          <ul className="small">
+            {ruleProblems.slice(0, PROBLEMS_SHOWN).map((pr, i) => (
+              <li key={i}>
+                <span className="mono">
+                  {pr.file}
+                  {pr.line ? `:${pr.line}` : ''}
+                </span>{' '}
+                {pr.message}
+              </li>
+            ))}
+          </ul>
         </div>
       ) : null}
 
@@ -217,7 +241,7 @@ export default async function PlansPage({ searchParams }: { searchParams: Promis
                             </td>
                             {r.runs.length ? (
                               <td>
-                                <LatestRun run={r.runs[0]} />
+                                <LatestRun runs={r.runs} />
                               </td>
                             ) : (
                               <td className="subtle">no run</td>

@@ -4,10 +4,18 @@
  */
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../client';
-import { planRows, plans, runPlanRows, runs, type Plan, type PlanRowRecord } from '../schema';
+import { launches, planRows, plans, runPlanRows, runs, type Plan, type PlanRowRecord } from '../schema';
 import type { Problem } from '../../lib/evidence/types';
 import type { PlanRow, PlanRowRef } from '../../lib/plans/types';
 import { rowFlags, type Flag } from '../../lib/plans/flags';
+import { qualify, type RowRequirement } from '../../lib/plans/qualify';
+
+/**
+ * What proves the rows of the plan at a path (server/plans.ts `requirementsOf`:
+ * the rules file, the guidance, the brief). Without it every linked run
+ * counts, as before there were requirements.
+ */
+export type RequirementsOf = (planPath: string) => Map<string, RowRequirement | null> | null;
 
 export interface PlanInput {
   id: string;
@@ -97,9 +105,15 @@ export function getRunPlanLinks({ db, runId }: { db: Db; runId: string }) {
 
 /** A run's plan rows as the evidence document carries them, resolved against the current index. */
 export function getRunPlanRows({ db, runId }: { db: Db; runId: string }): PlanRowRef[] {
-  return getRunPlanLinks({ db, runId }).map((r) =>
-    r.state === null ? { plan: r.plan, id: r.id, state: null, line: null, source: r.source, missing: true } : { plan: r.plan, id: r.id, state: r.state, line: r.line, source: r.source },
-  );
+  return getRunPlanRowsAt({ db, runId }).map((r) => r.ref);
+}
+
+/** The same, each with its plan's path on this host (for reading what proves the row; never served). */
+export function getRunPlanRowsAt({ db, runId }: { db: Db; runId: string }): Array<{ ref: PlanRowRef; planPath: string }> {
+  return getRunPlanLinks({ db, runId }).map((r) => ({
+    planPath: r.planPath,
+    ref: r.state === null ? { plan: r.plan, id: r.id, state: null, line: null, source: r.source, missing: true } : { plan: r.plan, id: r.id, state: r.state, line: r.line, source: r.source },
+  }));
 }
 
 /** The run facts a row shows for each run that proves it. */
@@ -116,7 +130,20 @@ export interface RowRun {
   checksWarn: number;
   checksSkip: number;
   source: string;
+  /** The argv the run ran (a launch's, else the command its bundle records); null when unknown. */
+  argv: string[] | null;
+  /** Whether it qualifies for the row it is listed under (lib/plans/qualify.ts), and why not. */
+  qualifies: boolean;
+  why: string | null;
 }
+
+/*
+ * The argv a run ran, for judging it against a row: a launch's own argv
+ * (launches.argv_json), else the command its bundle records (the evidence's
+ * command.argv). COALESCE stops at the first non-null argument, so the
+ * evidence is only parsed for imported runs.
+ */
+const argvColumn = sql<string | null>`coalesce(${launches.argvJson}, json_extract(${runs.evidenceJson}, '$.command.argv'))`;
 
 const rowRunColumns = {
   runId: runs.id,
@@ -131,7 +158,37 @@ const rowRunColumns = {
   checksWarn: runs.checksWarn,
   checksSkip: runs.checksSkip,
   source: runPlanRows.source,
+  argvJson: argvColumn,
 };
+
+type RowRunRecord = Omit<RowRun, 'argv' | 'qualifies' | 'why'> & { argvJson: string | null };
+
+function parseArgv(json: string | null): string[] | null {
+  if (!json) return null;
+  try {
+    const v = JSON.parse(json) as unknown;
+    return Array.isArray(v) && v.every((x) => typeof x === 'string') ? v : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A linked run judged against the row's requirement (null: any run qualifies). */
+function judged({ argvJson, ...r }: RowRunRecord, req: RowRequirement | null): RowRun {
+  const argv = parseArgv(argvJson);
+  const q = qualify({ profile: r.profile, argv }, req);
+  return { ...r, argv, qualifies: q.qualifies, why: q.why };
+}
+
+/** Requirements per plan path, each read once per call. */
+function requirementCache(of: RequirementsOf | undefined): (planPath: string, rowId: string) => RowRequirement | null {
+  const seen = new Map<string, Map<string, RowRequirement | null> | null>();
+  return (planPath, rowId) => {
+    if (!of) return null;
+    if (!seen.has(planPath)) seen.set(planPath, of(planPath));
+    return seen.get(planPath)?.get(rowId) ?? null;
+  };
+}
 
 /** Newest first: by start time, queued runs (no start yet) by when they were queued. */
 const newestFirst = sql`coalesce(${runs.startedAt}, ${runs.createdAt}) DESC, ${runs.id} DESC`;
@@ -143,15 +200,18 @@ export interface PlanTree {
 }
 
 /** Every plan with its rows and, per row, its runs newest first. */
-export function getPlanTree({ db }: { db: Db }): PlanTree {
+export function getPlanTree({ db, requirementsOf }: { db: Db; requirementsOf?: RequirementsOf }): PlanTree {
+  const reqOf = requirementCache(requirementsOf);
   const allPlans = db.select().from(plans).orderBy(plans.initiative, plans.display).all();
   const rows = db.select().from(planRows).orderBy(planRows.planId, planRows.ord).all();
   const links = db
     .select({ ...rowRunColumns, planPath: runPlanRows.planPath, planDisplay: runPlanRows.planDisplay, rowId: runPlanRows.rowId })
     .from(runPlanRows)
     .innerJoin(runs, eq(runs.id, runPlanRows.runId))
+    .leftJoin(launches, eq(launches.runId, runs.id))
     .orderBy(newestFirst)
-    .all();
+    .all()
+    .map((l) => ({ ...judged(l, reqOf(l.planPath, l.rowId)), planPath: l.planPath, planDisplay: l.planDisplay, rowId: l.rowId }));
   const byPlan = new Map(allPlans.map((p) => [p.id, { ...p, rows: [] as Array<PlanRowRecord & { runs: RowRun[] }> }]));
   const byPath = new Map(allPlans.map((p) => [p.path, p.id]));
   const rowIndex = new Map<string, PlanRowRecord & { runs: RowRun[] }>();
@@ -230,7 +290,8 @@ export interface PlanPage {
  * the page's rows are read whole. A 20,000-row plan is 200 pages of 100
  * rows, not one of 20,000.
  */
-export function getPlanPage({ db, ...opts }: { db: Db } & PlanPageOptions): PlanPage {
+export function getPlanPage({ db, requirementsOf, ...opts }: { db: Db; requirementsOf?: RequirementsOf } & PlanPageOptions): PlanPage {
+  const reqOf = requirementCache(requirementsOf);
   const pageSize = Math.max(1, Math.min(1000, Math.floor(opts.pageSize ?? PLAN_PAGE_SIZE)));
   const flaggedOnly = !!opts.flaggedOnly;
   const allPlans = db.select().from(plans).orderBy(plans.initiative, plans.display).all();
@@ -241,8 +302,10 @@ export function getPlanPage({ db, ...opts }: { db: Db } & PlanPageOptions): Plan
     .select({ ...rowRunColumns, planPath: runPlanRows.planPath, planDisplay: runPlanRows.planDisplay, rowId: runPlanRows.rowId })
     .from(runPlanRows)
     .innerJoin(runs, eq(runs.id, runPlanRows.runId))
+    .leftJoin(launches, eq(launches.runId, runs.id))
     .orderBy(newestFirst)
-    .all();
+    .all()
+    .map((l) => ({ ...judged(l, reqOf(l.planPath, l.rowId)), planPath: l.planPath, planDisplay: l.planDisplay, rowId: l.rowId }));
 
   const byPath = new Map(allPlans.map((p) => [p.path, p.id]));
   const known = new Set<string>();
@@ -354,19 +417,22 @@ export function getPlan({ db, id }: { db: Db; id: string }): (Plan & { rows: Pla
 }
 
 /** One row with its plan and every run that proves it, newest first. */
-export function getPlanRowDetail({ db, planId, rowId }: { db: Db; planId: string; rowId: string }): { plan: Plan; row: PlanRowRecord; runs: RowRun[] } | null {
+export function getPlanRowDetail({ db, planId, rowId, requirementsOf }: { db: Db; planId: string; rowId: string; requirementsOf?: RequirementsOf }): { plan: Plan; row: PlanRowRecord; runs: RowRun[]; requirement: RowRequirement | null } | null {
   const plan = db.select().from(plans).where(eq(plans.id, planId)).get();
   if (!plan) return null;
   const row = db.select().from(planRows).where(and(eq(planRows.planId, planId), eq(planRows.rowId, rowId))).get();
   if (!row) return null;
+  const requirement = requirementsOf?.(plan.path)?.get(rowId) ?? null;
   const linked = db
     .select(rowRunColumns)
     .from(runPlanRows)
     .innerJoin(runs, eq(runs.id, runPlanRows.runId))
+    .leftJoin(launches, eq(launches.runId, runs.id))
     .where(and(eq(runPlanRows.planPath, plan.path), eq(runPlanRows.rowId, rowId)))
     .orderBy(newestFirst)
-    .all();
-  return { plan, row, runs: linked };
+    .all()
+    .map((l) => judged(l, requirement));
+  return { plan, row, runs: linked, requirement };
 }
 
 /** Rows for the launch form's picker, plan by plan. */

@@ -3,8 +3,10 @@
  * used to hand-write, with verdicts from the checks instead of prose.
  */
 import type { Check, Evidence } from './types';
+import { provenanceOf, provenanceText, type Provenance } from './provenance';
+import { judgeRun, statusWords, VERDICT_ICON, type RunJudgement, type ShownCheck } from './verdict';
 
-const ICON: Record<Check['status'], string> = { pass: '✅ pass', fail: '❌ fail', warn: '⚠️ warn', skip: '➖ skip' };
+const ICON: Record<ShownCheck['status'], string> = { pass: '✅ pass', fail: '❌ fail', warn: '⚠️ warn', skip: '➖ skip', pending: '⏳ pending' };
 
 export function fmtNumber(v: number | null | undefined, digits = 3): string {
   if (v === null || v === undefined) return '—';
@@ -98,21 +100,46 @@ export function safeHref(u: string | null | undefined): string | null {
   return null;
 }
 
-/** The check verdicts as a Markdown table: shared by summary.md and the PR snippet. */
-export function renderChecksTable(checks: Check[]): string[] {
+/** The check verdicts as a Markdown table (the checks as shown: `judgeRun`): shared by summary.md and the PR snippet. */
+export function renderChecksTable(checks: ReadonlyArray<Check | ShownCheck>): string[] {
   return ['| check | verdict | detail |', '| --- | --- | --- |', ...checks.map((c) => `| ${mdCell(c.id)} | ${ICON[c.status] ?? mdCell(String(c.status))} | ${mdCell(c.detail)} |`)];
 }
 
-/** ``EB4.A `[ ]` (`plans/…/plan.md:63`), …`` — the plan rows a run proves, for summaries and PR text. */
+/**
+ * ``EB4.A `[ ]` (`plans/…/plan.md:63`), …`` — the plan rows a run is linked
+ * to, for summaries and PR text; a row the run does not qualify for says so
+ * and why (lib/plans/qualify.ts).
+ */
 export function provesText(ev: Evidence): string {
   return (ev.planRows ?? [])
-    .map((r) => (r.missing ? `${mdText(r.id)} (not in ${mdCode(r.plan)} any more)` : `${mdText(r.id)} ${mdCode(r.state ?? '')} (${mdCode(`${r.plan}:${r.line}`)})`))
+    .map((r) => {
+      if (r.missing) return `${mdText(r.id)} (not in ${mdCode(r.plan)} any more)`;
+      const at = `${mdText(r.id)} ${mdCode(r.state ?? '')} (${mdCode(`${r.plan}:${r.line}`)})`;
+      return r.qualifies === false ? `${at} — linked, does not qualify: ${mdText(r.why ?? 'another command than the row asks for')}` : at;
+    })
     .join(', ');
 }
 
-export function checkTally(checks: Check[]): string {
-  const n = (s: Check['status']) => checks.filter((c) => c.status === s).length;
-  return `${n('pass')} pass · ${n('fail')} fail · ${n('warn')} warn · ${n('skip')} skip`;
+/** The verdict as a Markdown line: ``**✗ Fail:** checkpoints failed — checkpoints: …`` (the verdict and the failing checks in one sentence). */
+export function verdictLine(j: RunJudgement): string {
+  const [word, ...rest] = j.sentence.split(': ');
+  return `**${VERDICT_ICON[j.verdict]} ${mdText(word)}:** ${mdText(rest.join(': '))}`;
+}
+
+/** ``profile `reference`, `node …/train.mjs`; command: `node … --max-epochs 3` ``: who produced the evidence. */
+export function provenanceMarkdown(p: Provenance): string {
+  const who = [p.profile ? `profile ${mdCode(p.profile)}` : null, p.program ? mdCode(p.program) : null].filter(Boolean).join(', ') || 'command not recorded';
+  return `${who}${p.command ? `; command${p.source && p.source !== 'launch' ? ` (from ${mdCode(p.source)})` : ''}: ${mdCode(p.command)}` : ''}`;
+}
+
+export { provenanceText };
+
+/** `6 pass · 1 fail · 1 warn · 1 skip`; a live run's shown checks: `9 pending`. */
+export function checkTally(checks: ReadonlyArray<{ status: string }>): string {
+  const n = (s: string) => checks.filter((c) => c.status === s).length;
+  const pending = n('pending');
+  if (pending && pending === checks.length) return `${pending} pending`;
+  return `${n('pass')} pass · ${n('fail')} fail · ${n('warn')} warn · ${n('skip')} skip${pending ? ` · ${pending} pending` : ''}`;
 }
 
 export interface SummaryOptions {
@@ -122,15 +149,18 @@ export interface SummaryOptions {
 
 export function renderSummaryMarkdown(ev: Evidence, opts: SummaryOptions = {}): string {
   const out: string[] = [];
+  const judgement = judgeRun(ev);
   out.push(`# Run evidence — ${mdText(ev.title)}`, '');
-  out.push(`**Status:** ${mdText(ev.status)} · **Checks:** ${checkTally(ev.checks)}`);
+  out.push(verdictLine(judgement), '');
+  out.push(`**Process:** ${mdText(statusWords(ev.status))} · **Checks:** ${checkTally(judgement.checks)}`);
+  out.push(`**Produced by:** ${provenanceMarkdown(provenanceOf(ev))}`);
   const permalink = safeHref(opts.permalink);
   if (permalink) out.push(`**Evidence:** ${permalink}`);
   if (ev.bundle.initiative) out.push(`**Initiative:** ${mdText(ev.bundle.initiative)}${ev.bundle.phase ? ` · **Phase:** ${mdText(ev.bundle.phase)}` : ''}`);
   if (ev.planRows?.length) out.push(`**Proves:** ${provesText(ev)}`);
   out.push('');
 
-  out.push('## Checks', '', ...renderChecksTable(ev.checks), '');
+  out.push('## Checks', '', ...renderChecksTable(judgement.checks), '');
 
   if (ev.command) {
     const env = Object.entries(ev.command.env).map(([k, v]) => `${k}=${JSON.stringify(v)}`);

@@ -84,7 +84,7 @@ export interface RunJudgement {
   /** The checks as every page shows them. */
   checks: ShownCheck[];
   /** The shown checks that fail (empty unless the verdict is fail). */
-  failing: ShownCheck[];
+  failing: Check[];
   /** The run's process never started (cancelled while queued, refused before its spawn). */
   neverStarted: boolean;
   /** One sentence: the verdict and why (the failing checks, the stop, what is pending). */
@@ -154,7 +154,7 @@ export function judgeRun(ev: JudgeInput): RunJudgement {
   const count = (s: CheckStatus) => ev.checks.filter((c) => c.status === s).length;
   const verdict = verdictOf({ status: ev.status, checksFail: count('fail'), checksPass: count('pass') });
   const checks = shownChecks(ev);
-  const failing = verdict === 'fail' ? checks.filter((c) => c.status === 'fail') : [];
+  const failing = verdict === 'fail' ? checks.filter((c): c is Check => c.status === 'fail').map(({ id, status, detail }) => ({ id, status, detail })) : [];
   const never = neverStarted(ev);
   let sentence: string;
   if (verdict === 'pending') sentence = ev.status === 'queued' ? 'Pending: the run is queued; its checks are judged when it ends.' : `Pending: the run is running${epochsRun(ev).replace(' after', ',')}; its checks are judged when it ends.`;

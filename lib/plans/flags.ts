@@ -1,21 +1,25 @@
 /**
  * Where a plan and its evidence disagree. Pure: row state and run facts in,
  * flags out; the plans pages and the evidence page show the same flags.
+ *
+ * Only runs that qualify for the row count (lib/plans/qualify.ts): a run of
+ * another trainer linked to the row can neither clear a flag nor raise one.
  */
+import { verdictOf, type Verdict } from '../evidence/verdict';
 
-export type Verdict = 'pass' | 'fail' | 'pending' | 'unknown';
+export type { Verdict };
 
 export interface RunFacts {
   status: string;
   checksFail: number;
+  checksPass: number;
+  /** False when the run is linked to the row but does not qualify for it; absent counts as qualifying. */
+  qualifies?: boolean;
 }
 
-/** A run passes when it succeeded and no check failed; a run still queued or running is pending. */
+/** The run's verdict (lib/evidence/verdict.ts). */
 export function runVerdict(r: RunFacts): Verdict {
-  if (r.status === 'queued' || r.status === 'running') return 'pending';
-  if (r.checksFail > 0 || ['failed', 'cancelled', 'timed_out', 'lost'].includes(r.status)) return 'fail';
-  if (r.status === 'succeeded') return 'pass';
-  return 'unknown';
+  return verdictOf(r);
 }
 
 export type FlagKind = 'done-without-evidence' | 'latest-fails' | 'missing-row';
@@ -31,16 +35,25 @@ export const FLAG_TITLES: Record<FlagKind, string> = {
   'missing-row': 'row not in the plan',
 };
 
-/** Flags of one row. `runs` are the runs that prove it, newest first. */
+/**
+ * Flags of one row. `runs` are the runs linked to it, newest first. Only
+ * qualifying runs count; of those, the latest that reached a verdict (pass
+ * or fail: pending and incomplete runs prove nothing yet) is "the latest".
+ */
 export function rowFlags(state: string, runs: RunFacts[]): Flag[] {
   const flags: Flag[] = [];
-  const verdicts = runs.map(runVerdict);
-  if (state === '[x]' && !verdicts.includes('pass'))
-    flags.push({ kind: 'done-without-evidence', message: runs.length ? `marked [x], but none of its ${runs.length} run${runs.length === 1 ? '' : 's'} passes` : 'marked [x], but no run proves it' });
-  const latest = verdicts.find((v) => v !== 'pending');
-  if (latest === 'fail') {
-    const r = runs[verdicts.indexOf('fail')];
-    flags.push({ kind: 'latest-fails', message: r.checksFail > 0 ? `its latest run fails ${r.checksFail} check${r.checksFail === 1 ? '' : 's'}` : `its latest run ended ${r.status.replace('_', ' ')}` });
+  const counted = runs.filter((r) => r.qualifies !== false);
+  const ignored = runs.length - counted.length;
+  const verdicts = counted.map(runVerdict);
+  const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? '' : 's'}`;
+  if (state === '[x]' && !verdicts.includes('pass')) {
+    const base = counted.length ? `marked [x], but none of its ${plural(counted.length, 'qualifying run')} passes` : 'marked [x], but no qualifying run proves it';
+    flags.push({ kind: 'done-without-evidence', message: ignored ? `${base}; ${plural(ignored, 'linked run')} do${ignored === 1 ? 'es' : ''} not qualify` : base });
+  }
+  const at = verdicts.findIndex((v) => v === 'pass' || v === 'fail');
+  if (at >= 0 && verdicts[at] === 'fail') {
+    const r = counted[at];
+    flags.push({ kind: 'latest-fails', message: r.checksFail > 0 ? `its latest qualifying run fails ${plural(r.checksFail, 'check')}` : `its latest qualifying run ended ${r.status.replace('_', ' ')}` });
   }
   return flags;
 }

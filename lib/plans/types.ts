@@ -61,4 +61,15 @@ export interface PlanRowRef {
   source: 'summary' | 'brief' | 'folder' | 'launch';
   /** True when the plan no longer has this row. */
   missing?: boolean;
+  /**
+   * Whether the run proves this row as far as what it ran goes (the program
+   * and profile the row asks for, lib/plans/qualify.ts); false: "linked, does
+   * not qualify", and `why` says why. Absent when not judged.
+   */
+  qualifies?: boolean;
+  why?: string | null;
+  /** What the row asks for, with where it says so (`python -m ptycho_torch.train (input.md:7)`); null: any run. */
+  requires?: string | null;
+  /** The command the row asks for, as written, when it names one. */
+  requiredCommand?: string | null;
 }

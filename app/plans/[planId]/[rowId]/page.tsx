@@ -4,7 +4,9 @@ import { notFound } from 'next/navigation';
 import { isPlanId, loadPlanRow } from '@/app/_lib/data';
 import { rowFlags, runVerdict } from '@/lib/plans/flags';
 import { Section } from '@/components/evidence-sections';
-import { CellText, FlagList, sourceHref, StateTag, VerdictTag } from '@/components/plan-views';
+import { CellText, FlagList, RunProvenance, sourceHref, StateTag, VerdictTag } from '@/components/plan-views';
+import { NotQualifying } from '@/components/verdict';
+import { whereText } from '@/lib/plans/qualify';
 import { CheckCounts, StatusBadge } from '@/components/status';
 import { fmtDateUTC, fmtIsoUTC } from '@/components/format';
 import { getEnv } from '@/server/env';
@@ -33,7 +35,7 @@ export default async function PlanRowPage({ params }: Params) {
   if (!isPlanId(planId)) notFound();
   const found = loadPlanRow(planId, decode(raw));
   if (!found) notFound();
-  const { plan, row, runs } = found;
+  const { plan, row, runs, requirement } = found;
   const flags = rowFlags(row.state, runs);
   const repoUrl = getEnv().RUNPROOF_REPO_URL;
   const source = sourceHref(repoUrl, plan, row.line);
@@ -79,6 +81,46 @@ export default async function PlanRowPage({ params }: Params) {
           ) : null}
           <dt>Guidance</dt>
           <dd data-testid="row-guidance">{row.guidance ? <CellText text={row.guidance} /> : <span className="subtle">—</span>}</dd>
+          <dt>Proved by</dt>
+          <dd data-testid="row-requirement" data-source={requirement?.source ?? 'any'}>
+            {requirement ? (
+              <>
+                {requirement.profiles ? (
+                  <>
+                    a run of profile <strong>{requirement.profiles.join(' or ')}</strong>
+                    {requirement.program || requirement.command ? ', ' : ''}
+                  </>
+                ) : null}
+                {requirement.command ? (
+                  <>
+                    <code className="wrap-anywhere">{requirement.command}</code>{' '}
+                  </>
+                ) : requirement.program ? (
+                  <>
+                    <code>{requirement.program.display}</code>{' '}
+                  </>
+                ) : Object.keys(requirement.knobs).length ? (
+                  <>
+                    any trainer run with{' '}
+                    <code className="wrap-anywhere">
+                      {Object.entries(requirement.knobs)
+                        .map(([k, v]) => (v === true ? `--${k}` : `--${k} ${v}`))
+                        .join(' ')}
+                    </code>{' '}
+                  </>
+                ) : null}
+                <span className="small muted">
+                  (from {requirement.source === 'rule' ? 'the rule in' : requirement.source === 'brief' ? 'the brief' : 'the guidance,'} <span className="mono">{whereText(requirement.from)}</span>)
+                </span>
+                <div className="small muted">
+                  A run of another {requirement.profiles ? 'profile' : 'program'} is linked but does not qualify: it cannot clear a flag or flip the row.
+                  {Object.keys(requirement.knobs).length ? ' A qualifying run’s knobs check compares its knobs with these.' : ''}
+                </div>
+              </>
+            ) : (
+              <span className="subtle">any run linked to it (the guidance names no command, no brief asks for it, no rule in runproof-proves.json)</span>
+            )}
+          </dd>
         </dl>
         <div className="actions">
           <Link className="btn btn-primary" href={launchHref} data-testid="launch-for-row">
@@ -100,6 +142,7 @@ export default async function PlanRowPage({ params }: Params) {
                     </th>
                     <th scope="col">Run</th>
                     <th scope="col">Verdict</th>
+                    <th scope="col">Proves this row?</th>
                     <th scope="col">Status</th>
                     <th scope="col">Started</th>
                     <th scope="col">Checks</th>
@@ -114,10 +157,15 @@ export default async function PlanRowPage({ params }: Params) {
                       </td>
                       <td>
                         <Link href={`/runs/${r.runId}`}>{r.title}</Link>
-                        <span className="run-sub">{r.runId}{r.profile ? ` · ${r.profile}` : ''}</span>
+                        <span className="run-sub">
+                          {r.runId} · <RunProvenance run={r} />
+                        </span>
                       </td>
                       <td>
                         <VerdictTag verdict={runVerdict(r)} />
+                      </td>
+                      <td data-testid="row-run-qualifies" data-qualifies={r.qualifies ? 'yes' : 'no'}>
+                        {r.qualifies ? <span className="small">{requirement ? 'yes' : 'yes (any run)'}</span> : <NotQualifying why={r.why} />}
                       </td>
                       <td>
                         <StatusBadge status={r.status} size="sm" />

@@ -3,11 +3,13 @@ import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import { isRunId, loadRunEvidence, loadRunPlanPatches } from '@/app/_lib/data';
 import { requestOrigin } from '@/app/_lib/origin';
-import { runVerdict } from '@/lib/plans/flags';
 import CopyButton from '@/components/copy-button';
-import { VerdictTag } from '@/components/plan-views';
+import { VerdictLead } from '@/components/verdict';
+import { provenanceOf } from '@/lib/evidence/provenance';
+import { judgeRun } from '@/lib/evidence/verdict';
 import { combinedPatch } from '@/server/plan-patch';
 import { applyPlanUpdateAction } from './actions';
+import styles from './plan-update.module.css';
 
 export const dynamic = 'force-dynamic';
 
@@ -24,9 +26,12 @@ function lineClass(l: string): string | undefined {
 }
 
 /**
- * "Propose plan update": the diff that marks the rows this run proves as
- * done and links the evidence. Shown, copyable and downloadable; the plan
- * file itself is never written.
+ * "Propose plan update": the diff that sets the State of the rows this run
+ * is linked to and links the evidence — `[x]` only for a row the run
+ * qualifies for and passes, `[P]` with the failing checks for one it
+ * qualifies for and fails, nothing (and why) otherwise. Shown, copyable and
+ * downloadable; the plan file is written only when RUNPROOF_PLANS_WRITABLE
+ * allows it.
  */
 export default async function PlanUpdatePage({ params, searchParams }: Params) {
   const { id } = await params;
@@ -43,7 +48,10 @@ export default async function PlanUpdatePage({ params, searchParams }: Params) {
   const patches = loadRunPlanPatches(id, permalink);
   const text = combinedPatch(patches);
   const changed = patches.flatMap((p) => p.changed);
-  const verdict = runVerdict(run);
+  const judgement = judgeRun(ev);
+  const decisions = patches.flatMap((p) => p.decisions);
+  const flips = decisions.filter((d) => d.update?.state === '[x]').length;
+  const partial = decisions.filter((d) => d.update?.state === '[P]').length;
   const writable = patches.filter((p) => p.patch && p.writable);
 
   return (
@@ -55,7 +63,8 @@ export default async function PlanUpdatePage({ params, searchParams }: Params) {
         <div>
           <h1>Proposed plan update</h1>
           <p className="muted">
-            Marks the rows run <Link href={`/runs/${enc}`} className="mono">{id}</Link> proves as <code>[x]</code> and links its evidence page in their guidance. Runproof does not
+            Sets the State of the rows run <Link href={`/runs/${enc}`} className="mono">{id}</Link> is linked to and links its evidence in their guidance, with its verdict and
+            profile: <code>[x]</code> only where the run qualifies for the row and passes, <code>[P]</code> with the failing checks where it qualifies and fails. Runproof does not
             write your plan unless told to (<code>RUNPROOF_PLANS_WRITABLE=1</code>): apply it in your checkout with <code>git apply runproof-{id}-plan.patch</code>.
           </p>
         </div>
@@ -74,15 +83,17 @@ export default async function PlanUpdatePage({ params, searchParams }: Params) {
         </div>
       ) : null}
 
-      {verdict !== 'pass' ? (
-        <div className="callout tone-warn" data-testid="verdict-warning">
-          <p>
-            This run&apos;s verdict is <VerdictTag verdict={verdict} />
-            {run.checksFail ? ` (${run.checksFail} failed check${run.checksFail === 1 ? '' : 's'})` : ''}. The rows will link to that evidence, and their row pages will flag it as their latest run failing
-            until a passing run follows.
+      <div className="card" data-testid="update-verdict">
+        <VerdictLead judgement={judgement} provenance={provenanceOf(ev, run.profile)} />
+        {decisions.length ? (
+          <p className="small" data-testid="update-summary">
+            {flips ? `${flips} row${flips === 1 ? '' : 's'} to [x]` : 'No row to [x]'}
+            {partial ? `, ${partial} to [P]` : ''}
+            {decisions.length - flips - partial ? `, ${decisions.length - flips - partial} left as they are` : ''}
+            {judgement.verdict !== 'pass' ? ': only a qualifying run that passes marks a row done.' : '.'}
           </p>
-        </div>
-      ) : null}
+        ) : null}
+      </div>
 
       {!patches.length ? (
         <div className="card empty">This run names no plan row, so there is nothing to propose.</div>
@@ -92,11 +103,27 @@ export default async function PlanUpdatePage({ params, searchParams }: Params) {
             <div key={p.plan} className="card plan-patch" data-testid="plan-patch">
               <div className="plan-patch-head">
                 <span className="mono">{p.plan}</span>
-                <span className="small muted">
-                  {p.changed.length ? `flips ${p.changed.join(', ')}` : 'no change'}
-                  {p.skipped.length ? ` · unchanged: ${p.skipped.map((s) => `${s.id} (${s.reason})`).join(', ')}` : ''}
-                </span>
+                <span className="small muted">{p.changed.length ? `changes ${p.changed.join(', ')}` : 'no change'}</span>
               </div>
+              <ul className={`${styles.decisions} small`} data-testid="row-decisions">
+                {p.decisions.map((d) => {
+                  const skipped = p.skipped.find((x) => x.id === d.id);
+                  return (
+                    <li key={d.id} data-testid="row-decision" data-row={d.id} data-action={d.update && p.changed.includes(d.id) ? d.update.state : 'none'}>
+                      <span className="mono">{d.id}</span>{' '}
+                      {d.update && p.changed.includes(d.id) ? (
+                        <>
+                          → <code>{d.update.state}</code> <span className="muted">{d.reason}</span>
+                        </>
+                      ) : (
+                        <>
+                          unchanged: <span className="muted">{skipped?.reason ?? d.reason}</span>
+                        </>
+                      )}
+                    </li>
+                  );
+                })}
+              </ul>
               {p.error ? <p className="notice error">{p.error}</p> : null}
               {p.patch ? (
                 <pre className="diff" data-testid="patch-text">
@@ -133,7 +160,9 @@ export default async function PlanUpdatePage({ params, searchParams }: Params) {
                 </span>
               </>
             ) : (
-              <span className="muted">Nothing to change: every row is already <code>[x]</code> with this evidence, or its plan is gone.</span>
+              <span className="muted" data-testid="nothing-to-change">
+                Nothing to change{decisions.length ? ': see why for each row above.' : '.'}
+              </span>
             )}
             <Link href={`/runs/${enc}#plan`} className="btn btn-link">
               Back to the evidence
