@@ -34,7 +34,8 @@ export default defineConfig({
     url: `http://127.0.0.1:${PORT}/api/runs`,
     reuseExistingServer: false,
     timeout: 120_000,
-    env: { RUNPROOF_DB: DB, RUNPROOF_BUNDLES_DIR: `${WORK}/bundles`, RUNPROOF_WORK_DIR: `${WORK}/work`, NEXT_TELEMETRY_DISABLED: '1' },
+    // RUNPROOF_PROFILES: a hand-written profile looser than its trainer (e2e/cause.spec.ts: the trainer's own refusal headlines the run).
+    env: { RUNPROOF_DB: DB, RUNPROOF_BUNDLES_DIR: `${WORK}/bundles`, RUNPROOF_WORK_DIR: `${WORK}/work`, RUNPROOF_PROFILES: 'e2e/fixtures/profiles.json', NEXT_TELEMETRY_DISABLED: '1' },
     stdout: 'ignore',
     stderr: 'pipe',
   }, {

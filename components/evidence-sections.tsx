@@ -3,7 +3,6 @@
  * evidence document.
  */
 import type { Evidence } from '@/lib/evidence/types';
-import type { ShownCheck } from '@/lib/evidence/verdict';
 import { fileHref, fmtBytes, fmtNumber, shortPath } from './format';
 import { VerdictTag } from './status';
 
@@ -25,9 +24,8 @@ function knobValue(v: string | boolean | null): React.ReactNode {
   return <code className="wrap-anywhere">{v}</code>;
 }
 
-/** The checks table; `checks`: the checks as shown (lib/evidence/verdict.ts `judgeRun`), default the evidence's own. */
-export function ChecksTable({ ev, checks = ev.checks }: { ev: Evidence; checks?: ShownCheck[] }) {
-  if (!checks.length) return <div className="empty small">No checks were computed.</div>;
+export function ChecksTable({ ev }: { ev: Evidence }) {
+  if (!ev.checks.length) return <div className="empty small">No checks were computed.</div>;
   return (
     <div className="table-wrap">
       <table className="data" data-testid="checks-table">
@@ -39,7 +37,7 @@ export function ChecksTable({ ev, checks = ev.checks }: { ev: Evidence; checks?:
           </tr>
         </thead>
         <tbody>
-          {checks.map((c) => (
+          {ev.checks.map((c) => (
             <tr key={c.id} id={`check-${c.id}`} className={c.status === 'fail' ? 'row-fail' : c.status === 'warn' ? 'row-warn' : undefined} data-testid={`check-row-${c.id}`} data-status={c.status}>
               <td className="nowrap">
                 <code>{c.id}</code>
@@ -352,8 +350,9 @@ export function RunFacts({ ev }: { ev: Evidence }) {
   );
 }
 
-export function WarningsTable({ ev }: { ev: Evidence }) {
+export function WarningsTable({ ev, runId }: { ev: Evidence; runId?: string }) {
   if (!ev.warnings.length) return <div className="empty small">No warnings in the log.</div>;
+  const log = ev.bundle.log;
   return (
     <div className="table-wrap">
       <table className="data">
@@ -365,16 +364,26 @@ export function WarningsTable({ ev }: { ev: Evidence }) {
             <th scope="col">Category</th>
             <th scope="col">Message</th>
             <th scope="col">Source</th>
+            <th scope="col">In the log</th>
           </tr>
         </thead>
         <tbody>
           {ev.warnings.map((w, i) => (
-            <tr key={i} className={w.category === 'DeprecationWarning' ? 'row-fail' : undefined}>
+            <tr key={i} className={w.category === 'DeprecationWarning' ? 'row-fail' : undefined} data-testid="warning-row">
               <td className="num">{w.count}</td>
               <td className="nowrap">{w.category ?? <span className="muted">Lightning</span>}</td>
               <td className="wrap-anywhere">{w.message}</td>
               <td className="mono nowrap" title={w.file ? `${w.file}:${w.line ?? ''}` : undefined}>
                 {w.file ? `${shortPath(w.file)}${w.line !== null ? `:${w.line}` : ''}` : '—'}
+              </td>
+              <td className="mono nowrap">
+                {w.logLine && log && runId ? (
+                  <a href={fileHref(runId, log, { line: w.logLine })} data-testid="warning-log-line">
+                    {log}:{w.logLine}
+                  </a>
+                ) : (
+                  <span className="muted">—</span>
+                )}
               </td>
             </tr>
           ))}
@@ -395,6 +404,11 @@ export function ErrorsList({ ev, runId }: { ev: Evidence; runId: string }) {
               <a className="mono" href={fileHref(runId, e.file, { line: e.line })}>
                 {e.file}:{e.line}
               </a>{' '}
+              {ev.cause && ev.cause.file === e.file && ev.cause.line === e.line ? (
+                <strong className="cause-tag" data-testid="error-cause" title="The line the failure headline quotes: the root of the traceback chain">
+                  cause
+                </strong>
+              ) : null}{' '}
               <span className="bad-text">{e.message}</span>
             </li>
           ))}

@@ -51,7 +51,7 @@ test('inline validation, then cancel a running run with a confirmation', async (
   const launch = new LaunchPage(page);
   await launch.openFromRuns();
   await launch.knob('gridsize').fill('0');
-  await expect(page.getByText('must be at least 1')).toBeVisible();
+  await expect(page.getByText('must be between 1 and 4')).toBeVisible();
   await expect(page.getByTestId('launch-submit')).toBeDisabled();
   await launch.knob('gridsize').fill('2');
   // A row the plans do not have (a tampered form) is refused by the server; the form keeps its input.

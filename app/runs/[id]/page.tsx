@@ -14,10 +14,13 @@ import LiveRun from '@/components/live-run';
 import { cancelAction } from '@/app/runs/new/actions';
 import { launchPermission } from '@/server/session';
 import LogViewer, { type LogLine } from '@/components/log-viewer';
+import { RunHeadline } from '@/components/run-headline';
 import CopyButton from '@/components/copy-button';
 import { renderPrMarkdown } from '@/components/pr-markdown';
 import { CheckPill, StatusBadge } from '@/components/status';
-import { fileHref, fmtDateUTC, fmtDuration, fmtIsoUTC, lineLevel } from '@/components/format';
+import { fileHref, fmtDateUTC, fmtDuration, fmtIsoUTC } from '@/components/format';
+import { citedLogLines } from '@/lib/evidence/headline';
+import type { Evidence } from '@/lib/evidence/types';
 import {
   CheckpointTable,
   ChecksTable,
@@ -44,16 +47,17 @@ export async function generateMetadata({ params }: Params): Promise<Metadata> {
   return { title: found ? `${found.evidence.status} · ${found.evidence.title}` : 'Run not found' };
 }
 
-function readLog(bundleDir: string, log: string | null, errorLines: Set<number>) {
+function readLog(bundleDir: string, ev: Evidence) {
+  const log = ev.bundle.log;
   if (!log) return { state: 'none' as const };
   const r = resolveBundleFile(bundleDir, log);
   if (!r.ok) return { state: 'unreadable' as const, reason: r.reason };
   try {
     const tail = readLogTail(r.file, LOG_LINES);
-    const lines: LogLine[] = tail.lines.map((text, i) => {
-      const n = tail.firstLine + i;
-      return { n, text, level: errorLines.has(n) ? 'error' : lineLevel(text) };
-    });
+    const numbered = tail.lines.map((text, i) => ({ n: tail.firstLine + i, text }));
+    // Marked (and kept by "errors and warnings only"): exactly the lines the warnings and errors tables cite.
+    const cited = citedLogLines(ev, log, numbered);
+    const lines: LogLine[] = numbered.map(({ n, text }) => ({ n, text, level: cited.get(n) ?? null }));
     return { state: 'ok' as const, relative: r.relative, lines, tail };
   } catch (e) {
     console.error(`[runproof] reading log ${r.file} failed:`, e);
@@ -102,18 +106,10 @@ export default async function RunPage({ params }: Params) {
   const prMarkdown = renderPrMarkdown(ev, { permalink, badgeUrl });
   const badgeMarkdown = `[![runproof](${badgeUrl})](${permalink})`;
 
-  const errorLines = new Set(ev.errors.filter((e) => e.file === ev.bundle.log).map((e) => e.line));
-  const log = readLog(run.bundleDir, ev.bundle.log, errorLines);
+  const log = readLog(run.bundleDir, ev);
 
   const failedChecks = ev.checks.filter((c) => c.status === 'fail');
   const failing = failedChecks.length;
-  const stoppedByError = ev.stop.reason === 'error';
-  const firstError = ev.errors[0] ?? null;
-  // The exit check repeats the error message: list it only when the error callout does not already say it.
-  if (stoppedByError) {
-    const i = failedChecks.findIndex((c) => c.id === 'exit');
-    if (i >= 0) failedChecks.splice(i, 1);
-  }
   const runtimeMs = ev.runtime ? ev.runtime.realS * 1000 : run.durationMs;
   const planLinks = loadRunPlanLinks(id).map((l) => {
     const detail = l.planId && l.state !== null ? loadPlanRow(l.planId, l.id) : null;
@@ -217,36 +213,7 @@ export default async function RunPage({ params }: Params) {
             </p>
           </div>
         ) : null}
-        {stoppedByError || failedChecks.length ? (
-          <div className="callout tone-fail" data-testid="failure-summary">
-            {stoppedByError ? (
-              <p>
-                <strong>Stopped with an error:</strong> <span className="mono">{ev.stop.message ?? 'see the log'}</span>
-                {firstError ? (
-                  <>
-                    {' '}
-                    (<a href={fileHref(id, firstError.file, { line: firstError.line })}>
-                      {firstError.file}:{firstError.line}
-                    </a>
-                    )
-                  </>
-                ) : null}
-              </p>
-            ) : null}
-            {failedChecks.length ? (
-              <ul>
-                {failedChecks.map((c) => (
-                  <li key={c.id}>
-                    <a href={`#check-${c.id}`}>
-                      <code>{c.id}</code>
-                    </a>{' '}
-                    failed: {c.detail}
-                  </li>
-                ))}
-              </ul>
-            ) : null}
-          </div>
-        ) : null}
+        <RunHeadline ev={ev} runId={id} failing={failedChecks} />
         <div className="actions">
           <CopyButton text={prMarkdown} label="Copy as Markdown" testId="copy-markdown" />
           <a className="btn" href={`/api/runs/${enc}/summary.md`} download="summary.md" data-testid="summary-download">
@@ -373,7 +340,7 @@ export default async function RunPage({ params }: Params) {
             <ErrorsList ev={ev} runId={id} />
           </div>
         ) : null}
-        <WarningsTable ev={ev} />
+        <WarningsTable ev={ev} runId={id} />
       </Section>
 
       <Section

@@ -5,7 +5,8 @@ import fs from 'node:fs';
 import { openBundleFile } from '@/server/bundle-files';
 import { isRunId, loadRunEvidence } from '@/app/_lib/data';
 import { isTextFile, readHead, splitLines } from '@/app/_lib/files';
-import { fileHref, fmtBytes, lineLevel } from '@/components/format';
+import { fileHref, fmtBytes } from '@/components/format';
+import { citedLogLines } from '@/lib/evidence/headline';
 import { StatusBadge } from '@/components/status';
 import CodeLines from '@/components/code-lines';
 
@@ -14,7 +15,7 @@ export const dynamic = 'force-dynamic';
 const MAX_BYTES = 1 << 20;
 const MAX_LINES = 10_000;
 
-type Params = { params: Promise<{ id: string; path: string[] }> };
+type Params = { params: Promise<{ id: string; path: string[] }>; searchParams?: Promise<Record<string, string | string[] | undefined>> };
 
 export async function generateMetadata({ params }: Params): Promise<Metadata> {
   const { path } = await params;
@@ -28,8 +29,9 @@ export async function generateMetadata({ params }: Params): Promise<Metadata> {
   return { title: name.join('/') };
 }
 
-export default async function FilePage({ params }: Params) {
+export default async function FilePage({ params, searchParams }: Params) {
   const { id, path } = await params;
+  const onlyCited = (await searchParams)?.only === 'cited';
   if (!isRunId(id)) notFound();
   const found = loadRunEvidence(id);
   if (!found) notFound();
@@ -53,15 +55,11 @@ export default async function FilePage({ params }: Params) {
   const cutLines = lines.length > MAX_LINES;
   if (cutLines) lines = lines.slice(0, MAX_LINES);
   const cut = !!head?.truncated || cutLines;
-  const isLog = role === 'log';
-  const errorLines = new Set(ev.errors.filter((e) => e.file === r.relative).map((e) => e.line));
-  const marks: Record<number, 'error' | 'warn'> = {};
-  if (isLog) {
-    lines.forEach((line, i) => {
-      const level = errorLines.has(i + 1) ? 'error' : lineLevel(line);
-      if (level) marks[i + 1] = level;
-    });
-  }
+  // Marked, and kept by "errors and warnings only": exactly the lines the evidence's warnings and errors cite.
+  const cited = citedLogLines(ev, r.relative, role === 'log' ? lines.map((text, i) => ({ n: i + 1, text })) : []);
+  const marks: Record<number, 'error' | 'warn'> = Object.fromEntries(cited);
+  const citedShown = [...cited.keys()].filter((n) => n <= lines.length).sort((a, b) => a - b);
+  const here = fileHref(id, r.relative);
 
   return (
     <>
@@ -107,10 +105,29 @@ export default async function FilePage({ params }: Params) {
         </p>
       ) : null}
 
+      {head && cited.size ? (
+        <div className="log-tools file-filter" data-testid="file-filter">
+          {onlyCited ? (
+            <>
+              <span>
+                Errors and warnings only: the {citedShown.length} line{citedShown.length === 1 ? '' : 's'} the evidence cites.
+              </span>
+              <a href={here}>Show all lines</a>
+            </>
+          ) : (
+            <a href={`${here}?only=cited`} data-testid="file-filter-cited">
+              Errors and warnings only ({cited.size})
+            </a>
+          )}
+        </div>
+      ) : null}
+
       {head ? (
         <div className="code-box card" data-testid="file-viewer">
           {lines.length === 0 || (lines.length === 1 && lines[0] === '') ? (
             <div className="empty small">This file is empty.</div>
+          ) : onlyCited ? (
+            <CitedLines lines={lines} cited={citedShown} marks={marks} href={here} />
           ) : (
             <CodeLines lines={lines} marks={marks} />
           )}
@@ -128,5 +145,24 @@ export default async function FilePage({ params }: Params) {
         </div>
       )}
     </>
+  );
+}
+
+/** The cited lines alone, each number linking to the line in the whole file. */
+function CitedLines({ lines, cited, marks, href }: { lines: string[]; cited: number[]; marks: Record<number, 'error' | 'warn'>; href: string }) {
+  if (!cited.length) return <div className="empty small">None of the cited lines is in the part of the file shown.</div>;
+  return (
+    <table className="code" data-testid="cited-lines">
+      <tbody>
+        {cited.map((n) => (
+          <tr key={n} className={`line-${marks[n]}`} data-line={n}>
+            <td className="ln">
+              <a href={`${href}#L${n}`}>{n}</a>
+            </td>
+            <td className="lc">{lines[n - 1] || '\u00a0'}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
   );
 }
