@@ -3,6 +3,7 @@
  * evidence document.
  */
 import type { Evidence } from '@/lib/evidence/types';
+import type { ShownCheck } from '@/lib/evidence/verdict';
 import { fileHref, fmtBytes, fmtNumber, shortPath } from './format';
 import { VerdictTag } from './status';
 
@@ -24,8 +25,9 @@ function knobValue(v: string | boolean | null): React.ReactNode {
   return <code className="wrap-anywhere">{v}</code>;
 }
 
-export function ChecksTable({ ev }: { ev: Evidence }) {
-  if (!ev.checks.length) return <div className="empty small">No checks were computed.</div>;
+/** The checks table; `checks`: the checks as shown (lib/evidence/verdict.ts `judgeRun`), default the evidence's own. */
+export function ChecksTable({ ev, checks = ev.checks }: { ev: Evidence; checks?: ShownCheck[] }) {
+  if (!checks.length) return <div className="empty small">No checks were computed.</div>;
   return (
     <div className="table-wrap">
       <table className="data" data-testid="checks-table">
@@ -37,7 +39,7 @@ export function ChecksTable({ ev }: { ev: Evidence }) {
           </tr>
         </thead>
         <tbody>
-          {ev.checks.map((c) => (
+          {checks.map((c) => (
             <tr key={c.id} id={`check-${c.id}`} className={c.status === 'fail' ? 'row-fail' : c.status === 'warn' ? 'row-warn' : undefined} data-testid={`check-row-${c.id}`} data-status={c.status}>
               <td className="nowrap">
                 <code>{c.id}</code>

@@ -41,8 +41,10 @@ export function ProcessStatus({ status }: { status: string }) {
  * process ended. The sentence names the failing checks (or what is pending,
  * or why the evidence is incomplete).
  */
-export function VerdictLead({ judgement, provenance }: { judgement: RunJudgement; provenance?: Provenance | null }) {
-  const { verdict, sentence, status } = judgement;
+export function VerdictLead({ judgement, provenance, live = false }: { judgement: RunJudgement; provenance?: Provenance | null; live?: boolean }) {
+  const { verdict, status } = judgement;
+  // A live run's page is rendered once and then follows the run in the browser: say nothing that goes stale.
+  const sentence = live ? 'Pending: its checks are judged when the run ends; nothing is failed or passed before that.' : judgement.sentence;
   const rest = sentence.replace(/^[A-Za-z]+: /, '');
   return (
     <div className={`${styles.lead} ${styles[`lead_${TONE[verdict]}`] ?? ''}`} data-testid="verdict-lead" data-verdict={verdict}>
@@ -51,7 +53,7 @@ export function VerdictLead({ judgement, provenance }: { judgement: RunJudgement
         {rest}
       </p>
       <div className={styles.sub}>
-        <ProcessStatus status={status} />
+        {live ? null : <ProcessStatus status={status} />}
         {provenance ? (
           <span className={styles.prov} data-testid="provenance">
             {provenance.profile ? (

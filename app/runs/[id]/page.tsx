@@ -16,8 +16,12 @@ import { launchPermission } from '@/server/session';
 import LogViewer, { type LogLine } from '@/components/log-viewer';
 import { RunHeadline } from '@/components/run-headline';
 import CopyButton from '@/components/copy-button';
-import { renderPrMarkdown } from '@/components/pr-markdown';
-import { CheckPill, StatusBadge } from '@/components/status';
+import { badgeMarkdown as renderBadgeMarkdown, renderPrMarkdown } from '@/components/pr-markdown';
+import { badgeAlt } from '@/components/badge-svg';
+import { CheckPill } from '@/components/status';
+import { NotQualifying, VerdictLead } from '@/components/verdict';
+import { judgeRun } from '@/lib/evidence/verdict';
+import { provenanceOf } from '@/lib/evidence/provenance';
 import { fileHref, fmtDateUTC, fmtDuration, fmtIsoUTC } from '@/components/format';
 import { citedLogLines } from '@/lib/evidence/headline';
 import type { Evidence } from '@/lib/evidence/types';
@@ -44,7 +48,7 @@ export async function generateMetadata({ params }: Params): Promise<Metadata> {
   const { id } = await params;
   if (!isRunId(id)) return { title: 'Run not found' };
   const found = loadRunEvidence(id);
-  return { title: found ? `${found.evidence.status} · ${found.evidence.title}` : 'Run not found' };
+  return { title: found ? `${judgeRun(found.evidence).verdict} · ${found.evidence.title}` : 'Run not found' };
 }
 
 function readLog(bundleDir: string, ev: Evidence) {
@@ -86,6 +90,7 @@ export default async function RunPage({ params }: Params) {
           <div className="bundle-path" title="Bundle folder" data-testid="bundle-path">
             {run.bundleDir}
           </div>
+          <VerdictLead judgement={judgeRun(ev)} provenance={provenanceOf(ev, run.profile)} live />
           {!perm.ok && perm.loginUrl ? (
             <p className="small muted">
               <Link href={perm.loginUrl}>Log in</Link> to cancel this run.
@@ -103,17 +108,21 @@ export default async function RunPage({ params }: Params) {
   const enc = encodeURIComponent(id);
   const permalink = `${origin}/runs/${enc}`;
   const badgeUrl = `${origin}/api/runs/${enc}/badge.svg`;
-  const prMarkdown = renderPrMarkdown(ev, { permalink, badgeUrl });
-  const badgeMarkdown = `[![runproof](${badgeUrl})](${permalink})`;
+  const prMarkdown = renderPrMarkdown(ev, { permalink, badgeUrl, profile: run.profile });
+  const badgeMarkdown = renderBadgeMarkdown(ev, { permalink, badgeUrl, profile: run.profile });
 
   const log = readLog(run.bundleDir, ev);
 
-  const failedChecks = ev.checks.filter((c) => c.status === 'fail');
+  // The verdict leads; checks as shown (a cancel's exit neutral, a run that never started skipped).
+  const judgement = judgeRun(ev);
+  const provenance = provenanceOf(ev, run.profile);
+  const failedChecks = judgement.failing;
   const failing = failedChecks.length;
   const runtimeMs = ev.runtime ? ev.runtime.realS * 1000 : run.durationMs;
   const planLinks = loadRunPlanLinks(id).map((l) => {
     const detail = l.planId && l.state !== null ? loadPlanRow(l.planId, l.id) : null;
-    return { ...l, flags: detail ? rowFlags(detail.row.state, detail.runs) : [missingRowFlag(l.plan, l.id)] };
+    const mine = detail?.runs.find((r) => r.runId === id);
+    return { ...l, flags: detail ? rowFlags(detail.row.state, detail.runs) : [missingRowFlag(l.plan, l.id)], qualifies: mine?.qualifies ?? true, why: mine?.why ?? null, requirement: detail?.requirement ?? null };
   });
   const toc: Array<[string, string]> = [
     ['checks', 'Checks'],
@@ -146,12 +155,12 @@ export default async function RunPage({ params }: Params) {
       <div className="card run-head" data-testid="run-header">
         <div className="title-row">
           <h1 data-testid="run-title">{ev.title}</h1>
-          <StatusBadge status={ev.status} />
         </div>
         <div className="bundle-path" title="Bundle folder" data-testid="bundle-path">
           {run.bundleDir}
           {ev.bundle.log ? <span className="subtle"> · {ev.bundle.log}</span> : null}
         </div>
+        <VerdictLead judgement={judgement} provenance={provenance} />
         <div className="meta">
           {ev.bundle.initiative ? (
             <span>
@@ -185,7 +194,7 @@ export default async function RunPage({ params }: Params) {
             </strong>
           </span>
           <span>
-            Checks <strong className={failing ? 'bad' : undefined}>{checkTally(ev.checks)}</strong>
+            Checks <strong className={failing ? 'bad' : undefined}>{checkTally(judgement.checks)}</strong>
           </span>
           {planLinks.length ? (
             <span data-testid="proves">
@@ -196,13 +205,14 @@ export default async function RunPage({ params }: Params) {
                   <a href="#plan" className="mono">
                     {l.id}
                   </a>
+                  {l.qualifies ? null : <span className="subtle"> (does not qualify)</span>}
                 </span>
               ))}
             </span>
           ) : null}
         </div>
         <div className="pills" data-testid="check-pills" aria-label="Check verdicts">
-          {ev.checks.map((c) => (
+          {judgement.checks.map((c) => (
             <CheckPill key={c.id} check={c} href={`#check-${c.id}`} />
           ))}
         </div>
@@ -241,8 +251,8 @@ export default async function RunPage({ params }: Params) {
         ))}
       </nav>
 
-      <Section id="checks" title="Checks" aside={checkTally(ev.checks)} flush>
-        <ChecksTable ev={ev} />
+      <Section id="checks" title="Checks" aside={checkTally(judgement.checks)} flush>
+        <ChecksTable ev={ev} checks={judgement.checks} />
       </Section>
 
       {planLinks.length ? (
@@ -264,6 +274,7 @@ export default async function RunPage({ params }: Params) {
                   <th scope="col">Row</th>
                   <th scope="col">State now</th>
                   <th scope="col">Plan</th>
+                  <th scope="col">Proves it?</th>
                   <th scope="col">Flags</th>
                   <th scope="col">Linked by</th>
                 </tr>
@@ -286,6 +297,13 @@ export default async function RunPage({ params }: Params) {
                     <td className="mono small wrap-anywhere">
                       {l.plan}
                       {l.line ? `:${l.line}` : ''}
+                    </td>
+                    <td data-testid="plan-link-qualifies" data-qualifies={l.qualifies ? 'yes' : 'no'}>
+                      {l.qualifies ? (
+                        <span className="small">{l.requirement ? <>yes: ran {l.requirement.program ? <code>{l.requirement.program.display}</code> : l.requirement.profiles ? `profile ${l.requirement.profiles.join(' or ')}` : 'the knobs it asks for'}</> : 'yes (the row names no command)'}</span>
+                      ) : (
+                        <NotQualifying why={l.why} />
+                      )}
                     </td>
                     <td>
                       <FlagList flags={l.flags} compact />
@@ -397,7 +415,7 @@ export default async function RunPage({ params }: Params) {
         <h3 style={{ margin: '14px 0 6px' }}>Badge</h3>
         <p style={{ margin: '0 0 8px' }}>
           {/* eslint-disable-next-line @next/next/no-img-element */}
-          <img src={`/api/runs/${enc}/badge.svg`} alt={`runproof: ${ev.status}`} height={20} data-testid="badge-preview" />
+          <img src={`/api/runs/${enc}/badge.svg`} alt={badgeAlt(judgement, provenance)} height={20} data-testid="badge-preview" />
         </p>
         <div className="snippet">
           <pre data-testid="badge-markdown">{badgeMarkdown}</pre>
