@@ -261,3 +261,16 @@ describe('odd files in a bundle: each named in the evidence with its file and li
     expect(byId(ev, 'metrics')).toMatchObject({ status: 'pass' });
   });
 });
+
+describe('a long run with its checkpoint config unknown', () => {
+  it('searches within a bound (1,000 epochs, 7 files, no command): a verdict in seconds, and a bounded search cannot fail', () => {
+    let csv = 'epoch,step,train_loss_step,val_loss,val_acc\n';
+    for (let e = 0; e < 1000; e++) {
+      for (let b = 0; b < 200; b += 50) csv += `${e},${e * 200 + b},0.5,,\n`;
+      csv += `${e},${e * 200 + 199},,${(1 + Math.sin(e)).toFixed(4)},${(0.5 + Math.cos(e) / 3).toFixed(4)}\n`;
+    }
+    const names = Array.from({ length: 7 }, (_, i) => ({ name: `epoch=${i * 100 + 3}-step=${(i * 100 + 4) * 200}.ckpt`, sizeBytes: 10, mtimeMs: 0 }));
+    const ev = analyseBundle([{ path: 'metrics.csv', sizeBytes: csv.length, text: csv }, { path: 'checkpoints_ls.txt', sizeBytes: 1, text: formatLsListing(names) }], { root: '/tmp/long' });
+    expect(byId(ev, 'checkpoints')).toMatchObject({ status: 'warn', detail: expect.stringContaining('the search stopped at its bound') });
+  });
+});

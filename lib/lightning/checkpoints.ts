@@ -225,8 +225,15 @@ function pythonGeneral(x: number, p: number, alt: boolean, upper: boolean): stri
  * fill/align/sign/zero/width/grouping/precision and the types d n f F e E g G %.
  * Null where Python would raise (a float with `d`): Lightning would crash.
  */
+const SPECS = new Map<string, RegExpExecArray | null>();
+
 export function pythonFormat(value: number, spec: string, isInt: boolean): string | null {
-  const m = /^(?:(.)?([<>=^]))?([-+ ])?(z)?(#)?(0)?(\d+)?([,_])?(?:\.(\d+))?([bcdeEfFgGnosxX%])?$/s.exec(spec);
+  if (spec === '' && isInt) return String(Math.trunc(value));
+  let m = SPECS.get(spec);
+  if (m === undefined) {
+    m = /^(?:(.)?([<>=^]))?([-+ ])?(z)?(#)?(0)?(\d+)?([,_])?(?:\.(\d+))?([bcdeEfFgGnosxX%])?$/s.exec(spec);
+    if (SPECS.size < 1000) SPECS.set(spec, m);
+  }
   if (!m) return null;
   let [, fill, align] = m;
   const [, , , sign = '-', , alt, zero, widthText, grouping, precText, type = ''] = m;
@@ -372,11 +379,11 @@ export const DEFAULT_TEMPLATE: FilenameTemplate = templateFromLightning(null)!;
  * `<name>-v<N>.ckpt` with a version). A key missing from `values` renders as
  * Lightning's `tensor(0)`. Null when Python would raise (a float with `:d`).
  */
-export function renderName(t: FilenameTemplate, values: Record<string, number | undefined>, version?: number | null): string | null {
+export function renderName(t: FilenameTemplate, values: Record<string, number | undefined>, version?: number | null, epoch?: number, step?: number): string | null {
   let out = '';
   for (const p of t.parts) {
     if ('literal' in p) { out += p.literal; continue; }
-    const v = values[p.key];
+    const v = p.key === 'epoch' && epoch !== undefined ? epoch : p.key === 'step' && step !== undefined ? step : values[p.key];
     const s = v === undefined ? pythonFormat(0, p.spec, true) : pythonFormat(v, p.spec, INT_KEYS.has(p.key) && Number.isInteger(v));
     if (s === null) return null;
     out += s;

@@ -223,7 +223,7 @@ export function replayCheckpointHooks(hooks: Hook[], cfg: CheckpointConfig): Che
   const resumedFrom = cfg.restored?.resumedFrom ?? null;
 
   const render = (metrics: Metrics, h: Hook, ver?: number) => {
-    const n = renderName(cfg.template, { ...metrics, epoch: h.epoch, step: h.step }, ver);
+    const n = renderName(cfg.template, metrics, ver, h.epoch, h.step);
     if (n === null) renderError = true;
     return n ?? `?${h.epoch}-${h.step}.ckpt`;
   };
@@ -271,7 +271,8 @@ export function replayCheckpointHooks(hooks: Hook[], cfg: CheckpointConfig): Che
     const score = Number.isNaN(current) ? (min ? Infinity : -Infinity) : current;
     const p = versioned(h.metrics, h, del);
     bestK.set(p, score);
-    if (bestK.size === kk) kth = worstOf(bestK, min);
+    // (with save_top_k=-1 every save is kept and the k-th is never consulted: not tracked)
+    if (bestK.size === kk && k !== -1) kth = worstOf(bestK, min);
     write(p, h, current, 'top-k', ev);
     if (del && del !== p) remove(del, ev);
   };

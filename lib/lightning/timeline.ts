@@ -115,13 +115,17 @@ export function hooksOf(tl: Timeline, opts: { everyNTrainSteps?: number } = {}):
   let cm: Metrics = {};
   const ents = opts.everyNTrainSteps ?? 0;
   const vals = [...tl.validations];
+  const valSteps = new Set(vals.map((v) => v.step));
   let vi = 0;
   const f = tl.stepsPerBatch;
   for (const ep of tl.epochs) {
     const epochVals = vals.filter((v) => v.epoch === ep.epoch);
     const lastValStep = epochVals.length ? epochVals[epochVals.length - 1].step : null;
     if (ents >= 1) {
-      for (let g = ep.startStep + f; g <= ep.endStep; g += f) {
+      // only the steps every_n_train_steps acts on (a multiple of both the steps per batch and ents)
+      const stride = f * ents / gcd(f, ents);
+      const first = Math.ceil((ep.startStep + f) / stride) * stride;
+      for (let g = first; g <= ep.endStep; g += stride) {
         // validations that ran before this batch
         while (vi < vals.length && vals[vi].step < g && vals[vi].epoch <= ep.epoch) {
           cm = { ...cm, ...vals[vi].metrics };
@@ -129,7 +133,7 @@ export function hooksOf(tl: Timeline, opts: { everyNTrainSteps?: number } = {}):
           vi++;
         }
         const isLast = g === ep.endStep && ep.ended;
-        if (g % ents === 0) hooks.push({ kind: 'batch', epoch: ep.epoch, step: g, metrics: cm, lastBatch: isLast, valFollows: isLast ? lastValStep === g : vals.some((v) => v.step === g) });
+        if ((g - ep.startStep) % f === 0) hooks.push({ kind: 'batch', epoch: ep.epoch, step: g, metrics: cm, lastBatch: isLast, valFollows: isLast ? lastValStep === g : valSteps.has(g) });
       }
     }
     while (vi < vals.length && vals[vi].epoch <= ep.epoch && vals[vi].step <= ep.endStep) {
@@ -153,4 +157,9 @@ export function hooksOf(tl: Timeline, opts: { everyNTrainSteps?: number } = {}):
     hooks.push({ kind: 'end', epoch: last.epoch, step: last.step, metrics: cm });
   }
   return hooks;
+}
+
+function gcd(a: number, b: number): number {
+  while (b) [a, b] = [b, a % b];
+  return a;
 }

@@ -33,6 +33,7 @@ const facts = (p: Partial<CheckpointsFacts['checkpoints']> = {}): CheckpointsFac
     used: used(),
     explained: true,
     tried: 1,
+    searchCut: false,
     found: [file('epoch=3-step=39.ckpt'), file('epoch=4-step=49.ckpt'), file('last.ckpt')],
     expected: [{ name: 'epoch=3-step=39.ckpt', epoch: 3, score: null, kind: 'top-k' }, { name: 'epoch=4-step=49.ckpt', epoch: 4, score: null, kind: 'top-k' }, { name: 'last.ckpt', epoch: 4, score: null, kind: 'last' }],
     missing: [],

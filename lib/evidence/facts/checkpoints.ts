@@ -56,6 +56,8 @@ export interface CheckpointAnalysis {
   explained: boolean;
   /** Configurations tried. */
   tried: number;
+  /** The search stopped at its bound before trying every configuration the bundle leaves open. */
+  searchCut: boolean;
   expected: ExpectedCheckpoint[];
   missing: string[];
   unexpected: string[];
@@ -71,7 +73,7 @@ export interface CheckpointAnalysis {
 }
 
 /** A save ModelCheckpoint(verbose=True) printed: `Epoch E, global step S: … saving model to 'PATH' as top K`. */
-export interface LoggedSave { epoch: number; globalStep: number; path: string; line: number }
+export interface LoggedSave { epoch: number; globalStep: number; path: string; line: number; monitor?: string; value?: number }
 
 export interface CheckpointInput {
   found: Array<{ name: string; sizeBytes: number | null }>;
@@ -93,6 +95,8 @@ export interface CheckpointInput {
 }
 
 const MAX_TRIES = 4000;
+/** Hooks replayed across the whole search, at most: a long run's search stops early and says so. */
+const WORK_BUDGET = 1_000_000;
 const MAXISH = /acc|f1|auc|precision|recall|iou|dice|score|map\b|bleu|psnr|ssim|r2|top\d/i;
 
 /** Mode a metric's name suggests: accuracy-like higher is better, the rest (losses, errors) lower. */
@@ -115,6 +119,7 @@ export function analyseCheckpoints(input: CheckpointInput): CheckpointAnalysis {
     used: null,
     explained: false,
     tried: 0,
+    searchCut: false,
     expected: [],
     missing: [],
     unexpected: [],
@@ -143,7 +148,7 @@ export function analyseCheckpoints(input: CheckpointInput): CheckpointAnalysis {
 
   // --- the timeline ------------------------------------------------------------------------------
   const knownMonitor = s.monitor.state === 'known' ? s.monitor.value : null;
-  const source = timelineSource({ metrics: input.metrics, logTable: input.logTable ?? null, rp: rp?.value ?? null, endedNormally: input.endedNormally, monitors: [knownMonitor] });
+  const source = timelineSource({ metrics: input.metrics, logTable: input.logTable ?? null, rp: rp?.value ?? null, endedNormally: input.endedNormally, monitors: [knownMonitor], loggedSaves: input.loggedSaves });
   const m = source.table;
   const valCols = source.valColumns;
   const rpVals = rp?.value.validations ?? [];
@@ -304,6 +309,7 @@ export function analyseCheckpoints(input: CheckpointInput): CheckpointAnalysis {
   const explanations: Attempt[] = [];
   let tried = 0;
   let order = 0;
+  let work = 0;
 
   const run = (cfgBase: Omit<CheckpointConfig, 'prior' | 'restored'>, hooks: Hook[]): { r: CheckpointReplay; missing: string[]; unexpected: string[]; prior: string[] } => {
     if (!priorPossible) {
@@ -367,8 +373,9 @@ export function analyseCheckpoints(input: CheckpointInput): CheckpointAnalysis {
               for (const k of ksFor(mon.value)) {
                 if (mon.value === null && k.value > 1) continue;
                 for (const sl of saveLasts) {
-                  if (tried >= MAX_TRIES || explanations.length >= 24) return;
+                  if (tried >= MAX_TRIES || explanations.length >= 24 || work > WORK_BUDGET) return;
                   tried++;
+                  work += hooks.length * (priorPossible ? 3 : 1);
                   const cfg: Omit<CheckpointConfig, 'prior' | 'restored'> = { monitor: mon.value, mode: mode.value, saveTopK: k.value, saveLast: sl.value, everyNEpochs: eneU.value, everyNTrainSteps: entsU.value, saveOnTrainEpochEnd: soTEE.value, template: tmpl.t, versionCounter };
                   const res = run(cfg, hooks);
                   const used = { monitor: mon, mode, saveTopK: k, saveLast: sl, everyNEpochs: eneU, everyNTrainSteps: entsU, template: tmpl.how, stepsPerBatch: f, saveOnTrainEpochEnd: soTEE };
@@ -398,7 +405,8 @@ export function analyseCheckpoints(input: CheckpointInput): CheckpointAnalysis {
     const triggers: Array<[UsedSetting<number>, UsedSetting<number>]> = [];
     const inf = (v: number, what: string): UsedSetting<number> => ({ value: v, how: 'inferred', source: `the kept files (${what})` });
     if (ene.how === 'default') for (let v = 2; v <= Math.min(lastEpoch + 1, 50); v++) triggers.push([inf(v, `saved every ${v} epochs`), ents]);
-    if (ents.how === 'default') for (let v = 1; v <= Math.min(lastStep * 4, 200); v++) triggers.push([{ value: 0, how: 'inferred', source: 'every_n_train_steps is set' }, inf(v, `saved every ${v} training steps`)]);
+    // every_n_train_steps candidates that leave a bounded number of batch hooks
+    if (ents.how === 'default') for (let v = Math.max(1, Math.ceil(lastStep / 20_000)); v <= Math.min(lastStep * 4, 200); v++) triggers.push([{ value: 0, how: 'inferred', source: 'every_n_train_steps is set' }, inf(v, `saved every ${v} training steps`)]);
     search([...fs, ...moreFs], triggers);
   }
   const chosen = explanations[0] ?? best;
@@ -448,6 +456,7 @@ export function analyseCheckpoints(input: CheckpointInput): CheckpointAnalysis {
     roundedUndecided,
     explained: explanations.length > 0,
     tried,
+    searchCut: tried >= MAX_TRIES || work > WORK_BUDGET,
     expected,
     missing: chosen.missing,
     unexpected: chosen.unexpected,
@@ -462,7 +471,7 @@ export function analyseCheckpoints(input: CheckpointInput): CheckpointAnalysis {
  * else the values the log printed (rounded). `at(f)`: the timeline with f
  * optimizer steps per logged step.
  */
-export function timelineSource(input: { metrics: ParsedMetrics | null; logTable: ParsedMetrics | null; rp: RunproofJson | null; endedNormally: boolean; monitors: Array<string | null | undefined> }): {
+export function timelineSource(input: { metrics: ParsedMetrics | null; logTable: ParsedMetrics | null; rp: RunproofJson | null; endedNormally: boolean; monitors: Array<string | null | undefined>; loggedSaves?: LoggedSave[] }): {
   kind: 'metrics' | 'runproof.json' | 'log' | null;
   table: ParsedMetrics | null;
   valColumns: string[];
@@ -480,7 +489,17 @@ export function timelineSource(input: { metrics: ParsedMetrics | null; logTable:
   const kind = exact ? 'metrics' : rpVals.length ? 'runproof.json' : m ? 'log' : null;
   const at = (f: number, lastEnded = input.endedNormally): Timeline | null => {
     // A progress bar's values for an epoch cut short are the previous ones, still shown: they tell no end.
-    if (m && (m.epochs.length || valCols.length)) return timelineFromMetrics(m, { valColumns: valCols, stepsPerBatch: f, lastEnded, startStep: rp?.start ? rp.start.globalStep : undefined, epochLevelShowsEnd: m === exact });
+    if (m && (m.epochs.length || valCols.length)) {
+      const tl = timelineFromMetrics(m, { valColumns: valCols, stepsPerBatch: f, lastEnded, startStep: rp?.start ? rp.start.globalStep : undefined, epochLevelShowsEnd: m === exact });
+      // The log's values: a ModelCheckpoint save line prints the monitored value the validation just logged
+      // (`reached 0.75000`), where a progress bar may still show the one before.
+      if (m !== exact) for (const s of input.loggedSaves ?? []) {
+        if (s.monitor === undefined || s.value === undefined || !Number.isFinite(s.value)) continue;
+        const v = tl.validations.find((x) => x.epoch === s.epoch && x.step === s.globalStep);
+        if (v) v.metrics = { ...v.metrics, [s.monitor]: s.value };
+      }
+      return tl;
+    }
     if (rp && rpVals.length) return timelineFromRunproof(rp, lastEnded, input.endedNormally, f);
     return null;
   };

@@ -55,7 +55,7 @@ describe('settings: known with their source, or unknown saying why', () => {
     expect(s.earlyStop.stoppingThreshold).toMatchObject({ state: 'known', value: 0.6885 });
     expect(s.earlyStop.mode).toMatchObject({ state: 'known', value: 'min' });
     expect(s.checkpoint.saveTopK).toMatchObject({ state: 'known', value: 3 });
-    expect(scanLogConfig(log).saves).toEqual([{ epoch: 0, globalStep: 4, monitor: 'val_loss', path: '/c/model-step=4.ckpt', topK: 3, line: 4 }]);
+    expect(scanLogConfig(log).saves).toEqual([{ epoch: 0, globalStep: 4, monitor: 'val_loss', value: 1.2, path: '/c/model-step=4.ckpt', topK: 3, line: 4 }]);
   });
 
   it('reads hparams.yaml\'s top-level keys', () => {

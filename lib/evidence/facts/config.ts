@@ -108,7 +108,7 @@ export interface LogConfig {
    * to 'PATH' as top K` (P:callbacks/model_checkpoint.py `_update_best_and_save`), found anywhere in a line (a
    * progress bar's redraws may share it).
    */
-  saves: Array<{ epoch: number; globalStep: number; monitor: string; path: string; topK: number; line: number }>;
+  saves: Array<{ epoch: number; globalStep: number; monitor: string; value: number; path: string; topK: number; line: number }>;
 }
 
 export function scanLogConfig(text: string | null): LogConfig {
@@ -129,8 +129,8 @@ export function scanLogConfig(text: string | null): LogConfig {
     else if ((m = /Monitored metric (.+) = \S+ is not finite\./.exec(l))) out.nonFinite ??= { monitor: m[1], line: i + 1 };
     if (!out.esMonitor && (m = /Metric (.+) improved(?: by|\. New best score)/.exec(l))) out.esMonitor = { monitor: m[1], line: i + 1 };
     if (l.includes('saving model to')) {
-      for (const s of l.matchAll(/Epoch (\d+), global step (\d+): '((?:[^'\\]|\\.)*)' reached \S+ \(best \S+\), saving model to '((?:[^'\\]|\\.)*)' as top (-?\d+)/g)) {
-        out.saves.push({ epoch: Number(s[1]), globalStep: Number(s[2]), monitor: s[3], path: s[4], topK: Number(s[5]), line: i + 1 });
+      for (const s of l.matchAll(/Epoch (\d+), global step (\d+): '((?:[^'\\]|\\.)*)' reached (\S+) \(best \S+\), saving model to '((?:[^'\\]|\\.)*)' as top (-?\d+)/g)) {
+        out.saves.push({ epoch: Number(s[1]), globalStep: Number(s[2]), monitor: s[3], value: Number(s[4]), path: s[5], topK: Number(s[6]), line: i + 1 });
       }
     }
   }

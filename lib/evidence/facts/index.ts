@@ -255,7 +255,7 @@ export function deriveFacts(files: InputFile[], opts: AnalyseOptions): Facts {
   const hooks = timeline ? hooksOf(timeline) : [];
 
   // --- ModelCheckpoint: which configuration leaves exactly these files -------------------------------------------
-  const loggedSaves = logConfig.saves.map((c) => ({ epoch: c.epoch, globalStep: c.globalStep, path: c.path, line: c.line }));
+  const loggedSaves = logConfig.saves.map((c) => ({ epoch: c.epoch, globalStep: c.globalStep, path: c.path, line: c.line, monitor: c.monitor, value: c.value }));
   const ck = analyseCheckpoints({
     found: foundRaw, evidence: checkpointEvidence, listingFile, settings: ckS, trainer: settings.trainer, metrics: metrics?.kind === 'lightning' ? metrics : null, logTable, rp: runproof, endedNormally: !crashed, loggedSaves,
     logValuesDecide: logTable ? (m) => logValuesDecide(logTable, m, { steps: true }) : undefined,
