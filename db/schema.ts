@@ -4,7 +4,11 @@
  * serve exactly what `runproof show --json` prints; the other columns and
  * tables exist to filter, sort and chart without parsing it.
  */
+import { sql } from 'drizzle-orm';
 import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+
+/** The stored verdict's sort rank, worst first (lib/evidence/verdict.ts VERDICT_RANK): fail 0, incomplete 1, pending 2, pass 3. */
+export const VERDICT_RANK_SQL = "CASE verdict WHEN 'fail' THEN 0 WHEN 'incomplete' THEN 1 WHEN 'pending' THEN 2 WHEN 'pass' THEN 3 ELSE 4 END";
 
 export const runs = sqliteTable(
   'runs',
@@ -47,17 +51,52 @@ export const runs = sqliteTable(
     leaseToken: text('lease_token'),
     leaseExpiresAt: integer('lease_expires_at'),
     workerId: text('worker_id'),
+    /**
+     * What the evidence shows (lib/evidence/verdict.ts: pass, fail, incomplete,
+     * pending), computed whenever the run is saved so the runs page sorts and
+     * filters by it in SQL. Null only in rows written before it existed; the
+     * connection fills those in when it opens (backfillRunColumns).
+     */
+    verdict: text('verdict', { enum: ['pass', 'fail', 'incomplete', 'pending'] }),
+    /** A name people give the run (launched runs get one from their profile and knobs); null: the title is the name. */
+    name: text('name'),
+    notes: text('notes'),
+    /** Archived runs leave the runs page (they stay reachable by link, and can be restored). */
+    archivedAt: integer('archived_at'),
   },
   (t) => [
     // The queue: the oldest queued run first.
     index('runs_status_created').on(t.status, t.createdAt),
     uniqueIndex('runs_source_key').on(t.sourceKey),
-    // The runs page sorts by start time and filters by status/initiative; these keep it an index walk at 10k+ runs.
     index('runs_started').on(t.startedAt, t.id),
-    index('runs_status_started').on(t.status, t.startedAt),
+    // The initiative filter's choices (a distinct scan of this index).
     index('runs_initiative_started').on(t.initiative, t.startedAt),
+    // The runs page at 100,000 runs: one index per sortable column and per filter, each led by archived_at (the page
+    // hides archived runs), so a page is an index walk and its count an index scan, never a read of the runs' rows.
+    index('runs_live_started').on(t.archivedAt, t.startedAt, t.id),
+    index('runs_live_status').on(t.archivedAt, t.status, t.startedAt, t.id),
+    index('runs_live_initiative').on(t.archivedAt, t.initiative, t.startedAt, t.id),
+    index('runs_live_duration').on(t.archivedAt, t.durationMs, t.id),
+    index('runs_live_epochs').on(t.archivedAt, t.epochsRun, t.id),
+    index('runs_live_best').on(t.archivedAt, t.bestValue, t.id),
+    // Verdict sorts worst first (VERDICT_RANK), newest first within a verdict; read backwards it is the exact reverse.
+    // The verdict filter asks for the rank too (rank = 0 for fail), so it walks this index.
+    index('runs_live_verdict').on(t.archivedAt, sql`(${sql.raw(VERDICT_RANK_SQL)})`, sql`started_at DESC`, sql`id DESC`),
+    index('runs_live_origin').on(t.archivedAt, t.origin, t.startedAt, t.id),
   ],
 );
+
+/**
+ * What the runs page's search reads: one lowercase line per run (name, title,
+ * notes, profile, accelerators, knob values, bundle path, …), rebuilt when
+ * the run is saved or renamed. A narrow table of its own (WITHOUT ROWID in
+ * the migration: the rows are the key's b-tree), so a search scans a few
+ * hundred bytes per run instead of the run rows with their evidence.
+ */
+export const runSearch = sqliteTable('run_search', {
+  runId: text('run_id').primaryKey().references(() => runs.id, { onDelete: 'cascade' }),
+  text: text('text').notNull(),
+});
 
 export const bundleFiles = sqliteTable(
   'bundle_files',

@@ -99,7 +99,7 @@ describe('listing runs', () => {
     const page2 = listRuns({ db, pageSize: 5, page: 2 });
     expect(page2.rows[0].id).not.toBe(all.rows[0].id);
     expect(listRuns({ db, status: 'failed' }).rows.every((r) => r.status === 'failed')).toBe(true);
-    expect(listRuns({ db, verdict: 'failing' }).rows.every((r) => r.checksFail > 0)).toBe(true);
+    expect(listRuns({ db, verdict: 'fail' }).rows.every((r) => r.verdict === 'fail')).toBe(true);
     const hit = listRuns({ db, q: 'runtime_smoke' });
     expect(hit.total).toBe(1);
     expect(listRuns({ db, q: '100%_' }).total).toBe(0);

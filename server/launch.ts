@@ -11,6 +11,7 @@ import { analyseBundle } from '../lib/evidence/analyse';
 import type { LaunchFacts } from '../lib/evidence/types';
 import { formatCommandLine, redactEnv } from '../lib/lightning/command';
 import { launchRequestSchema, type LaunchRequest } from '../lib/profiles/schema';
+import { autoRunName } from '../lib/profiles/run-name';
 import { recheckPathParams, type ParamValue, type ParamValues } from '../lib/profiles/build';
 import { getEnv } from './env';
 import { configuredProfiles, fsQuestions, getProfile, prepareLaunch, templateContext } from './profiles';
@@ -34,6 +35,8 @@ type Refused = Extract<LaunchResult, { ok: false }>;
 export type PlannedLaunch = Extract<LaunchResult, { ok: true }> & {
   request: ReturnType<typeof launchRequestSchema.parse>;
   title: string;
+  /** The run's name to start with: profile and the knobs that differ from its defaults. */
+  name: string;
   timeoutMs: number;
   keepOutput: boolean;
 };
@@ -67,6 +70,7 @@ export function planLaunch(raw: unknown, runId: string = newRunId()): PlannedLau
     commandText: formatCommandLine(c.argv, redactEnv(c.env)),
     request: { ...req, params: prepared.validated.values },
     title: `${entry.profile.name} smoke run${rows}`,
+    name: autoRunName(entry.profile, prepared.validated.values, { cpuOnly: req.cpuOnly }),
     timeoutMs: entry.profile.timeoutSec * 1000,
     keepOutput: entry.profile.keepOutput,
   };
@@ -113,6 +117,7 @@ export function launchRun({ db, request, now = Date.now() }: { db: Db; request: 
     id: plan.runId,
     profile: req.profile,
     title: plan.title,
+    name: plan.name,
     bundleDir,
     params: req.params,
     cpuOnly: req.cpuOnly,

@@ -11,7 +11,7 @@ import { planPatchesForRun } from '@/server/plan-patch';
 import { getJudgedRunEvidence, planRequirements, requirementsOf } from '@/server/plans';
 import type { Problem } from '@/lib/evidence/types';
 import { getPlan, getPlanPage, getPlanRowDetail, getPlanTree, type PlanPageOptions, getRunPlanLinks, listPickableRows, listPlanFiles, listRunRowIds, resolveRowRefs } from '@/db/queries/plans';
-import { getRunEvidence, getRunSeriesForChart, listInitiatives, listRuns, type ListRunsFilter } from '@/db/queries/runs';
+import { getRunEvidence, getRunSeriesForChart, hasLiveRuns, listInitiatives, listRuns, type ListRunsFilter } from '@/db/queries/runs';
 import { getEpochSeries } from '@/db/queries/compare';
 import { epochSeriesFromEvidence, type CompareRunInput } from '@/lib/compare/compare';
 
@@ -33,6 +33,11 @@ function withDb<T>(what: string, fn: (db: Db) => T): T {
 
 export function loadRuns(filter: ListRunsFilter) {
   return withDb('listing runs', (db) => listRuns({ db, ...filter }));
+}
+
+/** Is any run queued or running? The runs page refreshes itself while one is. */
+export function loadHasLiveRuns(): boolean {
+  return withDb('listing runs', (db) => hasLiveRuns({ db }));
 }
 
 export function loadInitiatives(): string[] {

@@ -14,7 +14,8 @@ import type { Db } from '../client';
 import { launches, runPlanRows, runs, series, workers, type Launch } from '../schema';
 import type { RunLinkInput } from './plans';
 import type { Evidence, RunStatus } from '../../lib/evidence/types';
-import { runColumnsFromEvidence, saveRun, type SaveRunInput } from './runs';
+import { refreshRunSearch, runColumnsFromEvidence, saveRun, type SaveRunInput } from './runs';
+import { verdictOf } from '../../lib/evidence/verdict';
 
 const TERMINAL_STATUSES: readonly RunStatus[] = Object.freeze(['succeeded', 'failed', 'cancelled', 'timed_out', 'lost', 'unknown']);
 export const isTerminal = (s: string) => (TERMINAL_STATUSES as readonly string[]).includes(s);
@@ -24,6 +25,8 @@ export interface EnqueueInput {
   id: string;
   profile: string;
   title: string;
+  /** The run's name to start with (people may rename it). */
+  name?: string | null;
   bundleDir: string;
   params: Record<string, string | number | boolean>;
   cpuOnly: boolean;
@@ -53,6 +56,7 @@ export function enqueueRun(input: EnqueueInput): void {
         status: 'queued',
         profile: input.profile,
         title: input.title,
+        name: input.name ?? null,
         bundleDir: input.bundleDir,
         // Queued runs sort with the newest on the runs page; the worker overwrites this with the process start.
         startedAt: now,
@@ -79,6 +83,7 @@ export function enqueueRun(input: EnqueueInput): void {
         queuedAt: now,
       })
       .run();
+    refreshRunSearch({ db, runId: input.id });
   }).immediate();
 }
 
@@ -210,7 +215,7 @@ export function requestCancel({ db, runId, now = Date.now() }: { db: Db; runId: 
       const evidence = JSON.parse(db.select({ e: runs.evidenceJson }).from(runs).where(eq(runs.id, runId)).get()!.e) as Evidence;
       evidence.status = 'cancelled';
       if (evidence.launch) evidence.launch = { ...evidence.launch, cancelRequested: true, note: 'cancelled while queued; never started' };
-      db.update(runs).set({ status: 'cancelled', endedAt: now, updatedAt: now, evidenceJson: JSON.stringify(evidence) }).where(and(eq(runs.id, runId), eq(runs.status, 'queued'))).run();
+      db.update(runs).set({ status: 'cancelled', verdict: verdictOf({ status: 'cancelled', checksFail: 0, checksPass: 0 }), endedAt: now, updatedAt: now, evidenceJson: JSON.stringify(evidence) }).where(and(eq(runs.id, runId), eq(runs.status, 'queued'))).run();
       db.update(launches).set({ cancelRequestedAt: now }).where(eq(launches.runId, runId)).run();
       return 'cancelled';
     }

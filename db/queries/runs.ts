@@ -1,11 +1,12 @@
 /**
  * Runs and their evidence. The only code that touches the run tables.
  */
-import { and, asc, desc, eq, getTableColumns, or, sql, type SQL } from 'drizzle-orm';
-import type { SQLiteTable } from 'drizzle-orm/sqlite-core';
+import { and, asc, desc, eq, getTableColumns, inArray, isNotNull, isNull, sql, type SQL } from 'drizzle-orm';
+import type { SQLiteColumn, SQLiteTable } from 'drizzle-orm/sqlite-core';
 import type { Db } from '../client';
-import { bundleFiles, checkpoints, checks, epochValues, runs, series, warnings, type NewRun, type Run } from '../schema';
+import { bundleFiles, checkpoints, checks, epochValues, runs, runSearch, series, VERDICT_RANK_SQL, warnings, type NewRun, type Run } from '../schema';
 import type { Evidence, RunStatus } from '../../lib/evidence/types';
+import { VERDICT_RANK, verdictOf, verdictSql, type Verdict } from '../../lib/evidence/verdict';
 import { downsampleMinMax } from '../../lib/series/downsample';
 import { getRunPlanRows } from './plans';
 
@@ -58,8 +59,10 @@ function numOrNull(v: number): number | null {
 }
 
 /** Summary columns derived from the evidence document. */
-export function runColumnsFromEvidence(evidence: Evidence): Omit<NewRun, 'id' | 'sourceKey' | 'origin' | 'bundleDir' | 'contentHash' | 'evidenceJson' | 'createdAt' | 'updatedAt'> {
+export function runColumnsFromEvidence(evidence: Evidence): Omit<NewRun, 'id' | 'sourceKey' | 'origin' | 'bundleDir' | 'contentHash' | 'evidenceJson' | 'createdAt' | 'updatedAt' | 'name' | 'notes' | 'archivedAt'> {
   const count = (s: string) => evidence.checks.filter((c) => c.status === s).length;
+  const checksFail = count('fail');
+  const checksPass = count('pass');
   const es = evidence.earlyStop;
   let best: number | null = es?.bestScore ?? null;
   let bestEpoch: number | null = es?.bestEpoch ?? null;
@@ -84,11 +87,83 @@ export function runColumnsFromEvidence(evidence: Evidence): Omit<NewRun, 'id' | 
     bestEpoch,
     acceleratorRequested: evidence.accelerator.requested,
     acceleratorResolved: evidence.accelerator.resolved,
-    checksPass: count('pass'),
-    checksFail: count('fail'),
+    checksPass,
+    checksFail,
     checksWarn: count('warn'),
     checksSkip: count('skip'),
+    verdict: verdictOf({ status: evidence.status, checksFail, checksPass }),
   };
+}
+
+/** The run columns the search line is made of. */
+export type SearchFields = Pick<Run, 'id' | 'title' | 'name' | 'notes' | 'profile' | 'origin' | 'bundleDir' | 'logFile' | 'initiative' | 'phase' | 'monitor' | 'acceleratorRequested' | 'acceleratorResolved'>;
+
+/** A search line is cut here: enough for a long command and its knobs, small enough to scan 100,000 of. */
+const SEARCH_CHARS = 4000;
+
+/**
+ * What the runs page's search matches, lower-cased: the run's id, name,
+ * title, notes, profile, origin, bundle path, log, initiative, phase,
+ * monitor, accelerators (requested, resolved, device) and every knob —
+ * effective, requested and launched — as `name=value` (a `-` in the name
+ * also spelled `_`, as `runproof launch --set` takes it). Plan row IDs are
+ * matched through run_plan_rows, which changes without the run.
+ */
+export function runSearchText(r: SearchFields, ev: Evidence | null): string {
+  const parts: Array<string | null | undefined> = [r.id, r.name, r.title, r.notes, r.profile, r.origin, r.bundleDir, r.logFile, r.initiative, r.phase, r.monitor, r.acceleratorRequested, r.acceleratorResolved];
+  if (ev) {
+    parts.push(ev.accelerator.device);
+    const knobs = new Set<string>();
+    const add = (k: string, v: unknown) => {
+      if (v === null || v === undefined || v === '') return;
+      knobs.add(`${k}=${v}`);
+      if (k.includes('-')) knobs.add(`${k.replace(/-/g, '_')}=${v}`);
+    };
+    for (const [k, v] of Object.entries(ev.knobs ?? {})) add(k, v);
+    for (const [k, v] of Object.entries(ev.requested?.knobs ?? {})) add(k, v);
+    for (const [k, v] of Object.entries(ev.launch?.params ?? {})) add(k, v);
+    parts.push([...knobs].join(' '));
+  }
+  return parts
+    .filter((p): p is string => typeof p === 'string' && p !== '')
+    .join('\n')
+    .replace(/\s+/g, ' ')
+    .toLowerCase()
+    .slice(0, SEARCH_CHARS);
+}
+
+function writeSearch(db: Db, runId: string, text: string): void {
+  db.insert(runSearch).values({ runId, text }).onConflictDoUpdate({ target: runSearch.runId, set: { text } }).run();
+}
+
+/** Rewrite one run's search line from its row (after a rename, a note, a launch). */
+export function refreshRunSearch({ db, runId }: { db: Db; runId: string }): void {
+  const run = getRun({ db, id: runId });
+  if (!run) return;
+  let ev: Evidence | null = null;
+  try {
+    ev = JSON.parse(run.evidenceJson) as Evidence;
+  } catch {
+    ev = null;
+  }
+  writeSearch(db, runId, runSearchText(run, ev));
+}
+
+/**
+ * Bring the columns this version adds up to date when a database opens: the
+ * verdict of every run whose stored verdict is missing or no longer what
+ * verdictSql says (one UPDATE; the rule reads only columns the row has), and
+ * a search line for every run without one (rows written before 0006).
+ */
+export function syncRunColumns({ db }: { db: Db }): { verdicts: number; searches: number } {
+  const client = db.$client;
+  const rule = verdictSql();
+  return client.transaction(() => {
+    const verdicts = client.prepare(`UPDATE runs SET verdict = ${rule} WHERE verdict IS NOT ${rule}`).run().changes;
+    const missing = client.prepare('SELECT id FROM runs WHERE id NOT IN (SELECT run_id FROM run_search)').pluck().all() as string[];
+    for (const runId of missing) refreshRunSearch({ db, runId });
+    return { verdicts, searches: missing.length };
+  }).immediate();
 }
 
 /**
@@ -112,7 +187,7 @@ export function saveRun(input: SaveRunInput): void {
   };
   client.transaction(() => {
     deleteRunChildren(db, input.id);
-    const existing = db.select({ createdAt: runs.createdAt }).from(runs).where(eq(runs.id, input.id)).get();
+    const existing = db.select({ createdAt: runs.createdAt, name: runs.name, notes: runs.notes }).from(runs).where(eq(runs.id, input.id)).get();
     const row: NewRun = {
       id: input.id,
       sourceKey: input.sourceKey,
@@ -127,7 +202,9 @@ export function saveRun(input: SaveRunInput): void {
       updatedAt: now,
       ...cols,
     };
+    // Name, notes and archived_at are people's, not the evidence's: a re-import or the worker's final save keeps them.
     db.insert(runs).values(row).onConflictDoUpdate({ target: runs.id, set: { ...row, createdAt: undefined } }).run();
+    writeSearch(db, input.id, runSearchText({ ...row, name: existing?.name ?? null, notes: existing?.notes ?? null, profile: row.profile ?? null, logFile: row.logFile ?? null, initiative: row.initiative ?? null, phase: row.phase ?? null, monitor: row.monitor ?? null, acceleratorRequested: row.acceleratorRequested ?? null, acceleratorResolved: row.acceleratorResolved ?? null }, evidence));
 
     insertRows(db, bundleFiles, evidence.files.map((f) => ({ runId: input.id, path: f.path, role: f.role, sizeBytes: f.sizeBytes })));
     const epochRows: Array<typeof epochValues.$inferInsert> = [];
@@ -201,13 +278,28 @@ export function getRunEvidence({ db, id }: { db: Db; id: string }): { run: Run; 
   return { run, evidence };
 }
 
+/** Columns the runs page sorts by. */
+export const RUN_SORTS = Object.freeze(['started', 'duration', 'epochs', 'best', 'verdict'] as const);
+export type RunSort = (typeof RUN_SORTS)[number];
+export type SortDir = 'asc' | 'desc';
+/** The direction a column sorts in when its header is first clicked: newest, longest, most epochs, lowest value, worst verdict. */
+export const DEFAULT_DIR: Record<RunSort, SortDir> = { started: 'desc', duration: 'desc', epochs: 'desc', best: 'asc', verdict: 'asc' };
+
 export interface ListRunsFilter {
   status?: RunStatus | null;
   initiative?: string | null;
-  /** Free text over title, bundle path, initiative and monitor. */
+  /**
+   * Words, each of which must appear in the run's search line (id, name,
+   * title, notes, profile, accelerators, knob values, command, bundle path…;
+   * see runSearchText) or in the ID of a plan row it proves.
+   */
   q?: string | null;
-  /** `failing`: runs with at least one failed check; `passing`: none failed. */
-  verdict?: 'failing' | 'passing' | null;
+  verdict?: Verdict | null;
+  origin?: 'launched' | 'imported' | null;
+  /** Archived runs are left out unless asked for; `true` lists only them. */
+  archived?: boolean | null;
+  sort?: RunSort | null;
+  dir?: SortDir | null;
   page?: number;
   pageSize?: number;
 }
@@ -215,30 +307,141 @@ export interface ListRunsFilter {
 export type RunListRow = Omit<Run, 'evidenceJson'>;
 const { evidenceJson: _evidence, ...listColumns } = getTableColumns(runs);
 
-/** One page of runs, newest first, filtered and paged in SQL. */
-export function listRuns({ db, ...f }: { db: Db } & ListRunsFilter): { rows: RunListRow[]; total: number; page: number; pageSize: number } {
-  const pageSize = Math.min(Math.max(f.pageSize ?? 50, 1), 500);
-  const page = Math.max(f.page ?? 1, 1);
-  const where: SQL[] = [];
+const SORT_COLUMN: Record<Exclude<RunSort, 'verdict'>, SQLiteColumn> = { started: runs.startedAt, duration: runs.durationMs, epochs: runs.epochsRun, best: runs.bestValue };
+/** The same expression as the runs_live_verdict index, so SQLite walks that index. */
+const verdictRank = sql.raw(`(${VERDICT_RANK_SQL})`);
+const MAX_TERMS = 8;
+
+const searchTerms = (q: string | null | undefined) => (q ?? '').toLowerCase().split(/\s+/).filter(Boolean).slice(0, MAX_TERMS);
+
+/**
+ * The runs whose search line holds every word of `q` (or who prove a plan
+ * row whose ID holds it), into the connection's temp.search_hits: one scan of
+ * the narrow search table, which the page query and its count then share.
+ * Synchronous like every better-sqlite3 call, so no other query runs between
+ * filling the table and reading it.
+ */
+function searchHits(db: Db, q: string | null | undefined): void {
+  const terms = searchTerms(q);
+  if (!terms.length) return;
+  const client = db.$client;
+  client.exec('CREATE TEMP TABLE IF NOT EXISTS search_hits (id TEXT PRIMARY KEY) WITHOUT ROWID');
+  client.prepare('DELETE FROM temp.search_hits').run();
+  const each = terms.map(() => "(text LIKE ? ESCAPE '\\' OR run_id IN (SELECT run_id FROM run_plan_rows WHERE row_id LIKE ? ESCAPE '\\'))");
+  const pats = terms.map((term) => `%${term.replace(/[%_\\]/g, (c) => `\\${c}`)}%`);
+  client.prepare(`INSERT INTO temp.search_hits SELECT run_id FROM run_search WHERE ${each.join(' AND ')}`).run(...pats.flatMap((p) => [p, p]));
+}
+
+/** The WHERE of a runs-page query. */
+function runsWhere(f: ListRunsFilter): SQL | undefined {
+  const where: SQL[] = [f.archived ? isNotNull(runs.archivedAt) : isNull(runs.archivedAt)];
   if (f.status) where.push(eq(runs.status, f.status));
   if (f.initiative) where.push(eq(runs.initiative, f.initiative));
-  if (f.verdict === 'failing') where.push(sql`${runs.checksFail} > 0`);
-  if (f.verdict === 'passing') where.push(sql`${runs.checksFail} = 0`);
-  if (f.q) {
-    const pat = `%${f.q.replace(/[%_\\]/g, (c) => `\\${c}`)}%`;
-    where.push(or(...[runs.title, runs.bundleDir, runs.initiative, runs.monitor].map((col) => sql`${col} LIKE ${pat} ESCAPE '\\'`))!);
+  // As the rank, so the filter walks runs_live_verdict.
+  if (f.verdict) where.push(sql`${verdictRank} = ${VERDICT_RANK[f.verdict]}`);
+  if (f.origin) where.push(eq(runs.origin, f.origin));
+  // The search's matches are in temp.search_hits (see searchHits); `+` keeps SQLite walking the page's own
+  // index and checking each id against them, instead of fetching every matching run row by id.
+  if (searchTerms(f.q).length) where.push(sql`+${runs.id} IN temp.search_hits`);
+  return and(...where);
+}
+
+/**
+ * One page of runs, filtered, sorted and paged in SQL. Every sort is an
+ * index walk (a `runs_live_*` index per column); runs without a value for
+ * the column come last in either direction.
+ */
+export function listRuns({ db, ...f }: { db: Db } & ListRunsFilter): { rows: RunListRow[]; total: number; page: number; pageSize: number; sort: RunSort; dir: SortDir } {
+  const pageSize = Math.min(Math.max(f.pageSize ?? 50, 1), 500);
+  const page = Math.max(f.page ?? 1, 1);
+  const sort: RunSort = f.sort && RUN_SORTS.includes(f.sort) ? f.sort : 'started';
+  const dir: SortDir = f.dir === 'asc' || f.dir === 'desc' ? f.dir : DEFAULT_DIR[sort];
+  searchHits(db, f.q);
+  const cond = runsWhere(f);
+  const offset = (page - 1) * pageSize;
+  const select = (where: SQL | undefined, by: SQL[], limit: number, skip: number) =>
+    db.select(listColumns).from(runs).where(where).orderBy(...by).limit(limit).offset(skip).all() as RunListRow[];
+  const count = (where: SQL | undefined) => db.select({ n: sql<number>`count(*)` }).from(runs).where(where).get()?.n ?? 0;
+
+  let rows: RunListRow[];
+  if (sort === 'verdict') {
+    // Worst first, newest first within a verdict; descending is the exact reverse (the index read backwards).
+    rows = select(cond, dir === 'asc' ? [asc(verdictRank), desc(runs.startedAt), desc(runs.id)] : [desc(verdictRank), asc(runs.startedAt), asc(runs.id)], pageSize, offset);
+  } else {
+    const col = SORT_COLUMN[sort];
+    if (dir === 'desc') {
+      // SQLite orders NULL lowest: descending puts runs without a value last already.
+      rows = select(cond, [desc(col), desc(runs.id)], pageSize, offset);
+    } else {
+      // Ascending: the runs with a value first (an index range past the NULLs), then those without.
+      const valued = count(and(cond, isNotNull(col)));
+      rows = offset < valued ? select(and(cond, isNotNull(col)), [asc(col), asc(runs.id)], pageSize, offset) : [];
+      if (rows.length < pageSize) rows = rows.concat(select(and(cond, isNull(col)), [asc(runs.id)], pageSize - rows.length, Math.max(0, offset - valued)));
+    }
   }
-  const cond = where.length ? and(...where) : undefined;
-  const rows = db
-    .select(listColumns)
-    .from(runs)
-    .where(cond)
-    .orderBy(desc(runs.startedAt), desc(runs.id))
-    .limit(pageSize)
-    .offset((page - 1) * pageSize)
-    .all() as RunListRow[];
-  const total = db.select({ n: sql<number>`count(*)` }).from(runs).where(cond).get()?.n ?? 0;
-  return { rows, total, page, pageSize };
+  return { rows, total: count(cond), page, pageSize, sort, dir };
+}
+
+/** Longest name and notes kept (longer input is refused by the form, cut here as a last resort). */
+export const NAME_CHARS = 120;
+export const NOTES_CHARS = 4000;
+
+const clean = (s: string | null, max: number) => {
+  const t = (s ?? '').replace(/\r\n?/g, '\n').trim();
+  return t ? t.slice(0, max) : null;
+};
+
+/** Name a run (blank: back to its title). False when there is no such run. */
+export function setRunName({ db, id, name }: { db: Db; id: string; name: string | null }): boolean {
+  return db.$client.transaction(() => {
+    const r = db.update(runs).set({ name: clean(name, NAME_CHARS)?.replace(/\s+/g, ' ') ?? null }).where(eq(runs.id, id)).run();
+    if (!r.changes) return false;
+    refreshRunSearch({ db, runId: id });
+    return true;
+  }).immediate();
+}
+
+/** A run's notes (blank: none). False when there is no such run. */
+export function setRunNotes({ db, id, notes }: { db: Db; id: string; notes: string | null }): boolean {
+  return db.$client.transaction(() => {
+    const r = db.update(runs).set({ notes: clean(notes, NOTES_CHARS) }).where(eq(runs.id, id)).run();
+    if (!r.changes) return false;
+    refreshRunSearch({ db, runId: id });
+    return true;
+  }).immediate();
+}
+
+/** Archive (or restore) runs; a run already in that state is left as it is. Returns how many changed. */
+export function setRunsArchived({ db, ids, archived, now = Date.now() }: { db: Db; ids: readonly string[]; archived: boolean; now?: number }): number {
+  if (!ids.length) return 0;
+  return db
+    .update(runs)
+    .set({ archivedAt: archived ? now : null })
+    .where(and(inArray(runs.id, [...new Set(ids)]), archived ? isNull(runs.archivedAt) : isNotNull(runs.archivedAt)))
+    .run().changes;
+}
+
+export type DeleteRunResult = { ok: true; origin: 'imported' | 'launched'; bundleDir: string } | { ok: false; reason: 'not-found' | 'live' };
+
+/**
+ * Delete a run and everything stored about it (child rows by their foreign
+ * keys; points through their series). A queued or running run is refused:
+ * cancel it first. The bundle folder is the caller's to remove or keep.
+ */
+export function deleteRun({ db, id }: { db: Db; id: string }): DeleteRunResult {
+  return db.$client.transaction((): DeleteRunResult => {
+    const run = db.select({ status: runs.status, origin: runs.origin, bundleDir: runs.bundleDir }).from(runs).where(eq(runs.id, id)).get();
+    if (!run) return { ok: false, reason: 'not-found' };
+    if (run.status === 'queued' || run.status === 'running') return { ok: false, reason: 'live' };
+    db.$client.prepare('DELETE FROM points WHERE series_id IN (SELECT id FROM series WHERE run_id = ?)').run(id);
+    db.delete(runs).where(eq(runs.id, id)).run();
+    return { ok: true, origin: run.origin, bundleDir: run.bundleDir };
+  }).immediate();
+}
+
+/** Is any run queued or running (and not archived)? The runs page refreshes itself while one is. */
+export function hasLiveRuns({ db }: { db: Db }): boolean {
+  return db.$client.prepare(`SELECT 1 FROM runs WHERE status IN ('queued', 'running') AND archived_at IS NULL LIMIT 1`).get() !== undefined;
 }
 
 export function listInitiatives({ db }: { db: Db }): string[] {
