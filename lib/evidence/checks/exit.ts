@@ -25,9 +25,9 @@ export function checkExit(f: ExitFacts): Check {
   if (launch?.signal && !log?.normalEnd) return check('exit', 'fail', `terminated by ${launch.signal}${interrupted ? ` (${interrupted})` : ''}`);
   if (interrupted && !log?.normalEnd) return check('exit', 'fail', `${interrupted}: ${launch?.facts?.note ?? 'stopped before the end'}`);
   if (log?.normalEnd) return check('exit', 'pass', `${log.stop.message ?? 'training completed'}${exitCode === null ? ' (exit code not recorded)' : ', exit code 0'}`);
+  if (f.logCut) return check('exit', 'fail', /^it ends with /.test(f.logCut.evidence) ? `${logName}: ${f.logCut.evidence}` : `${logName} is cut short: ${f.logCut.evidence}`);
   // A quiet EarlyStopping prints nothing when it stops the fit: the replay says it stopped at the last epoch.
   if (f.stop?.reason === 'early_stopping') return check('exit', 'pass', `${f.stop.message ?? 'stopped early'}; ${logName} prints no end line (EarlyStopping with verbose=False)${exitCode === null ? ', exit code not recorded' : ', exit code 0'}`);
-  if (f.logCut) return check('exit', 'fail', /^it ends with /.test(f.logCut.evidence) ? `${logName}: ${f.logCut.evidence}` : `${logName} is cut short: ${f.logCut.evidence}`);
   if (!log?.lightningSeen && !f.epochs.length) return check('exit', 'skip', `${logName} shows no Lightning training (no \`GPU available\` or \`Trainer.fit\` lines) and no error: nothing to judge`);
   if (f.logCut === undefined) return check('exit', 'fail', `${logName} has no normal end (no \`Trainer.fit\` stopped line): the run did not finish or the log is truncated`);
   return check('exit', 'warn', `${logName} has no \`Trainer.fit\` stopped line and no error; Lightning prints none when a quiet EarlyStopping or a callback ends the fit, and nothing in the bundle says whether one did or the log was cut: runproof.json or the EarlyStopping settings would settle it`);

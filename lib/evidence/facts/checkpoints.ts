@@ -153,6 +153,9 @@ export function analyseCheckpoints(input: CheckpointInput): CheckpointAnalysis {
   const valCols = source.valColumns;
   const rpVals = rp?.value.validations ?? [];
   const timelineFor = source.at;
+  // A log prints one value per epoch: validations run several times an epoch are not all in it (a replay that does not
+  // explain the files then proves nothing).
+  const perEpochOnly = source.kind === 'log' && t.valCheckInterval.value !== null && t.valCheckInterval.value !== 1;
   const tl1 = timelineFor(1);
   if (!tl1 || (!tl1.validations.length && !tl1.epochs.length)) return { ...base, reason: 'no per-epoch metrics (metrics.csv, TensorBoard events, runproof.json or values in the log) to replay ModelCheckpoint over' };
   base.canReplay = true;
@@ -447,7 +450,7 @@ export function analyseCheckpoints(input: CheckpointInput): CheckpointAnalysis {
     const at = i >= 0 ? i : Math.min(saves.length, logged.length);
     logMismatch = logged[at] ? `the log (line ${logged[at].line}) says it saved ${logged[at].path.split('/').pop()} at epoch ${logged[at].epoch}, step ${logged[at].globalStep}; the replay ${saves[at] ? `saves ${saves[at]}` : 'saves nothing more'}` : `the replay saves ${saves[at]}, which the log's ModelCheckpoint lines do not print`;
   }
-  const roundedUndecided = source.kind === 'log' && !!input.logValuesDecide && !input.logValuesDecide(chosen.cfg.monitor);
+  const roundedUndecided = perEpochOnly || (source.kind === 'log' && !!input.logValuesDecide && !input.logValuesDecide(chosen.cfg.monitor));
   return {
     ...base,
     found,

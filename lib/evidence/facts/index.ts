@@ -372,15 +372,19 @@ export function deriveFacts(files: InputFile[], opts: AnalyseOptions): Facts {
     ? { epoch: tlLast, validated: !!timeline?.validations.some((v) => v.epoch === tlLast), from: source.kind === 'runproof.json' ? `${runproof!.file}'s validations` : metricsFile && source.kind === 'metrics' ? `${metricsFile.path}'s rows` : 'the values' }
     : namedEpochs.length ? { epoch: Math.max(...namedEpochs), validated: false, from: 'the checkpoint names' } : null;
   const rpEnd = runproof?.value.end;
-  const rpRan = rpEnd && rpEnd.how === 'train_end' && !rpEnd.earlyStopping.some((e) => e.stoppingReason && e.stoppingReason !== 'not_stopped') && !rpEnd.shouldStop ? { file: runproof!.file } : null;
+  const rpEsStop = rpEnd?.earlyStopping.find((e) => e.stoppingReason && e.stoppingReason !== 'not_stopped');
+  const rpRan = rpEnd && rpEnd.how === 'train_end' && !rpEsStop && !rpEnd.shouldStop ? { file: runproof!.file } : null;
+  // runproof.json: EarlyStopping(verbose=True) stopped the fit, and prints its reason when it does.
+  const rpVerboseStop = rpEsStop && runproof!.value.earlyStopping[0]?.verbose && !(log?.earlyStopping && log.earlyStopping.kind !== 'other') ? { file: runproof!.file, reason: rpEsStop.stoppingReason! } : null;
   // max_epochs or max_steps reached, by the timeline: Lightning prints its stop line there, EarlyStopping or not.
   const spb = ck.used?.stepsPerBatch.value ?? 1;
   const maxStepsS = settings.trainer.maxSteps.value;
   const limitReached = source.kind && source.kind !== 'log' && lastLogged !== null
     ? (maxE !== null && maxE > 0 && lastLogged + 1 >= maxE && !!timeline?.epochs.find((e) => e.epoch === lastLogged)?.ended ? { what: `max_epochs=${maxE}`, from: lastElsewhere?.from ?? 'the values' }
       : maxStepsS !== null && maxStepsS > 0 && lastStep !== null && lastStep * spb >= maxStepsS ? { what: `max_steps=${maxStepsS}`, from: lastElsewhere?.from ?? 'the values' } : null)
-    : null;
-  const logCut = bareException ? { evidence: `it ends with ${bareException.message} (line ${bareException.line}), an exception with no traceback`, line: bareException.line } : log && !crashed ? logCutEvidence({ text: logText, logName, lightningSeen: log.lightningSeen, hasEndLine: log.normalEnd, lastEpochElsewhere: source.kind === 'log' ? (namedEpochs.length ? { epoch: Math.max(...namedEpochs), validated: false, from: 'the checkpoint names' } : null) : lastElsewhere, rpRanToLimit: rpRan, limitReached }) : null;
+    // no values: a checkpoint named for the last epoch was saved at its end
+    : maxE !== null && maxE > 0 && namedEpochs.length && Math.max(...namedEpochs) + 1 >= maxE ? { what: `max_epochs=${maxE}`, from: 'the checkpoint names' } : null;
+  const logCut = rpVerboseStop && log ? { evidence: `${rpVerboseStop.file} says a verbose EarlyStopping stopped the fit (${rpVerboseStop.reason}), which prints its reason; ${logName} has no such line`, line: null } : bareException ? { evidence: `it ends with ${bareException.message} (line ${bareException.line}), an exception with no traceback`, line: bareException.line } : log && !crashed ? logCutEvidence({ text: logText, logName, lightningSeen: log.lightningSeen, hasEndLine: log.normalEnd, lastEpochElsewhere: source.kind === 'log' ? (namedEpochs.length ? { epoch: Math.max(...namedEpochs), validated: false, from: 'the checkpoint names' } : null) : lastElsewhere, rpRanToLimit: rpRan, limitReached }) : null;
   let status: RunStatus;
   if (opts.launch?.status) status = opts.launch.status;
   else if ((errors.length || bareException) && !log?.normalEnd) status = 'failed';
