@@ -54,6 +54,8 @@ export function analyseEarlyStopping(input: {
   hooks: Hook[];
   rp: { value: RunproofJson; file: string } | null;
   observed?: ObservedEnd | null;
+  /** The values exist but cannot drive a replay (the log's, too rounded or per epoch only): no record rather than a wrong one. */
+  withheld?: boolean;
   /** Other metrics the validations log (monitor candidates when it is a guess). */
   columns?: string[];
 }): EarlyStopAnalysis {
@@ -95,7 +97,7 @@ export function analyseEarlyStopping(input: {
   const base = { assumed, borrowed, inferred: [] as string[], agrees: null as boolean | null, checkOnTrainEpochEnd: onEpochEnd, resumedUnknown, bookkeeping };
   // Nothing to replay over: a configured EarlyStopping that never checked (a crash before the first check) still
   // says so; an unconfigured one has no record without values.
-  if (!monitor || (!input.hooks.length && !(configured && input.timeline?.epochs.length))) return { doc: null, replay: null, ...base };
+  if (!monitor || input.withheld || (!input.hooks.length && !(configured && input.timeline?.epochs.length))) return { doc: null, replay: null, ...base };
   if (configured && s.patience.state !== 'known') assumed.push('patience=3');
 
   type Cfg = { monitor: string; mode: Mode; patience: number; minDelta: number; stoppingThreshold: number | null; divergenceThreshold: number | null; checkFinite: boolean; minEpochs: number };

@@ -323,7 +323,7 @@ export function deriveFacts(files: InputFile[], opts: AnalyseOptions): Facts {
   };
   // Validations inside an epoch cannot be told apart in the log's per-epoch values: no replay over them.
   const perEpochOnly = source.kind === 'log' && ((settings.trainer.valCheckInterval.value ?? 1) !== 1);
-  const earlyStopping = analyseEarlyStopping({ settings: esS, trainer: settings.trainer, monitor, mode, timeline, hooks: logDecides && !perEpochOnly ? esHooks : [], rp: runproof, observed });
+  const earlyStopping = analyseEarlyStopping({ settings: esS, trainer: settings.trainer, monitor, mode, timeline, hooks: logDecides && !perEpochOnly ? esHooks : [], withheld: !logDecides || perEpochOnly, rp: runproof, observed });
   const earlyStop = earlyStopping.doc;
 
   // --- checkpoint facts as the document shows them -------------------------------------------------------------
