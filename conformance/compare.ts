@@ -36,6 +36,7 @@ export interface Truth {
     es: { verbose: boolean } | null;
     rerun: 'rerun' | 'resume' | null;
     scenario: string;
+    trainer: { max_epochs: number };
   };
   bundle: { files: string[]; command: 'full' | 'partial' | 'none'; runproof_json: boolean; listing: boolean; logger: string };
   exit: { code: number; exception: { type: string; message: string } | null; status: 'succeeded' | 'failed' };
@@ -48,7 +49,7 @@ export interface Truth {
   classes: number[];
   healthy: boolean;
   must_fail: string[];
-  tampered: { of: string; kind: string; detail: string } | null;
+  tampered: { of: string; kind: string; detail: string; chosen_because?: string } | null;
 }
 
 export type FactName = 'checkpoint files read' | 'checkpoints expected' | 'last epoch' | 'ending' | 'status' | 'early stop' | 'monitored best' | 'monitor';
@@ -132,7 +133,8 @@ export function compareCase(truth: Truth, ev: Evidence | null, crash: string | n
     const stated = !!ck && ck.status !== 'skip';
     const expected = sortedSet(ev.checkpoints.expected.map((e) => e.name));
     const want = sortedSet(truth.checkpoint_files.filter((f) => f.endsWith('.ckpt')));
-    add('checkpoints expected', configKnown && !reused, stated, expected.join('\n') === want.join('\n'), show(want), show(expected));
+    // ... and the monitored values per validation to replay over (per-epoch metrics or runproof.json): without them what it expects is unstated, not wrong.
+    add('checkpoints expected', configKnown && !reused && (perEpoch || truth.bundle.runproof_json), stated, expected.join('\n') === want.join('\n'), show(want), show(expected));
   }
 
   // last epoch: the last epoch Lightning trained, from per-epoch metrics (healthy runs; a crashed epoch may have no row).
@@ -144,8 +146,19 @@ export function compareCase(truth: Truth, ev: Evidence | null, crash: string | n
   // ending and status: the log says it for every ending but a quiet EarlyStopping, which only the config and metrics reveal.
   const endingKnowable = truth.ending !== 'early_stopping' || !!truth.config.es?.verbose || (perEpoch && configStated);
   const reason = ev.stop.reason;
-  add('ending', endingKnowable, reason !== 'unknown', ENDING_SAID[truth.ending].includes(reason), truth.ending, reason);
+  // EarlyStopping's whole config (min_delta, thresholds, check_finite) is stated only by the full command or runproof.json.
+  const esKnown = configKnown;
+  // A quiet EarlyStopping that signals in the last epoch max_epochs allows: Lightning itself prints `max_epochs=N`
+  // reached. Without EarlyStopping's config, that stop is what the bundle shows, so it is not wrong.
+  const esInLastEpoch = truth.ending === 'early_stopping' && !!truth.early_stopping && truth.early_stopping.stopped_epoch === truth.config.trainer.max_epochs - 1;
+  const saidOk = ENDING_SAID[truth.ending].includes(reason) || (esInLastEpoch && !esKnown && !truth.config.es?.verbose && reason === 'max_epochs');
+  add('ending', endingKnowable, reason !== 'unknown', saidOk, truth.ending, reason);
   add('status', endingKnowable, ev.status !== 'unknown', ev.status === truth.exit.status, truth.exit.status, ev.status);
+
+  // A replay that rests on EarlyStopping settings the bundle does not state (Runproof lists them in earlyStop.unstated)
+  // says what Lightning did only under them: where the bundle truly lacks the config that is "unknown", not a claim.
+  // Where the bundle states the config (full command, runproof.json) the replay's answer is compared as always.
+  const conditional = !!truth.config.es && !esKnown && !!ev.earlyStop?.unstated?.length;
 
   // early stop: where EarlyStopping signalled (or that it did not), when it was configured.
   if (truth.early_stopping) {
@@ -154,7 +167,7 @@ export function compareCase(truth: Truth, ev: Evidence | null, crash: string | n
     const t = stopped ? `stopped at epoch ${es.stopped_epoch} (${es.stopping_reason})` : 'did not stop';
     const said = ev.earlyStop?.configured ? (ev.earlyStop.triggered ? `stopped at epoch ${ev.earlyStop.stoppedEpoch}` : 'did not stop') : '';
     const agree = !!ev.earlyStop?.configured && ev.earlyStop.triggered === stopped && (!stopped || ev.earlyStop.stoppedEpoch === es.stopped_epoch);
-    add('early stop', perEpoch && configStated && truth.config.rerun !== 'resume', !!ev.earlyStop?.configured, agree, t, said);
+    add('early stop', perEpoch && esKnown && truth.config.rerun !== 'resume', !!ev.earlyStop?.configured && !conditional, agree, t, said);
   }
 
   // monitored best: EarlyStopping's best_score when configured (min_delta applies), else the best value validated.
@@ -162,7 +175,7 @@ export function compareCase(truth: Truth, ev: Evidence | null, crash: string | n
   if (monitored) {
     const want = truth.early_stopping ? num(truth.early_stopping.best_score) : truth.monitored_best;
     const said = ev.earlyStop ? ev.earlyStop.bestScore : null;
-    add('monitored best', perEpoch && configStated && truth.config.rerun !== 'resume', !!ev.earlyStop, close(said, want), String(want), String(said));
+    add('monitored best', perEpoch && (truth.config.es ? esKnown : configStated) && truth.config.rerun !== 'resume', !!ev.earlyStop && !conditional, close(said, want), String(want), String(said));
   }
 
   // monitor: which metric the callbacks watch, and which way is better.

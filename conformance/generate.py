@@ -752,8 +752,13 @@ def run_case(cfg: Dict[str, Any], out_dir: str, scratch: str) -> Dict[str, Any]:
         tb_root = os.path.join(work, "tb_logs" if cfg["logger"] == "both" else "lightning_logs")
         ev = find_first(tb_root, lambda n: n.startswith("events.out.tfevents."))
         if ev:
-            shutil.copy(ev, os.path.join(bundle, os.path.basename(ev)))
-            bundle_files.append(os.path.basename(ev))
+            # Every events file of the logger's version folder, as a user keeps it: `trainer.test()` after the fit
+            # writes its scalars to a second file (the fit's writer was closed), so one file alone may hold only the test.
+            folder = os.path.dirname(ev)
+            for n in sorted(os.listdir(folder)):
+                if n.startswith("events.out.tfevents."):
+                    shutil.copy(os.path.join(folder, n), os.path.join(bundle, n))
+                    bundle_files.append(n)
         if cfg["logger"] == "tensorboard":
             hp = find_first(tb_root, lambda n: n == "hparams.yaml")
             if hp:
@@ -816,7 +821,7 @@ def run_case(cfg: Dict[str, Any], out_dir: str, scratch: str) -> Dict[str, Any]:
     must_fail = []
     if not truth["healthy"]:
         must_fail.append("exit")
-    if cfg["all_nan"] and "metrics.csv" in bundle_files:
+    if cfg["all_nan"] and ("metrics.csv" in bundle_files or any(f.startswith("events.out.tfevents.") for f in bundle_files)):
         must_fail.append("metrics")
     truth["must_fail"] = must_fail
     truth["tampered"] = None
@@ -858,7 +863,7 @@ def tamper(out_dir: str, truths: List[Dict[str, Any]], rng: random.Random, per_k
 
     def finish(t, dst_id, dst, kind, must_fail, detail):
         nt = dict(t)
-        nt.update({"id": dst_id, "healthy": False, "must_fail": [must_fail], "tampered": {"of": t["id"], "kind": kind, "detail": detail}})
+        nt.update({"id": dst_id, "healthy": False, "must_fail": [must_fail], "tampered": {"of": t["id"], "kind": kind, "detail": detail, "chosen_because": why[kind](t)}})
         write_truth(os.path.join(dst, "truth.json"), nt)
         made.append(nt)
 
@@ -866,12 +871,30 @@ def tamper(out_dir: str, truths: List[Dict[str, Any]], rng: random.Random, per_k
         p = os.path.join(out_dir, "cases", t["id"], "checkpoints_ls.txt")
         return open(p).read().split("\n") if os.path.exists(p) else None
 
+    def per_epoch(t):
+        fs = t["bundle"]["files"]
+        return "metrics.csv" in fs or t["bundle"]["runproof_json"] or any(f.startswith("events.out.tfevents.") for f in fs)
+
+    def checkpoint_decidable(t):
+        """A changed listing is a detectable tampering only where no other valid config explains it: ModelCheckpoint's
+        whole config stated (the full command or runproof.json), the monitored values per validation to replay over,
+        and a folder no earlier fit wrote to (a rerun's or resume's files are not all in the replay)."""
+        b = t["bundle"]
+        return (b["command"] == "full" or b["runproof_json"]) and per_epoch(t) and t["config"]["rerun"] is None and not t["prior_checkpoint_files"]
+
+    why = {
+        "drop-kept": lambda t: f"ModelCheckpoint's config stated ({'runproof.json' if t['bundle']['runproof_json'] else 'the full command'}), per-epoch values, a folder no other fit wrote to",
+        "add-deleted": lambda t: f"ModelCheckpoint's config stated ({'runproof.json' if t['bundle']['runproof_json'] else 'the full command'}), per-epoch values, a folder no other fit wrote to",
+        "drop-epoch": lambda t: "metrics.csv with the monitored value in at least three epochs (an inner one is dropped)",
+        "cut-log": lambda t: "the log's end is visible (a `Trainer.fit` stopped line or EarlyStopping's signal)",
+    }
+
     counts = {"drop-kept": 0, "add-deleted": 0, "drop-epoch": 0, "cut-log": 0}
     for t in healthy:
         lines = listing_lines(t)
         kept = [k for k in ((t["model_checkpoint"] or {}).get("best_k_models") or {}) if "/" not in k]
         deleted = [e["path"] for e in t["checkpoint_events"] if e["op"] == "delete" and e["path"] not in t["checkpoint_files"] and "/" not in e["path"]]
-        if counts["drop-kept"] < per_kind and lines and kept:
+        if counts["drop-kept"] < per_kind and lines and kept and checkpoint_decidable(t):
             name = rng.choice(sorted(kept))
             hit = [ln for ln in lines if ln.endswith(" " + name)]
             if hit:
@@ -881,7 +904,7 @@ def tamper(out_dir: str, truths: List[Dict[str, Any]], rng: random.Random, per_k
                 finish(t, dst_id, dst, "drop-kept", "checkpoints", f"{name} (kept by Lightning) removed from the listing")
                 counts["drop-kept"] += 1
                 continue
-        if counts["add-deleted"] < per_kind and lines and deleted:
+        if counts["add-deleted"] < per_kind and lines and deleted and checkpoint_decidable(t):
             name = rng.choice(sorted(set(deleted)))
             model = next((ln for ln in lines if ln.endswith(".ckpt")), None)
             if model:

@@ -78,6 +78,13 @@ export interface Evidence {
     triggered: boolean;
     stoppedEpoch: number | null;
     trace: EarlyStopTraceRow[];
+    /**
+     * Settings the replay took without the bundle stating them (assumed at
+     * Lightning's default, borrowed, or inferred from the values): where any
+     * is listed, `triggered`/`stoppedEpoch`/`bestScore` hold only under them.
+     * Absent from documents written before it existed.
+     */
+    unstated?: string[];
   } | null;
   checkpoints: {
     template: string | null;

@@ -213,6 +213,7 @@ export function analyseEarlyStopping(input: {
     triggered: configured && r.triggered,
     stoppedEpoch: configured ? r.stoppedEpoch : null,
     trace: r.trace,
+    unstated: [...assumed, ...base.borrowed, ...inferred],
   };
   return { doc, replay: r, ...base, inferred, agrees };
 }

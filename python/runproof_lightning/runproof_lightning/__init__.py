@@ -371,6 +371,12 @@ class RunproofCallback(Callback):
             return
         self._flush(trainer)
         if self._doc.get("end") and how == "teardown":
+            # Lightning runs ModelCheckpoint's hooks after every other callback's, so its own on_train_end (a
+            # last.ckpt saved there) comes after ours: re-read the callbacks' state and the folder once the fit
+            # is over, keeping how it ended.
+            if self._doc["end"].get("how") == "train_end":
+                self._doc["end"].update(self._state(trainer))
+                self._write()
             return
         end = {"how": how, "interrupted": bool(trainer.interrupted), "ended_at": time.time()}
         if exception is not None:
