@@ -107,6 +107,32 @@ describe('per-epoch values: shapes', () => {
     expect(barOnlyLater.epochs[0].step).toBeNaN();
   });
 
+  it('takes a save between batches (every_n_train_steps, stale values) as no epoch value, and reads a ModelCheckpoint line after a padded redraw (real run: c051)', () => {
+    const ck = (e: number, s: number, v: string) => `Epoch ${e}, global step ${s}: 'val/loss' reached ${v} (best ${v}), saving model to '/r/c/epoch=${e}-step=${s}.ckpt' as top 2`;
+    const val = 'Validation DataLoader 0: 100%|██| 1/1 [00:00<00:00, 9.10it/s]';
+    const text = [
+      [bar(0, 5, 5, ', val/loss=1.200'), val, bar(0, 5, 5, ', val/loss=1.200')].join('\r'),
+      // epoch 1: saves at steps 6 and 8 print epoch 0's value; the one at 10 (last batch, before validation) too
+      [bar(1, 1, 5, ', val/loss=1.200') + ck(1, 6, '1.20000'), bar(1, 3, 5, ', val/loss=1.200') + ck(1, 8, '1.20000')].join('\r'),
+      [bar(1, 5, 5, ', val/loss=1.200') + "Epoch 1, global step 10: 'val/loss' was not in top 2"].join('\r'),
+      [val, bar(1, 5, 5, ', val/loss=0.700')].join('\r'),
+      // epoch 2: tqdm pads the shorter redraw with spaces before the message
+      [bar(2, 2, 5, ', val/loss=0.700') + ck(2, 12, '0.70000'), bar(2, 4, 5, ', val/loss=0.700') + '   ' + ck(2, 14, '0.70000')].join('\r'),
+      [bar(2, 5, 5, ', val/loss=0.700'), val, bar(2, 5, 5, ', val/loss=0.700')].join('\r'),
+    ].join('\n');
+    const t = parseLog(text).epochs;
+    expect(t.checkpoints.map((c) => c.globalStep)).toEqual([6, 8, 10, 12, 14]);
+    expect(t.epochs).toEqual([
+      { epoch: 0, step: 4, metrics: { 'val/loss': 1.2 } },
+      { epoch: 1, step: 9, metrics: { 'val/loss': 0.7 } },
+      { epoch: 2, step: 14, metrics: { 'val/loss': 0.7 } },
+    ]);
+    // no bar: two lines in one epoch do not say which is its end
+    const noBar = parseLog([ck(0, 2, '1.20000'), ck(0, 4, '0.90000'), ck(1, 6, '0.80000')].join('\n')).epochs;
+    expect(noBar.epochs[0]).toEqual({ epoch: 0, step: NaN, metrics: {} });
+    expect(noBar.epochs[1]).toEqual({ epoch: 1, step: 5, metrics: { 'val/loss': 0.8 } });
+  });
+
   it('measures the rounding of a printed number', () => {
     expect(printedTolerance('0.91234')).toBeCloseTo(5e-6, 15);
     expect(printedTolerance('2')).toBe(0.5);

@@ -101,6 +101,8 @@ export class LogEpochCollector {
   private validationSeen = false;
   private cells = new Map<number, Map<string, Cell>>();
   private ckptSteps = new Map<number, number>();
+  /** ModelCheckpoint lines taken as an epoch's, per epoch */
+  private ckptLines = new Map<number, number>();
   private lastCkptEpoch: number | null = null;
   private pendingEs: Array<{ metric: string; text: string; tol: number | null }> = [];
   private counts = { progressBar: 0, checkpoint: 0, earlyStopping: 0 };
@@ -118,7 +120,10 @@ export class LogEpochCollector {
     const m = BAR.exec(clean);
     if (!m) return null;
     const desc = m[1].trim();
-    const rest = clean.slice(m[0].length).replace(ANSI, '');
+    let rest = clean.slice(m[0].length).replace(ANSI, '');
+    // tqdm pads a redraw shorter than the one before with spaces: a Lightning callback message printed
+    // right after it (a ModelCheckpoint or EarlyStopping verbose line) starts after that padding.
+    if (/^ +(?:Epoch \d+, global step \d+:|Metric \S+ improved|Monitored metric |Stopping threshold |Divergence threshold |`Trainer\.fit` stopped)/.test(rest)) rest = rest.replace(/^ +/, '');
     let e: RegExpExecArray | null;
     if ((e = /^Epoch (\d+)$/.exec(desc))) {
       const epoch = Number(e[1]);
@@ -161,6 +166,17 @@ export class LogEpochCollector {
     };
     this.checkpoints.push(c);
     this.counts.checkpoint++;
+    // A save between training batches (every_n_train_steps, or the last batch's hook before the epoch's
+    // validation) prints the monitored value of the last validation, not this epoch's, at a step that is
+    // not the epoch's last: with the bar showing this epoch not validated yet, the line gives neither.
+    const bar = this.bars.get(epoch);
+    if (this.validationSeen && this.barEpoch === epoch && bar && !bar.validated) {
+      this.lastCkptEpoch = epoch;
+      this.pendingEs = [];
+      return true;
+    }
+    const n = (this.ckptLines.get(epoch) ?? 0) + 1;
+    this.ckptLines.set(epoch, n);
     this.ckptSteps.set(epoch, globalStep - 1);
     this.lastCkptEpoch = epoch;
     // NaN is saved as ±inf (P:callbacks/model_checkpoint.py `_update_best_and_save`): the printed value is not the metric's.
@@ -220,6 +236,14 @@ export class LogEpochCollector {
         if (this.validationSeen && !bar.validated && !this.beforeValidation.has(k) && !/^train/.test(k)) continue;
         this.put(epoch, k, v, barTolerance(text, v));
       }
+    }
+    // Without a bar to place them, several ModelCheckpoint lines in one epoch (saves between batches, or
+    // validations inside the epoch) do not say which is the epoch's end: their values and steps are not the epoch's.
+    for (const [epoch, n] of this.ckptLines) {
+      if (n < 2 || this.bars.has(epoch)) continue;
+      this.ckptSteps.delete(epoch);
+      const row = this.cells.get(epoch);
+      if (row) for (const c of this.checkpoints) if (c.epoch === epoch) row.delete(c.monitor);
     }
     const epochsSorted = [...new Set([...this.cells.keys(), ...this.bars.keys()])].sort((a, b) => a - b);
     // Bar steps: batches counted from epoch 0, each epoch's last batch count.
