@@ -96,5 +96,8 @@ describe('is the log cut short', () => {
   it('a bare exception as the last line is a crash', () => {
     expect(endsWithException(read('c083-exception', 'train.log'))).toMatchObject({ message: 'RuntimeError: scripted failure in training_step at epoch 2, batch 3' });
     expect(endsWithException('all good\n')).toBeNull();
+    // an exception raised with no message prints its bare name and a colon-less or empty tail
+    expect(endsWithException('Epoch 3\nRuntimeError:\n\n')).toMatchObject({ message: 'RuntimeError:', line: 2 });
+    expect(endsWithException('Epoch 3\ntorch.OutOfMemoryError\n')).toMatchObject({ message: 'torch.OutOfMemoryError', line: 2 });
   });
 });

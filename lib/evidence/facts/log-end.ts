@@ -81,5 +81,5 @@ export function endsWithException(text: string | null): { message: string; line:
   while (i >= 0 && !lines[i].trim()) i--;
   if (i < 0) return null;
   const last = lines[i].split('\r').pop()!.trim();
-  return /^(?:[A-Za-z_][\w]*\.)*[A-Z][\w]*(?:Error|Exception|Interrupt)(?::\s.*)?$/.test(last) ? { message: last.slice(0, 300), line: i + 1 } : null;
+  return /^(?:[A-Za-z_][\w]*\.)*[A-Z][\w]*(?:Error|Exception|Interrupt)(?::(?:\s.*)?)?$/.test(last) ? { message: last.slice(0, 300), line: i + 1 } : null;
 }
