@@ -880,13 +880,21 @@ def tamper(out_dir: str, truths: List[Dict[str, Any]], rng: random.Random, per_k
         whole config stated (the full command or runproof.json), the monitored values per validation to replay over,
         and a folder no earlier fit wrote to (a rerun's or resume's files are not all in the replay)."""
         b = t["bundle"]
-        return (b["command"] == "full" or b["runproof_json"]) and per_epoch(t) and t["config"]["rerun"] is None and not t["prior_checkpoint_files"]
+        # A full command with no checkpoint flags does not state the ModelCheckpoint (a script may build its own).
+        stated = b["runproof_json"] or (b["command"] == "full" and t["config"]["mc"] is not None)
+        return stated and per_epoch(t) and t["config"]["rerun"] is None and not t["prior_checkpoint_files"]
+
+    def end_decidable(t):
+        """A log cut before its end is told apart from a quiet EarlyStopping's stop (Lightning prints no line then) only
+        with EarlyStopping's config stated (the full command or runproof.json) and exact values to replay it over."""
+        b = t["bundle"]
+        return (b["command"] == "full" or b["runproof_json"]) and per_epoch(t)
 
     why = {
         "drop-kept": lambda t: f"ModelCheckpoint's config stated ({'runproof.json' if t['bundle']['runproof_json'] else 'the full command'}), per-epoch values, a folder no other fit wrote to",
         "add-deleted": lambda t: f"ModelCheckpoint's config stated ({'runproof.json' if t['bundle']['runproof_json'] else 'the full command'}), per-epoch values, a folder no other fit wrote to",
         "drop-epoch": lambda t: "metrics.csv with the monitored value in at least three epochs (an inner one is dropped)",
-        "cut-log": lambda t: "the log's end is visible (a `Trainer.fit` stopped line or EarlyStopping's signal)",
+        "cut-log": lambda t: f"the log's end is visible (a `Trainer.fit` stopped line or EarlyStopping's signal), EarlyStopping's config stated ({'runproof.json' if t['bundle']['runproof_json'] else 'the full command'}), per-epoch values",
     }
 
     counts = {"drop-kept": 0, "add-deleted": 0, "drop-epoch": 0, "cut-log": 0}
@@ -934,7 +942,7 @@ def tamper(out_dir: str, truths: List[Dict[str, Any]], rng: random.Random, per_k
                     counts["drop-epoch"] += 1
                     continue
         log = os.path.join(out_dir, "cases", t["id"], "train.log")
-        if counts["cut-log"] < per_kind and os.path.exists(log):
+        if counts["cut-log"] < per_kind and os.path.exists(log) and end_decidable(t):
             text = open(log, encoding="utf-8", errors="replace").read()
             # Only logs whose end is visible (a `Trainer.fit` stopped line, or verbose EarlyStopping's signal) can be caught cut.
             if "`Trainer.fit` stopped" in text or "Signaling Trainer to stop" in text:

@@ -133,6 +133,23 @@ describe('per-epoch values: shapes', () => {
     expect(noBar.epochs[1]).toEqual({ epoch: 1, step: 5, metrics: { 'val/loss': 0.8 } });
   });
 
+  it('keeps steps in batches when ModelCheckpoint counts optimizer steps (two optimizers; real run: seed 777 c276)', () => {
+    const val = 'Validation DataLoader 0: 100%|██| 1/1 [00:00<00:00, 9.10it/s]';
+    const ck = (e: number, s: number, v: string) => `Epoch ${e}, global step ${s}: 'val_loss' reached ${v} (best ${v}), saving model to '/r/c/epoch=0${e}.ckpt' as top 2`;
+    const text = [
+      [bar(0, 2, 2, ', val_loss=1.200'), val, bar(0, 2, 2, ', val_loss=1.200')].join('\r'),
+      [bar(1, 2, 2, ', val_loss=1.200'), val, bar(1, 2, 2, ', val_loss=0.750') + ck(1, 8, '0.75000')].join('\r'),
+      [bar(2, 2, 2, ', val_loss=0.750'), val, bar(2, 2, 2, ', val_loss=0.500')].join('\r'),
+    ].join('\n');
+    const t = parseLog(text).epochs;
+    expect(t.epochs.map((r) => r.step)).toEqual([1, 3, 5]);
+    // no bar for the epoch of a line in the other unit: unknown, not mixed
+    const partial = parseLog([bar(0, 2, 2, ', val_loss=1.200'), ck(0, 4, '1.20000'), ck(1, 8, '0.75000')].join('\n')).epochs;
+    expect(partial.epochs[0].step).toBe(1);
+    expect(partial.epochs[1].step).toBeNaN();
+    expect(partial.stepsKnown).toBe(false);
+  });
+
   it('measures the rounding of a printed number', () => {
     expect(printedTolerance('0.91234')).toBeCloseTo(5e-6, 15);
     expect(printedTolerance('2')).toBe(0.5);

@@ -22,8 +22,8 @@
  * Every value is as rounded as the log printed it: `tolerance` says by how
  * much, per metric, so a replay can tell a tie it cannot see from one that is
  * there. Steps follow metrics.csv (S_e, the last batch of epoch e): from a
- * ModelCheckpoint line, global step − 1; else the progress bar's batches
- * counted from epoch 0. `stepsKnown` is false when some epoch has neither.
+ * progress bar's batches counted from epoch 0; else a ModelCheckpoint line's
+ * global step − 1 (where no epoch shows it counting optimizer steps instead). `stepsKnown` is false when some epoch has neither.
  */
 
 import type { EpochRow, ParsedMetrics, StepSeries } from './metrics-csv';
@@ -261,6 +261,12 @@ export class LogEpochCollector {
     const tolerance: Record<string, number> = {};
     const names = new Set<string>();
     let stepsKnown = true;
+    // Two units: the bar counts batches (metrics.csv's step, Lightning's `_batches_that_stepped`), a
+    // ModelCheckpoint line prints global_step, which counts optimizer steps (two per batch with two
+    // optimizers). The bar's, where it has every epoch from 0; a checkpoint line's only where no epoch shows
+    // the two disagreeing, else that epoch's step is unknown rather than in the other unit.
+    let unitsDiffer = false;
+    for (const [e, s] of barSteps) if (this.ckptSteps.has(e) && this.ckptSteps.get(e) !== s) unitsDiffer = true;
     for (const e of epochsSorted) {
       const row = this.cells.get(e);
       const metrics: Record<string, number> = {};
@@ -271,7 +277,7 @@ export class LogEpochCollector {
           if (!Object.prototype.hasOwnProperty.call(tolerance, k) || c.tol > tolerance[k]) setOwn(tolerance, k, c.tol);
         }
       }
-      const step = this.ckptSteps.get(e) ?? barSteps.get(e) ?? NaN;
+      const step = barSteps.get(e) ?? (unitsDiffer ? undefined : this.ckptSteps.get(e)) ?? NaN;
       if (Number.isNaN(step)) stepsKnown = false;
       epochs.push({ epoch: e, step, metrics });
     }
