@@ -182,7 +182,11 @@ export function compareCase(truth: Truth, ev: Evidence | null, crash: string | n
   if (monitored) {
     const want = `${truth.config.monitor} (${truth.config.mode})`;
     const said = ev.monitor ? `${ev.monitor.name} (${ev.monitor.mode})` : '';
-    add('monitor', perEpoch && configStated, !!ev.monitor, said === want, want, said);
+    // Stated by the bundle: runproof.json, the full command, or a partial one's --checkpoint-monitor.
+    const monitorStated = configKnown || (truth.bundle.command === 'partial' && !!truth.config.mc?.monitor);
+    // A monitor Runproof assumed (a val…loss column, nothing stating one) is a claim only where the bundle states it.
+    const assumedOnly = ev.monitor?.source === 'validation loss column' && !monitorStated;
+    add('monitor', perEpoch && monitorStated, !!ev.monitor && !assumedOnly, said === want, want, said);
   }
   return res;
 }
