@@ -1,7 +1,10 @@
 /**
  * Turns the evidence document and the raw per-step series into the small,
  * serialisable payload the loss chart draws: at most 2,000 points per series
- * (min/max downsampled, so spikes survive), keyed by step.
+ * (min/max downsampled, so spikes survive), each line its own [step, value]
+ * pairs with values to 6 significant digits (a 1,000-epoch run's chart stays
+ * tens of kilobytes), and each epoch's last step so the chart can put the
+ * x axis in epochs.
  */
 import { downsampleMinMax } from '@/lib/series/downsample';
 import type { Evidence } from '@/lib/evidence/types';
@@ -30,7 +33,10 @@ export interface OtherMetric {
 
 export interface LossChartData {
   lines: ChartLine[];
-  rows: Array<Record<string, number | null>>;
+  /** Per line, in the order of `lines`: [step, value] pairs, ascending by step. */
+  points: Array<Array<[number, number]>>;
+  /** Each epoch with the step it ended at, ascending: how the chart maps steps to epochs. */
+  epochSteps: Array<[epoch: number, step: number]>;
   markers: ChartMarkers;
   /** Every plotted value is > 0 (a log scale is possible). */
   positive: boolean;
@@ -52,6 +58,9 @@ const isStepName = (m: string) => /(^|[_/.])step$/i.test(m);
 const isEpochName = (m: string) => /(^|[_/.])epoch$/i.test(m);
 const isValName = (m: string) => /(^|[_/.])val(id(ation)?)?([_/.]|$)|^val/i.test(m);
 
+/** Six significant digits: more than a chart can show, a third of a double's seventeen on the wire. */
+const round = (v: number) => (v === 0 || !Number.isFinite(v) ? v : +v.toPrecision(6));
+
 function downsampled(s: RawSeries): Array<[number, number]> {
   const idx = downsampleMinMax(s.steps, s.values, MAX_POINTS);
   const out: Array<[number, number]> = [];
@@ -59,7 +68,7 @@ function downsampled(s: RawSeries): Array<[number, number]> {
     const i = idx[j];
     const x = s.steps[i];
     const y = s.values[i];
-    if (Number.isFinite(x) && Number.isFinite(y)) out.push([x, y]);
+    if (Number.isFinite(x) && Number.isFinite(y)) out.push([x, round(y)]);
   }
   return out;
 }
@@ -68,7 +77,7 @@ function epochPoints(ev: Evidence, metric: string): Array<[number, number]> {
   const out: Array<[number, number]> = [];
   for (const e of ev.epochs) {
     const v = e.metrics[metric];
-    if (typeof v === 'number' && Number.isFinite(v)) out.push([e.step, v]);
+    if (typeof v === 'number' && Number.isFinite(v)) out.push([e.step, round(v)]);
   }
   return out;
 }
@@ -110,22 +119,17 @@ export function buildLossChart(ev: Evidence, series: RawSeries[]): LossChartData
     add(m, 'val', pts.length ? pts : byName.has(m) ? downsampled(byName.get(m)!) : []);
   }
 
-  // Merge into rows keyed by step.
-  const rowsByStep = new Map<number, Record<string, number | null>>();
   let positive = true;
-  for (const { line, points } of plotted) {
+  let maxStep = 0;
+  for (const { points } of plotted) {
+    points.sort((a, b) => a[0] - b[0]);
     for (const [x, y] of points) {
-      let row = rowsByStep.get(x);
-      if (!row) {
-        row = { step: x };
-        rowsByStep.set(x, row);
-      }
-      row[line.key] = y;
       if (!(y > 0)) positive = false;
+      if (x > maxStep) maxStep = x;
     }
   }
-  const rows = Array.from(rowsByStep.values()).sort((a, b) => (a.step as number) - (b.step as number));
-  const maxStep = rows.length ? (rows[rows.length - 1].step as number) : 0;
+  const epochSteps: Array<[number, number]> = [];
+  for (const e of ev.epochs) if (Number.isFinite(e.step) && (!epochSteps.length || e.step >= epochSteps[epochSteps.length - 1][1])) epochSteps.push([e.epoch, e.step]);
 
   // Markers.
   const stepOfEpoch = (epoch: number) => ev.epochs.find((e) => e.epoch === epoch)?.step ?? null;
@@ -165,7 +169,7 @@ export function buildLossChart(ev: Evidence, series: RawSeries[]): LossChartData
     if (finalPts.length) other.push({ metric: m, level: step ? 'step' : 'epoch', points: finalPts });
   }
 
-  return { lines: plotted.map((x) => x.line), rows, markers: { best, patience, stop }, positive, monitor, other };
+  return { lines: plotted.map((x) => x.line), points: plotted.map((x) => x.points), epochSteps, markers: { best, patience, stop }, positive, monitor, other };
 }
 
 function bestFromEpochs(ev: Evidence, monitor: string | null): number | null {

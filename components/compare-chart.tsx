@@ -21,9 +21,11 @@ export interface CompareChartProps {
   lines: CompareChartLine[];
   /** Every value is > 0: a log scale is possible. */
   positive: boolean;
+  /** One line naming what the chart shows: its accessible name (the chart is one image to assistive technology). */
+  summary?: string;
 }
 
-export default function CompareChart({ metric, rows, lines, positive }: CompareChartProps) {
+export default function CompareChart({ metric, rows, lines, positive, summary }: CompareChartProps) {
   const [log, setLog] = useState(false);
   const first = rows.length ? (rows[0].epoch as number) : 0;
   const last = rows.length ? (rows[rows.length - 1].epoch as number) : 0;
@@ -38,9 +40,9 @@ export default function CompareChart({ metric, rows, lines, positive }: CompareC
         </label>
         {rows.length < 2 ? <span className="muted">One epoch only: each run is a single point.</span> : null}
       </div>
-      <div className="chart-box">
+      <div className="chart-box" role="img" aria-label={summary ?? `${metric} per epoch of ${lines.map((l) => l.name).join('; ')}.`} data-testid="compare-chart-img">
         <ResponsiveContainer width="100%" height={380} initialDimension={{ width: 960, height: 380 }}>
-          <LineChart data={rows} margin={{ top: 16, right: 24, bottom: 8, left: 8 }}>
+          <LineChart data={rows} margin={{ top: 16, right: 24, bottom: 8, left: 8 }} accessibilityLayer={false}>
             <CartesianGrid stroke="#eaeef2" strokeDasharray="3 3" />
             <XAxis
               dataKey="epoch"
@@ -75,7 +77,8 @@ export default function CompareChart({ metric, rows, lines, positive }: CompareC
                 type="linear"
                 stroke={l.color}
                 strokeWidth={2}
-                dot={{ r: 3, fill: l.color }}
+                // Dots only while they help: a long curve's dots would merge into a smear.
+                dot={rows.length <= 40 ? { r: 3, fill: l.color } : false}
                 activeDot={{ r: 5 }}
                 // Runs may log a metric at different epochs (validation every n epochs): join a run's own points across the gaps.
                 connectNulls

@@ -124,15 +124,79 @@ export function KnobTable({ ev }: { ev: Evidence }) {
   );
 }
 
-/** Per-epoch table: the monitored metric with EarlyStopping's replayed state. */
-export function EpochTable({ ev }: { ev: Evidence }) {
+/**
+ * Per-epoch table: the monitored metric with EarlyStopping's replayed state.
+ * A long run shows the first epochs, the best, the epochs around the stop and
+ * the last (lib/evidence/epoch-window.ts), each gap a row that says what it
+ * leaves out; `all` (the page's `?epochs=all`) shows every epoch.
+ */
+export function EpochTable({ ev, all = false, allHref, fewHref }: { ev: Evidence; all?: boolean; allHref?: string; fewHref?: string }) {
   const es = ev.earlyStop;
   const monitor = ev.monitor?.name ?? es?.monitor ?? null;
   if (!ev.epochs.length) return <div className="empty small">No per-epoch metrics in this bundle.</div>;
   const trace = new Map(es?.trace.map((t) => [t.epoch, t]) ?? []);
   const trainCol = ev.metricColumns.find((m) => /loss/i.test(m) && /epoch$/i.test(m) && m !== monitor) ?? null;
+  const win = epochWindow(ev, all || !allHref);
+  const cols = 6 + (trainCol ? 1 : 0);
+  const n = ev.epochs.length;
+  const rows: React.ReactNode[] = [];
+  win.indices.forEach((i, k) => {
+    const prev = k === 0 ? -1 : win.indices[k - 1];
+    if (i > prev + 1) {
+      const from = ev.epochs[prev + 1].epoch;
+      const to = ev.epochs[i - 1].epoch;
+      const gap = i - prev - 1;
+      rows.push(
+        <tr key={`gap-${i}`} className="epoch-gap" data-testid="epoch-gap">
+          <td colSpan={cols}>
+            ⋯ {gap.toLocaleString('en')} epoch{gap === 1 ? '' : 's'} not shown ({from === to ? from : `${from}–${to}`})
+            {allHref ? (
+              <>
+                {' · '}
+                <a href={allHref}>show all {n.toLocaleString('en')}</a>
+              </>
+            ) : null}
+          </td>
+        </tr>,
+      );
+    }
+    const e = ev.epochs[i];
+    const t = trace.get(e.epoch);
+    const isBest = win.best === e.epoch;
+    rows.push(
+      <tr key={e.epoch} data-testid="epoch-row" data-epoch={e.epoch} className={t?.stop ? 'row-warn' : undefined}>
+        <td className="num">
+          {e.epoch}
+          {isBest ? <span className="verdict tone-pass" style={{ marginLeft: 6 }}>best</span> : null}
+        </td>
+        <td className="num subtle">{e.step}</td>
+        {trainCol ? <td className="num">{fmtNumber(e.metrics[trainCol])}</td> : null}
+        <td className="num">{monitor ? fmtNumber(t?.value ?? e.metrics[monitor]) : '—'}</td>
+        <td className="num">{fmtNumber(t?.best)}</td>
+        <td className="num">{t ? `${t.wait} / ${t.patience ?? es?.patience ?? '—'}` : '—'}</td>
+        <td className="center">
+          {t?.improved ? <span className="ok" aria-label="improved">✓</span> : t && !t.stop ? <span className="subtle">·</span> : ''}
+          {t?.stop ? <span className="amber"> stop: {t.stop}</span> : null}
+        </td>
+      </tr>,
+    );
+  });
   return (
     <>
+      {!win.whole ? (
+        <p className="es-config" data-testid="epochs-window">
+          Showing {win.indices.length} of {n.toLocaleString('en')} epochs: the first, the best{win.best !== null ? ` (${win.best})` : ''}, those around the stop{win.stop !== null ? ` (${win.stop})` : ''} and the last.{' '}
+          {allHref ? (
+            <a href={allHref} data-testid="epochs-show-all">
+              Show all {n.toLocaleString('en')}
+            </a>
+          ) : null}
+        </p>
+      ) : all && fewHref && n > EPOCHS_SHOWN_WHOLE ? (
+        <p className="es-config">
+          All {n.toLocaleString('en')} epochs. <a href={fewHref}>Show the first, best, stop and last only</a>
+        </p>
+      ) : null}
       {es ? (
         <p className="es-config" data-testid="early-stop-config">
           {es.configured ? (
@@ -179,29 +243,7 @@ export function EpochTable({ ev }: { ev: Evidence }) {
               </th>
             </tr>
           </thead>
-          <tbody>
-            {ev.epochs.map((e) => {
-              const t = trace.get(e.epoch);
-              const isBest = es?.bestEpoch === e.epoch;
-              return (
-                <tr key={e.epoch} data-testid="epoch-row" data-epoch={e.epoch} className={t?.stop ? 'row-warn' : undefined}>
-                  <td className="num">
-                    {e.epoch}
-                    {isBest ? <span className="verdict tone-pass" style={{ marginLeft: 6 }}>best</span> : null}
-                  </td>
-                  <td className="num subtle">{e.step}</td>
-                  {trainCol ? <td className="num">{fmtNumber(e.metrics[trainCol])}</td> : null}
-                  <td className="num">{monitor ? fmtNumber(t?.value ?? e.metrics[monitor]) : '—'}</td>
-                  <td className="num">{fmtNumber(t?.best)}</td>
-                  <td className="num">{t ? `${t.wait} / ${t.patience ?? es?.patience ?? '—'}` : '—'}</td>
-                  <td className="center">
-                    {t?.improved ? <span className="ok" aria-label="improved">✓</span> : t && !t.stop ? <span className="subtle">·</span> : ''}
-                    {t?.stop ? <span className="amber"> stop: {t.stop}</span> : null}
-                  </td>
-                </tr>
-              );
-            })}
-          </tbody>
+          <tbody>{rows}</tbody>
         </table>
       </div>
     </>
@@ -436,7 +478,8 @@ export function ErrorsList({ ev, runId }: { ev: Evidence; runId: string }) {
   );
 }
 
-export function FilesTable({ ev, runId }: { ev: Evidence; runId: string }) {
+/** The bundle's files, each linked; `missing`: the bundle folder is gone, so the paths are listed without links. */
+export function FilesTable({ ev, runId, missing = false }: { ev: Evidence; runId: string; missing?: boolean }) {
   if (!ev.files.length) return <div className="empty small">No files recorded for this bundle.</div>;
   return (
     <div className="table-wrap">
@@ -456,17 +499,21 @@ export function FilesTable({ ev, runId }: { ev: Evidence; runId: string }) {
         <tbody>
           {ev.files.map((f) => (
             <tr key={f.path}>
-              <td className="mono wrap-anywhere">
-                <a href={fileHref(runId, f.path)}>{f.path}</a>
-              </td>
+              <td className="mono wrap-anywhere">{missing ? f.path : <a href={fileHref(runId, f.path)}>{f.path}</a>}</td>
               <td>{f.role}</td>
               <td className="num">{fmtBytes(f.sizeBytes)}</td>
               <td className="nowrap">
-                <a href={fileHref(runId, f.path, { raw: true })}>raw</a>
-                {' · '}
-                <a href={fileHref(runId, f.path, { download: true })} download>
-                  download
-                </a>
+                {missing ? (
+                  <span className="subtle">bundle folder missing</span>
+                ) : (
+                  <>
+                    <a href={fileHref(runId, f.path, { raw: true })}>raw</a>
+                    {' · '}
+                    <a href={fileHref(runId, f.path, { download: true })} download>
+                      download
+                    </a>
+                  </>
+                )}
               </td>
             </tr>
           ))}

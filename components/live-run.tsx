@@ -50,6 +50,7 @@ export default function LiveRun({ runId, initialEvidence, canCancel, cancelActio
   const [connected, setConnected] = useState(false);
   const [ended, setEnded] = useState<string | null>(null);
   const [confirming, setConfirming] = useState(false);
+  const cancelButton = useRef<HTMLButtonElement>(null);
   const [cancelMsg, setCancelMsg] = useState<string | null>(null);
   const [clock, setClock] = useState(() => Date.now());
   const skew = useRef(0);
@@ -133,6 +134,18 @@ export default function LiveRun({ runId, initialEvidence, canCancel, cancelActio
       es?.close();
     };
   }, [runId, router]);
+
+  // Escape dismisses the cancel confirmation (wherever the focus is), and the focus goes back to "Cancel run…".
+  useEffect(() => {
+    if (!confirming) return;
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key !== 'Escape') return;
+      setConfirming(false);
+      setTimeout(() => cancelButton.current?.focus(), 0);
+    };
+    document.addEventListener('keydown', onKey);
+    return () => document.removeEventListener('keydown', onKey);
+  }, [confirming]);
 
   useEffect(() => {
     const t = setInterval(() => setClock(Date.now()), 1000);
@@ -224,7 +237,7 @@ export default function LiveRun({ runId, initialEvidence, canCancel, cancelActio
                   <button type="button" className="btn" onClick={() => setConfirming(false)} autoFocus>Keep running</button>
                 </span>
               ) : (
-                <button type="button" className="btn" onClick={() => setConfirming(true)} data-testid="cancel-run">Cancel run…</button>
+                <button type="button" ref={cancelButton} className="btn" onClick={() => setConfirming(true)} data-testid="cancel-run">Cancel run…</button>
               )
             ) : null}
             {cancelMsg ? <span className="muted" role="status">{cancelMsg}</span> : null}

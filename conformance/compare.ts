@@ -158,7 +158,9 @@ export function compareCase(truth: Truth, ev: Evidence | null, crash: string | n
   // A replay that rests on EarlyStopping settings the bundle does not state (Runproof lists them in earlyStop.unstated)
   // says what Lightning did only under them: where the bundle truly lacks the config that is "unknown", not a claim.
   // Where the bundle states the config (full command, runproof.json) the replay's answer is compared as always.
-  const conditional = !!truth.config.es && !esKnown && !!ev.earlyStop?.unstated?.length;
+  // A resume without runproof.json leaves EarlyStopping's restored state unstated, whatever the command says.
+  const esStateKnown = esKnown && (truth.config.rerun !== 'resume' || truth.bundle.runproof_json);
+  const conditional = !!truth.config.es && !esStateKnown && !!ev.earlyStop?.unstated?.length;
 
   // early stop: where EarlyStopping signalled (or that it did not), when it was configured.
   if (truth.early_stopping) {

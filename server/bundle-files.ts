@@ -124,11 +124,24 @@ export function openBundleFile(bundleDir: string, requested: string | string[]):
   try {
     root = fs.realpathSync(bundleDir);
   } catch {
-    return { ok: false, status: 404, reason: 'no such file in this bundle' };
+    // Not a silent 404: an imported bundle whose folder was moved or removed says so.
+    return { ok: false, status: 404, reason: BUNDLE_FOLDER_MISSING };
   }
   const r = openInside(root, path.join(root, ...parts));
   if (!r.ok) return { ok: false, status: 404, reason: r.why === 'not-file' ? 'not a file' : 'no such file in this bundle' };
   return { ok: true, file: r.real, relative: path.relative(root, r.real).split(path.sep).join('/'), sizeBytes: r.stat.size, fd: r.fd, stat: r.stat };
+}
+
+/** The reason every file of a bundle whose folder is gone is refused with. */
+export const BUNDLE_FOLDER_MISSING = 'bundle folder missing: it was moved or removed since the run was imported';
+
+/** The run's bundle folder is gone (moved, renamed, deleted): its files cannot be served until it is back or re-imported. */
+export function bundleFolderMissing(bundleDir: string): boolean {
+  try {
+    return !fs.statSync(bundleDir).isDirectory();
+  } catch {
+    return true;
+  }
 }
 
 /** Whether a requested bundle file may be served, and where it is (nothing is left open). */

@@ -58,7 +58,7 @@ export function loadRunSeries(runId: string) {
  * name no run come back in `unknown`. A live run has no `epoch_values` rows
  * until it is archived, so its series comes from its live evidence instead.
  */
-export function loadComparison(ids: string[]): { runs: Array<CompareRunInput & { startedAt: number | null }>; unknown: string[] } {
+export function loadComparison(ids: string[]): { runs: Array<CompareRunInput & { startedAt: number | null; name: string | null }>; unknown: string[] } {
   return withDb('reading runs to compare', (db) => {
     const found = ids.map((id) => ({ id, got: getRunEvidence({ db, id }) }));
     const known = found.flatMap((f) => (f.got ? [f.got] : []));
@@ -66,7 +66,7 @@ export function loadComparison(ids: string[]): { runs: Array<CompareRunInput & {
     return {
       runs: known.map(({ run, evidence }) => {
         const s = series[run.id] ?? {};
-        return { id: run.id, evidence, startedAt: run.startedAt, series: Object.keys(s).length ? s : epochSeriesFromEvidence(evidence) };
+        return { id: run.id, evidence, startedAt: run.startedAt, name: run.name, series: Object.keys(s).length ? s : epochSeriesFromEvidence(evidence) };
       }),
       unknown: found.filter((f) => !f.got).map((f) => f.id),
     };

@@ -26,6 +26,12 @@ function compareHref(ids: string[], extra: { metric?: string | null; knobs?: str
   return `/compare?${sp.toString().replace(/%2C/g, ',')}`;
 }
 
+/** The i-th of several labels, with the run's short id when another run reads the same. */
+function distinctLabel(i: number, labels: string[], id: string): string {
+  const l = labels[i];
+  return labels.filter((x) => x === l).length > 1 ? `${l} · ${id.slice(0, 7)}` : l;
+}
+
 const runStyle = (i: number) => ({ '--run-color': compareColor(i) }) as CSSProperties;
 
 /** A side-by-side table's head: the row label column, one column per run, the "differs" column. */
@@ -215,7 +221,10 @@ export default async function ComparePage({ searchParams }: { searchParams: Prom
 
   const metricParam = first(sp.metric)?.slice(0, 300) ?? null;
   const onlyDiffering = first(sp.knobs) === 'differing';
-  const cmp = buildComparison(loaded, { metric: metricParam });
+  const built = buildComparison(loaded, { metric: metricParam });
+  // Legends, chips and column heads name each run by its name (else the part of its title the others do not share); runs
+  // that would read alike (two launches of one profile with the same knobs) also get their short id.
+  const cmp = { ...built, runs: built.runs.map((r, i, all) => ({ ...r, label: distinctLabel(i, all.map((x, j) => loaded[j].name ?? x.label), r.id) })) };
   const ids = cmp.runs.map((r) => r.id);
   const chart = cmp.chart;
   const metric = chart?.metric ?? null;
@@ -278,17 +287,18 @@ export default async function ComparePage({ searchParams }: { searchParams: Prom
                       </Link>
                     ) : null}
                   </div>
-                  <Link className="run-title" href={`/runs/${encodeURIComponent(r.id)}`}>
+                  <Link className="run-title" href={`/runs/${encodeURIComponent(r.id)}`} data-testid="compare-run-name">
                     <span className="sr-only">Run {i + 1}: </span>
-                    {breakable(r.title).map((part, j) => (
+                    {breakable(loaded[i].name ? r.label : r.title).map((part, j) => (
                       <span key={j}>
                         {j > 0 ? <wbr /> : null}
                         {part}
                       </span>
                     ))}
                   </Link>
+                  {loaded[i].name ? <span className="run-sub">{r.title}</span> : null}
                   <span className="run-sub">
-                    {r.epochs} epoch{r.epochs === 1 ? '' : 's'}
+                    <span className="run-id" title={`run id ${r.id}`}>{r.id.slice(0, 7)}</span> · {r.epochs} epoch{r.epochs === 1 ? '' : 's'}
                     {r.monitor ? ` · monitor ${r.monitor}` : ''}
                     {startedAt !== null ? ` · ${fmtDateUTC(startedAt)}` : ''}
                   </span>
@@ -331,7 +341,13 @@ export default async function ComparePage({ searchParams }: { searchParams: Prom
               <code>{chart.metric}</code> per epoch, x = epoch.
             </p>
             <div data-testid="compare-chart" data-metric={chart.metric}>
-              <CompareChart metric={chart.metric} rows={chart.rows} lines={lines} positive={chart.positive} />
+              <CompareChart
+                metric={chart.metric}
+                rows={chart.rows}
+                lines={lines}
+                positive={chart.positive}
+                summary={`${chart.metric} per epoch of ${lines.map((l) => l.name).join('; ')}, over epochs ${chart.rows[0]?.epoch ?? 0} to ${chart.rows[chart.rows.length - 1]?.epoch ?? 0}.`}
+              />
             </div>
             {withoutMetric.length ? (
               <p className={styles.missing} data-testid="compare-missing">

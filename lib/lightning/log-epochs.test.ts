@@ -127,6 +127,8 @@ describe('per-epoch values: shapes', () => {
       { epoch: 1, step: 9, metrics: { 'val/loss': 0.7 } },
       { epoch: 2, step: 14, metrics: { 'val/loss': 0.7 } },
     ]);
+    // any message after a padded redraw (real run: seed 777 c299)
+    expect(parseLog(bar(1, 1, 3, ', loss=0.180') + '   [rank: 0] Received SIGTERM: 15\n').stop.reason).toBe('killed');
     // no bar: two lines in one epoch do not say which is its end
     const noBar = parseLog([ck(0, 2, '1.20000'), ck(0, 4, '0.90000'), ck(1, 6, '0.80000')].join('\n')).epochs;
     expect(noBar.epochs[0]).toEqual({ epoch: 0, step: NaN, metrics: {} });

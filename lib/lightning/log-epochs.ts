@@ -121,9 +121,9 @@ export class LogEpochCollector {
     if (!m) return null;
     const desc = m[1].trim();
     let rest = clean.slice(m[0].length).replace(ANSI, '');
-    // tqdm pads a redraw shorter than the one before with spaces: a Lightning callback message printed
-    // right after it (a ModelCheckpoint or EarlyStopping verbose line) starts after that padding.
-    if (/^ +(?:Epoch \d+, global step \d+:|Metric \S+ improved|Monitored metric |Stopping threshold |Divergence threshold |`Trainer\.fit` stopped)/.test(rest)) rest = rest.replace(/^ +/, '');
+    // tqdm pads a redraw shorter than the one before with spaces: a message printed right after it
+    // (a ModelCheckpoint or EarlyStopping verbose line, `[rank: 0] Received SIGTERM: 15`) starts after that padding.
+    rest = rest.replace(/^ +/, '');
     let e: RegExpExecArray | null;
     if ((e = /^Epoch (\d+)$/.exec(desc))) {
       const epoch = Number(e[1]);

@@ -1,7 +1,7 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
-import { resolveBundleFile } from '@/server/bundle-files';
+import { bundleFolderMissing, resolveBundleFile } from '@/server/bundle-files';
 import { checkTally } from '@/lib/evidence/summary';
 import { isRunId, loadPlanRow, loadRunEvidence, loadRunPlanLinks, loadRunSeries, settleIfLost } from '@/app/_lib/data';
 import { missingRowFlag, rowFlags } from '@/lib/plans/flags';
@@ -23,6 +23,8 @@ import { NotQualifying, VerdictLead } from '@/components/verdict';
 import { judgeRun } from '@/lib/evidence/verdict';
 import { provenanceOf } from '@/lib/evidence/provenance';
 import { fileHref, fmtDateUTC, fmtDuration, fmtIsoUTC } from '@/components/format';
+import { RunManage, RunNotes } from './run-manage';
+import { archiveRunAction, deleteRunAction, saveRunMetaAction } from './run-actions';
 import { citedLogLines } from '@/lib/evidence/headline';
 import type { Evidence } from '@/lib/evidence/types';
 import {
@@ -40,9 +42,12 @@ import {
 
 export const dynamic = 'force-dynamic';
 
-const LOG_LINES = 2000;
+/** Log lines on the page: the tail (what ended the run); `?log=all#log` shows up to LOG_LINES_ALL, the file page all. */
+const LOG_LINES = 150;
+const LOG_LINES_ALL = 2000;
 
 type Params = { params: Promise<{ id: string }> };
+type PageProps = Params & { searchParams: Promise<Record<string, string | string[] | undefined>> };
 
 export async function generateMetadata({ params }: Params): Promise<Metadata> {
   const { id } = await params;
@@ -51,13 +56,13 @@ export async function generateMetadata({ params }: Params): Promise<Metadata> {
   return { title: found ? `${judgeRun(found.evidence).verdict} · ${found.evidence.title}` : 'Run not found' };
 }
 
-function readLog(bundleDir: string, ev: Evidence) {
+function readLog(bundleDir: string, ev: Evidence, maxLines: number) {
   const log = ev.bundle.log;
   if (!log) return { state: 'none' as const };
   const r = resolveBundleFile(bundleDir, log);
   if (!r.ok) return { state: 'unreadable' as const, reason: r.reason };
   try {
-    const tail = readLogTail(r.file, LOG_LINES);
+    const tail = readLogTail(r.file, maxLines);
     const numbered = tail.lines.map((text, i) => ({ n: tail.firstLine + i, text }));
     // Marked (and kept by "errors and warnings only"): exactly the lines the warnings and errors tables cite.
     const cited = citedLogLines(ev, log, numbered);
@@ -69,8 +74,9 @@ function readLog(bundleDir: string, ev: Evidence) {
   }
 }
 
-export default async function RunPage({ params }: Params) {
+export default async function RunPage({ params, searchParams }: PageProps) {
   const { id } = await params;
+  const sp = await searchParams;
   if (!isRunId(id)) notFound();
   let found = loadRunEvidence(id);
   if (!found) notFound();
@@ -85,8 +91,9 @@ export default async function RunPage({ params }: Params) {
         </div>
         <div className="card run-head" data-testid="run-header">
           <div className="title-row">
-            <h1 data-testid="run-title">{ev.title}</h1>
+            <h1 data-testid="run-title">{run.name ?? ev.title}</h1>
           </div>
+          {run.name ? <div className="run-subtitle">{ev.title}</div> : null}
           <div className="bundle-path" title="Bundle folder" data-testid="bundle-path">
             {run.bundleDir}
           </div>
@@ -111,7 +118,11 @@ export default async function RunPage({ params }: Params) {
   const prMarkdown = renderPrMarkdown(ev, { permalink, badgeUrl, profile: run.profile });
   const badgeMarkdown = renderBadgeMarkdown(ev, { permalink, badgeUrl, profile: run.profile });
 
-  const log = readLog(run.bundleDir, ev);
+  const missing = bundleFolderMissing(run.bundleDir);
+  const allLog = sp.log === 'all';
+  const log = missing ? ({ state: 'missing' } as const) : readLog(run.bundleDir, ev, allLog ? LOG_LINES_ALL : LOG_LINES);
+  const allEpochs = sp.epochs === 'all';
+  const perm = await launchPermission(`/runs/${id}`);
 
   // The verdict leads; checks as shown (a cancel's exit neutral, a run that never started skipped).
   const judgement = judgeRun(ev);
@@ -136,6 +147,7 @@ export default async function RunPage({ params }: Params) {
     ['log', 'Log'],
     ['files', 'Files'],
     ['share', 'Share'],
+    ...(perm.ok ? ([['manage', 'Manage']] as Array<[string, string]>) : []),
   ];
 
   return (
@@ -154,8 +166,9 @@ export default async function RunPage({ params }: Params) {
 
       <div className="card run-head" data-testid="run-header">
         <div className="title-row">
-          <h1 data-testid="run-title">{ev.title}</h1>
+          <h1 data-testid="run-title">{run.name ?? ev.title}</h1>
         </div>
+        {run.name ? <div className="run-subtitle">{ev.title}</div> : null}
         <div className="bundle-path" title="Bundle folder" data-testid="bundle-path">
           {run.bundleDir}
           {ev.bundle.log ? <span className="subtle"> · {ev.bundle.log}</span> : null}
@@ -242,6 +255,24 @@ export default async function RunPage({ params }: Params) {
           ) : null}
         </div>
       </div>
+
+      {run.archivedAt !== null ? (
+        <div className="notice" role="status" data-testid="archived-notice">
+          Archived {fmtDateUTC(run.archivedAt)}: this run is hidden from the runs list.{' '}
+          {perm.ok ? <a href="#manage">Restore it</a> : null}
+        </div>
+      ) : null}
+      {missing ? (
+        <div className="notice error" role="status" data-testid="bundle-missing">
+          <strong>Bundle folder missing:</strong> <code className="wrap-anywhere">{run.bundleDir}</code> was moved or removed since this run was {run.origin === 'launched' ? 'archived' : 'imported'}. The evidence below is what was read then; its log and files cannot be opened.{' '}
+          {run.origin === 'imported' ? (
+            <>
+              Import the folder from where it is now (<code>npx runproof import &lt;dir&gt;</code>): it comes back as a run of its own.
+            </>
+          ) : null}
+        </div>
+      ) : null}
+      <RunNotes runId={id} name={run.name} title={ev.title} notes={run.notes} canEdit={perm.ok} save={saveRunMetaAction} />
 
       <nav className="toc" aria-label="Sections">
         {toc.map(([anchor, label]) => (
@@ -333,7 +364,7 @@ export default async function RunPage({ params }: Params) {
       <Section
         id="curves"
         title="Loss curves"
-        aside={chart.monitor ? <>monitor <code>{chart.monitor}</code>, x = global step</> : 'x = global step'}
+        aside={chart.monitor ? <>monitor <code>{chart.monitor}</code></> : null}
       >
         <div data-testid="loss-chart">
           <LossChart data={chart} />
@@ -341,7 +372,7 @@ export default async function RunPage({ params }: Params) {
       </Section>
 
       <Section id="epochs" title="Per epoch and early stopping">
-        <EpochTable ev={ev} />
+        <EpochTable ev={ev} all={allEpochs} allHref={`/runs/${enc}?epochs=all#epochs`} fewHref={`/runs/${enc}#epochs`} />
       </Section>
 
       <Section id="checkpoints" title="Checkpoint inventory">
@@ -368,6 +399,16 @@ export default async function RunPage({ params }: Params) {
         aside={
           log.state === 'ok' ? (
             <>
+              {log.tail.truncated ? (
+                allLog ? (
+                  <a href={`/runs/${enc}#log`}>last {LOG_LINES} lines</a>
+                ) : (
+                  <a href={`/runs/${enc}?log=all#log`} data-testid="log-more">
+                    last {Math.min(LOG_LINES_ALL, log.tail.totalLines).toLocaleString('en')} lines
+                  </a>
+                )
+              ) : null}
+              {log.tail.truncated ? ' · ' : null}
               <a className="mono" href={fileHref(id, log.relative)}>
                 {log.relative}
               </a>{' '}
@@ -391,6 +432,10 @@ export default async function RunPage({ params }: Params) {
           </>
         ) : log.state === 'none' ? (
           <div className="empty small">This bundle has no training log.</div>
+        ) : log.state === 'missing' ? (
+          <div className="empty small" data-testid="log-missing">
+            Bundle folder missing: the log <code>{ev.bundle.log}</code> cannot be read until the folder is back.
+          </div>
         ) : (
           <div className="empty small">
             The log <code>{ev.bundle.log}</code> could not be read: {log.reason}.
@@ -399,7 +444,7 @@ export default async function RunPage({ params }: Params) {
       </Section>
 
       <Section id="files" title="Bundle files" aside={<span className="mono">{run.bundleDir}</span>} flush>
-        <FilesTable ev={ev} runId={id} />
+        <FilesTable ev={ev} runId={id} missing={missing} />
       </Section>
 
       <Section id="share" title="Share">
@@ -422,6 +467,23 @@ export default async function RunPage({ params }: Params) {
           <CopyButton text={badgeMarkdown} label="Copy" testId="copy-badge" />
         </div>
       </Section>
+
+      {perm.ok ? (
+        <Section id="manage" title="Manage">
+          <RunManage
+            runId={id}
+            archivedAt={run.archivedAt !== null ? fmtDateUTC(run.archivedAt) : null}
+            launched={run.origin === 'launched'}
+            bundleDir={run.bundleDir}
+            archive={archiveRunAction}
+            remove={deleteRunAction}
+          />
+        </Section>
+      ) : perm.loginUrl ? (
+        <p className="small muted" data-testid="manage-login">
+          <Link href={perm.loginUrl}>Log in</Link> to name, archive or delete this run.
+        </p>
+      ) : null}
     </>
   );
 }

@@ -213,7 +213,7 @@ export function analyseEarlyStopping(input: {
     triggered: configured && r.triggered,
     stoppedEpoch: configured ? r.stoppedEpoch : null,
     trace: r.trace,
-    unstated: [...assumed, ...base.borrowed, ...inferred],
+    unstated: [...assumed, ...base.borrowed, ...inferred, ...(resumedUnknown ? ['the wait count and best score restored from the checkpoint resumed'] : [])],
   };
   return { doc, replay: r, ...base, inferred, agrees };
 }

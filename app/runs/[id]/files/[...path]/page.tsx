@@ -2,7 +2,7 @@ import type { Metadata } from 'next';
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import fs from 'node:fs';
-import { openBundleFile } from '@/server/bundle-files';
+import { BUNDLE_FOLDER_MISSING, openBundleFile } from '@/server/bundle-files';
 import { isRunId, loadRunEvidence } from '@/app/_lib/data';
 import { isTextFile, readHead, splitLines } from '@/app/_lib/files';
 import { fileHref, fmtBytes } from '@/components/format';
@@ -37,6 +37,23 @@ export default async function FilePage({ params, searchParams }: Params) {
   if (!found) notFound();
   const { run, evidence: ev } = found;
   const r = openBundleFile(run.bundleDir, path);
+  if (!r.ok && r.reason === BUNDLE_FOLDER_MISSING) {
+    // Not a bare 404: say why every file of this run is gone, and what brings them back.
+    return (
+      <div className="card error-page" data-testid="bundle-missing">
+        <h1>Bundle folder missing</h1>
+        <p className="muted">
+          The folder of <Link href={`/runs/${encodeURIComponent(id)}`}>{run.name ?? ev.title}</Link>, <code className="wrap-anywhere">{run.bundleDir}</code>, was moved or removed since the run was {run.origin === 'launched' ? 'archived' : 'imported'}, so its files cannot be shown.
+          {run.origin === 'imported' ? <> Import the folder from where it is now: <code>npx runproof import &lt;dir&gt;</code>.</> : null}
+        </p>
+        <div className="actions">
+          <Link className="btn btn-primary" href={`/runs/${encodeURIComponent(id)}`}>
+            Back to the run
+          </Link>
+        </div>
+      </div>
+    );
+  }
   if (!r.ok) notFound();
   // Read through the descriptor that was checked to lie inside the bundle.
   let text: boolean;
