@@ -5,6 +5,7 @@
 import type { Evidence } from '@/lib/evidence/types';
 import type { ShownCheck } from '@/lib/evidence/verdict';
 import { fileHref, fmtBytes, fmtNumber, shortPath } from './format';
+import { epochWindow, EPOCHS_SHOWN_WHOLE } from '@/lib/evidence/epoch-window';
 import { VerdictTag } from './status';
 
 export function Section({ id, title, aside, children, flush, testId }: { id: string; title: string; aside?: React.ReactNode; children: React.ReactNode; flush?: boolean; testId?: string }) {
