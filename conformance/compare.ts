@@ -144,14 +144,17 @@ export function compareCase(truth: Truth, ev: Evidence | null, crash: string | n
   }
 
   // ending and status: the log says it for every ending but a quiet EarlyStopping, which only the config and metrics reveal.
-  const endingKnowable = truth.ending !== 'early_stopping' || !!truth.config.es?.verbose || (perEpoch && configStated);
+  // (A resume without runproof.json: EarlyStopping's restored wait is not in the bundle, so a quiet stop is not either.)
+  const endingKnowable = truth.ending !== 'early_stopping' || !!truth.config.es?.verbose || (perEpoch && configStated && (truth.config.rerun !== 'resume' || truth.bundle.runproof_json));
   const reason = ev.stop.reason;
   // EarlyStopping's whole config (min_delta, thresholds, check_finite) is stated only by the full command or runproof.json.
   const esKnown = configKnown;
   // A quiet EarlyStopping that signals in the last epoch max_epochs allows: Lightning itself prints `max_epochs=N`
   // reached. Without EarlyStopping's config, that stop is what the bundle shows, so it is not wrong.
   const esInLastEpoch = truth.ending === 'early_stopping' && !!truth.early_stopping && truth.early_stopping.stopped_epoch === truth.config.trainer.max_epochs - 1;
-  const saidOk = ENDING_SAID[truth.ending].includes(reason) || (esInLastEpoch && !esKnown && !truth.config.es?.verbose && reason === 'max_epochs');
+  // Exact values are needed too: a log's printed values are rounded (runproof.json's are exact).
+  const exactValues = perEpoch || truth.bundle.runproof_json;
+  const saidOk = ENDING_SAID[truth.ending].includes(reason) || (esInLastEpoch && (!esKnown || !exactValues) && !truth.config.es?.verbose && reason === 'max_epochs');
   add('ending', endingKnowable, reason !== 'unknown', saidOk, truth.ending, reason);
   add('status', endingKnowable, ev.status !== 'unknown', ev.status === truth.exit.status, truth.exit.status, ev.status);
 
@@ -177,7 +180,9 @@ export function compareCase(truth: Truth, ev: Evidence | null, crash: string | n
   if (monitored) {
     const want = truth.early_stopping ? num(truth.early_stopping.best_score) : truth.monitored_best;
     const said = ev.earlyStop ? ev.earlyStop.bestScore : null;
-    add('monitored best', perEpoch && (truth.config.es ? esKnown : configStated) && truth.config.rerun !== 'resume', !!ev.earlyStop && !conditional, close(said, want), String(want), String(said));
+    // From the log alone the value is as printed: tqdm's 3 significant digits (ModelCheckpoint's 5 decimals are finer).
+    const printed = !exactValues && said !== null && want !== null && Number.isFinite(said) && said !== 0 && Math.abs(said - want) <= 0.5 * 10 ** (Math.floor(Math.log10(Math.abs(said))) - 2) * (1 + 1e-9);
+    add('monitored best', perEpoch && (truth.config.es ? esKnown : configStated) && truth.config.rerun !== 'resume', !!ev.earlyStop && !conditional, close(said, want) || printed, String(want), String(said));
   }
 
   // monitor: which metric the callbacks watch, and which way is better.
