@@ -108,6 +108,17 @@ describe('compareCase', () => {
     expect(s.falseFailsByCheck).toEqual({ checkpoints: 1 });
   });
 
+  test('an EarlyStopping replay resting on unstated settings is no claim where the bundle lacks the config, and is judged where it states it', () => {
+    const flip = (t: Truth) => {
+      const ev = agreeing(t, analyse(t.id));
+      ev.earlyStop = { ...ev.earlyStop!, triggered: !ev.earlyStop!.triggered, stoppedEpoch: ev.earlyStop!.triggered ? null : 0, bestScore: -12345, unstated: ['min_delta=0'] };
+      return compareCase(t, ev).facts.filter((f) => f.fact === 'early stop' || f.fact === 'monitored best').map((f) => `${f.fact}: ${f.verdict}`);
+    };
+    const unstated = truths.find((t) => !t.tampered && t.healthy && t.early_stopping && t.bundle.command !== 'full' && !t.bundle.runproof_json && t.bundle.files.includes('metrics.csv'))!;
+    expect(flip(unstated)).toEqual([]);
+    expect(flip(healthy)).toEqual(['early stop: wrong', 'monitored best: wrong']);
+  });
+
   test('a tampered copy must fail its check, a crashed run must fail exit', () => {
     const ev = agreeing(tampered, analyse(tampered.id));
     expect(compareCase(tampered, ev).missed).toEqual([expect.stringMatching(/^checkpoints \(said (pass|skip)/)]);
