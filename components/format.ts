@@ -50,13 +50,6 @@ export const CHECK_TONE: Record<CheckStatus, Tone> = { pass: 'pass', fail: 'fail
 
 export const CHECK_ICON: Record<CheckStatus, string> = { pass: '✓', fail: '✗', warn: '!', skip: '–' };
 
-/** Severity of a log line, for highlighting. */
-export function lineLevel(line: string): 'error' | 'warn' | null {
-  if (/(Traceback \(most recent call last\)|\b[A-Z]\w*(Error|Exception)\b|\bERROR\b|\bFATAL\b|\bKilled\b|Segmentation fault)/.test(line)) return 'error';
-  if (/(\b\w*Warning\b|\bWARNING\b|\bWARN\b)/.test(line)) return 'warn';
-  return null;
-}
-
 /** `/runs/<id>/files/<a>/<b>` (or the raw API route): each segment URL-encoded. */
 export function fileHref(runId: string, relPath: string, opts: { raw?: boolean; download?: boolean; line?: number } = {}): string {
   const segs = relPath.split('/').filter(Boolean).map(encodeURIComponent).join('/');
