@@ -3,7 +3,7 @@
  * evidence document.
  */
 import type { Evidence } from '@/lib/evidence/types';
-import type { ShownCheck } from '@/lib/evidence/verdict';
+import { neverStarted, type ShownCheck } from '@/lib/evidence/verdict';
 import { fileHref, fmtBytes, fmtNumber, shortPath } from './format';
 import { epochWindow, EPOCHS_SHOWN_WHOLE } from '@/lib/evidence/epoch-window';
 import { VerdictTag } from './status';
@@ -80,6 +80,13 @@ export function CommandBlock({ ev }: { ev: Evidence }) {
 
 export function KnobTable({ ev }: { ev: Evidence }) {
   if (!ev.knobTable.length) return <div className="empty small">No knobs could be read from the command.</div>;
+  // A run that never started ran nothing: there is no effective knob to disagree with the request.
+  if (neverStarted(ev))
+    return (
+      <p className="small muted" style={{ margin: 0 }} data-testid="knobs-never-started">
+        The run never started, so no knob ran: {ev.knobTable.filter((r) => r.requested !== null).length} requested by <code>{ev.requested?.source ?? 'the launch'}</code>, nothing to compare them with.
+      </p>
+    );
   const bad = ev.knobTable.filter((r) => !r.ok).length;
   return (
     <>

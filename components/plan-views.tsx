@@ -61,49 +61,56 @@ export interface LinkedRun {
   why: string | null;
 }
 
-/** `profile reference · node …/reference-trainer/train.mjs`: the trainer behind a piece of evidence. */
+/** `reference · node …/reference-trainer/train.mjs`: the trainer behind a piece of evidence (profile, then program). */
 export function RunProvenance({ run }: { run: Pick<LinkedRun, 'profile' | 'argv'> }) {
   const prog = run.argv ? programOf(run.argv) : null;
   if (!run.profile && !prog) return <span className={`${styles.prov} subtle`}>command not recorded</span>;
   return (
-    <span className={styles.prov} data-testid="run-provenance" title={run.argv ? run.argv.join(' ') : undefined}>
-      {run.profile ? <span>{run.profile}</span> : null}
-      {run.profile && prog ? ' · ' : null}
-      {prog ? <code>{prog.display}</code> : null}
+    <span className={styles.prov} data-testid="run-provenance" title={[run.profile ? `profile ${run.profile}` : null, run.argv ? run.argv.join(' ') : null].filter(Boolean).join(': ')}>
+      {run.profile ? <span className={styles.profile}>{run.profile}</span> : null}
+      {run.profile && prog ? <span aria-hidden="true"> · </span> : null}
+      {prog ? <span className={styles.program}>{prog.display}</span> : null}
     </span>
   );
 }
 
 /**
  * The latest evidence of a row: its latest qualifying run (verdict, link,
- * when, what ran), and how many newer linked runs do not qualify (they
- * cannot clear a flag or flip the row).
+ * when, what ran), and the newest linked run that does not qualify when one
+ * came after it (such runs cannot clear a flag or flip the row).
  */
 export function LatestRun({ runs }: { runs: LinkedRun[] }) {
   const at = runs.findIndex((r) => r.qualifies);
   const run = at >= 0 ? runs[at] : undefined;
   const others = at >= 0 ? at : runs.length;
+  const other = others ? runs[0] : undefined;
   return (
-    <span className={styles.latest}>
+    <div className={styles.latest}>
       {run ? (
         <>
-          <VerdictTag verdict={runVerdict(run)} />{' '}
-          <Link href={`/runs/${run.runId}`} className="mono small" data-testid="latest-run" title={run.title}>
-            {run.runId}
-          </Link>{' '}
-          <span className="subtle small">{fmtDateUTC(run.startedAt ?? run.createdAt)}</span>
+          <span className={styles.latestTop}>
+            <VerdictTag verdict={runVerdict(run)} />
+            <Link href={`/runs/${run.runId}`} className="mono small" data-testid="latest-run" title={run.title}>
+              {run.runId}
+            </Link>
+            <span className="subtle small">{fmtDateUTC(run.startedAt ?? run.createdAt)}</span>
+          </span>
           <RunProvenance run={run} />
         </>
       ) : (
         <span className="subtle small">no qualifying run</span>
       )}
-      {others ? (
-        <span className={styles.others} data-testid="newer-not-qualifying" title={runs[0].why ?? undefined}>
-          <NotQualifying why={runs[0].why} compact /> {others === 1 ? <Link href={`/runs/${runs[0].runId}`} className="mono small">{runs[0].runId}</Link> : `${others} runs`}
-          {runs[0] ? <RunProvenance run={runs[0]} /> : null}
+      {other ? (
+        <span className={styles.others} data-testid="newer-not-qualifying" title={other.why ?? undefined}>
+          <NotQualifying why={other.why} compact />
+          <Link href={`/runs/${other.runId}`} className="mono small">
+            {other.runId}
+          </Link>
+          {others > 1 ? <span className="subtle small">and {others - 1} more</span> : null}
+          <RunProvenance run={other} />
         </span>
       ) : null}
-    </span>
+    </div>
   );
 }
 

@@ -44,7 +44,8 @@ export function ProcessStatus({ status }: { status: string }) {
 export function VerdictLead({ judgement, provenance, live = false }: { judgement: RunJudgement; provenance?: Provenance | null; live?: boolean }) {
   const { verdict, status } = judgement;
   // A live run's page is rendered once and then follows the run in the browser: say nothing that goes stale.
-  const sentence = live ? 'Pending: its checks are judged when the run ends; nothing is failed or passed before that.' : judgement.sentence;
+  // The short sentence: the failing checks' details follow in the failure summary and the checks table.
+  const sentence = live ? 'Pending: its checks are judged when the run ends; nothing is failed or passed before that.' : judgement.short;
   const rest = sentence.replace(/^[A-Za-z]+: /, '');
   return (
     <div className={`${styles.lead} ${styles[`lead_${TONE[verdict]}`] ?? ''}`} data-testid="verdict-lead" data-verdict={verdict}>

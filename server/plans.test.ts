@@ -17,7 +17,7 @@ import { makeTestEnv, REPO_ROOT, type TestEnv } from '../workers/testing';
 import { importBundles, showBundle } from './bundles';
 import { indexPlansDir, PlanIndexer, plansRoots, refreshKnownPlans } from './plan-index';
 import { applyPlanPatches, planPatchesForRun, combinedPatch } from './plan-patch';
-import { displayPath, linkBundle, nearestPlans, planIdFor, readIndexedPlanText, scanPlans } from './plans';
+import { displayPath, judgePlanRowRefs, linkBundle, nearestPlans, planIdFor, planRequirements, readIndexedPlanText, scanPlans } from './plans';
 
 const PTYCHO = path.join(REPO_ROOT, 'fixtures/ptychopinn');
 const KNOBS = 'plans/active/ADR-003-BACKEND-API/reports/2025-10-20T153300Z/phase_e_execution_knobs';
@@ -343,5 +343,40 @@ describe('symlinked plan files', () => {
     fs.writeFileSync(path.join(base, 'outside', 'old.md'), PLAN);
     fs.symlinkSync(path.join(base, 'outside'), path.join(root, 'archive'));
     expect(readIndexedPlanText(plan.path)).toBeNull();
+  });
+});
+
+describe('what proves a row', () => {
+  const RULES = '{\n  "proves": [\n    { "rows": ["EB2.A"], "profile": "ptycho-torch", "knobs": { "gridsize": 3 } },\n    { "rows": ["EB2.B"] }\n  ]\n}\n';
+
+  it('reads the rule beside the plans, the guidance and the brief; a bad rule is a problem with its line; nothing above the plans folder is read', () => {
+    const root = copyTree(PTYCHO);
+    fs.writeFileSync(path.join(root, 'plans', 'runproof-proves.json'), RULES);
+    // Above the folder that holds plans/: never read, even when it would match.
+    fs.writeFileSync(path.join(path.dirname(root), 'runproof-proves.json'), '{"proves": [{"rows": ["EB3.A"], "profile": "x"}]}');
+    tmps.push(path.join(path.dirname(root), 'runproof-proves.json'));
+    const r = planRequirements(fs.realpathSync(path.join(root, KNOBS, 'plan.md')));
+    expect(r.problems).toEqual([{ file: 'plans/runproof-proves.json', line: 4, message: 'proves.1: a rule needs a profile, a command, or both; this rule is ignored' }]);
+    expect(r.rows.get('EB2.A')).toMatchObject({ source: 'rule', profiles: ['ptycho-torch'], knobs: { gridsize: '3' }, from: { file: 'plans/runproof-proves.json', line: 3 } });
+    // EB4.A: its guidance's flags, with the program of the brief that names it.
+    expect(r.rows.get('EB4.A')).toMatchObject({ source: 'brief', from: { file: 'input.md', line: 7 }, program: { display: 'python -m ptycho_torch.train' }, knobs: { gridsize: '3', accelerator: 'auto' } });
+    expect(r.rows.get('EB3.A')).toBeNull();
+    expect(r.rows.get('EB2.B')).toBeNull();
+    // The reference demo does not qualify for EB4.A; the bundle that ran the trainer does.
+    const refs = judgePlanRowRefs([{ plan: `${KNOBS}/plan.md`, id: 'EB4.A', state: '[ ]', line: 46, source: 'launch' }], [fs.realpathSync(path.join(root, KNOBS, 'plan.md'))], { profile: 'reference', argv: ['node', '/x/workers/reference-trainer/train.mjs'] });
+    expect(refs[0]).toMatchObject({ qualifies: false, why: 'ran node …/reference-trainer/train.mjs, profile reference; the row asks for python -m ptycho_torch.train (input.md:7)' });
+  });
+
+  it('a changed rules file or brief is read again', () => {
+    const root = copyTree(PTYCHO);
+    const plan = fs.realpathSync(path.join(root, KNOBS, 'plan.md'));
+    expect(planRequirements(plan).rows.get('EB2.A')).toBeNull();
+    fs.writeFileSync(path.join(root, 'plans', 'runproof-proves.json'), RULES);
+    // The walk up is trusted for 2 s; a later look finds the new file.
+    expect(planRequirements(plan, Date.now() + 5000).rows.get('EB2.A')).toMatchObject({ source: 'rule' });
+    fs.writeFileSync(path.join(root, 'plans', 'runproof-proves.json'), '{"proves": [}');
+    expect(planRequirements(plan, Date.now() + 10_000).problems).toEqual([{ file: 'plans/runproof-proves.json', line: 1, message: expect.stringMatching(/^not valid JSON: /) }]);
+    fs.writeFileSync(path.join(root, 'input.md'), 'Do Now: EB2.B @ plans/elsewhere/plan.md\n- `python -m other.train --x 1`\n');
+    expect(planRequirements(plan, Date.now() + 15_000).rows.get('EB4.A')?.source).toBe('guidance');
   });
 });

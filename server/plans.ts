@@ -401,8 +401,12 @@ function statKey(file: string | null): string {
   }
 }
 
-/** The nearest brief and rules file at or above `dir`, up to the repository root. */
-function walkUp(dir: string, now: number): { brief: string | null; rules: string | null } {
+/**
+ * The nearest brief and rules file at or above `dir`, up to the repository
+ * root or `stop` (the folder that holds the plans folder), whichever comes
+ * first: never above where the plans' repository starts.
+ */
+function walkUp(dir: string, stop: string | null, now: number): { brief: string | null; rules: string | null } {
   const hit = walkCache.get(dir);
   if (hit && now - hit.at < WALK_TTL_MS) return hit;
   let brief: string | null = null;
@@ -411,7 +415,7 @@ function walkUp(dir: string, now: number): { brief: string | null; rules: string
   for (let up = 0; up < MAX_UP && (!brief || !rules); up++) {
     if (!rules && isFileSync(path.join(/*turbopackIgnore: true*/ d, PROVES_FILE))) rules = path.join(d, PROVES_FILE);
     if (!brief) for (const n of BRIEF_NAMES) if (!brief && isFileSync(path.join(/*turbopackIgnore: true*/ d, n))) brief = path.join(d, n);
-    if (fs.existsSync(path.join(/*turbopackIgnore: true*/ d, '.git'))) break;
+    if (d === stop || fs.existsSync(path.join(/*turbopackIgnore: true*/ d, '.git'))) break;
     const parent = path.dirname(d);
     if (parent === d) break;
     d = parent;
@@ -422,9 +426,15 @@ function walkUp(dir: string, now: number): { brief: string | null; rules: string
   return value;
 }
 
+/** The folder a plan's display path starts in (the one above `plans/`), when the display path is a tail of its path. */
+function planBase(planPath: string, planDisplay: string): string | null {
+  const tail = planDisplay.split('/').join(path.sep);
+  return planPath.endsWith(path.sep + tail) ? planPath.slice(0, planPath.length - tail.length - 1) : null;
+}
+
 /** A file named as the plan is: relative to the folder above `plans/` (where `plans/…/plan.md` starts), else its name. */
 function displayBeside(planPath: string, planDisplay: string, file: string): string {
-  const root = planPath.endsWith(planDisplay.split('/').join(path.sep)) ? planPath.slice(0, planPath.length - planDisplay.length) : path.dirname(planPath) + path.sep;
+  const root = planBase(planPath, planDisplay) ?? path.dirname(planPath);
   const rel = path.relative(root, file);
   return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel.split(path.sep).join('/') : path.basename(file);
 }
@@ -450,7 +460,8 @@ function readSmallText(file: string): string | null {
 export function planRequirements(planPath: string, now = Date.now()): PlanRequirements {
   const plan = readPlanFile(planPath);
   if (!plan) return { rows: new Map(), problems: [], brief: null, rulesFile: null };
-  const found = walkUp(path.dirname(plan.path), now);
+  const base = planBase(plan.path, plan.display);
+  const found = walkUp(path.dirname(plan.path), base && plan.display.startsWith('plans/') ? base : null, now);
   const key = [plan.mtimeMs, plan.size, statKey(found.brief), statKey(found.rules)].join('\0');
   const hit = requirementCache.get(plan.path);
   if (hit && hit.key === key) return hit.value;

@@ -80,6 +80,8 @@ describe('judgeRun', () => {
     expect(j.failing.map((c) => c.id)).toEqual(['checkpoints', 'knobs']);
     expect(j.sentence).toBe('Fail: checkpoints and knobs failed — checkpoints: checkpoints fail; knobs: knobs fail.');
     expect(j.sentence).not.toMatch(/succeeded/i);
+    expect(j.short).toBe('Fail: checkpoints and knobs failed.');
+    expect(judgeRun({ status: 'failed', checks: checks(['exit', 'fail']) }).short).toBe('Fail: exit failed; the process failed.');
   });
 
   it('a traceback after the fit’s end fails the exit check, so the verdict is fail though the process succeeded', () => {

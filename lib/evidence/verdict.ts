@@ -87,8 +87,10 @@ export interface RunJudgement {
   failing: Check[];
   /** The run's process never started (cancelled while queued, refused before its spawn). */
   neverStarted: boolean;
-  /** One sentence: the verdict and why (the failing checks, the stop, what is pending). */
+  /** One sentence: the verdict and why (the failing checks with their details, the stop, what is pending). */
   sentence: string;
+  /** The same, short, for a page that lists the details below it: `Fail: checkpoints and knobs failed.` */
+  short: string;
 }
 
 type JudgeInput = Pick<Evidence, 'status' | 'checks'> & Partial<Pick<Evidence, 'launch' | 'epochs' | 'maxEpochs' | 'stop'>>;
@@ -175,7 +177,11 @@ export function judgeRun(ev: JudgeInput): RunJudgement {
     const skip = count('skip');
     sentence = `Pass: ${judged === 1 ? 'the one judged check passes' : `all ${judged} judged checks pass`}${warn ? `, ${warn} warn${warn === 1 ? 's' : ''}` : ''}${skip ? `, ${skip} skipped` : ''}.`;
   }
-  return { verdict, status: ev.status, checks, failing, neverStarted: never, sentence };
+  const short =
+    verdict === 'fail' && failing.length
+      ? `Fail: ${listIds(failing.map((c) => c.id))} failed${ev.status === 'failed' || ev.status === 'timed_out' ? `; the process ${statusWords(ev.status)}` : ''}.`
+      : sentence;
+  return { verdict, status: ev.status, checks, failing, neverStarted: never, sentence, short };
 }
 
 /** Short words for a verdict as a label (`✗ fail`). */

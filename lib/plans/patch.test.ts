@@ -5,7 +5,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FIXTURES, PTYCHO } from '../../fixtures/test-helpers';
 import { parsePlan } from './parse';
-import { proposePlanPatch } from './patch';
+import { decideRowUpdate, proposePlanPatch } from './patch';
 
 const REL = 'plans/active/ADR-003-BACKEND-API/reports/2025-10-20T153300Z/phase_e_execution_knobs/plan.md';
 const URL = 'http://localhost:3000/runs/0123abcd4567';
@@ -93,5 +93,35 @@ describe('proposePlanPatch', () => {
     const { patch } = proposePlanPatch({ text: small, path: 'p.md', rowIds: ['A1'], evidenceUrl: URL, label: 'r' });
     expect(patch).toContain('\\ No newline at end of file');
     expect(gitApply(small, 'p.md', patch)).toBe(`| ID | State | Notes |\n| --- | --- | --- |\n| A1 | [x] | n<br>Evidence: [r](${URL}) |`);
+  });
+});
+
+describe('honest flips', () => {
+  const text = fs.readFileSync(path.join(PTYCHO, REL), 'utf8');
+  const base = { id: 'EB4.A', state: '[ ]', qualifies: true, why: null, failing: [] as string[], status: 'succeeded' };
+
+  it('only a qualifying passing run flips to [x]; a failing one proposes [P] with its failing checks; the rest nothing, with the reason', () => {
+    expect(decideRowUpdate({ ...base, verdict: 'pass' })).toEqual({ id: 'EB4.A', from: '[ ]', update: { id: 'EB4.A', state: '[x]' }, reason: 'a qualifying run passes' });
+    expect(decideRowUpdate({ ...base, verdict: 'fail', failing: ['checkpoints', 'knobs'] })).toMatchObject({ update: { state: '[P]', note: 'failing: checkpoints, knobs' } });
+    expect(decideRowUpdate({ ...base, verdict: 'fail', status: 'timed_out' })).toMatchObject({ update: { state: '[P]', note: 'the process timed out' } });
+    expect(decideRowUpdate({ ...base, verdict: 'pass', qualifies: false, why: 'ran node …/train.mjs; the row asks for python -m ptycho_torch.train (input.md:7)' })).toEqual({ id: 'EB4.A', from: '[ ]', update: null, reason: 'linked, does not qualify: ran node …/train.mjs; the row asks for python -m ptycho_torch.train (input.md:7)' });
+    expect(decideRowUpdate({ ...base, verdict: 'incomplete', status: 'cancelled' })).toMatchObject({ update: null, reason: 'the run is incomplete (cancelled): it proves nothing either way' });
+    expect(decideRowUpdate({ ...base, verdict: 'pending', status: 'running' })).toMatchObject({ update: null, reason: expect.stringMatching(/^the run is still running/) });
+    // A failing run never un-marks a done row: the row is flagged instead.
+    expect(decideRowUpdate({ ...base, state: '[x]', verdict: 'fail', failing: ['exit'] })).toMatchObject({ update: null, reason: expect.stringMatching(/^already \[x\]; a failing run does not un-mark it/) });
+  });
+
+  it('[P] with the note after the link, verdict and profile in the link text; git apply accepts it; never [P] over [x]', () => {
+    const label = 'Runproof fail · profile reference · run 0123abcd4567';
+    const { patch, changed, skipped } = proposePlanPatch({ text, path: REL, rows: [{ id: 'EB4.A', state: '[P]', note: 'failing: checkpoints, knobs' }, { id: 'EB1.A', state: '[P]', note: 'failing: exit' }], evidenceUrl: URL, label });
+    expect(changed).toEqual(['EB4.A']);
+    expect(skipped).toEqual([{ id: 'EB1.A', reason: 'already [x]; a failing run does not un-mark it' }]);
+    const row = parsePlan(gitApply(text, REL, patch), 'p').rows.find((r) => r.id === 'EB4.A')!;
+    expect(row.state).toBe('[P]');
+    expect(row.guidance.split('\n').pop()).toBe(`Evidence: [${label}](${URL}) — failing: checkpoints, knobs`);
+    // A note cannot break the table or make a link.
+    const hostile = proposePlanPatch({ text, path: REL, rows: [{ id: 'EB4.A', state: '[P]', note: 'a | b [x](javascript:1) `c`' }], evidenceUrl: URL, label });
+    const after = parsePlan(hostile.after, 'p').rows.find((r) => r.id === 'EB4.A')!;
+    expect(after.guidance.split('\n').pop()).toBe(`Evidence: [${label}](${URL}) — a b x (javascript:1) c`);
   });
 });

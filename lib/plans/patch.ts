@@ -47,7 +47,8 @@ export interface RowDecisionInput {
   status: string;
 }
 
-export type RowDecision = { id: string; update: RowUpdate; reason: string } | { id: string; update: null; reason: string };
+/** What happens to a row, from its State now (`from`), and why. */
+export type RowDecision = { id: string; from: string; update: RowUpdate; reason: string } | { id: string; from: string; update: null; reason: string };
 
 /**
  * What "Propose plan update" does with a row, and why. Only a qualifying
@@ -57,13 +58,13 @@ export type RowDecision = { id: string; update: RowUpdate; reason: string } | { 
  * running proposes nothing.
  */
 export function decideRowUpdate(r: RowDecisionInput): RowDecision {
-  if (!r.qualifies) return { id: r.id, update: null, reason: `linked, does not qualify: ${r.why ?? 'it ran another command than the row asks for'}` };
-  if (r.verdict === 'pending') return { id: r.id, update: null, reason: `the run is still ${r.status === 'queued' ? 'queued' : 'running'}: propose the update when it has a verdict` };
-  if (r.verdict === 'incomplete') return { id: r.id, update: null, reason: `the run is incomplete (${r.status.replace('_', ' ')}): it proves nothing either way` };
-  if (r.verdict === 'pass') return { id: r.id, update: { id: r.id, state: '[x]' }, reason: 'a qualifying run passes' };
+  if (!r.qualifies) return { id: r.id, from: r.state, update: null, reason: `linked, does not qualify: ${r.why ?? 'it ran another command than the row asks for'}` };
+  if (r.verdict === 'pending') return { id: r.id, from: r.state, update: null, reason: `the run is still ${r.status === 'queued' ? 'queued' : 'running'}: propose the update when it has a verdict` };
+  if (r.verdict === 'incomplete') return { id: r.id, from: r.state, update: null, reason: `the run is incomplete (${r.status.replace('_', ' ')}): it proves nothing either way` };
+  if (r.verdict === 'pass') return { id: r.id, from: r.state, update: { id: r.id, state: '[x]' }, reason: 'a qualifying run passes' };
   const note = r.failing.length ? `failing: ${r.failing.join(', ')}` : `the process ${r.status.replace('_', ' ')}`;
-  if (r.state === '[x]') return { id: r.id, update: null, reason: `already [x]; a failing run does not un-mark it (the row is flagged: its latest run fails, ${note})` };
-  return { id: r.id, update: { id: r.id, state: '[P]', note }, reason: `the run fails (${note}): partial, not done` };
+  if (r.state === '[x]') return { id: r.id, from: r.state, update: null, reason: `already [x]; a failing run does not un-mark it (the row is flagged: its latest run fails, ${note})` };
+  return { id: r.id, from: r.state, update: { id: r.id, state: '[P]', note }, reason: `the run fails (${note}): partial, not done` };
 }
 
 export interface PlanPatch {

@@ -65,8 +65,9 @@ describe('commands in guidance and briefs', () => {
     expect(req.command).toMatch(/^CUDA_VISIBLE_DEVICES=/);
     const flags = requirementFromGuidance('Run the training CLI with `--accelerator auto`, `--checkpoint-save-top-k 2`; store logs.', { file: 'plan.md', line: 46 })!;
     expect(flags).toMatchObject({ program: null, knobs: { accelerator: 'auto', 'checkpoint-save-top-k': '2' } });
-    // A file named in passing is not a command to run.
+    // A file named in passing is not a command to run; flags named as features to add are not settings.
     expect(requirementFromGuidance('`ptycho_torch/train.py` now exposes all checkpoint flags.', { file: 'plan.md', line: 28 })).toBeNull();
+    expect(requirementFromGuidance('Add `--scheduler` and `--accumulate-grad-batches`.', { file: 'plan.md', line: 27 })).toBeNull();
   });
 
   it('a brief asks for the rows it names in the plan it names', () => {

@@ -182,12 +182,16 @@ export function commandsIn(text: string): FoundCommand[] {
   return out;
 }
 
-/** Flags written on their own in code spans (`--accelerator auto`, `--checkpoint-save-top-k 2`). */
+/**
+ * Flags with values written on their own in code spans (`--accelerator auto`,
+ * `--checkpoint-save-top-k 2`). A bare flag (`Add \`--scheduler\``) names a
+ * feature, not a setting, and is not a knob the row asks for.
+ */
 export function flagsIn(text: string): Knobs {
   const knobs: Knobs = {};
   for (const bit of codeBits(text)) {
     if (!/^--[A-Za-z]/.test(bit.code)) continue;
-    Object.assign(knobs, knobsFromArgv(shellSplit(bit.code)));
+    for (const [k, v] of Object.entries(knobsFromArgv(shellSplit(bit.code)))) if (typeof v === 'string') knobs[k] = v;
   }
   return knobs;
 }

@@ -236,7 +236,8 @@ export default async function RunPage({ params, searchParams }: PageProps) {
             </p>
           </div>
         ) : null}
-        <RunHeadline ev={ev} runId={id} failing={failedChecks} />
+        {/* Red only for a failing verdict: a cancel or a lost worker is neutral (the note above says what happened). */}
+        {judgement.verdict === 'fail' ? <RunHeadline ev={ev} runId={id} failing={failedChecks} /> : null}
         <div className="actions">
           <CopyButton text={prMarkdown} label="Copy as Markdown" testId="copy-markdown" />
           <a className="btn" href={`/api/runs/${enc}/summary.md`} download="summary.md" data-testid="summary-download">

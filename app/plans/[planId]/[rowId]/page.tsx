@@ -5,9 +5,9 @@ import { isPlanId, loadPlanRow } from '@/app/_lib/data';
 import { rowFlags, runVerdict } from '@/lib/plans/flags';
 import { Section } from '@/components/evidence-sections';
 import { CellText, FlagList, RunProvenance, sourceHref, StateTag, VerdictTag } from '@/components/plan-views';
-import { NotQualifying } from '@/components/verdict';
+import { NotQualifying, ProcessStatus } from '@/components/verdict';
 import { whereText } from '@/lib/plans/qualify';
-import { CheckCounts, StatusBadge } from '@/components/status';
+import { CheckCounts } from '@/components/status';
 import { fmtDateUTC, fmtIsoUTC } from '@/components/format';
 import { getEnv } from '@/server/env';
 import { planPlaceHref } from '../../pager';
@@ -143,7 +143,7 @@ export default async function PlanRowPage({ params }: Params) {
                     <th scope="col">Run</th>
                     <th scope="col">Verdict</th>
                     <th scope="col">Proves this row?</th>
-                    <th scope="col">Status</th>
+                    <th scope="col">Process</th>
                     <th scope="col">Started</th>
                     <th scope="col">Checks</th>
                     <th scope="col">Linked by</th>
@@ -157,24 +157,31 @@ export default async function PlanRowPage({ params }: Params) {
                       </td>
                       <td>
                         <Link href={`/runs/${r.runId}`}>{r.title}</Link>
-                        <span className="run-sub">
-                          {r.runId} · <RunProvenance run={r} />
-                        </span>
+                        <span className="run-sub">{r.runId}</span>
+                        <RunProvenance run={r} />
                       </td>
                       <td>
                         <VerdictTag verdict={runVerdict(r)} />
                       </td>
                       <td data-testid="row-run-qualifies" data-qualifies={r.qualifies ? 'yes' : 'no'}>
-                        {r.qualifies ? <span className="small">{requirement ? 'yes' : 'yes (any run)'}</span> : <NotQualifying why={r.why} />}
+                        {r.qualifies ? (
+                          <span className="small">{requirement ? 'yes' : 'yes (any run)'}</span>
+                        ) : (
+                          <>
+                            <NotQualifying why={r.why} compact />
+                            {requirement ? <span className="run-sub">asks for {requirement.profiles ? `profile ${requirement.profiles.join(' or ')}` : requirement.program?.display ?? 'other knobs'}</span> : null}
+                          </>
+                        )}
                       </td>
-                      <td>
-                        <StatusBadge status={r.status} size="sm" />
+                      <td className="small">
+                        <ProcessStatus status={r.status} />
                       </td>
                       <td className="nowrap">
                         <time dateTime={fmtIsoUTC(r.startedAt ?? r.createdAt)}>{fmtDateUTC(r.startedAt ?? r.createdAt)}</time>
                       </td>
                       <td>
-                        <CheckCounts pass={r.checksPass} fail={r.checksFail} warn={r.checksWarn} skip={r.checksSkip} />
+                        {/* A live run's checks are not judged yet: no counts that could show a red failure. */}
+                        {runVerdict(r) === 'pending' ? <span className="small muted">pending</span> : <CheckCounts pass={r.checksPass} fail={r.checksFail} warn={r.checksWarn} skip={r.checksSkip} />}
                       </td>
                       <td className="small muted">{r.source === 'launch' ? 'launch form' : `its ${r.source}`}</td>
                     </tr>

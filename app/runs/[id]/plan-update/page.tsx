@@ -25,6 +25,14 @@ function lineClass(l: string): string | undefined {
   return undefined;
 }
 
+/** `No row to [x], 1 row left as it is: see why below.` */
+function updateSummary(flips: number, partial: number, left: number, passed: boolean): string {
+  const rows = (n: number) => `${n} row${n === 1 ? '' : 's'}`;
+  const parts = [flips ? `${rows(flips)} to [x]` : 'no row to [x]', ...(partial ? [`${rows(partial)} to [P]`] : []), ...(left ? [`${rows(left)} left as ${left === 1 ? 'it is' : 'they are'}`] : [])];
+  const text = parts.join(', ');
+  return `${text[0].toUpperCase()}${text.slice(1)}${!passed ? ': only a qualifying run that passes marks a row done.' : left ? ': see why below.' : '.'}`;
+}
+
 /**
  * "Propose plan update": the diff that sets the State of the rows this run
  * is linked to and links the evidence — `[x]` only for a row the run
@@ -83,14 +91,11 @@ export default async function PlanUpdatePage({ params, searchParams }: Params) {
         </div>
       ) : null}
 
-      <div className="card" data-testid="update-verdict">
+      <div className={styles.verdict} data-testid="update-verdict">
         <VerdictLead judgement={judgement} provenance={provenanceOf(ev, run.profile)} />
         {decisions.length ? (
-          <p className="small" data-testid="update-summary">
-            {flips ? `${flips} row${flips === 1 ? '' : 's'} to [x]` : 'No row to [x]'}
-            {partial ? `, ${partial} to [P]` : ''}
-            {decisions.length - flips - partial ? `, ${decisions.length - flips - partial} left as they are` : ''}
-            {judgement.verdict !== 'pass' ? ': only a qualifying run that passes marks a row done.' : '.'}
+          <p className={styles.summary} data-testid="update-summary">
+            {updateSummary(flips, partial, decisions.length - flips - partial, judgement.verdict === 'pass')}
           </p>
         ) : null}
       </div>
@@ -113,7 +118,7 @@ export default async function PlanUpdatePage({ params, searchParams }: Params) {
                       <span className="mono">{d.id}</span>{' '}
                       {d.update && p.changed.includes(d.id) ? (
                         <>
-                          → <code>{d.update.state}</code> <span className="muted">{d.reason}</span>
+                          {d.from === d.update.state ? 'stays' : '→'} <code>{d.update.state}</code> <span className="muted">{d.reason}{d.from === d.update.state ? '; the evidence is linked' : ''}</span>
                         </>
                       ) : (
                         <>
