@@ -33,11 +33,11 @@ describe('class 2: top-k replay with names that do not carry the score', () => {
     expect(expectedNames(ev)).toEqual(lightningFiles(truth));
   });
 
-  it('fails the copy with a kept file removed from the listing, naming it (a resumed fit: the restored files are searched too)', () => {
-    const { ev, truth } = load('c062-resume~drop-kept');
+  it('fails the copy with a kept file removed from the listing, naming it (c186: default names, saves every 2 training steps)', () => {
+    const { ev, truth } = load('c186-nan~drop-kept');
     expect(check(ev, 'checkpoints').status).toBe('fail');
-    expect(truth.tampered.detail).toContain('epoch=4-step=15.ckpt');
-    expect(check(ev, 'checkpoints').detail).toContain('missing: epoch=4-step=15.ckpt');
+    expect(truth.tampered.detail).toContain('epoch=1-step=6.ckpt');
+    expect(check(ev, 'checkpoints').detail).toContain('missing: epoch=1-step=6.ckpt');
   });
 });
 
@@ -74,11 +74,11 @@ describe('class 4: names — templates, auto_insert_metric_name=False, -vN, opti
     expect(expectedNames(ev).filter((n) => n.endsWith('-v1.ckpt'))).toHaveLength(6);
   });
 
-  it('steps in names count optimizer steps (two optimizers: twice the batches), and a deleted file added back fails', () => {
+  it('steps in names count optimizer steps (two optimizers: twice the batches), and a kept file removed fails', () => {
     const { ev, truth } = load('c036-two-optimizers');
     expect(expectedNames(ev)).toEqual(lightningFiles(truth));
     expect(lightningFiles(truth)).toEqual(['epoch=3-step=16.ckpt']); // 4 epochs × 2 batches × 2 optimizers
-    expect(check(load('c036-two-optimizers~add-deleted').ev, 'checkpoints')).toMatchObject({ status: 'fail', detail: expect.stringContaining('unexpected: epoch=0-step=4.ckpt') });
+    expect(check(load('c142-two-optimizers~drop-kept').ev, 'checkpoints')).toMatchObject({ status: 'fail', detail: expect.stringContaining('not in the listing: epoch=4-step=20-val_loss=0.359.ckpt') });
   });
 
   it('a `/` in a metric name makes sub-folders: the `ls -lR` listing is read with them', () => {
@@ -171,19 +171,19 @@ describe('class 7: config the bundle does not state is not taken as known', () =
 });
 
 describe('know the config, or say you don\'t', () => {
-  it('runproof.json: Lightning\'s own best_k_models against the listing; a deleted file added back fails naming it', () => {
+  it('runproof.json: Lightning\'s own best_k_models against the listing; a kept file removed fails naming it', () => {
     expect(check(load('c070-early-stop').ev, 'checkpoints').detail).toContain('Lightning\'s own best_k_models agree (runproof.json: end best_k_models and last_model_path)');
-    expect(check(load('c070-early-stop~add-deleted').ev, 'checkpoints')).toMatchObject({
+    expect(check(load('c070-early-stop~drop-kept').ev, 'checkpoints')).toMatchObject({
       status: 'fail',
-      detail: 'runproof.json: end best_k_models and last_model_path against the listing: in the listing but not kept by Lightning: epoch=0-step=3-val_loss=1.005.ckpt',
+      detail: 'runproof.json: end best_k_models and last_model_path against the listing: kept by Lightning but not in the listing: epoch=1-step=6-val_loss=0.829.ckpt',
     });
   });
 
   it('a log without an end line and nothing to say why: warns with what would settle it; a cut one fails on its evidence', () => {
     expect(check(load('c009-rerun').ev, 'exit')).toMatchObject({ status: 'warn', detail: expect.stringContaining('runproof.json or the EarlyStopping settings would settle it') });
-    expect(check(load('c044-ties~cut-log').ev, 'exit')).toMatchObject({ status: 'fail', detail: expect.stringContaining('ends inside the model summary') });
-    expect(check(load('c087-resume~cut-log').ev, 'exit')).toMatchObject({ status: 'fail', detail: expect.stringContaining('runproof.json says the fit ran to its end') });
-    expect(check(load('c122-max-steps~cut-log').ev, 'exit').status).toBe('fail');
+    expect(check(load('c082-nan~cut-log').ev, 'exit')).toMatchObject({ status: 'fail', detail: expect.stringContaining('ends inside the model summary') });
+    expect(check(load('c122-max-steps~cut-log').ev, 'exit')).toMatchObject({ status: 'fail', detail: expect.stringContaining('runproof.json says the fit ran to its end') });
+    expect(check(load('c093-plain~cut-log').ev, 'exit')).toMatchObject({ status: 'fail', detail: expect.stringContaining('metrics.csv\'s rows show the fit reached max_epochs=4') });
   });
 
   it('every healthy case above: no check fails', () => {

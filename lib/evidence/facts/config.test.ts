@@ -82,7 +82,7 @@ describe('runproof.json', () => {
 describe('is the log cut short', () => {
   const base = { logName: 'train.log', lightningSeen: true, hasEndLine: false, lastEpochElsewhere: null, rpRanToLimit: null };
   it('a model summary broken off, a progress bar behind the metrics or part-way with nothing after it', () => {
-    expect(logCutEvidence({ ...base, text: read('c044-ties~cut-log', 'train.log') })?.evidence).toMatch(/ends inside the model summary/);
+    expect(logCutEvidence({ ...base, text: read('c082-nan~cut-log', 'train.log') })?.evidence).toMatch(/ends inside the model summary/);
     const bar = 'GPU available: False, used: False\nEpoch 1: 100%|██| 4/4 [00:00<00:00]\n';
     expect(logCutEvidence({ ...base, text: bar, lastEpochElsewhere: { epoch: 3, validated: true, from: 'metrics.csv\'s rows' } })?.evidence).toBe('train.log\'s progress bar stops in epoch 1 (line 2); metrics.csv\'s rows go on to epoch 3');
     expect(logCutEvidence({ ...base, text: 'GPU available: False, used: False\nEpoch 0:  50%|█| 1/2 [00:00<00:00]\n' })?.evidence).toMatch(/part-way through epoch 0 \(batch 1 of 2\)/);
