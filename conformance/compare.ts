@@ -182,7 +182,9 @@ export function compareCase(truth: Truth, ev: Evidence | null, crash: string | n
     const said = ev.earlyStop ? ev.earlyStop.bestScore : null;
     // From the log alone the value is as printed: tqdm's 3 significant digits (ModelCheckpoint's 5 decimals are finer).
     const printed = !exactValues && said !== null && want !== null && Number.isFinite(said) && said !== 0 && Math.abs(said - want) <= 0.5 * 10 ** (Math.floor(Math.log10(Math.abs(said))) - 2) * (1 + 1e-9);
-    add('monitored best', perEpoch && (truth.config.es ? esKnown : configStated) && truth.config.rerun !== 'resume', !!ev.earlyStop && !conditional, close(said, want) || printed, String(want), String(said));
+    // Nothing finite validated (a run killed before its first validation): no record is the answer.
+    const noBest = want === null || !Number.isFinite(want);
+    add('monitored best', perEpoch && (truth.config.es ? esKnown : configStated) && truth.config.rerun !== 'resume', (!!ev.earlyStop || noBest) && !conditional, close(said, want) || printed, String(want), String(said));
   }
 
   // monitor: which metric the callbacks watch, and which way is better.
