@@ -112,6 +112,8 @@ export function compareCase(truth: Truth, ev: Evidence | null, crash: string | n
   const files = new Set(truth.bundle.files);
   const perEpoch = files.has('metrics.csv') || truth.bundle.files.some((f) => f.startsWith('events.out.tfevents.'));
   const configKnown = truth.bundle.command === 'full' || truth.bundle.runproof_json;
+  // Values known exactly: per-epoch metrics or runproof.json (a log prints them rounded).
+  const exactValues = perEpoch || truth.bundle.runproof_json;
   const configStated = truth.bundle.command !== 'none' || truth.bundle.runproof_json;
   const reused = truth.prior_checkpoint_files.length > 0 || truth.config.rerun !== null;
   const add = (fact: FactName, applicable: boolean, stated: boolean, agree: boolean, t: string, said: string) => {
@@ -153,7 +155,6 @@ export function compareCase(truth: Truth, ev: Evidence | null, crash: string | n
   // reached. Without EarlyStopping's config, that stop is what the bundle shows, so it is not wrong.
   const esInLastEpoch = truth.ending === 'early_stopping' && !!truth.early_stopping && truth.early_stopping.stopped_epoch === truth.config.trainer.max_epochs - 1;
   // Exact values are needed too: a log's printed values are rounded (runproof.json's are exact).
-  const exactValues = perEpoch || truth.bundle.runproof_json;
   const saidOk = ENDING_SAID[truth.ending].includes(reason) || (esInLastEpoch && (!esKnown || !exactValues) && !truth.config.es?.verbose && reason === 'max_epochs');
   add('ending', endingKnowable, reason !== 'unknown', saidOk, truth.ending, reason);
   add('status', endingKnowable, ev.status !== 'unknown', ev.status === truth.exit.status, truth.exit.status, ev.status);
@@ -163,7 +164,8 @@ export function compareCase(truth: Truth, ev: Evidence | null, crash: string | n
   // Where the bundle states the config (full command, runproof.json) the replay's answer is compared as always.
   // A resume without runproof.json leaves EarlyStopping's restored state unstated, whatever the command says.
   const esStateKnown = esKnown && (truth.config.rerun !== 'resume' || truth.bundle.runproof_json);
-  const conditional = !!truth.config.es && !esStateKnown && !!ev.earlyStop?.unstated?.length;
+  // So does one over the log's rounded values (no metrics.csv, events or runproof.json): its values are not known exactly.
+  const conditional = !!truth.config.es && (!esStateKnown || !exactValues) && !!ev.earlyStop?.unstated?.length;
 
   // early stop: where EarlyStopping signalled (or that it did not), when it was configured.
   if (truth.early_stopping) {
