@@ -167,3 +167,15 @@ describe('parseIdList', () => {
     expect(parseIdList('')).toEqual([]);
   });
 });
+
+describe('comparing with a run that is still running', () => {
+  it('shows its checks pending, never a failure judged on evidence that does not exist yet', () => {
+    const live = clone(runtime);
+    live.status = 'running';
+    expect(live.checks.some((c) => c.status === 'fail')).toBe(true);
+    const cmp = buildComparison([input('rt', runtime), input('live', live)]);
+    const cp = cmp.checks.find((c) => c.id === 'checkpoints')!;
+    expect(cp.cells.map((c) => c?.status)).toEqual(['fail', 'pending']);
+    expect(cmp.checks.every((c) => c.cells[1]?.status === 'pending')).toBe(true);
+  });
+});

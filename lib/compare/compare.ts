@@ -6,6 +6,7 @@
  */
 import { knobKey } from '../lightning/command';
 import { CHECK_IDS, type CheckId, type CheckStatus, type Evidence, type RunStatus } from '../evidence/types';
+import { shownChecks, type ShownCheckStatus } from '../evidence/verdict';
 
 /** `[epoch, value]`, ascending by epoch; null where the metric has no finite value at that epoch. */
 export type EpochPoint = [epoch: number, value: number | null];
@@ -57,7 +58,8 @@ export interface KnobCompareRow {
 }
 
 export interface CheckCell {
-  status: CheckStatus;
+  /** As pages show it (lib/evidence/verdict.ts `shownChecks`): `pending` while the run is live. */
+  status: ShownCheckStatus;
   detail: string;
 }
 
@@ -204,11 +206,12 @@ export function buildComparison(inputs: CompareRunInput[], opts: { metric?: stri
   });
   const knobs: KnobCompareRow[] = Array.from(knobRows.values(), (r) => ({ ...r, differs: new Set(r.values).size > 1 }));
 
-  // Checks, in the canonical order; a check no run has is left out.
+  // Checks, in the canonical order, as pages show them (a live run's pending, never red); a check no run has is left out.
+  const shown = inputs.map((r) => shownChecks(r.evidence));
   const checks: CheckCompareRow[] = [];
   for (const id of CHECK_IDS) {
     const cells = inputs.map((r) => {
-      const c = r.evidence.checks.find((x) => x.id === id);
+      const c = shown[inputs.indexOf(r)].find((x) => x.id === id);
       return c ? { status: c.status, detail: c.detail } : null;
     });
     if (cells.every((c) => c === null)) continue;
