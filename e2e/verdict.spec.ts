@@ -124,7 +124,10 @@ test('a running run shows its checks pending, never red; a deliberate cancel is 
   expect(summary).toContain('⏳ pending');
   expect(summary).not.toContain('❌ fail');
   await page.goto('/');
-  await expect(page.locator(`[data-testid="run-row"][data-run-id="${id}"]`)).toHaveAttribute('data-verdict', 'pending');
+  const listed = page.locator(`[data-testid="run-row"][data-run-id="${id}"]`);
+  await expect(listed).toHaveAttribute('data-verdict', 'pending');
+  await expect(listed.getByTestId('checks-pending')).toBeVisible();
+  await expect(listed.locator('.tone-fail')).toHaveCount(0);
   await page.goto(`/runs/${id}`);
 
   await page.getByTestId('cancel-run').click();

@@ -84,7 +84,7 @@ export default async function PlansPage({ searchParams }: { searchParams: Promis
           <p className="muted">
             {data.planCount ? (
               <>
-                {data.totalRows.toLocaleString('en')} row{data.totalRows === 1 ? '' : 's'} in {data.planCount} plan file{data.planCount === 1 ? '' : 's'}, each with the verdict of its latest run.{' '}
+                {data.totalRows.toLocaleString('en')} row{data.totalRows === 1 ? '' : 's'} in {data.planCount} plan file{data.planCount === 1 ? '' : 's'}, each with the verdict of its latest qualifying run.{' '}
                 {data.flaggedRows ? <strong className="bad">{data.flaggedRows.toLocaleString('en')} flagged</strong> : 'None flagged'} where the plan and its evidence disagree.
               </>
             ) : (
@@ -116,7 +116,7 @@ export default async function PlansPage({ searchParams }: { searchParams: Promis
 
       {data.planCount && flaggedOnly && !data.matchingRows ? (
         <div className="card empty" data-testid="plans-none-flagged">
-          No row is flagged: every row marked <code>[x]</code> has a passing run, and no row&apos;s latest run fails. <Link href="/plans">Show all rows</Link>.
+          No row is flagged: every row marked <code>[x]</code> has a qualifying passing run, and no row&apos;s latest qualifying run fails. <Link href="/plans">Show all rows</Link>.
         </div>
       ) : null}
 

@@ -290,7 +290,7 @@ export default async function RunPage({ params, searchParams }: PageProps) {
       {planLinks.length ? (
         <Section
           id="plan"
-          title="Plan rows this run proves"
+          title="Plan rows this run is linked to"
           testId="plan-links"
           flush
           aside={
