@@ -29,6 +29,24 @@ describe('the runproof command', () => {
     expect(out.checks.find((c: { id: string }) => c.id === 'knobs')).toMatchObject({ status: 'fail', detail: 'gridsize: requested 3, ran 2' });
   });
 
+  it('show without --requested compares with the knobs of the row the bundle proves (its brief asks for --gridsize 3)', () => {
+    const out = JSON.parse(runproof('show', RUNTIME_SMOKE, '--json').stdout);
+    expect(out.requested.source).toBe('EB4.A (brief input.md:7)');
+    expect(out.planRows.map((r: { id: string; qualifies: boolean }) => `${r.id} ${r.qualifies}`)).toEqual(['EB4.A true', 'EB4.B true']);
+  });
+
+  it('plans says what proves each row, and reports a bad rules file with its line', () => {
+    const dir = path.join(tmp, 'rules', 'plans');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'plan.md'), '| ID | State | Guidance |\n| --- | --- | --- |\n| R1 | [ ] | run it |\n| R2 | [ ] | `python -m pkg.train --lr 0.1` |\n');
+    fs.writeFileSync(path.join(dir, 'runproof-proves.json'), '{\n  "proves": [\n    { "rows": ["R1"], "profile": "reference" },\n    { "rows": ["R2"], "profile": 3 }\n  ]\n}\n');
+    const r = runproof('plans', dir, '--json');
+    const out = JSON.parse(r.stdout);
+    expect(out.rows.map((x: { id: string; provedBy: string | null }) => `${x.id}: ${x.provedBy}`)).toEqual(['R1: profile reference (plans/runproof-proves.json:3)', 'R2: python -m pkg.train (plans/plan.md:4)']);
+    expect(out.problems).toEqual([{ file: 'plans/runproof-proves.json', line: 4, message: expect.stringMatching(/^proves\.1\.profile: .*; this rule is ignored$/) }]);
+    expect(runproof('plans', dir).stderr).toMatch(/^plans\/runproof-proves\.json:4: proves\.1\.profile: /m);
+  });
+
   it('import prints progress per bundle, then JSON counts; show <run-id> reads the stored run', () => {
     const first = runproof('import', PTYCHO);
     expect(first.status).toBe(0);

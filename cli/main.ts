@@ -15,7 +15,8 @@ import { startWebServer } from '../server/http-server';
 import { launchRun, planLaunch } from '../server/launch';
 import { listProfiles } from '../server/profiles';
 import { Worker } from '../workers/worker';
-import { getJudgedRunEvidence, scanPlans } from '../server/plans';
+import { getJudgedRunEvidence, planRequirements, scanPlans } from '../server/plans';
+import { requirementText } from '../lib/plans/qualify';
 import { judgeRun, statusWords } from '../lib/evidence/verdict';
 import { indexPlansDir, PlanIndexer, plansRoots } from '../server/plan-index';
 import type { Problem } from '../lib/evidence/types';
@@ -255,24 +256,40 @@ function cmdPlans(args: string[]): number {
   }
   const problems: Problem[] = [];
   const found = scanPlans(dir, (p) => problems.push(p));
+  // What proves each row (runproof-proves.json, guidance, brief); a bad rules file is a problem with its line, once.
+  const reqs = found.map((p) => planRequirements(p.path));
+  const seen = new Set<string>();
+  for (const pr of reqs.flatMap((r) => r.problems)) {
+    const key = `${pr.file}\0${pr.line}\0${pr.message}`;
+    if (!seen.has(key)) {
+      seen.add(key);
+      problems.push(pr);
+    }
+  }
+  const proves = (k: number, id: string) => {
+    const req = reqs[k].rows.get(id);
+    return req ? requirementText(req) : null;
+  };
   if (values.json) {
     const out = {
       plans: found.map((p) => ({ plan: p.display, path: p.path, initiative: p.initiative, title: p.parsed.title, rows: p.parsed.rows.length })),
-      rows: found.flatMap((p) => p.parsed.rows.map((r) => ({ plan: p.display, id: r.id, state: r.state, line: r.line, endLine: r.endLine, phase: r.phase, description: r.description, guidance: r.guidance }))),
+      rows: found.flatMap((p, k) => p.parsed.rows.map((r) => ({ plan: p.display, id: r.id, state: r.state, line: r.line, endLine: r.endLine, phase: r.phase, description: r.description, guidance: r.guidance, provedBy: proves(k, r.id) }))),
       problems,
     };
     process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
     return 0;
   }
-  for (const p of found) {
+  found.forEach((p, k) => {
     process.stdout.write(`${p.display}  (${p.initiative}, ${p.parsed.rows.length} rows)\n`);
     let phase: string | null | undefined;
     for (const r of p.parsed.rows) {
       if (r.phase !== phase) process.stdout.write(`  ${(phase = r.phase) ?? '(no heading)'}\n`);
       const text = r.description.split('\n')[0];
       process.stdout.write(`    ${r.id.padEnd(8)} ${r.state.padEnd(4)} L${String(r.line).padEnd(5)} ${text.length > 90 ? `${text.slice(0, 89)}…` : text}\n`);
+      const by = proves(k, r.id);
+      if (by) process.stdout.write(`${' '.repeat(24)}proved by ${by}\n`);
     }
-  }
+  });
   if (!found.length) process.stdout.write(`no plan tables (| ID | … | State | … |) under ${dir}\n`);
   for (const p of problems) process.stderr.write(`${p.file}${p.line ? `:${p.line}` : ''}: ${p.message}\n`);
   return 0;
