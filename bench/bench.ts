@@ -108,7 +108,9 @@ function benchRunsPage(): string[][] {
     saveRun({ db: many, id: 'seed', sourceKey: 'seed', origin: 'imported', bundleDir: fixture, contentHash: 'x', evidence: showBundle(fixture), series: [], startedAt: 0 });
     const copy = c.prepare(`INSERT INTO runs (id, source_key, origin, status, profile, title, bundle_dir, log_file, initiative, phase, started_at, ended_at, duration_ms, epochs_run, max_epochs, monitor, best_value, best_epoch, accelerator_requested, accelerator_resolved, checks_pass, checks_fail, checks_warn, checks_skip, content_hash, evidence_json, created_at, updated_at, verdict, name, archived_at)
       SELECT :id, :id, :origin, :status, :profile, title || ' ' || :id, bundle_dir || '/' || :id, log_file, :initiative, phase, :at, ended_at, :duration, :epochs, max_epochs, monitor, :best, best_epoch, accelerator_requested, :accel, checks_pass, :fail, checks_warn, checks_skip, content_hash, evidence_json, created_at, updated_at, :verdict, :name, :archived FROM runs WHERE id = 'seed'`);
-    const search = c.prepare('INSERT INTO run_search (run_id, text) SELECT :id, text || :extra FROM run_search WHERE run_id = \'seed\'');
+    // Each copy's search line says what its row says: its id, name, accelerator, gridsize (the seed's requested 3 dropped).
+    const searchKey = c.prepare('INSERT INTO run_search (run_id) VALUES (:id)');
+    const search = c.prepare("INSERT INTO run_search_text (id, text) SELECT last_insert_rowid(), replace(replace(replace(text, ' gridsize=3', ''), 'gridsize=2', 'gridsize=' || :grid), ' cpu ', ' ' || :accel || ' ') || :extra FROM run_search_text WHERE id = (SELECT id FROM run_search WHERE run_id = 'seed')");
     const row = c.prepare("INSERT INTO run_plan_rows (run_id, plan_path, plan_display, row_id, source) VALUES (?, '/plans/p.md', 'p.md', ?, 'summary')");
     for (let i = 0; i < RUNS; i++) {
       const id = `run${i}`;
@@ -123,7 +125,8 @@ function benchRunsPage(): string[][] {
         verdict: status === 'failed' || fail ? 'fail' : i % 17 === 0 ? 'incomplete' : 'pass',
         name: launched ? `reference · gridsize ${grid} · max_epochs ${1 + (i % 50)}` : null, archived: i % 100 === 0 ? 1_700_000_000_000 : null,
       });
-      search.run({ id, extra: ` ${id} gridsize=${grid}${launched ? ' reference' : ''}` });
+      searchKey.run({ id });
+      search.run({ grid, accel: i % 2 ? 'cpu' : 'cuda', extra: ` ${id}${launched ? ` launched reference reference · gridsize ${grid} · max_epochs ${1 + (i % 50)}` : ''}` });
       if (i % 10 === 0) row.run(id, `P${i % 400}.${String.fromCharCode(65 + (i % 8))}`);
     }
   })();
@@ -144,9 +147,11 @@ function benchRunsPage(): string[][] {
     ['verdict fail + initiative', { db: many, verdict: 'fail', initiative: 'INIT-3' }],
     ['launched only', { db: many, origin: 'launched' }],
     ['archived only', { db: many, archived: true }],
-    ['search a knob value', { db: many, q: 'gridsize=3' }],
+    ['search a knob value (¼ of runs)', { db: many, q: 'gridsize=3' }],
     ['search a plan row ID', { db: many, q: 'P17.B' }],
-    ['search two words, sorted', { db: many, q: 'reference cuda', sort: 'duration' }],
+    ['search a run id', { db: many, q: 'run4242' }],
+    ['search two words (⅙), sorted', { db: many, q: 'reference cuda', sort: 'duration' }],
+    ['search a word every run has', { db: many, q: 'runtime_smoke' }],
   ];
   const times = new Map<string, number[]>(cases.map(([k]) => [k, []]));
   const bareMs: number[] = [];
@@ -163,13 +168,16 @@ function benchRunsPage(): string[][] {
   }
   closeDb(file);
   const med = cases.map(([k]) => [k, median(times.get(k)!)] as const);
-  const worst = med.reduce((a, b) => (b[1] > a[1] ? b : a));
+  // The goal is for a page; a search for a word that every run has is reported beside it (its count reads every match).
+  const goalCases = med.filter(([k]) => !k.includes('every run has'));
+  const worst = goalCases.reduce((a, b) => (b[1] > a[1] ? b : a));
+  const everyRun = med.find(([k]) => k.includes('every run has'))!;
   const all = med.map(([, v]) => v);
   const bareMed = median(bareMs);
   const detail = med.map(([k, v]) => `${k} ${fmt(v, 1)}`).join('; ');
   console.log(`runs page at ${fmt(RUNS)} runs (filled in ${fmt(fillMs / 1000, 1)} s), ms per page (rows + total), median of 7: ${detail}\n`);
   return [
-    [`runs page query, ${fmt(RUNS)} runs`, `${fmt(median(all), 1)} ms median of ${cases.length} page kinds, slowest ${fmt(worst[1], 1)} ms (${worst[0]})`, `bare SELECT … LIMIT 50: ${fmt(bareMed, 2)} ms`, `${fmt(median(all) / bareMed, 1)}× bare`, `< 100 ms — ${verdict(worst[1] < 100)}`],
+    [`runs page query, ${fmt(RUNS)} runs`, `${fmt(median(all), 1)} ms median of ${cases.length} page kinds, slowest ${fmt(worst[1], 1)} ms (${worst[0]}); a word every run has ${fmt(everyRun[1], 1)} ms`, `bare SELECT … LIMIT 50: ${fmt(bareMed, 2)} ms`, `${fmt(median(all) / bareMed, 1)}× bare`, `< 100 ms — ${verdict(worst[1] < 100)}`],
   ];
 }
 

@@ -89,12 +89,21 @@ export const runs = sqliteTable(
 /**
  * What the runs page's search reads: one lowercase line per run (name, title,
  * notes, profile, accelerators, knob values, bundle path, …), rebuilt when
- * the run is saved or renamed. A narrow table of its own (WITHOUT ROWID in
- * the migration: the rows are the key's b-tree), so a search scans a few
- * hundred bytes per run instead of the run rows with their evidence.
+ * the run is saved or renamed. run_search maps a run to an integer key and
+ * stays narrow (a search turns thousands of matches back into run ids
+ * through it); the line itself is in run_search_text, indexed for substring
+ * search by the FTS5 trigram table run_search_fts (external content: that
+ * table), kept in step by triggers (migration 0007). A word of three or more
+ * characters is found without reading every line.
  */
 export const runSearch = sqliteTable('run_search', {
-  runId: text('run_id').primaryKey().references(() => runs.id, { onDelete: 'cascade' }),
+  /** The rowid of the run's line in run_search_text and run_search_fts. */
+  id: integer('id').primaryKey(),
+  runId: text('run_id').notNull().unique().references(() => runs.id, { onDelete: 'cascade' }),
+});
+
+export const runSearchText = sqliteTable('run_search_text', {
+  id: integer('id').primaryKey().references(() => runSearch.id, { onDelete: 'cascade' }),
   text: text('text').notNull(),
 });
 

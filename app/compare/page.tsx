@@ -6,7 +6,9 @@ import { buildComparison, parseIdList, type CompareRun, type Comparison } from '
 import CompareChart from '@/components/compare-chart';
 import { compareColor, MAX_COMPARE } from '@/components/compare-colors';
 import { Section } from '@/components/evidence-sections';
-import { StatusBadge, VerdictTag } from '@/components/status';
+import { VerdictTag } from '@/components/status';
+import { ProcessStatus, VerdictBadge } from '@/components/verdict';
+import { judgeRun } from '@/lib/evidence/verdict';
 import { breakable, fmtDateUTC } from '@/components/format';
 import styles from './compare.module.css';
 
@@ -280,7 +282,11 @@ export default async function ComparePage({ searchParams }: { searchParams: Prom
                 </span>
                 <div className={styles.chipBody}>
                   <div className={styles.chipTop}>
-                    <StatusBadge status={r.status} size="sm" />
+                    {/* What the evidence shows leads; how the process ended follows. */}
+                    <span className={styles.chipVerdict}>
+                      <VerdictBadge verdict={judgeRun(loaded[i].evidence).verdict} size="sm" testId="compare-verdict" />
+                      <ProcessStatus status={r.status} />
+                    </span>
                     {n > 2 ? (
                       <Link className={styles.remove} href={compareHref(others, { metric: keepMetric, knobs: keepKnobs })} aria-label={`Remove ${r.title} from the comparison`} title="Remove from the comparison">
                         remove

@@ -4,7 +4,7 @@
 import { and, asc, desc, eq, getTableColumns, inArray, isNotNull, isNull, sql, type SQL } from 'drizzle-orm';
 import type { SQLiteColumn, SQLiteTable } from 'drizzle-orm/sqlite-core';
 import type { Db } from '../client';
-import { bundleFiles, checkpoints, checks, epochValues, runs, runSearch, series, VERDICT_RANK_SQL, warnings, type NewRun, type Run } from '../schema';
+import { bundleFiles, checkpoints, checks, epochValues, runs, series, VERDICT_RANK_SQL, warnings, type NewRun, type Run } from '../schema';
 import type { Evidence, RunStatus } from '../../lib/evidence/types';
 import { VERDICT_RANK, verdictOf, verdictSql, type Verdict } from '../../lib/evidence/verdict';
 import { downsampleMinMax } from '../../lib/series/downsample';
@@ -133,7 +133,10 @@ export function runSearchText(r: SearchFields, ev: Evidence | null): string {
 }
 
 function writeSearch(db: Db, runId: string, text: string): void {
-  db.insert(runSearch).values({ runId, text }).onConflictDoUpdate({ target: runSearch.runId, set: { text } }).run();
+  const client = db.$client;
+  // The run's integer key (kept across rewrites), then its line; an unchanged line is left alone (no index churn).
+  const id = client.prepare('INSERT INTO run_search (run_id) VALUES (?) ON CONFLICT (run_id) DO UPDATE SET run_id = excluded.run_id RETURNING id').pluck().get(runId) as number;
+  client.prepare('INSERT INTO run_search_text (id, text) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET text = excluded.text WHERE text IS NOT excluded.text').run(id, text);
 }
 
 /** Rewrite one run's search line from its row (after a rename, a note, a launch). */
@@ -160,7 +163,7 @@ export function syncRunColumns({ db }: { db: Db }): { verdicts: number; searches
   const rule = verdictSql();
   return client.transaction(() => {
     const verdicts = client.prepare(`UPDATE runs SET verdict = ${rule} WHERE verdict IS NOT ${rule}`).run().changes;
-    const missing = client.prepare('SELECT id FROM runs WHERE id NOT IN (SELECT run_id FROM run_search)').pluck().all() as string[];
+    const missing = client.prepare('SELECT id FROM runs WHERE id NOT IN (SELECT s.run_id FROM run_search s JOIN run_search_text t ON t.id = s.id)').pluck().all() as string[];
     for (const runId of missing) refreshRunSearch({ db, runId });
     return { verdicts, searches: missing.length };
   }).immediate();
@@ -316,33 +319,65 @@ const searchTerms = (q: string | null | undefined) => (q ?? '').toLowerCase().sp
 
 /**
  * The runs whose search line holds every word of `q` (or who prove a plan
- * row whose ID holds it), into the connection's temp.search_hits: one scan of
- * the narrow search table, which the page query and its count then share.
+ * row whose ID holds it), into the connection's temp.search_hits, which the
+ * page query and its count then share. A word of three or more characters is
+ * looked up in the trigram index (run_search_fts: a substring match without
+ * reading every line); a shorter one is matched by LIKE over the lines.
  * Synchronous like every better-sqlite3 call, so no other query runs between
- * filling the table and reading it.
+ * filling the table and reading it. Returns how many runs matched.
  */
-function searchHits(db: Db, q: string | null | undefined): void {
+function searchHits(db: Db, q: string | null | undefined): number {
   const terms = searchTerms(q);
-  if (!terms.length) return;
+  if (!terms.length) return 0;
   const client = db.$client;
   client.exec('CREATE TEMP TABLE IF NOT EXISTS search_hits (id TEXT PRIMARY KEY) WITHOUT ROWID');
   client.prepare('DELETE FROM temp.search_hits').run();
-  const each = terms.map(() => "(text LIKE ? ESCAPE '\\' OR run_id IN (SELECT run_id FROM run_plan_rows WHERE row_id LIKE ? ESCAPE '\\'))");
-  const pats = terms.map((term) => `%${term.replace(/[%_\\]/g, (c) => `\\${c}`)}%`);
-  client.prepare(`INSERT INTO temp.search_hits SELECT run_id FROM run_search WHERE ${each.join(' AND ')}`).run(...pats.flatMap((p) => [p, p]));
+  const like = (term: string) => `%${term.replace(/[%_\\]/g, (c) => `\\${c}`)}%`;
+  const phrase = (term: string) => `"${term.replace(/"/g, '""')}"`;
+  const indexed = (term: string) => [...term].length >= 3;
+  const LIKE_ROWS = "SELECT run_id FROM run_plan_rows WHERE row_id LIKE ? ESCAPE '\\'";
+  const inRows = client.prepare(`${LIKE_ROWS} LIMIT 1`);
+  const long = terms.filter(indexed);
+  const short = terms.filter((t) => !indexed(t));
+  let sqlText: string;
+  let params: string[];
+  if (!terms.some((t) => inRows.get(like(t)) !== undefined)) {
+    // The usual case, no word names a plan row: the index intersects the long words itself, LIKE checks the short ones.
+    const shortLike = short.map(() => "t.text LIKE ? ESCAPE '\\'");
+    sqlText = long.length
+      ? `SELECT s.run_id FROM run_search s${short.length ? ' JOIN run_search_text t ON t.id = s.id' : ''} WHERE s.id IN (SELECT rowid FROM run_search_fts WHERE run_search_fts MATCH ?)${shortLike.map((c) => ` AND ${c}`).join('')}`
+      : `SELECT s.run_id FROM run_search_text t JOIN run_search s ON s.id = t.id WHERE ${shortLike.join(' AND ')}`;
+    params = [...(long.length ? [long.map(phrase).join(' AND ')] : []), ...short.map(like)];
+  } else {
+    // A word may match a line or a plan row: each word's runs, intersected.
+    params = [];
+    sqlText = terms
+      .map((term) => {
+        params.push(indexed(term) ? phrase(term) : like(term), like(term));
+        const lines = indexed(term)
+          ? 'SELECT s.run_id FROM run_search s WHERE s.id IN (SELECT rowid FROM run_search_fts WHERE run_search_fts MATCH ?)'
+          : "SELECT s.run_id FROM run_search_text t JOIN run_search s ON s.id = t.id WHERE t.text LIKE ? ESCAPE '\\'";
+        return `SELECT run_id FROM (${lines} UNION ${LIKE_ROWS})`;
+      })
+      .join(' INTERSECT ');
+  }
+  return client.prepare(`INSERT INTO temp.search_hits ${sqlText}`).run(...params).changes;
 }
 
+/** Below this many matches the page reads the matching runs directly; above it, it walks its index checking each run. */
+const FEW_HITS = 2000;
+
 /** The WHERE of a runs-page query. */
-function runsWhere(f: ListRunsFilter): SQL | undefined {
+function runsWhere(f: ListRunsFilter, hits: number | null): SQL | undefined {
   const where: SQL[] = [f.archived ? isNotNull(runs.archivedAt) : isNull(runs.archivedAt)];
   if (f.status) where.push(eq(runs.status, f.status));
   if (f.initiative) where.push(eq(runs.initiative, f.initiative));
   // As the rank, so the filter walks runs_live_verdict.
   if (f.verdict) where.push(sql`${verdictRank} = ${VERDICT_RANK[f.verdict]}`);
   if (f.origin) where.push(eq(runs.origin, f.origin));
-  // The search's matches are in temp.search_hits (see searchHits); `+` keeps SQLite walking the page's own
-  // index and checking each id against them, instead of fetching every matching run row by id.
-  if (searchTerms(f.q).length) where.push(sql`+${runs.id} IN temp.search_hits`);
+  // The search's matches are in temp.search_hits (see searchHits). Many: `+` keeps SQLite walking the page's own
+  // index and checking each id against them, instead of fetching every matching run row by id; few: read just those.
+  if (hits !== null) where.push(hits > FEW_HITS ? sql`+${runs.id} IN temp.search_hits` : sql`${runs.id} IN temp.search_hits`);
   return and(...where);
 }
 
@@ -356,8 +391,8 @@ export function listRuns({ db, ...f }: { db: Db } & ListRunsFilter): { rows: Run
   const page = Math.max(f.page ?? 1, 1);
   const sort: RunSort = f.sort && RUN_SORTS.includes(f.sort) ? f.sort : 'started';
   const dir: SortDir = f.dir === 'asc' || f.dir === 'desc' ? f.dir : DEFAULT_DIR[sort];
-  searchHits(db, f.q);
-  const cond = runsWhere(f);
+  const hits = searchTerms(f.q).length ? searchHits(db, f.q) : null;
+  const cond = runsWhere(f, hits);
   const offset = (page - 1) * pageSize;
   const select = (where: SQL | undefined, by: SQL[], limit: number, skip: number) =>
     db.select(listColumns).from(runs).where(where).orderBy(...by).limit(limit).offset(skip).all() as RunListRow[];

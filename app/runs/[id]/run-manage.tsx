@@ -21,6 +21,21 @@ export function RunNotes({ runId, name, title, notes, canEdit, save }: { runId: 
     if (editing) first.current?.focus();
   }, [editing]);
   if (!canEdit && !notes) return null;
+  // No notes yet: one quiet line, not an empty card.
+  if (!notes && !editing)
+    return (
+      <p className="notes-add" data-testid="run-notes-card">
+        <button type="button" className="btn btn-link" onClick={() => setEditing(true)} data-testid="edit-notes">
+          {name ? 'Edit the name, add notes' : 'Name this run or add notes'}
+        </button>
+        {state.message ? (
+          <span className="small muted" role="status">
+            {' '}
+            {state.message}
+          </span>
+        ) : null}
+      </p>
+    );
   return (
     <section className="section run-notes-card" aria-labelledby="notes-h" data-testid="run-notes-card">
       <header>
