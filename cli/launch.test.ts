@@ -104,7 +104,20 @@ describe('runproof launch', () => {
       const ev = JSON.parse(r.stdout);
       expect(ev.status).toBe('succeeded');
       expect(ev.launch.planRows).toEqual(['EB4.A']);
-      expect(ev.planRows).toEqual([{ plan: 'plans/active/ADR-003-BACKEND-API/reports/2025-10-20T153300Z/phase_e_execution_knobs/plan.md', id: 'EB4.A', state: '[ ]', line: 46, source: 'launch' }]);
+      // The reference demo passes its own checks but does not prove EB4.A, whose brief asks for python -m ptycho_torch.train.
+      expect(ev.planRows).toEqual([
+        {
+          plan: 'plans/active/ADR-003-BACKEND-API/reports/2025-10-20T153300Z/phase_e_execution_knobs/plan.md',
+          id: 'EB4.A',
+          state: '[ ]',
+          line: 46,
+          source: 'launch',
+          qualifies: false,
+          why: 'ran node …/reference-trainer/train.mjs, profile reference; the row asks for python -m ptycho_torch.train (input.md:7)',
+          requires: 'python -m ptycho_torch.train (input.md:7)',
+          requiredCommand: expect.stringContaining('python -m ptycho_torch.train'),
+        },
+      ]);
       expect(ev.checks.every((c: { status: string }) => c.status === 'pass')).toBe(true);
       expect(r.stderr).toMatch(/queued run [0-9a-f]{12}/);
     } finally {
