@@ -7,7 +7,8 @@ import { isRunId, loadRunEvidence } from '@/app/_lib/data';
 import { isTextFile, readHead, splitLines } from '@/app/_lib/files';
 import { fileHref, fmtBytes } from '@/components/format';
 import { citedLogLines } from '@/lib/evidence/headline';
-import { StatusBadge } from '@/components/status';
+import { ProcessStatus, VerdictBadge } from '@/components/verdict';
+import { judgeRun } from '@/lib/evidence/verdict';
 import CodeLines from '@/components/code-lines';
 
 export const dynamic = 'force-dynamic';
@@ -93,7 +94,11 @@ export default async function FilePage({ params, searchParams }: Params) {
             <h1 className="mono" style={{ fontSize: 18 }} data-testid="file-path">
               {r.relative}
             </h1>
-            <StatusBadge status={ev.status} size="sm" />
+            {/* The run's verdict leads; how its process ended follows, quietly. */}
+            <VerdictBadge verdict={judgeRun(ev).verdict} size="sm" />
+            <span className="small">
+              <ProcessStatus status={ev.status} />
+            </span>
           </div>
           <p className="muted small">
             {fmtBytes(r.sizeBytes)}
