@@ -32,6 +32,9 @@ describe('the runproof command', () => {
   it('show without --requested compares with the knobs of the row the bundle proves (its brief asks for --gridsize 3)', () => {
     const out = JSON.parse(runproof('show', RUNTIME_SMOKE, '--json').stdout);
     expect(out.requested.source).toBe('EB4.A (brief input.md:7)');
+    // The verdict travels with the document: the process succeeded, the evidence fails.
+    expect(out.status).toBe('succeeded');
+    expect(out.verdict).toEqual({ verdict: 'fail', sentence: expect.stringMatching(/^Fail: checkpoints and knobs failed — /) });
     expect(out.planRows.map((r: { id: string; qualifies: boolean }) => `${r.id} ${r.qualifies}`)).toEqual(['EB4.A true', 'EB4.B true']);
   });
 

@@ -11,7 +11,7 @@ import { LOG_PARSE_CHARS } from '../lib/evidence/caps';
 import type { Db } from '../db/client';
 import { getRunBySourceKey, saveRun } from '../db/queries/runs';
 import { setRunPlanLinks } from '../db/queries/plans';
-import { linkBundle, nearestPlans, planRowRefs, requestedForLinks, type NearestOptions } from './plans';
+import { linkBundle, nearestPlans, planRowRefs, requestedForLinks, verdictOfEvidence, type NearestOptions } from './plans';
 import { runIdentityOf } from '../lib/evidence/provenance';
 import type { RunIdentity } from '../lib/plans/qualify';
 import { indexPlanFiles, plansRoots } from './plan-index';
@@ -272,6 +272,7 @@ export function showBundle(dir: string, opts: Omit<AnalyseOptions, 'root'> = {})
   if (asked) evidence = analyseBundle(files, { ...opts, root: dir, requested: asked });
   evidence.problems = read.problems.concat(evidence.problems);
   evidence.planRows = planRowRefs(links, runIdentityOf(evidence));
+  evidence.verdict = verdictOfEvidence(evidence);
   return evidence;
 }
 

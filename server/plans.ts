@@ -16,6 +16,8 @@ import type { Db } from '../db/client';
 import { getRunPlanRowsAt } from '../db/queries/plans';
 import { getRunEvidence } from '../db/queries/runs';
 import { runIdentityOf } from '../lib/evidence/provenance';
+import { judgeRun } from '../lib/evidence/verdict';
+import type { Evidence } from '../lib/evidence/types';
 import { openInside } from './bundle-files';
 
 /** Plan files bigger than this are reported, not read. */
@@ -547,5 +549,12 @@ export function getJudgedRunEvidence({ db, id }: { db: Db; id: string }): Return
     const rows = getRunPlanRowsAt({ db, runId: id });
     found.evidence.planRows = judgePlanRowRefs(rows.map((r) => r.ref), rows.map((r) => r.planPath), runIdentityOf(found.evidence, found.run.profile));
   }
+  if (found) found.evidence.verdict = verdictOfEvidence(found.evidence);
   return found;
+}
+
+/** The evidence document's `verdict` as served: the verdict and its one sentence. */
+export function verdictOfEvidence(ev: Evidence): NonNullable<Evidence['verdict']> {
+  const j = judgeRun(ev);
+  return { verdict: j.verdict, sentence: j.sentence };
 }

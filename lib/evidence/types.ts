@@ -8,6 +8,7 @@ import type { EarlyStopTraceRow } from '../lightning/replay';
 
 /** Statuses shared by db, worker and UI. `unknown`: imported evidence that shows neither an end nor a failure. */
 import type { PlanRowRef } from '../plans/types';
+import type { Verdict } from './verdict';
 
 export const RUN_STATUSES = Object.freeze(['queued', 'running', 'succeeded', 'failed', 'cancelled', 'timed_out', 'lost', 'unknown'] as const);
 export type RunStatus = (typeof RUN_STATUSES)[number];
@@ -116,6 +117,8 @@ export interface Evidence {
    * the evidence is served: plans change after the run).
    */
   planRows?: PlanRowRef[];
+  /** What the evidence shows (lib/evidence/verdict.ts), and why in one sentence; filled in when the evidence is served. */
+  verdict?: { verdict: Verdict; sentence: string };
 }
 
 export interface FailureCause {
