@@ -3,7 +3,7 @@
  */
 import type { CheckStatus, RunStatus } from '@/lib/evidence/types';
 
-export { fmtNumber, fmtBytes } from '@/lib/evidence/summary';
+export { fmtNumber, fmtBytes } from '@/lib/evidence/number-format';
 
 /** `2025-10-24 06:15 UTC`: sortable, unambiguous, the same for every reader. */
 export function fmtDateUTC(ms: number | null | undefined): string {

@@ -3,18 +3,14 @@
  * used to hand-write, with verdicts from the checks instead of prose.
  */
 import type { Check, Evidence } from './types';
+import { fmtBytes, fmtNumber } from './number-format';
+
+export { fmtBytes, fmtNumber };
 import { provenanceOf, provenanceText, type Provenance } from './provenance';
 import { judgeRun, statusWords, VERDICT_ICON, type RunJudgement, type ShownCheck } from './verdict';
 
 const ICON: Record<ShownCheck['status'], string> = { pass: '✅ pass', fail: '❌ fail', warn: '⚠️ warn', skip: '➖ skip', pending: '⏳ pending' };
 
-export function fmtNumber(v: number | null | undefined, digits = 3): string {
-  if (v === null || v === undefined) return '—';
-  if (!Number.isFinite(v)) return String(v);
-  const abs = Math.abs(v);
-  if (abs !== 0 && (abs >= 1e6 || abs < 1e-3)) return v.toExponential(3);
-  return v.toFixed(digits).replace(/\.?0+$/, (m) => (m.startsWith('.') ? '' : m));
-}
 
 /*
  * Text from logs, plans, file and run names goes into summary.md and the PR
@@ -229,11 +225,3 @@ export function renderSummaryMarkdown(ev: Evidence, opts: SummaryOptions = {}): 
   return out.join('\n');
 }
 
-export function fmtBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n / 1024;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) { v /= 1024; i++; }
-  return `${v.toFixed(v >= 10 ? 0 : 1)} ${units[i]}`;
-}
