@@ -166,7 +166,7 @@ export default async function RunsPage({ searchParams }: { searchParams: Promise
           Search
           <input type="search" name="q" defaultValue={f.q ?? ''} placeholder="name, plan row, profile, accelerator, knob=value, path…" data-testid="runs-search" />
         </label>
-        <label className="field">
+        <label className="field narrow">
           Per page
           <select name="pageSize" defaultValue={String(pageSize)} data-testid="page-size">
             {(PAGE_SIZES as readonly number[]).includes(pageSize) ? null : <option value={pageSize}>{pageSize}</option>}
