@@ -116,3 +116,20 @@ describe('live, never-started and cancelled runs', () => {
     expect(renderSummaryMarkdown(ev)).not.toContain('| exit | ❌ fail');
   });
 });
+
+describe('what the pages’ client components reach', () => {
+  it('pulls in no zod (its eval probe breaks the page’s CSP): verdict, provenance, summary and qualify import none, however deep', async () => {
+    const fs = await import('node:fs');
+    const path = await import('node:path');
+    const seen = new Set<string>();
+    const walk = (file: string) => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      const text = fs.readFileSync(file, 'utf8');
+      expect(text, file).not.toMatch(/from 'zod'/);
+      for (const m of text.matchAll(/^import (?!type )[^;]*? from '(\.{1,2}\/[^']+)'/gm)) walk(path.resolve(path.dirname(file), `${m[1]}.ts`));
+    };
+    for (const f of ['verdict.ts', 'provenance.ts', 'summary.ts']) walk(path.join(__dirname, f));
+    expect([...seen].some((f) => f.endsWith('plans/qualify.ts'))).toBe(true);
+  });
+});

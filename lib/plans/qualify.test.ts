@@ -5,8 +5,6 @@ import { parsePlan } from './parse';
 import {
   briefNamesRow,
   commandsIn,
-  jsonOffset,
-  parseProvesConfig,
   programOf,
   qualify,
   requestedFor,
@@ -16,6 +14,7 @@ import {
   ruleFor,
   sameProgram,
 } from './qualify';
+import { jsonOffset, parseProvesConfig } from './proves-config';
 import { PTYCHO } from '../../fixtures/test-helpers';
 
 const REFERENCE_ARGV = ['/usr/local/bin/node', '/work/main/workers/reference-trainer/train.mjs', '--max-epochs', '3', '--gridsize', '3', '--output_dir', '/tmp/out'];
