@@ -350,7 +350,8 @@ export default async function RunsPage({ searchParams }: { searchParams: Promise
           </div>
         )}
         {/* The table's checkboxes join this form through their `form` attribute: forms cannot nest, and the filters are a form of their own. */}
-        {rows.length ? <ComparePicks max={MAX_COMPARE} archive={perm.ok ? archiveRunsAction : null} archivedView={!!f.archived} /> : null}
+        {/* Mounted even when the list is empty: after archiving or restoring the last run shown, its message must survive the refresh. */}
+        <ComparePicks max={MAX_COMPARE} archive={perm.ok ? archiveRunsAction : null} archivedView={!!f.archived} hasRows={rows.length > 0} />
         {total > 0 ? (
           <nav className="pager" aria-label="Pagination">
             <span data-testid="runs-count">

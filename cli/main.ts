@@ -13,7 +13,7 @@ import { getEnv } from '../server/env';
 import { isLoopbackAddress, parseTrustProxy, rotateSessionSecret } from '../server/auth';
 import { startWebServer } from '../server/http-server';
 import { launchRun, planLaunch } from '../server/launch';
-import { listProfiles } from '../server/profiles';
+import { listProfiles, warmProfileProbes } from '../server/profiles';
 import { Worker } from '../workers/worker';
 import { getJudgedRunEvidence, planRequirements, scanPlans } from '../server/plans';
 import { requirementText } from '../lib/plans/qualify';
@@ -312,6 +312,8 @@ async function cmdServe(args: string[]): Promise<number> {
   const web = await startWebServer({ dir: env.root, host, port, trustProxy: parseTrustProxy(env.RUNPROOF_TRUST_PROXY), publicUrl: env.RUNPROOF_PUBLIC_URL, log: (m) => process.stderr.write(`[web] ${m}\n`) });
   const shown = web.address.includes(':') ? `[${web.address}]` : web.address;
   process.stderr.write(`Runproof on http://${shown}:${web.port}  (database ${path.relative(env.root, env.dbPath)})\n`);
+  // Availability probes (a python importing torch takes seconds) run now, in the background, not in the launch form's first render.
+  warmProfileProbes();
   if (!isLoopbackAddress(web.address)) {
     process.stderr.write(
       env.RUNPROOF_PASSWORD

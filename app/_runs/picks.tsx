@@ -42,8 +42,11 @@ export default function ComparePicks({
   max,
   archive,
   archivedView,
+  hasRows = true,
 }: {
   max: number;
+  /** False when this page lists no run: only a message left from a bulk action shows. */
+  hasRows?: boolean;
   /** The bulk archive/restore action, when this reader may use it. */
   archive: ((ids: string[], archived: boolean) => Promise<{ ok: boolean; message: string }>) | null;
   archivedView: boolean;
@@ -101,6 +104,14 @@ export default function ComparePicks({
     update([]);
     for (const b of boxes()) b.checked = false;
   };
+
+  if (!hasRows) {
+    return message ? (
+      <p className="small muted" role="status" data-testid="bulk-message">
+        {message}
+      </p>
+    ) : null;
+  }
 
   return (
     <form id="compare-form" className={pick.bar} method="get" action="/compare" aria-label="Compare runs" data-testid="compare-bar" data-picked={list.length}>

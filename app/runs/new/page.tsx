@@ -2,7 +2,7 @@ import Link from 'next/link';
 import LaunchForm, { type FormProfile } from '@/components/launch-form';
 import { openDb } from '@/db/client';
 import { getLaunch } from '@/db/queries/launches';
-import { listProfiles, ProfileConfigError } from '@/server/profiles';
+import { listProfilesAsync, ProfileConfigError } from '@/server/profiles';
 import { launchPermission } from '@/server/session';
 import { isRunId, loadPickableRows, loadRowRefs, loadRunPlanLinks } from '@/app/_lib/data';
 import { launchAction, type LaunchFormState } from './actions';
@@ -17,7 +17,7 @@ export default async function NewRunPage({ searchParams }: { searchParams: SP })
   const sp = await searchParams;
   let entries;
   try {
-    entries = listProfiles();
+    entries = await listProfilesAsync();
   } catch (e) {
     if (!(e instanceof ProfileConfigError)) throw e;
     return (
