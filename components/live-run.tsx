@@ -10,7 +10,7 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { useRouter } from 'next/navigation';
 import LossChart from './loss-chart';
-import { buildLossChart, type RawSeries } from './chart-data';
+import { buildLossChart, type RawSeries } from '@/lib/series/chart-data';
 import { StatusBadge } from './status';
 import { fmtBytes, fmtDuration } from './format';
 import type { Evidence } from '@/lib/evidence/types';

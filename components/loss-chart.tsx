@@ -25,7 +25,7 @@ import {
   XAxis,
   YAxis,
 } from 'recharts';
-import type { ChartLine, LossChartData } from './chart-data';
+import type { ChartLine, LossChartData } from '@/lib/series/chart-data';
 import { compactNumber as compact } from './format';
 import { nearestIndex, stepToEpoch } from '@/lib/series/axis';
 

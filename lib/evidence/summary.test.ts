@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { analyseBundle } from './analyse';
 import { mdCell, mdCode, mdText, renderSummaryMarkdown, safeHref } from './summary';
 import type { Evidence } from './types';
-import { renderPrMarkdown } from '../../components/pr-markdown';
+import { renderPrMarkdown } from './pr-markdown';
 import { readBundleFiles, RUNTIME_SMOKE } from '../../fixtures/test-helpers';
 
 const HOSTILE = [

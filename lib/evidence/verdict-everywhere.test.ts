@@ -9,8 +9,8 @@ import { renderSummaryMarkdown } from './summary';
 import type { Evidence, LaunchFacts } from './types';
 import { judgeRun } from './verdict';
 import { provenanceOf } from './provenance';
-import { badgeAlt, badgeMessage, runBadgeSvg } from '../../components/badge-svg';
-import { renderPrMarkdown } from '../../components/pr-markdown';
+import { badgeAlt, badgeMessage, runBadgeSvg } from './badge-svg';
+import { renderPrMarkdown } from './pr-markdown';
 import { BRIEF_COMMAND, readBundleFiles, RUNTIME_SMOKE } from '../../fixtures/test-helpers';
 
 const LINKS = { permalink: 'https://runproof.example/runs/abc', badgeUrl: 'https://runproof.example/api/runs/abc/badge.svg' };

@@ -1,5 +1,5 @@
 import { isRunId, loadRunEvidence } from '@/app/_lib/data';
-import { renderBadgeSvg, runBadgeSvg, BADGE_COLORS } from '@/components/badge-svg';
+import { renderBadgeSvg, runBadgeSvg, BADGE_COLORS } from '@/lib/evidence/badge-svg';
 import { provenanceOf } from '@/lib/evidence/provenance';
 import { judgeRun } from '@/lib/evidence/verdict';
 

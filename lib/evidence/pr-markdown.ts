@@ -7,11 +7,11 @@
  * escapes them); the only links are the permalink and the badge, and only
  * when they are http(s) or a path on this server.
  */
-import { badgeAlt } from '@/components/badge-svg';
-import { provenanceOf } from '@/lib/evidence/provenance';
-import { checkTally, mdText, provenanceMarkdown, provesText, renderChecksTable, safeHref, verdictLine } from '@/lib/evidence/summary';
-import type { Evidence } from '@/lib/evidence/types';
-import { judgeRun, statusWords } from '@/lib/evidence/verdict';
+import { badgeAlt } from './badge-svg';
+import { provenanceOf } from './provenance';
+import { checkTally, mdText, provenanceMarkdown, provesText, renderChecksTable, safeHref, verdictLine } from './summary';
+import type { Evidence } from './types';
+import { judgeRun, statusWords } from './verdict';
 
 export function renderPrMarkdown(ev: Evidence, opts: { permalink: string; badgeUrl: string; profile?: string | null }): string {
   const judgement = judgeRun(ev);

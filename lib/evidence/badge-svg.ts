@@ -5,9 +5,9 @@
  * widths, close enough to look right. Its title (and the alt text pages put
  * on it) names the profile and program that produced the evidence.
  */
-import type { Check } from '@/lib/evidence/types';
-import { provenanceText, type Provenance } from '@/lib/evidence/provenance';
-import { listIds, statusWords, type RunJudgement, type Verdict } from '@/lib/evidence/verdict';
+import type { Check } from './types';
+import { provenanceText, type Provenance } from './provenance';
+import { listIds, statusWords, type RunJudgement, type Verdict } from './verdict';
 
 export const BADGE_COLORS = { pass: '#2e8540', fail: '#cf222e', warn: '#bf8700', skip: '#6e7781', run: '#0969da', label: '#3b4049' } as const;
 

@@ -6,8 +6,8 @@
  * tens of kilobytes), and each epoch's last step so the chart can put the
  * x axis in epochs.
  */
-import { downsampleMinMax } from '@/lib/series/downsample';
-import type { Evidence } from '@/lib/evidence/types';
+import { downsampleMinMax } from './downsample';
+import type { Evidence } from '../evidence/types';
 
 export type LineKind = 'step' | 'epoch' | 'val';
 
