@@ -1,6 +1,6 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
-import AuthStatus from '@/components/auth-status';
+import AuthStatus from './login/auth-status';
 import './globals.css';
 
 export const metadata: Metadata = {

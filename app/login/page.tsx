@@ -1,7 +1,7 @@
 import Link from 'next/link';
 import { NO_PASSWORD_FIX, safeNextPath, type AuthPolicy } from '@/server/auth';
 import { hasSession, requestAuthPolicy } from '@/server/session';
-import LoginForm from '@/components/login-form';
+import LoginForm from './login-form';
 import { logoutAction } from './actions';
 
 export const dynamic = 'force-dynamic';

@@ -1,5 +1,5 @@
 import Link from 'next/link';
-import LaunchForm, { type FormProfile } from '@/components/launch-form';
+import LaunchForm, { type FormProfile } from './launch-form';
 import { openDb } from '@/db/client';
 import { getLaunch } from '@/db/queries/launches';
 import { listProfilesAsync, ProfileConfigError } from '@/server/profiles';

@@ -1,6 +1,6 @@
 'use client';
 import { useActionState } from 'react';
-import { loginAction, type LoginState } from '@/app/login/actions';
+import { loginAction, type LoginState } from './actions';
 import styles from './login-form.module.css';
 
 const initial: LoginState = { error: null };

@@ -4,7 +4,7 @@
  */
 import Link from 'next/link';
 import { hasSession, loginUrl, requestAuthPolicy } from '@/server/session';
-import { logoutAction } from '@/app/login/actions';
+import { logoutAction } from './actions';
 import LoginLink from './login-link';
 import styles from './auth-status.module.css';
 

@@ -6,7 +6,7 @@
  */
 import { useActionState, useMemo, useState } from 'react';
 import Link from 'next/link';
-import type { LaunchFormState } from '@/app/runs/new/actions';
+import type { LaunchFormState } from './actions';
 import type { ParamSpec } from '@/lib/profiles/schema';
 import { readNumber } from '@/lib/profiles/values';
 import RowPicker, { type PickerPlan } from './row-picker';
