@@ -10,7 +10,7 @@ import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3'
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import * as schema from './schema';
 import { getEnv } from '../server/env';
-import { syncRunColumns } from './queries/runs';
+import { syncRunColumnsOnOpen } from './queries/runs';
 
 export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
 
@@ -29,8 +29,8 @@ export function openDb(file: string = getEnv().dbPath): Db {
   sqlite.pragma('foreign_keys = ON');
   const db = drizzle(sqlite, { schema }) as Db;
   migrate(db, { migrationsFolder: path.join(getEnv().root, 'db/migrations') });
-  // Verdicts and search lines of rows written before they existed (or under an older verdict rule).
-  syncRunColumns({ db });
+  // Verdicts and search lines of rows written before they existed (or under an older verdict rule): only when the rules changed.
+  syncRunColumnsOnOpen({ db });
   g.__runproofDbs.set(file, db);
   return db;
 }

@@ -16,7 +16,7 @@ import { VERDICT_RANK, verdictOf } from '../../lib/evidence/verdict';
 import { VERDICT_RANK_SQL } from '../schema';
 import { enqueueRun, requestCancel } from './launches';
 import { setRunPlanLinks } from './plans';
-import { deleteRun, getRun, hasLiveRuns, listRuns, RUN_SORTS, saveRun, setRunName, setRunNotes, setRunsArchived, syncRunColumns } from './runs';
+import { deleteRun, getRun, hasLiveRuns, listRuns, RUN_SORTS, runColumnsStamp, saveRun, setRunName, setRunNotes, setRunsArchived, syncRunColumns, syncRunColumnsOnOpen } from './runs';
 import { deleteRunAndBundle } from '../../server/run-admin';
 
 let dir: string;
@@ -83,6 +83,21 @@ describe('the stored verdict', () => {
     for (const r of db.$client.prepare('SELECT status, checks_fail AS checksFail, checks_pass AS checksPass, verdict FROM runs').all() as Array<{ status: string; checksFail: number; checksPass: number; verdict: string }>) {
       expect(r.verdict).toBe(verdictOf(r));
     }
+  });
+
+  it('the sync at open runs once per rule: a database already in step skips the whole-table scan', () => {
+    save('ok');
+    db.$client.pragma('user_version = 0');
+    db.$client.prepare("UPDATE runs SET verdict = NULL WHERE id = 'ok'").run();
+    expect(syncRunColumnsOnOpen({ db })).toEqual({ verdicts: 1, searches: 0 });
+    expect(db.$client.pragma('user_version', { simple: true })).toBe(runColumnsStamp());
+    // In step: skipped (a row tampered by hand is not looked for).
+    db.$client.prepare("UPDATE runs SET verdict = NULL WHERE id = 'ok'").run();
+    expect(syncRunColumnsOnOpen({ db })).toBeNull();
+    // Another rule (an older or newer Runproof wrote the stamp): synced again.
+    db.$client.pragma(`user_version = ${runColumnsStamp() + 1}`);
+    expect(syncRunColumnsOnOpen({ db })).toEqual({ verdicts: 1, searches: 0 });
+    expect(getRun({ db, id: 'ok' })!.verdict).toBe('pass');
   });
 
   it('the index rank is the rule’s VERDICT_RANK', () => {
