@@ -14,6 +14,7 @@ import { buildLossChart, type RawSeries } from '@/lib/series/chart-data';
 import { StatusBadge } from './status';
 import { fmtBytes, fmtDuration } from './format';
 import type { Evidence } from '@/lib/evidence/types';
+import { resultText, type ActionResult } from '@/lib/action-result';
 import { applyPatch, type Json, type PatchOp } from '@/lib/evidence/json-patch';
 
 interface LiveState {
@@ -41,7 +42,7 @@ interface PointsMsg { metric: string; from: number; total: number; steps: number
 
 const LOG_KEEP = 400;
 
-export default function LiveRun({ runId, initialEvidence, canCancel, cancelAction }: { runId: string; initialEvidence: Evidence; canCancel: boolean; cancelAction: (runId: string) => Promise<{ ok: boolean; message: string }> }) {
+export default function LiveRun({ runId, initialEvidence, canCancel, cancelAction }: { runId: string; initialEvidence: Evidence; canCancel: boolean; cancelAction: (runId: string) => Promise<ActionResult> }) {
   const router = useRouter();
   const [state, setState] = useState<LiveState | null>(null);
   const [evidence, setEvidence] = useState<Evidence>(initialEvidence);
@@ -174,8 +175,7 @@ export default function LiveRun({ runId, initialEvidence, canCancel, cancelActio
   async function cancel() {
     setConfirming(false);
     setCancelMsg('Stopping…');
-    const r = await cancelAction(runId);
-    setCancelMsg(r.message);
+    setCancelMsg(resultText(await cancelAction(runId)));
   }
 
   return (

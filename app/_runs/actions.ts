@@ -9,20 +9,19 @@ import { openDb } from '@/db/client';
 import { setRunsArchived } from '@/db/queries/runs';
 import { actionPermission } from '@/server/session';
 import { isRunId } from '@/app/_lib/data';
+import { fail, ok, type ActionResult } from '@/lib/action-result';
+import { runAction } from '@/app/_lib/run-action';
 
-export async function archiveRunsAction(ids: string[], archived: boolean): Promise<{ ok: boolean; message: string }> {
+export async function archiveRunsAction(ids: string[], archived: boolean): Promise<ActionResult> {
   const valid = Array.isArray(ids) ? ids.filter((id) => typeof id === 'string' && isRunId(id)).slice(0, 500) : [];
-  if (!valid.length) return { ok: false, message: 'Tick the runs to archive first.' };
+  if (!valid.length) return fail('Tick the runs to archive first.');
   const perm = await actionPermission('/');
-  if (!perm.ok) return { ok: false, message: perm.error };
-  let n: number;
-  try {
-    n = setRunsArchived({ db: openDb(), ids: valid, archived: archived === true });
-  } catch (e) {
-    console.error('[runproof] archiving runs failed:', e);
-    return { ok: false, message: 'Could not change the runs: see the server log.' };
-  }
-  refresh();
-  const runs = `${n} run${n === 1 ? '' : 's'}`;
-  return { ok: true, message: archived ? `Archived ${runs}. They are hidden from this list; “Archived” shows them.` : `Restored ${runs} to the list.` };
+  if (!perm.ok) return fail(perm.error);
+  const done = await runAction('change the runs', () => {
+    const n = setRunsArchived({ db: openDb(), ids: valid, archived: archived === true });
+    const runs = `${n} run${n === 1 ? '' : 's'}`;
+    return ok(archived ? `Archived ${runs}. They are hidden from this list; “Archived” shows them.` : `Restored ${runs} to the list.`);
+  });
+  if (done.ok) refresh();
+  return done;
 }

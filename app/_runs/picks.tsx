@@ -11,6 +11,7 @@
 import { useCallback, useEffect, useState, useTransition } from 'react';
 import { useRouter } from 'next/navigation';
 import pick from '@/app/compare/select.module.css';
+import { resultText, type ActionResult } from '@/lib/action-result';
 
 export interface Pick {
   id: string;
@@ -48,7 +49,7 @@ export default function ComparePicks({
   /** False when this page lists no run: only a message left from a bulk action shows. */
   hasRows?: boolean;
   /** The bulk archive/restore action, when this reader may use it. */
-  archive: ((ids: string[], archived: boolean) => Promise<{ ok: boolean; message: string }>) | null;
+  archive: ((ids: string[], archived: boolean) => Promise<ActionResult>) | null;
   archivedView: boolean;
 }) {
   const router = useRouter();
@@ -154,7 +155,7 @@ export default function ComparePicks({
           onClick={() =>
             startTransition(async () => {
               const r = await archive(list.map((p) => p.id), !archivedView);
-              setMessage(r.message);
+              setMessage(resultText(r));
               if (r.ok) {
                 clear();
                 router.refresh();

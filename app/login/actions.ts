@@ -1,14 +1,16 @@
 'use server';
 /**
- * Log in and out. Errors come back as `{ error }` for the form to show; only
- * success redirects (outside any try, as redirect() throws).
+ * Log in and out. A refused login comes back as an ActionResult
+ * (app/_lib/action-result.ts) for the form to show; only success redirects
+ * (outside any try, as redirect() throws).
  */
 import { redirect } from 'next/navigation';
 import { z } from 'zod';
 import { checkPassword, loginThrottle, NO_PASSWORD_FIX, safeNextPath } from '@/server/auth';
+import { fail, type ActionResult } from '@/lib/action-result';
 import { clearSessionCookie, clientKey, requestAuthPolicy, sameOriginRefusal, setSessionCookie } from '@/server/session';
 
-export type LoginState = { error: string | null };
+export type LoginState = ActionResult;
 
 const LoginForm = z.object({
   password: z.string({ error: 'Enter the password.' }).min(1, 'Enter the password.').max(1024, 'That password is too long.'),
@@ -20,31 +22,31 @@ export async function loginAction(_prev: LoginState, formData: FormData): Promis
     password: formData.get('password') ?? undefined,
     next: formData.get('next') ?? undefined,
   });
-  if (!parsed.success) return { error: parsed.error.issues[0]?.message ?? 'Invalid form.' };
+  if (!parsed.success) return fail(parsed.error.issues[0]?.message ?? 'Invalid form.');
 
   const refused = await sameOriginRefusal();
-  if (refused) return { error: refused };
+  if (refused) return fail(refused);
   let policy;
   try {
     policy = await requestAuthPolicy();
   } catch (e) {
-    return { error: e instanceof Error ? e.message : String(e) };
+    return fail(e instanceof Error ? e.message : String(e));
   }
   if (!policy.passwordSet) {
-    return {
-      error: policy.required
+    return fail(
+      policy.required
         ? `No password is configured, so no one can log in. ${NO_PASSWORD_FIX}`
         : 'No login is needed here: launching is open to this machine on this loopback-only server.',
-    };
+    );
   }
 
   // Keyed on the socket's peer (or a trusted proxy's client): a rotating X-Forwarded-For buys no guesses.
   const key = await clientKey();
   const wait = loginThrottle.retryAfterMs(key);
-  if (wait > 0) return { error: `Too many failed attempts. Try again in ${Math.ceil(wait / 1000)} s.` };
+  if (wait > 0) return fail(`Too many failed attempts. Try again in ${Math.ceil(wait / 1000)} s.`);
   if (!checkPassword(parsed.data.password)) {
     loginThrottle.recordFailure(key);
-    return { error: 'Wrong password.' };
+    return fail('Wrong password.');
   }
   loginThrottle.recordSuccess(key);
   await setSessionCookie();

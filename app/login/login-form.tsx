@@ -1,13 +1,15 @@
 'use client';
 import { useActionState } from 'react';
+import { errorOf, initialState } from '@/lib/action-result';
 import { loginAction, type LoginState } from './actions';
 import styles from './login-form.module.css';
 
-const initial: LoginState = { error: null };
+const initial: LoginState = initialState();
 
 /** The password form of /login; `next` is where a successful login goes. */
 export default function LoginForm({ next }: { next: string }) {
   const [state, formAction, pending] = useActionState(loginAction, initial);
+  const error = errorOf(state);
   return (
     <form action={formAction} className={styles.form} data-testid="login-form">
       <input type="hidden" name="next" value={next} />
@@ -21,13 +23,13 @@ export default function LoginForm({ next }: { next: string }) {
           autoComplete="current-password"
           required
           autoFocus
-          aria-invalid={state.error ? true : undefined}
-          aria-describedby={state.error ? 'login-error' : undefined}
+          aria-invalid={error ? true : undefined}
+          aria-describedby={error ? 'login-error' : undefined}
         />
       </label>
-      {state.error ? (
+      {error ? (
         <p id="login-error" className={`notice error ${styles.error}`} role="alert">
-          {state.error}
+          {error}
         </p>
       ) : null}
       <div>

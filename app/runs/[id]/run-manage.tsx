@@ -6,13 +6,17 @@
  * only shown to someone who has it.
  */
 import { useActionState, useEffect, useRef, useState, useTransition } from 'react';
+import { errorOf, initialState, resultText, type ActionResult } from '@/lib/action-result';
 import type { RunMetaState } from './run-actions';
 
 type SaveMeta = (prev: RunMetaState, form: FormData) => Promise<RunMetaState>;
 
 export function RunNotes({ runId, name, title, notes, canEdit, save }: { runId: string; name: string | null; title: string; notes: string | null; canEdit: boolean; save: SaveMeta }) {
   const [editing, setEditing] = useState(false);
-  const [state, action, pending] = useActionState(save, { ok: false, message: null, error: null, name: name ?? '', notes: notes ?? '' });
+  const [state, action, pending] = useActionState(save, initialState({ name: name ?? '', notes: notes ?? '' }));
+  const saved = state.ok ? (state.message ?? null) : null;
+  const error = errorOf(state);
+  const input = state.data ?? { name: name ?? '', notes: notes ?? '' };
   const first = useRef<HTMLInputElement>(null);
   useEffect(() => {
     if (state.ok) setEditing(false);
@@ -28,10 +32,10 @@ export function RunNotes({ runId, name, title, notes, canEdit, save }: { runId: 
         <button type="button" className="btn btn-link" onClick={() => setEditing(true)} data-testid="edit-notes">
           {name ? 'Edit the name, add notes' : 'Name this run or add notes'}
         </button>
-        {state.message ? (
+        {saved ? (
           <span className="small muted" role="status">
             {' '}
-            {state.message}
+            {saved}
           </span>
         ) : null}
       </p>
@@ -58,12 +62,12 @@ export function RunNotes({ runId, name, title, notes, canEdit, save }: { runId: 
             <input type="hidden" name="runId" value={runId} />
             <label className="field">
               Name
-              <input ref={first} type="text" name="name" defaultValue={state.name} placeholder={title} maxLength={200} data-testid="run-name-input" />
+              <input ref={first} type="text" name="name" defaultValue={input.name} placeholder={title} maxLength={200} data-testid="run-name-input" />
               <span className="small subtle">Shown in the runs list and in compare legends. Empty: the title.</span>
             </label>
             <label className="field">
               Notes
-              <textarea name="notes" defaultValue={state.notes} rows={4} maxLength={8000} placeholder="What this run is for, what to compare it with, what was odd." data-testid="run-notes-input" />
+              <textarea name="notes" defaultValue={input.notes} rows={4} maxLength={8000} placeholder="What this run is for, what to compare it with, what was odd." data-testid="run-notes-input" />
             </label>
             <div className="notes-actions">
               <button type="submit" className="btn btn-primary" disabled={pending} data-testid="save-notes">
@@ -72,9 +76,9 @@ export function RunNotes({ runId, name, title, notes, canEdit, save }: { runId: 
               <button type="button" className="btn" onClick={() => setEditing(false)}>
                 Cancel
               </button>
-              {state.error ? (
+              {error ? (
                 <span className="bad-text small" role="alert">
-                  {state.error}
+                  {error}
                 </span>
               ) : null}
             </div>
@@ -88,9 +92,9 @@ export function RunNotes({ runId, name, title, notes, canEdit, save }: { runId: 
             No notes yet.
           </p>
         )}
-        {state.message && !editing ? (
+        {saved && !editing ? (
           <p className="small muted" role="status" style={{ margin: '6px 0 0' }}>
-            {state.message}
+            {saved}
           </p>
         ) : null}
       </div>
@@ -110,8 +114,8 @@ export function RunManage({
   archivedAt: string | null;
   launched: boolean;
   bundleDir: string;
-  archive: (runId: string, archived: boolean) => Promise<{ ok: boolean; message: string }>;
-  remove: (runId: string) => Promise<{ ok: false; message: string }>;
+  archive: (runId: string, archived: boolean) => Promise<ActionResult>;
+  remove: (runId: string) => Promise<ActionResult>;
 }) {
   const [confirming, setConfirming] = useState(false);
   const [message, setMessage] = useState<string | null>(null);
@@ -127,14 +131,14 @@ export function RunManage({
       <div className="manage-row">
         {archivedAt ? (
           <>
-            <button type="button" className="btn" disabled={pending} onClick={() => start(async () => setMessage((await archive(runId, false)).message))} data-testid="restore-run">
+            <button type="button" className="btn" disabled={pending} onClick={() => start(async () => setMessage(resultText(await archive(runId, false))))} data-testid="restore-run">
               Restore to the runs list
             </button>
             <span className="small muted">Archived {archivedAt}: hidden from the runs list; this page and its links keep working.</span>
           </>
         ) : (
           <>
-            <button type="button" className="btn" disabled={pending} onClick={() => start(async () => setMessage((await archive(runId, true)).message))} data-testid="archive-run">
+            <button type="button" className="btn" disabled={pending} onClick={() => start(async () => setMessage(resultText(await archive(runId, true))))} data-testid="archive-run">
               Archive
             </button>
             <span className="small muted">Hides the run from the runs list; this page and its links keep working, and it can be restored.</span>
@@ -163,7 +167,7 @@ export function RunManage({
                 </>
               )}
             </span>
-            <button type="button" className="btn btn-danger" disabled={pending} onClick={() => start(async () => setMessage((await remove(runId)).message))} data-testid="confirm-delete">
+            <button type="button" className="btn btn-danger" disabled={pending} onClick={() => start(async () => setMessage(resultText(await remove(runId))))} data-testid="confirm-delete">
               Delete
             </button>
             <button type="button" className="btn" onClick={keep} autoFocus>

@@ -3,8 +3,9 @@
  * Launch and cancel, as server actions (POSTs). Both execute commands on this
  * host, so both first refuse a request that did not come from this server's
  * own pages (the Origin check, on loopback too: a framing or cross-site page
- * must not launch), then check the login policy; both return `{ error }`
- * rather than throwing, and the form shows it.
+ * must not launch), then check the login policy; both answer with an
+ * ActionResult (app/_lib/action-result.ts) rather than throwing, and the
+ * page shows it.
  */
 import { redirect } from 'next/navigation';
 import { openDb } from '@/db/client';
@@ -13,17 +14,19 @@ import { getRun } from '@/db/queries/runs';
 import { launchRun } from '@/server/launch';
 import { actionPermission } from '@/server/session';
 import { isRunId } from '@/app/_lib/data';
+import { fail, ok, type ActionResult } from '@/lib/action-result';
+import { runAction } from '@/app/_lib/run-action';
 
-export interface LaunchFormState {
-  error: string | null;
-  fieldErrors: Record<string, string>;
-  /** What was submitted, so a refused form keeps the user's input. */
+/** What the launch form submitted, sent back with every answer so a refused form keeps the user's input. */
+export interface LaunchInput {
   values: Record<string, string>;
   profile: string | null;
   cpuOnly: boolean;
   /** Picked plan rows, `<plan id>:<row id>`, comma-joined. */
   rows: string;
 }
+
+export type LaunchFormState = ActionResult<LaunchInput>;
 
 export async function launchAction(_prev: LaunchFormState, form: FormData): Promise<LaunchFormState> {
   const profile = String(form.get('profile') ?? '');
@@ -33,38 +36,41 @@ export async function launchAction(_prev: LaunchFormState, form: FormData): Prom
   for (const name of String(form.get('bools') ?? '').split(',').filter(Boolean)) if (!(name in values)) values[name] = 'false';
   const cpuOnly = form.get('cpuOnly') === 'on';
   const rows = form.getAll('row').map(String).join(',');
-  const state: LaunchFormState = { error: null, fieldErrors: {}, values, profile, cpuOnly, rows };
+  const data: LaunchInput = { values, profile, cpuOnly, rows };
 
   const perm = await actionPermission('/runs/new');
-  if (!perm.ok) return { ...state, error: perm.error };
+  if (!perm.ok) return fail(perm.error, { data });
   const planRows = rows.split(',').filter(Boolean);
   let result;
   try {
     result = launchRun({ db: openDb(), request: { profile, params: values, cpuOnly, planRows } });
   } catch (e) {
     console.error('[runproof] launch failed:', e);
-    return { ...state, error: `Could not queue the run: ${(e as Error).message}` };
+    return fail(`Could not queue the run: ${(e as Error).message}`, { data });
   }
   if (!result.ok) {
     const fieldErrors: Record<string, string> = {};
     for (const [k, v] of Object.entries(result.fieldErrors)) fieldErrors[k.startsWith('planRows') ? 'rows' : k] = v;
-    return { ...state, error: result.error, fieldErrors };
+    return fail(result.error, { fieldErrors, data });
   }
   redirect(`/runs/${result.runId}`);
 }
 
-export async function cancelAction(runId: string): Promise<{ ok: boolean; message: string }> {
-  if (!isRunId(runId)) return { ok: false, message: 'No such run.' };
+const CANCELLED = {
+  cancelled: 'Cancelled before it started.',
+  requested: 'Stopping: SIGTERM to its process group, then SIGKILL after the grace period.',
+  'already-final': 'The run has already ended.',
+  'not-found': 'Only launched runs can be cancelled.',
+} as const;
+
+export async function cancelAction(runId: string): Promise<ActionResult> {
+  if (!isRunId(runId)) return fail('No such run.');
   const perm = await actionPermission(`/runs/${runId}`);
-  if (!perm.ok) return { ok: false, message: perm.error };
-  const db = openDb();
-  if (!getRun({ db, id: runId })) return { ok: false, message: 'No such run.' };
-  const r = requestCancel({ db, runId });
-  const message = {
-    cancelled: 'Cancelled before it started.',
-    requested: 'Stopping: SIGTERM to its process group, then SIGKILL after the grace period.',
-    'already-final': 'The run has already ended.',
-    'not-found': 'Only launched runs can be cancelled.',
-  }[r];
-  return { ok: r === 'cancelled' || r === 'requested', message };
+  if (!perm.ok) return fail(perm.error);
+  return runAction('cancel the run', () => {
+    const db = openDb();
+    if (!getRun({ db, id: runId })) return fail('No such run.');
+    const r = requestCancel({ db, runId });
+    return r === 'cancelled' || r === 'requested' ? ok(CANCELLED[r]) : fail(CANCELLED[r]);
+  });
 }

@@ -6,7 +6,8 @@
  */
 import { useActionState, useMemo, useState } from 'react';
 import Link from 'next/link';
-import type { LaunchFormState } from './actions';
+import { errorOf, fieldError, initialState } from '@/lib/action-result';
+import type { LaunchFormState, LaunchInput } from './actions';
 import type { ParamSpec } from '@/lib/profiles/schema';
 import { readNumber } from '@/lib/profiles/values';
 import RowPicker, { type PickerPlan } from './row-picker';
@@ -119,16 +120,19 @@ export default function LaunchForm({
 }: {
   profiles: FormProfile[];
   planRows: PickerPlan[];
-  initial: LaunchFormState;
+  /** The form's starting values (a profile or rows named in the URL). */
+  initial: LaunchInput;
   action: (prev: LaunchFormState, form: FormData) => Promise<LaunchFormState>;
   permission: { ok: true } | { ok: false; error: string; loginUrl: string | null };
 }) {
-  const [state, formAction, pending] = useActionState(action, initial);
-  const [profileName, setProfileName] = useState(state.profile ?? profiles.find((p) => p.available)?.name ?? profiles[0]?.name ?? '');
+  const [state, formAction, pending] = useActionState(action, initialState(initial));
+  // What the server last saw submitted (every answer carries it back), else the starting values.
+  const input = state.data ?? initial;
+  const [profileName, setProfileName] = useState(input.profile ?? profiles.find((p) => p.available)?.name ?? profiles[0]?.name ?? '');
   const profile = profiles.find((p) => p.name === profileName) ?? null;
   const [edits, setEdits] = useState<Record<string, Record<string, string>>>({});
   const [touched, setTouched] = useState<Record<string, boolean>>({});
-  const given = profile && state.profile === profile.name ? state.values : profile && initial.profile === profile.name ? initial.values : {};
+  const given = profile && input.profile === profile.name ? input.values : profile && initial.profile === profile.name ? initial.values : {};
   const values = useMemo(() => {
     const out: Record<string, string> = {};
     for (const p of profile?.params ?? []) out[p.name] = edits[profileName]?.[p.name] ?? initialValue(p, given);
@@ -146,7 +150,7 @@ export default function LaunchForm({
   }
   const errors: Record<string, string | null> = {};
   for (const p of profile?.params ?? []) {
-    errors[p.name] = touched[`${profileName}:${p.name}`] ? clientError(p, values[p.name]) : state.profile === profileName ? state.fieldErrors[p.name] ?? null : null;
+    errors[p.name] = touched[`${profileName}:${p.name}`] ? clientError(p, values[p.name]) : input.profile === profileName ? fieldError(state, p.name) : null;
   }
   const blocking = Object.values(errors).some(Boolean);
 
@@ -160,9 +164,9 @@ export default function LaunchForm({
           ) : null}
         </div>
       ) : null}
-      {state.error ? (
+      {errorOf(state) ? (
         <div className="notice error" role="alert" data-testid="launch-error">
-          {state.error}
+          {errorOf(state)}
         </div>
       ) : null}
 
@@ -207,7 +211,7 @@ export default function LaunchForm({
         <legend>Run</legend>
         <div className="knob-grid">
           <label className="knob bool" htmlFor="cpuOnly">
-            <input type="checkbox" id="cpuOnly" name="cpuOnly" defaultChecked={state.cpuOnly} data-testid="cpu-only" />
+            <input type="checkbox" id="cpuOnly" name="cpuOnly" defaultChecked={input.cpuOnly} data-testid="cpu-only" />
             <span className="name">
               CPU only
               <span className="flag mono">{profile ? Object.entries(profile.cpuOnlyEnv).map(([k, v]) => `${k}=${v === '' ? '""' : v}`).join(' ') : ''}</span>
@@ -218,10 +222,10 @@ export default function LaunchForm({
 
       <fieldset>
         <legend>Plan rows this run proves</legend>
-        <RowPicker key={round} plans={planRows} selected={state.rows.split(',').filter(Boolean)} error={state.fieldErrors.rows} />
-        {state.fieldErrors.rows ? (
+        <RowPicker key={round} plans={planRows} selected={input.rows.split(',').filter(Boolean)} error={fieldError(state, 'rows')} />
+        {fieldError(state, 'rows') ? (
           <p className="err small" role="alert">
-            {state.fieldErrors.rows}
+            {fieldError(state, 'rows')}
           </p>
         ) : (
           <p className="help small muted">The evidence page links to these rows, and their row pages list this run.</p>

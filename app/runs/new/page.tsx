@@ -5,7 +5,7 @@ import { getLaunch } from '@/db/queries/launches';
 import { listProfilesAsync, ProfileConfigError } from '@/server/profiles';
 import { launchPermission } from '@/server/session';
 import { isRunId, loadPickableRows, loadRowRefs, loadRunPlanLinks } from '@/app/_lib/data';
-import { launchAction, type LaunchFormState } from './actions';
+import { launchAction, type LaunchInput } from './actions';
 
 export const dynamic = 'force-dynamic';
 export const metadata = { title: 'Launch a smoke run' };
@@ -39,7 +39,7 @@ export default async function NewRunPage({ searchParams }: { searchParams: SP })
 
   // "Run again with these knobs": start from a launched run's request.
   // `?rows=` (from a row page) names rows as `<plan id>:<row>` or bare IDs.
-  const initial: LaunchFormState = { error: null, fieldErrors: {}, values: {}, profile: one(sp.profile) ?? null, cpuOnly: false, rows: loadRowRefs((one(sp.rows) ?? '').split(',').map((r) => r.trim()).filter(Boolean).slice(0, 50)).join(',') };
+  const initial: LaunchInput = { values: {}, profile: one(sp.profile) ?? null, cpuOnly: false, rows: loadRowRefs((one(sp.rows) ?? '').split(',').map((r) => r.trim()).filter(Boolean).slice(0, 50)).join(',') };
   let from: string | null = null;
   const fromId = one(sp.from);
   if (fromId && isRunId(fromId)) {
