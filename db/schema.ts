@@ -3,9 +3,18 @@
  * evidence document is stored whole (`evidence_json`) so the page and the API
  * serve exactly what `runproof show --json` prints; the other columns and
  * tables exist to filter, sort and chart without parsing it.
+ *
+ * Columns holding a union are typed by it (`.$type<RunStatus>()`), and JSON
+ * columns by what they hold (`.$type<JsonText<Evidence>>()`, read with
+ * lib/json-text.ts parseJsonText): type-only, the SQL is unchanged.
  */
 import { sql } from 'drizzle-orm';
 import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import type { CheckStatus, Evidence, FileRole, Problem, RunStatus } from '../lib/evidence/types';
+import { toJsonText, type JsonText } from '../lib/json-text';
+import type { StoredLiveProgress } from '../lib/live/events';
+import type { ParamValues } from '../lib/profiles/build';
+import type { ChartPairs } from '../lib/series/chart-data';
 
 /** The stored verdict's sort rank, worst first (lib/evidence/verdict.ts VERDICT_RANK): fail 0, incomplete 1, pending 2, pass 3. */
 export const VERDICT_RANK_SQL = "CASE verdict WHEN 'fail' THEN 0 WHEN 'incomplete' THEN 1 WHEN 'pending' THEN 2 WHEN 'pass' THEN 3 ELSE 4 END";
@@ -17,7 +26,7 @@ export const runs = sqliteTable(
     /** Stable identity of the evidence: bundle folder (+ `#log` when a folder holds several runs). */
     sourceKey: text('source_key').notNull(),
     origin: text('origin', { enum: ['imported', 'launched'] }).notNull(),
-    status: text('status').notNull(),
+    status: text('status').$type<RunStatus>().notNull(),
     profile: text('profile'),
     title: text('title').notNull(),
     bundleDir: text('bundle_dir').notNull(),
@@ -40,7 +49,7 @@ export const runs = sqliteTable(
     checksSkip: integer('checks_skip').notNull().default(0),
     /** Hash of the bundle's files; re-import compares it to skip unchanged bundles. */
     contentHash: text('content_hash').notNull(),
-    evidenceJson: text('evidence_json').notNull(),
+    evidenceJson: text('evidence_json').$type<JsonText<Evidence>>().notNull(),
     createdAt: integer('created_at').notNull(),
     updatedAt: integer('updated_at').notNull(),
     /**
@@ -112,7 +121,7 @@ export const bundleFiles = sqliteTable(
   {
     runId: text('run_id').notNull().references(() => runs.id, { onDelete: 'cascade' }),
     path: text('path').notNull(),
-    role: text('role').notNull(),
+    role: text('role').$type<FileRole>().notNull(),
     sizeBytes: integer('size_bytes').notNull(),
   },
   (t) => [primaryKey({ columns: [t.runId, t.path] })],
@@ -143,7 +152,7 @@ export const series = sqliteTable(
      * per bucket, first and last kept), computed when the points are written:
      * a page never reads a million points to draw two thousand.
      */
-    chartJson: text('chart_json').notNull(),
+    chartJson: text('chart_json').$type<JsonText<ChartPairs>>().notNull(),
   },
   (t) => [uniqueIndex('series_run_metric').on(t.runId, t.metric)],
 );
@@ -200,7 +209,7 @@ export const checks = sqliteTable(
   {
     runId: text('run_id').notNull().references(() => runs.id, { onDelete: 'cascade' }),
     checkId: text('check_id').notNull(),
-    status: text('status').notNull(),
+    status: text('status').$type<CheckStatus>().notNull(),
     detail: text('detail').notNull(),
   },
   (t) => [primaryKey({ columns: [t.runId, t.checkId] }), index('checks_status').on(t.checkId, t.status)],
@@ -214,12 +223,12 @@ export const checks = sqliteTable(
 export const launches = sqliteTable('launches', {
   runId: text('run_id').primaryKey().references(() => runs.id, { onDelete: 'cascade' }),
   profile: text('profile').notNull(),
-  paramsJson: text('params_json').notNull(),
+  paramsJson: text('params_json').$type<JsonText<ParamValues>>().notNull(),
   cpuOnly: integer('cpu_only', { mode: 'boolean' }).notNull(),
-  argvJson: text('argv_json').notNull(),
+  argvJson: text('argv_json').$type<JsonText<string[]>>().notNull(),
   cwd: text('cwd').notNull(),
   /** Only the overrides the launch adds (profile env, CPU-only), not the whole inherited environment. */
-  envJson: text('env_json').notNull(),
+  envJson: text('env_json').$type<JsonText<Record<string, string>>>().notNull(),
   outputDir: text('output_dir').notNull(),
   keepOutput: integer('keep_output', { mode: 'boolean' }).notNull(),
   timeoutMs: integer('timeout_ms').notNull(),
@@ -245,7 +254,7 @@ export const launches = sqliteTable('launches', {
    */
   archiveAttempts: integer('archive_attempts').notNull().default(0),
   /** Live progress for the page while running: epoch, steps, checkpoints present; bumped with `live_seq`. */
-  liveJson: text('live_json').notNull().default('{}'),
+  liveJson: text('live_json').$type<JsonText<StoredLiveProgress>>().notNull().default(toJsonText<StoredLiveProgress>({})),
   liveSeq: integer('live_seq').notNull().default(0),
 });
 
@@ -277,7 +286,7 @@ export const plans = sqliteTable('plans', {
   title: text('title'),
   mtimeMs: integer('mtime_ms').notNull(),
   size: integer('size').notNull(),
-  problemsJson: text('problems_json').notNull().default('[]'),
+  problemsJson: text('problems_json').$type<JsonText<Problem[]>>().notNull().default(toJsonText<Problem[]>([])),
   indexedAt: integer('indexed_at').notNull(),
 });
 

@@ -16,6 +16,9 @@ import type { RunLinkInput } from './plans';
 import type { Evidence, RunStatus } from '../../lib/evidence/types';
 import { refreshRunSearch, runColumnsFromEvidence, saveRun, type SaveRunInput } from './runs';
 import { verdictOf } from '../../lib/evidence/verdict';
+import { parseJsonText, toJsonText, type JsonText } from '../../lib/json-text';
+import type { LivePointsChunk, StoredLiveProgress } from '../../lib/live/events';
+import type { ChartPairs } from '../../lib/series/chart-data';
 
 const TERMINAL_STATUSES: readonly RunStatus[] = Object.freeze(['succeeded', 'failed', 'cancelled', 'timed_out', 'lost', 'unknown']);
 export const isTerminal = (s: string) => (TERMINAL_STATUSES as readonly string[]).includes(s);
@@ -61,7 +64,7 @@ export function enqueueRun(input: EnqueueInput): void {
         // Queued runs sort with the newest on the runs page; the worker overwrites this with the process start.
         startedAt: now,
         contentHash: '',
-        evidenceJson: JSON.stringify(input.evidence),
+        evidenceJson: toJsonText(input.evidence),
         createdAt: now,
         updatedAt: now,
         ...pickColumns(input.evidence),
@@ -72,11 +75,11 @@ export function enqueueRun(input: EnqueueInput): void {
       .values({
         runId: input.id,
         profile: input.profile,
-        paramsJson: JSON.stringify(input.params),
+        paramsJson: toJsonText(input.params),
         cpuOnly: input.cpuOnly,
-        argvJson: JSON.stringify(input.argv),
+        argvJson: toJsonText(input.argv),
         cwd: input.cwd,
-        envJson: JSON.stringify(input.env),
+        envJson: toJsonText(input.env),
         outputDir: input.outputDir,
         keepOutput: input.keepOutput,
         timeoutMs: input.timeoutMs,
@@ -163,7 +166,7 @@ const num = (v: number) => (Number.isFinite(v) ? v : null);
  * the page shows, in one transaction. The series keep `chart_json` empty
  * while live: the page reads live points directly; the final save computes it.
  */
-export function appendLivePoints({ db, runId, token, points, live }: { db: Db; runId: string; token: string; points: LivePoints[]; live: unknown }): boolean {
+export function appendLivePoints({ db, runId, token, points, live }: { db: Db; runId: string; token: string; points: LivePoints[]; live: StoredLiveProgress }): boolean {
   const client = db.$client;
   const ins = client.prepare('INSERT OR REPLACE INTO points (series_id, seq, step, epoch, value) VALUES (?,?,?,?,?)');
   // Live points are a copy of metrics.csv, rewritten from the archived file when the run ends: they need no
@@ -172,7 +175,7 @@ export function appendLivePoints({ db, runId, token, points, live }: { db: Db; r
     if (!owns(db, runId, token)) return false;
     for (const p of points) {
       let s = db.select({ id: series.id }).from(series).where(and(eq(series.runId, runId), eq(series.metric, p.metric))).get();
-      if (!s) s = db.insert(series).values({ runId, metric: p.metric, points: 0, chartJson: '[]' }).returning({ id: series.id }).get();
+      if (!s) s = db.insert(series).values({ runId, metric: p.metric, points: 0, chartJson: toJsonText<ChartPairs>([]) }).returning({ id: series.id }).get();
       if (p.replace) client.prepare('DELETE FROM points WHERE series_id = ?').run(s.id);
       for (let i = 0; i < p.steps.length; i++) ins.run(s.id, p.from + i, p.steps[i], num(p.epochs[i]), num(p.values[i]));
       db.update(series).set({ points: p.from + p.steps.length }).where(eq(series.id, s.id)).run();
@@ -193,10 +196,10 @@ function withSynchronous<T>(client: Db['$client'], mode: 'NORMAL' | 'FULL', fn: 
 }
 
 /** Store the evidence of the run so far (the page's header, epoch table and chart markers) without leaving `running`. */
-export function updateLiveEvidence({ db, runId, token, evidence, live }: { db: Db; runId: string; token: string; evidence: Evidence; live: unknown }): boolean {
+export function updateLiveEvidence({ db, runId, token, evidence, live }: { db: Db; runId: string; token: string; evidence: Evidence; live: StoredLiveProgress }): boolean {
   return withSynchronous(db.$client, 'NORMAL', () => db.$client.transaction(() => {
     if (!owns(db, runId, token)) return false;
-    db.update(runs).set({ ...pickColumns(evidence), evidenceJson: JSON.stringify(evidence), updatedAt: Date.now() }).where(eq(runs.id, runId)).run();
+    db.update(runs).set({ ...pickColumns(evidence), evidenceJson: toJsonText(evidence), updatedAt: Date.now() }).where(eq(runs.id, runId)).run();
     db.$client.prepare('UPDATE launches SET live_json = ?, live_seq = live_seq + 1 WHERE run_id = ?').run(JSON.stringify(live), runId);
     return true;
   }).immediate());
@@ -212,10 +215,10 @@ export function requestCancel({ db, runId, now = Date.now() }: { db: Db; runId: 
     const run = db.select({ status: runs.status, origin: runs.origin }).from(runs).where(eq(runs.id, runId)).get();
     if (!run || run.origin !== 'launched') return 'not-found';
     if (run.status === 'queued') {
-      const evidence = JSON.parse(db.select({ e: runs.evidenceJson }).from(runs).where(eq(runs.id, runId)).get()!.e) as Evidence;
+      const evidence = parseJsonText(db.select({ e: runs.evidenceJson }).from(runs).where(eq(runs.id, runId)).get()!.e);
       evidence.status = 'cancelled';
       if (evidence.launch) evidence.launch = { ...evidence.launch, cancelRequested: true, note: 'cancelled while queued; never started' };
-      db.update(runs).set({ status: 'cancelled', verdict: verdictOf({ status: 'cancelled', checksFail: 0, checksPass: 0 }), endedAt: now, updatedAt: now, evidenceJson: JSON.stringify(evidence) }).where(and(eq(runs.id, runId), eq(runs.status, 'queued'))).run();
+      db.update(runs).set({ status: 'cancelled', verdict: verdictOf({ status: 'cancelled', checksFail: 0, checksPass: 0 }), endedAt: now, updatedAt: now, evidenceJson: toJsonText(evidence) }).where(and(eq(runs.id, runId), eq(runs.status, 'queued'))).run();
       db.update(launches).set({ cancelRequestedAt: now }).where(eq(launches.runId, runId)).run();
       return 'cancelled';
     }
@@ -250,7 +253,7 @@ export function settleUnarchivedRun({ db, runId, token, evidence, exitCode, sign
   return db.$client.transaction(() => {
     if (!owns(db, runId, token)) return false;
     db.update(runs)
-      .set({ ...runColumnsFromEvidence(evidence), evidenceJson: JSON.stringify(evidence), endedAt, updatedAt: Date.now(), leaseToken: null, leaseExpiresAt: null })
+      .set({ ...runColumnsFromEvidence(evidence), evidenceJson: toJsonText(evidence), endedAt, updatedAt: Date.now(), leaseToken: null, leaseExpiresAt: null })
       .where(eq(runs.id, runId))
       .run();
     db.update(launches).set({ exitCode, signal, error, liveSeq: sql`${launches.liveSeq} + 1` }).where(eq(launches.runId, runId)).run();
@@ -325,12 +328,12 @@ export function getLiveState({ db, runId }: { db: Db; runId: string }) {
        FROM runs r JOIN launches l ON l.run_id = r.id WHERE r.id = ?`,
     )
     .get(runId) as
-    | { status: RunStatus; updatedAt: number; leaseExpiresAt: number | null; liveJson: string; liveSeq: number; cancelRequestedAt: number | null; processStartedAt: number | null; queuedAt: number; timeoutMs: number }
+    | { status: RunStatus; updatedAt: number; leaseExpiresAt: number | null; liveJson: JsonText<StoredLiveProgress>; liveSeq: number; cancelRequestedAt: number | null; processStartedAt: number | null; queuedAt: number; timeoutMs: number }
     | undefined;
 }
 
 /** Points of a run's series from a given index on (the events stream sends only what the page has not got). */
-export function getLivePoints({ db, runId, after }: { db: Db; runId: string; after: Record<string, number> }): Array<{ metric: string; from: number; total: number; steps: number[]; values: Array<number | null> }> {
+export function getLivePoints({ db, runId, after }: { db: Db; runId: string; after: Record<string, number> }): LivePointsChunk[] {
   const all = db.select({ id: series.id, metric: series.metric, points: series.points }).from(series).where(eq(series.runId, runId)).all();
   const stmt = db.$client.prepare('SELECT step, value FROM points WHERE series_id = ? AND seq >= ? ORDER BY seq').raw();
   const out = [];

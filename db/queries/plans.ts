@@ -6,6 +6,7 @@ import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../client';
 import { launches, planRows, plans, runPlanRows, runs, type Plan, type PlanRowRecord } from '../schema';
 import type { Problem } from '../../lib/evidence/types';
+import { toJsonText } from '../../lib/json-text';
 import type { PlanRow, PlanRowRef } from '../../lib/plans/types';
 import { rowFlags, type Flag } from '../../lib/plans/flags';
 import { qualify, type RowRequirement } from '../../lib/plans/qualify';
@@ -43,7 +44,7 @@ export function upsertPlans({ db, plans: list }: { db: Db; plans: PlanInput[] })
     for (const plan of list) {
       const old = tx.select({ mtimeMs: plans.mtimeMs, size: plans.size, display: plans.display }).from(plans).where(eq(plans.id, plan.id)).get();
       if (old && old.mtimeMs === plan.mtimeMs && old.size === plan.size && old.display === plan.display) continue;
-      const row = { display: plan.display, initiative: plan.initiative, title: plan.title, mtimeMs: plan.mtimeMs, size: plan.size, problemsJson: JSON.stringify(plan.problems), indexedAt: Date.now() };
+      const row = { display: plan.display, initiative: plan.initiative, title: plan.title, mtimeMs: plan.mtimeMs, size: plan.size, problemsJson: toJsonText(plan.problems), indexedAt: Date.now() };
       tx.insert(plans).values({ id: plan.id, path: plan.path, ...row }).onConflictDoUpdate({ target: plans.id, set: row }).run();
       tx.delete(planRows).where(eq(planRows.planId, plan.id)).run();
       const values = plan.rows.map((r, ord) => ({ planId: plan.id, rowId: r.id, ord, phase: r.phase, phaseId: r.phaseId, description: r.description, state: r.state, guidance: r.guidance, line: r.line, endLine: r.endLine }));

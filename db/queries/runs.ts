@@ -7,6 +7,8 @@ import type { Db } from '../client';
 import { bundleFiles, checkpoints, checks, epochValues, runs, series, VERDICT_RANK_SQL, warnings, type NewRun, type Run } from '../schema';
 import type { Evidence, RunStatus } from '../../lib/evidence/types';
 import { VERDICT_RANK, verdictOf, verdictSql, type Verdict } from '../../lib/evidence/verdict';
+import { parseJsonText, toJsonText } from '../../lib/json-text';
+import type { ChartPairs } from '../../lib/series/chart-data';
 import { downsampleMinMax } from '../../lib/series/downsample';
 import { getRunPlanRows } from './plans';
 
@@ -422,7 +424,7 @@ export function listRuns({ db, ...f }: { db: Db } & ListRunsFilter): { rows: Run
   const cond = runsWhere(f, hits);
   const offset = (page - 1) * pageSize;
   const select = (where: SQL | undefined, by: SQL[], limit: number, skip: number) =>
-    db.select(listColumns).from(runs).where(where).orderBy(...by).limit(limit).offset(skip).all() as RunListRow[];
+    db.select(listColumns).from(runs).where(where).orderBy(...by).limit(limit).offset(skip).all();
   const count = (where: SQL | undefined) => db.select({ n: sql<number>`count(*)` }).from(runs).where(where).get()?.n ?? 0;
 
   let rows: RunListRow[];

@@ -11,6 +11,9 @@ import type { Evidence } from '../evidence/types';
 
 export type LineKind = 'step' | 'epoch' | 'val';
 
+/** A series downsampled when it is stored (series.chart_json): [step, value] pairs, null where the value is not finite. */
+export type ChartPairs = Array<[step: number, value: number | null]>;
+
 export interface ChartLine {
   /** Safe data key (metric names may hold `.` or `/`, which recharts would read as a path). */
   key: string;
