@@ -15,36 +15,14 @@ import { StatusBadge } from './status';
 import { fmtBytes, fmtDuration } from './format';
 import type { Evidence } from '@/lib/evidence/types';
 import { resultText, type ActionResult } from '@/lib/action-result';
-import { applyPatch, type Json, type PatchOp } from '@/lib/evidence/json-patch';
-
-interface LiveState {
-  status: string;
-  live: {
-    epochsDone?: number;
-    maxEpochs?: number | null;
-    step?: number | null;
-    last?: Record<string, number | null>;
-    checkpoints?: Array<{ name: string; sizeBytes: number }>;
-    /** All the files found; `checkpoints` lists the first and last of them. */
-    checkpointCount?: number;
-    stopping?: 'cancel' | 'timeout' | null;
-  };
-  cancelRequested: boolean;
-  processStartedAt: number | null;
-  queuedAt: number;
-  timeoutMs: number;
-  /** Live workers, asked while queued (-1: not asked). */
-  workers: number;
-  now: number;
-}
-
-interface PointsMsg { metric: string; from: number; total: number; steps: number[]; values: Array<number | null> }
+import { applyPatch, type Json } from '@/lib/evidence/json-patch';
+import { parseLiveEvent, type LiveEventName, type LiveEvents, type LiveStateEvent } from '@/lib/live/events';
 
 const LOG_KEEP = 400;
 
 export default function LiveRun({ runId, initialEvidence, canCancel, cancelAction }: { runId: string; initialEvidence: Evidence; canCancel: boolean; cancelAction: (runId: string) => Promise<ActionResult> }) {
   const router = useRouter();
-  const [state, setState] = useState<LiveState | null>(null);
+  const [state, setState] = useState<LiveStateEvent | null>(null);
   const [evidence, setEvidence] = useState<Evidence>(initialEvidence);
   const [series, setSeries] = useState<Record<string, { steps: number[]; values: number[] }>>({});
   const [log, setLog] = useState<string[]>([]);
@@ -81,18 +59,19 @@ export default function LiveRun({ runId, initialEvidence, canCancel, cancelActio
         // A refused stream (429: too many open, or any non-200) is not retried by the browser; retry it here.
         if (source.readyState === EventSource.CLOSED) reconnect(5000);
       };
-      source.addEventListener('state', (e) => {
-        const s = JSON.parse((e as MessageEvent).data) as LiveState;
+      // Each event's data typed by its name (lib/live/events.ts, what the events route sends).
+      const on = <E extends LiveEventName>(event: E, handle: (data: LiveEvents[E]) => void) =>
+        source.addEventListener(event, (e) => handle(parseLiveEvent(event, (e as MessageEvent<string>).data)));
+      on('state', (s) => {
         skew.current = s.now - Date.now();
         setState(s);
       });
       // The whole document once per stream, then only what changed (JSON Patch operations).
-      source.addEventListener('evidence', (e) => {
-        evidenceRef.current = JSON.parse((e as MessageEvent).data) as Evidence;
+      on('evidence', (doc) => {
+        evidenceRef.current = doc;
         setEvidence(evidenceRef.current);
       });
-      source.addEventListener('evidence-patch', (e) => {
-        const ops = JSON.parse((e as MessageEvent).data) as PatchOp[];
+      on('evidence-patch', (ops) => {
         try {
           evidenceRef.current = applyPatch(evidenceRef.current as unknown as Json, ops) as unknown as Evidence;
           setEvidence(evidenceRef.current);
@@ -101,8 +80,7 @@ export default function LiveRun({ runId, initialEvidence, canCancel, cancelActio
           reconnect(0);
         }
       });
-      source.addEventListener('points', (e) => {
-        const msgs = JSON.parse((e as MessageEvent).data) as PointsMsg[];
+      on('points', (msgs) => {
         setSeries((prev) => {
           const next = { ...prev };
           for (const m of msgs) {
@@ -112,16 +90,14 @@ export default function LiveRun({ runId, initialEvidence, canCancel, cancelActio
           return next;
         });
       });
-      source.addEventListener('log', (e) => {
-        const { text, from, to } = JSON.parse((e as MessageEvent).data) as { text: string; from: number; to: number };
+      on('log', ({ text, from, to }) => {
         const lines = text.replace(/\n$/, '').split('\n');
         // After a reconnect the server resends the log's tail: start over from it instead of repeating lines.
         const restart = from < logEnd.current || logEnd.current === 0;
         logEnd.current = to;
         setLog((prev) => (restart ? lines : [...prev, ...lines]).slice(-LOG_KEEP));
       });
-      source.addEventListener('end', (e) => {
-        const { status } = JSON.parse((e as MessageEvent).data) as { status: string };
+      on('end', ({ status }) => {
         stopped = true;
         source.close();
         setEnded(status);

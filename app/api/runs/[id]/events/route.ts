@@ -17,6 +17,9 @@ import { getRun } from '@/db/queries/runs';
 import { isRunId, settleIfLost } from '@/app/_lib/data';
 import { jsonError, serverError } from '@/app/_lib/api';
 import { diffJson, type Json } from '@/lib/evidence/json-patch';
+import type { Evidence } from '@/lib/evidence/types';
+import { parseJsonText, type JsonText } from '@/lib/json-text';
+import { formatLiveEvent, type LiveEventName, type LiveEvents } from '@/lib/live/events';
 import { streamClientOf, takeStreamSlot } from '@/server/sse-slots';
 
 export const dynamic = 'force-dynamic';
@@ -50,8 +53,9 @@ export async function GET(req: Request, { params }: Params) {
   let closed = false;
   const stream = new ReadableStream<Uint8Array>({
     start(controller) {
-      const send = (event: string, data: unknown) => {
-        if (!closed) controller.enqueue(enc.encode(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`));
+      // Each event's data typed by its name: lib/live/events.ts, which the page reads them by too.
+      const send = <E extends LiveEventName>(event: E, data: LiveEvents[E]) => {
+        if (!closed) controller.enqueue(enc.encode(formatLiveEvent(event, data)));
       };
       const close = () => {
         if (closed) return;
@@ -96,15 +100,17 @@ export async function GET(req: Request, { params }: Params) {
           if (seqChanged || st.status !== lastStatus || workersChanged) {
             lastSeq = st.liveSeq;
             lastStatus = st.status;
-            send('state', { status: st.status, live: JSON.parse(st.liveJson), cancelRequested: st.cancelRequestedAt != null, processStartedAt: st.processStartedAt, queuedAt: st.queuedAt, timeoutMs: st.timeoutMs, workers, now: Date.now() });
+            send('state', { status: st.status, live: parseJsonText(st.liveJson), cancelRequested: st.cancelRequestedAt != null, processStartedAt: st.processStartedAt, queuedAt: st.queuedAt, timeoutMs: st.timeoutMs, workers, now: Date.now() });
             lastSent = Date.now();
           }
           if (st.updatedAt !== lastUpdated) {
             lastUpdated = st.updatedAt;
-            const row = db.$client.prepare('SELECT evidence_json FROM runs WHERE id = ?').pluck().get(id) as string | undefined;
+            const row = db.$client.prepare('SELECT evidence_json FROM runs WHERE id = ?').pluck().get(id) as JsonText<Evidence> | undefined;
             if (row) {
-              const doc = JSON.parse(row) as Json;
-              if (sentEvidence === null) send('evidence', doc);
+              const evidence = parseJsonText(row);
+              // The diff walks any JSON document; the evidence is one.
+              const doc = evidence as unknown as Json;
+              if (sentEvidence === null) send('evidence', evidence);
               else {
                 const ops = diffJson(sentEvidence, doc);
                 if (ops.length) send('evidence-patch', ops);
