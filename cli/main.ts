@@ -20,6 +20,7 @@ import { requirementText } from '../lib/plans/qualify';
 import { judgeRun, statusWords } from '../lib/evidence/verdict';
 import { indexPlansDir, PlanIndexer, plansRoots } from '../server/plan-index';
 import type { Problem } from '../lib/evidence/types';
+import { parseJsonText } from '../lib/json-text';
 
 const USAGE = `runproof — run evidence for ML smoke runs
 
@@ -173,7 +174,7 @@ async function cmdLaunch(args: string[]): Promise<number> {
     // Status and progress only while it runs; the evidence document is read once, at the end.
     const st = getLiveState({ db, runId: r.runId });
     const status = st?.status ?? 'unknown';
-    const progress = st ? (JSON.parse(st.liveJson) as { epochsDone?: number; maxEpochs?: number | null }) : {};
+    const progress = st ? parseJsonText(st.liveJson) : {};
     const line = `${status}${progress.epochsDone ? ` · epoch ${progress.epochsDone}${progress.maxEpochs ? `/${progress.maxEpochs}` : ''}` : ''}`;
     if (line !== last && !values.json) log(`  ${line}`);
     last = line;

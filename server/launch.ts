@@ -5,6 +5,7 @@
 import crypto from 'node:crypto';
 import path from 'node:path';
 import type { Db } from '../db/client';
+import type { Launch } from '../db/schema';
 import { enqueueRun } from '../db/queries/launches';
 import { resolveRowRefs } from '../db/queries/plans';
 import { analyseBundle } from '../lib/evidence/analyse';
@@ -12,7 +13,8 @@ import type { LaunchFacts } from '../lib/evidence/types';
 import { formatCommandLine, redactEnv } from '../lib/lightning/command';
 import { launchRequestSchema, type LaunchRequest } from '../lib/profiles/schema';
 import { autoRunName } from '../lib/profiles/run-name';
-import { recheckPathParams, type ParamValue, type ParamValues } from '../lib/profiles/build';
+import { recheckPathParams, type ParamValue } from '../lib/profiles/build';
+import { parseJsonText } from '../lib/json-text';
 import { getEnv } from './env';
 import { configuredProfiles, fsQuestions, getProfile, prepareLaunch, templateContext } from './profiles';
 
@@ -142,7 +144,7 @@ export function launchRun({ db, request, now = Date.now() }: { db: Db; request: 
  * availability probe is not run again (the run was accepted; only its paths
  * can have moved).
  */
-export function recheckLaunchPaths(launch: { profile: string; paramsJson: string; cwd: string }): string | null {
+export function recheckLaunchPaths(launch: Pick<Launch, 'profile' | 'paramsJson' | 'cwd'>): string | null {
   let profiles;
   try {
     profiles = configuredProfiles(templateContext());
@@ -151,6 +153,6 @@ export function recheckLaunchPaths(launch: { profile: string; paramsJson: string
   }
   const entry = profiles.find((p) => p.profile.name === launch.profile);
   if (!entry) return `profile ${launch.profile} is no longer configured, so its path knobs cannot be checked again`;
-  const problems = recheckPathParams(entry.profile, JSON.parse(launch.paramsJson) as ParamValues, launch.cwd, fsQuestions);
+  const problems = recheckPathParams(entry.profile, parseJsonText(launch.paramsJson), launch.cwd, fsQuestions);
   return problems.length ? `${problems.join('; ')} (checked again before starting; the run was not started)` : null;
 }

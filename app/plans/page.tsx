@@ -6,7 +6,7 @@ import { CellText, FlagList, LatestRun, rowHref, sourceHref } from '@/components
 import pv from '@/components/plan-views.module.css';
 import { FLAG_TITLES, type Flag } from '@/lib/plans/flags';
 import { getEnv } from '@/server/env';
-import type { Problem } from '@/lib/evidence/types';
+import { parseJsonText } from '@/lib/json-text';
 import { PlansPager, plansHref, rowAnchor } from './pager';
 import styles from './plans.module.css';
 
@@ -151,7 +151,7 @@ export default async function PlansPage({ searchParams }: { searchParams: Promis
               {(initiative = p.initiative)}
             </h2>
           ) : null;
-        const problems = p.starts ? (JSON.parse(p.problemsJson) as Problem[]) : [];
+        const problems = p.starts ? parseJsonText(p.problemsJson) : [];
         const rows = p.rows;
         const shownFrom = rows.length ? rows[0] : null;
         let phase: string | null | undefined;

@@ -6,6 +6,7 @@ import { listProfilesAsync, ProfileConfigError } from '@/server/profiles';
 import { launchPermission } from '@/server/session';
 import { isRunId, loadPickableRows, loadRowRefs, loadRunPlanLinks } from '@/app/_lib/data';
 import { launchAction, type LaunchInput } from './actions';
+import { parseJsonText } from '@/lib/json-text';
 
 export const dynamic = 'force-dynamic';
 export const metadata = { title: 'Launch a smoke run' };
@@ -49,7 +50,7 @@ export default async function NewRunPage({ searchParams }: { searchParams: SP })
       from = fromId;
       initial.profile = launch.profile;
       initial.cpuOnly = launch.cpuOnly;
-      initial.values = Object.fromEntries(Object.entries(JSON.parse(launch.paramsJson) as Record<string, unknown>).map(([k, v]) => [k, String(v)]));
+      initial.values = Object.fromEntries(Object.entries(parseJsonText(launch.paramsJson)).map(([k, v]) => [k, String(v)]));
       if (!initial.rows) initial.rows = loadRunPlanLinks(fromId).filter((l) => l.planId && l.state !== null).map((l) => `${l.planId}:${l.id}`).join(',');
     }
   }
