@@ -11,7 +11,8 @@ import { planPatchesForRun } from '@/server/plan-patch';
 import { getJudgedRunEvidence, planRequirements, requirementsOf } from '@/server/plans';
 import type { Problem } from '@/lib/evidence/types';
 import { getPlan, getPlanPage, getPlanRowDetail, getPlanTree, type PlanPageOptions, getRunPlanLinks, listPickableRows, listPlanFiles, listRunRowIds, resolveRowRefs } from '@/db/queries/plans';
-import { getRunEvidence, getRunSeriesForChart, hasLiveRuns, listInitiatives, listRuns, type ListRunsFilter } from '@/db/queries/runs';
+import { getEvidenceJson, getLivePoints, getLiveState, listLiveWorkers } from '@/db/queries/launches';
+import { getRun, getRunEvidence, getRunSeriesForChart, hasLiveRuns, listInitiatives, listRuns, type ListRunsFilter } from '@/db/queries/runs';
 import { getEpochSeries } from '@/db/queries/compare';
 import { epochSeriesFromEvidence, type CompareRunInput } from '@/lib/compare/compare';
 
@@ -72,6 +73,23 @@ export function loadComparison(ids: string[]): { runs: Array<CompareRunInput & {
     };
   });
 }
+
+/** The run row alone (no evidence parsed): the events stream checks it exists and finds its log. */
+export function loadRun(id: string) {
+  return withDb('reading a run', (db) => getRun({ db, id }));
+}
+
+/**
+ * The events stream's reads, polled every tick (not cached: each call must
+ * see what the worker wrote since the last).
+ */
+export const live = {
+  state: (runId: string) => withDb('reading live progress', (db) => getLiveState({ db, runId })),
+  evidenceJson: (runId: string) => withDb('reading live evidence', (db) => getEvidenceJson({ db, runId })),
+  points: (runId: string, after: Record<string, number>) => withDb('reading live points', (db) => getLivePoints({ db, runId, after })),
+  /** Workers that heartbeated in the last 15 s: will anyone pick a queued run up? */
+  workers: () => withDb('listing workers', (db) => listLiveWorkers({ db, staleMs: 15_000 }).length),
+};
 
 /** Run ids are short hex strings; anything else is not a run (and never reaches SQL). */
 export function isRunId(id: string): boolean {

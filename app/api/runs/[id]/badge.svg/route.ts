@@ -1,12 +1,17 @@
-import { isRunId, loadRunEvidence } from '@/app/_lib/data';
 import { renderBadgeSvg, runBadgeSvg, BADGE_COLORS } from '@/lib/evidence/badge-svg';
 import { provenanceOf } from '@/lib/evidence/provenance';
 import { judgeRun } from '@/lib/evidence/verdict';
+import { requireRun, route } from '@/app/_lib/api';
 
 export const dynamic = 'force-dynamic';
 export const runtime = 'nodejs';
 
 const HEADERS = { 'Content-Type': 'image/svg+xml; charset=utf-8', 'Cache-Control': 'no-cache', 'X-Content-Type-Options': 'nosniff' };
+
+/** An error as a badge too, so READMEs never show a broken image. */
+function badgeError(status: number): Response {
+  return new Response(renderBadgeSvg({ label: 'runproof', message: status === 404 ? 'run not found' : 'unavailable', color: BADGE_COLORS.skip }), { status, headers: HEADERS });
+}
 
 /**
  * GET /api/runs/<id>/badge.svg: a shields.io-style badge that leads with the
@@ -14,13 +19,11 @@ const HEADERS = { 'Content-Type': 'image/svg+xml; charset=utf-8', 'Cache-Control
  * program behind the evidence (an image even for unknown runs, so READMEs
  * never show a broken link).
  */
-export async function GET(_req: Request, { params }: { params: Promise<{ id: string }> }) {
-  const { id } = await params;
-  try {
-    const found = isRunId(id) ? loadRunEvidence(id) : null;
-    if (!found) return new Response(renderBadgeSvg({ label: 'runproof', message: 'run not found', color: BADGE_COLORS.skip }), { status: 404, headers: HEADERS });
+export const GET = route<{ id: string }>(
+  'rendering a badge',
+  (_req, { id }) => {
+    const found = requireRun(id);
     return new Response(runBadgeSvg(judgeRun(found.evidence), provenanceOf(found.evidence, found.run.profile)), { headers: HEADERS });
-  } catch {
-    return new Response(renderBadgeSvg({ label: 'runproof', message: 'unavailable', color: BADGE_COLORS.skip }), { status: 500, headers: HEADERS });
-  }
-}
+  },
+  { respond: badgeError },
+);

@@ -11,14 +11,11 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { openDb } from '@/db/client';
-import { getLiveState, getLivePoints, isTerminal, listLiveWorkers } from '@/db/queries/launches';
-import { getRun } from '@/db/queries/runs';
-import { isRunId, settleIfLost } from '@/app/_lib/data';
-import { jsonError, serverError } from '@/app/_lib/api';
+import { isTerminal } from '@/db/queries/launches';
+import { live, loadRun } from '@/app/_lib/data';
+import { HttpError, noRun, route } from '@/app/_lib/api';
 import { diffJson, type Json } from '@/lib/evidence/json-patch';
-import type { Evidence } from '@/lib/evidence/types';
-import { parseJsonText, type JsonText } from '@/lib/json-text';
+import { parseJsonText } from '@/lib/json-text';
 import { formatLiveEvent, type LiveEventName, type LiveEvents } from '@/lib/live/events';
 import { streamClientOf, takeStreamSlot } from '@/server/sse-slots';
 
@@ -29,23 +26,11 @@ const LOG_FIRST_BYTES = 64 * 1024;
 const LOG_MAX_CHUNK = 256 * 1024;
 const KEEPALIVE_MS = 15_000;
 
-type Params = { params: Promise<{ id: string }> };
-
-export async function GET(req: Request, { params }: Params) {
-  const { id } = await params;
-  if (!isRunId(id)) return jsonError(404, `No run with id ${JSON.stringify(id)}.`);
-  let run;
-  try {
-    run = getRun({ db: openDb(), id });
-  } catch (e) {
-    return serverError(e);
-  }
-  if (!run) return jsonError(404, `No run with id ${JSON.stringify(id)}.`);
-  const db = openDb();
+export const GET = route<{ id: string }>("opening a run's events", (req, { id }) => {
+  const run = loadRun(id);
+  if (!run) throw noRun(id);
   const slot = takeStreamSlot(streamClientOf(req.headers));
-  if (!slot.ok) {
-    return Response.json({ error: slot.message }, { status: 429, headers: { 'Retry-After': String(slot.retryAfterS), 'Cache-Control': 'no-store' } });
-  }
+  if (!slot.ok) throw new HttpError(429, slot.message, { 'Retry-After': String(slot.retryAfterS) });
   const logPath = path.join(run.bundleDir, 'train.log');
   const enc = new TextEncoder();
 
@@ -81,17 +66,17 @@ export async function GET(req: Request, { params }: Params) {
       const tick = () => {
         if (closed) return;
         try {
-          const st = getLiveState({ db, runId: id });
+          const st = live.state(id);
           if (!st) {
             send('end', { status: 'unknown', reason: 'not a launched run' });
             return close();
           }
-          // No worker renewed the lease: settle the run here (the next tick sends its final status).
-          if (st.status === 'running' && st.leaseExpiresAt !== null && st.leaseExpiresAt < Date.now()) settleIfLost(st);
+          // A run whose worker died is settled by the sweep on `runproof serve`'s timer (or a worker's), not
+          // here: the stream only reads, and sends the final status on the tick after the sweep wrote it.
           let workersChanged = false;
           if (st.status === 'queued' && Date.now() - workersAt > 2000) {
             workersAt = Date.now();
-            const n = listLiveWorkers({ db, staleMs: 15_000 }).length;
+            const n = live.workers();
             workersChanged = n !== workers;
             workers = n;
           }
@@ -105,7 +90,7 @@ export async function GET(req: Request, { params }: Params) {
           }
           if (st.updatedAt !== lastUpdated) {
             lastUpdated = st.updatedAt;
-            const row = db.$client.prepare('SELECT evidence_json FROM runs WHERE id = ?').pluck().get(id) as JsonText<Evidence> | undefined;
+            const row = live.evidenceJson(id);
             if (row) {
               const evidence = parseJsonText(row);
               // The diff walks any JSON document; the evidence is one.
@@ -118,7 +103,7 @@ export async function GET(req: Request, { params }: Params) {
               sentEvidence = doc;
             }
           }
-          const pts = seqChanged ? getLivePoints({ db, runId: id, after }) : [];
+          const pts = seqChanged ? live.points(id, after) : [];
           if (pts.length) {
             for (const p of pts) after[p.metric] = p.total;
             send('points', pts);
@@ -181,4 +166,4 @@ export async function GET(req: Request, { params }: Params) {
   return new Response(stream, {
     headers: { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store, no-transform', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' },
   });
-}
+});

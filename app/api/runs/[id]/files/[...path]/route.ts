@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import type { NextRequest } from 'next/server';
 import { openBundleFile } from '@/server/bundle-files';
-import { findRun, jsonError, serverError } from '@/app/_lib/api';
+import { HttpError, requireRun, route } from '@/app/_lib/api';
 import { isTextFile } from '@/app/_lib/files';
 
 export const dynamic = 'force-dynamic';
@@ -19,17 +19,14 @@ function contentDisposition(name: string): string {
  * GET /api/runs/<id>/files/<path…>[?download=1]: one bundle file, raw. Every
  * path goes through openBundleFile, and what is sent is read from the
  * descriptor it checked. A path that is not valid percent-encoded UTF-8 is a
- * 400 with a plain message.
+ * 400 with a plain message (route(): the URIError decoding it throws).
  */
-export async function GET(req: NextRequest, { params }: { params: Promise<{ id: string; path: string[] }> }) {
-  let fd: number | null = null;
+export const GET = route<{ id: string; path: string[] }, NextRequest>('serving a bundle file', (req, { id, path: segments }) => {
+  const found = requireRun(id);
+  const r = openBundleFile(found.run.bundleDir, segments);
+  if (!r.ok) throw new HttpError(r.status, r.reason);
+  let fd: number | null = r.fd;
   try {
-    const { id, path: segments } = await params;
-    const found = findRun(id);
-    if (found instanceof Response) return found;
-    const r = openBundleFile(found.run.bundleDir, segments);
-    if (!r.ok) return jsonError(r.status, r.reason);
-    fd = r.fd;
     const text = isTextFile(r.relative, r.fd);
     const headers: Record<string, string> = {
       'Content-Type': text ? 'text/plain; charset=utf-8' : 'application/octet-stream',
@@ -45,10 +42,7 @@ export async function GET(req: NextRequest, { params }: { params: Promise<{ id: 
     const stream = Readable.toWeb(fs.createReadStream('', { fd: r.fd, start: 0, end: r.sizeBytes - 1, autoClose: true })) as unknown as ReadableStream<Uint8Array>;
     fd = null;
     return new Response(stream, { headers });
-  } catch (e) {
-    if (e instanceof URIError) return jsonError(400, 'bad encoding: the path is not valid percent-encoded UTF-8');
-    return serverError(e);
   } finally {
     if (fd !== null) fs.closeSync(fd);
   }
-}
+});
