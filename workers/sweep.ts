@@ -10,8 +10,9 @@ import crypto from 'node:crypto';
 import os from 'node:os';
 import type { Db } from '../db/client';
 import { listWorkers, removeWorker, sweepExpiredLeases } from '../db/queries/launches';
-import { finalizeRun, MAX_ARCHIVE_ATTEMPTS, sameGroup, settleWithoutArchive } from './job';
+import { finalizeRun, MAX_ARCHIVE_ATTEMPTS, settleWithoutArchive } from './finalize';
 import { killRun, runCgroupPath } from './process-group';
+import { sameGroup } from './run-process';
 
 export function pidAlive(pid: number): boolean {
   try {

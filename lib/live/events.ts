@@ -1,6 +1,6 @@
 /**
  * The live view's data, declared once for every side that handles it: the
- * worker writes `LiveProgress` to `launches.live_json` (workers/job.ts), the
+ * worker writes `LiveProgress` to `launches.live_json` (workers/live-follow.ts), the
  * events route streams `LiveEvents` as server-sent events
  * (app/api/runs/[id]/events/route.ts), the page follows them
  * (components/live-run.tsx) and `runproof launch --wait` prints the progress

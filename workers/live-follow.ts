@@ -1,0 +1,205 @@
+/**
+ * Following a run while it goes: metrics.csv is tailed into points, the
+ * checkpoint folder and the log's size into the live progress, and the
+ * evidence is re-analysed now and then, all published through a LiveStore so
+ * the page shows the run within a second of the trainer writing. A watch on
+ * metrics.csv wakes it per write; a poll finds the file, sees checkpoints come
+ * and go, and re-arms the watch.
+ */
+import fs from 'node:fs';
+import type { Launch, Run } from '../db/schema';
+import type { LivePoints } from '../db/queries/launches';
+import type { InputFile } from '../lib/evidence/analyse';
+import { keepEnds } from '../lib/evidence/caps';
+import type { Evidence, LaunchFacts } from '../lib/evidence/types';
+import { formatLsListing } from '../lib/lightning/checkpoints';
+import { MetricsCsvAccumulator } from '../lib/lightning/metrics-csv';
+import { LOG_PART_BYTES, LOG_WHOLE_BYTES, readHeadTail } from '../server/bundles';
+import { analyseLaunched, LOG_NAME } from './launch-evidence';
+import { findMetricsCsv, listCheckpoints, type CheckpointEntry } from './outputs';
+import { FileTail } from './tail';
+
+/** Checkpoint files the live page lists while a run goes (the first and last half of this many). */
+const LIVE_CHECKPOINTS = 200;
+
+export interface LiveProgress {
+  epochsDone: number;
+  maxEpochs: number | null;
+  step: number | null;
+  last: Record<string, number | null>;
+  /** The first and last LIVE_CHECKPOINTS / 2 files found (the page's list stays small however many there are)… */
+  checkpoints: Array<{ name: string; sizeBytes: number }>;
+  /** …of this many. */
+  checkpointCount: number;
+  logBytes: number;
+  stopping: 'cancel' | 'timeout' | null;
+}
+
+/**
+ * Where a running run's progress goes: writes fenced by the run's lease token
+ * (db/queries/launches.ts appendLivePoints and updateLiveEvidence today).
+ * Each answers false once the run is no longer this worker's, and `held`
+ * says so from then on: nothing more is published.
+ */
+export interface LiveStore {
+  held(): boolean;
+  appendPoints(points: LivePoints[], live: LiveProgress): boolean;
+  storeEvidence(evidence: Evidence, live: LiveProgress): boolean;
+}
+
+export interface FollowInput {
+  run: Run;
+  launch: Launch;
+  /** The bundle's log the child writes to. */
+  logPath: string;
+  /** When the process started (the live evidence's wall time counts from it). */
+  startedAt: number;
+  /** The launch facts as known now (the git commit arrives while the run goes). */
+  facts: () => LaunchFacts;
+  store: LiveStore;
+  /** How often the output folder is polled when no file event arrives. */
+  pollMs: number;
+  say: (msg: string) => void;
+}
+
+export interface LiveFollow {
+  readonly live: LiveProgress;
+  /** One look now (`scan`: also walk the output folder for checkpoints); errors are logged, not thrown. */
+  tick(scan: boolean): void;
+  /** Stop the poll and the watch (a final `tick` still reads what the run left). */
+  close(): void;
+}
+
+/**
+ * The log as the live view analyses it: whole up to the parse cap, else its
+ * head and tail as the importer reads them (server/bundles.ts), so a trainer
+ * that prints gigabytes costs each re-analysis a newline scan, not the log in
+ * memory.
+ */
+function readLiveLog(file: string): InputFile {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const size = fs.fstatSync(fd).size;
+    if (size <= LOG_WHOLE_BYTES) return { path: LOG_NAME, sizeBytes: size, text: fs.readFileSync(fd, 'utf8') };
+    const cut = readHeadTail(fd, size, LOG_PART_BYTES);
+    return { path: LOG_NAME, sizeBytes: size, text: cut.head.toString('utf8'), tail: { text: cut.tail.toString('utf8'), firstLine: cut.tailFirstLine } };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Start following a started run; the poll begins at once. */
+export function followLive(input: FollowInput): LiveFollow {
+  const { run, launch, logPath, startedAt, store, say } = input;
+  const runId = run.id;
+  const acc = new MetricsCsvAccumulator();
+  let tail: FileTail | null = null;
+  const stored = new Map<string, number>();
+  const maxEpochs = Number((JSON.parse(launch.paramsJson) as Record<string, unknown>).max_epochs) || null;
+  const live: LiveProgress = { epochsDone: 0, maxEpochs, step: null, last: {}, checkpoints: [], checkpointCount: 0, logBytes: 0, stopping: null };
+  let lastCkptKey = '';
+  let lastEvidenceAt = 0;
+  let lastEpochs = 0;
+
+  let ckpts: CheckpointEntry[] = [];
+  const reanalyse = () => {
+    const files: InputFile[] = [];
+    try {
+      files.push(readLiveLog(logPath));
+    } catch { /* not yet */ }
+    if (tail) try { files.push({ path: 'metrics.csv', sizeBytes: fs.statSync(tail.file).size, text: fs.readFileSync(tail.file, 'utf8') }); } catch { /* rewritten under us */ }
+    const listing = formatLsListing(ckpts);
+    files.push({ path: 'checkpoints_ls.txt', sizeBytes: listing.length, text: listing });
+    return analyseLaunched(files, run, input.facts(), { status: 'running', exitCode: null, signal: null, cleanedUp: null, wallS: (Date.now() - startedAt) / 1000, logFile: LOG_NAME }).evidence;
+  };
+
+  /** `scan`: also walk the output folder for checkpoints (on the poll; a metrics.csv write only needs the tail read). */
+  const tick = (scan: boolean) => {
+    if (!store.held()) return;
+    let changed = false;
+    if (!tail) {
+      const m = findMetricsCsv(launch.outputDir);
+      if (m) tail = new FileTail(m);
+    }
+    const points: LivePoints[] = [];
+    const lengths = new Map<string, number>();
+    if (tail) {
+      const chunk = tail.read();
+      if (chunk.reset) acc.reset();
+      if (chunk.text) acc.push(chunk.text);
+      if (chunk.text || chunk.reset) {
+        const parsed = acc.result();
+        for (const s of parsed.series) {
+          const have = stored.get(s.metric) ?? 0;
+          lengths.set(s.metric, s.length);
+          if (s.length < have) {
+            points.push({ metric: s.metric, from: 0, steps: s.steps.subarray(0, s.length), epochs: s.epochs.subarray(0, s.length), values: s.values.subarray(0, s.length), replace: true });
+          } else if (s.length > have) {
+            points.push({ metric: s.metric, from: have, steps: s.steps.subarray(have, s.length), epochs: s.epochs.subarray(have, s.length), values: s.values.subarray(have, s.length) });
+          }
+          if (s.length) live.last[s.metric] = Number.isFinite(s.values[s.length - 1]) ? s.values[s.length - 1] : null;
+        }
+        live.epochsDone = parsed.epochs.length;
+        const lastStep = parsed.series.reduce((mx, s) => (s.length ? Math.max(mx, s.steps[s.length - 1]) : mx), -1);
+        live.step = lastStep >= 0 ? lastStep : null;
+        if (points.length) changed = true;
+      }
+    }
+    if (scan) {
+      ckpts = listCheckpoints(launch.outputDir);
+      const ckKey = ckpts.map((c) => `${c.name}:${c.sizeBytes}`).join('|');
+      if (ckKey !== lastCkptKey) { lastCkptKey = ckKey; live.checkpoints = keepEnds(ckpts, LIVE_CHECKPOINTS).kept.map((c) => ({ name: c.name, sizeBytes: c.sizeBytes })); live.checkpointCount = ckpts.length; changed = true; }
+    }
+    try {
+      const size = fs.statSync(logPath).size;
+      if (size !== live.logBytes) { live.logBytes = size; changed = true; }
+    } catch { /* log removed? keep going */ }
+
+    if (points.length) {
+      // Only what was committed counts as stored: a failed write is retried from the same index next tick.
+      if (store.appendPoints(points, live)) for (const [m, n] of lengths) stored.set(m, n);
+    }
+    // The evidence (epoch table, best epoch, checkpoints vs replay) is recomputed per epoch and at most once a
+    // second otherwise; it re-reads the log and metrics.csv, so big files space it out (1 s more per MB).
+    const now = Date.now();
+    const gap = 1000 + live.logBytes / 1000;
+    if (store.held() && changed && ((live.epochsDone !== lastEpochs && now - lastEvidenceAt > gap / 4) || now - lastEvidenceAt > gap)) {
+      lastEpochs = live.epochsDone;
+      lastEvidenceAt = now;
+      store.storeEvidence(reanalyse(), live);
+    }
+  };
+
+  let watcher: fs.FSWatcher | null = null;
+  let pending = false;
+  let lastTickAt = 0;
+  // File events come per write (one per metrics row, many per log line); coalesce them to at most one tick per
+  // 50 ms so following a run costs the trainer next to nothing, at a latency far below the 1 s goal.
+  const soon = () => {
+    if (pending) return;
+    pending = true;
+    setTimeout(() => { pending = false; lastTickAt = Date.now(); safeTick(false); }, Math.max(0, lastTickAt + 50 - Date.now()));
+  };
+  const safeTick = (scan: boolean) => {
+    try { tick(scan); } catch (e) { say(`run ${runId}: live update failed: ${(e as Error).message}`); }
+  };
+  // Only metrics.csv is watched (a recursive watch of the whole output folder costs the trainer CPU on every
+  // write); the poll finds it, sees checkpoints come and go, and re-arms the watch if the file is replaced.
+  const watchMetrics = () => {
+    if (watcher || !tail) return;
+    try {
+      watcher = fs.watch(tail.file, soon);
+      watcher.on('error', () => { watcher?.close(); watcher = null; });
+    } catch { /* not there (yet, or any more): the poll carries on */ }
+  };
+  const poll = setInterval(() => { safeTick(true); watchMetrics(); }, input.pollMs);
+
+  return {
+    live,
+    tick: safeTick,
+    close: () => {
+      clearInterval(poll);
+      (watcher as fs.FSWatcher | null)?.close();
+    },
+  };
+}
