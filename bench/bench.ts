@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: each figure beside its baseline from the same run, as a
- * ratio, because these machines are shared and noisy (docs/targets.md).
+ * ratio, because these machines are shared and noisy (README.md, Benchmarks).
  *
  *  1. import of a generated 1,000,000-row Lightning metrics.csv through
  *     Runproof's importer vs a bare better-sqlite3 bulk insert of the same

@@ -1,6 +1,6 @@
 /**
  * `npm run bench`, part 2: the launch path, each figure beside a baseline
- * measured in the same run (docs/targets.md):
+ * measured in the same run (README.md, Benchmarks):
  *
  *  1. metric row written → point drawn in Chromium (goal p95 ≤ 1 s), beside
  *     how fast fs.watch notices the same append here;

@@ -24,7 +24,7 @@ export function openDb(file: string = getEnv().dbPath): Db {
   const sqlite = new Database(file);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('busy_timeout = 5000');
-  // FULL: a run's state transitions must survive power loss (docs/targets.md, durability); commits here are few and batched.
+  // FULL: a run's state transitions must survive power loss (docs/architecture.md, Layers); commits here are few and batched.
   sqlite.pragma('synchronous = FULL');
   sqlite.pragma('foreign_keys = ON');
   const db = drizzle(sqlite, { schema }) as Db;

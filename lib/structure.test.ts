@@ -5,6 +5,7 @@
  * route's folder); lib/ is pure logic the server, the workers, the CLI and
  * the browser all import, so it reaches nothing outside lib/ and imports no
  * React, no Next.js and no I/O (files, processes, network, the database).
+ * And a document a comment cites by path is a file of this repository.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -45,12 +46,30 @@ function componentImportProblem(file: string, spec: string): string | null {
   return local && inside(path.join(ROOT, 'app'), local) ? `imports from app/ (${spec}): a route's pieces live in the route's folder` : null;
 }
 
-function sources(dir: string, keep: (name: string) => boolean): string[] {
+function sources(dir: string, keep: (name: string) => boolean, ext = /\.(ts|tsx|mts)$/): string[] {
   const out: string[] = [];
   for (const entry of fs.readdirSync(path.join(ROOT, dir), { withFileTypes: true, recursive: true })) {
-    if (entry.isFile() && /\.(ts|tsx|mts)$/.test(entry.name) && keep(entry.name)) out.push(path.join(entry.parentPath, entry.name));
+    if (/(^|[\\/])(node_modules|\.venv|__pycache__)([\\/]|$)/.test(entry.parentPath)) continue;
+    if (entry.isFile() && ext.test(entry.name) && keep(entry.name)) out.push(path.join(entry.parentPath, entry.name));
   }
   return out.sort();
+}
+
+/**
+ * Paths to Markdown files a text cites (`docs/architecture.md`,
+ * `workers/reference-trainer/README.md`, `../shared/docs/x.md`) that are not
+ * files of this repository. Only paths that start at the repository's root
+ * (a top-level folder, or `shared/`, `../`) count: `plans/…/plan.md` in a
+ * parser's comment is an example, not a citation.
+ */
+function missingDocs(text: string, exists: (rel: string) => boolean, topLevel: (segment: string) => boolean): string[] {
+  const out: string[] = [];
+  for (const m of text.matchAll(/(?<![\w./-])((?:\.\.\/)*(?:[\w.-]+\/)+[\w.-]+\.md)\b/g)) {
+    const cited = m[1];
+    const first = cited.split('/')[0];
+    if (first === '..' || first === 'shared' || topLevel(first)) if (first === '..' || !exists(cited)) out.push(cited);
+  }
+  return out;
 }
 
 function problems(files: string[], check: (file: string, spec: string) => string | null): string[] {
@@ -88,6 +107,13 @@ describe('the checks themselves', () => {
     expect(componentImportProblem(component, '@/lib/evidence/types')).toBeNull();
     expect(componentImportProblem(component, './format')).toBeNull();
   });
+
+  it('find cited documents that are not in the repository', () => {
+    const exists = (rel: string) => rel === 'docs/architecture.md';
+    const topLevel = (seg: string) => seg === 'docs' || seg === 'workers';
+    const text = '// see docs/architecture.md, docs/targets.md §2, ../shared/docs/x.md, shared/docs/lightning-artifacts.md, workers/nope/README.md\n// plans/active/x/plan.md, summary.md';
+    expect(missingDocs(text, exists, topLevel)).toEqual(['docs/targets.md', '../shared/docs/x.md', 'shared/docs/lightning-artifacts.md', 'workers/nope/README.md']);
+  });
 });
 
 describe('the source tree', () => {
@@ -101,5 +127,15 @@ describe('the source tree', () => {
     const files = sources('lib', (name) => !/\.test\.ts$/.test(name));
     expect(files.length).toBeGreaterThan(30);
     expect(problems(files, libImportProblem)).toEqual([]);
+  });
+
+  it('documents cited by path in the source are files of this repository', () => {
+    const dirs = ['app', 'components', 'lib', 'server', 'workers', 'cli', 'db', 'bench', 'attack', 'scripts', 'conformance', 'e2e'];
+    const files = dirs.flatMap((d) => sources(d, (name) => !/\.test\.ts$/.test(name), /\.(ts|tsx|mts|mjs|js|py)$/));
+    expect(files.length).toBeGreaterThan(100);
+    const exists = (rel: string) => fs.existsSync(path.join(ROOT, rel));
+    const topLevel = (seg: string) => seg !== '.' && seg !== '..' && exists(seg) && fs.statSync(path.join(ROOT, seg)).isDirectory();
+    const found = files.flatMap((f) => missingDocs(fs.readFileSync(f, 'utf8'), exists, topLevel).map((cited) => `${path.relative(ROOT, f)}: ${cited}`));
+    expect(found).toEqual([]);
   });
 });

@@ -2,7 +2,7 @@
  * TensorBoard events files of a bundle, found and read as bytes. Lightning's
  * default logger, when tensorboard is installed, writes
  * `<save_dir>/lightning_logs/version_N/events.out.tfevents.*` instead of a
- * metrics.csv (docs/lightning-artifacts.md §1: same layout as CSVLogger's),
+ * metrics.csv (the same `version_N` layout as CSVLogger's: workers/lightning-example/README.md),
  * so a run folder holding its log keeps its metrics one to three folders
  * down. The bytes go to lib/lightning/tfevents.ts through the analysis.
  */

@@ -1,8 +1,8 @@
 /**
  * What a trainer left in its output folder, found without knowing the
  * profile: the newest `version_N` folder holding a metrics.csv (CSVLogger's
- * layout, docs/lightning-artifacts.md §1) and every `*.ckpt` file wherever
- * ModelCheckpoint put it (§2: a dirpath, or `version_N/checkpoints`).
+ * layout) and every `*.ckpt` file wherever ModelCheckpoint put it (a dirpath,
+ * or `version_N/checkpoints`): workers/lightning-example/README.md.
  */
 import fs from 'node:fs';
 import path from 'node:path';

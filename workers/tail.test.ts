@@ -1,7 +1,7 @@
 /**
  * The live tail against a real file written the way CSVLogger writes it:
  * appends, then a whole-file rewrite with a wider header when a new metric
- * key appears (docs/lightning-artifacts.md §1).
+ * key appears (workers/reference-trainer/README.md, "What it writes").
  */
 import fs from 'node:fs';
 import os from 'node:os';

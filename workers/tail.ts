@@ -1,7 +1,7 @@
 /**
  * Follow a growing file, reading only the bytes appended since the last read.
  * Lightning's CSVLogger rewrites metrics.csv whole when a new metric key
- * appears (docs/lightning-artifacts.md §1, "Save"); that shows up as a changed
+ * appears (workers/reference-trainer/README.md, "What it writes"); that shows up as a changed
  * first line, a shorter file or a new inode, and the tail then starts over
  * from byte 0 and says so, so the consumer can reset its parser.
  */

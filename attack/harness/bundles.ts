@@ -1,6 +1,6 @@
 /**
  * Bundles written on the fly in the shape Lightning 2.x leaves them
- * (docs: lightning-artifacts.md): a training log, a CSVLogger metrics.csv
+ * (workers/reference-trainer/README.md, "What it writes"): a training log, a CSVLogger metrics.csv
  * with CRLF line ends, a command.txt. Sizes are parameters, so the same
  * writer makes the ordinary bundle and the oversized ones.
  */

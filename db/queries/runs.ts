@@ -34,7 +34,7 @@ export interface SaveRunInput {
   endedAt?: number | null;
 }
 
-/** Points per series that charts get (docs/targets.md: ≤ 2,000 on the wire). */
+/** Points per series that charts get (docs/architecture.md, Storage: ≤ 2,000 on the wire). */
 export const CHART_POINTS = 2000;
 
 /** Per-series rows per INSERT: multi-row VALUES cut statement overhead; 128 × 5 params stays far below SQLite's limit. */

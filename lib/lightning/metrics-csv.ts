@@ -1,7 +1,8 @@
 /**
  * Parser for PyTorch Lightning CSVLogger `metrics.csv` files.
  *
- * Implements the recipe of docs/lightning-artifacts.md §1:
+ * Implements this recipe (how CSVLogger writes the file: workers/reference-trainer/README.md, "What it writes";
+ * checked against real Lightning by the conformance corpus, conformance/README.md):
  *  1. split on `\r?\n`, RFC-4180 fields, header = first line, map by column
  *     name (never position); a later header line switches the mapping;
  *  2. `""` → missing, numbers incl. `nan`/`inf`/exponents, epoch/step ints;

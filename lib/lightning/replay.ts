@@ -5,7 +5,7 @@
  * callbacks saw there (lib/lightning/timeline.ts builds it from a bundle).
  * Ground truth: P:callbacks/model_checkpoint.py and early_stopping.py of
  * Lightning 2.6.6, and P:loops/training_epoch_loop.py / fit_loop.py for when
- * the hooks run (lightning-artifacts.md §2–3).
+ * the hooks run; the conformance corpus checks the replays against them (conformance/README.md).
  */
 import { renderName, type FilenameTemplate } from './checkpoints';
 

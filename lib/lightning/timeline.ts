@@ -9,7 +9,7 @@
  * checkpoints use `global_step` (optimizer steps: two optimizers stepping
  * each batch make it twice the batches). A validation logged at step s ran
  * at global step f·(s+1); the epoch whose last row has step S_e ended at
- * f·(S_e+1) (lightning-artifacts.md §1).
+ * f·(S_e+1) (two optimizers per batch are in the conformance corpus: conformance/README.md).
  */
 import type { ParsedMetrics } from './metrics-csv';
 import type { Hook, Metrics } from './replay';

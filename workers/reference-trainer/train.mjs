@@ -7,9 +7,9 @@
  * It really trains: a one-hidden-layer MLP, Adam, minibatches, on synthetic
  * data generated from --seed (gridsize² patches of 8×8 pixels per sample, a
  * fixed random "teacher" network plus noise as the target). Everything it
- * writes follows Lightning 2.x as documented in
- * shared/docs/lightning-artifacts.md (§1 CSVLogger, §2 ModelCheckpoint,
- * §3 EarlyStopping, §4 device lines, §5 warnings); see README.md here.
+ * writes follows Lightning 2.x, file by file and line by line as README.md
+ * here says ("What it writes": CSVLogger, ModelCheckpoint, EarlyStopping;
+ * "Log lines": the device block and warnings).
  *
  * Plain ESM, no dependencies, Node ≥ 20: `node train.mjs --output_dir out`.
  */
@@ -113,7 +113,7 @@ function yamlFloat(x) {
 }
 
 // ---------------------------------------------------------------------------
-// Python-style warnings (lightning-artifacts.md §5): `{file}:{line}: {Category}: {message}`
+// Python-style warnings (README.md here, "Log lines"): `{file}:{line}: {Category}: {message}`
 // then the stripped source line, on stderr.
 
 /** @type {string[] | null} */
@@ -546,7 +546,7 @@ function mmss(s) {
 }
 
 // ---------------------------------------------------------------------------
-// CSVLogger (lightning-artifacts.md §1)
+// CSVLogger (README.md here, "What it writes")
 
 class CsvLogger {
   /** @param {string} dir */

@@ -298,7 +298,7 @@ export function deriveFacts(files: InputFile[], opts: AnalyseOptions): Facts {
   else mode = assumed(monitorName ? modeByName(monitorName) : 'min', monitorName ? `no mode in runproof.json, the command or the log: ${modeByName(monitorName)} taken from the name ${monitorName}` : 'no checkpoint or early-stop mode in the command');
 
   // `self.log(name, on_step=True, on_epoch=True)` writes only `name_step`/`name_epoch` columns, yet callbacks
-  // monitor the bare name, which Lightning's callback_metrics holds as the epoch value (lightning-artifacts.md §1).
+  // monitor the bare name, which Lightning's callback_metrics holds as the epoch value (conformance/README.md: the corpus logs such metrics).
   const forked = monitorName !== null && lightningMetrics && !lightningMetrics.columns.includes(monitorName) && lightningMetrics.columns.includes(`${monitorName}_epoch`) ? monitorName : null;
   // Rows holding only `test…` values are trainer.test()'s (an events file keeps no after-fit marker): not a training epoch.
   const isTestOnly = (e: EpochRow) => { const k = Object.keys(e.metrics); return k.length > 0 && k.every((c) => /^test(_|\/|$)/i.test(c)); };
