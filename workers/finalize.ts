@@ -22,6 +22,7 @@ import { renderSummaryMarkdown } from '../lib/evidence/summary';
 import type { Evidence, RunStatus } from '../lib/evidence/types';
 import { formatLsListing } from '../lib/lightning/checkpoints';
 import { formatCommandLine, redactEnv } from '../lib/lightning/command';
+import { parseJsonText } from '../lib/json-text';
 import { readBundle } from '../server/bundles';
 import { judgePlanRowRefs, requestedForLinks } from '../server/plans';
 import { analyseLaunched, factsFrom, LOG_NAME } from './launch-evidence';
@@ -38,7 +39,7 @@ function archiveOutputs(launch: Launch, bundleDir: string): void {
   if (logsRoot && fs.existsSync(logsRoot)) fs.writeFileSync(path.join(bundleDir, 'lightning_tree.txt'), renderTree(logsRoot));
   const ckpts = listCheckpoints(out);
   if (ckpts.length || fs.existsSync(out)) fs.writeFileSync(path.join(bundleDir, 'checkpoints_ls.txt'), formatLsListing(ckpts));
-  fs.writeFileSync(path.join(bundleDir, 'command.txt'), `${formatCommandLine(JSON.parse(launch.argvJson), redactEnv(JSON.parse(launch.envJson)))}\n`);
+  fs.writeFileSync(path.join(bundleDir, 'command.txt'), `${formatCommandLine(parseJsonText(launch.argvJson), redactEnv(parseJsonText(launch.envJson)))}\n`);
 }
 
 export interface FinalizeInput {
@@ -89,7 +90,7 @@ export function settleWithoutArchive(input: FinalizeInput, error: string): Evide
   const status: RunStatus = input.status === 'succeeded' ? 'failed' : input.status;
   let evidence: Evidence;
   try {
-    evidence = JSON.parse(run.evidenceJson) as Evidence;
+    evidence = parseJsonText(run.evidenceJson);
     if (!Array.isArray(evidence.checks) || !Array.isArray(evidence.problems)) throw new Error('not an evidence document');
   } catch {
     evidence = analyseBundleWithSeries([], { root: run.bundleDir, title: run.title }).evidence;

@@ -9,6 +9,7 @@ import type { Launch, Run } from '../db/schema';
 import { analyseBundleWithSeries, type InputFile } from '../lib/evidence/analyse';
 import type { LaunchFacts, RunStatus } from '../lib/evidence/types';
 import { formatCommandLine, redactEnv } from '../lib/lightning/command';
+import { parseJsonText } from '../lib/json-text';
 
 /** The run's log in its bundle: the child's stdout and stderr on one file descriptor. */
 export const LOG_NAME = 'train.log';
@@ -17,10 +18,10 @@ export const LOG_NAME = 'train.log';
 export function factsFrom(launch: Launch, planRows: string[], extra: Partial<LaunchFacts>): LaunchFacts {
   return {
     profile: launch.profile,
-    argv: JSON.parse(launch.argvJson),
+    argv: parseJsonText(launch.argvJson),
     cwd: launch.cwd,
-    env: redactEnv(JSON.parse(launch.envJson)),
-    params: JSON.parse(launch.paramsJson),
+    env: redactEnv(parseJsonText(launch.envJson)),
+    params: parseJsonText(launch.paramsJson),
     cpuOnly: launch.cpuOnly,
     planRows,
     host: launch.host,

@@ -14,6 +14,8 @@ import { keepEnds } from '../lib/evidence/caps';
 import type { Evidence, LaunchFacts } from '../lib/evidence/types';
 import { formatLsListing } from '../lib/lightning/checkpoints';
 import { MetricsCsvAccumulator } from '../lib/lightning/metrics-csv';
+import { parseJsonText } from '../lib/json-text';
+import type { LiveProgress } from '../lib/live/events';
 import { LOG_PART_BYTES, LOG_WHOLE_BYTES, readHeadTail } from '../server/bundles';
 import { analyseLaunched, LOG_NAME } from './launch-evidence';
 import { findMetricsCsv, listCheckpoints, type CheckpointEntry } from './outputs';
@@ -22,18 +24,7 @@ import { FileTail } from './tail';
 /** Checkpoint files the live page lists while a run goes (the first and last half of this many). */
 const LIVE_CHECKPOINTS = 200;
 
-export interface LiveProgress {
-  epochsDone: number;
-  maxEpochs: number | null;
-  step: number | null;
-  last: Record<string, number | null>;
-  /** The first and last LIVE_CHECKPOINTS / 2 files found (the page's list stays small however many there are)… */
-  checkpoints: Array<{ name: string; sizeBytes: number }>;
-  /** …of this many. */
-  checkpointCount: number;
-  logBytes: number;
-  stopping: 'cancel' | 'timeout' | null;
-}
+export type { LiveProgress };
 
 /**
  * Where a running run's progress goes: writes fenced by the run's lease token
@@ -95,7 +86,7 @@ export function followLive(input: FollowInput): LiveFollow {
   const acc = new MetricsCsvAccumulator();
   let tail: FileTail | null = null;
   const stored = new Map<string, number>();
-  const maxEpochs = Number((JSON.parse(launch.paramsJson) as Record<string, unknown>).max_epochs) || null;
+  const maxEpochs = Number(parseJsonText(launch.paramsJson).max_epochs) || null;
   const live: LiveProgress = { epochsDone: 0, maxEpochs, step: null, last: {}, checkpoints: [], checkpointCount: 0, logBytes: 0, stopping: null };
   let lastCkptKey = '';
   let lastEvidenceAt = 0;
