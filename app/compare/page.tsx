@@ -3,7 +3,7 @@ import type { CSSProperties } from 'react';
 import Link from 'next/link';
 import { isRunId, loadComparison } from '@/app/_lib/data';
 import { buildComparison, parseIdList, type CompareRun, type Comparison } from '@/lib/compare/compare';
-import CompareChart from '@/components/compare-chart';
+import CompareChart from './compare-chart';
 import { compareColor, MAX_COMPARE } from '@/components/compare-colors';
 import { Section } from '@/components/evidence-sections';
 import { VerdictTag } from '@/components/status';

@@ -3,7 +3,7 @@
  * worker writes `LiveProgress` to `launches.live_json` (workers/live-follow.ts), the
  * events route streams `LiveEvents` as server-sent events
  * (app/api/runs/[id]/events/route.ts), the page follows them
- * (components/live-run.tsx) and `runproof launch --wait` prints the progress
+ * (app/runs/[id]/live-run.tsx) and `runproof launch --wait` prints the progress
  * (cli/main.ts). Pure.
  */
 import type { Evidence, RunStatus } from '../evidence/types';

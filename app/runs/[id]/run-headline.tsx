@@ -6,7 +6,7 @@
  */
 import type { Check } from '@/lib/evidence/types';
 import { failureHeadline } from '@/lib/evidence/headline';
-import { fileHref } from './format';
+import { fileHref } from '@/components/format';
 
 export function RunHeadline({
   ev,

@@ -6,7 +6,7 @@
  */
 import { useState } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import { compactNumber as compact, fmtNumber } from './format';
+import { compactNumber as compact, fmtNumber } from '@/components/format';
 
 export interface CompareChartLine {
   /** Data key in the rows (`r0`, …). */

@@ -26,7 +26,7 @@ import {
   YAxis,
 } from 'recharts';
 import type { ChartLine, LossChartData } from '@/lib/series/chart-data';
-import { compactNumber as compact } from './format';
+import { compactNumber as compact } from '@/components/format';
 import { nearestIndex, stepToEpoch } from '@/lib/series/axis';
 
 const COLORS = {
