@@ -3,6 +3,7 @@
  * stop it (e.g. a folder that does not exist), 2 a usage error.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { renderSummaryMarkdown } from '../lib/evidence/summary';
@@ -15,6 +16,7 @@ import { startWebServer } from '../server/http-server';
 import { launchRun, planLaunch } from '../server/launch';
 import { listProfiles, warmProfileProbes } from '../server/profiles';
 import { Worker } from '../workers/worker';
+import { sweepLostRuns } from '../workers/sweep';
 import { getJudgedRunEvidence, planRequirements, scanPlans } from '../server/plans';
 import { requirementText } from '../lib/plans/qualify';
 import { judgeRun, statusWords } from '../lib/evidence/verdict';
@@ -296,6 +298,28 @@ function cmdPlans(args: string[]): number {
   return 0;
 }
 
+/**
+ * The lost-run sweep (workers/sweep.ts) for a `runproof serve` without a
+ * worker: at start and then every quarter lease, as a worker sweeps, so a run
+ * whose worker was killed becomes `lost` (process group killed, partial
+ * evidence archived) whether or not anyone is looking at it.
+ */
+function startLostRunSweep(log: (m: string) => void): () => void {
+  const env = getEnv();
+  const db = openDb();
+  const sweeperId = `serve ${os.hostname()}:${process.pid}`;
+  const sweep = () => {
+    try {
+      sweepLostRuns({ db, sweeperId, leaseMs: env.RUNPROOF_LEASE_MS, log });
+    } catch (e) {
+      log(`sweeping lost runs failed (the next sweep tries again): ${(e as Error).message}`);
+    }
+  };
+  sweep();
+  const timer = setInterval(sweep, Math.max(500, Math.floor(env.RUNPROOF_LEASE_MS / 4)));
+  return () => clearInterval(timer);
+}
+
 async function cmdServe(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { port: { type: 'string' }, host: { type: 'string' }, 'no-worker': { type: 'boolean' } } });
   const env = getEnv();
@@ -324,6 +348,9 @@ async function cmdServe(args: string[]): Promise<number> {
   }
   const worker = values['no-worker'] ? null : workerFromEnv((m) => process.stderr.write(`[worker] ${m}\n`));
   worker?.start();
+  // Runs whose worker died are settled here, on a timer, never by rendering a page: the worker beside the
+  // web server sweeps on its own timer; without one (--no-worker), serve sweeps on the same schedule.
+  const stopSweep = worker ? () => {} : startLostRunSweep((m) => process.stderr.write(`[sweep] ${m}\n`));
   const indexer = new PlanIndexer({ db: openDb(), roots: plansRoots(), log: (m) => process.stderr.write(`[plans] ${m}\n`) });
   indexer.start();
   return new Promise((resolve) => {
@@ -333,6 +360,7 @@ async function cmdServe(args: string[]): Promise<number> {
       stopping = true;
       process.stderr.write(`runproof serve: ${sig}: stopping\n`);
       worker?.cancelAll();
+      stopSweep();
       indexer.stop();
       void Promise.all([web.close(), worker?.stop()]).then(() => resolve(0));
     };

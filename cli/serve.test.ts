@@ -195,7 +195,7 @@ describe('runproof serve (Next in-process)', () => {
   it('a launch through React (Next-Action fetch) lands on the live page that offers Cancel: the redirect Next renders by fetching itself is still local', async () => {
     const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, '.next/server/server-reference-manifest.json'), 'utf8')) as { node: Record<string, { exportedName?: string; filename?: string }> };
     const id = Object.entries(manifest.node).find(([, v]) => v.exportedName === 'launchAction' && v.filename === 'app/runs/new/actions.ts')![0];
-    const state = { error: null, fieldErrors: {}, values: {}, profile: null, cpuOnly: false, rows: '' };
+    const state = { ok: true, data: { values: {}, profile: null, cpuOnly: false, rows: '' } };
     const { body, type } = multipart([['_1_profile', 'reference'], ['_1_knob:max_epochs', '1'], ['0', JSON.stringify([state, '$K1'])]]);
     const self = `http://127.0.0.1:${open.port}`;
     const r = await request(open.port, 'POST', '/runs/new', { 'next-action': id, accept: 'text/x-component', 'content-type': type, origin: self, 'sec-fetch-site': 'same-origin' }, body);
@@ -268,6 +268,37 @@ describe('runproof serve with a password', () => {
     expect(out.stdout).toMatch(/Every session has ended/);
     expect((await asUser()).body).toContain('Log in to launch');
   }, 90_000);
+});
+
+describe('runproof serve --no-worker and a worker that died', () => {
+  let s: Server | undefined;
+  let worker: ChildProcess | undefined;
+  afterAll(() => {
+    if (worker && worker.exitCode === null && worker.signalCode === null) worker.kill('SIGKILL');
+    stop(s);
+  });
+
+  it('settles the run as lost on its own timer, with nobody viewing it: reading it never writes', async () => {
+    s = await startServe('sweep', { RUNPROOF_LEASE_MS: '2000' });
+    const launched = spawnSync(process.execPath, [BIN, 'launch', 'reference', '--set', 'n_images=2048', '--set', 'max_epochs=40', '--set', 'batch_size=8', '--json'], { cwd: ROOT, env: s.env, encoding: 'utf8', timeout: 60_000 });
+    expect(launched.status, launched.stderr).toBe(0);
+    const id = (JSON.parse(launched.stdout) as { id: string }).id;
+    const status = async () => (JSON.parse((await request(s!.port, 'GET', '/api/runs')).body) as { runs: Array<{ id: string; status: string }> }).runs.find((r) => r.id === id)?.status;
+    const until = async (what: string, ok: () => Promise<boolean>, ms: number) => {
+      const deadline = Date.now() + ms;
+      while (!(await ok())) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; serve said: ${s!.stderr()}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    };
+    worker = spawn(process.execPath, [BIN, 'worker'], { cwd: ROOT, env: s.env, stdio: 'ignore' });
+    await until('the run to start', async () => (await status()) === 'running', 60_000);
+    worker.kill('SIGKILL');
+    await new Promise((r) => worker!.once('exit', r));
+    // Only the API is read from here on (no page is rendered): the serve process's own sweep settles the run.
+    await until('the run to be lost', async () => (await status()) === 'lost', 20_000);
+    expect(s.stderr()).toMatch(new RegExp(`\\[sweep\\] run ${id}: lost`));
+  }, 120_000);
 });
 
 describe('runproof serve and SIGKILL', () => {

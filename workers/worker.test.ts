@@ -193,7 +193,7 @@ describe('a worker killed with SIGKILL mid-run', () => {
     }
   }, 60_000);
 
-  test('with no worker left at all, the sweep the web server runs settles the run once its lease has expired', async () => {
+  test('with no worker left at all, the sweep `runproof serve` runs on its timer settles the run once its lease has expired', async () => {
     env = makeTestEnv({ RUNPROOF_LEASE_MS: '2000' });
     const e = env;
     const id = launch(e, { ...BRIEF, ...LONG });
@@ -203,7 +203,7 @@ describe('a worker killed with SIGKILL mid-run', () => {
       const pgid = getLaunch({ db: e.db, runId: id })!.pgid!;
       w1.kill('SIGKILL');
       await new Promise((r) => w1.once('exit', r));
-      // The web server sweeps when it shows a running run whose lease has run out (app/_lib/data.ts, settleIfLost).
+      // `runproof serve --no-worker` sweeps on a timer (cli/main.ts, startLostRunSweep; cli/serve.test.ts runs it for real).
       const lease = getRun({ db: e.db, id })!.leaseExpiresAt!;
       await waitFor('the lease to expire', () => Date.now() > lease, 5000);
       expect(sweepLostRuns({ db: e.db, sweeperId: 'web', leaseMs: 2000 })).toBe(1);

@@ -1,18 +1,26 @@
 /**
- * The web UI's door to the database. Database errors are logged here with
- * their cause; pages and API routes only see a plain message.
+ * The web UI's one door to the database: pages, route handlers and server
+ * actions read and write through here, and nothing else in app/ opens it
+ * (app/web-layer.test.ts checks). Database errors on reads are logged here
+ * with their cause; pages and API routes only see a plain message.
+ *
+ * Readers are wrapped in React's `cache()`, so within one request a page and
+ * its generateMetadata (or two components) share one read; outside a render
+ * (route handlers, the events stream) they simply read. Nothing here that a
+ * page calls writes or kills: runs whose worker died are settled by the
+ * sweep on `runproof serve`'s timer (cli/main.ts), never by rendering them.
  */
-import os from 'node:os';
+import { cache } from 'react';
 import { openDb, type Db } from '@/db/client';
-import { sweepLostRuns } from '@/workers/sweep';
-import { getEnv } from '@/server/env';
 import { refreshPlansThrottled } from '@/server/plan-index';
-import { planPatchesForRun } from '@/server/plan-patch';
+import { applyPlanPatches, planPatchesForRun } from '@/server/plan-patch';
+import { launchRun } from '@/server/launch';
+import { deleteRunAndBundle } from '@/server/run-admin';
 import { getJudgedRunEvidence, planRequirements, requirementsOf } from '@/server/plans';
 import type { Problem } from '@/lib/evidence/types';
 import { getPlan, getPlanPage, getPlanRowDetail, getPlanTree, type PlanPageOptions, getRunPlanLinks, listPickableRows, listPlanFiles, listRunRowIds, resolveRowRefs } from '@/db/queries/plans';
-import { getEvidenceJson, getLivePoints, getLiveState, listLiveWorkers } from '@/db/queries/launches';
-import { getRun, getRunEvidence, getRunSeriesForChart, hasLiveRuns, listInitiatives, listRuns, type ListRunsFilter } from '@/db/queries/runs';
+import { getEvidenceJson, getLaunch, getLivePoints, getLiveState, listLiveWorkers, requestCancel } from '@/db/queries/launches';
+import { getRun, getRunEvidence, getRunSeriesForChart, hasLiveRuns, listInitiatives, listRuns, setRunName, setRunNotes, setRunsArchived, type ListRunsFilter } from '@/db/queries/runs';
 import { getEpochSeries } from '@/db/queries/compare';
 import { epochSeriesFromEvidence, type CompareRunInput } from '@/lib/compare/compare';
 
@@ -32,34 +40,34 @@ function withDb<T>(what: string, fn: (db: Db) => T): T {
   }
 }
 
-export function loadRuns(filter: ListRunsFilter) {
+export const loadRuns = cache((filter: ListRunsFilter) => {
   return withDb('listing runs', (db) => listRuns({ db, ...filter }));
-}
+});
 
 /** Is any run queued or running? The runs page refreshes itself while one is. */
-export function loadHasLiveRuns(): boolean {
+export const loadHasLiveRuns = cache((): boolean => {
   return withDb('listing runs', (db) => hasLiveRuns({ db }));
-}
+});
 
-export function loadInitiatives(): string[] {
+export const loadInitiatives = cache((): string[] => {
   return withDb('listing initiatives', (db) => listInitiatives({ db }));
-}
+});
 
 /** A run and its evidence; its plan rows judged: does this run qualify for each (lib/plans/qualify.ts). */
-export function loadRunEvidence(id: string) {
+export const loadRunEvidence = cache((id: string) => {
   return withDb('reading a run', (db) => getJudgedRunEvidence({ db, id }));
-}
+});
 
-export function loadRunSeries(runId: string) {
+export const loadRunSeries = cache((runId: string) => {
   return withDb('reading run metrics', (db) => getRunSeriesForChart({ db, runId }));
-}
+});
 
 /**
  * Runs to compare with their per-epoch series, in the order asked; ids that
  * name no run come back in `unknown`. A live run has no `epoch_values` rows
  * until it is archived, so its series comes from its live evidence instead.
  */
-export function loadComparison(ids: string[]): { runs: Array<CompareRunInput & { startedAt: number | null; name: string | null }>; unknown: string[] } {
+export const loadComparison = cache((ids: string[]): { runs: Array<CompareRunInput & { startedAt: number | null; name: string | null }>; unknown: string[] } => {
   return withDb('reading runs to compare', (db) => {
     const found = ids.map((id) => ({ id, got: getRunEvidence({ db, id }) }));
     const known = found.flatMap((f) => (f.got ? [f.got] : []));
@@ -72,12 +80,12 @@ export function loadComparison(ids: string[]): { runs: Array<CompareRunInput & {
       unknown: found.filter((f) => !f.got).map((f) => f.id),
     };
   });
-}
+});
 
 /** The run row alone (no evidence parsed): the events stream checks it exists and finds its log. */
-export function loadRun(id: string) {
+export const loadRun = cache((id: string) => {
   return withDb('reading a run', (db) => getRun({ db, id }));
-}
+});
 
 /**
  * The events stream's reads, polled every tick (not cached: each call must
@@ -91,19 +99,12 @@ export const live = {
   workers: () => withDb('listing workers', (db) => listLiveWorkers({ db, staleMs: 15_000 }).length),
 };
 
+/** A launched run's request (profile, knobs, CPU only): "run again with these knobs" starts from it. */
+export const loadLaunch = cache((runId: string) => withDb('reading a launch', (db) => getLaunch({ db, runId }) ?? null));
+
 /** Run ids are short hex strings; anything else is not a run (and never reaches SQL). */
 export function isRunId(id: string): boolean {
   return /^[A-Za-z0-9_-]{1,64}$/.test(id);
-}
-
-/**
- * A running run whose lease ran out has lost its worker: settle it here (as
- * `lost`, process group killed, partial evidence archived) rather than show
- * it running forever when no worker is left to sweep.
- */
-export function settleIfLost(run: { status: string; leaseExpiresAt: number | null }): boolean {
-  if (run.status !== 'running' || run.leaseExpiresAt === null || run.leaseExpiresAt > Date.now()) return false;
-  return withDb('settling a lost run', (db) => sweepLostRuns({ db, sweeperId: `web ${os.hostname()}:${process.pid}`, leaseMs: getEnv().RUNPROOF_LEASE_MS, log: (m) => console.warn(`[runproof] ${m}`) }) > 0);
 }
 
 /** Plans: the index is refreshed (changed files re-read) at most every 2 s before a plans page reads it. */
@@ -114,39 +115,39 @@ function withPlans<T>(what: string, fn: (db: Db) => T): T {
   });
 }
 
-export function loadPlanTree() {
+export const loadPlanTree = cache(() => {
   return withPlans('reading plans', (db) => getPlanTree({ db, requirementsOf }));
-}
+});
 
 /** One page of the plans page (rows in order, flags judged over every row). */
-export function loadPlanPage(opts: PlanPageOptions) {
+export const loadPlanPage = cache((opts: PlanPageOptions) => {
   return withPlans('reading plans', (db) => getPlanPage({ db, ...opts, requirementsOf }));
-}
+});
 
-export function loadPlan(id: string) {
+export const loadPlan = cache((id: string) => {
   return withPlans('reading a plan', (db) => getPlan({ db, id }));
-}
+});
 
-export function loadPlanRow(planId: string, rowId: string) {
+export const loadPlanRow = cache((planId: string, rowId: string) => {
   return withPlans('reading a plan row', (db) => getPlanRowDetail({ db, planId, rowId, requirementsOf }));
-}
+});
 
-export function loadRunPlanLinks(runId: string) {
+export const loadRunPlanLinks = cache((runId: string) => {
   return withPlans('reading plan rows of a run', (db) => getRunPlanLinks({ db, runId }));
-}
+});
 
-export function loadPickableRows() {
+export const loadPickableRows = cache(() => {
   return withPlans('listing plan rows', (db) => listPickableRows({ db }));
-}
+});
 
 /** Form values (`<plan id>:<row>` or a bare row ID) as picker refs; bare IDs that name one row only. */
-export function loadRowRefs(refs: string[]): string[] {
+export const loadRowRefs = cache((refs: string[]): string[] => {
   if (!refs.length) return [];
   return withPlans('resolving plan rows', (db) => {
     const byPath = new Map(listPlanFiles({ db }).map((p) => [p.path, p.id]));
     return resolveRowRefs({ db, refs }).links.map((l) => `${byPath.get(l.planPath)}:${l.rowId}`);
   });
-}
+});
 
 /** Plan ids are 12 hex digits. */
 export function isPlanId(id: string): boolean {
@@ -154,7 +155,7 @@ export function isPlanId(id: string): boolean {
 }
 
 /** Problems of the rules files (runproof-proves.json) above these plans, each once. */
-export function loadRequirementProblems(planPaths: string[]): Problem[] {
+export const loadRequirementProblems = cache((planPaths: string[]): Problem[] => {
   const seen = new Set<string>();
   const out: Problem[] = [];
   for (const p of planPaths) {
@@ -174,12 +175,52 @@ export function loadRequirementProblems(planPaths: string[]): Problem[] {
     }
   }
   return out;
-}
+});
 
-export function loadRunPlanPatches(runId: string, permalink: string) {
+export const loadRunPlanPatches = cache((runId: string, permalink: string) => {
   return withPlans('proposing a plan update', (db) => planPatchesForRun({ db, runId, permalink }));
+});
+
+export const loadPlanRowIds = cache((runIds: string[]) => {
+  return withDb('reading plan rows of runs', (db) => listRunRowIds({ db, runIds }));
+});
+
+/*
+ * Writes, for the server actions only (a page render never calls these).
+ * Errors pass through: the action's runAction (app/_lib/run-action.ts) logs
+ * them and answers with a plain failure.
+ */
+
+function write<T>(fn: (db: Db) => T): T {
+  return fn(openDb());
 }
 
-export function loadPlanRowIds(runIds: string[]) {
-  return withDb('reading plan rows of runs', (db) => listRunRowIds({ db, runIds }));
+/** Validate and queue a launch (server/launch.ts, shared with the CLI). */
+export function launch(request: Parameters<typeof launchRun>[0]['request']) {
+  return write((db) => launchRun({ db, request }));
+}
+
+/** Ask a run to stop; 'no-run' when the id names no run at all. */
+export function cancelRun(runId: string) {
+  return write((db) => (getRun({ db, id: runId }) ? requestCancel({ db, runId }) : ('no-run' as const)));
+}
+
+/** Archive (or restore) runs; how many changed. */
+export function archiveRuns(ids: string[], archived: boolean): number {
+  return write((db) => setRunsArchived({ db, ids, archived }));
+}
+
+/** A run's name and notes; false when the run is gone. */
+export function saveRunMeta(runId: string, name: string, notes: string): boolean {
+  return write((db) => setRunName({ db, id: runId, name }) && setRunNotes({ db, id: runId, notes }));
+}
+
+/** Delete a run (and a launched run's bundle folder). */
+export function deleteRun(runId: string) {
+  return write((db) => deleteRunAndBundle({ db, id: runId }));
+}
+
+/** Write the proposed plan update into the plan files (server/plan-patch.ts decides what may be written). */
+export function applyPlanUpdate(runId: string, permalink: string) {
+  return write((db) => applyPlanPatches({ db, runId, permalink }));
 }

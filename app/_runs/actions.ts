@@ -5,10 +5,8 @@
  * from this server's own pages, then asks for the launch permission.
  */
 import { refresh } from 'next/cache';
-import { openDb } from '@/db/client';
-import { setRunsArchived } from '@/db/queries/runs';
 import { actionPermission } from '@/server/session';
-import { isRunId } from '@/app/_lib/data';
+import { archiveRuns, isRunId } from '@/app/_lib/data';
 import { fail, ok, type ActionResult } from '@/lib/action-result';
 import { runAction } from '@/app/_lib/run-action';
 
@@ -18,7 +16,7 @@ export async function archiveRunsAction(ids: string[], archived: boolean): Promi
   const perm = await actionPermission('/');
   if (!perm.ok) return fail(perm.error);
   const done = await runAction('change the runs', () => {
-    const n = setRunsArchived({ db: openDb(), ids: valid, archived: archived === true });
+    const n = archiveRuns(valid, archived === true);
     const runs = `${n} run${n === 1 ? '' : 's'}`;
     return ok(archived ? `Archived ${runs}. They are hidden from this list; “Archived” shows them.` : `Restored ${runs} to the list.`);
   });

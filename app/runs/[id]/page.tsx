@@ -3,7 +3,7 @@ import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import { bundleFolderMissing, resolveBundleFile } from '@/server/bundle-files';
 import { checkTally } from '@/lib/evidence/summary';
-import { isRunId, loadPlanRow, loadRunEvidence, loadRunPlanLinks, loadRunSeries, settleIfLost } from '@/app/_lib/data';
+import { isRunId, loadPlanRow, loadRunEvidence, loadRunPlanLinks, loadRunSeries } from '@/app/_lib/data';
 import { missingRowFlag, rowFlags } from '@/lib/plans/flags';
 import { FlagList, rowHref, StateTag } from '@/components/plan-views';
 import { readLogTail } from '@/app/_lib/files';
@@ -78,9 +78,9 @@ export default async function RunPage({ params, searchParams }: PageProps) {
   const { id } = await params;
   const sp = await searchParams;
   if (!isRunId(id)) notFound();
-  let found = loadRunEvidence(id);
+  // Read-only: a run whose worker died is settled by the sweep on `runproof serve`'s timer, not by showing it.
+  const found = loadRunEvidence(id);
   if (!found) notFound();
-  if (settleIfLost(found.run)) found = loadRunEvidence(id)!;
   const { run, evidence: ev } = found;
   if (run.origin === 'launched' && (run.status === 'queued' || run.status === 'running')) {
     const perm = await launchPermission(`/runs/${id}`);

@@ -7,11 +7,10 @@
  */
 import { refresh } from 'next/cache';
 import { redirect } from 'next/navigation';
-import { openDb } from '@/db/client';
-import { NAME_CHARS, NOTES_CHARS, setRunName, setRunNotes, setRunsArchived } from '@/db/queries/runs';
-import { deleteRunAndBundle, type DeleteOutcome } from '@/server/run-admin';
+import { NAME_CHARS, NOTES_CHARS } from '@/db/queries/runs';
+import type { DeleteOutcome } from '@/server/run-admin';
 import { actionPermission } from '@/server/session';
-import { isRunId } from '@/app/_lib/data';
+import { archiveRuns, deleteRun, isRunId, saveRunMeta } from '@/app/_lib/data';
 import { fail, ok, type ActionResult } from '@/lib/action-result';
 import { runAction } from '@/app/_lib/run-action';
 
@@ -33,8 +32,7 @@ export async function saveRunMetaAction(_prev: RunMetaState, form: FormData): Pr
   const perm = await actionPermission(`/runs/${runId}`);
   if (!perm.ok) return fail(perm.error, { data });
   const saved = await runAction('save the name and notes', () => {
-    const db = openDb();
-    return setRunName({ db, id: runId, name }) && setRunNotes({ db, id: runId, notes }) ? ok('Saved.', data) : fail('No such run.', { data });
+    return saveRunMeta(runId, name, notes) ? ok('Saved.', data) : fail('No such run.', { data });
   }, data);
   if (saved.ok) refresh();
   return saved;
@@ -45,7 +43,7 @@ export async function archiveRunAction(runId: string, archived: boolean): Promis
   const perm = await actionPermission(`/runs/${runId}`);
   if (!perm.ok) return fail(perm.error);
   const done = await runAction('change the run', () => {
-    const n = setRunsArchived({ db: openDb(), ids: [runId], archived: archived === true });
+    const n = archiveRuns([runId], archived === true);
     return ok(n ? (archived ? 'Archived: hidden from the runs list.' : 'Restored to the runs list.') : 'Nothing to change.');
   });
   if (done.ok) refresh();
@@ -58,7 +56,7 @@ export async function deleteRunAction(runId: string): Promise<ActionResult> {
   const perm = await actionPermission(`/runs/${runId}`);
   if (!perm.ok) return fail(perm.error);
   const r = await runAction<Extract<DeleteOutcome, { ok: true }>>('delete the run', () => {
-    const d = deleteRunAndBundle({ db: openDb(), id: runId });
+    const d = deleteRun(runId);
     return d.ok ? ok(undefined, d) : fail(d.error);
   });
   if (!r.ok) return fail(r.error);

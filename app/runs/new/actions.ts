@@ -8,12 +8,8 @@
  * page shows it.
  */
 import { redirect } from 'next/navigation';
-import { openDb } from '@/db/client';
-import { requestCancel } from '@/db/queries/launches';
-import { getRun } from '@/db/queries/runs';
-import { launchRun } from '@/server/launch';
 import { actionPermission } from '@/server/session';
-import { isRunId } from '@/app/_lib/data';
+import { cancelRun, isRunId, launch } from '@/app/_lib/data';
 import { fail, ok, type ActionResult } from '@/lib/action-result';
 import { runAction } from '@/app/_lib/run-action';
 
@@ -43,7 +39,7 @@ export async function launchAction(_prev: LaunchFormState, form: FormData): Prom
   const planRows = rows.split(',').filter(Boolean);
   let result;
   try {
-    result = launchRun({ db: openDb(), request: { profile, params: values, cpuOnly, planRows } });
+    result = launch({ profile, params: values, cpuOnly, planRows });
   } catch (e) {
     console.error('[runproof] launch failed:', e);
     return fail(`Could not queue the run: ${(e as Error).message}`, { data });
@@ -68,9 +64,8 @@ export async function cancelAction(runId: string): Promise<ActionResult> {
   const perm = await actionPermission(`/runs/${runId}`);
   if (!perm.ok) return fail(perm.error);
   return runAction('cancel the run', () => {
-    const db = openDb();
-    if (!getRun({ db, id: runId })) return fail('No such run.');
-    const r = requestCancel({ db, runId });
+    const r = cancelRun(runId);
+    if (r === 'no-run') return fail('No such run.');
     return r === 'cancelled' || r === 'requested' ? ok(CANCELLED[r]) : fail(CANCELLED[r]);
   });
 }

@@ -1,10 +1,8 @@
 import Link from 'next/link';
 import LaunchForm, { type FormProfile } from './launch-form';
-import { openDb } from '@/db/client';
-import { getLaunch } from '@/db/queries/launches';
 import { listProfilesAsync, ProfileConfigError } from '@/server/profiles';
 import { launchPermission } from '@/server/session';
-import { isRunId, loadPickableRows, loadRowRefs, loadRunPlanLinks } from '@/app/_lib/data';
+import { isRunId, loadLaunch, loadPickableRows, loadRowRefs, loadRunPlanLinks } from '@/app/_lib/data';
 import { launchAction, type LaunchInput } from './actions';
 import { parseJsonText } from '@/lib/json-text';
 
@@ -44,8 +42,7 @@ export default async function NewRunPage({ searchParams }: { searchParams: SP })
   let from: string | null = null;
   const fromId = one(sp.from);
   if (fromId && isRunId(fromId)) {
-    const db = openDb();
-    const launch = getLaunch({ db, runId: fromId });
+    const launch = loadLaunch(fromId);
     if (launch) {
       from = fromId;
       initial.profile = launch.profile;

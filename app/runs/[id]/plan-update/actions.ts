@@ -5,11 +5,11 @@
  * and only for someone allowed to launch (it changes files on this host).
  */
 import { redirect } from 'next/navigation';
-import { openDb } from '@/db/client';
-import { isRunId } from '@/app/_lib/data';
+import { applyPlanUpdate, isRunId } from '@/app/_lib/data';
 import { requestOrigin } from '@/app/_lib/origin';
-import { applyPlanPatches } from '@/server/plan-patch';
 import { actionPermission } from '@/server/session';
+import { ok } from '@/lib/action-result';
+import { runAction } from '@/app/_lib/run-action';
 
 export async function applyPlanUpdateAction(form: FormData): Promise<void> {
   const runId = String(form.get('runId') ?? '');
@@ -18,15 +18,13 @@ export async function applyPlanUpdateAction(form: FormData): Promise<void> {
   const perm = await actionPermission(back);
   if (!perm.ok) redirect(perm.loginUrl ?? `${back}?error=${encodeURIComponent(perm.error)}`);
   const permalink = `${await requestOrigin()}/runs/${encodeURIComponent(runId)}`;
-  let result;
-  try {
-    result = applyPlanPatches({ db: openDb(), runId, permalink });
-  } catch (e) {
-    console.error('[runproof] writing a plan update failed:', e);
-    redirect(`${back}?error=${encodeURIComponent('Writing the plan failed; see the server log.')}`);
-  }
+  // Always back to the page, which shows what was written and what was refused (or why nothing was).
+  const r = await runAction('write the plan update', () => ok(undefined, applyPlanUpdate(runId, permalink)));
   const q = new URLSearchParams();
-  if (result.written.length) q.set('written', result.written.join('\n'));
-  if (result.refused.length) q.set('error', result.refused.map((r) => `${r.plan}: ${r.reason}`).join('\n'));
+  if (!r.ok) q.set('error', r.error);
+  else if (r.data) {
+    if (r.data.written.length) q.set('written', r.data.written.join('\n'));
+    if (r.data.refused.length) q.set('error', r.data.refused.map((x) => `${x.plan}: ${x.reason}`).join('\n'));
+  }
   redirect(`${back}?${q}`);
 }
