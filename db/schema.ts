@@ -15,6 +15,8 @@ import { toJsonText, type JsonText } from '../lib/json-text';
 import type { StoredLiveProgress } from '../lib/live/events';
 import type { ParamValues } from '../lib/profiles/build';
 import type { ChartPairs } from '../lib/series/chart-data';
+import type { GpuInfo } from '../lib/workers/gpus';
+import type { ProfileAvailability, WorkerState } from '../lib/workers/match';
 
 /** The stored verdict's sort rank, worst first (lib/evidence/verdict.ts VERDICT_RANK): fail 0, incomplete 1, pending 2, pass 3. */
 export const VERDICT_RANK_SQL = "CASE verdict WHEN 'fail' THEN 0 WHEN 'incomplete' THEN 1 WHEN 'pending' THEN 2 WHEN 'pass' THEN 3 ELSE 4 END";
@@ -256,9 +258,18 @@ export const launches = sqliteTable('launches', {
   /** Live progress for the page while running: epoch, steps, checkpoints present; bumped with `live_seq`. */
   liveJson: text('live_json').$type<JsonText<StoredLiveProgress>>().notNull().default(toJsonText<StoredLiveProgress>({})),
   liveSeq: integer('live_seq').notNull().default(0),
+  /** Worker labels the run needs (its profile's and its launch's): only a worker carrying all of them claims it. */
+  labelsJson: text('labels_json').$type<JsonText<string[]>>().notNull().default(toJsonText<string[]>([])),
+  /** The worker that claimed the run (runs.worker_id is the lease holder, which a sweep takes over); the host is `host`. */
+  workerId: text('worker_id'),
 });
 
-/** Workers announce themselves so the UI and `launch --wait` can tell whether anyone will pick a run up. */
+/**
+ * Workers say what they can run: their host, labels, GPUs and the profiles
+ * available on their host (availability is the worker's host's, not the web
+ * server's). A clean stop sets `state` offline; one whose heartbeat is older
+ * than the lease is shown offline too (lib/workers/match.ts workerState).
+ */
 export const workers = sqliteTable('workers', {
   id: text('id').primaryKey(),
   host: text('host').notNull(),
@@ -266,6 +277,13 @@ export const workers = sqliteTable('workers', {
   concurrency: integer('concurrency').notNull(),
   startedAt: integer('started_at').notNull(),
   heartbeatAt: integer('heartbeat_at').notNull(),
+  state: text('state').$type<WorkerState>().notNull().default('online'),
+  /** Its labels, its host name's among them, sorted. */
+  labelsJson: text('labels_json').$type<JsonText<string[]>>().notNull().default(toJsonText<string[]>([])),
+  /** `nvidia-smi` on its host (lib/workers/gpus.ts); empty without one. */
+  gpusJson: text('gpus_json').$type<JsonText<GpuInfo[]>>().notNull().default(toJsonText<GpuInfo[]>([])),
+  /** Profiles configured on its host with availability and reason; null until it has checked. */
+  profilesJson: text('profiles_json').$type<JsonText<ProfileAvailability[]>>(),
 });
 
 export type Run = typeof runs.$inferSelect;

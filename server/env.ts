@@ -5,6 +5,7 @@
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
+import { parseLabels } from '../lib/workers/labels';
 
 const schema = z.object({
   RUNPROOF_ROOT: z.string().optional(),
@@ -64,6 +65,18 @@ const schema = z.object({
     (v) => (v === '' ? undefined : typeof v === 'string' ? v.replace(/\/+$/, '') : v),
     z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://runproof.example.org' }).optional(),
   ),
+  /**
+   * Labels of the worker `runproof serve` runs (`gpu,a100`): runs needing
+   * labels go only to workers carrying them (lib/workers/labels.ts).
+   */
+  RUNPROOF_WORKER_LABELS: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      const { labels, errors } = parseLabels(v ?? '');
+      for (const e of errors) ctx.addIssue({ code: 'custom', message: e });
+      return labels;
+    }),
   /** How long a claimed run's lease lasts without a heartbeat before a sweep settles it as lost. */
   RUNPROOF_LEASE_MS: z.coerce.number().int().min(1000).max(3_600_000).default(10_000),
   /**

@@ -13,13 +13,14 @@ import type { LaunchFacts } from '../lib/evidence/types';
 import { formatCommandLine, redactEnv } from '../lib/lightning/command';
 import { launchRequestSchema, type LaunchRequest } from '../lib/profiles/schema';
 import { autoRunName } from '../lib/profiles/run-name';
+import { unionLabels } from '../lib/workers/labels';
 import { recheckPathParams, type ParamValue } from '../lib/profiles/build';
 import { parseJsonText } from '../lib/json-text';
 import { getEnv } from './env';
 import { configuredProfiles, fsQuestions, getProfile, prepareLaunch, templateContext } from './profiles';
 
 export type LaunchResult =
-  | { ok: true; runId: string; argv: string[]; cwd: string; env: Record<string, string>; commandText: string }
+  | { ok: true; runId: string; argv: string[]; cwd: string; env: Record<string, string>; commandText: string; labels: string[] }
   | { ok: false; error: string; fieldErrors: Record<string, string> };
 
 function newRunId(): string {
@@ -70,6 +71,8 @@ export function planLaunch(raw: unknown, runId: string = newRunId()): PlannedLau
     cwd: c.cwd,
     env: c.env,
     commandText: formatCommandLine(c.argv, redactEnv(c.env)),
+    // What a worker must carry to take it: the profile's labels and the launch's.
+    labels: unionLabels(entry.profile.requires.labels, req.labels),
     request: { ...req, params: prepared.validated.values },
     title: `${entry.profile.name} smoke run${rows}`,
     name: autoRunName(entry.profile, prepared.validated.values, { cpuOnly: req.cpuOnly }),
@@ -130,10 +133,11 @@ export function launchRun({ db, request, now = Date.now() }: { db: Db; request: 
     outputDir,
     keepOutput: plan.keepOutput,
     timeoutMs: plan.timeoutMs,
+    labels: plan.labels,
     evidence,
     now,
   });
-  return { ok: true, runId: plan.runId, argv: plan.argv, cwd: plan.cwd, env: plan.env, commandText: plan.commandText };
+  return { ok: true, runId: plan.runId, argv: plan.argv, cwd: plan.cwd, env: plan.env, commandText: plan.commandText, labels: plan.labels };
 }
 
 /**

@@ -132,7 +132,7 @@ function availability(profile: Profile, ctx: TemplateContext): Availability {
   return probeVerdict(pre.argv, pre.hint, probe(pre.argv, pre.cwd));
 }
 
-async function availabilityAsync(profile: Profile, ctx: TemplateContext): Promise<Availability> {
+export async function availabilityAsync(profile: Profile, ctx: TemplateContext): Promise<Availability> {
   const pre = prerequisites(profile, ctx);
   if (pre === null) return { available: true, reason: null };
   if ('available' in pre) return pre;

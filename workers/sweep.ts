@@ -9,7 +9,7 @@
 import crypto from 'node:crypto';
 import os from 'node:os';
 import type { Db } from '../db/client';
-import { listWorkers, removeWorker, sweepExpiredLeases } from '../db/queries/launches';
+import { listWorkers, markWorkerOffline, sweepExpiredLeases } from '../db/queries/launches';
 import { finalizeRun, MAX_ARCHIVE_ATTEMPTS, settleWithoutArchive } from './finalize';
 import { killRun, runCgroupPath } from './process-group';
 import { sameGroup } from './run-process';
@@ -27,7 +27,7 @@ export function sweepLostRuns({ db, sweeperId, leaseMs, log = () => {} }: { db: 
   const host = os.hostname();
   const dead = listWorkers({ db }).filter((w) => w.id !== sweeperId && w.host === host && !pidAlive(w.pid));
   const expired = sweepExpiredLeases({ db, sweeperId, newToken: () => crypto.randomUUID(), leaseMs, deadWorkers: dead.map((w) => w.id) });
-  for (const w of dead) removeWorker({ db, id: w.id });
+  for (const w of dead) markWorkerOffline({ db, id: w.id });
   for (const r of expired) {
     const { pgid, pgidStart, host: runHost } = r.launch;
     let killed = '';

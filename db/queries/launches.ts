@@ -11,7 +11,7 @@
  */
 import { and, eq, gt, sql } from 'drizzle-orm';
 import type { Db } from '../client';
-import { launches, runPlanRows, runs, series, workers, type Launch } from '../schema';
+import { launches, runPlanRows, runs, series, type Launch } from '../schema';
 import type { RunLinkInput } from './plans';
 import type { Evidence, RunStatus } from '../../lib/evidence/types';
 import { refreshRunSearch, runColumnsFromEvidence, saveRun, type SaveRunInput } from './runs';
@@ -41,6 +41,8 @@ export interface EnqueueInput {
   outputDir: string;
   keepOutput: boolean;
   timeoutMs: number;
+  /** Worker labels the run needs (its profile's and its launch's). */
+  labels?: string[];
   /** Evidence shown until the worker has something better (status `queued`, no checks run). */
   evidence: Evidence;
   now?: number;
@@ -83,6 +85,7 @@ export function enqueueRun(input: EnqueueInput): void {
         outputDir: input.outputDir,
         keepOutput: input.keepOutput,
         timeoutMs: input.timeoutMs,
+        labelsJson: toJsonText(input.labels ?? []),
         queuedAt: now,
       })
       .run();
@@ -95,25 +98,59 @@ function pickColumns(ev: Evidence) {
   return rest;
 }
 
-/**
- * Claim the oldest queued run in one statement. SQLite runs a single UPDATE
- * atomically under its write lock, so two workers cannot claim the same run;
- * the subquery and the `status = 'queued'` guard make a lost race a no-op.
- */
-export function claimNextRun({ db, workerId, token, leaseMs, now = Date.now() }: { db: Db; workerId: string; token: string; leaseMs: number; now?: number }): string | null {
-  const row = db.$client
-    .prepare(
-      `UPDATE runs SET status = 'running', lease_token = ?, lease_expires_at = ?, worker_id = ?, updated_at = ?
-       WHERE id = (SELECT id FROM runs WHERE status = 'queued' AND origin = 'launched' ORDER BY created_at, rowid LIMIT 1) AND status = 'queued'
-       RETURNING id`,
-    )
-    .get(token, now + leaseMs, workerId, now) as { id: string } | undefined;
-  return row?.id ?? null;
+/** What a worker can take: its labels, and the profiles available on its host (undefined: any profile — tests and tools). */
+export interface WorkerCan {
+  labels?: readonly string[];
+  profiles?: readonly string[];
 }
 
-/** Is anything waiting? A read, cheap enough to ask on every wake-up before trying to claim. */
-export function hasQueuedRun({ db }: { db: Db }): boolean {
-  return db.$client.prepare(`SELECT 1 FROM runs WHERE status = 'queued' AND origin = 'launched' LIMIT 1`).get() !== undefined;
+/**
+ * The queued runs a worker can take, oldest first: every label the run
+ * requires is among the worker's, and its profile is available on the
+ * worker's host. The worker's lists travel as two JSON parameters, so any
+ * number of labels binds two variables; the same rule in words is
+ * lib/workers/match.ts canTake.
+ */
+const CLAIMABLE = `SELECT r.id FROM runs r JOIN launches l ON l.run_id = r.id
+  WHERE r.status = 'queued' AND r.origin = 'launched'
+    AND (:anyProfile = 1 OR l.profile IN (SELECT value FROM json_each(:profiles)))
+    AND NOT EXISTS (SELECT 1 FROM json_each(l.labels_json) need WHERE need.value NOT IN (SELECT value FROM json_each(:labels)))
+  ORDER BY r.created_at, r.rowid LIMIT 1`;
+
+const canParams = (can: WorkerCan) => ({ anyProfile: can.profiles === undefined ? 1 : 0, profiles: JSON.stringify(can.profiles ?? []), labels: JSON.stringify(can.labels ?? []) });
+
+/**
+ * Claim the oldest queued run this worker can take, in one statement. SQLite
+ * runs a single UPDATE atomically under its write lock, so two workers cannot
+ * claim the same run; the subquery and the `status = 'queued'` guard make a
+ * lost race a no-op. The launch row records who claimed it (and on which
+ * host) in the same transaction: runs.worker_id is the lease holder, which a
+ * sweep takes over.
+ */
+export function claimNextRun({ db, workerId, host = null, token, leaseMs, can = {}, now = Date.now() }: { db: Db; workerId: string; host?: string | null; token: string; leaseMs: number; can?: WorkerCan; now?: number }): string | null {
+  return db.$client.transaction(() => {
+    const row = db.$client
+      .prepare(
+        `UPDATE runs SET status = 'running', lease_token = :token, lease_expires_at = :expires, worker_id = :workerId, updated_at = :now
+         WHERE id = (${CLAIMABLE}) AND status = 'queued'
+         RETURNING id`,
+      )
+      .get({ token, expires: now + leaseMs, workerId, now, ...canParams(can) }) as { id: string } | undefined;
+    if (!row) return null;
+    db.update(launches).set({ workerId, ...(host ? { host } : {}) }).where(eq(launches.runId, row.id)).run();
+    return row.id;
+  }).immediate();
+}
+
+/** Is anything waiting that this worker could take? A read, cheap enough to ask on every wake-up before trying to claim. */
+export function hasQueuedRun({ db, can = {} }: { db: Db; can?: WorkerCan }): boolean {
+  return db.$client.prepare(CLAIMABLE).get(canParams(can)) !== undefined;
+}
+
+/** The labels a launched run requires (its profile's and its launch's). */
+export function getRunLabels({ db, runId }: { db: Db; runId: string }): string[] {
+  const l = db.select({ labels: launches.labelsJson }).from(launches).where(eq(launches.runId, runId)).get();
+  return l ? parseJsonText(l.labels) : [];
 }
 
 /** Renew the lease. `owned` false means the run was settled by someone else (the sweep): stop the child and write nothing more. */
@@ -296,28 +333,8 @@ export function sweepExpiredLeases({ db, sweeperId, newToken, now = Date.now(), 
   }).immediate();
 }
 
-// --- workers -------------------------------------------------------------------------
-
-export function registerWorker({ db, id, host, pid, concurrency, now = Date.now() }: { db: Db; id: string; host: string; pid: number; concurrency: number; now?: number }): void {
-  db.insert(workers).values({ id, host, pid, concurrency, startedAt: now, heartbeatAt: now }).onConflictDoUpdate({ target: workers.id, set: { heartbeatAt: now } }).run();
-}
-
-export function heartbeatWorker({ db, id, now = Date.now() }: { db: Db; id: string; now?: number }): void {
-  db.update(workers).set({ heartbeatAt: now }).where(eq(workers.id, id)).run();
-}
-
-export function removeWorker({ db, id }: { db: Db; id: string }): void {
-  db.delete(workers).where(eq(workers.id, id)).run();
-}
-
-export function listWorkers({ db }: { db: Db }) {
-  return db.select().from(workers).all();
-}
-
-/** Workers that heartbeated recently: someone will pick a queued run up. */
-export function listLiveWorkers({ db, now = Date.now(), staleMs }: { db: Db; now?: number; staleMs: number }) {
-  return db.select().from(workers).where(gt(workers.heartbeatAt, now - staleMs)).all();
-}
+// --- workers: db/queries/workers.ts (re-exported for the callers that import them from here) ---
+export { heartbeatWorker, listLiveWorkers, listWorkers, markWorkerOffline, registerWorker } from './workers';
 
 /** Live state for the events stream: status, progress and the sequence number that changes whenever either does. */
 export function getLiveState({ db, runId }: { db: Db; runId: string }) {
@@ -330,6 +347,11 @@ export function getLiveState({ db, runId }: { db: Db; runId: string }) {
     .get(runId) as
     | { status: RunStatus; updatedAt: number; leaseExpiresAt: number | null; liveJson: JsonText<StoredLiveProgress>; liveSeq: number; cancelRequestedAt: number | null; processStartedAt: number | null; queuedAt: number; timeoutMs: number }
     | undefined;
+}
+
+/** The evidence document as stored, unparsed: the events stream parses it only when `updated_at` moved. */
+export function getEvidenceJson({ db, runId }: { db: Db; runId: string }) {
+  return db.select({ e: runs.evidenceJson }).from(runs).where(eq(runs.id, runId)).get()?.e;
 }
 
 /** Points of a run's series from a given index on (the events stream sends only what the page has not got). */

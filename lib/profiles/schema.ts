@@ -4,6 +4,7 @@
  * values a launch supplies. Pure: no I/O.
  */
 import { z } from 'zod';
+import { LABEL_RE, MAX_LABELS } from '../workers/labels';
 
 /** Knob and profile names: what may appear after `--` on a command line, nothing that a shell or argv parser could read as more. */
 const NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
@@ -75,8 +76,10 @@ export const profileSchema = z
         paths: z.array(z.string()).default([]),
         probe: z.array(z.string()).optional(),
         hint: z.string().optional(),
+        /** Worker labels a run of this profile needs (lib/workers/labels.ts): it waits for a worker carrying all of them. */
+        labels: z.array(z.string().regex(LABEL_RE, 'a label is lower-case letters, digits and . _ : -')).max(MAX_LABELS).default([]),
       })
-      .default({ env: [], paths: [] }),
+      .default({ env: [], paths: [], labels: [] }),
   })
   .superRefine((p, ctx) => {
     const names = new Set<string>();
@@ -101,5 +104,7 @@ export const launchRequestSchema = z.object({
   cpuOnly: z.boolean().default(false),
   /** Plan rows: `ID`, or `<plan id or path>:ID` / `<plan path>#ID` when several plans share the ID. */
   planRows: z.array(z.string().max(400).regex(/^[^\s-][^\u0000-\u001f]*$/, 'a plan row is an ID such as EB4.A, or <plan>#ID')).max(50).default([]),
+  /** Worker labels this launch needs on top of its profile's (`gpu`, a host name). */
+  labels: z.array(z.string().regex(LABEL_RE, 'a label is lower-case letters, digits and . _ : -')).max(MAX_LABELS).default([]),
 });
 export type LaunchRequest = z.input<typeof launchRequestSchema>;
