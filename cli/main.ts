@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { renderSummaryMarkdown } from '../lib/evidence/summary';
 import { showBundle, importBundles } from '../server/bundles';
 import { openDb } from '../db/client';
-import { getLiveState, isTerminal, listLiveWorkers, requestCancel } from '../db/queries/launches';
+import { getLiveState, isTerminal, requestCancel } from '../db/queries/launches';
 import { getEnv } from '../server/env';
 import { isLoopbackAddress, parseTrustProxy, rotateSessionSecret } from '../server/auth';
 import { startWebServer } from '../server/http-server';
@@ -22,6 +22,10 @@ import { requirementText } from '../lib/plans/qualify';
 import { judgeRun, statusWords } from '../lib/evidence/verdict';
 import { indexPlansDir, PlanIndexer, plansRoots } from '../server/plan-index';
 import type { Problem } from '../lib/evidence/types';
+import { listWorkerViews } from '../db/queries/workers';
+import { gpuSummary } from '../lib/workers/gpus';
+import { parseLabels } from '../lib/workers/labels';
+import { placeRun } from '../lib/workers/match';
 import { parseJsonText } from '../lib/json-text';
 
 const USAGE = `runproof — run evidence for ML smoke runs
@@ -29,8 +33,11 @@ const USAGE = `runproof — run evidence for ML smoke runs
 Usage:
   runproof show <bundle-dir | log-file | run-id> [--json] [--requested "<command line>"]
   runproof import <dir>... [--json] [--strict]
-  runproof launch <profile> [--set knob=value]... [--cpu-only] [--row ID]... [--wait] [--json] [--dry-run]
-  runproof worker [--concurrency N]        run queued launches (npm start runs one too)
+  runproof launch <profile> [--set knob=value]... [--cpu-only] [--row ID]... [--label L]... [--wait] [--json] [--dry-run]
+  runproof worker [--labels gpu,a100] [--concurrency N]
+                                           run queued launches (npm start runs one too); a run needing
+                                           labels goes only to a worker carrying them (its host name is one)
+  runproof workers [--json]                the workers: host, online or not, busy, labels, GPUs, profiles
   runproof profiles [--json]               the profiles configured here and whether each can run
   runproof plans <dir> [--json]            the plan rows found in markdown files under a folder
   runproof serve [--port N] [--host H] [--no-worker]
@@ -48,6 +55,7 @@ Environment:
   RUNPROOF_PUBLIC_URL   the URL users reach Runproof at, for permalinks (default: the listen address)
   RUNPROOF_PROFILES     JSON file with more profiles ({"profiles": [...]})
   RUNPROOF_CONCURRENCY  runs a worker executes at once (default 1)
+  RUNPROOF_WORKER_LABELS  labels of the worker \`runproof serve\` runs (gpu,a100)
   RUNPROOF_PLANS_DIR    plans folder(s) to index, joined with ':' (default: plans/ of profile checkouts)
   RUNPROOF_REPO_URL     repository URL for links to plan lines (<url>/<plan path>#L<line>)
   PTYCHOPINN_DIR        PtychoPINN checkout: enables the ptycho-torch profile
@@ -130,13 +138,16 @@ async function cmdLaunch(args: string[]): Promise<number> {
       set: { type: 'string', multiple: true, default: [] },
       'cpu-only': { type: 'boolean' },
       row: { type: 'string', multiple: true, default: [] },
+      label: { type: 'string', multiple: true, default: [] },
       wait: { type: 'boolean' },
       json: { type: 'boolean' },
       'dry-run': { type: 'boolean' },
     },
   });
   if (positionals.length !== 1) throw new UsageError('launch takes one profile name (see `runproof profiles`)');
-  const request = { profile: positionals[0], params: parseSets(values.set), cpuOnly: values['cpu-only'] ?? false, planRows: values.row };
+  const labels = parseLabels(values.label);
+  if (labels.errors.length) throw new UsageError(`--label: ${labels.errors.join('; ')}`);
+  const request = { profile: positionals[0], params: parseSets(values.set), cpuOnly: values['cpu-only'] ?? false, planRows: values.row, labels: labels.labels };
   if (values['dry-run']) {
     const plan = planLaunch(request);
     if (!plan.ok) {
@@ -155,10 +166,13 @@ async function cmdLaunch(args: string[]): Promise<number> {
     return 1;
   }
   const log = (line: string) => process.stderr.write(`${line}\n`);
-  log(`queued run ${r.runId}: ${r.commandText}`);
+  log(`queued run ${r.runId}${r.labels.length ? ` (needs labels ${r.labels.join(', ')})` : ''}: ${r.commandText}`);
+  // Where it goes, or what it waits for: a worker online with the labels and the profile available on its host.
+  const placement = () => placeRun(listWorkerViews({ db, leaseMs: getEnv().RUNPROOF_LEASE_MS }), { profile: request.profile, labels: r.labels });
   if (!values.wait) {
-    if (values.json) process.stdout.write(`${JSON.stringify({ id: r.runId, status: 'queued', argv: r.argv, cwd: r.cwd, env: r.env })}\n`);
-    if (!listLiveWorkers({ db, staleMs: 15_000 }).length) log('no worker is running: start one with `runproof worker` (npm start runs one)');
+    if (values.json) process.stdout.write(`${JSON.stringify({ id: r.runId, status: 'queued', argv: r.argv, cwd: r.cwd, env: r.env, labels: r.labels })}\n`);
+    const p = placement();
+    if (!p.able.length) log(p.sentence);
     return 0;
   }
   // Ctrl-C while waiting cancels the run rather than leaving it behind.
@@ -198,17 +212,20 @@ async function cmdLaunch(args: string[]): Promise<number> {
       }
       return status === 'succeeded' ? 0 : interrupted ? 130 : 1;
     }
-    if (!warned && status === 'queued' && Date.now() - started > 3000 && !listLiveWorkers({ db, staleMs: 15_000 }).length) {
-      warned = true;
-      log('still queued and no worker is running: start one with `runproof worker` (or `npm start`)');
+    if (!warned && status === 'queued' && Date.now() - started > 3000) {
+      const p = placement();
+      if (!p.able.length) {
+        warned = true;
+        log(`still ${p.sentence}`);
+      }
     }
     await sleep(250);
   }
 }
 
-function workerFromEnv(log: (m: string) => void, concurrency?: number): Worker {
+function workerFromEnv(log: (m: string) => void, opts: { concurrency?: number; labels?: string[] } = {}): Worker {
   const env = getEnv();
-  return new Worker({ db: openDb(), concurrency: concurrency ?? env.RUNPROOF_CONCURRENCY, leaseMs: env.RUNPROOF_LEASE_MS, log });
+  return new Worker({ db: openDb(), concurrency: opts.concurrency ?? env.RUNPROOF_CONCURRENCY, leaseMs: env.RUNPROOF_LEASE_MS, labels: opts.labels ?? env.RUNPROOF_WORKER_LABELS, log });
 }
 
 /** Stop claiming; ask the worker's own running runs to stop (TERM, grace, KILL) so none is left orphaned; wait for them to settle. */
@@ -226,13 +243,33 @@ function stopWorkerOnSignal(worker: Worker, log: (m: string) => void, onDone: ()
 }
 
 async function cmdWorker(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { concurrency: { type: 'string' } } });
+  const { values } = parseArgs({ args, options: { concurrency: { type: 'string' }, labels: { type: 'string', multiple: true } } });
   const n = values.concurrency !== undefined ? Number(values.concurrency) : undefined;
   if (n !== undefined && !(Number.isInteger(n) && n >= 1 && n <= 64)) throw new UsageError('--concurrency takes a whole number from 1 to 64');
+  const labels = values.labels ? parseLabels(values.labels) : undefined;
+  if (labels?.errors.length) throw new UsageError(`--labels: ${labels.errors.join('; ')}`);
   const log = (m: string) => process.stderr.write(`[worker] ${m}\n`);
-  const worker = workerFromEnv(log, n);
+  const worker = workerFromEnv(log, { concurrency: n, labels: labels?.labels });
   worker.start();
   return new Promise((resolve) => stopWorkerOnSignal(worker, log, () => resolve(0)));
+}
+
+function cmdWorkers(args: string[]): number {
+  const { values } = parseArgs({ args, options: { json: { type: 'boolean' } } });
+  const workers = listWorkerViews({ db: openDb(), leaseMs: getEnv().RUNPROOF_LEASE_MS });
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify({ workers }, null, 2)}\n`);
+    return 0;
+  }
+  if (!workers.length) process.stdout.write('no workers have registered; start one with `runproof worker` (npm start runs one)\n');
+  const ago = (ms: number) => `${Math.max(0, Math.round((Date.now() - ms) / 1000))} s ago`;
+  for (const w of workers) {
+    process.stdout.write(`${w.host}  ${w.state}  ${w.busy}/${w.concurrency} busy  worker ${w.id}  (heartbeat ${ago(w.heartbeatAt)})\n`);
+    process.stdout.write(`    labels    ${w.labels.join(', ') || '(none)'}\n    gpus      ${gpuSummary(w.gpus)}\n`);
+    if (w.profiles === null) process.stdout.write('    profiles  (still checking)\n');
+    else for (const p of w.profiles) process.stdout.write(`    ${p.available ? 'can run ' : 'cannot  '}  ${p.name}${p.reason ? `: ${p.reason}` : ''}\n`);
+  }
+  return 0;
 }
 
 function cmdProfiles(args: string[]): number {
@@ -346,6 +383,7 @@ async function cmdServe(args: string[]): Promise<number> {
         : 'Listening beyond this machine without RUNPROOF_PASSWORD: launching and cancelling are switched off. Set RUNPROOF_PASSWORD (at least 8 characters) to allow them after a login.\n',
     );
   }
+  // Its labels come from RUNPROOF_WORKER_LABELS, like any worker's from --labels.
   const worker = values['no-worker'] ? null : workerFromEnv((m) => process.stderr.write(`[worker] ${m}\n`));
   worker?.start();
   // Runs whose worker died are settled here, on a timer, never by rendering a page: the worker beside the
@@ -385,6 +423,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'serve': case 'start': return await cmdServe(rest);
       case 'launch': return await cmdLaunch(rest);
       case 'worker': return await cmdWorker(rest);
+      case 'workers': return cmdWorkers(rest);
       case 'profiles': return cmdProfiles(rest);
       case 'plans': return cmdPlans(rest);
       case 'logout-all': return cmdLogoutAll(rest);
