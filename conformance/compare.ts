@@ -94,6 +94,11 @@ const ENDING_SAID: Record<Truth['ending'], string[]> = {
   sigterm: ['sigterm', 'signal', 'killed', 'terminated', 'cancelled', 'time_limit', 'preempted'],
 };
 
+/** The bundle states the monitor: runproof.json, the full command, or a partial one's --checkpoint-monitor. */
+function monitorStatedBy(truth: Truth): boolean {
+  return truth.bundle.command === 'full' || truth.bundle.runproof_json || (truth.bundle.command === 'partial' && !!truth.config.mc?.monitor);
+}
+
 export function compareCase(truth: Truth, ev: Evidence | null, crash: string | null = null): CaseResult {
   const res: CaseResult = { id: truth.id, classes: truth.classes, tampered: truth.tampered?.kind ?? null, healthy: truth.healthy && !truth.tampered, facts: [], falseFails: [], mustFail: truth.must_fail, missed: [], crash };
   if (!ev) {
@@ -132,7 +137,8 @@ export function compareCase(truth: Truth, ev: Evidence | null, crash: string | n
   // Knowable with the listing and the whole config, in a folder no earlier run wrote to.
   if (truth.bundle.listing) {
     const ck = checks.get('checkpoints');
-    const stated = !!ck && ck.status !== 'skip';
+    // A replay the check only warns on, that explains nothing, says what it expects is unknown (expectedUnknown).
+    const stated = !!ck && ck.status !== 'skip' && !ev.checkpoints.expectedUnknown;
     const expected = sortedSet(ev.checkpoints.expected.map((e) => e.name));
     const want = sortedSet(truth.checkpoint_files.filter((f) => f.endsWith('.ckpt')));
     // ... and the monitored values per validation to replay over (per-epoch metrics or runproof.json): without them what it expects is unstated, not wrong.
@@ -183,10 +189,12 @@ export function compareCase(truth: Truth, ev: Evidence | null, crash: string | n
     const want = truth.early_stopping ? num(truth.early_stopping.best_score) : truth.monitored_best;
     const said = ev.earlyStop ? ev.earlyStop.bestScore : null;
     // From the log alone the value is as printed: tqdm's 3 significant digits (ModelCheckpoint's 5 decimals are finer).
+    // A monitor Runproof guessed (the bundle states none) is no claim: nor is the best value of it.
+    const guessed = !!ev.monitor && (ev.monitor.source === 'validation loss column' || !!ev.monitor.assumed) && !monitorStatedBy(truth);
     const printed = !exactValues && said !== null && want !== null && Number.isFinite(said) && said !== 0 && Math.abs(said - want) <= 0.5 * 10 ** (Math.floor(Math.log10(Math.abs(said))) - 2) * (1 + 1e-9);
     // Nothing finite validated (a run killed before its first validation): no record is the answer.
     const noBest = want === null || !Number.isFinite(want);
-    add('monitored best', perEpoch && (truth.config.es ? esKnown : configStated) && truth.config.rerun !== 'resume', (!!ev.earlyStop || noBest) && !conditional, close(said, want) || printed, String(want), String(said));
+    add('monitored best', perEpoch && (truth.config.es ? esKnown : configStated) && truth.config.rerun !== 'resume', (!!ev.earlyStop || noBest) && !conditional && !guessed, close(said, want) || printed, String(want), String(said));
   }
 
   // monitor: which metric the callbacks watch, and which way is better.
@@ -194,9 +202,10 @@ export function compareCase(truth: Truth, ev: Evidence | null, crash: string | n
     const want = `${truth.config.monitor} (${truth.config.mode})`;
     const said = ev.monitor ? `${ev.monitor.name} (${ev.monitor.mode})` : '';
     // Stated by the bundle: runproof.json, the full command, or a partial one's --checkpoint-monitor.
-    const monitorStated = configKnown || (truth.bundle.command === 'partial' && !!truth.config.mc?.monitor);
-    // A monitor Runproof assumed (a val…loss column, nothing stating one) is a claim only where the bundle states it.
-    const assumedOnly = ev.monitor?.source === 'validation loss column' && !monitorStated;
+    const monitorStated = monitorStatedBy(truth);
+    // A monitor Runproof assumed (a val…loss column, an inference resting on settings the bundle does not state) is a
+    // claim only where the bundle states the monitor.
+    const assumedOnly = (ev.monitor?.source === 'validation loss column' || !!ev.monitor?.assumed) && !monitorStated;
     add('monitor', perEpoch && monitorStated, !!ev.monitor && !assumedOnly, said === want, want, said);
   }
   return res;

@@ -884,6 +884,28 @@ def tamper(out_dir: str, truths: List[Dict[str, Any]], rng: random.Random, per_k
         stated = b["runproof_json"] or (b["command"] == "full" and t["config"]["mc"] is not None)
         return stated and per_epoch(t) and t["config"]["rerun"] is None and not t["prior_checkpoint_files"]
 
+    def drop_candidates(t, kept):
+        """Kept files whose removal no other valid config explains. Where the bundle does not state every_n_epochs /
+        every_n_train_steps (no runproof.json, no such flag), what is left must not look like a sparser save schedule:
+        at least two top-k files, saved in epochs no period P >= 2 picks out ((epoch + 1) % P == 0 for all)."""
+        mc = t["config"]["mc"] or {}
+        if t["bundle"]["runproof_json"] or mc.get("every_n_epochs") or mc.get("every_n_train_steps"):
+            return sorted(kept)
+        epoch_of = {}
+        for e in t["checkpoint_events"]:
+            if e["op"] == "save":
+                epoch_of[e["path"]] = e["epoch"]
+        out = []
+        for name in sorted(kept):
+            rest = [epoch_of.get(k) for k in kept if k != name]
+            if len(rest) < 2 or any(x is None for x in rest):
+                continue
+            top = max(rest) + 1
+            if any(all((x + 1) % p == 0 for x in rest) for p in range(2, top + 1)):
+                continue
+            out.append(name)
+        return out
+
     def end_decidable(t):
         """A log cut before its end is told apart from a quiet EarlyStopping's stop (Lightning prints no line then) only
         with EarlyStopping's config stated (the full command or runproof.json) and exact values to replay it over."""
@@ -902,8 +924,9 @@ def tamper(out_dir: str, truths: List[Dict[str, Any]], rng: random.Random, per_k
         lines = listing_lines(t)
         kept = [k for k in ((t["model_checkpoint"] or {}).get("best_k_models") or {}) if "/" not in k]
         deleted = [e["path"] for e in t["checkpoint_events"] if e["op"] == "delete" and e["path"] not in t["checkpoint_files"] and "/" not in e["path"]]
-        if counts["drop-kept"] < per_kind and lines and kept and checkpoint_decidable(t):
-            name = rng.choice(sorted(kept))
+        droppable = drop_candidates(t, kept) if kept else []
+        if counts["drop-kept"] < per_kind and lines and droppable and checkpoint_decidable(t):
+            name = rng.choice(droppable)
             hit = [ln for ln in lines if ln.endswith(" " + name)]
             if hit:
                 dst_id, dst = copy(t, "drop-kept")
@@ -945,9 +968,21 @@ def tamper(out_dir: str, truths: List[Dict[str, Any]], rng: random.Random, per_k
         if counts["cut-log"] < per_kind and os.path.exists(log) and end_decidable(t):
             text = open(log, encoding="utf-8", errors="replace").read()
             # Only logs whose end is visible (a `Trainer.fit` stopped line, or verbose EarlyStopping's signal) can be caught cut.
-            if "`Trainer.fit` stopped" in text or "Signaling Trainer to stop" in text:
-                cut = text[: int(len(text) * rng.uniform(0.35, 0.7))]
+            ends = [i for i in (text.find("`Trainer.fit` stopped"), text.find("Signaling Trainer to stop")) if i >= 0]
+            # A quiet EarlyStopping's complete log ends where the fit began printing nothing: without runproof.json
+            # (which says whether it is verbose) the cut keeps something the fit printed (a progress bar, a
+            # verbose callback's line), so a cut log is told apart from a quiet stop's.
+            starts = [i for i in (text.find("Epoch 0:"), text.find("Metric "), re.search(r"Epoch \d+, global step", text).start() if re.search(r"Epoch \d+, global step", text) else -1) if i >= 0]
+            lo = 0 if t["bundle"]["runproof_json"] else (text.find("\n", min(starts)) + 1 if starts else -1)
+            if ends and lo > 0 or (ends and t["bundle"]["runproof_json"]):
+                end = min(ends)
+                end = text.rfind("\n", 0, end) + 1
+                pos = int(len(text) * rng.uniform(0.35, 0.7))
+                pos = min(max(pos, lo), end)
+                cut = text[:pos]
                 cut = cut[: cut.rfind("\n") + 1] if "\n" in cut else cut
+                if len(cut) < lo or cut == text:
+                    continue
                 dst_id, dst = copy(t, "cut-log")
                 with open(os.path.join(dst, "train.log"), "w", encoding="utf-8") as f:
                     f.write(cut)

@@ -35,7 +35,7 @@ describe('bundles holding only TensorBoard events files', () => {
     const csv = parseMetricsCsv(fs.readFileSync(path.join(TB, 'basic-csv/lightning_logs/version_0/metrics.csv'), 'utf8'));
     expect(ev.epochs.map((e) => e.epoch)).toEqual([0, 1, 2, 3]);
     expect(ev.epochs.map((e) => e.metrics.val_loss)).toEqual(csv.epochs.map((e) => e.metrics.val_loss));
-    expect(ev.monitor).toEqual({ name: 'val_loss', mode: 'min', source: 'validation loss column' });
+    expect(ev.monitor).toEqual({ name: 'val_loss', mode: 'min', source: 'validation loss column', assumed: true });
     expect(check(ev, 'metrics')).toEqual({ id: 'metrics', status: 'pass', detail: 'val_loss logged for all 4 epochs' });
     expect(check(ev, 'epochs').status).toBe('skip'); // max_epochs is not in the bundle
     expect(ev.metricColumns).toEqual(['train_loss', 'train_mae_epoch', 'train_mae_step', 'val_loss']);

@@ -26,15 +26,19 @@ import { parseJsonText } from '../lib/json-text';
 import { readBundle } from '../server/bundles';
 import { judgePlanRowRefs, requestedForLinks } from '../server/plans';
 import { analyseLaunched, factsFrom, LOG_NAME } from './launch-evidence';
-import { findMetricsCsv, findVersionDir, listCheckpoints, renderTree } from './outputs';
+import { findLoggerFiles, findMetricsCsv, findVersionDir, listCheckpoints, renderTree } from './outputs';
 
-/** Copy what the trainer wrote into the bundle (metrics.csv, hparams.yaml, the tree and the checkpoint listing) and write command.txt. */
+/** Copy what the trainer wrote into the bundle (metrics.csv, hparams.yaml, TensorBoard events, runproof.json, the tree and the checkpoint listing) and write command.txt. */
 function archiveOutputs(launch: Launch, bundleDir: string): void {
   const out = launch.outputDir;
   const version = findVersionDir(out);
   const metrics = findMetricsCsv(out);
   if (metrics) fs.copyFileSync(metrics, path.join(bundleDir, 'metrics.csv'));
   if (version && fs.existsSync(path.join(version, 'hparams.yaml'))) fs.copyFileSync(path.join(version, 'hparams.yaml'), path.join(bundleDir, 'hparams.yaml'));
+  // TensorBoard's events (Lightning's default logger writes no metrics.csv) and the Runproof callback's runproof.json.
+  const logger = findLoggerFiles(out);
+  for (const f of logger.events) fs.copyFileSync(f, path.join(bundleDir, path.basename(f)));
+  if (logger.runproofJson) fs.copyFileSync(logger.runproofJson, path.join(bundleDir, 'runproof.json'));
   const logsRoot = version ? path.dirname(version) : null;
   if (logsRoot && fs.existsSync(logsRoot)) fs.writeFileSync(path.join(bundleDir, 'lightning_tree.txt'), renderTree(logsRoot));
   const ckpts = listCheckpoints(out);

@@ -50,6 +50,36 @@ export function findMetricsCsv(outputDir: string): string | null {
   return found;
 }
 
+/**
+ * The logger files besides metrics.csv that the evidence reads: TensorBoardLogger's `events.out.tfevents.*` (the
+ * newest version folder's, else the folder holding the newest events file) and the Runproof callback's
+ * `runproof.json` (written in the logger's log_dir). Full paths; the bundle keeps their base names.
+ */
+export function findLoggerFiles(outputDir: string): { events: string[]; runproofJson: string | null } {
+  const events: Array<{ full: string; mtimeMs: number }> = [];
+  const jsons: Array<{ full: string; mtimeMs: number }> = [];
+  walk(outputDir, (full, e) => {
+    if (!e.isFile()) return;
+    const isEvents = e.name.startsWith('events.out.tfevents.');
+    if (!isEvents && e.name !== 'runproof.json') return;
+    let mtimeMs = 0;
+    try { mtimeMs = fs.statSync(full).mtimeMs; } catch { return; }
+    (isEvents ? events : jsons).push({ full, mtimeMs });
+  });
+  const version = findVersionDir(outputDir);
+  const newestDir = (xs: Array<{ full: string; mtimeMs: number }>) => {
+    if (version && xs.some((x) => path.dirname(x.full) === version)) return version;
+    const newest = xs.reduce<{ full: string; mtimeMs: number } | null>((a, x) => (!a || x.mtimeMs > a.mtimeMs ? x : a), null);
+    return newest ? path.dirname(newest.full) : null;
+  };
+  const eventsDir = newestDir(events);
+  const jsonDir = newestDir(jsons);
+  return {
+    events: events.filter((x) => path.dirname(x.full) === eventsDir).map((x) => x.full).sort(),
+    runproofJson: jsonDir ? path.join(jsonDir, 'runproof.json') : null,
+  };
+}
+
 export function listCheckpoints(outputDir: string): CheckpointEntry[] {
   const out: CheckpointEntry[] = [];
   walk(outputDir, (full, e) => {

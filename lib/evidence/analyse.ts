@@ -31,8 +31,12 @@ export function analyseBundleWithSeries(files: InputFile[], opts: AnalyseOptions
   const logName = facts.logName;
   const desc = describeBundlePath(opts.root);
   const lightningMetrics = facts.metrics?.kind === 'lightning' ? facts.metrics : null;
-  const monitor = facts.monitor.value ? { name: facts.monitor.value.name, mode: facts.mode.value, source: facts.monitor.value.via } : null;
+  // `assumed`: the name or the mode is Runproof's guess (no stated monitor), not read from the bundle.
+  const monitor = facts.monitor.value ? { name: facts.monitor.value.name, mode: facts.mode.value, source: facts.monitor.value.via, ...(facts.monitor.state !== 'known' || facts.mode.state !== 'known' ? { assumed: true as const } : {}) } : null;
   const checkpointEvidence = facts.checkpoints.evidence;
+  // A replay that explains nothing, judged only a warning, is the closest guess: no expectation is claimed from it.
+  const ckCheck = checks.find((c) => c.id === 'checkpoints');
+  const guessOnly = !!ckCheck && ckCheck.status === 'warn' && facts.checkpoints.canReplay && !facts.checkpoints.explained && !facts.checkpoints.bookkeeping;
 
   // --- caps: the checks above judged the full sets; the document lists the first and the last of each ---------
   const listedFound = keepEnds(found, CHECKPOINTS_LISTED);
@@ -67,7 +71,10 @@ export function analyseBundleWithSeries(files: InputFile[], opts: AnalyseOptions
     metricColumns: lightningMetrics?.columns ?? [],
     epochs: epochs.map((e) => ({ epoch: e.epoch, step: e.step, metrics: Object.fromEntries(Object.entries(e.metrics).map(([k, v]) => [k, Number.isFinite(v) ? v : null])) })),
     earlyStop,
-    checkpoints: { template: checkpointEvidence ? facts.checkpoints.template.value.pattern : null, saveTopK: checkpointEvidence ? facts.checkpoints.saveTopK.value : null, saveLast: checkpointEvidence ? facts.checkpoints.saveLast.value : null, found: listedFound.kept, expected, missing: listedMissing.kept, unexpected: listedUnexpected.kept },
+    checkpoints: {
+      template: checkpointEvidence ? facts.checkpoints.template.value.pattern : null, saveTopK: checkpointEvidence ? facts.checkpoints.saveTopK.value : null, saveLast: checkpointEvidence ? facts.checkpoints.saveLast.value : null, found: listedFound.kept,
+      ...(guessOnly ? { expected: [], missing: [], unexpected: [], expectedUnknown: `no configuration the bundle states explains the files, so what ModelCheckpoint left is not known (${ckCheck!.detail})` } : { expected, missing: listedMissing.kept, unexpected: listedUnexpected.kept }),
+    },
     warnings: keptWarnings.kept,
     errors: keptErrors.kept,
     cause: failureCause(facts),

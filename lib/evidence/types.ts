@@ -64,7 +64,8 @@ export interface Evidence {
   maxEpochs: number | null;
   seed: number | null;
   params: { trainable: string | null; total: string | null };
-  monitor: { name: string; mode: 'min' | 'max'; source: string } | null;
+  /** `assumed`: the name or the mode is a guess (a val…loss column, a mode from the metric's name, an inference resting on unstated settings). */
+  monitor: { name: string; mode: 'min' | 'max'; source: string; assumed?: true } | null;
   metricColumns: string[];
   epochs: Array<{ epoch: number; step: number; metrics: Record<string, number | null> }>;
   earlyStop: {
@@ -92,9 +93,12 @@ export interface Evidence {
     saveTopK: number | null;
     saveLast: boolean | null;
     found: FoundCheckpoint[];
+    /** The files the replay expects; empty when `expectedUnknown` says why no replay can be trusted to know them. */
     expected: ExpectedCheckpoint[];
     missing: string[];
     unexpected: string[];
+    /** No configuration the bundle allows explains the files, and the verdict is only a warning (settings it does not state, rounded values, a bounded search): what the replay would expect is not known. */
+    expectedUnknown?: string;
   };
   /** `file`/`line`: the source that warned, as Python prints it; `logLine`: its first line in the log (`bundle.log`), which the page links to. */
   warnings: Array<{ category: string | null; message: string; file: string | null; line: number | null; count: number; logLine?: number | null }>;

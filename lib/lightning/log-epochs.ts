@@ -180,7 +180,10 @@ export class LogEpochCollector {
     this.ckptSteps.set(epoch, globalStep - 1);
     this.lastCkptEpoch = epoch;
     // NaN is saved as ±inf (P:callbacks/model_checkpoint.py `_update_best_and_save`): the printed value is not the metric's.
+    // The file name renders the metric itself: `val_acc=inf` says it was infinite; anything else, NaN (the usual cause,
+    // and scored the same as the printed infinity by ModelCheckpoint and EarlyStopping).
     if (value !== null && Number.isFinite(value)) this.put(epoch, monitor, value, printedTolerance(m[5]));
+    else if (value !== null && c.path !== null) this.put(epoch, monitor, /(^|[=_\-])[-+]?inf([^a-z]|$)/i.test(c.path.split('/').pop() ?? '') ? value : NaN, 0);
     else if (!this.cells.has(epoch)) this.cells.set(epoch, new Map());
     for (const p of this.pendingEs) this.putEs(epoch, p.metric, p.text, p.tol);
     this.pendingEs = [];

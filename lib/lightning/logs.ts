@@ -99,6 +99,8 @@ export interface ParsedLog {
   firstSevere: { line: number; message: string } | null;
   /** EarlyStopping's last stop message. */
   earlyStopping: EarlyStopLine | null;
+  /** The first line EarlyStopping(verbose=True) printed (an improvement): it is verbose, so it prints its stop too. */
+  earlyStoppingVerboseLine?: number | null;
   /** A stop from outside (a scheduler's own line wins over the bare signal); `stop` names it when the fit did not end normally and no crash came first. */
   killed: KillInfo | null;
   /** Per-epoch values from the progress bar and the callbacks' verbose lines (for bundles without metrics.csv). */
@@ -146,6 +148,8 @@ export function splitLines(text: string, crOnly = text.indexOf('\n') < 0 && text
 const PREFIX = /^(?:\[[a-z]+\]\s*)?(?:\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:[,.]\d+)?\s*-\s*(?:[\w.]+\s*-\s*)?[A-Z]+\s*-\s*|(?:INFO|WARNING|ERROR|DEBUG):[\w.]+:|(?:INFO|WARNING):\s)/;
 // Lightning's rank_prefixed_message (F:utilities/rank_zero.py): `[rank: 0] Received SIGTERM: 15`.
 const RANK = /^\[rank: ?\d+\]\s*/;
+/** A traceback frame inside `trainer.fit` (its loops, or Trainer.fit itself): the exception ended the fit. */
+const FIT_FRAME = /^\s+File "[^"]*[\\/](?:lightning[\\/]pytorch|pytorch_lightning)[\\/](?:loops[\\/](?:fit_loop|training_epoch_loop)\.py"|trainer[\\/]trainer\.py", line \d+, in (?:fit|_fit_impl)\b)/;
 
 /** Strip a logging prefix (and Lightning's `[rank: N]`) so the Lightning text can be matched. */
 export function stripPrefix(line: string): string {
@@ -253,6 +257,7 @@ export function parseLog(text: string, tail: LogTail | null = null): ParsedLog {
     crash: null,
     firstSevere: null,
     earlyStopping: null,
+    earlyStoppingVerboseLine: null,
     killed: null,
     epochs: undefined as unknown as LogMetrics,
     warnings: [],
@@ -293,6 +298,8 @@ export function parseLog(text: string, tail: LogTail | null = null): ParsedLog {
     successLine: null as number | null,
     /** The first sign of a stop from outside (`killed` may be replaced by a more telling later one). */
     killFirstLine: null as number | null,
+    /** The last traceback frame inside Lightning's fit loop (an exception raised before the fit ended). */
+    fitCrashLine: null as number | null,
   };
 
   const setResolved = (r: Resolved, evidence: string, strong: boolean) => {
@@ -364,6 +371,8 @@ export function parseLog(text: string, tail: LogTail | null = null): ParsedLog {
     if (c0 === 84 && /^The above exception was the direct cause of the following exception:/.test(line)) { chainNext = 'cause'; return 0; }
     if (c0 === 68 && /^During handling of the above exception, another exception occurred:/.test(line)) { chainNext = 'context'; return 0; }
     if (inTraceback) {
+      // A frame of Lightning's fit loop: the exception was raised inside `trainer.fit`, before it ended.
+      if (FIT_FRAME.test(line)) st.fitCrashLine = n;
       if (/^\s/.test(line) || line === '') return 0;
       if (/^[\w.]+(Error|Exception|Interrupt|Exit)\b/.test(line) || /^[\w.]+: /.test(line)) {
         pushException(n, line);
@@ -407,7 +416,8 @@ export function parseLog(text: string, tail: LogTail | null = null): ParsedLog {
     if ((m = /`Trainer\.fit` stopped: `(max_epochs|max_steps)=(\d+)` reached\./.exec(line))) {
       st.fitStop = { kind: m[1] as 'max_epochs' | 'max_steps', limit: Number(m[2]), message: line.trim(), line: n };
       // EarlyStopping that fired in this last epoch is what stopped the run; the limit line follows it.
-      st.esFinalAtFitStop = st.esStopEpoch !== null && epochs.latestEpoch() <= st.esStopEpoch;
+      // (max_steps: the fit loop checks it first; an EarlyStopping signal at that epoch's end came after the limit ended it.)
+      st.esFinalAtFitStop = m[1] === 'max_epochs' && st.esStopEpoch !== null && epochs.latestEpoch() <= st.esStopEpoch;
       out.lightningSeen = true;
       return 0;
     }
@@ -421,6 +431,7 @@ export function parseLog(text: string, tail: LogTail | null = null): ParsedLog {
     const esLine = c0 === 77 || c0 === 83 || c0 === 68 || line.indexOf('Signaling Trainer') >= 0; // 'M', 'S', 'D'
     if (esLine && (m = /^Metric (\S+) improved(?: by \S+ >= min_delta = \S+)?\. New best score: (\S+)$/.exec(line))) {
       epochs.earlyStopping(m[1], m[2]);
+      out.earlyStoppingVerboseLine ??= n;
       st.esStopEpoch = null;
       return 0;
     }
@@ -600,7 +611,9 @@ export function parseLog(text: string, tail: LogTail | null = null): ParsedLog {
 
   // EarlyStopping's stop ended the run unless a later epoch shows (min_epochs kept it going).
   const es = out.earlyStopping;
-  if (es) es.final = st.esStopEpoch !== null && epochs.latestEpoch() <= st.esStopEpoch;
+  // An exception raised inside the fit loop after EarlyStopping's signal (a SIGTERM, an error in the epoch's end) ended
+  // the fit before it could stop as EarlyStopping asked: the signal is no end.
+  if (es) es.final = st.esStopEpoch !== null && epochs.latestEpoch() <= st.esStopEpoch && !(st.fitCrashLine !== null && st.fitCrashLine > es.line);
   const fs = st.fitStop;
   if (fs && fs.kind !== 'none') {
     out.stop = es && st.esFinalAtFitStop && es.line < fs.line

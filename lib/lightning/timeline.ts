@@ -133,7 +133,10 @@ export function hooksOf(tl: Timeline, opts: { everyNTrainSteps?: number } = {}):
           vi++;
         }
         const isLast = g === ep.endStep && ep.ended;
-        if ((g - ep.startStep) % f === 0) hooks.push({ kind: 'batch', epoch: ep.epoch, step: g, metrics: cm, lastBatch: isLast, valFollows: isLast ? lastValStep === g : valSteps.has(g) });
+        // At the last batch ModelCheckpoint defers to a validation it expects whenever the epoch validates at all
+        // (P:callbacks/model_checkpoint.py on_train_batch_end `will_run_val`: check_val_every_n_epoch, not whether one
+        // runs after this batch): with validations inside the epoch the save waits for the next one, maybe the next epoch's.
+        if ((g - ep.startStep) % f === 0) hooks.push({ kind: 'batch', epoch: ep.epoch, step: g, metrics: cm, lastBatch: isLast, valFollows: isLast ? lastValStep !== null : valSteps.has(g) });
       }
     }
     while (vi < vals.length && vals[vi].epoch <= ep.epoch && vals[vi].step <= ep.endStep) {

@@ -343,8 +343,16 @@ export function analyseCheckpoints(input: CheckpointInput): CheckpointAnalysis {
     const newest = new Map<string, number>();
     for (const n of foundNames) newest.set(family(n), Math.max(newest.get(family(n)) ?? -1, versionOf(n)));
     const freshFamilies = new Set([...freshOwn].map(family));
-    const firstPrior = [...foundNames].filter((n) => !freshFamilies.has(family(n)) || versionOf(n) < newest.get(family(n))!);
-    for (const restored of restoredOptions) {
+    // This fit's newest saves of a name are the highest versions; how many of them are its own is tried (one, two,
+    // three: a save every n steps writes one name more than once per epoch).
+    const versionsOf = new Map<string, number[]>();
+    for (const n of foundNames) versionsOf.set(family(n), [...(versionsOf.get(family(n)) ?? []), versionOf(n)].sort((a, b) => b - a));
+    const firstPriors: string[][] = [];
+    for (let d = 1; d <= 3; d++) {
+      const p = [...foundNames].filter((n) => !freshFamilies.has(family(n)) || !versionsOf.get(family(n))!.slice(0, d).includes(versionOf(n)));
+      if (!firstPriors.some((q) => q.length === p.length)) firstPriors.push(p);
+    }
+    search: for (const restored of restoredOptions) for (const firstPrior of firstPriors) {
       let prior = firstPrior;
       let r = replayCheckpointHooks(hooks, { ...cfgBase, prior, restored });
       for (let i = 0; i < 3; i++) {
@@ -360,7 +368,7 @@ export function analyseCheckpoints(input: CheckpointInput): CheckpointAnalysis {
       const restoredKept = r.bestK.filter((b) => b.name.startsWith('(restored')).length;
       const res = { r, missing: restoredKept ? [...missing, `${restoredKept} restored file${restoredKept > 1 ? 's' : ''}`] : missing, unexpected: [] as string[], prior: [...foundNames].filter((n) => !own.has(n)) };
       if (!bestRun || res.missing.length < bestRun.missing.length) bestRun = res;
-      if (!res.missing.length) break;
+      if (!res.missing.length) break search;
     }
     return bestRun!;
   };
@@ -398,11 +406,15 @@ export function analyseCheckpoints(input: CheckpointInput): CheckpointAnalysis {
   search(fs, [[ene, ents]]);
   // Not explained with Lightning's defaults for what the bundle does not say: the rarer settings the files can show —
   // optimizer steps per batch when the names carry a step, every_n_epochs / every_n_train_steps when at least two
-  // kept files show a period (one file shows none: a default is not given up for it).
+  // kept files show a period, or a kept file is one the defaults never leave (saved in an epoch they save nothing
+  // better in, or where they do not save at all): files do not appear from nowhere, so the defaults are not what ran.
+  // One file the defaults would keep, with another they keep missing, shows no period: the default is not given up
+  // for it (a lost file fails).
   const stepInNames = templates.some((x) => x.t.parts.some((p) => 'key' in p && p.key === 'step'));
   const moreFs = fs.length === 1 && fs[0].how === 'default' && stepInNames ? [2, 3, 4].map((v) => ({ value: v, how: 'inferred' as const, source: 'the steps in the checkpoint names' })) : [];
   if (!explanations.length && moreFs.length) search(moreFs, [[ene, ents]]);
-  if (!explanations.length && (nMain >= 2 || logged.length >= 2) && (ene.how === 'default' || ents.how === 'default')) {
+  const strayFile = !!best && (best as Attempt).unexpected.some((n) => !/^last(-v\d+)?\.ckpt$/.test(n));
+  if (!explanations.length && (nMain >= 2 || logged.length >= 2 || strayFile) && (ene.how === 'default' || ents.how === 'default')) {
     const lastEpoch = tl1.epochs.length ? tl1.epochs[tl1.epochs.length - 1].epoch : 0;
     const lastStep = Math.max(0, ...tl1.epochs.map((e) => e.endStep), ...tl1.validations.map((v) => v.step));
     const triggers: Array<[UsedSetting<number>, UsedSetting<number>]> = [];
@@ -497,9 +509,12 @@ export function timelineSource(input: { metrics: ParsedMetrics | null; logTable:
       // The log's values: a ModelCheckpoint save line prints the monitored value the validation just logged
       // (`reached 0.75000`), where a progress bar may still show the one before.
       if (m !== exact) for (const s of input.loggedSaves ?? []) {
-        if (s.monitor === undefined || s.value === undefined || !Number.isFinite(s.value)) continue;
+        if (s.monitor === undefined || s.value === undefined || s.value === null) continue;
+        // ModelCheckpoint prints a NaN score as the worst infinity of its mode (`reached -inf`), while the file name
+        // renders the metric itself (`val_acc=nan`): the name tells which it was.
+        const value = !Number.isFinite(s.value) && /(^|[=_\-])nan([^a-z]|$)/i.test(s.path.split('/').pop() ?? '') ? NaN : s.value;
         const v = tl.validations.find((x) => x.epoch === s.epoch && x.step === s.globalStep);
-        if (v) v.metrics = { ...v.metrics, [s.monitor]: s.value };
+        if (v) v.metrics = { ...v.metrics, [s.monitor]: value };
       }
       return tl;
     }

@@ -265,13 +265,21 @@ export function deriveFacts(files: InputFile[], opts: AnalyseOptions): Facts {
   const viaOf = (src: string): MonitorVia => (src.startsWith(runproof?.file ?? '\u0000') ? 'runproof.json' : src.startsWith(logName) ? 'log' : 'command');
   const used = ck.used;
   const decided = <T>(u: { how: string; alternatives?: T[] } | undefined) => !!u && u.how === 'inferred' && ck.explained && !(u.alternatives?.length);
+  // Which files a monitor and mode keep depends on when ModelCheckpoint saves: an inference from the kept files holds
+  // only where every_n_epochs and every_n_train_steps are stated (with other periods other monitors or modes may explain them).
+  const triggersStated = !!used && used.everyNEpochs.how === 'stated' && used.everyNTrainSteps.how === 'stated';
   let monitor: Facts['monitor'] = unknown('no monitor in runproof.json, the command or the log, no metric in the checkpoint file names and no val…loss column');
   if (ckS.monitor.state === 'known' && ckS.monitor.value !== null) monitor = known({ name: ckS.monitor.value, via: viaOf(ckS.monitor.source) }, ckS.monitor.source);
   else if (esS.monitor.state === 'known') monitor = known({ name: esS.monitor.value, via: viaOf(esS.monitor.source) }, esS.monitor.source);
-  else if (used && used.monitor.value !== null && decided(used.monitor)) monitor = known({ name: used.monitor.value, via: 'kept checkpoints' }, `inferred from the kept checkpoints (${used.monitor.source})`);
-  else if (used && used.template.value.metrics.length && (used.monitor.value === null || used.template.value.metrics.includes(used.monitor.value))) {
+  else if (used && used.monitor.value !== null && decided(used.monitor) && triggersStated) monitor = known({ name: used.monitor.value, via: 'kept checkpoints' }, `inferred from the kept checkpoints (${used.monitor.source})`);
+  else if (used && used.template.value.metrics.length && (used.monitor.value === null || used.template.value.metrics.includes(used.monitor.value) || !triggersStated)) {
     const name = used.template.value.metrics[0];
-    monitor = known({ name, via: 'checkpoint file names' }, `checkpoint file name ${ck.found.find((c) => c.kind === 'top-k')?.name ?? used.template.value.pattern}`);
+    const file = ck.found.find((c) => c.kind === 'top-k' && c.name.includes(`${name}=`));
+    // A name that spells the metric (`val_acc=0.7`) states it; one whose field was matched to a column (`score0.736`) does not.
+    monitor = file ? known({ name, via: 'checkpoint file names' }, `checkpoint file name ${file.name}`)
+      : assumed({ name, via: 'checkpoint file names' }, `no monitor in runproof.json, the command or the log: ${name} matched to the value the checkpoint names carry unlabelled (${ck.found.find((c) => c.kind === 'top-k')?.name ?? used.template.value.pattern})`);
+  } else if (used && used.monitor.value !== null && decided(used.monitor)) {
+    monitor = assumed({ name: used.monitor.value, via: 'kept checkpoints' }, `inferred from the kept checkpoints (${used.monitor.source}) with every_n_epochs/every_n_train_steps at Lightning's defaults, which the bundle does not state`);
   } else if (lightningMetrics) {
     const val = lightningMetrics.epochLevel.find((c) => /val.*loss|loss.*val/i.test(c)) ?? lightningMetrics.columns.find((c) => /val.*loss|loss.*val/i.test(c));
     if (val) monitor = assumed({ name: val, via: 'validation loss column' }, `no monitor in runproof.json, the command or the log and no metric in the checkpoint file names: took ${val}, a val…loss column`);
@@ -294,7 +302,8 @@ export function deriveFacts(files: InputFile[], opts: AnalyseOptions): Facts {
   else if (esS.mode.state === 'known' && (esS.monitor.value === monitorName || esS.monitor.state !== 'known')) mode = esS.mode;
   else if (ckS.mode.state === 'known') mode = ckS.mode;
   else if (esBest && monitorName === esBest.monitor) mode = known(esBest.mode, esBest.source);
-  else if (used && used.monitor.value === monitorName && monitorName !== null && decided(used.mode)) mode = known(used.mode.value, `inferred from the kept checkpoints: ${used.mode.value === 'max' ? 'the highest' : 'the lowest'} ${monitorName} kept`);
+  else if (used && used.monitor.value === monitorName && monitorName !== null && decided(used.mode) && triggersStated) mode = known(used.mode.value, `inferred from the kept checkpoints: ${used.mode.value === 'max' ? 'the highest' : 'the lowest'} ${monitorName} kept`);
+  else if (used && used.monitor.value === monitorName && monitorName !== null && decided(used.mode)) mode = assumed(used.mode.value, `inferred from the kept checkpoints (${used.mode.value === 'max' ? 'the highest' : 'the lowest'} ${monitorName} kept) with every_n_epochs/every_n_train_steps at Lightning's defaults, which the bundle does not state`);
   else mode = assumed(monitorName ? modeByName(monitorName) : 'min', monitorName ? `no mode in runproof.json, the command or the log: ${modeByName(monitorName)} taken from the name ${monitorName}` : 'no checkpoint or early-stop mode in the command');
 
   // `self.log(name, on_step=True, on_epoch=True)` writes only `name_step`/`name_epoch` columns, yet callbacks
@@ -302,7 +311,12 @@ export function deriveFacts(files: InputFile[], opts: AnalyseOptions): Facts {
   const forked = monitorName !== null && lightningMetrics && !lightningMetrics.columns.includes(monitorName) && lightningMetrics.columns.includes(`${monitorName}_epoch`) ? monitorName : null;
   // Rows holding only `test…` values are trainer.test()'s (an events file keeps no after-fit marker): not a training epoch.
   const isTestOnly = (e: EpochRow) => { const k = Object.keys(e.metrics); return k.length > 0 && k.every((c) => /^test(_|\/|$)/i.test(c)); };
-  const epochs = (lightningMetrics?.epochs ?? []).filter((e) => !isTestOnly(e)).map((e) => (forked && e.metrics[`${forked}_epoch`] !== undefined ? { ...e, metrics: { ...e.metrics, [forked]: e.metrics[`${forked}_epoch`] } } : e));
+  // runproof.json's validations are exact and complete; the log's values without a progress bar are only what the
+  // callbacks printed (a ModelCheckpoint that saves every n epochs prints every n-th): the epochs come from runproof.json then.
+  const rpEpochs: EpochRow[] | null = !metrics && source.kind === 'runproof.json' && timeline && (!logTable || logTable.sources.progressBar === 0)
+    ? timeline.epochs.map((e) => ({ epoch: e.epoch, step: Math.round(e.endStep / (timeline.stepsPerBatch || 1)) - 1, metrics: Object.assign({}, ...timeline.validations.filter((v) => v.epoch === e.epoch).map((v) => v.metrics)) as Record<string, number> }))
+    : null;
+  const epochs = (rpEpochs ?? lightningMetrics?.epochs ?? []).filter((e) => !isTestOnly(e)).map((e) => (forked && e.metrics[`${forked}_epoch`] !== undefined ? { ...e, metrics: { ...e.metrics, [forked]: e.metrics[`${forked}_epoch`] } } : e));
   const monitorPoints = monitorName !== null ? epochs.map((e) => ({ epoch: e.epoch, value: e.metrics[monitorName] as number | undefined })) : [];
 
   // --- early stopping replay -----------------------------------------------------------
@@ -384,7 +398,10 @@ export function deriveFacts(files: InputFile[], opts: AnalyseOptions): Facts {
       : maxStepsS !== null && maxStepsS > 0 && lastStep !== null && lastStep * spb >= maxStepsS ? { what: `max_steps=${maxStepsS}`, from: lastElsewhere?.from ?? 'the values' } : null)
     // no values: a checkpoint named for the last epoch was saved at its end
     : maxE !== null && maxE > 0 && namedEpochs.length && Math.max(...namedEpochs) + 1 >= maxE ? { what: `max_epochs=${maxE}`, from: 'the checkpoint names' } : null;
-  const logCut = rpVerboseStop && log ? { evidence: `${rpVerboseStop.file} says a verbose EarlyStopping stopped the fit (${rpVerboseStop.reason}), which prints its reason; ${logName} has no such line`, line: null } : bareException ? { evidence: `it ends with ${bareException.message} (line ${bareException.line}), an exception with no traceback`, line: bareException.line } : log && !crashed ? logCutEvidence({ text: logText, logName, lightningSeen: log.lightningSeen, hasEndLine: log.normalEnd, lastEpochElsewhere: source.kind === 'log' ? (namedEpochs.length ? { epoch: Math.max(...namedEpochs), validated: false, from: 'the checkpoint names' } : null) : lastElsewhere, rpRanToLimit: rpRan, limitReached }) : null;
+  // The log shows EarlyStopping verbose (an improvement line) and the replay, on stated settings and exact values, stops the fit.
+  const verboseEsStop = log?.earlyStoppingVerboseLine != null && !log.earlyStopping && earlyStop?.triggered && esExact && source.kind !== 'log' && earlyStopping.replay?.lastEpoch != null
+    ? { line: log.earlyStoppingVerboseLine, epoch: earlyStop.stoppedEpoch } : null;
+  const logCut = rpVerboseStop && log ? { evidence: `${rpVerboseStop.file} says a verbose EarlyStopping stopped the fit (${rpVerboseStop.reason}), which prints its reason; ${logName} has no such line`, line: null } : bareException ? { evidence: `it ends with ${bareException.message} (line ${bareException.line}), an exception with no traceback`, line: bareException.line } : log && !crashed ? logCutEvidence({ text: logText, logName, lightningSeen: log.lightningSeen, hasEndLine: log.normalEnd, lastEpochElsewhere: source.kind === 'log' ? (namedEpochs.length ? { epoch: Math.max(...namedEpochs), validated: false, from: 'the checkpoint names' } : null) : lastElsewhere, rpRanToLimit: rpRan, limitReached, verboseEsStop }) : null;
   let status: RunStatus;
   if (opts.launch?.status) status = opts.launch.status;
   else if ((errors.length || bareException) && !log?.normalEnd) status = 'failed';

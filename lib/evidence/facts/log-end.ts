@@ -27,6 +27,8 @@ export function logCutEvidence(input: {
   rpRanToLimit: { file: string } | null;
   /** Other evidence shows the fit reached max_epochs or max_steps, where Lightning always prints its stop line (before EarlyStopping's). */
   limitReached?: { what: string; from: string } | null;
+  /** EarlyStopping printed its improvements (verbose) and the replay says it stopped the fit: it prints its reason there. */
+  verboseEsStop?: { line: number; epoch: number | null } | null;
 }): LogCut | null {
   const { text, logName } = input;
   if (!text || !input.lightningSeen || input.hasEndLine) return null;
@@ -41,6 +43,7 @@ export function logCutEvidence(input: {
   // 2. runproof.json: the fit ran to max_epochs/max_steps, where Lightning prints its stop line.
   if (input.rpRanToLimit) return { evidence: `${input.rpRanToLimit.file} says the fit ran to its end with no EarlyStopping stop, where Lightning prints \`Trainer.fit\` stopped; ${logName} has no such line`, line: null };
   if (input.limitReached) return { evidence: `${input.limitReached.from} show the fit reached ${input.limitReached.what}, where Lightning prints \`Trainer.fit\` stopped: \`${input.limitReached.what}\` reached.; ${logName} has no such line`, line: null };
+  if (input.verboseEsStop) return { evidence: `EarlyStopping is verbose (it printed its improvement at line ${input.verboseEsStop.line}) and the replay stops the fit${input.verboseEsStop.epoch !== null ? ` at epoch ${input.verboseEsStop.epoch}` : ''}, where it prints \`Signaling Trainer to stop\`; ${logName} has no such line`, line: null };
   // 3./4. The progress bar against the epochs other evidence shows.
   const other = input.lastEpochElsewhere;
   let lastBar: { epoch: number; i: number; n: number; pct: number; at: number } | null = null;
