@@ -3,8 +3,9 @@
  * host whose pid is not alive. Each such run is re-leased to the sweeper and
  * marked `lost`, its recorded process group is killed (on this host), and the
  * partial evidence on disk is archived. The worker runs this at start and on
- * a timer; the web server runs it when it shows a run whose lease ran out, so
- * a run is settled even when no worker is running at all.
+ * a timer; `runproof serve --no-worker` runs it on the same timer
+ * (cli/main.ts), so a run is settled even when no worker is running at all.
+ * Never a page render: showing a run only reads (app/web-layer.test.ts).
  */
 import crypto from 'node:crypto';
 import os from 'node:os';
