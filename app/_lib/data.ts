@@ -16,7 +16,7 @@ import { refreshPlansThrottled } from '@/server/plan-index';
 import { applyPlanPatches, planPatchesForRun } from '@/server/plan-patch';
 import { launchRun } from '@/server/launch';
 import { deleteRunAndBundle } from '@/server/run-admin';
-import { getJudgedRunEvidence, planRequirements, requirementsOf } from '@/server/plans';
+import { getJudgedRunEvidence, planRequirements, readIndexedPlanText, requirementsOf } from '@/server/plans';
 import type { Problem } from '@/lib/evidence/types';
 import { getPlan, getPlanPage, getPlanRowDetail, getPlanTree, type PlanPageOptions, getRunPlanLinks, listPickableRows, listPlanFiles, listRunRowIds, resolveRowRefs } from '@/db/queries/plans';
 import { getEvidenceJson, getLaunch, getLivePoints, getLiveState, listLiveWorkers, requestCancel } from '@/db/queries/launches';
@@ -148,6 +148,9 @@ export const loadRowRefs = cache((refs: string[]): string[] => {
     return resolveRowRefs({ db, refs }).links.map((l) => `${byPath.get(l.planPath)}:${l.rowId}`);
   });
 });
+
+/** An indexed plan's text, only while its path is still the plain file that was indexed (not a link swapped in since). */
+export const loadPlanText = cache((planPath: string): string | null => readIndexedPlanText(planPath));
 
 /** Plan ids are 12 hex digits. */
 export function isPlanId(id: string): boolean {

@@ -1,11 +1,10 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
-import { isPlanId, loadPlan } from '@/app/_lib/data';
+import { isPlanId, loadPlan, loadPlanText } from '@/app/_lib/data';
 import { splitLines } from '@/app/_lib/files';
 import CodeLines from '@/components/code-lines';
 import { rowHref } from '@/components/plan-views';
-import { readIndexedPlanText } from '@/server/plans';
 import { planPlaceHref } from '../../pager';
 
 export const dynamic = 'force-dynamic';
@@ -28,8 +27,7 @@ export default async function PlanSourcePage({ params }: Params) {
   if (!isPlanId(planId)) notFound();
   const plan = loadPlan(planId);
   if (!plan) notFound();
-  // Only while the indexed path is still the plain file that was indexed (not a link swapped in since).
-  const text = readIndexedPlanText(plan.path);
+  const text = loadPlanText(plan.path);
   const lines = text === null ? [] : splitLines(text);
   return (
     <>
