@@ -48,7 +48,8 @@ export interface Target {
 
 type Headers = Array<[string, string]>;
 
-const LAUNCH_STATE = { error: null, fieldErrors: {}, values: {}, profile: null, cpuOnly: false, rows: '' };
+// The form's previous state (lib/action-result.ts); the action reads only the FormData.
+const LAUNCH_STATE = { ok: true, data: { values: {}, profile: null, cpuOnly: false, rows: '' } };
 
 /** The launch form posted as React's fetch does: `Next-Action` and the encoded arguments (state, FormData). */
 export function launchFetch(t: Target, ids: ActionIds, headers: Headers, id: string): RawRequest {
@@ -85,7 +86,7 @@ export function loginFetch(t: Target, ids: ActionIds, headers: Headers, password
   const { body, contentType } = multipart([
     ['_1_password', password],
     ['_1_next', '/'],
-    ['0', JSON.stringify([{ error: null }, '$K1'])],
+    ['0', JSON.stringify([{ ok: true }, '$K1'])],
   ]);
   return { id, host: t.host, port: t.port, method: 'POST', path: '/login', headers: [['Next-Action', ids.login], ['Accept', 'text/x-component'], ['Content-Type', contentType], ...headers], body };
 }
