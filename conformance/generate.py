@@ -887,7 +887,8 @@ def tamper(out_dir: str, truths: List[Dict[str, Any]], rng: random.Random, per_k
     def drop_candidates(t, kept):
         """Kept files whose removal no other valid config explains. Where the bundle does not state every_n_epochs /
         every_n_train_steps (no runproof.json, no such flag), what is left must not look like a sparser save schedule:
-        at least two top-k files, saved in epochs no period P >= 2 picks out ((epoch + 1) % P == 0 for all)."""
+        two or more top-k files saved in epochs a period P >= 2 picks out ((epoch + 1) % P == 0 for all) are what
+        every_n_epochs=P leaves. (One file left shows no period: Runproof keeps the default for it, as for a lost file.)"""
         mc = t["config"]["mc"] or {}
         if t["bundle"]["runproof_json"] or mc.get("every_n_epochs") or mc.get("every_n_train_steps"):
             return sorted(kept)
@@ -898,10 +899,10 @@ def tamper(out_dir: str, truths: List[Dict[str, Any]], rng: random.Random, per_k
         out = []
         for name in sorted(kept):
             rest = [epoch_of.get(k) for k in kept if k != name]
-            if len(rest) < 2 or any(x is None for x in rest):
+            if not rest or any(x is None for x in rest):
                 continue
             top = max(rest) + 1
-            if any(all((x + 1) % p == 0 for x in rest) for p in range(2, top + 1)):
+            if len(rest) >= 2 and any(all((x + 1) % p == 0 for x in rest) for p in range(2, top + 1)):
                 continue
             out.append(name)
         return out

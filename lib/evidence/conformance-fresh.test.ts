@@ -1,0 +1,150 @@
+/**
+ * Cases from fresh conformance samples (conformance/generate.py with real
+ * Lightning 2.6.6, seeds 9001, 777 and 4242; fixtures/conformance-fresh)
+ * that Runproof once got wrong, one or more per class of input. Each bundle
+ * is read as the importer reads it; truth.json is the answer key and is
+ * never handed to the analysis.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { compareCase, type Truth } from '../../conformance/compare';
+import { FIXTURES } from '../../fixtures/test-helpers';
+import { readBundle } from '../../server/bundles';
+import { analyseBundle } from './analyse';
+import type { Evidence } from './types';
+
+const CASES = path.join(FIXTURES, 'conformance-fresh', 'cases');
+
+function load(id: string) {
+  const dir = path.join(CASES, id);
+  const files = readBundle(dir).files.filter((f) => f.path !== 'truth.json');
+  const truth = JSON.parse(fs.readFileSync(path.join(dir, 'truth.json'), 'utf8')) as Truth & { checkpoint_files: string[]; validations: Array<{ epoch: number }> };
+  return { truth, ev: analyseBundle(files, { root: dir }) };
+}
+const check = (ev: Evidence, id: string) => ev.checks.find((c) => c.id === id)!;
+const expectedNames = (ev: Evidence) => ev.checkpoints.expected.map((e) => e.name).sort();
+const lightningFiles = (truth: { checkpoint_files: string[] }) => truth.checkpoint_files.filter((f) => f.endsWith('.ckpt')).sort();
+
+describe('endings: the stop line and the exception decide, not an EarlyStopping signal before them', () => {
+  it('max_steps reached in the epoch EarlyStopping then signals in: the fit ended by max_steps (s9001-c030)', () => {
+    const { ev, truth } = load('s9001-c030-max-steps');
+    expect(truth.ending).toBe('max_steps');
+    expect(truth.early_stopping).toMatchObject({ stopped_epoch: 2 });
+    expect(ev.stop.reason).toBe('max_steps');
+    expect(ev.status).toBe('succeeded');
+  });
+
+  it('SIGTERM raised in the fit loop after EarlyStopping signalled: killed, failed (s9001-c097)', () => {
+    const { ev, truth } = load('s9001-c097-sigterm');
+    expect(truth).toMatchObject({ ending: 'sigterm', exit: { status: 'failed' } });
+    expect(ev.stop.reason).toBe('killed');
+    expect(ev.status).toBe('failed');
+    expect(check(ev, 'exit').status).toBe('fail');
+  });
+
+  it('a log cut after verbose EarlyStopping\'s improvements and before its stop fails exit (s9001-c029~cut-log)', () => {
+    const { ev } = load('s9001-c029-diverge~cut-log');
+    expect(check(ev, 'exit')).toMatchObject({ status: 'fail', detail: expect.stringContaining('EarlyStopping is verbose (it printed its improvement at line') });
+  });
+});
+
+describe('checkpoints: save triggers the bundle does not state', () => {
+  it('a kept file the defaults never leave is explained by an unstated every_n setting, and only warns (s9001-c047, s9001-c296)', () => {
+    for (const id of ['s9001-c047-ties', 's9001-c296-sparse-val']) {
+      const { ev, truth } = load(id);
+      expect(check(ev, 'checkpoints')).toMatchObject({ status: 'warn', detail: expect.stringContaining('explained only with a setting the bundle does not state') });
+      expect(expectedNames(ev)).toEqual(lightningFiles(truth));
+    }
+  });
+
+  it('one kept file removed from a top-3 listing still fails when the command states ModelCheckpoint (s9001-c154~drop-kept)', () => {
+    const { ev, truth } = load('s9001-c154-max-steps~drop-kept');
+    expect(check(ev, 'checkpoints').status).toBe('fail');
+    expect(check(load('s9001-c154-max-steps').ev, 'checkpoints').status).toBe('pass');
+    expect(truth.tampered?.kind).toBe('drop-kept');
+  });
+
+  it('every_n_train_steps with validations inside the epoch: the last batch defers to the next validation (s9001-c271)', () => {
+    const { ev, truth } = load('s9001-c271-val-interval');
+    expect(check(ev, 'checkpoints').status).toBe('pass');
+    expect(expectedNames(ev)).toEqual(lightningFiles(truth));
+  });
+
+  it('a rerun whose saves write one name several times: the -vN this fit made are told from the earlier run\'s (s9001-c193)', () => {
+    const { ev, truth } = load('s9001-c193-rerun');
+    expect(check(ev, 'checkpoints')).toMatchObject({ status: 'pass', detail: expect.stringContaining('3 from an earlier run in the folder') });
+    expect(expectedNames(ev)).toEqual(lightningFiles(truth));
+  });
+
+  it('a NaN score printed as -inf by ModelCheckpoint is read as the file name says (s777-c060, log only)', () => {
+    const { ev, truth } = load('s777-c060-nan');
+    expect(lightningFiles(truth)).toContain('epoch=epoch=02-val=val_acc=nan.ckpt');
+    expect(check(ev, 'checkpoints').status).toBe('pass');
+    expect(expectedNames(ev)).toEqual(lightningFiles(truth));
+  });
+});
+
+describe('know the monitor, or say it is assumed', () => {
+  it('every_n_epochs=2 unstated: the monitor and mode the kept files suggest under the defaults are assumed, not known (s777-c156)', () => {
+    const { ev, truth } = load('s777-c156-early-stop');
+    expect(truth.config).toMatchObject({ monitor: 'val_loss', mode: 'min' });
+    expect(ev.monitor).toMatchObject({ assumed: true });
+    expect(compareCase(truth, ev).facts.filter((f) => f.verdict !== 'agree')).toEqual([]);
+  });
+
+  it('a name that spells its metric states the monitor though every_n is unstated (s4242-c067: val_acc=0.735)', () => {
+    const { ev } = load('s4242-c067-ties');
+    expect(ev.monitor).toMatchObject({ name: 'val_acc', mode: 'max', source: 'checkpoint file names' });
+  });
+
+  it('an unlabelled field (`score0.864`) matched to a column is no stated monitor (s777-c273)', () => {
+    const { ev, truth } = load('s777-c273-rerun');
+    expect(truth.config.monitor).toBe('val_loss');
+    expect(ev.monitor).toMatchObject({ source: 'checkpoint file names', assumed: true });
+  });
+
+  it('the best value of an assumed monitor is no claim either (s9001-c123: val_acc, max; a val_loss column assumed)', () => {
+    const { ev, truth } = load('s9001-c123-max-steps');
+    expect(ev.monitor).toMatchObject({ name: 'val_loss', source: 'validation loss column', assumed: true });
+    expect(compareCase(truth, ev).facts.find((f) => f.fact === 'monitored best')).toBeUndefined();
+  });
+});
+
+describe('epochs', () => {
+  it('without a progress bar the log\'s values are only what the callbacks printed: runproof.json gives every epoch (s9001-c156)', () => {
+    const { ev, truth } = load('s9001-c156-two-optimizers');
+    expect(ev.epochs.map((e) => e.epoch)).toEqual([0, 1, 2, 3, 4]);
+    expect(truth.last_train_step?.epoch).toBe(4);
+    expect(check(ev, 'epochs')).toMatchObject({ status: 'pass', detail: '5 of max_epochs=5' });
+  });
+});
+
+describe('an expectation it cannot know is not claimed', () => {
+  it('log only, several validations an epoch (val_check_interval=0.25): the warning claims no expected files, and says why (s4242-c133)', () => {
+    const { ev, truth } = load('s4242-c133-val-interval');
+    expect(check(ev, 'checkpoints')).toMatchObject({ status: 'warn', detail: expect.stringContaining('the log\'s rounded values') });
+    expect(ev.checkpoints).toMatchObject({ expected: [], missing: [], unexpected: [], expectedUnknown: expect.stringContaining('what ModelCheckpoint left is not known') });
+    // were the config and exact values there, the fact would be asked for: it is unstated, not wrong
+    const asked = compareCase({ ...truth, bundle: { ...truth.bundle, files: [...truth.bundle.files, 'metrics.csv'] } }, ev).facts.find((f) => f.fact === 'checkpoints expected');
+    expect(asked).toMatchObject({ verdict: 'unstated' });
+    // an explained replay claims what it expects
+    expect(load('s9001-c271-val-interval').ev.checkpoints.expectedUnknown).toBeUndefined();
+  });
+});
+
+describe('the whole folder', () => {
+  it('every case conforms: facts agree, no false fail, no tampering missed', () => {
+    const ids = fs.readdirSync(CASES).sort();
+    expect(ids.length).toBeGreaterThanOrEqual(15);
+    const bad: string[] = [];
+    for (const id of ids) {
+      const { ev, truth } = load(id);
+      const r = compareCase(truth, ev);
+      for (const f of r.facts) if (f.verdict !== 'agree') bad.push(`${id}: ${f.fact} ${f.verdict} (Lightning ${f.truth}; Runproof ${f.said})`);
+      for (const c of r.falseFails) bad.push(`${id}: false fail ${c.id}: ${c.detail}`);
+      for (const m of r.missed) bad.push(`${id}: missed ${m}`);
+    }
+    expect(bad).toEqual([]);
+  });
+});
