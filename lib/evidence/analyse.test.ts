@@ -164,9 +164,13 @@ describe('logs that are not of a training run', () => {
     const a = analyseBundle([{ path: 'infer.log', sizeBytes: 1, text: infer }], { root: '/tmp/x' });
     expect(a.checks.find((c) => c.id === 'exit')!.status).toBe('skip');
     expect(a.status).toBe('unknown');
-    const cut = 'GPU available: False, used: False\nEpoch 0: 50%\n';
+    // Dated 2.x (its `💡 Tip` line): a fit ends mid-epoch only with a `max_steps` line there, so a bar part-way is a cut.
+    const cut = 'GPU available: False, used: False\n💡 Tip: For seamless cloud uploads and versioning, try installing [litmodels](https://pypi.org/project/litmodels/) to enable LitModelCheckpoint, which syncs automatically with the Lightning model registry.\nEpoch 0: 50%\n';
     const b = analyseBundle([{ path: 'train.log', sizeBytes: 1, text: cut }], { root: '/tmp/x' });
     expect(b.checks.find((c) => c.id === 'exit')).toMatchObject({ status: 'fail', detail: expect.stringContaining('is cut short: train.log\'s last progress bar is part-way through epoch 0 (50%)') });
+    // Undated: before 1.6 a max_steps stop mid-epoch prints nothing, so the same log is only a warning.
+    const undated = analyseBundle([{ path: 'train.log', sizeBytes: 1, text: 'GPU available: False, used: False\nEpoch 0: 50%\n' }], { root: '/tmp/x' });
+    expect(undated.checks.find((c) => c.id === 'exit')).toMatchObject({ status: 'warn', detail: expect.stringContaining('nor at any end before 1.6') });
   });
 });
 

@@ -30,7 +30,10 @@ import type { EpochRow, ParsedMetrics, StepSeries } from './metrics-csv';
 
 export interface CheckpointLine {
   epoch: number;
+  /** The step the line printed (NaN where its format prints none: Lightning 1.0 and older). */
   globalStep: number;
+  /** The step is `global_step` after the batch's optimizer step (the quoted form, Lightning 1.7 on): metrics.csv's S_e + 1. */
+  stepAfterBatch: boolean;
   monitor: string;
   /** The monitored value (null on a `was not in top k` line, which prints none). */
   value: number | null;
@@ -69,7 +72,18 @@ interface BarEpoch {
 // `desc: NN%|bar| i/n [info]`; tqdm prints `?` for an unknown total and no percentage then.
 const BAR = /^\s*([^|\r\n]{0,200}?):\s*(?:\d{1,3}%)?\|[^|\r\n]{0,400}\|\s*(\d+)\/(\d+|\?)\s*\[([^\]\r\n]{0,4000})\]/;
 const ANSI = /\x1b\[[0-9;?]*[A-Za-z]/g;
-const CHECKPOINT = /^Epoch (\d+), global step (\d+): (?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)") (?:reached (\S+) \(best (\S+)\), saving model to (?:'(.*)'|"(.*)") as top (-?\d+)|was not in top (-?\d+))\s*$/;
+/**
+ * ModelCheckpoint(verbose=True)'s line in every Lightning that printed one
+ * (P:callbacks/model_checkpoint.py `_update_best_and_save` / `_save_top_k_checkpoint`):
+ *  - 1.7 on: `Epoch 3, global step 120: 'val_loss' reached 0.12345 (best 0.12345), saving model to '/p/x.ckpt' as top 1`
+ *    (`{monitor!r}`, `{filepath!r}`); `Epoch 3, global step 120: 'val_loss' was not in top 1`;
+ *  - 1.1–1.6: the monitor bare and the path in double quotes (`… global step 120: val_loss reached … saving model to "/p/x.ckpt" as top 1`);
+ *    1.1–1.2 print `Epoch 3, step 120: val_loss was not in top 1`;
+ *  - 1.0: `Epoch 3: val_loss reached 0.12345 (best 0.12345), saving model to /p/x.ckpt as top 1` (no step, path bare);
+ *  - 0.x: `Epoch 00003: …` (`{epoch:05d}`), after a blank line.
+ * Groups: 1 epoch, 2 `global `, 3 step, 4–6 monitor ('…', "…", bare), 7 value, 8 best, 9–11 path, 12 k of a save, 13 k of a non-save.
+ */
+const CHECKPOINT = /^Epoch (\d+)(?:, (global )?step (\d+))?: (?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)"|([^\s'"]+)) (?:reached (\S+) \(best (\S+)\), saving model to (?:'(.*)'|"(.*)"|(.*?)) as top (-?\d+)|was not in top (-?\d+))\s*$/;
 
 /** Half a unit in the last printed digit of a number's text (`3.230` → 0.0005, `1.2e-05` → 5e-7). */
 export function printedTolerance(text: string): number {
@@ -149,18 +163,23 @@ export class LogEpochCollector {
     const m = CHECKPOINT.exec(text);
     if (!m) return false;
     const epoch = Number(m[1]);
-    const globalStep = Number(m[2]);
-    const monitor = unquote(m[3] ?? m[4]);
-    const saved = m[9] !== undefined;
-    const value = saved ? readNumber(m[5]) : null;
+    const globalStep = m[3] !== undefined ? Number(m[3]) : NaN;
+    const quoted = m[4] !== undefined || m[5] !== undefined;
+    const monitor = quoted ? unquote(m[4] ?? m[5]) : m[6];
+    const saved = m[12] !== undefined;
+    const value = saved ? readNumber(m[7]) : null;
     const c: CheckpointLine = {
       epoch,
       globalStep,
+      // Only the quoted form (1.7 on; 1.6 counts the same way) prints the step after the batch's optimizer step:
+      // up to 1.5 the save ran before global_step was incremented (P:loops/epoch/training_epoch_loop.py
+      // `on_advance_end`), and the bare form spans both.
+      stepAfterBatch: quoted && m[2] !== undefined,
       monitor,
       value,
-      best: saved ? readNumber(m[6]) : null,
-      path: saved ? unquote(m[7] ?? m[8]) : null,
-      topK: Number(saved ? m[9] : m[10]),
+      best: saved ? readNumber(m[8]) : null,
+      path: saved ? (m[9] !== undefined || m[10] !== undefined ? unquote(m[9] ?? m[10]) : m[11]) : null,
+      topK: Number(saved ? m[12] : m[13]),
       saved,
       line,
     };
@@ -177,12 +196,13 @@ export class LogEpochCollector {
     }
     const n = (this.ckptLines.get(epoch) ?? 0) + 1;
     this.ckptLines.set(epoch, n);
-    this.ckptSteps.set(epoch, globalStep - 1);
+    // The epoch's step (metrics.csv's S_e) is the printed global step − 1 only where the line's format says what its step counts.
+    if (c.stepAfterBatch) this.ckptSteps.set(epoch, globalStep - 1);
     this.lastCkptEpoch = epoch;
     // NaN is saved as ±inf (P:callbacks/model_checkpoint.py `_update_best_and_save`): the printed value is not the metric's.
     // The file name renders the metric itself: `val_acc=inf` says it was infinite; anything else, NaN (the usual cause,
     // and scored the same as the printed infinity by ModelCheckpoint and EarlyStopping).
-    if (value !== null && Number.isFinite(value)) this.put(epoch, monitor, value, printedTolerance(m[5]));
+    if (value !== null && Number.isFinite(value)) this.put(epoch, monitor, value, printedTolerance(m[7]));
     else if (value !== null && c.path !== null) this.put(epoch, monitor, /(^|[=_\-])[-+]?inf([^a-z]|$)/i.test(c.path.split('/').pop() ?? '') ? value : NaN, 0);
     else if (!this.cells.has(epoch)) this.cells.set(epoch, new Map());
     for (const p of this.pendingEs) this.putEs(epoch, p.metric, p.text, p.tol);

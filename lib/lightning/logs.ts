@@ -7,7 +7,7 @@
 
 import { LogEpochCollector, readNumber, type LogMetrics } from './log-epochs';
 
-export type Resolved = 'cpu' | 'gpu' | 'tpu' | 'mps' | 'hpu';
+export type Resolved = 'cpu' | 'gpu' | 'tpu' | 'mps' | 'hpu' | 'ipu';
 
 export interface LogWarning {
   category: string | null;
@@ -401,8 +401,15 @@ export function parseLog(text: string, tail: LogTail | null = null): ParsedLog {
       setResolved(used ? (m[2] === 'mps' ? 'mps' : 'gpu') : 'cpu', line.trim(), true);
       return 0;
     }
-    if ((m = /TPU available: (True|False), using: (\d+) TPU cores/.exec(line))) {
+    // `TPU available: None, using: 0 TPU cores` in 1.0 (no torch_xla), `True`/`False` later.
+    if ((m = /TPU available: (True|False|None), using: (\d+) TPU cores/.exec(line))) {
       if (Number(m[2]) > 0) setResolved('tpu', line.trim(), true);
+      return 0;
+    }
+    // 1.4–1.9 (and 2.x with lightning-graphcore / lightning-habana): `IPU available: False, using: 0 IPUs`,
+    // 1.6 on: `HPU available: False, using: 0 HPUs` (P:trainer/trainer.py / trainer/setup.py `_log_device_info`).
+    if ((m = /([IH])PU available: (True|False|None), using: (\d+) [IH]PUs/.exec(line))) {
+      if (Number(m[3]) > 0) setResolved(m[1] === 'I' ? 'ipu' : 'hpu', line.trim(), true);
       return 0;
     }
     if (/No GPU found, using CPU instead/.test(line)) { setResolved('cpu', line.trim(), false); return 0; }
@@ -428,7 +435,7 @@ export function parseLog(text: string, tail: LogTail | null = null): ParsedLog {
     }
 
     // EarlyStopping(verbose=True) (P:callbacks/early_stopping.py L246-305).
-    const esLine = c0 === 77 || c0 === 83 || c0 === 68 || line.indexOf('Signaling Trainer') >= 0; // 'M', 'S', 'D'
+    const esLine = c0 === 77 || c0 === 83 || c0 === 68 || line.indexOf('Signaling Trainer') >= 0 || (c0 === 69 && line.endsWith('early stopping triggered.')); // 'M', 'S', 'D', 'E'
     if (esLine && (m = /^Metric (\S+) improved(?: by \S+ >= min_delta = \S+)?\. New best score: (\S+)$/.exec(line))) {
       epochs.earlyStopping(m[1], m[2]);
       out.earlyStoppingVerboseLine ??= n;
@@ -445,6 +452,9 @@ export function parseLog(text: string, tail: LogTail | null = null): ParsedLog {
     } else if ((m = /^(Stopping|Divergence) threshold reached: (\S+) = (\S+) [<>] \S+\. Signaling Trainer to stop\./.exec(line))) {
       es = { kind: m[1] === 'Stopping' ? 'stopping_threshold' : 'divergence_threshold', monitor: m[2], value: readNumber(m[3]), best: null };
       epochs.earlyStopping(m[2], m[3]);
+    } else if (c0 === 69 && (m = /^Epoch \d+: early stopping triggered\.$/.exec(line))) { // 'E'
+      // 0.7–0.9 EarlyStopping(verbose=True) at the fit's end (`Epoch {stopped_epoch + 1:05d}: early stopping triggered.`).
+      es = { kind: 'other', monitor: null, value: null, best: null };
     } else if (/Signaling Trainer to stop\./.test(line)) {
       es = { kind: /did not improve/.test(line) ? 'patience' : 'other', monitor: /Monitored metric (\S+)/.exec(line)?.[1] ?? null, value: null, best: null };
     }
@@ -541,7 +551,7 @@ export function parseLog(text: string, tail: LogTail | null = null): ParsedLog {
       const acc = out.echo.accelerator;
       if (acc && out.accelerator.resolved === null) {
         const r = acc === 'cuda' ? 'gpu' : acc;
-        if (['cpu', 'gpu', 'tpu', 'mps', 'hpu'].includes(r)) {
+        if (['cpu', 'gpu', 'tpu', 'mps', 'hpu', 'ipu'].includes(r)) {
           out.accelerator.resolved = r as Resolved;
           out.accelerator.evidence.push(line.trim().slice(0, 160));
         }

@@ -52,7 +52,9 @@ export function checkCheckpoints({ checkpoints: c, timelineFrom }: CheckpointsFa
     const n = c.found.length;
     const inferred = [u.monitor, u.mode, u.saveTopK].filter((x) => x.how === 'inferred' && !x.alternatives?.length).length > 0;
     const rare = [u.everyNEpochs, u.everyNTrainSteps].some((x) => x.how === 'inferred');
-    const detail = `${n} file${n === 1 ? '' : 's'} exactly as the replay of ${config} expects${prior} (${settings.join(', ')})${bkNote}`;
+    const sc = c.stepConvention;
+    const detail = `${n} file${n === 1 ? '' : 's'} exactly as the replay of ${config} expects${prior} (${settings.join(', ')})${bkNote}${sc ? `; the steps in the names read as Lightning before 1.6 writes them: ${sc.why}` : ''}`;
+    if (sc?.uncertain) return check('checkpoints', 'warn', `${detail}; runproof.json or the Lightning version would settle it`);
     if (rare) return check('checkpoints', 'warn', `${detail}: explained only with a setting the bundle does not state; the checkpoint flags or runproof.json would settle it`);
     return check('checkpoints', 'pass', inferred ? `${detail}; the command or runproof.json would state what was inferred` : detail);
   }

@@ -10,6 +10,7 @@ import { nonFiniteMetrics, parseMetricsCsv, type EpochRow, type NonFiniteMetric,
 import { logValuesDecide, type LogMetrics } from '../../lightning/log-epochs';
 import { parseTfEvents } from '../../lightning/tfevents';
 import { LONG_LINE_CHARS, parseLog, type ParsedLog } from '../../lightning/logs';
+import { atLeast, describeVersion, detectLightningVersion, printsFitEndLine, type LightningVersion } from '../../lightning/version';
 import { checkpointsInTree, matchName, parseLsListing, DEFAULT_TEMPLATE, type FilenameTemplate } from '../../lightning/checkpoints';
 import { findCommandInMarkdown, parseCommandLine, type Knobs, type ParsedCommand } from '../../lightning/command';
 import { replayEarlyStoppingHooks, type Hook, type Mode } from '../../lightning/replay';
@@ -24,6 +25,7 @@ import { parseRunproofJson, type RunproofJson } from './runproof-json';
 import { analyseCheckpoints, modeByName, timelineSource, type CheckpointAnalysis } from './checkpoints';
 import { analyseEarlyStopping, type EarlyStopAnalysis } from './early-stop';
 import { endsWithException, logCutEvidence, type LogCut } from './log-end';
+import { analyseAcrossVersions, type StepConvention } from './checkpoint-steps';
 
 export type { Fact, SureFact } from './fact';
 
@@ -120,6 +122,13 @@ export interface Facts {
   crashed: boolean;
   /** What shows the log was cut short (it has no end line, and something says the fit went further); null when nothing does. */
   logCut: LogCut | null;
+  /** Which Lightning wrote the log (runproof.json, a version print, or the range its line formats allow): lib/lightning/version.ts. */
+  lightningVersion: LightningVersion;
+  /**
+   * The fit reached max_epochs/max_steps by the other evidence and the log has no `Trainer.fit` stopped line, which
+   * the Lightning that wrote it does not print (`no`: before 1.6) or may not (`unknown`: nothing dates the log).
+   */
+  unprintedEnd: { what: string; from: string; expected: 'no' | 'unknown'; version: string } | null;
 
   // --- ModelCheckpoint ----------------------------------------------------------------------------
   checkpoints: CheckpointAnalysis & {
@@ -129,6 +138,8 @@ export interface Facts {
     saveLast: SureFact<boolean>;
     /** The metric the checkpoint replay ranks by. */
     monitor: Fact<string>;
+    /** The names were read with Lightning <1.6's step (one less); null or absent: as named. */
+    stepConvention?: StepConvention | null;
   };
 }
 
@@ -177,7 +188,12 @@ export function deriveFacts(files: InputFile[], opts: AnalyseOptions): Facts {
     if (metrics.kind !== 'lightning') problems.push({ file: metricsFile.path, line: 1, message: metrics.reason ?? 'not a Lightning metrics.csv' });
   }
   // Without one, the values the log printed: rounded, so the replays below use them only where the rounding cannot matter.
-  const logTable = !metrics && log?.epochs.kind === 'lightning' ? log.epochs : null;
+  // Which Lightning wrote the log, by its own lines (runproof.json's version, when there is one, wins below).
+  const logVersion = detectLightningVersion({ text: view ? `${view.head}${view.tail ? `\n${view.tail.text}` : ''}` : null, logName });
+  // Up to 1.x the epoch's progress bar counts the validation batches too (`Epoch 0: …| 1100/1100` for 1000 training
+  // batches): its batch counts are steps only where the log dates itself 2.x.
+  const barCountsSteps = atLeast(logVersion, [2, 0]) === 'yes';
+  const logTable = !metrics && log?.epochs.kind === 'lightning' ? (barCountsSteps || !log.epochs.sources.progressBar ? log.epochs : { ...log.epochs, stepsKnown: false }) : null;
   const lightningMetrics = metrics?.kind === 'lightning' ? metrics : logTable;
 
   // --- the command ------------------------------------------------------------
@@ -222,6 +238,8 @@ export function deriveFacts(files: InputFile[], opts: AnalyseOptions): Facts {
   const hp = byRole('hparams')[0];
   const logText = view ? `${view.head}${view.tail ? `\n${view.tail.text}` : ''}` : null;
   const logConfig = scanLogConfig(logText);
+  const lightningVersion = runproof?.value.lightning ? detectLightningVersion({ text: null, logName, runproof: { version: runproof.value.lightning, file: runproof.file } }) : logVersion;
+  const endLineExpected = printsFitEndLine(lightningVersion);
   const settings = deriveSettings({
     knobs,
     knobSource: (key) => `${commandSource || 'command'}: --${key}`,
@@ -256,10 +274,11 @@ export function deriveFacts(files: InputFile[], opts: AnalyseOptions): Facts {
 
   // --- ModelCheckpoint: which configuration leaves exactly these files -------------------------------------------
   const loggedSaves = logConfig.saves.map((c) => ({ epoch: c.epoch, globalStep: c.globalStep, path: c.path, line: c.line, monitor: c.monitor, value: c.value }));
-  const ck = analyseCheckpoints({
-    found: foundRaw, evidence: checkpointEvidence, listingFile, settings: ckS, trainer: settings.trainer, metrics: metrics?.kind === 'lightning' ? metrics : null, logTable, rp: runproof, endedNormally: !crashed, loggedSaves,
+  // Through the version adapter: before 1.6 Lightning names a checkpoint with a step one less (./checkpoint-steps.ts).
+  const { ck, stepConvention } = analyseAcrossVersions(foundRaw, lightningVersion, (found) => analyseCheckpoints({
+    found, evidence: checkpointEvidence, listingFile, settings: ckS, trainer: settings.trainer, metrics: metrics?.kind === 'lightning' ? metrics : null, logTable, rp: runproof, endedNormally: !crashed, loggedSaves,
     logValuesDecide: logTable ? (m) => logValuesDecide(logTable, m, { steps: true }) : undefined,
-  });
+  }));
 
   // --- monitored metric and mode ---------------------------------------------------------------------------
   const viaOf = (src: string): MonitorVia => (src.startsWith(runproof?.file ?? '\u0000') ? 'runproof.json' : src.startsWith(logName) ? 'log' : 'command');
@@ -401,12 +420,20 @@ export function deriveFacts(files: InputFile[], opts: AnalyseOptions): Facts {
   // The log shows EarlyStopping verbose (an improvement line) and the replay, on stated settings and exact values, stops the fit.
   const verboseEsStop = log?.earlyStoppingVerboseLine != null && !log.earlyStopping && earlyStop?.triggered && esExact && source.kind !== 'log' && earlyStopping.replay?.lastEpoch != null
     ? { line: log.earlyStoppingVerboseLine, epoch: earlyStop.stoppedEpoch } : null;
-  const logCut = rpVerboseStop && log ? { evidence: `${rpVerboseStop.file} says a verbose EarlyStopping stopped the fit (${rpVerboseStop.reason}), which prints its reason; ${logName} has no such line`, line: null } : bareException ? { evidence: `it ends with ${bareException.message} (line ${bareException.line}), an exception with no traceback`, line: bareException.line } : log && !crashed ? logCutEvidence({ text: logText, logName, lightningSeen: log.lightningSeen, hasEndLine: log.normalEnd, lastEpochElsewhere: source.kind === 'log' ? (namedEpochs.length ? { epoch: Math.max(...namedEpochs), validated: false, from: 'the checkpoint names' } : null) : lastElsewhere, rpRanToLimit: rpRan, limitReached, verboseEsStop }) : null;
+  const logCut = rpVerboseStop && log ? { evidence: `${rpVerboseStop.file} says a verbose EarlyStopping stopped the fit (${rpVerboseStop.reason}), which prints its reason; ${logName} has no such line`, line: null } : bareException ? { evidence: `it ends with ${bareException.message} (line ${bareException.line}), an exception with no traceback`, line: bareException.line } : log && !crashed ? logCutEvidence({ text: logText, logName, lightningSeen: log.lightningSeen, hasEndLine: log.normalEnd, lastEpochElsewhere: source.kind === 'log' ? (namedEpochs.length ? { epoch: Math.max(...namedEpochs), validated: false, from: 'the checkpoint names' } : null) : lastElsewhere, rpRanToLimit: rpRan, limitReached, verboseEsStop, endLineExpected, summaryTotalsExpected: atLeast(lightningVersion, [1, 5]) }) : null;
+  // Reached its limit, by the values or runproof.json, with no end line a Lightning before 1.6 would not print anyway.
+  const unprintedEnd: Facts['unprintedEnd'] = log && !crashed && !log.normalEnd && !logCut && endLineExpected !== 'yes' && (limitReached || rpRan)
+    ? { what: limitReached?.what ?? 'its end', from: limitReached?.from ?? `${rpRan!.file}'s end record`, expected: endLineExpected, version: describeVersion(lightningVersion) }
+    : null;
+  if (unprintedEnd?.expected === 'no' && stop.reason === 'unknown' && limitReached) {
+    stop = { reason: limitReached.what.startsWith('max_steps') ? 'max_steps' : 'max_epochs', message: `${limitReached.from} show the fit reached ${limitReached.what}; ${unprintedEnd.version} prints no end line` };
+  }
   let status: RunStatus;
   if (opts.launch?.status) status = opts.launch.status;
   else if ((errors.length || bareException) && !log?.normalEnd) status = 'failed';
   else if (exitCode.value !== null && exitCode.value !== 0) status = 'failed';
   else if (log?.normalEnd) status = 'succeeded';
+  else if (unprintedEnd?.expected === 'no' && stop.reason !== 'unknown') status = 'succeeded';
   else if (stop.reason === 'early_stopping' && !crashed) status = 'succeeded';
   else status = 'unknown';
 
@@ -453,6 +480,8 @@ export function deriveFacts(files: InputFile[], opts: AnalyseOptions): Facts {
     lastStep,
     crashed,
     logCut,
-    checkpoints: { ...ck, template, saveTopK, saveLast, monitor: ckMonitor },
+    lightningVersion,
+    unprintedEnd,
+    checkpoints: { ...ck, template, saveTopK, saveLast, monitor: ckMonitor, stepConvention },
   };
 }

@@ -29,6 +29,14 @@ export function logCutEvidence(input: {
   limitReached?: { what: string; from: string } | null;
   /** EarlyStopping printed its improvements (verbose) and the replay says it stopped the fit: it prints its reason there. */
   verboseEsStop?: { line: number; epoch: number | null } | null;
+  /**
+   * Does the Lightning that wrote the log print `Trainer.fit` stopped (1.6 on; lib/lightning/version.ts)?
+   * Only `yes` lets a limit reached, or a progress bar stopping part-way (a max_steps stop), show a cut:
+   * before 1.6 the fit ends silently there. Absent: `yes`.
+   */
+  endLineExpected?: 'yes' | 'no' | 'unknown';
+  /** Does it print the model summary's totals (`Total estimated model params size`)? Not `yes`: the summary is cut only where the log ends inside it. */
+  summaryTotalsExpected?: 'yes' | 'no' | 'unknown';
 }): LogCut | null {
   const { text, logName } = input;
   if (!text || !input.lightningSeen || input.hasEndLine) return null;
@@ -38,11 +46,14 @@ export function logCutEvidence(input: {
   if (header >= 0) {
     const h = lines[header];
     const end = /FLOPs/.test(h) ? /Total Flops\s*$/ : /\|\s*Mode\s*(\||$)/.test(h) ? /Modules in eval mode\s*$/ : /Total estimated model params size/;
-    if (!lines.slice(header).some((l) => end.test(l))) return { evidence: `${logName} ends inside the model summary (from line ${header + 1}), which Lightning prints whole`, line: header + 1 };
+    // An older Lightning prints the table alone: the summary is cut only where nothing but its rows follows it.
+    const endsInside = (input.summaryTotalsExpected ?? 'yes') === 'yes' || lines.slice(header + 1).every((l) => !l.trim() || /^\s*(?:\d+\s*)?\||^-{3,}\s*$|^\s*\S+(?: \S)?\s+(?:Trainable|Non-trainable|Total) params\s*$|Total estimated model params size|Modules in (?:train|eval) mode/.test(l));
+    if (endsInside && !lines.slice(header).some((l) => end.test(l))) return { evidence: `${logName} ends inside the model summary (from line ${header + 1}), which Lightning prints whole`, line: header + 1 };
   }
+  const endLine = input.endLineExpected ?? 'yes';
   // 2. runproof.json: the fit ran to max_epochs/max_steps, where Lightning prints its stop line.
-  if (input.rpRanToLimit) return { evidence: `${input.rpRanToLimit.file} says the fit ran to its end with no EarlyStopping stop, where Lightning prints \`Trainer.fit\` stopped; ${logName} has no such line`, line: null };
-  if (input.limitReached) return { evidence: `${input.limitReached.from} show the fit reached ${input.limitReached.what}, where Lightning prints \`Trainer.fit\` stopped: \`${input.limitReached.what}\` reached.; ${logName} has no such line`, line: null };
+  if (input.rpRanToLimit && endLine === 'yes') return { evidence: `${input.rpRanToLimit.file} says the fit ran to its end with no EarlyStopping stop, where Lightning prints \`Trainer.fit\` stopped; ${logName} has no such line`, line: null };
+  if (input.limitReached && endLine === 'yes') return { evidence: `${input.limitReached.from} show the fit reached ${input.limitReached.what}, where Lightning prints \`Trainer.fit\` stopped: \`${input.limitReached.what}\` reached.; ${logName} has no such line`, line: null };
   if (input.verboseEsStop) return { evidence: `EarlyStopping is verbose (it printed its improvement at line ${input.verboseEsStop.line}) and the replay stops the fit${input.verboseEsStop.epoch !== null ? ` at epoch ${input.verboseEsStop.epoch}` : ''}, where it prints \`Signaling Trainer to stop\`; ${logName} has no such line`, line: null };
   // 3./4. The progress bar against the epochs other evidence shows.
   const other = input.lastEpochElsewhere;
@@ -52,8 +63,9 @@ export function logCutEvidence(input: {
   let barLine = 0;
   for (const l of lines) {
     lineNo++;
-    if (l.indexOf('Epoch ') < 0 && l.indexOf('Validation') < 0) continue;
-    for (const m of l.matchAll(/(?:^|\r|\])Epoch (\d+):\s*(?:(\d+)%)?(?:\|[^|\r]*\|\s*(\d+)\/(\d+|\?))?|(Validation)/g)) {
+    if (l.indexOf('Epoch ') < 0 && l.indexOf('Validati') < 0) continue;
+    // `Validation DataLoader 0:` (1.6 on), `Validating:` (1.x before it).
+    for (const m of l.matchAll(/(?:^|\r|\])Epoch (\d+):\s*(?:(\d+)%)?(?:\|[^|\r]*\|\s*(\d+)\/(\d+|\?))?|(Validation|Validating)/g)) {
       const at = lineNo * 1e6 + (m.index ?? 0);
       if (m[5]) lastValAt = at;
       else { lastBar = { epoch: Number(m[1]), pct: m[2] !== undefined ? Number(m[2]) : NaN, i: m[3] !== undefined ? Number(m[3]) : NaN, n: m[4] === undefined || m[4] === '?' ? NaN : Number(m[4]), at }; barLine = lineNo; }
@@ -63,7 +75,7 @@ export function logCutEvidence(input: {
   // A fit stops inside an epoch only after a validation (EarlyStopping there), an error or a max_steps line: a log whose last
   // progress bar is part-way through an epoch, with nothing after it, was cut.
   const partWay = Number.isFinite(lastBar.n) && Number.isFinite(lastBar.i) ? lastBar.i < lastBar.n : Number.isFinite(lastBar.pct) && lastBar.pct < 100;
-  if (partWay && lastValAt < lastBar.at) return { evidence: `${logName}'s last progress bar is part-way through epoch ${lastBar.epoch}${Number.isFinite(lastBar.n) ? ` (batch ${lastBar.i} of ${lastBar.n})` : ` (${lastBar.pct}%)`}, line ${barLine}, with no validation, error or stop line after it`, line: barLine };
+  if (partWay && lastValAt < lastBar.at && endLine === 'yes') return { evidence: `${logName}'s last progress bar is part-way through epoch ${lastBar.epoch}${Number.isFinite(lastBar.n) ? ` (batch ${lastBar.i} of ${lastBar.n})` : ` (${lastBar.pct}%)`}, line ${barLine}, with no validation, error or stop line after it`, line: barLine };
   if (!other) return null;
   if (lastBar.epoch < other.epoch) return { evidence: `${logName}'s progress bar stops in epoch ${lastBar.epoch} (line ${barLine}); ${other.from} go on to epoch ${other.epoch}`, line: barLine };
   if (lastBar.epoch === other.epoch && other.validated && Number.isFinite(lastBar.n) && lastBar.i < lastBar.n && lastValAt < lastBar.at) {
