@@ -22,6 +22,10 @@ import { getPlan, getPlanPage, getPlanRowDetail, getPlanTree, type PlanPageOptio
 import { getEvidenceJson, getLaunch, getLivePoints, getLiveState, listLiveWorkers, requestCancel } from '@/db/queries/launches';
 import { getRun, getRunEvidence, getRunSeriesForChart, hasLiveRuns, listInitiatives, listRuns, setRunName, setRunNotes, setRunsArchived, type ListRunsFilter } from '@/db/queries/runs';
 import { getEpochSeries } from '@/db/queries/compare';
+import { listWorkerViews } from '@/db/queries/workers';
+import { getEnv } from '@/server/env';
+import { parseJsonText } from '@/lib/json-text';
+import { placeRun, type Placement, type WorkerView } from '@/lib/workers/match';
 import { epochSeriesFromEvidence, type CompareRunInput } from '@/lib/compare/compare';
 
 export class DataUnavailableError extends Error {
@@ -101,6 +105,26 @@ export const live = {
 
 /** A launched run's request (profile, knobs, CPU only): "run again with these knobs" starts from it. */
 export const loadLaunch = cache((runId: string) => withDb('reading a launch', (db) => getLaunch({ db, runId }) ?? null));
+
+/** Every worker that has registered, with what it can run and how busy it is (online ones first). */
+export const loadWorkers = cache((): WorkerView[] => {
+  return withDb('listing workers', (db) => listWorkerViews({ db, leaseMs: getEnv().RUNPROOF_LEASE_MS }));
+});
+
+/**
+ * Where a launched run goes or went: the labels it needs, the workers that
+ * could take it now and in words where it goes (lib/workers/match.ts), and
+ * the worker and host that claimed it. Null for an imported run.
+ */
+export const loadRunPlacement = cache((runId: string): { labels: string[]; workerId: string | null; host: string | null; placement: Placement } | null => {
+  return withDb('reading where a run goes', (db) => {
+    const l = getLaunch({ db, runId });
+    if (!l) return null;
+    const labels = parseJsonText(l.labelsJson);
+    const placement = placeRun(listWorkerViews({ db, leaseMs: getEnv().RUNPROOF_LEASE_MS }), { profile: l.profile, labels });
+    return { labels, workerId: l.workerId, host: l.host, placement };
+  });
+});
 
 /** Run ids are short hex strings; anything else is not a run (and never reaches SQL). */
 export function isRunId(id: string): boolean {

@@ -7,7 +7,7 @@
  * The evidence arrives whole once per stream, then as JSON Patch operations;
  * a stream the server refuses (too many open) is retried after 5 s.
  */
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { useRouter } from 'next/navigation';
 import LossChart from './loss-chart';
 import { buildLossChart, type RawSeries } from '@/lib/series/chart-data';
@@ -20,7 +20,20 @@ import { parseLiveEvent, type LiveEventName, type LiveEvents, type LiveStateEven
 
 const LOG_KEEP = 400;
 
-export default function LiveRun({ runId, initialEvidence, canCancel, cancelAction }: { runId: string; initialEvidence: Evidence; canCancel: boolean; cancelAction: (runId: string) => Promise<ActionResult> }) {
+export default function LiveRun({
+  runId,
+  initialEvidence,
+  canCancel,
+  cancelAction,
+  whileQueued = null,
+}: {
+  runId: string;
+  initialEvidence: Evidence;
+  canCancel: boolean;
+  cancelAction: (runId: string) => Promise<ActionResult>;
+  /** Shown while the run is queued: which workers could take it (the page renders it). */
+  whileQueued?: ReactNode;
+}) {
   const router = useRouter();
   const [state, setState] = useState<LiveStateEvent | null>(null);
   const [evidence, setEvidence] = useState<Evidence>(initialEvidence);
@@ -173,6 +186,7 @@ export default function LiveRun({ runId, initialEvidence, canCancel, cancelActio
               No worker is running, so nothing will pick this run up. Start one with <code>runproof worker</code> (<code>npm start</code> runs one beside the web server).
             </div>
           ) : null}
+          {status === 'queued' ? whileQueued : null}
           <div className="live-progress">
             <StatusBadge status={status} />
             <div

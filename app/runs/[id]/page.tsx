@@ -3,7 +3,7 @@ import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import { bundleFolderMissing, resolveBundleFile } from '@/server/bundle-files';
 import { checkTally } from '@/lib/evidence/summary';
-import { isRunId, loadPlanRow, loadRunEvidence, loadRunPlanLinks, loadRunSeries } from '@/app/_lib/data';
+import { isRunId, loadPlanRow, loadRunEvidence, loadRunPlacement, loadRunPlanLinks, loadRunSeries, loadWorkers } from '@/app/_lib/data';
 import { missingRowFlag, rowFlags } from '@/lib/plans/flags';
 import { FlagList, rowHref, StateTag } from '@/components/plan-views';
 import { readLogTail } from '@/app/_lib/files';
@@ -11,6 +11,7 @@ import { requestOrigin } from '@/app/_lib/origin';
 import { buildLossChart } from '@/lib/series/chart-data';
 import LossChart from './loss-chart';
 import LiveRun from './live-run';
+import { WorkerList } from '@/components/worker-list';
 import { cancelAction } from '@/app/runs/new/actions';
 import { launchPermission } from '@/server/session';
 import LogViewer, { type LogLine } from './log-viewer';
@@ -84,6 +85,7 @@ export default async function RunPage({ params, searchParams }: PageProps) {
   const { run, evidence: ev } = found;
   if (run.origin === 'launched' && (run.status === 'queued' || run.status === 'running')) {
     const perm = await launchPermission(`/runs/${id}`);
+    const where = loadRunPlacement(id);
     return (
       <>
         <div className="crumbs">
@@ -98,17 +100,35 @@ export default async function RunPage({ params, searchParams }: PageProps) {
             {run.bundleDir}
           </div>
           <VerdictLead judgement={judgeRun(ev)} provenance={provenanceOf(ev, run.profile)} live />
+          {where?.labels.length ? (
+            <p className="small" data-testid="run-labels">
+              Needs worker labels <span className="mono">{where.labels.join(', ')}</span>
+            </p>
+          ) : null}
+          {run.status === 'running' && where?.host ? (
+            <p className="small" data-testid="ran-on">
+              Running on <strong>{where.host}</strong> · worker <span className="mono">{where.workerId}</span>
+            </p>
+          ) : null}
           {!perm.ok && perm.loginUrl ? (
             <p className="small muted">
               <Link href={perm.loginUrl}>Log in</Link> to cancel this run.
             </p>
           ) : null}
         </div>
-        <LiveRun runId={id} initialEvidence={ev} canCancel={perm.ok} cancelAction={cancelAction} />
+        <LiveRun
+          runId={id}
+          initialEvidence={ev}
+          canCancel={perm.ok}
+          cancelAction={cancelAction}
+          whileQueued={where ? <WorkerList workers={loadWorkers()} run={{ profile: run.profile ?? '', labels: where.labels }} testId="run-workers" /> : null}
+        />
       </>
     );
   }
   const series = loadRunSeries(id);
+  // The host (and worker) a launched run ran on; an imported run has none.
+  const ranOn = run.origin === 'launched' ? loadRunPlacement(id) : null;
   const chart = buildLossChart(ev, series);
 
   const origin = await requestOrigin();
@@ -206,6 +226,17 @@ export default async function RunPage({ params, searchParams }: PageProps) {
               {ev.accelerator.resolved ?? 'unknown'}
             </strong>
           </span>
+          {ranOn?.host ? (
+            <span data-testid="ran-on">
+              Ran on <strong>{ranOn.host}</strong>
+              {ranOn.workerId ? (
+                <>
+                  {' '}
+                  · worker <span className="mono">{ranOn.workerId}</span>
+                </>
+              ) : null}
+            </span>
+          ) : null}
           <span>
             Checks <strong className={failing ? 'bad' : undefined}>{checkTally(judgement.checks)}</strong>
           </span>

@@ -12,6 +12,7 @@ import { actionPermission } from '@/server/session';
 import { cancelRun, isRunId, launch } from '@/app/_lib/data';
 import { fail, ok, type ActionResult } from '@/lib/action-result';
 import { runAction } from '@/app/_lib/run-action';
+import { parseLabels } from '@/lib/workers/labels';
 
 /** What the launch form submitted, sent back with every answer so a refused form keeps the user's input. */
 export interface LaunchInput {
@@ -20,6 +21,8 @@ export interface LaunchInput {
   cpuOnly: boolean;
   /** Picked plan rows, `<plan id>:<row id>`, comma-joined. */
   rows: string;
+  /** Worker labels the run needs beyond its profile's, as typed (`gpu, a100`). */
+  labels: string;
 }
 
 export type LaunchFormState = ActionResult<LaunchInput>;
@@ -32,14 +35,17 @@ export async function launchAction(_prev: LaunchFormState, form: FormData): Prom
   for (const name of String(form.get('bools') ?? '').split(',').filter(Boolean)) if (!(name in values)) values[name] = 'false';
   const cpuOnly = form.get('cpuOnly') === 'on';
   const rows = form.getAll('row').map(String).join(',');
-  const data: LaunchInput = { values, profile, cpuOnly, rows };
+  const labelText = String(form.get('labels') ?? '');
+  const data: LaunchInput = { values, profile, cpuOnly, rows, labels: labelText };
+  const labels = parseLabels(labelText);
+  if (labels.errors.length) return fail(`Worker labels: ${labels.errors.join('; ')}`, { fieldErrors: { labels: labels.errors.join('; ') }, data });
 
   const perm = await actionPermission('/runs/new');
   if (!perm.ok) return fail(perm.error, { data });
   const planRows = rows.split(',').filter(Boolean);
   let result;
   try {
-    result = launch({ profile, params: values, cpuOnly, planRows });
+    result = launch({ profile, params: values, cpuOnly, planRows, labels: labels.labels });
   } catch (e) {
     console.error('[runproof] launch failed:', e);
     return fail(`Could not queue the run: ${(e as Error).message}`, { data });

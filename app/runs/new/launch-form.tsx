@@ -11,6 +11,9 @@ import type { LaunchFormState, LaunchInput } from './actions';
 import type { ParamSpec } from '@/lib/profiles/schema';
 import { readNumber } from '@/lib/profiles/values';
 import RowPicker, { type PickerPlan } from './row-picker';
+import { WorkerList } from '@/components/worker-list';
+import { parseLabels, unionLabels } from '@/lib/workers/labels';
+import type { WorkerView } from '@/lib/workers/match';
 
 export interface FormProfile {
   name: string;
@@ -21,6 +24,8 @@ export interface FormProfile {
   params: ParamSpec[];
   timeoutSec: number;
   cpuOnlyEnv: Record<string, string>;
+  /** Worker labels every run of this profile needs. */
+  labels: string[];
 }
 
 function flag(p: ParamSpec) {
@@ -117,8 +122,11 @@ export default function LaunchForm({
   action,
   permission,
   planRows,
+  workers,
 }: {
   profiles: FormProfile[];
+  /** The registered workers: which are online, busy and able to take the picked profile. */
+  workers: WorkerView[];
   planRows: PickerPlan[];
   /** The form's starting values (a profile or rows named in the URL). */
   initial: LaunchInput;
@@ -153,6 +161,12 @@ export default function LaunchForm({
     errors[p.name] = touched[`${profileName}:${p.name}`] ? clientError(p, values[p.name]) : input.profile === profileName ? fieldError(state, p.name) : null;
   }
   const blocking = Object.values(errors).some(Boolean);
+  // The labels typed here and the profile's: a worker must carry all of them to take the run.
+  const [labelEdit, setLabelEdit] = useState<string | null>(null);
+  const labelText = labelEdit ?? input.labels;
+  const typedLabels = parseLabels(labelText);
+  const needs = unionLabels(profile?.labels ?? [], typedLabels.labels);
+  const labelError = labelEdit !== null ? (typedLabels.errors[0] ?? null) : fieldError(state, 'labels');
 
   return (
     <form action={formAction} className="launch-form" data-testid="launch-form" noValidate>
@@ -217,7 +231,32 @@ export default function LaunchForm({
               <span className="flag mono">{profile ? Object.entries(profile.cpuOnlyEnv).map(([k, v]) => `${k}=${v === '' ? '""' : v}`).join(' ') : ''}</span>
             </span>
           </label>
+          <label className="knob" htmlFor="labels">
+            <span className="name">
+              Worker labels <span className="flag mono">{profile?.labels.length ? `profile needs ${profile.labels.join(', ')}` : 'optional'}</span>
+            </span>
+            <input
+              id="labels"
+              name="labels"
+              type="text"
+              placeholder="gpu, a100"
+              value={labelText}
+              onChange={(e) => setLabelEdit(e.target.value)}
+              aria-invalid={labelError ? true : undefined}
+              spellCheck={false}
+              autoComplete="off"
+              data-testid="launch-labels"
+            />
+            {labelError ? (
+              <span className="err" role="alert">
+                {labelError}
+              </span>
+            ) : (
+              <span className="help">Only a worker carrying every label takes the run (a worker carries its host name too).</span>
+            )}
+          </label>
         </div>
+        {profile ? <WorkerList workers={workers} run={{ profile: profile.name, labels: needs }} testId="launch-workers" /> : null}
       </fieldset>
 
       <fieldset>
@@ -239,7 +278,7 @@ export default function LaunchForm({
         <Link href="/" className="btn btn-link">
           Cancel
         </Link>
-        {profile ? <span className="muted small">Timeout {Math.round(profile.timeoutSec / 60)} min · runs on this host as the server&apos;s user</span> : null}
+        {profile ? <span className="muted small">Timeout {Math.round(profile.timeoutSec / 60)} min · runs on a worker&apos;s host as the worker&apos;s user</span> : null}
       </div>
     </form>
   );

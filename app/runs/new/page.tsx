@@ -2,7 +2,7 @@ import Link from 'next/link';
 import LaunchForm, { type FormProfile } from './launch-form';
 import { listProfilesAsync, ProfileConfigError } from '@/server/profiles';
 import { launchPermission } from '@/server/session';
-import { isRunId, loadLaunch, loadPickableRows, loadRowRefs, loadRunPlanLinks } from '@/app/_lib/data';
+import { isRunId, loadLaunch, loadPickableRows, loadRowRefs, loadRunPlanLinks, loadWorkers } from '@/app/_lib/data';
 import { launchAction, type LaunchInput } from './actions';
 import { parseJsonText } from '@/lib/json-text';
 
@@ -34,11 +34,12 @@ export default async function NewRunPage({ searchParams }: { searchParams: SP })
     params: e.profile.params,
     timeoutSec: e.profile.timeoutSec,
     cpuOnlyEnv: e.profile.cpuOnlyEnv,
+    labels: e.profile.requires.labels,
   }));
 
   // "Run again with these knobs": start from a launched run's request.
   // `?rows=` (from a row page) names rows as `<plan id>:<row>` or bare IDs.
-  const initial: LaunchInput = { values: {}, profile: one(sp.profile) ?? null, cpuOnly: false, rows: loadRowRefs((one(sp.rows) ?? '').split(',').map((r) => r.trim()).filter(Boolean).slice(0, 50)).join(',') };
+  const initial: LaunchInput = { values: {}, profile: one(sp.profile) ?? null, cpuOnly: false, labels: one(sp.labels) ?? '', rows: loadRowRefs((one(sp.rows) ?? '').split(',').map((r) => r.trim()).filter(Boolean).slice(0, 50)).join(',') };
   let from: string | null = null;
   const fromId = one(sp.from);
   if (fromId && isRunId(fromId)) {
@@ -47,6 +48,7 @@ export default async function NewRunPage({ searchParams }: { searchParams: SP })
       from = fromId;
       initial.profile = launch.profile;
       initial.cpuOnly = launch.cpuOnly;
+      initial.labels = parseJsonText(launch.labelsJson).join(',');
       initial.values = Object.fromEntries(Object.entries(parseJsonText(launch.paramsJson)).map(([k, v]) => [k, String(v)]));
       if (!initial.rows) initial.rows = loadRunPlanLinks(fromId).filter((l) => l.planId && l.state !== null).map((l) => `${l.planId}:${l.id}`).join(',');
     }
@@ -73,7 +75,7 @@ export default async function NewRunPage({ searchParams }: { searchParams: SP })
           </p>
         </div>
       </div>
-      <LaunchForm profiles={profiles} initial={initial} action={launchAction} permission={permission} planRows={loadPickableRows()} />
+      <LaunchForm profiles={profiles} initial={initial} action={launchAction} permission={permission} planRows={loadPickableRows()} workers={loadWorkers()} />
     </>
   );
 }
