@@ -83,16 +83,6 @@ export function refreshKnownPlans(db: Db): number {
   return changed + removePlans({ db, ids: gone });
 }
 
-const g = globalThis as unknown as { __runproofPlansRefreshedAt?: number };
-
-/** For pages: refresh the index at most every `everyMs`, so a plan edited on disk shows without a restart. */
-export function refreshPlansThrottled(db: Db, everyMs = 2000): void {
-  const now = Date.now();
-  if (g.__runproofPlansRefreshedAt && now - g.__runproofPlansRefreshedAt < everyMs) return;
-  g.__runproofPlansRefreshedAt = now;
-  refreshKnownPlans(db);
-}
-
 /**
  * Runs beside the web server (`runproof serve`): indexes the plans folders at
  * start, watches them (debounced), and re-checks known plans periodically.
@@ -100,8 +90,10 @@ export function refreshPlansThrottled(db: Db, everyMs = 2000): void {
 export class PlanIndexer {
   private watchers: fs.FSWatcher[] = [];
   private timer: NodeJS.Timeout | null = null;
+  private known: NodeJS.Timeout | null = null;
   private pending: NodeJS.Timeout | null = null;
-  constructor(private readonly opts: { db: Db; roots: string[]; log: (m: string) => void; debounceMs?: number; pollMs?: number }) {}
+  /** `knownMs`: how often indexed plans are stat'ed for edits (pages never re-index: a render does not write). */
+  constructor(private readonly opts: { db: Db; roots: string[]; log: (m: string) => void; debounceMs?: number; pollMs?: number; knownMs?: number }) {}
 
   /** Scan `roots` (all, by default), then re-read indexed plans whose file changed. */
   indexAll(roots: string[] = this.opts.roots): void {
@@ -127,7 +119,8 @@ export class PlanIndexer {
     for (const root of this.opts.roots) {
       try {
         const w = fs.watch(root, { recursive: true }, (_event, name) => {
-          if (name && !/\.md$/i.test(String(name))) return;
+          // Plans, briefs (input.md) and the rules that say what proves a row.
+          if (name && !/(\.md|runproof-proves\.json)$/i.test(String(name))) return;
           this.schedule();
         });
         w.on('error', (e) => this.opts.log(`watching ${root} failed: ${e.message}`));
@@ -141,6 +134,15 @@ export class PlanIndexer {
     // changed plans that live outside any folder (found above imported bundles).
     this.timer = setInterval(() => this.indexAll(unwatched), this.opts.pollMs ?? 10_000);
     this.timer.unref();
+    // Indexed plans anywhere (those above imported bundles too) are stat'ed every 2 s: an edit shows on the next page load.
+    this.known = setInterval(() => {
+      try {
+        refreshKnownPlans(this.opts.db);
+      } catch (e) {
+        this.opts.log(`refresh failed: ${(e as Error).message}`);
+      }
+    }, this.opts.knownMs ?? 2000);
+    this.known.unref();
   }
 
   private schedule(): void {
@@ -155,6 +157,7 @@ export class PlanIndexer {
     for (const w of this.watchers) w.close();
     this.watchers = [];
     if (this.timer) clearInterval(this.timer);
+    if (this.known) clearInterval(this.known);
     if (this.pending) clearTimeout(this.pending);
   }
 }

@@ -173,6 +173,31 @@ describe('the plan index', () => {
     }
   });
 
+  it('the indexer re-reads an edited plan it knows from outside its folders (pages never re-index)', async () => {
+    env = makeTestEnv();
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'runproof-known-'));
+    tmps.push(tmp);
+    const elsewhere = path.join(tmp, 'elsewhere');
+    fs.mkdirSync(elsewhere);
+    const plan = path.join(elsewhere, 'plan.md');
+    fs.writeFileSync(plan, '| ID | State |\n| --- | --- |\n| K1 | [ ] |\n');
+    indexPlansDir(env.db, elsewhere);
+    const watched = path.join(tmp, 'plans');
+    fs.mkdirSync(watched);
+    const indexer = new PlanIndexer({ db: env.db, roots: [watched], log: () => {}, debounceMs: 20, pollMs: 60_000, knownMs: 30 });
+    indexer.start();
+    try {
+      // Another size, so the stat sees the edit even within the same millisecond.
+      fs.writeFileSync(plan, '| ID | State |\n| --- | --- |\n| K1 | [x] |\n| K2 | [ ] |\n');
+      const rows = () => getPlanTree({ db: env!.db }).plans.flatMap((p) => p.rows.map((x) => x.rowId));
+      const deadline = Date.now() + 5000;
+      while (Date.now() < deadline && rows().length < 2) await new Promise((r) => setTimeout(r, 25));
+      expect(rows()).toEqual(['K1', 'K2']);
+    } finally {
+      indexer.stop();
+    }
+  });
+
   it('indexes RUNPROOF_PLANS_DIR, else the plans/ of a profile checkout', () => {
     const checkout = fs.mkdtempSync(path.join(os.tmpdir(), 'runproof-checkout-'));
     tmps.push(checkout);

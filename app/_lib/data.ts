@@ -12,7 +12,6 @@
  */
 import { cache } from 'react';
 import { openDb, type Db } from '@/db/client';
-import { refreshPlansThrottled } from '@/server/plan-index';
 import { applyPlanPatches, planPatchesForRun } from '@/server/plan-patch';
 import { launchRun } from '@/server/launch';
 import { deleteRunAndBundle } from '@/server/run-admin';
@@ -131,12 +130,9 @@ export function isRunId(id: string): boolean {
   return /^[A-Za-z0-9_-]{1,64}$/.test(id);
 }
 
-/** Plans: the index is refreshed (changed files re-read) at most every 2 s before a plans page reads it. */
+/** Plans as indexed: `runproof serve`'s PlanIndexer keeps the index current (a page render never writes). */
 function withPlans<T>(what: string, fn: (db: Db) => T): T {
-  return withDb(what, (db) => {
-    refreshPlansThrottled(db);
-    return fn(db);
-  });
+  return withDb(what, fn);
 }
 
 export const loadPlanTree = cache(() => {
