@@ -9,9 +9,10 @@
  * lib/json-text.ts parseJsonText): type-only, the SQL is unchanged.
  */
 import { sql } from 'drizzle-orm';
-import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { blob, foreignKey, index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 import type { CheckStatus, Evidence, FileRole, Problem, RunStatus } from '../lib/evidence/types';
 import { toJsonText, type JsonText } from '../lib/json-text';
+import type { StoredCut, StoredEncoding } from '../lib/stored-files';
 import type { StoredLiveProgress } from '../lib/live/events';
 import type { ParamValues } from '../lib/profiles/build';
 import type { ChartPairs } from '../lib/series/chart-data';
@@ -127,6 +128,52 @@ export const bundleFiles = sqliteTable(
     sizeBytes: integer('size_bytes').notNull(),
   },
   (t) => [primaryKey({ columns: [t.runId, t.path] })],
+);
+
+/**
+ * Bundle files kept in the database (launched runs always, imports with
+ * `--archive`), so a permalink outlives its folder: one row per file with
+ * what the file was (size, sha256 of the whole file) and what was kept of it
+ * (lib/stored-files.ts: all, head and tail, or nothing over the per-file
+ * cap), its content in `stored_file_chunks`. Only paths listed here are
+ * served from the database for the run.
+ */
+export const storedFiles = sqliteTable(
+  'stored_files',
+  {
+    runId: text('run_id').notNull().references(() => runs.id, { onDelete: 'cascade' }),
+    /** Bundle-relative, `/`-separated, checked by storedPathError (no `..`, nothing absolute). */
+    path: text('path').notNull(),
+    encoding: text('encoding').$type<StoredEncoding>().notNull(),
+    cut: text('cut').$type<StoredCut>().notNull(),
+    /** The file's size on disk when stored. */
+    sizeBytes: integer('size_bytes').notNull(),
+    /** The stored copy's length as served (the file's size unless cut). */
+    storedBytes: integer('stored_bytes').notNull(),
+    /** Bytes of the chunk rows as encoded (what the table holds). */
+    encodedBytes: integer('encoded_bytes').notNull(),
+    /** Of the whole file on disk, cut or not. */
+    sha256: text('sha256').notNull(),
+    /** Content bytes per chunk (the last may hold fewer): chunk `seq` holds bytes [seq·chunk, (seq+1)·chunk). */
+    chunkBytes: integer('chunk_bytes').notNull(),
+    chunks: integer('chunks').notNull(),
+    storedAt: integer('stored_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.runId, t.path] })],
+);
+
+export const storedFileChunks = sqliteTable(
+  'stored_file_chunks',
+  {
+    runId: text('run_id').notNull(),
+    path: text('path').notNull(),
+    seq: integer('seq').notNull(),
+    bytes: blob('bytes', { mode: 'buffer' }).notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.runId, t.path, t.seq] }),
+    foreignKey({ columns: [t.runId, t.path], foreignColumns: [storedFiles.runId, storedFiles.path] }).onDelete('cascade'),
+  ],
 );
 
 export const epochValues = sqliteTable(

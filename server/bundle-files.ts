@@ -112,6 +112,12 @@ function requestedParts(requested: string | string[]): string[] | { status: 400;
   return parts;
 }
 
+/** The requested path decoded and checked as openBundleFile does, as one bundle-relative `a/b` path (the key stored files are looked up by). */
+export function requestedPath(requested: string | string[]): string | { status: 400; reason: string } {
+  const parts = requestedParts(requested);
+  return Array.isArray(parts) ? parts.join('/') : parts;
+}
+
 /**
  * Open a requested bundle file for serving. `requested` is the raw path
  * after the bundle prefix (may be URL-encoded, may be several segments).

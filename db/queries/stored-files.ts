@@ -1,0 +1,113 @@
+/**
+ * Bundle files kept in the database: the only code that touches
+ * `stored_files` and `stored_file_chunks`. Bytes come in already split and
+ * encoded (server/stored-files.ts); here they are only written and read,
+ * with plain statements a PostgreSQL dialect can take over as they are
+ * (a blob is `bytea` there).
+ *
+ * A run's stored files are replaced whole, like its other child rows: the
+ * copy always matches the evidence stored with it. Deleting the run removes
+ * them (foreign keys, ON DELETE CASCADE from runs to files to chunks).
+ */
+import { and, asc, between, eq, sql } from 'drizzle-orm';
+import type { Db } from '../client';
+import { storedFileChunks, storedFiles } from '../schema';
+import { storedPathError, type StoredCut, type StoredEncoding } from '../../lib/stored-files';
+
+export type StoredFile = typeof storedFiles.$inferSelect;
+
+export interface StoredFileInput {
+  path: string;
+  encoding: StoredEncoding;
+  cut: StoredCut;
+  sizeBytes: number;
+  storedBytes: number;
+  sha256: string;
+  chunkBytes: number;
+  /** Encoded chunk contents in order (seq 0, 1, …); empty for an omitted or empty file. */
+  chunks: Buffer[];
+}
+
+/**
+ * Store a run's files in place of what was stored for it before. A path that
+ * is not a plain bundle-relative one (absolute, `..`, `\`, NUL) is refused
+ * with an error and nothing is written: the callers check paths first and
+ * report them, so reaching this is a bug, never a file to serve. Runs inside
+ * the caller's transaction when there is one (the worker's settle).
+ */
+export function replaceStoredFiles({ db, runId, files, now = Date.now() }: { db: Db; runId: string; files: StoredFileInput[]; now?: number }): void {
+  for (const f of files) {
+    const bad = storedPathError(f.path);
+    if (bad) throw new Error(`refusing to store ${JSON.stringify(f.path)} for run ${runId}: ${bad}`);
+  }
+  db.$client.transaction(() => {
+    db.delete(storedFiles).where(eq(storedFiles.runId, runId)).run();
+    for (const f of files) {
+      const encodedBytes = f.chunks.reduce((n, c) => n + c.length, 0);
+      db.insert(storedFiles)
+        .values({ runId, path: f.path, encoding: f.encoding, cut: f.cut, sizeBytes: f.sizeBytes, storedBytes: f.storedBytes, encodedBytes, sha256: f.sha256, chunkBytes: f.chunkBytes, chunks: f.chunks.length, storedAt: now })
+        .run();
+      // One row per chunk: a few parameters each, a megabyte at most.
+      f.chunks.forEach((bytes, seq) => db.insert(storedFileChunks).values({ runId, path: f.path, seq, bytes }).run());
+    }
+  })();
+}
+
+/**
+ * Settle a run and store its files in one transaction: `settle` is the
+ * token-guarded write (finishLaunchedRun, saveRun); the files are stored
+ * only when it says it wrote, and a failure in either leaves neither.
+ */
+export function settleWithStoredFiles({ db, runId, files, settle }: { db: Db; runId: string; files: StoredFileInput[]; settle: () => boolean }): boolean {
+  return db.$client.transaction(() => {
+    if (!settle()) return false;
+    replaceStoredFiles({ db, runId, files });
+    return true;
+  }).immediate();
+}
+
+/** Forget a run's stored files (a re-import without --archive: the folder is the truth again). */
+export function deleteStoredFiles({ db, runId }: { db: Db; runId: string }): number {
+  return db.delete(storedFiles).where(eq(storedFiles.runId, runId)).run().changes;
+}
+
+/** Does the run keep its files in the database? Then they are served from here. */
+export function hasStoredFiles({ db, runId }: { db: Db; runId: string }): boolean {
+  return db.select({ one: sql`1` }).from(storedFiles).where(eq(storedFiles.runId, runId)).limit(1).get() !== undefined;
+}
+
+/** A run's stored files, by path. */
+export function listStoredFiles({ db, runId }: { db: Db; runId: string }): StoredFile[] {
+  return db.select().from(storedFiles).where(eq(storedFiles.runId, runId)).orderBy(asc(storedFiles.path)).all();
+}
+
+/** One stored file by its exact bundle-relative path; a path that could never be stored is not looked up. */
+export function getStoredFile({ db, runId, path }: { db: Db; runId: string; path: string }): StoredFile | undefined {
+  if (storedPathError(path)) return undefined;
+  return db.select().from(storedFiles).where(and(eq(storedFiles.runId, runId), eq(storedFiles.path, path))).get();
+}
+
+/** Chunks `first`…`last` (inclusive) of a stored file, in order, as encoded. */
+export function readStoredChunks({ db, runId, path, first, last }: { db: Db; runId: string; path: string; first: number; last: number }): Array<{ seq: number; bytes: Buffer }> {
+  return db
+    .select({ seq: storedFileChunks.seq, bytes: storedFileChunks.bytes })
+    .from(storedFileChunks)
+    .where(and(eq(storedFileChunks.runId, runId), eq(storedFileChunks.path, path), between(storedFileChunks.seq, first, last)))
+    .orderBy(asc(storedFileChunks.seq))
+    .all();
+}
+
+/** Bytes on disk vs bytes held, over one run or all (measurements, `runproof import --archive`'s last line). */
+export function storedFileTotals({ db, runId }: { db: Db; runId?: string }): { files: number; sizeBytes: number; storedBytes: number; encodedBytes: number } {
+  const r = db
+    .select({
+      files: sql<number>`count(*)`,
+      sizeBytes: sql<number>`coalesce(sum(${storedFiles.sizeBytes}), 0)`,
+      storedBytes: sql<number>`coalesce(sum(${storedFiles.storedBytes}), 0)`,
+      encodedBytes: sql<number>`coalesce(sum(${storedFiles.encodedBytes}), 0)`,
+    })
+    .from(storedFiles)
+    .where(runId === undefined ? undefined : eq(storedFiles.runId, runId))
+    .get();
+  return { files: Number(r?.files ?? 0), sizeBytes: Number(r?.sizeBytes ?? 0), storedBytes: Number(r?.storedBytes ?? 0), encodedBytes: Number(r?.encodedBytes ?? 0) };
+}
