@@ -3,7 +3,9 @@
  * wrote is copied in (metrics.csv, hparams.yaml, the tree and the checkpoint
  * listing, command.txt), the output folder is removed unless kept, the
  * evidence is analysed from the bundle, written as evidence.json and
- * summary.md, and stored with the run's rows under its lease token.
+ * summary.md, and stored with the run's rows under its lease token — the
+ * bundle's files with it, in the same transaction (db stored_files: the
+ * permalink outlives the folder, which is still written for now).
  *
  * Two callers, one path: the job when its child exits (workers/job.ts) and
  * the sweep for a run whose worker died (workers/sweep.ts, status `lost`).
@@ -19,11 +21,14 @@ import { getRun } from '../db/queries/runs';
 import type { Launch } from '../db/schema';
 import { analyseBundleWithSeries, classifyFile } from '../lib/evidence/analyse';
 import { renderSummaryMarkdown } from '../lib/evidence/summary';
-import type { Evidence, RunStatus } from '../lib/evidence/types';
+import type { Evidence, Problem, RunStatus } from '../lib/evidence/types';
 import { formatLsListing } from '../lib/lightning/checkpoints';
 import { formatCommandLine, redactEnv } from '../lib/lightning/command';
 import { parseJsonText } from '../lib/json-text';
 import { readBundle } from '../server/bundles';
+import { settleWithStoredFiles } from '../db/queries/stored-files';
+import { DEFAULT_STORED_FILE_MAX_BYTES } from '../lib/stored-files';
+import { packBuffer, packBundleFiles, storedFileCap } from '../server/stored-files';
 import { judgePlanRowRefs, requestedForLinks } from '../server/plans';
 import { analyseLaunched, factsFrom, LOG_NAME } from './launch-evidence';
 import { findLoggerFiles, findMetricsCsv, findVersionDir, listCheckpoints, renderTree } from './outputs';
@@ -157,14 +162,21 @@ function archiveRun(input: FinalizeInput): Evidence | null {
   }, rowRequest);
   evidence.problems = read.problems.concat(evidence.problems);
   evidence.planRows = judgePlanRowRefs(rowsAt.map((r) => r.ref), rowsAt.map((r) => r.planPath), identity);
+  // The bundle's files go into the database with the run (its permalink outlives the folder); what the
+  // per-file cap cut or left out is a problem of the run, so it is read before the evidence is written.
+  const stored = packLaunchedFiles(bundleDir, evidence.files.map((f) => f.path));
+  evidence.problems = evidence.problems.concat(stored.problems);
   // summary.md is rendered from the evidence, so the evidence lists it after the fact; evidence.json is the
   // document itself and is not in its own file list.
   const summary = renderSummaryMarkdown(evidence);
   fs.writeFileSync(path.join(bundleDir, 'summary.md'), summary);
   evidence.files = [...evidence.files, { path: 'summary.md', role: classifyFile('summary.md'), sizeBytes: Buffer.byteLength(summary) }].sort((a, b) => (a.path < b.path ? -1 : 1));
-  fs.writeFileSync(path.join(bundleDir, 'evidence.json'), `${JSON.stringify(evidence, null, 2)}\n`);
+  const evidenceText = `${JSON.stringify(evidence, null, 2)}\n`;
+  fs.writeFileSync(path.join(bundleDir, 'evidence.json'), evidenceText);
+  // Rendered here and bounded by the evidence caps: stored whole, from memory.
+  const files = [...stored.files, packBuffer('summary.md', summary), packBuffer('evidence.json', evidenceText)];
   const hash = readBundle(bundleDir).hash;
-  const ok = finishLaunchedRun({
+  const ok = settleWithStoredFiles({ db, runId, files, settle: () => finishLaunchedRun({
     db,
     id: runId,
     token: input.token,
@@ -179,6 +191,23 @@ function archiveRun(input: FinalizeInput): Evidence | null {
     exitCode: input.exitCode,
     signal: input.signal,
     error: note,
-  });
+  }) });
   return ok ? evidence : null;
+}
+
+/**
+ * The launched bundle's files read for the database (the folder is still
+ * written too, for now). A bad RUNPROOF_STORED_FILE_MAX_BYTES does not cost
+ * the run its archive: the default cap is used and the run says so.
+ */
+function packLaunchedFiles(bundleDir: string, paths: string[]): ReturnType<typeof packBundleFiles> {
+  let cap = DEFAULT_STORED_FILE_MAX_BYTES;
+  let capProblem: Problem | null = null;
+  try {
+    cap = storedFileCap();
+  } catch (e) {
+    capProblem = { file: 'runproof', line: null, message: `${(e as Error).message}; the default cap was used` };
+  }
+  const packed = packBundleFiles({ dir: bundleDir, paths: paths.filter((p) => p !== 'summary.md' && p !== 'evidence.json'), cap });
+  return capProblem ? { ...packed, problems: [capProblem, ...packed.problems] } : packed;
 }

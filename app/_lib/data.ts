@@ -15,6 +15,7 @@ import { openDb, type Db } from '@/db/client';
 import { applyPlanPatches, planPatchesForRun } from '@/server/plan-patch';
 import { launchRun } from '@/server/launch';
 import { deleteRunAndBundle } from '@/server/run-admin';
+import { openRunFile, runFilesStored, type RunFile } from '@/server/stored-files';
 import { getJudgedRunEvidence, planRequirements, readIndexedPlanText, requirementsOf } from '@/server/plans';
 import type { Problem } from '@/lib/evidence/types';
 import { getPlan, getPlanPage, getPlanRowDetail, getPlanTree, type PlanPageOptions, getRunPlanLinks, listPickableRows, listPlanFiles, listRunRowIds, resolveRowRefs } from '@/db/queries/plans';
@@ -88,6 +89,20 @@ export const loadComparison = cache((ids: string[]): { runs: Array<CompareRunInp
 /** The run row alone (no evidence parsed): the events stream checks it exists and finds its log. */
 export const loadRun = cache((id: string) => {
   return withDb('reading a run', (db) => getRun({ db, id }));
+});
+
+/**
+ * One file of a run for serving: from the database when the run's files are
+ * stored there (only the paths stored for it), else from its bundle folder
+ * (server/stored-files.ts openRunFile). The caller closes `fd` when set.
+ */
+export function openRunFileOf(run: { id: string; bundleDir: string }, requested: string | string[]): RunFile {
+  return withDb('reading a bundle file', (db) => openRunFile({ db, runId: run.id, bundleDir: run.bundleDir, requested }));
+}
+
+/** Are the run's files kept in the database? Then its page never says the folder is missing. */
+export const loadFilesStored = cache((runId: string): boolean => {
+  return withDb('reading a run', (db) => runFilesStored({ db, runId }));
 });
 
 /**

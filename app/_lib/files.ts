@@ -1,33 +1,45 @@
 /**
  * Reading bundle files for display. Callers pass the descriptor
- * `openBundleFile` opened (or a path `resolveBundleFile` accepted); nothing
- * here resolves paths itself. A descriptor passed in is left open.
+ * `openBundleFile` opened (or a path `resolveBundleFile` accepted, or the
+ * byte source of a file stored in the database that `openRunFile` found);
+ * nothing here resolves paths itself. A descriptor passed in is left open.
  */
 import fs from 'node:fs';
 import { BINARY_EXT } from '@/server/bundles';
+import { fdSource, type ByteSource } from '@/server/stored-files';
 
 const SNIFF_BYTES = 8192;
 const TEXT_EXT = /\.(log|txt|md|csv|tsv|json|jsonl|ya?ml|toml|ini|cfg|conf|py|sh|out|err|xml|html?)$/i;
 
-/** A descriptor for `file`, and whether this call opened it (and so must close it). */
-function use(file: string | number): { fd: number; own: boolean } {
-  return typeof file === 'number' ? { fd: file, own: false } : { fd: fs.openSync(file, 'r'), own: true };
+/** What a reader reads: a path, an open descriptor, or a byte source (a file stored in the database, server/stored-files.ts). */
+export type FileInput = string | number | ByteSource;
+
+/** A byte source for `file`, and what to call when done (closes only a descriptor this call opened). */
+function use(file: FileInput): { src: ByteSource; done: () => void } {
+  if (typeof file === 'object') return { src: file, done: () => {} };
+  if (typeof file === 'number') return { src: fdSource(file), done: () => {} };
+  const fd = fs.openSync(file, 'r');
+  try {
+    return { src: fdSource(fd), done: () => fs.closeSync(fd) };
+  } catch (e) {
+    fs.closeSync(fd);
+    throw e;
+  }
 }
 
 /**
  * Text when the extension of `name` says so, or when the first 8 KiB of the
  * file (a path, or an open descriptor) hold no NUL byte and decode as UTF-8.
  */
-export function isTextFile(name: string, file: string | number = name): boolean {
+export function isTextFile(name: string, file: FileInput = name): boolean {
   if (BINARY_EXT.test(name)) return false;
   if (TEXT_EXT.test(name)) return true;
-  let fd: number | null = null;
-  let own = false;
+  let done: (() => void) | null = null;
   try {
-    ({ fd, own } = use(file));
-    const buf = Buffer.alloc(SNIFF_BYTES);
-    const n = fs.readSync(fd, buf, 0, SNIFF_BYTES, 0);
-    const head = buf.subarray(0, n);
+    const u = use(file);
+    done = u.done;
+    const head = u.src.read(0, SNIFF_BYTES);
+    const n = head.length;
     if (head.includes(0)) return false;
     try {
       new TextDecoder('utf-8', { fatal: true }).decode(head.subarray(0, Math.max(0, n - 4)));
@@ -38,30 +50,18 @@ export function isTextFile(name: string, file: string | number = name): boolean 
   } catch {
     return false;
   } finally {
-    if (fd !== null && own) fs.closeSync(fd);
+    done?.();
   }
 }
 
-/** Up to `len` bytes from `start` (fewer if the file ends first). */
-function readRange(fd: number, start: number, len: number): Buffer {
-  const buf = Buffer.alloc(len);
-  let off = 0;
-  while (off < len) {
-    const n = fs.readSync(fd, buf, off, len - off, start + off);
-    if (n === 0) break;
-    off += n;
-  }
-  return buf.subarray(0, off);
-}
-
-export function readHead(file: string | number, maxBytes: number): { text: string; truncated: boolean; sizeBytes: number } {
-  const { fd, own } = use(file);
+export function readHead(file: FileInput, maxBytes: number): { text: string; truncated: boolean; sizeBytes: number } {
+  const { src, done } = use(file);
   try {
-    const size = fs.fstatSync(fd).size;
+    const size = src.size;
     const len = Math.min(size, maxBytes);
-    return { text: readRange(fd, 0, len).toString('utf8'), truncated: size > len, sizeBytes: size };
+    return { text: src.read(0, len).toString('utf8'), truncated: size > len, sizeBytes: size };
   } finally {
-    if (own) fs.closeSync(fd);
+    done();
   }
 }
 
@@ -88,26 +88,26 @@ const CHUNK = 1 << 20;
  * newlines in 1 MiB chunks (so a 1 GB log costs a scan, not 1 GB of memory)
  * and reads only the tail it shows, at most `maxTailBytes`.
  */
-export function readLogTail(file: string | number, maxLines: number, maxTailBytes = 4 << 20): LogTail {
-  const { fd, own } = use(file);
+export function readLogTail(file: FileInput, maxLines: number, maxTailBytes = 4 << 20): LogTail {
+  const { src, done } = use(file);
   try {
-    const size = fs.fstatSync(fd).size;
+    const size = src.size;
     if (size <= maxTailBytes) {
-      const all = splitLines(readRange(fd, 0, size).toString('utf8'));
+      const all = splitLines(src.read(0, size).toString('utf8'));
       const start = Math.max(0, all.length - maxLines);
       return { lines: all.slice(start), firstLine: start + 1, totalLines: all.length, truncated: start > 0, sizeBytes: size };
     }
     // Large file: count lines up to the tail window, then read the window.
     const tailStart = size - maxTailBytes;
     let newlines = 0;
-    const chunk = Buffer.alloc(CHUNK);
     for (let pos = 0; pos < tailStart; ) {
-      const n = fs.readSync(fd, chunk, 0, Math.min(CHUNK, tailStart - pos), pos);
+      const chunk = src.read(pos, Math.min(CHUNK, tailStart - pos));
+      const n = chunk.length;
       if (n === 0) break;
       for (let i = 0; i < n; i++) if (chunk[i] === 10) newlines++;
       pos += n;
     }
-    let text = readRange(fd, tailStart, maxTailBytes).toString('utf8');
+    let text = src.read(tailStart, maxTailBytes).toString('utf8');
     // Drop the partial first line of the window.
     const nl = text.indexOf('\n');
     let lineNo = newlines + 1;
@@ -120,6 +120,6 @@ export function readLogTail(file: string | number, maxLines: number, maxTailByte
     const start = Math.max(0, lines.length - maxLines);
     return { lines: lines.slice(start), firstLine: lineNo + start, totalLines: total, truncated: true, sizeBytes: size };
   } finally {
-    if (own) fs.closeSync(fd);
+    done();
   }
 }

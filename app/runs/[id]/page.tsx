@@ -1,9 +1,10 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
+import fs from 'node:fs';
 import { notFound } from 'next/navigation';
-import { bundleFolderMissing, resolveBundleFile } from '@/server/bundle-files';
+import { bundleFolderMissing } from '@/server/bundle-files';
 import { checkTally } from '@/lib/evidence/summary';
-import { isRunId, loadPlanRow, loadRunEvidence, loadRunPlacement, loadRunPlanLinks, loadRunSeries, loadWorkers } from '@/app/_lib/data';
+import { isRunId, loadFilesStored, loadPlanRow, loadRunEvidence, loadRunPlacement, loadRunPlanLinks, loadRunSeries, loadWorkers, openRunFileOf } from '@/app/_lib/data';
 import { missingRowFlag, rowFlags } from '@/lib/plans/flags';
 import { FlagList, rowHref, StateTag } from '@/components/plan-views';
 import { readLogTail } from '@/app/_lib/files';
@@ -57,21 +58,24 @@ export async function generateMetadata({ params }: Params): Promise<Metadata> {
   return { title: found ? `${judgeRun(found.evidence).verdict} · ${found.evidence.title}` : 'Run not found' };
 }
 
-function readLog(bundleDir: string, ev: Evidence, maxLines: number) {
+function readLog(run: { id: string; bundleDir: string }, ev: Evidence, maxLines: number) {
   const log = ev.bundle.log;
   if (!log) return { state: 'none' as const };
-  const r = resolveBundleFile(bundleDir, log);
+  // From the database when the run's files are stored there, else from the folder.
+  const r = openRunFileOf(run, log);
   if (!r.ok) return { state: 'unreadable' as const, reason: r.reason };
   try {
-    const tail = readLogTail(r.file, maxLines);
+    const tail = readLogTail(r.source, maxLines);
     const numbered = tail.lines.map((text, i) => ({ n: tail.firstLine + i, text }));
     // Marked (and kept by "errors and warnings only"): exactly the lines the warnings and errors tables cite.
     const cited = citedLogLines(ev, log, numbered);
     const lines: LogLine[] = numbered.map(({ n, text }) => ({ n, text, level: cited.get(n) ?? null }));
     return { state: 'ok' as const, relative: r.relative, lines, tail };
   } catch (e) {
-    console.error(`[runproof] reading log ${r.file} failed:`, e);
+    console.error(`[runproof] reading log ${r.relative} of run ${run.id} failed:`, e);
     return { state: 'unreadable' as const, reason: 'the file could not be read' };
+  } finally {
+    if (r.fd !== null) fs.closeSync(r.fd);
   }
 }
 
@@ -138,9 +142,10 @@ export default async function RunPage({ params, searchParams }: PageProps) {
   const prMarkdown = renderPrMarkdown(ev, { permalink, badgeUrl, profile: run.profile });
   const badgeMarkdown = renderBadgeMarkdown(ev, { permalink, badgeUrl, profile: run.profile });
 
-  const missing = bundleFolderMissing(run.bundleDir);
+  // A run whose files are stored in the database shows them whatever happened to its folder.
+  const missing = !loadFilesStored(id) && bundleFolderMissing(run.bundleDir);
   const allLog = sp.log === 'all';
-  const log = missing ? ({ state: 'missing' } as const) : readLog(run.bundleDir, ev, allLog ? LOG_LINES_ALL : LOG_LINES);
+  const log = missing ? ({ state: 'missing' } as const) : readLog(run, ev, allLog ? LOG_LINES_ALL : LOG_LINES);
   const allEpochs = sp.epochs === 'all';
   const perm = await launchPermission(`/runs/${id}`);
 

@@ -2,8 +2,8 @@ import type { Metadata } from 'next';
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import fs from 'node:fs';
-import { BUNDLE_FOLDER_MISSING, openBundleFile } from '@/server/bundle-files';
-import { isRunId, loadRunEvidence } from '@/app/_lib/data';
+import { BUNDLE_FOLDER_MISSING } from '@/server/bundle-files';
+import { isRunId, loadRunEvidence, openRunFileOf } from '@/app/_lib/data';
 import { isTextFile, readHead, splitLines } from '@/app/_lib/files';
 import { fileHref, fmtBytes } from '@/components/format';
 import { citedLogLines } from '@/lib/evidence/headline';
@@ -37,7 +37,8 @@ export default async function FilePage({ params, searchParams }: Params) {
   const found = loadRunEvidence(id);
   if (!found) notFound();
   const { run, evidence: ev } = found;
-  const r = openBundleFile(run.bundleDir, path);
+  // From the database when the run's files are stored there, else from the folder (openRunFile).
+  const r = openRunFileOf(run, path);
   if (!r.ok && r.reason === BUNDLE_FOLDER_MISSING) {
     // Not a bare 404: say why every file of this run is gone, and what brings them back.
     return (
@@ -56,14 +57,14 @@ export default async function FilePage({ params, searchParams }: Params) {
     );
   }
   if (!r.ok) notFound();
-  // Read through the descriptor that was checked to lie inside the bundle.
+  // Read through the descriptor that was checked to lie inside the bundle (or the stored copy).
   let text: boolean;
   let head: ReturnType<typeof readHead> | null;
   try {
-    text = isTextFile(r.relative, r.fd);
-    head = text ? readHead(r.fd, MAX_BYTES) : null;
+    text = isTextFile(r.relative, r.source);
+    head = text ? readHead(r.source, MAX_BYTES) : null;
   } finally {
-    fs.closeSync(r.fd);
+    if (r.fd !== null) fs.closeSync(r.fd);
   }
 
   const role = ev.files.find((f) => f.path === r.relative)?.role ?? null;

@@ -2,9 +2,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import type { NextRequest } from 'next/server';
-import { openBundleFile } from '@/server/bundle-files';
 import { HttpError, requireRun, route } from '@/app/_lib/api';
+import { openRunFileOf } from '@/app/_lib/data';
 import { isTextFile } from '@/app/_lib/files';
+import type { ByteSource } from '@/server/stored-files';
 
 export const dynamic = 'force-dynamic';
 export const runtime = 'nodejs';
@@ -15,19 +16,37 @@ function contentDisposition(name: string): string {
   return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
 }
 
+const SEND_BYTES = 1 << 20;
+
+/** A stored file's bytes sent a megabyte at a time (a chunk decoded per pull, never the whole file in memory). */
+function streamSource(src: ByteSource, size: number): ReadableStream<Uint8Array> {
+  let pos = 0;
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      const part = src.read(pos, Math.min(SEND_BYTES, size - pos));
+      if (part.length === 0) return controller.close();
+      pos += part.length;
+      controller.enqueue(new Uint8Array(part));
+      if (pos >= size) controller.close();
+    },
+  });
+}
+
 /**
  * GET /api/runs/<id>/files/<path…>[?download=1]: one bundle file, raw. Every
- * path goes through openBundleFile, and what is sent is read from the
- * descriptor it checked. A path that is not valid percent-encoded UTF-8 is a
- * 400 with a plain message (route(): the URIError decoding it throws).
+ * path goes through openRunFile: a run whose files are in the database is
+ * served from there (only the paths stored for it); otherwise openBundleFile
+ * checks the path and what is sent is read from the descriptor it checked. A
+ * path that is not valid percent-encoded UTF-8 is a 400 with a plain message
+ * (route(): the URIError decoding it throws).
  */
 export const GET = route<{ id: string; path: string[] }, NextRequest>('serving a bundle file', (req, { id, path: segments }) => {
   const found = requireRun(id);
-  const r = openBundleFile(found.run.bundleDir, segments);
+  const r = openRunFileOf(found.run, segments);
   if (!r.ok) throw new HttpError(r.status, r.reason);
   let fd: number | null = r.fd;
   try {
-    const text = isTextFile(r.relative, r.fd);
+    const text = isTextFile(r.relative, r.source);
     const headers: Record<string, string> = {
       'Content-Type': text ? 'text/plain; charset=utf-8' : 'application/octet-stream',
       'Content-Length': String(r.sizeBytes),
@@ -38,6 +57,7 @@ export const GET = route<{ id: string; path: string[] }, NextRequest>('serving a
     };
     if (req.nextUrl.searchParams.get('download') === '1' || !text) headers['Content-Disposition'] = contentDisposition(path.posix.basename(r.relative));
     if (r.sizeBytes === 0) return new Response('', { headers });
+    if (r.fd === null) return new Response(streamSource(r.source, r.sizeBytes), { headers });
     // The stream owns the descriptor from here (and closes it); the size sent is the one checked.
     const stream = Readable.toWeb(fs.createReadStream('', { fd: r.fd, start: 0, end: r.sizeBytes - 1, autoClose: true })) as unknown as ReadableStream<Uint8Array>;
     fd = null;
