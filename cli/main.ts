@@ -32,7 +32,9 @@ const USAGE = `runproof — run evidence for ML smoke runs
 
 Usage:
   runproof show <bundle-dir | log-file | run-id> [--json] [--requested "<command line>"]
-  runproof import <dir>... [--json] [--strict]
+  runproof import <dir>... [--json] [--strict] [--archive]
+                                           --archive: also store each run's files in the database, so its
+                                           permalink and files survive the folder being moved or deleted
   runproof launch <profile> [--set knob=value]... [--cpu-only] [--row ID]... [--label L]... [--wait] [--json] [--dry-run]
   runproof worker [--labels gpu,a100] [--concurrency N]
                                            run queued launches (npm start runs one too); a run needing
@@ -92,7 +94,7 @@ function cmdShow(args: string[]): number {
 }
 
 function cmdImport(args: string[]): number {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean' }, strict: { type: 'boolean' } } });
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean' }, strict: { type: 'boolean' }, archive: { type: 'boolean' } } });
   if (positionals.length === 0) throw new UsageError('import needs at least one folder');
   for (const p of positionals) {
     if (!fs.existsSync(p) || !fs.statSync(p).isDirectory()) {
@@ -103,11 +105,14 @@ function cmdImport(args: string[]): number {
   const db = openDb();
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const started = performance.now();
-  const result = importBundles({ db, roots: positionals, onProgress: values.json ? undefined : log });
+  const result = importBundles({ db, roots: positionals, onProgress: values.json ? undefined : log, archive: values.archive ?? false });
   if (values.json) {
-    const { added, updated, unchanged, failed, problems, runs } = result;
-    process.stdout.write(`${JSON.stringify({ added, updated, unchanged, failed, problems, runs }, null, 2)}\n`);
+    const { added, updated, unchanged, failed, problems, runs, archived } = result;
+    process.stdout.write(`${JSON.stringify({ added, updated, unchanged, failed, problems, runs, archived }, null, 2)}\n`);
   } else {
+    const a = result.archived;
+    const mib = (n: number) => `${(n / 1024 / 1024).toFixed(2)} MiB`;
+    if (a.runs) log(`stored in the database: ${a.files} file${a.files === 1 ? '' : 's'} of ${a.runs} run${a.runs === 1 ? '' : 's'}, ${mib(a.sizeBytes)} on disk as ${mib(a.encodedBytes)} (${Math.round(a.ms)} ms)`);
     for (const p of result.problems) log(`  problem: ${p.file}${p.line ? `:${p.line}` : ''}: ${p.message}`);
     log(`imported into ${path.relative(process.cwd(), getEnv().dbPath)}: ${result.added} added, ${result.updated} updated, ${result.unchanged} unchanged, ${result.failed ? `${result.failed} FAILED, ` : ''}${result.problems.length} problem${result.problems.length === 1 ? '' : 's'} (${Math.round(performance.now() - started)} ms)`);
   }

@@ -18,6 +18,8 @@ import { indexPlanFiles, plansRoots } from './plan-index';
 import { decodeText, readDirSorted, SKIP_DIRS } from './fs-walk';
 import { openInside } from './bundle-files';
 import { findEventsDir, readEventsBelow, readEventsFd } from './tfevents-files';
+import { hasStoredFiles, settleWithStoredFiles, type StoredFileInput } from '../db/queries/stored-files';
+import { packBundleFiles, storedFileCap } from './stored-files';
 
 export { decodeText };
 
@@ -306,16 +308,27 @@ export interface ImportResult {
   /** Bundles that could not be imported; each is also a problem (its path and the error) and a `failed` run entry. */
   failed: number;
   problems: Problem[];
-  runs: Array<{ id: string; dir: string; logFile: string | null; action: 'added' | 'updated' | 'unchanged' | 'failed'; status: string | null; error?: string }>;
+  runs: Array<{ id: string; dir: string; logFile: string | null; action: 'added' | 'updated' | 'unchanged' | 'failed'; status: string | null; error?: string; archived?: boolean }>;
+  /** Files stored in the database (`--archive`, and runs archived before): how many, their bytes on disk, the bytes the database holds, the time spent reading, encoding and storing them. */
+  archived: { runs: number; files: number; sizeBytes: number; encodedBytes: number; ms: number };
 }
 
 /**
  * Import every bundle below `roots`. A bundle that cannot be read or analysed
  * is counted as failed and reported with its path and the error; the rest go
  * on. Nothing is skipped without a word.
+ *
+ * `archive`: each run's files are also stored in the database
+ * (server/stored-files.ts), in the same transaction as its evidence, so its
+ * permalink and files survive the folder being moved or deleted; what the
+ * per-file cap cut or left out is a problem of the run. A run archived once
+ * stays archived: re-importing its changed bundle stores the new files with
+ * or without the flag. An unchanged bundle not yet archived is re-read when
+ * the flag asks for its files.
  */
-export function importBundles({ db, roots, onProgress, limits }: { db: Db; roots: string[]; onProgress?: (line: string) => void; limits?: ReadLimits }): ImportResult {
-  const result: ImportResult = { added: 0, updated: 0, unchanged: 0, failed: 0, problems: [], runs: [] };
+export function importBundles({ db, roots, onProgress, limits, archive = false, storedFileMaxBytes }: { db: Db; roots: string[]; onProgress?: (line: string) => void; limits?: ReadLimits; archive?: boolean; storedFileMaxBytes?: number }): ImportResult {
+  const result: ImportResult = { added: 0, updated: 0, unchanged: 0, failed: 0, problems: [], runs: [], archived: { runs: 0, files: 0, sizeBytes: 0, encodedBytes: 0, ms: 0 } };
+  const cap = storedFileMaxBytes ?? (archive ? storedFileCap() : undefined);
   const rel = (p: string) => path.relative(process.cwd(), p) || '.';
   const bundles = discoverBundles(roots, (p) => result.problems.push({ ...p, file: rel(p.file) }));
   // Plan files refused on the way up from a bundle: reported once, however many bundles sit below them.
@@ -343,7 +356,9 @@ export function importBundles({ db, roots, onProgress, limits }: { db: Db; roots
       const hash = read.hash + (b.logFile ?? '');
       const id = runIdFor(b.sourceKey);
       const existing = getRunBySourceKey({ db, sourceKey: b.sourceKey });
-      if (existing && existing.contentHash === hash) {
+      const wasArchived = existing ? hasStoredFiles({ db, runId: existing.id }) : false;
+      const store = archive || wasArchived;
+      if (existing && existing.contentHash === hash && (wasArchived || !archive)) {
         // The bundle is the same, but the plans above it may not be.
         linkToPlans(db, existing.id, b.dir, read.files, nearest);
         result.unchanged++;
@@ -357,29 +372,50 @@ export function importBundles({ db, roots, onProgress, limits }: { db: Db; roots
       const asked = rowRequest(b.dir, read.files, nearest, runIdentityOf(evidence));
       if (asked) ({ evidence, series } = analyseBundleWithSeries(runFiles, { root: b.dir, logFile: b.logFile, requested: asked }));
       evidence.problems = read.problems.concat(evidence.problems);
+      let stored: StoredFileInput[] = [];
+      const storeStarted = performance.now();
+      if (store) {
+        const packed = packBundleFiles({ dir: b.dir, paths: evidence.files.map((f) => f.path), cap: cap ?? storedFileCap() });
+        stored = packed.files;
+        evidence.problems = evidence.problems.concat(packed.problems);
+      }
       // The folder's timestamp when it has one (the team's convention), else the newest file less the runtime.
       const durationMs = evidence.runtime ? Math.round(evidence.runtime.realS * 1000) : 0;
       const startedAt = timestampToMs(evidence.bundle.timestamp) ?? (read.newestMtimeMs !== null ? read.newestMtimeMs - durationMs : Date.now());
-      saveRun({
-        db,
-        id,
-        sourceKey: b.sourceKey,
-        origin: 'imported',
-        bundleDir: b.dir,
-        contentHash: hash,
-        evidence,
-        series,
-        startedAt,
-        endedAt: evidence.runtime ? startedAt + durationMs : null,
-      });
+      const save = () => {
+        saveRun({
+          db,
+          id,
+          sourceKey: b.sourceKey,
+          origin: 'imported',
+          bundleDir: b.dir,
+          contentHash: hash,
+          evidence,
+          series,
+          startedAt,
+          endedAt: evidence.runtime ? startedAt + durationMs : null,
+        });
+        return true;
+      };
+      if (store) {
+        settleWithStoredFiles({ db, runId: id, files: stored, settle: save });
+        const a = result.archived;
+        a.runs++;
+        a.files += stored.length;
+        for (const f of stored) {
+          a.sizeBytes += f.sizeBytes;
+          a.encodedBytes += f.chunks.reduce((n, c) => n + c.length, 0);
+        }
+        a.ms += performance.now() - storeStarted;
+      } else save();
       linkToPlans(db, id, b.dir, read.files, nearest);
       const action = existing ? 'updated' : 'added';
       result[action]++;
-      result.runs.push({ id, dir: b.dir, logFile: b.logFile, action, status: evidence.status });
+      result.runs.push({ id, dir: b.dir, logFile: b.logFile, action, status: evidence.status, ...(store ? { archived: true } : {}) });
       for (const p of evidence.problems) result.problems.push({ ...p, file: path.join(/*turbopackIgnore: true*/ rel(b.dir), p.file) });
       const c = evidence.checks;
       const tally = `${c.filter((x) => x.status === 'pass').length} pass, ${c.filter((x) => x.status === 'fail').length} fail`;
-      onProgress?.(`${prefix} ${action.padEnd(9)} ${label}  ${evidence.status}  (${tally})`);
+      onProgress?.(`${prefix} ${action.padEnd(9)} ${label}  ${evidence.status}  (${tally})${store ? `  [${stored.length} file${stored.length === 1 ? '' : 's'} stored]` : ''}`);
     } catch (e) {
       const error = e instanceof Error ? `${e.name === 'Error' ? '' : `${e.name}: `}${e.message}` : String(e);
       result.failed++;
