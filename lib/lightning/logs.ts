@@ -145,7 +145,8 @@ export function splitLines(text: string, crOnly = text.indexOf('\n') < 0 && text
   return { lines, crOnly };
 }
 
-const PREFIX = /^(?:\[[a-z]+\]\s*)?(?:\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:[,.]\d+)?\s*-\s*(?:[\w.]+\s*-\s*)?[A-Z]+\s*-\s*|(?:INFO|WARNING|ERROR|DEBUG):[\w.]+:|(?:INFO|WARNING):\s)/;
+// Hydra's job logging (`[2021-09-29 13:32:57,696][lightning][INFO] - GPU available: …`, the lightning-hydra-template's too) among them.
+const PREFIX = /^(?:\[[a-z]+\]\s*)?(?:\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:[,.]\d+)?\s*-\s*(?:[\w.]+\s*-\s*)?[A-Z]+\s*-\s*|\[\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:[,.]\d+)?\]\[[\w.]+\]\[[A-Z]+\] - |(?:INFO|WARNING|ERROR|DEBUG):[\w.]+:|(?:INFO|WARNING):\s)/;
 // Lightning's rank_prefixed_message (F:utilities/rank_zero.py): `[rank: 0] Received SIGTERM: 15`.
 const RANK = /^\[rank: ?\d+\]\s*/;
 /** A traceback frame inside `trainer.fit` (its loops, or Trainer.fit itself): the exception ended the fit. */
@@ -501,7 +502,7 @@ export function parseLog(text: string, tail: LogTail | null = null): ParsedLog {
       out.firstSevere = { line: n, message: line.trim().slice(0, 500) };
       return 0;
     }
-    if (/^(?:ERROR|FATAL|CRITICAL)\b/.test(line) || /^(?:ERROR|CRITICAL):[\w.]+:| - (?:ERROR|CRITICAL) - /.test(raw)) {
+    if (/^(?:ERROR|FATAL|CRITICAL)\b/.test(line) || /^(?:ERROR|CRITICAL):[\w.]+:| - (?:ERROR|CRITICAL) - |^\[[^\]]+\]\[[\w.]+\]\[(?:ERROR|CRITICAL)\] - /.test(raw)) {
       out.errors.push({ line: n, message: line.trim().slice(0, 500) });
       lastException = -1;
       return 0;

@@ -15,7 +15,7 @@ import type { CheckpointAnalysis } from './checkpoints';
 /** The version that changed the step: the same release as the fit's end line (1.6). */
 const STEP_AFTER_BATCH_SINCE = FIT_END_LINE_SINCE;
 
-const STEP_FIELD = /(^|[-_/=.])step=(\d+)(?=[-_.=]|$)/;
+const STEP_FIELD = /(^|[-/])step=(\d+)(?=[-_.=]|$)/;
 
 /** `epoch=0-step=7.ckpt`, +1 → `epoch=0-step=8.ckpt`; a name without a `step=` field unchanged. */
 export function shiftCheckpointStep(name: string, delta: number): string {
