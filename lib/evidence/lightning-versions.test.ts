@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { analyseBundle, type InputFile } from './analyse';
 import { deriveFacts } from './facts';
 import { shiftCheckpointStep } from './facts/checkpoint-steps';
+import { scanLogConfig } from './facts/config';
 import { parseLog } from '../lightning/logs';
 import type { Evidence } from './types';
 import { FIXTURES } from '../../fixtures/test-helpers';
@@ -205,5 +206,17 @@ describe('Hydra’s job logging prefix (`[time][logger][LEVEL] - `)', () => {
     expect(log.epochs.checkpoints).toHaveLength(1);
     expect(log.stop.reason).toBe('early_stopping');
     expect(parseLog(`${p('ERROR', '__main__', 'CUDA out of memory')}\n`).errors).toHaveLength(1);
+  });
+});
+
+describe('config lines of older versions', () => {
+  it('reads min_epochs and the resumed checkpoint as 1.x prints them', () => {
+    // pytorch_lightning/loops/fit_loop.py (1.5): log.info("Trainer was signaled to stop but required minimum epochs"
+    //   f" ({self.min_epochs}) or minimum steps ({self.min_steps}) has" " not been met. Training will continue...")
+    const c = scanLogConfig('Trainer was signaled to stop but required minimum epochs (6) or minimum steps (None) has not been met. Training will continue...\nRestored all states from the checkpoint file at /r/epoch=2-step=23.ckpt\n');
+    expect(c.minEpochs).toEqual({ value: 6, line: 1 });
+    expect(c.resumedFrom).toEqual({ path: '/r/epoch=2-step=23.ckpt', line: 2 });
+    // 1.6 on (src/pytorch_lightning/loops/fit_loop.py): f"Trainer was signaled to stop but the required `min_epochs={self.min_epochs!r}` or …"
+    expect(scanLogConfig('Trainer was signaled to stop but the required `min_epochs=4` or `min_steps=None` has not been met. Training will continue...\n').minEpochs?.value).toBe(4);
   });
 });

@@ -119,8 +119,10 @@ export function scanLogConfig(text: string | null): LogConfig {
     const l = lines[i];
     if (l.length > 4000) continue;
     let m: RegExpExecArray | null;
-    if (!out.minEpochs && (m = /Trainer was signaled to stop but the required `min_epochs=(\d+)`/.exec(l))) out.minEpochs = { value: Number(m[1]), line: i + 1 };
-    else if (!out.resumedFrom && (m = /Restoring states from the checkpoint path at (.+?)\s*$/.exec(l))) out.resumedFrom = { path: m[1], line: i + 1 };
+    // 1.6 on: `… but the required \`min_epochs=5\` or …`; up to 1.5 (loops/fit_loop.py): `… but required minimum epochs (5) or minimum steps (None) has not been met`.
+    if (!out.minEpochs && (m = /Trainer was signaled to stop but (?:the required `min_epochs=(\d+)`|required minimum epochs \((\d+)\))/.exec(l))) out.minEpochs = { value: Number(m[1] ?? m[2]), line: i + 1 };
+    // 1.5 on: `Restoring states from the checkpoint path at P`; 1.3–1.4 (checkpoint_connector.py): `Restored all states from the checkpoint file at P`.
+    else if (!out.resumedFrom && (m = /(?:Restoring states from the checkpoint path|Restored all states from the checkpoint file) at (.+?)\s*$/.exec(l))) out.resumedFrom = { path: m[1], line: i + 1 };
     else if (!out.folderNotEmpty && (m = /Checkpoint directory (.+) exists and is not empty\./.exec(l))) out.folderNotEmpty = { path: m[1], line: i + 1 };
     else if (!out.minDelta && (m = /Metric (.+) improved by \S+ >= min_delta = (\S+)\. New best score/.exec(l))) out.minDelta = { value: Number(m[2]), monitor: m[1], line: i + 1 };
     else if ((m = /Stopping threshold reached: (.+) = (\S+) ([<>]) (\S+)\. Signaling Trainer to stop/.exec(l))) out.stoppingThreshold ??= { value: Number(m[4]), monitor: m[1], mode: m[3] === '<' ? 'min' : 'max', line: i + 1 };
