@@ -269,7 +269,7 @@ function cmdWorkers(args: string[]): number {
   if (!workers.length) process.stdout.write('no workers have registered; start one with `runproof worker` (npm start runs one)\n');
   const ago = (ms: number) => `${Math.max(0, Math.round((Date.now() - ms) / 1000))} s ago`;
   for (const w of workers) {
-    process.stdout.write(`${w.host}  ${w.state}  ${w.busy}/${w.concurrency} busy  worker ${w.id}  (heartbeat ${ago(w.heartbeatAt)})\n`);
+    process.stdout.write(`${w.host}  ${w.state}  ${w.busy}/${w.concurrency} busy  worker ${w.id}  (${w.state === 'online' ? 'heartbeat' : 'last seen'} ${ago(w.heartbeatAt)})\n`);
     process.stdout.write(`    labels    ${w.labels.join(', ') || '(none)'}\n    gpus      ${gpuSummary(w.gpus)}\n`);
     if (w.profiles === null) process.stdout.write('    profiles  (still checking)\n');
     else for (const p of w.profiles) process.stdout.write(`    ${p.available ? 'can run ' : 'cannot  '}  ${p.name}${p.reason ? `: ${p.reason}` : ''}\n`);
