@@ -28,6 +28,10 @@ let secretAbs: string;
 let planSecret: string;
 let evilTarget: string;
 let evilLink: string;
+/** A run imported with --archive: its files are served from the database. */
+let storedId: string;
+let storedBundle: string;
+let storedOwn: Set<string>;
 
 async function send(reqs: RawRequest[], concurrency = 4): Promise<RawResponse[]> {
   const res = await runAll(reqs, concurrency);
@@ -69,6 +73,14 @@ beforeAll(async () => {
   const imported = importJson([path.join(dir, 'bundles')], env);
   expect(imported.runs.map((r) => r.action)).toEqual(['added']);
   runId = imported.runs[0].id;
+  // The same kind of bundle imported with --archive: its files are in the database.
+  storedBundle = path.join(dir, 'archived/run2');
+  writeBundle(storedBundle, { epochs: 2 });
+  const archived = importJson([storedBundle], env, ['--archive']);
+  expect(archived.runs.map((r) => r.action)).toEqual(['added']);
+  storedId = archived.runs[0].id;
+  storedOwn = new Set(['train.log', 'metrics.csv', 'command.txt'].map((f) => fs.readFileSync(path.join(storedBundle, f), 'utf8')));
+  for (const [name, target] of [['leak.txt', secretAbs], ['rel-leak.txt', '../../secret.txt'], ['outside', dir], ['chain.txt', 'leak.txt']]) fs.symlinkSync(target, path.join(storedBundle, name));
 
   // Symlinks planted in the bundle after import: the files the routes may be asked for.
   fs.symlinkSync(secretAbs, path.join(bundle, 'leak.txt'));
@@ -114,6 +126,37 @@ describe('bundle file routes', () => {
     expect(foreign, 'payloads served something that is not a file of the bundle').toEqual([]);
     const malformed = res.filter((r) => r.id.includes(' malformed: ') && r.status !== 400 && r.status !== 404).map((r) => `${r.id} → ${r.status}`);
     expect(malformed, 'malformed encodings not refused as a bad request / not found').toEqual([]);
+  });
+});
+
+describe('bundle file routes of a run whose files are in the database (import --archive)', () => {
+  const attack = async (label: string) => {
+    const payloads = traversalPayloads(secretAbs);
+    const routes = [`/api/runs/${storedId}/files/`, `/runs/${storedId}/files/`];
+    const reqs = routes.flatMap((r) => payloads.map((p) => ({ ...get(r + p.path), id: `${label} ${r.startsWith('/api') ? 'api' : 'page'} ${p.kind}: ${p.name}` })));
+    const res = await send(reqs);
+    addCounts(COUNTS, { payloadsTried: reqs.length });
+    expect(res.filter((r) => r.markersFound.length).map((r) => `${r.id} → ${r.status} (${r.markersFound.join(', ')})`), 'responses holding a secret').toEqual([]);
+    expect(res.filter((r) => r.status === 0 || r.status >= 500).map((r) => `${r.id} → ${r.status || r.error}`), 'server errors').toEqual([]);
+    const foreign = res.filter((r) => r.status === 200 && r.id.includes(' api ') && !storedOwn.has(r.body)).map((r) => `${r.id}: ${JSON.stringify(r.body.slice(0, 80))}`);
+    expect(foreign, 'served something that is not a stored file of the bundle').toEqual([]);
+  };
+
+  test('with symbolic links planted in its folder after the import, payloads read nothing outside the bundle', async () => {
+    await attack('folder');
+  });
+
+  test('with its folder deleted, its files are still served from the database, and payloads read nothing else', async () => {
+    const before = fs.readFileSync(path.join(storedBundle, 'train.log'), 'utf8');
+    fs.rmSync(storedBundle, { recursive: true, force: true });
+    const whole = (p: string) => ({ ...get(p), keepBytes: 4 << 20 });
+    const [api, page, run] = await send([whole(`/api/runs/${storedId}/files/train.log`), whole(`/runs/${storedId}/files/train.log`), whole(`/runs/${storedId}`)]);
+    expect(api.status).toBe(200);
+    expect(api.body).toBe(before);
+    expect(page.status).toBe(200);
+    expect(run.status).toBe(200);
+    expect(run.body).not.toContain('data-testid="bundle-missing"');
+    await attack('deleted');
   });
 });
 

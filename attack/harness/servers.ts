@@ -53,8 +53,8 @@ export function runproof(args: string[], env: NodeJS.ProcessEnv, opts: { timeout
 }
 
 /** `runproof import <dirs> --json`, parsed. Throws with the output when it fails. */
-export function importJson(dirs: string[], env: NodeJS.ProcessEnv) {
-  const r = runproof(['import', ...dirs, '--json'], env);
+export function importJson(dirs: string[], env: NodeJS.ProcessEnv, flags: string[] = []) {
+  const r = runproof(['import', ...dirs, '--json', ...flags], env);
   if (r.status !== 0) throw new Error(`runproof import exited ${r.status}: ${r.stderr.slice(-2000)}`);
   return JSON.parse(r.stdout) as {
     added: number;
