@@ -220,3 +220,19 @@ describe('config lines of older versions', () => {
     expect(scanLogConfig('Trainer was signaled to stop but the required `min_epochs=4` or `min_steps=None` has not been met. Training will continue...\n').minEpochs?.value).toBe(4);
   });
 });
+
+describe('the device a 1.x command asks for', () => {
+  // pytorch_lightning/trainer/connectors/accelerator_connector.py (1.0–1.4): `accelerator` is the distributed backend
+  // (`Trainer(accelerator='ddp', gpus=2)`), renamed `strategy` in 1.5; `gpus=N`/`tpu_cores=N`/`ipus=N` pick the device until 2.0.
+  const log = 'GPU available: True, used: True\nTPU available: False, using: 0 TPU cores\n';
+  const acc = (cmd: string, text = log) => byId(run([file('train.log', text), file('command.txt', `python train.py ${cmd}\n`)]), 'accelerator');
+  it('`--accelerator ddp --gpus 2` asks for GPUs: no failure for a backend read as a device', () => {
+    expect(acc('--accelerator ddp --gpus 2')).toMatchObject({ status: 'pass', detail: 'requested gpu, ran on gpu' });
+    expect(acc('--accelerator ddp')).toMatchObject({ status: 'pass', detail: 'ran on gpu; nothing requested' });
+  });
+  it('`--gpus 1` on a CPU-only run fails; `--gpus 0` asks for the CPU', () => {
+    expect(acc('--gpus 1', 'GPU available: False, used: False\n')).toMatchObject({ status: 'fail', detail: 'requested gpu but ran on cpu' });
+    expect(acc('--gpus 0', 'GPU available: True, used: False\n')).toMatchObject({ status: 'pass', detail: 'requested cpu, ran on cpu' });
+    expect(acc('--tpu_cores 8', 'GPU available: False, used: False\nTPU available: True, using: 8 TPU cores\n').status).toBe('pass');
+  });
+});

@@ -115,6 +115,9 @@ const MARKERS: Marker[] = [
   { re: /\d\s+Modules in (?:train|eval) mode\s*$/, min: [2, 0], what: 'model summary `Modules in train mode` (2.x)' },
 ];
 
+/** Every marker's line has one of these (a cheap test first: most lines of a log are none of them). */
+const HINT = /Trainer\.fit|eed set to|Epoch \d|available: |ightning|lightning_fabric|Name|Modules in|Tip:/;
+
 // A Lightning file's warning in Lightning's own short form (no category): 2.x.
 const SHORT_WARNING = /[\\/](?:lightning[\\/](?:pytorch|fabric)|pytorch_lightning|lightning_fabric)[\\/][\w\\/]+\.py:\d+: (?![A-Za-z_][\w.]*Warning:)\S/;
 // A version the log prints itself, in the forms that name the running package: `pip freeze`
@@ -159,7 +162,7 @@ export function detectLightningVersion(input: { text: string | null; logName: st
       const t = m[2] ?? m[4];
       if (parseVer(t)) exact = { text: t, v: parseVer(t)!, why: `${at}: ${m[0].trim().slice(0, 80)}` };
     }
-    if (!shortWarning && SHORT_WARNING.test(line)) {
+    if (!shortWarning && line.indexOf('ightning') >= 0 && SHORT_WARNING.test(line)) {
       shortWarning = true;
       const v: Ver = [2, 0];
       if (!min || cmp(v, min.v) > 0) min = { v, why: `${at}: a Lightning warning without its category (Lightning's own formatter, 2.x)` };
@@ -171,6 +174,7 @@ export function detectLightningVersion(input: { text: string | null; logName: st
       if (!max || cmp(v, max.v) < 0) max = { v, why: `${prevIpu}: \`IPU available\` with no \`HPU available\` line after it (1.4–1.5)` };
     }
     prevIpu = /IPU available: \w+, using: \d+ IPUs/.test(line) ? at : null;
+    if (!HINT.test(line)) continue;
     for (const k of MARKERS) {
       if (seen.has(k) || !k.re.test(line)) continue;
       seen.add(k);

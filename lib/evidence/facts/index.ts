@@ -26,6 +26,7 @@ import { analyseCheckpoints, modeByName, timelineSource, type CheckpointAnalysis
 import { analyseEarlyStopping, type EarlyStopAnalysis } from './early-stop';
 import { endsWithException, logCutEvidence, type LogCut } from './log-end';
 import { analyseAcrossVersions, type StepConvention } from './checkpoint-steps';
+import { requestedAccelerator } from './accelerator';
 
 export type { Fact, SureFact } from './fact';
 
@@ -370,9 +371,9 @@ export function deriveFacts(files: InputFile[], opts: AnalyseOptions): Facts {
   const ckMonitor: Fact<string> = ck.used && ck.used.monitor.value !== null ? known(ck.used.monitor.value, ck.used.monitor.source) : ckS.monitor.state === 'known' && ckS.monitor.value !== null ? known(ckS.monitor.value, ckS.monitor.source) : unknown('no checkpoint monitor stated or inferred');
 
   // --- accelerator ---------------------------------------------------------------------------
-  const accKnob = findKnob(knobs, 'accelerator', 'device');
   const accelerator: Facts['accelerator'] = {
-    requested: typeof accKnob?.value === 'string' ? known(accKnob.value, fromCommand(accKnob)) : unknown('no accelerator knob in the command'),
+    // As each version spells it: 1.x's `gpus`/`tpu_cores`/`ipus`, and its `accelerator=ddp` that names no device (./accelerator.ts).
+    requested: requestedAccelerator(knobs, (key) => fromCommand({ key })),
     resolved: log?.accelerator.resolved ?? null,
     device: log?.accelerator.device ?? null,
     evidence: log?.accelerator.evidence.slice(0, 5) ?? [],
