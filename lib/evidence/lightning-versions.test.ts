@@ -13,6 +13,7 @@ import { deriveFacts } from './facts';
 import { shiftCheckpointStep } from './facts/checkpoint-steps';
 import { scanLogConfig } from './facts/config';
 import { parseLog } from '../lightning/logs';
+import { parseMetricsCsv } from '../lightning/metrics-csv';
 import type { Evidence } from './types';
 import { FIXTURES } from '../../fixtures/test-helpers';
 
@@ -234,5 +235,29 @@ describe('the device a 1.x command asks for', () => {
     expect(acc('--gpus 1', 'GPU available: False, used: False\n')).toMatchObject({ status: 'fail', detail: 'requested gpu but ran on cpu' });
     expect(acc('--gpus 0', 'GPU available: True, used: False\n')).toMatchObject({ status: 'pass', detail: 'requested cpu, ran on cpu' });
     expect(acc('--tpu_cores 8', 'GPU available: False, used: False\nTPU available: True, using: 8 TPU cores\n').status).toBe('pass');
+  });
+});
+
+describe('metrics.csv as older loggers wrote it', () => {
+  // test_tube/log.py `Experiment.log` (TestTubeLogger, Lightning 1.0–1.6): `if 'created_at' not in metrics_dict:
+  //   metrics_dict['created_at'] = str(datetime.utcnow())`, and no step in the row.
+  const testTube = 'train_loss,epoch,created_at,val_loss\n0.91,0,2021-03-04 12:00:00.123456,\n,0,2021-03-04 12:00:01.000000,1.018\n';
+  it('TestTubeLogger’s file is recognised and warned about, not failed as foreign', () => {
+    const m = parseMetricsCsv(testTube, 'metrics.csv');
+    expect(m).toMatchObject({ kind: 'not-lightning', writer: 'test-tube' });
+    const ev = run([file('metrics.csv', testTube), file('train.log', 'GPU available: False, used: False\nTPU available: None, using: 0 TPU cores\n')]);
+    expect(byId(ev, 'metrics')).toMatchObject({ status: 'warn', detail: expect.stringContaining("TestTubeLogger's metrics.csv") });
+    // A file with no step and no created_at is still no Lightning file.
+    expect(byId(run([file('metrics.csv', 'loss,acc\n0.1,0.9\n')]), 'metrics').status).toBe('fail');
+  });
+  it('a `created_at` column beside `step` is a timestamp, not a metric, and no problem per row', () => {
+    const m = parseMetricsCsv('train_loss,epoch,step,created_at,val_loss\n0.5,0,49,2021-03-04 12:00:00.123456,\n,0,49,2021-03-04 12:00:01.000000,0.4\n', 'metrics.csv');
+    expect(m.columns).toEqual(['train_loss', 'val_loss']);
+    expect(m.problems).toEqual([]);
+  });
+  it('1.x CSVLogger’s columns in insertion order (`train_loss,epoch,step,val_loss`) read as 2.x’s sorted ones', () => {
+    // pytorch_lightning/loggers/csv_logs.py (1.x) `ExperimentWriter.save`: `metrics_keys = list(last_m.keys())` (insertion order).
+    const m = parseMetricsCsv(read('versions/pl-1.5-max-epochs/metrics.csv'), 'metrics.csv');
+    expect(m.epochs.map((e) => [e.epoch, e.step, e.metrics.val_loss])).toEqual([[0, 7, 1.018], [1, 15, 0.761], [2, 23, 0.809], [3, 31, 0.702], [4, 39, 0.733]]);
   });
 });

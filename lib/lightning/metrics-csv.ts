@@ -79,6 +79,11 @@ export interface ParsedMetrics {
    * epoch: left out of `epochs`.
    */
   afterFit?: Array<EpochRow & { line: number }>;
+  /**
+   * The file is TestTubeLogger's (Lightning 1.0–1.6, test_tube's `Experiment.log`): a `created_at`
+   * timestamp column and no `step` column. Not read (no steps), but not a foreign file either.
+   */
+  writer?: 'test-tube';
 }
 
 /** One fit's rows in a metrics.csv that holds several. */
@@ -356,6 +361,9 @@ interface RawProblem {
 class Parser {
   state = ST_AWAIT;
   notReason = '';
+  testTube = false;
+  /** Field of a `created_at` timestamp column (-1: none). */
+  timestampF = -1;
   lineNo = 0;
   lineReported = false;
 
@@ -472,6 +480,12 @@ class Parser {
     const fields = splitFields(t, s, e);
     if (fields.indexOf('step') < 0) {
       this.state = ST_NOT;
+      // test_tube's Experiment.log adds `created_at` to each row and writes no step (TestTubeLogger, Lightning 1.0–1.6).
+      if (fields.indexOf('created_at') >= 0) {
+        this.testTube = true;
+        this.notReason = `TestTubeLogger's metrics.csv (Lightning 1.0–1.6: a \`created_at\` column and no \`step\`): its rows carry no step, and Runproof reads CSVLogger's (header: ${hdrPreview})`;
+        return;
+      }
       this.notReason = `no \`step\` column: not a Lightning CSVLogger metrics.csv (header: ${hdrPreview})`;
       return;
     }
@@ -487,6 +501,7 @@ class Parser {
     this.tmpVals = new Float64Array(nf);
     this.tmpHas = new Uint8Array(nf);
     this.stepF = -1;
+    this.timestampF = -1;
     this.epochF = -1;
     for (let f = 0; f < nf; f++) {
       const name = fields[f];
@@ -498,6 +513,10 @@ class Parser {
         this.epochF = f;
       } else if (name === '') {
         this.map[f] = ID_IGNORE;
+      } else if (name === 'created_at') {
+        // A row's timestamp (test_tube's), not a metric: its text is no bad cell.
+        this.map[f] = ID_IGNORE;
+        this.timestampF = f;
       } else {
         let id = this.colIndex.get(name);
         if (id === undefined) {
@@ -574,7 +593,10 @@ class Parser {
     for (let f = 0; f < nf; f++) {
       const str = fields[f].trim();
       const r = parseNumberString(str);
-      if (r.kind === K_BAD) {
+      if (r.kind === K_BAD && f === this.timestampF) {
+        has[f] = K_EMPTY;
+        vals[f] = 0;
+      } else if (r.kind === K_BAD) {
         if (firstBad < 0) firstBad = f;
         badCount++;
         has[f] = K_EMPTY;
@@ -688,6 +710,7 @@ class Parser {
     if (this.state === ST_NOT) {
       base.kind = 'not-lightning';
       base.reason = this.notReason;
+      if (this.testTube) base.writer = 'test-tube';
       return base;
     }
     const names = this.cols.map((c) => c.name);

@@ -19,7 +19,8 @@ export function checkMetrics(f: MetricsFacts): Check {
   const csvAsked = f.logger.value === 'csv';
   if (!metricsFile) return check('metrics', csvAsked ? 'fail' : 'skip', csvAsked ? 'asked for --logger csv but the bundle has no metrics.csv' : 'no metrics.csv in the bundle');
   if (metricsFile.fromEvents && csvAsked) return check('metrics', 'fail', 'asked for --logger csv but the bundle has no metrics.csv, only TensorBoard events files');
-  if (metrics?.kind !== 'lightning') return check('metrics', 'fail', `${metricsFile.path}: ${metrics?.reason ?? 'not readable'}`);
+  // TestTubeLogger's file (Lightning 1.0–1.6) is the run's own, in a shape Runproof does not read: not a failure of the run.
+  if (metrics?.kind !== 'lightning') return check('metrics', metrics?.writer === 'test-tube' ? 'warn' : 'fail', `${metricsFile.path}: ${metrics?.reason ?? 'not readable'}`);
   if (!epochs.length && f.testOnlyRows) return check('metrics', 'skip', `${metricsFile.path} holds only trainer.test() values: the fit's own values are not in the bundle`);
   if (!epochs.length) return check('metrics', 'fail', `${metricsFile.path} has no per-epoch rows`);
   const monitor = f.monitor.value;
