@@ -48,4 +48,14 @@ describe('checkExit: a log without an end line', () => {
     expect(checkExit({ ...base, log, logCut: null })).toMatchObject({ status: 'warn', detail: expect.stringContaining('Lightning prints none when a quiet EarlyStopping or a callback ends the fit') });
     expect(checkExit({ ...base, log, logCut: null, stop: { reason: 'early_stopping', message: 'EarlyStopping replay stops at epoch 0' } })).toMatchObject({ status: 'pass' });
   });
+
+  it('a limit reached with no end line: pass where the version prints none (before 1.6), warn where it may, never fail', () => {
+    const reached = { what: 'max_epochs=5', from: "metrics.csv's rows" };
+    const no = checkExit(facts({ logCut: null, unprintedEnd: { ...reached, expected: 'no', version: 'Lightning 1.4–1.5 (train.log:4: …)' } }));
+    expect(no).toMatchObject({ status: 'pass', detail: expect.stringContaining('which Lightning 1.4–1.5 (train.log:4: …) does not print (Lightning prints it from 1.6)') });
+    const maybe = checkExit(facts({ logCut: null, unprintedEnd: { ...reached, expected: 'unknown', version: 'Lightning of unknown version' } }));
+    expect(maybe).toMatchObject({ status: 'warn', detail: expect.stringContaining('may be one before 1.6, which prints none') });
+    // What shows a cut still fails first.
+    expect(checkExit(facts({ logCut: { evidence: 'x', line: 3 }, unprintedEnd: { ...reached, expected: 'unknown', version: 'v' } })).status).toBe('fail');
+  });
 });
