@@ -261,3 +261,23 @@ describe('metrics.csv as older loggers wrote it', () => {
     expect(m.epochs.map((e) => [e.epoch, e.step, e.metrics.val_loss])).toEqual([[0, 7, 1.018], [1, 15, 0.761], [2, 23, 0.809], [3, 31, 0.702], [4, 39, 0.733]]);
   });
 });
+
+describe('1.x validation bars (`Validating:`)', () => {
+  // pytorch_lightning/callbacks/progress/tqdm_progress.py (1.x): the validation bar's description is "Validating"
+  // (2.x: "Validation DataLoader 0"). An epoch with no validation (check_val_every_n_epoch=2) shows the last one's
+  // values in its postfix: they are not its own.
+  it('an epoch without its own validation does not take the previous one’s values', () => {
+    const bar = (d: string, i: number, n: number, post = '') => `${d}: 100%|██████████| ${i}/${n} [00:01<00:00, 9.1it/s${post}]`;
+    const log = parseLog([
+      bar('Epoch 0', 10, 12, ', loss=0.5, v_num=0'),
+      bar('Validating', 2, 2),
+      bar('Epoch 0', 12, 12, ', loss=0.5, v_num=0, val_loss=0.9'),
+      bar('Epoch 1', 10, 10, ', loss=0.4, v_num=0, val_loss=0.9'),
+      bar('Epoch 2', 10, 12, ', loss=0.3, v_num=0, val_loss=0.9'),
+      bar('Validating', 2, 2),
+      bar('Epoch 2', 12, 12, ', loss=0.3, v_num=0, val_loss=0.7'),
+      '',
+    ].join('\n'));
+    expect(log.epochs.epochs.map((r) => [r.epoch, r.metrics.val_loss])).toEqual([[0, 0.9], [1, undefined], [2, 0.7]]);
+  });
+});

@@ -148,7 +148,7 @@ export class LogEpochCollector {
       if (!this.validationSeen) for (const [k] of pairs(postfix)) this.beforeValidation.add(k);
       // The relabelled bar's first redraw (`Epoch 0: 0%|…| 0/8`, the previous epoch's postfix) never replaces a fuller one.
       if (!kept || i >= kept.i) this.bars.set(epoch, { i, postfix, line, validated: kept?.validated ?? false });
-    } else if (/^Validation\b/.test(desc)) {
+    } else if (/^Valid(?:ation\b|ating\b)/.test(desc)) { // `Validation DataLoader 0` (1.6 on), `Validating` (1.x before)
       this.validationSeen = true;
       if (this.barEpoch !== null) {
         const kept = this.bars.get(this.barEpoch);
