@@ -108,4 +108,13 @@ describe('runproof import --archive', () => {
     fs.rmSync(again, { recursive: true });
     expect((await file(id, LOG)).status).toBe(200);
   });
+
+  it('refuses a cap it cannot use, naming the variable, before importing anything', () => {
+    env = makeTestEnv();
+    const dir = copyBundle(env, 'c');
+    const r = runproof(env, ['import', dir, '--archive'], { RUNPROOF_STORED_FILE_MAX_BYTES: '1000' });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/RUNPROOF_STORED_FILE_MAX_BYTES: must be a whole number of bytes, at least 1048576/);
+    expect(env.db.$client.prepare('SELECT count(*) FROM runs').pluck().get()).toBe(0);
+  });
 });

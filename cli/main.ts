@@ -58,6 +58,8 @@ Environment:
   RUNPROOF_PROFILES     JSON file with more profiles ({"profiles": [...]})
   RUNPROOF_CONCURRENCY  runs a worker executes at once (default 1)
   RUNPROOF_WORKER_LABELS  labels of the worker \`runproof serve\` runs (gpu,a100)
+  RUNPROOF_STORED_FILE_MAX_BYTES  bytes of one bundle file stored in the database (default 64 MiB); text
+                        over it keeps its head and tail, binary over it is left out, and the run says so
   RUNPROOF_PLANS_DIR    plans folder(s) to index, joined with ':' (default: plans/ of profile checkouts)
   RUNPROOF_REPO_URL     repository URL for links to plan lines (<url>/<plan path>#L<line>)
   PTYCHOPINN_DIR        PtychoPINN checkout: enables the ptycho-torch profile

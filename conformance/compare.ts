@@ -148,7 +148,8 @@ export function compareCase(truth: Truth, ev: Evidence | null, crash: string | n
   // last epoch: the last epoch Lightning trained, from per-epoch metrics (healthy runs; a crashed epoch may have no row).
   if (truth.last_train_step && res.healthy) {
     const last = ev.epochs.length ? ev.epochs[ev.epochs.length - 1].epoch : null;
-    add('last epoch', perEpoch, last !== null, last === truth.last_train_step.epoch, String(truth.last_train_step.epoch), String(last));
+    // Epochs a log's callback lines printed values in (no progress bar: `epochsPartial`) claim no last epoch.
+    add('last epoch', perEpoch, last !== null && !ev.epochsPartial, last === truth.last_train_step.epoch, String(truth.last_train_step.epoch), String(last));
   }
 
   // ending and status: the log says it for every ending but a quiet EarlyStopping, which only the config and metrics reveal.

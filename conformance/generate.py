@@ -888,14 +888,16 @@ def tamper(out_dir: str, truths: List[Dict[str, Any]], rng: random.Random, per_k
         """Kept files whose removal no other valid config explains. Where the bundle does not state every_n_epochs /
         every_n_train_steps (no runproof.json, no such flag), what is left must not look like a sparser save schedule:
         two or more top-k files saved in epochs a period P >= 2 picks out ((epoch + 1) % P == 0 for all) are what
-        every_n_epochs=P leaves. (One file left shows no period: Runproof keeps the default for it, as for a lost file.)"""
+        every_n_epochs=P leaves, and two or more saved at steps whose common period skips the removed file's are what
+        every_n_train_steps=P leaves. (One file left shows no period: Runproof keeps the default for it, as for a lost file.)"""
         mc = t["config"]["mc"] or {}
         if t["bundle"]["runproof_json"] or mc.get("every_n_epochs") or mc.get("every_n_train_steps"):
             return sorted(kept)
-        epoch_of = {}
+        epoch_of, step_of = {}, {}
         for e in t["checkpoint_events"]:
             if e["op"] == "save":
                 epoch_of[e["path"]] = e["epoch"]
+                step_of[e["path"]] = e["global_step"]
         out = []
         for name in sorted(kept):
             rest = [epoch_of.get(k) for k in kept if k != name]
@@ -903,6 +905,11 @@ def tamper(out_dir: str, truths: List[Dict[str, Any]], rng: random.Random, per_k
                 continue
             top = max(rest) + 1
             if len(rest) >= 2 and any(all((x + 1) % p == 0 for x in rest) for p in range(2, top + 1)):
+                continue
+            # ... nor steps a period picks out that passes over the removed file's (every_n_train_steps=P)
+            steps = [step_of.get(k, 0) for k in kept if k != name]
+            g = math.gcd(*steps) if len(steps) >= 2 else 0
+            if g >= 2 and step_of.get(name, 0) % g != 0:
                 continue
             out.append(name)
         return out

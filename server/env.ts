@@ -6,6 +6,7 @@ import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 import { parseLabels } from '../lib/workers/labels';
+import { DEFAULT_STORED_FILE_MAX_BYTES } from '../lib/stored-files';
 
 const schema = z.object({
   RUNPROOF_ROOT: z.string().optional(),
@@ -77,6 +78,15 @@ const schema = z.object({
       for (const e of errors) ctx.addIssue({ code: 'custom', message: e });
       return labels;
     }),
+  /**
+   * Bytes of one bundle file stored in the database (launched runs, `import
+   * --archive`; lib/stored-files.ts): text over it keeps its first and last
+   * half, binary over it is left out, and the run says so. At least 1 MiB.
+   */
+  RUNPROOF_STORED_FILE_MAX_BYTES: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z.coerce.number().int().min(1024 * 1024, 'must be a whole number of bytes, at least 1048576 (1 MiB)').max(2 ** 40).default(DEFAULT_STORED_FILE_MAX_BYTES),
+  ),
   /** How long a claimed run's lease lasts without a heartbeat before a sweep settles it as lost. */
   RUNPROOF_LEASE_MS: z.coerce.number().int().min(1000).max(3_600_000).default(10_000),
   /**

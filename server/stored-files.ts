@@ -10,20 +10,16 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { z } from 'zod';
 import type { Db } from '../db/client';
 import { getStoredFile, hasStoredFiles, readStoredChunks, type StoredFile, type StoredFileInput } from '../db/queries/stored-files';
 import type { Problem } from '../lib/evidence/types';
-import { capProblemMessage, chunkRange, cutMarker, DEFAULT_STORED_FILE_MAX_BYTES, encodingFor, planStoredFile, STORED_CHUNK_BYTES, storedPathError } from '../lib/stored-files';
+import { capProblemMessage, chunkRange, cutMarker, encodingFor, planStoredFile, STORED_CHUNK_BYTES, storedPathError } from '../lib/stored-files';
 import { openBundleFile, openInside, requestedPath, type ResolveResult } from './bundle-files';
+import { getEnv } from './env';
 
-/** The per-file cap: RUNPROOF_STORED_FILE_MAX_BYTES (bytes, at least 1 MiB), default 64 MiB. */
-export function storedFileCap(env: NodeJS.ProcessEnv = process.env): number {
-  const raw = env.RUNPROOF_STORED_FILE_MAX_BYTES;
-  if (raw === undefined || raw === '') return DEFAULT_STORED_FILE_MAX_BYTES;
-  const r = z.coerce.number().int().min(1024 * 1024).max(2 ** 40).safeParse(raw);
-  if (!r.success) throw new Error(`RUNPROOF_STORED_FILE_MAX_BYTES=${JSON.stringify(raw)}: must be a whole number of bytes, at least 1048576 (1 MiB)`);
-  return r.data;
+/** The per-file cap: RUNPROOF_STORED_FILE_MAX_BYTES (server/env.ts: at least 1 MiB, default 64 MiB). */
+export function storedFileCap(): number {
+  return getEnv().RUNPROOF_STORED_FILE_MAX_BYTES;
 }
 
 /** Up to `len` bytes at `pos` (fewer if the file ends first). */

@@ -21,13 +21,12 @@ import { getRun } from '../db/queries/runs';
 import type { Launch } from '../db/schema';
 import { analyseBundleWithSeries, classifyFile } from '../lib/evidence/analyse';
 import { renderSummaryMarkdown } from '../lib/evidence/summary';
-import type { Evidence, Problem, RunStatus } from '../lib/evidence/types';
+import type { Evidence, RunStatus } from '../lib/evidence/types';
 import { formatLsListing } from '../lib/lightning/checkpoints';
 import { formatCommandLine, redactEnv } from '../lib/lightning/command';
 import { parseJsonText } from '../lib/json-text';
 import { readBundle } from '../server/bundles';
 import { settleWithStoredFiles } from '../db/queries/stored-files';
-import { DEFAULT_STORED_FILE_MAX_BYTES } from '../lib/stored-files';
 import { packBuffer, packBundleFiles, storedFileCap } from '../server/stored-files';
 import { judgePlanRowRefs, requestedForLinks } from '../server/plans';
 import { analyseLaunched, factsFrom, LOG_NAME } from './launch-evidence';
@@ -164,7 +163,7 @@ function archiveRun(input: FinalizeInput): Evidence | null {
   evidence.planRows = judgePlanRowRefs(rowsAt.map((r) => r.ref), rowsAt.map((r) => r.planPath), identity);
   // The bundle's files go into the database with the run (its permalink outlives the folder); what the
   // per-file cap cut or left out is a problem of the run, so it is read before the evidence is written.
-  const stored = packLaunchedFiles(bundleDir, evidence.files.map((f) => f.path));
+  const stored = packBundleFiles({ dir: bundleDir, paths: evidence.files.map((f) => f.path).filter((p) => p !== 'summary.md' && p !== 'evidence.json'), cap: storedFileCap() });
   evidence.problems = evidence.problems.concat(stored.problems);
   // summary.md is rendered from the evidence, so the evidence lists it after the fact; evidence.json is the
   // document itself and is not in its own file list.
@@ -195,19 +194,3 @@ function archiveRun(input: FinalizeInput): Evidence | null {
   return ok ? evidence : null;
 }
 
-/**
- * The launched bundle's files read for the database (the folder is still
- * written too, for now). A bad RUNPROOF_STORED_FILE_MAX_BYTES does not cost
- * the run its archive: the default cap is used and the run says so.
- */
-function packLaunchedFiles(bundleDir: string, paths: string[]): ReturnType<typeof packBundleFiles> {
-  let cap = DEFAULT_STORED_FILE_MAX_BYTES;
-  let capProblem: Problem | null = null;
-  try {
-    cap = storedFileCap();
-  } catch (e) {
-    capProblem = { file: 'runproof', line: null, message: `${(e as Error).message}; the default cap was used` };
-  }
-  const packed = packBundleFiles({ dir: bundleDir, paths: paths.filter((p) => p !== 'summary.md' && p !== 'evidence.json'), cap });
-  return capProblem ? { ...packed, problems: [capProblem, ...packed.problems] } : packed;
-}

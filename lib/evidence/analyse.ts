@@ -70,6 +70,7 @@ export function analyseBundleWithSeries(files: InputFile[], opts: AnalyseOptions
     monitor,
     metricColumns: lightningMetrics?.columns ?? [],
     epochs: epochs.map((e) => ({ epoch: e.epoch, step: e.step, metrics: Object.fromEntries(Object.entries(e.metrics).map(([k, v]) => [k, Number.isFinite(v) ? v : null])) })),
+    ...(facts.epochsPartial ? { epochsPartial: facts.epochsPartial } : {}),
     earlyStop,
     checkpoints: {
       template: checkpointEvidence ? facts.checkpoints.template.value.pattern : null, saveTopK: checkpointEvidence ? facts.checkpoints.saveTopK.value : null, saveLast: checkpointEvidence ? facts.checkpoints.saveLast.value : null, found: listedFound.kept,

@@ -1,6 +1,7 @@
 /**
  * Cases from fresh conformance samples (conformance/generate.py with real
- * Lightning 2.6.6, seeds 9001, 777 and 4242; fixtures/conformance-fresh)
+ * Lightning 2.6.6, seeds 9001, 777, 4242, 31337, 555 and 2024;
+ * fixtures/conformance-fresh)
  * that Runproof once got wrong, one or more per class of input. Each bundle
  * is read as the importer reads it; truth.json is the answer key and is
  * never handed to the analysis.
@@ -123,13 +124,75 @@ describe('epochs', () => {
 describe('an expectation it cannot know is not claimed', () => {
   it('log only, several validations an epoch (val_check_interval=0.25): the warning claims no expected files, and says why (s4242-c133)', () => {
     const { ev, truth } = load('s4242-c133-val-interval');
-    expect(check(ev, 'checkpoints')).toMatchObject({ status: 'warn', detail: expect.stringContaining('the log\'s rounded values') });
+    expect(check(ev, 'checkpoints')).toMatchObject({ status: 'warn', detail: expect.stringContaining('one per epoch for several validations') });
     expect(ev.checkpoints).toMatchObject({ expected: [], missing: [], unexpected: [], expectedUnknown: expect.stringContaining('what ModelCheckpoint left is not known') });
     // were the config and exact values there, the fact would be asked for: it is unstated, not wrong
     const asked = compareCase({ ...truth, bundle: { ...truth.bundle, files: [...truth.bundle.files, 'metrics.csv'] } }, ev).facts.find((f) => f.fact === 'checkpoints expected');
     expect(asked).toMatchObject({ verdict: 'unstated' });
     // an explained replay claims what it expects
     expect(load('s9001-c271-val-interval').ev.checkpoints.expectedUnknown).toBeUndefined();
+  });
+});
+
+describe('more classes (seeds 31337, 555, 2024)', () => {
+  it('EarlyStopping checking at a validation inside the epoch stops it there: the bar redrawn at that batch is no cut log (s31337-c040)', () => {
+    const { ev, truth } = load('s31337-c040-val-interval');
+    expect(truth.ending).toBe('early_stopping');
+    expect(check(ev, 'exit').status).toBe('pass');
+    expect(ev.stop.reason).toBe('early_stopping');
+  });
+
+  it('log only, no progress bar, sparse validation: the values\' epochs are no claim of the last epoch trained (s31337-c030)', () => {
+    const { ev } = load('s31337-c030-sparse-val');
+    expect(ev.epochs.map((e) => e.epoch)).toEqual([1, 3]);
+    expect(ev.epochsPartial).toContain('no progress bar');
+    expect(check(ev, 'epochs').status).toBe('pass');
+    expect(check(ev, 'early-stop').status).not.toBe('fail');
+  });
+
+  it('log only: verbose saves at two steps of an epoch (validations inside it) cannot be replayed from one value an epoch (s31337-c073)', () => {
+    const { ev } = load('s31337-c073-val-interval');
+    expect(check(ev, 'checkpoints')).toMatchObject({ status: 'warn', detail: expect.stringContaining('one per epoch for several validations') });
+    expect(ev.checkpoints.expectedUnknown).toBeDefined();
+  });
+
+  it('log only with every_n_train_steps: a save between validations prints the last value under the next epoch, so it only warns (s31337-c215)', () => {
+    const { ev } = load('s31337-c215-diverge');
+    expect(check(ev, 'checkpoints')).toMatchObject({ status: 'warn', detail: expect.stringContaining('printed by saves between validations') });
+  });
+
+  it('a stated monitor with no mode: the mode is the name\'s guess, not the one the kept files suggest under unstated every_n (s31337-c154: val/acc, max)', () => {
+    const { ev } = load('s31337-c154-nan');
+    expect(ev.monitor).toMatchObject({ name: 'val/acc', mode: 'max', assumed: true });
+  });
+
+  it('a resumed fit: EarlyStopping\'s restored wait and best are read back from Lightning\'s own record (s555-c323, s2024-c174)', () => {
+    for (const id of ['s555-c323-resume', 's2024-c174-resume']) {
+      const { ev, truth } = load(id);
+      expect(ev.earlyStop).toMatchObject({ triggered: true, stoppedEpoch: truth.early_stopping!.stopped_epoch, wait: truth.early_stopping!.wait_count });
+      expect((ev.earlyStop!.unstated ?? []).join(' ')).toContain('read back from Lightning\'s own record');
+      expect(check(ev, 'early-stop').status).toBe('pass');
+    }
+  });
+
+  it('verbose ModelCheckpoint printed its first save at epoch 1: the defaults (a save at epoch 0) are given up for every_n_epochs=2, and it warns (s2024-c064)', () => {
+    const { ev, truth } = load('s2024-c064-threshold');
+    expect(check(ev, 'checkpoints')).toMatchObject({ status: 'warn', detail: expect.stringContaining('every_n_epochs=2') });
+    expect(expectedNames(ev)).toEqual(lightningFiles(truth));
+  });
+
+  it('an unlabelled name field is matched to a metric validated several times an epoch (s2024-c223: ep01_score0.151 is val/loss)', () => {
+    const { ev, truth } = load('s2024-c223-val-interval');
+    expect(check(ev, 'checkpoints').status).toBe('pass');
+    expect(ev.checkpoints.template).toBe('ep{epoch:02d}_score{val/loss:.3f}');
+    expect(expectedNames(ev)).toEqual(lightningFiles(truth));
+  });
+
+  it('a crash after the last logged row: the name epoch=3-step=16 shows how far the fit got, and the replay goes there (s2024-c256)', () => {
+    const { ev, truth } = load('s2024-c256-exception');
+    expect(truth.ending).toBe('exception');
+    expect(check(ev, 'checkpoints').status).toBe('pass');
+    expect(expectedNames(ev)).toEqual(lightningFiles(truth));
   });
 });
 

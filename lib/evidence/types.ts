@@ -68,6 +68,8 @@ export interface Evidence {
   monitor: { name: string; mode: 'min' | 'max'; source: string; assumed?: true } | null;
   metricColumns: string[];
   epochs: Array<{ epoch: number; step: number; metrics: Record<string, number | null> }>;
+  /** Set when `epochs` are only those a callback printed values in (a log without a progress bar): they say nothing of the epochs between or after. */
+  epochsPartial?: string;
   earlyStop: {
     configured: boolean;
     monitor: string | null;

@@ -3,7 +3,7 @@ import type { Check } from '../types';
 import { check } from './check';
 
 export type EarlyStopFacts = Pick<Facts, 'earlyStop' | 'epochs' | 'monitorPoints' | 'stop' | 'maxEpochs' | 'interrupted'> &
-  Partial<Pick<Facts, 'log' | 'earlyStopping' | 'settings' | 'crashed' | 'timelineFrom' | 'lastStep'>>;
+  Partial<Pick<Facts, 'log' | 'earlyStopping' | 'settings' | 'crashed' | 'timelineFrom' | 'lastStep' | 'epochsPartial'>>;
 
 /**
  * Do the run and the EarlyStopping replay agree on whether and where it
@@ -33,7 +33,9 @@ export function checkEarlyStop({ earlyStop, epochs, monitorPoints, stop, interru
   if (!epochs.length && !es?.replay?.trace.length) return check('early-stop', 'skip', 'no per-epoch values to replay EarlyStopping over');
   if (es?.resumedUnknown) return check('early-stop', 'skip', 'the fit resumed from a checkpoint: EarlyStopping\'s restored wait and best score are not in the bundle (runproof.json would have them)');
 
-  const lastEpoch = epochs.length ? epochs[epochs.length - 1].epoch : es!.replay!.trace[es!.replay!.trace.length - 1].epoch;
+  // Values only in the epochs a callback printed: where the log says max_epochs was reached, that is the last epoch.
+  const lastEpoch = f.epochsPartial && stop.reason === 'max_epochs' && maxEpochs !== null && maxEpochs > 0 ? maxEpochs - 1
+    : epochs.length ? epochs[epochs.length - 1].epoch : es!.replay!.trace[es!.replay!.trace.length - 1].epoch;
   const replayEnd = es?.replay ? es.replay.lastEpoch : earlyStop.triggered ? earlyStop.stoppedEpoch : null;
   const what = `patience ${earlyStop.patience}, best epoch ${earlyStop.bestEpoch}, wait ${earlyStop.wait}${es?.assumed.length ? `; ${es.assumed.join(', ')} assumed` : ''}`;
   const maxStepsStop = stop.reason === 'max_steps';

@@ -3,7 +3,7 @@ import type { Check } from '../types';
 import { check } from './check';
 
 export type EpochsFacts = Pick<Facts, 'epochs' | 'maxEpochs' | 'earlyStop' | 'interrupted'> &
-  Partial<Pick<Facts, 'log' | 'stop' | 'earlyStopping' | 'settings' | 'crashed' | 'lastStep' | 'checkpoints'>>;
+  Partial<Pick<Facts, 'log' | 'stop' | 'earlyStopping' | 'settings' | 'crashed' | 'lastStep' | 'checkpoints' | 'epochsPartial'>>;
 
 /**
  * Did it train max_epochs epochs, or fewer for a reason the bundle shows:
@@ -30,6 +30,11 @@ export function checkEpochs({ epochs, earlyStop, interrupted, ...f }: EpochsFact
   }
   const counted = n === ran ? `${n}` : `${n} (epochs ${epochs[0].epoch}–${lastEpoch})`;
   if (n === maxEpochs) return check('epochs', 'pass', `${counted} of max_epochs=${maxEpochs}`);
+  // Values only where a callback printed them: the epochs after the last such line trained unseen.
+  if (f.epochsPartial && n < maxEpochs) {
+    if (f.stop?.reason === 'max_epochs' || f.stop?.reason === 'max_steps') return check('epochs', 'pass', `${f.stop.message ?? f.stop.reason}; values for epochs ${epochs.map((e) => e.epoch).join(', ')} only (${f.epochsPartial})`);
+    return check('epochs', 'skip', `values for epochs ${epochs.map((e) => e.epoch).join(', ')} only, of max_epochs=${maxEpochs}: ${f.epochsPartial}; the log's stop line or a metrics.csv would count them`);
+  }
   if (n > maxEpochs) return check('epochs', 'fail', `${counted} of max_epochs=${maxEpochs}`);
 
   // Fewer than max_epochs: what ended it.

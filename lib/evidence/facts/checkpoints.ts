@@ -155,7 +155,7 @@ export function analyseCheckpoints(input: CheckpointInput): CheckpointAnalysis {
   const timelineFor = source.at;
   // A log prints one value per epoch: validations run several times an epoch are not all in it (a replay that does not
   // explain the files then proves nothing).
-  const perEpochOnly = source.kind === 'log' && t.valCheckInterval.value !== null && t.valCheckInterval.value !== 1;
+  const perEpochOnly = source.kind === 'log' && ((t.valCheckInterval.value !== null && t.valCheckInterval.value !== 1) || severalSavesAnEpoch(input.loggedSaves ?? []));
   const tl1 = timelineFor(1);
   if (!tl1 || (!tl1.validations.length && !tl1.epochs.length)) return { ...base, reason: 'no per-epoch metrics (metrics.csv, TensorBoard events, runproof.json or values in the log) to replay ModelCheckpoint over' };
   base.canReplay = true;
@@ -188,7 +188,8 @@ export function analyseCheckpoints(input: CheckpointInput): CheckpointAnalysis {
     const merged = mergeShapes(main.map((x) => x.shape));
     const open = merged.parts.filter((p) => 'key' in p && p.key === null) as Array<{ key: null; spec: string; text: string; int: boolean }>;
     const sameText = open.map((_, i) => main.every((x) => (x.shape.parts.filter((p) => 'key' in p && p.key === null)[i] as { text: string }).text === (open[i] as { text: string }).text));
-    const metricKeys = [...epochLevel.filter((c) => valCols.includes(c)), ...epochLevel.filter((c) => !valCols.includes(c))];
+    // What the validations log first (once per epoch or, with val_check_interval, several times), then other epoch-level columns.
+    const metricKeys = [...valCols.filter((c) => epochLevel.includes(c)), ...valCols.filter((c) => !epochLevel.includes(c)), ...epochLevel.filter((c) => !valCols.includes(c))];
     const options = open.map((o, i) => [...(o.int ? ['epoch', 'step'] : metricKeys), ...(sameText[i] ? [null] : [])] as Array<string | null>);
     const combos: Array<Array<string | null>> = [[]];
     for (const opts of options) {
@@ -289,9 +290,20 @@ export function analyseCheckpoints(input: CheckpointInput): CheckpointAnalysis {
     const key = `${f}:${e}:${ended}`;
     if (!hooksCache.has(key)) {
       const tl = f === 1 && ended === input.endedNormally ? tl1 : timelineFor(f, ended);
-      hooksCache.set(key, tl ? hooksOf(tl, { everyNTrainSteps: e }) : null);
+      hooksCache.set(key, tl ? hooksOf(input.endedNormally ? tl : pastLastRow(tl), { everyNTrainSteps: e }) : null);
     }
     return hooksCache.get(key)!;
+  };
+  // A fit that crashed may have trained past its last logged row (log_every_n_steps) and saved there: a checkpoint name
+  // spelling a later epoch and step shows how far it got.
+  const namedEnd = topFiles.filter((c) => c.epoch !== null && c.step !== null).reduce<{ epoch: number; step: number } | null>((a, c) => (!a || c.step! > a.step ? { epoch: c.epoch!, step: c.step! } : a), null);
+  const pastLastRow = (tl: Timeline): Timeline => {
+    const last = tl.epochs[tl.epochs.length - 1];
+    if (!namedEnd || !last || namedEnd.step <= last.endStep || namedEnd.epoch < last.epoch) return tl;
+    const epochs = namedEnd.epoch === last.epoch
+      ? [...tl.epochs.slice(0, -1), { ...last, endStep: namedEnd.step, ended: false }]
+      : [...tl.epochs.slice(0, -1), { ...last, ended: true }, { epoch: namedEnd.epoch, startStep: last.endStep, endStep: namedEnd.step, ended: false, metrics: {} }];
+    return { ...tl, epochs };
   };
   const resumedName = t.resumedFrom.value ? relativeTo(t.resumedFrom.value, parsed.map((c) => c.name)) : null;
 
@@ -413,7 +425,8 @@ export function analyseCheckpoints(input: CheckpointInput): CheckpointAnalysis {
   const stepInNames = templates.some((x) => x.t.parts.some((p) => 'key' in p && p.key === 'step'));
   const moreFs = fs.length === 1 && fs[0].how === 'default' && stepInNames ? [2, 3, 4].map((v) => ({ value: v, how: 'inferred' as const, source: 'the steps in the checkpoint names' })) : [];
   if (!explanations.length && moreFs.length) search(moreFs, [[ene, ents]]);
-  const strayFile = !!best && (best as Attempt).unexpected.some((n) => !/^last(-v\d+)?\.ckpt$/.test(n));
+  // (So is a save the log printed that the defaults do not make, or one they make that a verbose ModelCheckpoint did not print.)
+  const strayFile = !!best && ((best as Attempt).unexpected.some((n) => !/^last(-v\d+)?\.ckpt$/.test(n)) || (logged.length >= 1 && (best as Attempt).logDiff > 0));
   if (!explanations.length && (nMain >= 2 || logged.length >= 2 || strayFile) && (ene.how === 'default' || ents.how === 'default')) {
     const lastEpoch = tl1.epochs.length ? tl1.epochs[tl1.epochs.length - 1].epoch : 0;
     const lastStep = Math.max(0, ...tl1.epochs.map((e) => e.endStep), ...tl1.validations.map((v) => v.step));
@@ -462,7 +475,10 @@ export function analyseCheckpoints(input: CheckpointInput): CheckpointAnalysis {
     const at = i >= 0 ? i : Math.min(saves.length, logged.length);
     logMismatch = logged[at] ? `the log (line ${logged[at].line}) says it saved ${logged[at].path.split('/').pop()} at epoch ${logged[at].epoch}, step ${logged[at].globalStep}; the replay ${saves[at] ? `saves ${saves[at]}` : 'saves nothing more'}` : `the replay saves ${saves[at]}, which the log's ModelCheckpoint lines do not print`;
   }
-  const roundedUndecided = perEpochOnly || (source.kind === 'log' && !!input.logValuesDecide && !input.logValuesDecide(chosen.cfg.monitor));
+  // A log's values are placed by the epoch its callback lines print: a save between validations (every_n_train_steps)
+  // prints the last validation's value under the next epoch, so such a log's timeline cannot decide the replay either.
+  const betweenValidations = source.kind === 'log' && (chosen.cfg.everyNTrainSteps ?? 0) > 0 && chosen.cfg.monitor !== null;
+  const roundedUndecided = perEpochOnly || betweenValidations || (source.kind === 'log' && !!input.logValuesDecide && !input.logValuesDecide(chosen.cfg.monitor));
   return {
     ...base,
     found,
@@ -478,6 +494,17 @@ export function analyseCheckpoints(input: CheckpointInput): CheckpointAnalysis {
     prior: chosen.prior,
     replay: chosen.r,
   };
+}
+
+/** ModelCheckpoint's verbose lines show saves at two global steps of one epoch: validations (or saves) inside epochs, which a log's one value per epoch cannot tell apart. */
+export function severalSavesAnEpoch(saves: Array<{ epoch: number; globalStep: number }>): boolean {
+  const steps = new Map<number, number>();
+  for (const s of saves) {
+    const seen = steps.get(s.epoch);
+    if (seen !== undefined && seen !== s.globalStep) return true;
+    steps.set(s.epoch, s.globalStep);
+  }
+  return false;
 }
 
 /**

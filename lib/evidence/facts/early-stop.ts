@@ -200,6 +200,23 @@ export function analyseEarlyStopping(input: {
       }
     }
   }
+  // A resumed fit starts from the wait count and best score its checkpoint restored, which runproof.json does not record
+  // at the start: the state that makes the replay end as Lightning's own record (runproof.json) says is taken from it.
+  const restoredNote: string[] = [];
+  if (configured && t.resumedFrom.state === 'known' && bookkeeping) {
+    const same = (x: EarlyStopReplay) => x.triggered === (bookkeeping.reason !== null && bookkeeping.reason !== 'not_stopped') && (!x.triggered || x.stoppedEpoch === bookkeeping.stoppedEpoch) && x.wait === bookkeeping.waitCount;
+    if (!same(r)) {
+      const bests = [...new Set([bookkeeping.bestScore, ...input.hooks.map((h) => h.metrics[cfg.monitor])].filter((v): v is number => v != null && Number.isFinite(v)))];
+      search: for (const bestScore of bests) for (let wait = 0; wait <= Math.min(bookkeeping.waitCount, 1000); wait++) {
+        const rr = replayEarlyStoppingHooks(input.hooks, { ...cfg, checkOnTrainEpochEnd: onEpochEnd, restored: { bestScore, wait } });
+        if (same(rr)) {
+          r = rr;
+          restoredNote.push(`the restored state (best ${Number(bestScore.toPrecision(6))}, wait ${wait}) read back from Lightning's own record (${bookkeeping.source})`);
+          break search;
+        }
+      }
+    }
+  }
   if (!configured && !r.trace.some((t) => t.value !== null)) return { doc: null, replay: null, ...base, inferred, agrees };
   const doc: Evidence['earlyStop'] = {
     configured,
@@ -213,7 +230,7 @@ export function analyseEarlyStopping(input: {
     triggered: configured && r.triggered,
     stoppedEpoch: configured ? r.stoppedEpoch : null,
     trace: r.trace,
-    unstated: [...assumed, ...base.borrowed, ...inferred, ...(resumedUnknown ? ['the wait count and best score restored from the checkpoint resumed'] : [])],
+    unstated: [...assumed, ...base.borrowed, ...inferred, ...restoredNote, ...(resumedUnknown ? ['the wait count and best score restored from the checkpoint resumed'] : [])],
   };
   return { doc, replay: r, ...base, inferred, agrees };
 }

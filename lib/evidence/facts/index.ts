@@ -22,7 +22,7 @@ import { classifyFile, logParseView, type AnalyseOptions, type InputFile } from 
 import { effectiveKnobTable } from './knobs';
 import { deriveSettings, findKnob, hparamsOf, scanLogConfig, type Settings } from './config';
 import { parseRunproofJson, type RunproofJson } from './runproof-json';
-import { analyseCheckpoints, modeByName, timelineSource, type CheckpointAnalysis } from './checkpoints';
+import { analyseCheckpoints, modeByName, severalSavesAnEpoch, timelineSource, type CheckpointAnalysis } from './checkpoints';
 import { analyseEarlyStopping, type EarlyStopAnalysis } from './early-stop';
 import { endsWithException, logCutEvidence, type LogCut } from './log-end';
 import { analyseAcrossVersions, type StepConvention } from './checkpoint-steps';
@@ -65,6 +65,8 @@ export interface Facts {
   epochs: EpochRow[];
   /** Rows of the metrics file with only `test…` values (trainer.test() after the fit), left out of `epochs`. */
   testOnlyRows: number;
+  /** `epochs` lists only the epochs a callback printed values in (a log with no progress bar): why, or null when they are every epoch with values. */
+  epochsPartial: string | null;
   /** Without a metrics file, the per-epoch table the log printed (progress bar, verbose callbacks): `epochs` come from it. */
   logTable: LogMetrics | null;
   /** Metrics with NaN/inf values, from the metrics file or the log table (`nonFinite === values`: never a finite value). */
@@ -323,7 +325,8 @@ export function deriveFacts(files: InputFile[], opts: AnalyseOptions): Facts {
   else if (ckS.mode.state === 'known') mode = ckS.mode;
   else if (esBest && monitorName === esBest.monitor) mode = known(esBest.mode, esBest.source);
   else if (used && used.monitor.value === monitorName && monitorName !== null && decided(used.mode) && triggersStated) mode = known(used.mode.value, `inferred from the kept checkpoints: ${used.mode.value === 'max' ? 'the highest' : 'the lowest'} ${monitorName} kept`);
-  else if (used && used.monitor.value === monitorName && monitorName !== null && decided(used.mode)) mode = assumed(used.mode.value, `inferred from the kept checkpoints (${used.mode.value === 'max' ? 'the highest' : 'the lowest'} ${monitorName} kept) with every_n_epochs/every_n_train_steps at Lightning's defaults, which the bundle does not state`);
+  // (Which files were kept says the mode only where every_n_epochs/every_n_train_steps are stated: with other periods the
+  // other mode may keep them; the metric's name is the guess then.)
   else mode = assumed(monitorName ? modeByName(monitorName) : 'min', monitorName ? `no mode in runproof.json, the command or the log: ${modeByName(monitorName)} taken from the name ${monitorName}` : 'no checkpoint or early-stop mode in the command');
 
   // `self.log(name, on_step=True, on_epoch=True)` writes only `name_step`/`name_epoch` columns, yet callbacks
@@ -356,7 +359,7 @@ export function deriveFacts(files: InputFile[], opts: AnalyseOptions): Facts {
     said: log?.earlyStopping?.final ? { kind: log.earlyStopping.kind, best: log.earlyStopping.kind === 'patience' ? log.earlyStopping.best : null } : null,
   };
   // Validations inside an epoch cannot be told apart in the log's per-epoch values: no replay over them.
-  const perEpochOnly = source.kind === 'log' && ((settings.trainer.valCheckInterval.value ?? 1) !== 1);
+  const perEpochOnly = source.kind === 'log' && ((settings.trainer.valCheckInterval.value ?? 1) !== 1 || severalSavesAnEpoch(loggedSaves));
   const earlyStopping = analyseEarlyStopping({ settings: esS, trainer: settings.trainer, monitor, mode, timeline, hooks: logDecides && !perEpochOnly ? esHooks : [], withheld: !logDecides || perEpochOnly, rp: runproof, observed });
   const earlyStop = earlyStopping.doc;
 
@@ -453,6 +456,9 @@ export function deriveFacts(files: InputFile[], opts: AnalyseOptions): Facts {
     metrics,
     epochs,
     testOnlyRows: (lightningMetrics?.epochs ?? []).filter(isTestOnly).length,
+    epochsPartial: !metrics && !rpEpochs && logTable && logTable.sources.progressBar === 0 && epochs.length
+      ? `${logName} has no progress bar: its values are those ModelCheckpoint and EarlyStopping printed, in the epochs they printed in`
+      : null,
     logTable,
     nonFinite: lightningMetrics ? nonFiniteMetrics(lightningMetrics) : [],
     monitorPoints,

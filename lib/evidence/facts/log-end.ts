@@ -59,6 +59,8 @@ export function logCutEvidence(input: {
   const other = input.lastEpochElsewhere;
   let lastBar: { epoch: number; i: number; n: number; pct: number; at: number } | null = null;
   let lastValAt = -1;
+  /** The bar as it stood when the last validation began: redraws at its batch after it are that validation's end. */
+  let barAtVal: { epoch: number; i: number } | null = null;
   let lineNo = 0;
   let barLine = 0;
   for (const l of lines) {
@@ -67,18 +69,21 @@ export function logCutEvidence(input: {
     // `Validation DataLoader 0:` (1.6 on), `Validating:` (1.x before it).
     for (const m of l.matchAll(/(?:^|\r|\])Epoch (\d+):\s*(?:(\d+)%)?(?:\|[^|\r]*\|\s*(\d+)\/(\d+|\?))?|(Validation|Validating)/g)) {
       const at = lineNo * 1e6 + (m.index ?? 0);
-      if (m[5]) lastValAt = at;
+      if (m[5]) { lastValAt = at; barAtVal = lastBar; }
       else { lastBar = { epoch: Number(m[1]), pct: m[2] !== undefined ? Number(m[2]) : NaN, i: m[3] !== undefined ? Number(m[3]) : NaN, n: m[4] === undefined || m[4] === '?' ? NaN : Number(m[4]), at }; barLine = lineNo; }
     }
   }
   if (!lastBar) return null;
   // A fit stops inside an epoch only after a validation (EarlyStopping there), an error or a max_steps line: a log whose last
   // progress bar is part-way through an epoch, with nothing after it, was cut.
-  const partWay = Number.isFinite(lastBar.n) && Number.isFinite(lastBar.i) ? lastBar.i < lastBar.n : Number.isFinite(lastBar.pct) && lastBar.pct < 100;
+  // (A bar redrawn at the batch a validation inside the epoch ran after, with no batch since, stopped there: EarlyStopping
+  // checked at that validation, val_check_interval < 1.)
+  const afterVal = !!barAtVal && barAtVal.epoch === lastBar.epoch && barAtVal.i === lastBar.i;
+  const partWay = !afterVal && (Number.isFinite(lastBar.n) && Number.isFinite(lastBar.i) ? lastBar.i < lastBar.n : Number.isFinite(lastBar.pct) && lastBar.pct < 100);
   if (partWay && lastValAt < lastBar.at && endLine === 'yes') return { evidence: `${logName}'s last progress bar is part-way through epoch ${lastBar.epoch}${Number.isFinite(lastBar.n) ? ` (batch ${lastBar.i} of ${lastBar.n})` : ` (${lastBar.pct}%)`}, line ${barLine}, with no validation, error or stop line after it`, line: barLine };
   if (!other) return null;
   if (lastBar.epoch < other.epoch) return { evidence: `${logName}'s progress bar stops in epoch ${lastBar.epoch} (line ${barLine}); ${other.from} go on to epoch ${other.epoch}`, line: barLine };
-  if (lastBar.epoch === other.epoch && other.validated && Number.isFinite(lastBar.n) && lastBar.i < lastBar.n && lastValAt < lastBar.at) {
+  if (lastBar.epoch === other.epoch && other.validated && Number.isFinite(lastBar.n) && lastBar.i < lastBar.n && lastValAt < lastBar.at && !afterVal) {
     return { evidence: `${logName}'s progress bar stops at batch ${lastBar.i} of ${lastBar.n} in epoch ${lastBar.epoch} (line ${barLine}), before its validation; ${other.from} show epoch ${other.epoch} validated`, line: barLine };
   }
   return null;
