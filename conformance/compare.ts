@@ -46,6 +46,7 @@ export interface Truth {
   early_stopping: { stopping_reason: string; stopped_epoch: number; best_score: Num; wait_count: number } | null;
   last_train_step: { epoch: number; batch: number; global_step: number } | null;
   monitored_best: number | null;
+  validations?: Array<{ epoch: number; global_step: number; value: Num }>;
   classes: number[];
   healthy: boolean;
   must_fail: string[];
@@ -177,7 +178,9 @@ export function compareCase(truth: Truth, ev: Evidence | null, crash: string | n
   // early stop: where EarlyStopping signalled (or that it did not), when it was configured.
   if (truth.early_stopping) {
     const es = truth.early_stopping;
-    const stopped = es.stopping_reason !== 'not_stopped';
+    // A resumed fit restores stopped_epoch and the reason: a stop before this fit's first epoch was the earlier fit's.
+    const start = truth.config.rerun === 'resume' ? Math.min(...(truth.validations ?? []).map((v) => v.epoch)) : 0;
+    const stopped = es.stopping_reason !== 'not_stopped' && !(es.stopped_epoch < start);
     const t = stopped ? `stopped at epoch ${es.stopped_epoch} (${es.stopping_reason})` : 'did not stop';
     const said = ev.earlyStop?.configured ? (ev.earlyStop.triggered ? `stopped at epoch ${ev.earlyStop.stoppedEpoch}` : 'did not stop') : '';
     const agree = !!ev.earlyStop?.configured && ev.earlyStop.triggered === stopped && (!stopped || ev.earlyStop.stoppedEpoch === es.stopped_epoch);
@@ -190,12 +193,13 @@ export function compareCase(truth: Truth, ev: Evidence | null, crash: string | n
     const want = truth.early_stopping ? num(truth.early_stopping.best_score) : truth.monitored_best;
     const said = ev.earlyStop ? ev.earlyStop.bestScore : null;
     // From the log alone the value is as printed: tqdm's 3 significant digits (ModelCheckpoint's 5 decimals are finer).
-    // A monitor Runproof guessed (the bundle states none) is no claim: nor is the best value of it.
+    // A monitor Runproof guessed (the bundle states none) is no claim: nor is the best value of it, nor one read off the
+    // values a log's callbacks printed in some epochs only (`epochsPartial`).
     const guessed = !!ev.monitor && (ev.monitor.source === 'validation loss column' || !!ev.monitor.assumed) && !monitorStatedBy(truth);
     const printed = !exactValues && said !== null && want !== null && Number.isFinite(said) && said !== 0 && Math.abs(said - want) <= 0.5 * 10 ** (Math.floor(Math.log10(Math.abs(said))) - 2) * (1 + 1e-9);
     // Nothing finite validated (a run killed before its first validation): no record is the answer.
     const noBest = want === null || !Number.isFinite(want);
-    add('monitored best', perEpoch && (truth.config.es ? esKnown : configStated) && truth.config.rerun !== 'resume', (!!ev.earlyStop || noBest) && !conditional && !guessed, close(said, want) || printed, String(want), String(said));
+    add('monitored best', perEpoch && (truth.config.es ? esKnown : configStated) && truth.config.rerun !== 'resume', (!!ev.earlyStop || noBest) && !conditional && !guessed && !ev.epochsPartial, close(said, want) || printed, String(want), String(said));
   }
 
   // monitor: which metric the callbacks watch, and which way is better.

@@ -669,9 +669,19 @@ def shell_quote(w: str) -> str:
     return "'" + w.replace("'", "'\\''") + "'"
 
 
+def fit_start_epoch(state: Optional[Dict[str, Any]], cfg: Dict[str, Any]) -> int:
+    """The first epoch this fit trained: 0, or for a resume the first it validated (else where the first fit stopped)."""
+    if cfg.get("rerun") != "resume":
+        return 0
+    return min((v["epoch"] for v in (state or {}).get("validations", [])), default=cfg.get("resume_after", 0))
+
+
 def ending_of(state: Dict[str, Any], exit_code: int, cfg: Dict[str, Any]) -> Dict[str, Any]:
     exc = state.get("exception") if state else None
-    es_reason = next((e["stopping_reason"] for e in (state or {}).get("early_stopping", []) if e["stopping_reason"] != "not_stopped"), None)
+    # A resumed fit restores EarlyStopping's stopped_epoch and reason from the checkpoint: a stop before this fit's first
+    # epoch was the earlier fit's, not this one's.
+    start = fit_start_epoch(state, cfg)
+    es_reason = next((e["stopping_reason"] for e in (state or {}).get("early_stopping", []) if e["stopping_reason"] != "not_stopped" and e["stopped_epoch"] >= start), None)
     t = cfg["trainer"]
     if exc and exc["type"] == "SIGTERMException":
         return {"ending": "sigterm", "detail": "SIGTERM mid-epoch: Lightning raised SIGTERMException"}

@@ -20,7 +20,7 @@
  * exercises). Exit 0 only at 100 % / 0 / 0.
  *
  *   npm run conformance                        # the committed corpus
- *   npm run conformance -- --fresh [--n 330] [--seed S] [--jobs 2]   # a fresh seeded sample, real Lightning (setup:lightning)
+ *   npm run conformance -- --fresh [--n 330] [--seed S] [--jobs 2] [--keep]   # a fresh seeded sample, real Lightning (setup:lightning); --keep leaves its folder
  *   npm run conformance -- --verbose           # every disagreement, case by case
  *   npm run conformance -- --json out.json     # everything, for tools
  */
@@ -36,10 +36,10 @@ import { compareCase, summarise, type CaseResult, type Truth } from './compare';
 
 const ROOT = path.resolve(__dirname, '..');
 
-interface Args { dir: string; fresh: boolean; n: number; seed: number | null; jobs: number; verbose: boolean; json: string | null; only: string | null }
+interface Args { dir: string; fresh: boolean; keep: boolean; n: number; seed: number | null; jobs: number; verbose: boolean; json: string | null; only: string | null }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { dir: path.join(ROOT, 'fixtures', 'conformance'), fresh: false, n: 330, seed: null, jobs: Math.min(2, os.cpus().length), verbose: false, json: null, only: null };
+  const a: Args = { dir: path.join(ROOT, 'fixtures', 'conformance'), fresh: false, keep: false, n: 330, seed: null, jobs: Math.min(2, os.cpus().length), verbose: false, json: null, only: null };
   for (let i = 0; i < argv.length; i++) {
     const v = argv[i];
     const next = () => {
@@ -49,6 +49,7 @@ function parseArgs(argv: string[]): Args {
     };
     if (v === '--dir') a.dir = path.resolve(next());
     else if (v === '--fresh') a.fresh = true;
+    else if (v === '--keep') a.keep = true;
     else if (v === '--n') a.n = Number(next());
     else if (v === '--seed') a.seed = Number(next());
     else if (v === '--jobs') a.jobs = Number(next());
@@ -56,7 +57,7 @@ function parseArgs(argv: string[]): Args {
     else if (v === '--json') a.json = next();
     else if (v === '--case') a.only = next();
     else if (v === '--help' || v === '-h') {
-      console.log('usage: npm run conformance -- [--dir DIR] [--fresh [--n N] [--seed S] [--jobs J]] [--case ID] [--verbose] [--json FILE]');
+      console.log('usage: npm run conformance -- [--dir DIR] [--fresh [--n N] [--seed S] [--jobs J] [--keep]] [--case ID] [--verbose] [--json FILE]');
       process.exit(0);
     } else throw new Error(`unknown argument ${v}`);
   }
@@ -153,7 +154,8 @@ function main(): number {
   const ok = s.all.agree === s.all.checked && s.all.falseFails === 0 && s.all.missed === 0 && s.crashes === 0;
   console.log(`facts agreeing: ${s.all.agree} / ${s.all.checked} (${pct(s.all.agree, s.all.checked)}); false fails on healthy runs: ${s.all.falseFails}; tamperings and failures missed: ${s.all.missed} — ${ok ? 'conforms' : 'does not conform (goal: 100 %, 0, 0)'}`);
   if (args.json) fs.writeFileSync(args.json, JSON.stringify({ dir, summary: s, results }, null, 1) + '\n');
-  if (args.fresh) fs.rmSync(dir, { recursive: true, force: true });
+  if (args.fresh && !args.keep) fs.rmSync(dir, { recursive: true, force: true });
+  else if (args.fresh) console.log(`conformance: the fresh sample is kept in ${dir} (copy a case into fixtures/conformance-fresh/cases/s<seed>-<id> to hold it in the tests)`);
   return ok ? 0 : 1;
 }
 

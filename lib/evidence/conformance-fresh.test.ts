@@ -1,6 +1,6 @@
 /**
  * Cases from fresh conformance samples (conformance/generate.py with real
- * Lightning 2.6.6, seeds 9001, 777, 4242, 31337, 555 and 2024;
+ * Lightning 2.6.6, seeds 9001, 777, 4242, 31337, 555, 2024 and 8080;
  * fixtures/conformance-fresh)
  * that Runproof once got wrong, one or more per class of input. Each bundle
  * is read as the importer reads it; truth.json is the answer key and is
@@ -193,6 +193,24 @@ describe('more classes (seeds 31337, 555, 2024)', () => {
     expect(truth.ending).toBe('exception');
     expect(check(ev, 'checkpoints').status).toBe('pass');
     expect(expectedNames(ev)).toEqual(lightningFiles(truth));
+  });
+});
+
+describe('seed 8080', () => {
+  it('a resumed fit whose checkpoint carried an earlier EarlyStopping stop: that stop is not this fit\'s (s8080-c104, runproof.json)', () => {
+    const { ev, truth } = load('s8080-c104-resume');
+    expect(truth.ending).toBe('max_epochs');
+    expect(truth.early_stopping).toMatchObject({ stopping_reason: 'patience_exhausted', stopped_epoch: 3 });
+    expect(ev.stop.reason).toBe('max_epochs');
+    expect(ev.earlyStop).toMatchObject({ triggered: false });
+    expect(check(ev, 'early-stop').status).toBe('pass');
+  });
+
+  it('log only, every_n_epochs=2 with check_val_every_n_epoch=3: the one printed value is no best of the fit (s8080-c044)', () => {
+    const { ev, truth } = load('s8080-c044-sparse-val');
+    expect(ev.epochs.map((e) => e.epoch)).toEqual([5]);
+    expect(ev.epochsPartial).toBeDefined();
+    expect(compareCase(truth, ev).facts.find((f) => f.fact === 'monitored best')).toBeUndefined();
   });
 });
 

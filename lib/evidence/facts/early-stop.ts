@@ -92,7 +92,9 @@ export function analyseEarlyStopping(input: {
   }
   const rpEnd = rp ? rp.value.end ?? rp.value.validations[rp.value.validations.length - 1] ?? null : null;
   const rpEs = rpEnd?.earlyStopping[0] ?? null;
-  const bookkeeping = rp && rpEs ? { waitCount: rpEs.waitCount, stoppedEpoch: rpEs.stoppedEpoch, bestScore: rpEs.bestScore, reason: rpEs.stoppingReason, source: `${rp.file}: ${rp.value.end ? 'end' : 'last validation'}` } : null;
+  // A resumed fit restores stopped_epoch and the reason from its checkpoint: a stop before this fit's first epoch was the earlier fit's.
+  const staleStop = !!rp && !!rpEs && rpEs.stoppedEpoch < (rp.value.start?.epoch ?? 0);
+  const bookkeeping = rp && rpEs ? { waitCount: rpEs.waitCount, stoppedEpoch: rpEs.stoppedEpoch, bestScore: rpEs.bestScore, reason: staleStop ? 'not_stopped' : rpEs.stoppingReason, source: `${rp.file}: ${rp.value.end ? 'end' : 'last validation'}` } : null;
   const resumedUnknown = t.resumedFrom.state === 'known' && !rp;
   const base = { assumed, borrowed, inferred: [] as string[], agrees: null as boolean | null, checkOnTrainEpochEnd: onEpochEnd, resumedUnknown, bookkeeping };
   // Nothing to replay over: a configured EarlyStopping that never checked (a crash before the first check) still

@@ -388,7 +388,9 @@ export function deriveFacts(files: InputFile[], opts: AnalyseOptions): Facts {
   let stop: Evidence['stop'] = log ? { reason: log.stop.reason as Evidence['stop']['reason'], message: log.stop.message } : { reason: 'unknown', message: null };
   if (stop.reason === 'unknown' && bareException) stop = { reason: 'error', message: bareException.message };
   // runproof.json: EarlyStopping's own state says it stopped the fit (Lightning prints nothing for a quiet one).
-  const rpEs = runproof?.value.end?.how === 'train_end' ? runproof.value.end.earlyStopping.find((e) => e.stoppingReason && e.stoppingReason !== 'not_stopped') : undefined;
+  // (A resumed fit restores stopped_epoch and the reason from its checkpoint: a stop before this fit's first epoch was the earlier fit's.)
+  const rpStart = runproof?.value.start?.epoch ?? 0;
+  const rpEs = runproof?.value.end?.how === 'train_end' ? runproof.value.end.earlyStopping.find((e) => e.stoppingReason && e.stoppingReason !== 'not_stopped' && e.stoppedEpoch >= rpStart) : undefined;
   if (rpEs && (stop.reason === 'unknown' || stop.reason === 'max_epochs')) stop = { reason: 'early_stopping', message: `${runproof!.file}: EarlyStopping stopped the fit at epoch ${rpEs.stoppedEpoch} (${rpEs.stoppingReason})` };
   const esEnd = earlyStopping.replay?.lastEpoch ?? null;
   // EarlyStopping that fires in the last epoch ends the fit as max_epochs does; Lightning prints only the max_epochs line.
@@ -409,7 +411,7 @@ export function deriveFacts(files: InputFile[], opts: AnalyseOptions): Facts {
     ? { epoch: tlLast, validated: !!timeline?.validations.some((v) => v.epoch === tlLast), from: source.kind === 'runproof.json' ? `${runproof!.file}'s validations` : metricsFile && source.kind === 'metrics' ? `${metricsFile.path}'s rows` : 'the values' }
     : namedEpochs.length ? { epoch: Math.max(...namedEpochs), validated: false, from: 'the checkpoint names' } : null;
   const rpEnd = runproof?.value.end;
-  const rpEsStop = rpEnd?.earlyStopping.find((e) => e.stoppingReason && e.stoppingReason !== 'not_stopped');
+  const rpEsStop = rpEnd?.earlyStopping.find((e) => e.stoppingReason && e.stoppingReason !== 'not_stopped' && e.stoppedEpoch >= rpStart);
   const rpRan = rpEnd && rpEnd.how === 'train_end' && !rpEsStop && !rpEnd.shouldStop ? { file: runproof!.file } : null;
   // runproof.json: EarlyStopping(verbose=True) stopped the fit, and prints its reason when it does.
   const rpVerboseStop = rpEsStop && runproof!.value.earlyStopping[0]?.verbose && !(log?.earlyStopping && log.earlyStopping.kind !== 'other') ? { file: runproof!.file, reason: rpEsStop.stoppingReason! } : null;
