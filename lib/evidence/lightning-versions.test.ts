@@ -281,3 +281,23 @@ describe('1.x validation bars (`Validating:`)', () => {
     expect(log.epochs.epochs.map((r) => [r.epoch, r.metrics.val_loss])).toEqual([[0, 0.9], [1, undefined], [2, 0.7]]);
   });
 });
+
+describe('each INFO line twice (a notebook’s root logger beside Lightning’s own handler)', () => {
+  // Real Colab output of Lightning 2.x (quoted in public notebooks):
+  //   INFO: `Trainer.fit` stopped: `max_epochs=20` reached.
+  //   INFO:lightning.pytorch.utilities.rank_zero:`Trainer.fit` stopped: `max_epochs=20` reached.
+  it('reads the second copy as the same line: one save per epoch, its value kept', () => {
+    const twice = (m: string, logger: string) => [`INFO: ${m}`, `INFO:${logger}:${m}`];
+    const text = [
+      ...twice('GPU available: False, used: False', 'lightning.pytorch.utilities.rank_zero'),
+      ...twice("Epoch 0, global step 8: 'val_loss' reached 1.01800 (best 1.01800), saving model to '/r/epoch=0-step=8.ckpt' as top 1", 'lightning.pytorch.utilities.rank_zero'),
+      ...twice("Epoch 1, global step 16: 'val_loss' reached 0.76100 (best 0.76100), saving model to '/r/epoch=1-step=16.ckpt' as top 1", 'lightning.pytorch.utilities.rank_zero'),
+      ...twice('`Trainer.fit` stopped: `max_epochs=2` reached.', 'lightning.pytorch.utilities.rank_zero'),
+      '',
+    ].join('\n');
+    const log = parseLog(text);
+    expect(log.epochs.checkpoints).toHaveLength(2);
+    expect(log.epochs.epochs.map((r) => [r.epoch, r.step, r.metrics.val_loss])).toEqual([[0, 7, 1.018], [1, 15, 0.761]]);
+    expect(scanLogConfig(text).saves.map((x) => x.epoch)).toEqual([0, 1]);
+  });
+});

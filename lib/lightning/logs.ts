@@ -333,8 +333,16 @@ export function parseLog(text: string, tail: LogTail | null = null): ParsedLog {
   };
 
   /** One logical line (a line, or the text of one redraw): returns how many following lines it used. */
+  /** The line `take` read last, as printed and stripped. */
+  let prevTaken: { raw: string; line: string } | null = null;
   const take = (raw: string, n: number, i: number, mayConsume: boolean): number => {
     const line = stripPrefix(raw.replace(/\s+$/, ''));
+    // Notebooks and Hydra print each Lightning INFO line twice: Lightning's own handler (`INFO: msg` in 2.x, bare in 1.x)
+    // and the root logger's (`INFO:lightning.pytorch.utilities.rank_zero:msg`, `[time][lightning][INFO] - msg`). The
+    // second copy is the same line, not a second save, stop or warning.
+    const prev = prevTaken;
+    prevTaken = { raw, line };
+    if (prev && line.length > 0 && line === prev.line && raw !== prev.raw) return 0;
 
     // Hydra reports a failed job without a traceback: `Error executing job with overrides: […]`,
     // then the message up to a blank line (`Set the environment variable HYDRA_FULL_ERROR=1 …` after it).

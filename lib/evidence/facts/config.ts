@@ -132,6 +132,9 @@ export function scanLogConfig(text: string | null): LogConfig {
     if (!out.esMonitor && (m = /Metric (.+) improved(?: by|\. New best score)/.exec(l))) out.esMonitor = { monitor: m[1], line: i + 1 };
     if (l.includes('saving model to')) {
       for (const s of l.matchAll(/Epoch (\d+), global step (\d+): '((?:[^'\\]|\\.)*)' reached (\S+) \(best \S+\), saving model to '((?:[^'\\]|\\.)*)' as top (-?\d+)/g)) {
+        // A notebook's or Hydra's second copy of the line (`INFO: …` then `INFO:lightning.pytorch…:…`) is the same save.
+        const last = out.saves[out.saves.length - 1];
+        if (last && last.line >= i && last.epoch === Number(s[1]) && last.globalStep === Number(s[2]) && last.path === s[5]) continue;
         out.saves.push({ epoch: Number(s[1]), globalStep: Number(s[2]), monitor: s[3], value: Number(s[4]), path: s[5], topK: Number(s[6]), line: i + 1 });
       }
     }
