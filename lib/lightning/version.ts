@@ -108,6 +108,8 @@ const MARKERS: Marker[] = [
   { re: /Epoch \d+, global step \d+: [^'"\s]\S* (?:reached \S+ \(best \S+\), saving model to "|was not in top)/, min: [1, 1], max: [1, 6], what: 'ModelCheckpoint line with a bare monitor name (1.1–1.6)' },
   { re: /Epoch \d+, global step \d+: '(?:[^'\\]|\\.)*' (?:reached|was not in top)/, min: [1, 6], what: "ModelCheckpoint line with a quoted monitor (`'val_loss'`: 1.7 on)" },
   { re: /GPU available: True \((?:cuda|mps)\), used: /, min: [1, 7], what: '`GPU available: True (cuda)` (1.7 on)' },
+  // torch.set_float32_matmul_precision came with torch 1.12 (2022); Lightning's hint about it after (lightning_fabric/accelerators/cuda.py).
+  { re: /You are using a CUDA device \('[^']+'\) that has Tensor Cores/, min: [1, 9], what: 'the `Tensor Cores` matmul-precision hint (1.9 on)' },
   { re: /IPU available: \w+, using: \d+ IPUs/, min: [1, 4], what: '`IPU available` line (1.4 on)' },
   { re: /[\\/]lightning[\\/](?:pytorch|fabric)[\\/]/, min: [1, 8], pkg: 'lightning', what: 'the `lightning/pytorch` package path (1.8 on)' },
   { re: /[\\/](?:pytorch_lightning|lightning_fabric)[\\/]/, pkg: 'pytorch_lightning', what: 'the `pytorch_lightning` package path' },
@@ -116,7 +118,7 @@ const MARKERS: Marker[] = [
 ];
 
 /** Every marker's line has one of these (a cheap test first: most lines of a log are none of them). */
-const HINT = /Trainer\.fit|eed set to|Epoch \d|available: |ightning|lightning_fabric|Name|Modules in|Tip:/;
+const HINT = /Trainer\.fit|eed set to|Epoch \d|available: |ightning|lightning_fabric|Name|Modules in|Tip:|Tensor Cores/;
 
 // A Lightning file's warning in Lightning's own short form (no category): 2.x.
 const SHORT_WARNING = /[\\/](?:lightning[\\/](?:pytorch|fabric)|pytorch_lightning|lightning_fabric)[\\/][\w\\/]+\.py:\d+: (?![A-Za-z_][\w.]*Warning:)\S/;
