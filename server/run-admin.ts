@@ -1,5 +1,7 @@
 /**
- * Deleting a run: its rows, and for a launched run the bundle folder Runproof
+ * Deleting a run: its rows (its files stored in the database among them:
+ * stored_files and their chunks go by ON DELETE CASCADE from runs, in the
+ * same statement), and for a launched run the bundle folder Runproof
  * itself wrote (`<RUNPROOF_BUNDLES_DIR>/<run id>`). An imported bundle's folder
  * is the team's and is never touched; a launched run's folder is removed only
  * when it really is a folder directly inside the bundles folder (after
