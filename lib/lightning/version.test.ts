@@ -83,3 +83,12 @@ describe('GPU lines of 2.x', () => {
     expect(printsFitEndLine(v)).toBe('yes');
   });
 });
+
+describe('weak bounds', () => {
+  it('a script’s own `Global seed set to N` does not contradict a Lightning-only 2.x line', () => {
+    // Lightning 2.1+'s own `[rank: 0] Seed set to 5`, and the script printing its own line the 1.x way.
+    const v = detectLightningVersion({ text: 'Global seed set to 42\n[rank: 0] Seed set to 5\n', logName: 'train.log' });
+    expect(v).toMatchObject({ state: 'range', min: [2, 1], max: null, conflict: null });
+    expect(detectLightningVersion({ text: 'Global seed set to 42\n', logName: 'train.log' }).max).toEqual([2, 0]);
+  });
+});

@@ -91,6 +91,8 @@ interface Marker {
   min?: Ver;
   max?: Ver;
   pkg?: 'lightning' | 'pytorch_lightning';
+  /** An upper bound other lines may overrule (a script's own print, a plugin's line): dropped where it contradicts them. */
+  weak?: boolean;
   what: string;
 }
 
@@ -101,7 +103,8 @@ const MARKERS: Marker[] = [
   // Bare `Seed set to N` is also what many scripts print themselves: only Lightning's own forms date the log.
   { re: /(?:\[rank: \d+\] |lightning[._]fabric\.utilities\.seed:\s*)Seed set to \d+/, min: [2, 1], what: '`[rank: N] Seed set to N` (2.1 on; `Global seed set to N` before)' },
   { re: /💡 Tip: For seamless cloud .*\blit(?:logger|models)\b/, min: [2, 0], what: 'the `💡 Tip: … litlogger/litmodels` line (2.x)' },
-  { re: /Global seed set to \d+/, max: [2, 0], what: '`Global seed set to N` (up to 2.0)' },
+  // Weak: scripts print this themselves too. It bounds the version only where no Lightning-only line says otherwise.
+  { re: /Global seed set to \d+/, max: [2, 0], weak: true, what: '`Global seed set to N` (up to 2.0)' },
   { re: /^(?:\S*\s)?Epoch 0\d{4}: \S+ (?:reached|was not in top)/, max: [0, 10], what: 'ModelCheckpoint `Epoch 00003:` line (0.x)' },
   { re: /^(?:\S*\s)?Epoch \d+: \S+ (?:reached \S+ \(best \S+\), saving model to|was not in top)/, max: [1, 0], what: 'ModelCheckpoint `Epoch N: m reached` line with no step (1.0)' },
   { re: /Epoch \d+, step \d+: \S+ was not in top/, min: [1, 1], max: [1, 2], what: 'ModelCheckpoint `Epoch N, step S:` line (1.1–1.2)' },
@@ -146,6 +149,7 @@ export function detectLightningVersion(input: { text: string | null; logName: st
   let max: { v: Ver; why: string } | null = null;
   let exact: { text: string; v: Ver; why: string } | null = null;
   let shortWarning = false;
+  let weakMax: { v: Ver; why: string } | null = null;
   let prevIpu: string | null = null;
   let lineNo = 0;
   let start = 0;
@@ -171,9 +175,10 @@ export function detectLightningVersion(input: { text: string | null; logName: st
     }
     // 1.6 on print `HPU available: …` right after `IPU available: …` (1.4 on); an IPU line followed by anything
     // else is 1.4–1.5's (P:trainer/trainer.py `_log_device_info`).
+    // (Weak: 2.x with the lightning-graphcore plugin alone prints its IPU line without an HPU one.)
     if (prevIpu && !/HPU available: /.test(line)) {
       const v: Ver = [1, 5];
-      if (!max || cmp(v, max.v) < 0) max = { v, why: `${prevIpu}: \`IPU available\` with no \`HPU available\` line after it (1.4–1.5)` };
+      if (!weakMax || cmp(v, weakMax.v) < 0) weakMax = { v, why: `${prevIpu}: \`IPU available\` with no \`HPU available\` line after it (1.4–1.5)` };
     }
     prevIpu = /IPU available: \w+, using: \d+ IPUs/.test(line) ? at : null;
     if (!HINT.test(line)) continue;
@@ -183,13 +188,15 @@ export function detectLightningVersion(input: { text: string | null; logName: st
       const why = `${at}: ${k.what}`;
       if (k.pkg && (!out.package || k.pkg === 'lightning')) out.package = k.pkg;
       if (k.min && (!min || cmp(k.min, min.v) > 0)) min = { v: k.min, why };
-      if (k.max && (!max || cmp(k.max, max.v) < 0)) max = { v: k.max, why };
+      if (k.max && k.weak) { if (!weakMax || cmp(k.max, weakMax.v) < 0) weakMax = { v: k.max, why }; }
+      else if (k.max && (!max || cmp(k.max, max.v) < 0)) max = { v: k.max, why };
       if (!k.min && !k.max) out.evidence.push(why);
     }
   }
   if (exact) {
     return { state: 'known', version: exact.text, min: exact.v, max: exact.v, package: out.package, evidence: [exact.why], conflict: null };
   }
+  if (weakMax && (!min || cmp(min.v, weakMax.v) <= 0) && (!max || cmp(weakMax.v, max.v) < 0)) max = weakMax;
   if (min && max && cmp(min.v, max.v) > 0) {
     out.conflict = `${min.why} and ${max.why} disagree`;
     return out;
