@@ -899,10 +899,15 @@ def tamper(out_dir: str, truths: List[Dict[str, Any]], rng: random.Random, per_k
         every_n_train_steps (no runproof.json, no such flag), what is left must not look like a sparser save schedule:
         two or more top-k files saved in epochs a period P >= 2 picks out ((epoch + 1) % P == 0 for all) are what
         every_n_epochs=P leaves, and two or more saved at steps whose common period skips the removed file's are what
-        every_n_train_steps=P leaves. (One file left shows no period: Runproof keeps the default for it, as for a lost file.)"""
+        every_n_train_steps=P leaves; and the names must spell the step. (One file left shows no period: Runproof keeps the
+        default for it, as for a lost file.)"""
         mc = t["config"]["mc"] or {}
         if t["bundle"]["runproof_json"] or mc.get("every_n_epochs") or mc.get("every_n_train_steps"):
             return sorted(kept)
+        # Names that do not spell the step (`best-{epoch:03d}`, `{epoch}-{val_loss:.4f}`) let a save every P steps
+        # land in other epochs with other values: only step-named files pin when they were saved.
+        if "{step" not in (mc.get("filename") or "{epoch}-{step}"):
+            return []
         epoch_of, step_of = {}, {}
         for e in t["checkpoint_events"]:
             if e["op"] == "save":

@@ -1,6 +1,6 @@
 /**
  * Cases from fresh conformance samples (conformance/generate.py with real
- * Lightning 2.6.6, seeds 9001, 777, 4242, 31337, 555, 2024 and 8080;
+ * Lightning 2.6.6, seeds 9001, 777, 4242, 31337, 555, 2024, 8080 and 1234;
  * fixtures/conformance-fresh)
  * that Runproof once got wrong, one or more per class of input. Each bundle
  * is read as the importer reads it; truth.json is the answer key and is
@@ -211,6 +211,21 @@ describe('seed 8080', () => {
     expect(ev.epochs.map((e) => e.epoch)).toEqual([5]);
     expect(ev.epochsPartial).toBeDefined();
     expect(compareCase(truth, ev).facts.find((f) => f.fact === 'monitored best')).toBeUndefined();
+  });
+});
+
+describe('seed 1234', () => {
+  it('log only: a name printing the monitored value finer than the progress bar gives the replay that value (s1234-c188: val/loss=1.0110, bar 1.01)', () => {
+    const { ev, truth } = load('s1234-c188-sparse-val');
+    expect(check(ev, 'checkpoints').status).toBe('pass');
+    expect(expectedNames(ev)).toEqual(lightningFiles(truth));
+  });
+
+  it('a crash before anything was logged: a configured EarlyStopping is still said not to have stopped (s1234-c231)', () => {
+    const { ev, truth } = load('s1234-c231-exception');
+    expect(truth.early_stopping).toMatchObject({ stopping_reason: 'not_stopped' });
+    expect(ev.earlyStop).toMatchObject({ configured: true, triggered: false, bestScore: null });
+    expect(check(ev, 'exit').status).toBe('fail');
   });
 });
 

@@ -148,7 +148,8 @@ export function analyseCheckpoints(input: CheckpointInput): CheckpointAnalysis {
 
   // --- the timeline ------------------------------------------------------------------------------
   const knownMonitor = s.monitor.state === 'known' ? s.monitor.value : null;
-  const source = timelineSource({ metrics: input.metrics, logTable: input.logTable ?? null, rp: rp?.value ?? null, endedNormally: input.endedNormally, monitors: [knownMonitor], loggedSaves: input.loggedSaves });
+  const named = parsed.filter((c) => c.kind === 'top-k' && c.epoch !== null).map((c) => ({ epoch: c.epoch!, step: c.step, values: c.values }));
+  const source = timelineSource({ metrics: input.metrics, logTable: input.logTable ?? null, rp: rp?.value ?? null, endedNormally: input.endedNormally, monitors: [knownMonitor], loggedSaves: input.loggedSaves, named });
   const m = source.table;
   const valCols = source.valColumns;
   const rpVals = rp?.value.validations ?? [];
@@ -513,7 +514,7 @@ export function severalSavesAnEpoch(saves: Array<{ epoch: number; globalStep: nu
  * else the values the log printed (rounded). `at(f)`: the timeline with f
  * optimizer steps per logged step.
  */
-export function timelineSource(input: { metrics: ParsedMetrics | null; logTable: ParsedMetrics | null; rp: RunproofJson | null; endedNormally: boolean; monitors: Array<string | null | undefined>; loggedSaves?: LoggedSave[] }): {
+export function timelineSource(input: { metrics: ParsedMetrics | null; logTable: ParsedMetrics | null; rp: RunproofJson | null; endedNormally: boolean; monitors: Array<string | null | undefined>; loggedSaves?: LoggedSave[]; named?: Array<{ epoch: number; step: number | null; values: Record<string, number> }> }): {
   kind: 'metrics' | 'runproof.json' | 'log' | null;
   table: ParsedMetrics | null;
   valColumns: string[];
@@ -542,6 +543,18 @@ export function timelineSource(input: { metrics: ParsedMetrics | null; logTable:
         const value = !Number.isFinite(s.value) && /(^|[=_\-])nan([^a-z]|$)/i.test(s.path.split('/').pop() ?? '') ? NaN : s.value;
         const v = tl.validations.find((x) => x.epoch === s.epoch && x.step === s.globalStep);
         if (v) v.metrics = { ...v.metrics, [s.monitor]: value };
+      }
+      // A checkpoint name spelling a metric (`val/loss=1.0110`) prints it finer than the progress bar's 3 digits: where
+      // it agrees with the epoch's one validation to the bar's rounding, it is the value.
+      if (m !== exact) for (const n of input.named ?? []) {
+        const vs = tl.validations.filter((x) => x.epoch === n.epoch && (n.step === null || x.step === n.step));
+        if (vs.length !== 1) continue;
+        const v = vs[0];
+        for (const [k, val] of Object.entries(n.values)) {
+          const cur = v.metrics[k];
+          if (k === 'epoch' || k === 'step' || cur === undefined || !Number.isFinite(cur) || !Number.isFinite(val)) continue;
+          if (Math.abs(cur - val) <= (cur === 0 ? 5e-4 : 0.5 * 10 ** (Math.floor(Math.log10(Math.abs(cur))) - 2) * 1.0001)) v.metrics = { ...v.metrics, [k]: val };
+        }
       }
       return tl;
     }

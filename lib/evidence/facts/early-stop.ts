@@ -99,7 +99,8 @@ export function analyseEarlyStopping(input: {
   const base = { assumed, borrowed, inferred: [] as string[], agrees: null as boolean | null, checkOnTrainEpochEnd: onEpochEnd, resumedUnknown, bookkeeping };
   // Nothing to replay over: a configured EarlyStopping that never checked (a crash before the first check) still
   // says so; an unconfigured one has no record without values.
-  if (!monitor || input.withheld || (!input.hooks.length && !(configured && input.timeline?.epochs.length))) return { doc: null, replay: null, ...base };
+  // (A fit that crashed before any value was logged has no timeline at all: a configured EarlyStopping still never stopped it.)
+  if (!monitor || input.withheld || (!input.hooks.length && !(configured && (input.timeline?.epochs.length || !input.timeline)))) return { doc: null, replay: null, ...base };
   if (configured && s.patience.state !== 'known') assumed.push('patience=3');
 
   type Cfg = { monitor: string; mode: Mode; patience: number; minDelta: number; stoppingThreshold: number | null; divergenceThreshold: number | null; checkFinite: boolean; minEpochs: number };
