@@ -28,24 +28,33 @@ export default defineConfig({
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     },
   },
-  webServer: [{
-    // `runproof serve` is what `npm start` runs: the web server and a worker beside it.
-    command: `rm -rf "${DB}" "${DB}-wal" "${DB}-shm" "${WORK}" && node bin/runproof.mjs import fixtures/ptychopinn --json > /dev/null && exec node bin/runproof.mjs serve --host 127.0.0.1 --port ${PORT}`,
-    url: `http://127.0.0.1:${PORT}/api/runs`,
-    reuseExistingServer: false,
-    timeout: 120_000,
-    // RUNPROOF_PROFILES: a hand-written profile looser than its trainer (e2e/cause.spec.ts: the trainer's own refusal headlines the run).
-    env: { RUNPROOF_DB: DB, RUNPROOF_BUNDLES_DIR: `${WORK}/bundles`, RUNPROOF_WORK_DIR: `${WORK}/work`, RUNPROOF_PROFILES: 'e2e/fixtures/profiles.json', NEXT_TELEMETRY_DISABLED: '1' },
-    stdout: 'ignore',
-    stderr: 'pipe',
-  }, {
-    // A second server with a password: launching and cancelling need a login there. No worker, so its runs stay queued.
-    command: `rm -rf "${DB}.auth" "${DB}.auth-wal" "${DB}.auth-shm" && exec node bin/runproof.mjs serve --no-worker --host 127.0.0.1 --port ${PORT + 1}`,
-    url: `http://127.0.0.1:${PORT + 1}/api/runs`,
-    reuseExistingServer: false,
-    timeout: 120_000,
-    env: { RUNPROOF_DB: `${DB}.auth`, RUNPROOF_PASSWORD: 'correct horse battery', RUNPROOF_BUNDLES_DIR: `${WORK}/auth-bundles`, RUNPROOF_WORK_DIR: `${WORK}/auth-work`, NEXT_TELEMETRY_DISABLED: '1' },
-    stdout: 'ignore',
-    stderr: 'pipe',
-  }],
+  webServer: [
+    {
+      // `runproof serve` is what `npm start` runs: the web server and a worker beside it.
+      command: `rm -rf "${DB}" "${DB}-wal" "${DB}-shm" "${WORK}" && node bin/runproof.mjs import fixtures/ptychopinn --json > /dev/null && exec node bin/runproof.mjs serve --host 127.0.0.1 --port ${PORT}`,
+      url: `http://127.0.0.1:${PORT}/api/runs`,
+      reuseExistingServer: false,
+      timeout: 120_000,
+      // RUNPROOF_PROFILES: a hand-written profile looser than its trainer (e2e/cause.spec.ts: the trainer's own refusal headlines the run).
+      env: { RUNPROOF_DB: DB, RUNPROOF_BUNDLES_DIR: `${WORK}/bundles`, RUNPROOF_WORK_DIR: `${WORK}/work`, RUNPROOF_PROFILES: 'e2e/fixtures/profiles.json', NEXT_TELEMETRY_DISABLED: '1' },
+      stdout: 'ignore',
+      stderr: 'pipe',
+    },
+    {
+      // A second server with a password: launching and cancelling need a login there. No worker, so its runs stay queued.
+      command: `rm -rf "${DB}.auth" "${DB}.auth-wal" "${DB}.auth-shm" && exec node bin/runproof.mjs serve --no-worker --host 127.0.0.1 --port ${PORT + 1}`,
+      url: `http://127.0.0.1:${PORT + 1}/api/runs`,
+      reuseExistingServer: false,
+      timeout: 120_000,
+      env: {
+        RUNPROOF_DB: `${DB}.auth`,
+        RUNPROOF_PASSWORD: 'correct horse battery',
+        RUNPROOF_BUNDLES_DIR: `${WORK}/auth-bundles`,
+        RUNPROOF_WORK_DIR: `${WORK}/auth-work`,
+        NEXT_TELEMETRY_DISABLED: '1',
+      },
+      stdout: 'ignore',
+      stderr: 'pipe',
+    },
+  ],
 });

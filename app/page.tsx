@@ -61,7 +61,12 @@ function SortHeader({ label, by, f, sort, dir, className }: { label: string; by:
   const arrow = active ? (dir === 'asc' ? '▲' : '▼') : '↕';
   return (
     <th scope="col" className={className} aria-sort={active ? (dir === 'asc' ? 'ascending' : 'descending') : undefined} data-sort={by}>
-      <Link href={href} className={`sort-link${active ? ' active' : ''}`} data-testid={`sort-${by}`} title={`Sort by ${label.toLowerCase()}${active ? `, ${next === 'asc' ? 'ascending' : 'descending'}` : ''}`}>
+      <Link
+        href={href}
+        className={`sort-link${active ? ' active' : ''}`}
+        data-testid={`sort-${by}`}
+        title={`Sort by ${label.toLowerCase()}${active ? `, ${next === 'asc' ? 'ascending' : 'descending'}` : ''}`}
+      >
         {label}
         <span className="sort-arrow" aria-hidden="true">
           {arrow}
@@ -199,8 +204,7 @@ export default async function RunsPage({ searchParams }: { searchParams: Promise
             <div className="empty" data-testid="runs-empty">
               <h2>Page {page} is past the end</h2>
               <p>
-                There {total === 1 ? 'is' : 'are'} {total} matching run{total === 1 ? '' : 's'}.{' '}
-                <Link href={`/${filtersToQuery(f, { page: 1 })}`}>Go to the first page</Link>
+                There {total === 1 ? 'is' : 'are'} {total} matching run{total === 1 ? '' : 's'}. <Link href={`/${filtersToQuery(f, { page: 1 })}`}>Go to the first page</Link>
               </p>
             </div>
           ) : filtered || total > 0 ? (
@@ -340,7 +344,13 @@ export default async function RunsPage({ searchParams }: { searchParams: Promise
                       </td>
                       <td data-label="Checks">
                         {/* A live run's checks are judged when it ends: no counts that could show a red failure before then. */}
-                        {r.verdict === 'pending' ? <span className="small muted" data-testid="checks-pending">pending</span> : <CheckCounts pass={r.checksPass} fail={r.checksFail} warn={r.checksWarn} skip={r.checksSkip} />}
+                        {r.verdict === 'pending' ? (
+                          <span className="small muted" data-testid="checks-pending">
+                            pending
+                          </span>
+                        ) : (
+                          <CheckCounts pass={r.checksPass} fail={r.checksFail} warn={r.checksWarn} skip={r.checksSkip} />
+                        )}
                       </td>
                     </tr>
                   );
@@ -355,8 +365,15 @@ export default async function RunsPage({ searchParams }: { searchParams: Promise
         {total > 0 ? (
           <nav className="pager" aria-label="Pagination">
             <span data-testid="runs-count">
-              {rows.length ? `Showing ${first.toLocaleString('en')}–${last.toLocaleString('en')} of ${total.toLocaleString('en')}` : `${total.toLocaleString('en')} run${total === 1 ? '' : 's'} in all`}
-              {lastPage > 1 ? <span className="subtle"> · page {page.toLocaleString('en')} of {lastPage.toLocaleString('en')}</span> : null}
+              {rows.length
+                ? `Showing ${first.toLocaleString('en')}–${last.toLocaleString('en')} of ${total.toLocaleString('en')}`
+                : `${total.toLocaleString('en')} run${total === 1 ? '' : 's'} in all`}
+              {lastPage > 1 ? (
+                <span className="subtle">
+                  {' '}
+                  · page {page.toLocaleString('en')} of {lastPage.toLocaleString('en')}
+                </span>
+              ) : null}
             </span>
             <span className="links">
               {page > 1 ? (

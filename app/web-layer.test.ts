@@ -85,13 +85,17 @@ const isSweep = (f: string) => f === path.join(ROOT, 'workers/sweep.ts');
 
 describe('the checks themselves', () => {
   it('find SQL and direct database use, and let ordinary code through', () => {
-    expect(sqlUses("const row = db.$client.prepare('SELECT evidence_json FROM runs WHERE id = ?').pluck().get(id);")).toEqual(expect.arrayContaining([expect.stringContaining('prepares'), expect.stringContaining('connection'), expect.stringContaining('SQL statement')]));
+    expect(sqlUses("const row = db.$client.prepare('SELECT evidence_json FROM runs WHERE id = ?').pluck().get(id);")).toEqual(
+      expect.arrayContaining([expect.stringContaining('prepares'), expect.stringContaining('connection'), expect.stringContaining('SQL statement')]),
+    );
     expect(sqlUses('db.select().from(runs).where(eq(runs.id, id)).get();')).toHaveLength(1);
     expect(sqlUses("import { and, eq } from 'drizzle-orm';")).toHaveLength(1);
     expect(sqlUses('const n = sql`count(*)`;')).toHaveLength(1);
     expect(sqlUses("db.$client.pragma('integrity_check');")).toHaveLength(1);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the sample is source text holding a template literal
     expect(sqlUses('const wal = `${this.o.db.$client.name}-wal`;')).toEqual([]);
     expect(sqlUses("const s = 'SELECT id FROM runs';")).toHaveLength(1);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the sample is source text holding a template literal
     expect(sqlUses('aria-label={`Select run ${name}`}')).toEqual([]);
     expect(sqlUses('await app.prepare();\nreturn CHECKS.map((c) => c.run(facts));\n// select the runs to show')).toEqual([]);
   });

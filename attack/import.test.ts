@@ -87,11 +87,9 @@ describe('symlinks out of a bundle', () => {
       expect(problemsFor(r, name, file).length, `${name}: a problem names ${file}`).toBeGreaterThan(0);
     }
     const stored = fs.readdirSync(path.dirname(dbPath)).map((f) => fs.readFileSync(path.join(path.dirname(dbPath), f)).toString('latin1'));
-    const leaks = [
-      ['import output', JSON.stringify(r)],
-      ['runproof show', show.stdout + show.stderr],
-      ...stored.map((s, i) => [`database file ${i}`, s]),
-    ].filter(([, text]) => text.includes(secret)).map(([where]) => where);
+    const leaks = [['import output', JSON.stringify(r)], ['runproof show', show.stdout + show.stderr], ...stored.map((s, i) => [`database file ${i}`, s])]
+      .filter(([, text]) => text.includes(secret))
+      .map(([where]) => where);
     addCounts(COUNTS, { filesLeaked: leaks.length });
     expect(leaks, 'places holding the secret').toEqual([]);
   });
@@ -180,10 +178,28 @@ describe('malformed CSVs and logs', () => {
     'csv-duplicate-columns': { files: { 'metrics.csv': csv(['epoch,step,val_loss,val_loss', '0,7,1.5,9', '1,15,0.75,9', '2,23,0.5,9']) }, reported: 'metrics.csv', line: true },
     'csv-negative-epochs': { files: { 'metrics.csv': csv([good[0], '-1,7,1.0,1.5', '-5,15,0.5,0.75', good[3]]) }, reported: 'metrics.csv', line: true },
     'csv-huge-epoch': { files: { 'metrics.csv': csv([good[0], good[1], '99999999999,15,0.5,0.75', good[3]]) }, reported: 'metrics.csv', line: true },
-    'csv-invalid-utf8': { files: { 'metrics.csv': Buffer.concat([Buffer.from(csv(good.slice(0, 2))), Buffer.from([0x31, 0x2c, 0x31, 0x35, 0x2c, 0xc3, 0x28, 0x2c, 0x30, 0x2e, 0x37, 0x0d, 0x0a])]) }, reported: 'metrics.csv', line: true },
-    'log-binary': { files: { 'train.log': Buffer.concat([Buffer.from('GPU available: False, used: False\n'), Buffer.from([0, 0, 0, 1, 2, 3, 0xff, 0xfe, 0, 0])]) }, reported: 'train.log', line: false },
+    'csv-invalid-utf8': {
+      files: { 'metrics.csv': Buffer.concat([Buffer.from(csv(good.slice(0, 2))), Buffer.from([0x31, 0x2c, 0x31, 0x35, 0x2c, 0xc3, 0x28, 0x2c, 0x30, 0x2e, 0x37, 0x0d, 0x0a])]) },
+      reported: 'metrics.csv',
+      line: true,
+    },
+    'log-binary': {
+      files: { 'train.log': Buffer.concat([Buffer.from('GPU available: False, used: False\n'), Buffer.from([0, 0, 0, 1, 2, 3, 0xff, 0xfe, 0, 0])]) },
+      reported: 'train.log',
+      line: false,
+    },
     'log-10mb-line': { files: { 'train.log': `GPU available: False, used: False\n${'x'.repeat(10 << 20)}\n\`Trainer.fit\` stopped: \`max_epochs=3\` reached.\n` }, reported: 'train.log', line: true },
-    'log-invalid-utf8': { files: { 'train.log': Buffer.concat([Buffer.from('GPU available: False, used: False\nEpoch 0 '), Buffer.from([0xc3, 0x28, 0xa0, 0xa1]), Buffer.from('\n`Trainer.fit` stopped: `max_epochs=3` reached.\n')]) }, reported: 'train.log', line: true },
+    'log-invalid-utf8': {
+      files: {
+        'train.log': Buffer.concat([
+          Buffer.from('GPU available: False, used: False\nEpoch 0 '),
+          Buffer.from([0xc3, 0x28, 0xa0, 0xa1]),
+          Buffer.from('\n`Trainer.fit` stopped: `max_epochs=3` reached.\n'),
+        ]),
+      },
+      reported: 'train.log',
+      line: true,
+    },
     'log-cr-only': { files: { 'train.log': log.replace(/\n/g, '\r') }, reported: 'train.log', line: true },
   };
   // Odd but valid: Lightning writes CRLF and `nan`/`inf`; a BOM is harmless. Parsed right, nothing to report.
@@ -226,7 +242,10 @@ describe('malformed CSVs and logs', () => {
       expect(run?.action, name).toBe('added');
       const ev = evidenceOf(dbPath, run!.id);
       expect(ev.problems, name).toEqual([]);
-      expect(ev.epochs.map((e) => e.epoch), name).toEqual([0, 1, 2]);
+      expect(
+        ev.epochs.map((e) => e.epoch),
+        name,
+      ).toEqual([0, 1, 2]);
       expect(ev.metricColumns, name).toContain('val_loss');
       expect(ev.stop.reason, name).toBe('max_epochs');
     }

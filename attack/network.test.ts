@@ -25,7 +25,7 @@ import { actionIds, cancelFetch, cancelled, hiddenActionFields, launched, launch
 import { addCounts } from './harness/counts';
 import { createNetns, netnsUnavailable, type Netns } from './harness/netns';
 import { rawRequest, runAll, type RawRequest, type RawResponse } from './harness/raw-http.mjs';
-import { dbEnv, queueRun, startNext, startProxy, startServe, tempDir, type Proxy, type ProxyVariant, type Server } from './harness/servers';
+import { dbEnv, queueRun, startNext, startProxy, startServe, tempDir, type TestProxy, type ProxyVariant, type Server } from './harness/servers';
 
 const COUNTS = 'network';
 const PASSWORD = 'attack-suite correct horse';
@@ -52,7 +52,11 @@ const launchedCount = () => db((d) => (d.prepare("SELECT count(*) AS n FROM runs
 const statusOf = (id: string) => db((d) => (d.prepare('SELECT status FROM runs WHERE id = ?').get(id) as { status: string } | undefined)?.status);
 
 const lo = (s: Server): Target => ({ host: '127.0.0.1', port: s.port });
-const sameOrigin = (host: string): Array<[string, string]> => [['Host', host], ['Origin', `http://${host}`], ['Sec-Fetch-Site', 'same-origin']];
+const sameOrigin = (host: string): Array<[string, string]> => [
+  ['Host', host],
+  ['Origin', `http://${host}`],
+  ['Sec-Fetch-Site', 'same-origin'],
+];
 
 interface Attempt {
   req: RawRequest;
@@ -81,10 +85,7 @@ beforeAll(async () => {
   env = dbEnv(dbPath);
   victim = queueRun(env);
   ids = actionIds();
-  const [a, n1] = await Promise.all([
-    startServe('runproof serve --host 127.0.0.1', { host: '127.0.0.1', env }),
-    startNext('next start -H 127.0.0.1', { host: '127.0.0.1', env }),
-  ]);
+  const [a, n1] = await Promise.all([startServe('runproof serve --host 127.0.0.1', { host: '127.0.0.1', env }), startNext('next start -H 127.0.0.1', { host: '127.0.0.1', env })]);
   local = a;
   servers.push(a, n1);
   const page = await rawRequest({ host: '127.0.0.1', port: local.port, path: '/runs/new', keepBytes: 4 << 20 });
@@ -104,11 +105,7 @@ describe('from loopback', () => {
     const host = `127.0.0.1:${local.port}`;
     const extra = queueRun(env);
     const before = launchedCount();
-    const res = await fromHere([
-      launchFetch(t, ids, sameOrigin(host), 'fetch'),
-      launchForm(t, launchHidden, sameOrigin(host), 'form'),
-      cancelFetch(t, ids, sameOrigin(host), extra, 'cancel'),
-    ]);
+    const res = await fromHere([launchFetch(t, ids, sameOrigin(host), 'fetch'), launchForm(t, launchHidden, sameOrigin(host), 'form'), cancelFetch(t, ids, sameOrigin(host), extra, 'cancel')]);
     addCounts(COUNTS, { requests: res.length });
     expect(res.map((r) => `${r.id} ${r.status}`)).toEqual(['fetch 200', 'form 303', 'cancel 200']);
     expect(launched(res[0]) && launched(res[1]), 'both launches went to a new run').toBe(true);
@@ -122,11 +119,42 @@ describe('from loopback', () => {
     const host = `127.0.0.1:${local.port}`;
     const variants: Array<[string, Array<[string, string]>]> = [
       ['no Origin', [['Host', host]]],
-      ['Origin: null', [['Host', host], ['Origin', 'null']]],
-      ['foreign Origin', [['Host', host], ['Origin', 'http://evil.example']]],
-      ['Origin of another port', [['Host', host], ['Origin', `http://127.0.0.1:${local.port + 1}`]]],
-      ['Origin localhost for Host 127.0.0.1', [['Host', host], ['Origin', `http://localhost:${local.port}`]]],
-      ['cross-site fetch metadata', [['Host', host], ['Origin', `http://${host}`], ['Sec-Fetch-Site', 'cross-site']]],
+      [
+        'Origin: null',
+        [
+          ['Host', host],
+          ['Origin', 'null'],
+        ],
+      ],
+      [
+        'foreign Origin',
+        [
+          ['Host', host],
+          ['Origin', 'http://evil.example'],
+        ],
+      ],
+      [
+        'Origin of another port',
+        [
+          ['Host', host],
+          ['Origin', `http://127.0.0.1:${local.port + 1}`],
+        ],
+      ],
+      [
+        'Origin localhost for Host 127.0.0.1',
+        [
+          ['Host', host],
+          ['Origin', `http://localhost:${local.port}`],
+        ],
+      ],
+      [
+        'cross-site fetch metadata',
+        [
+          ['Host', host],
+          ['Origin', `http://${host}`],
+          ['Sec-Fetch-Site', 'cross-site'],
+        ],
+      ],
     ];
     const attempts: Attempt[] = variants.flatMap(([name, h]) => [
       { kind: 'launch' as const, req: launchFetch(t, ids, h, `launch fetch, ${name}`) },
@@ -140,7 +168,12 @@ describe('from loopback', () => {
     const n1 = servers[1];
     const t = lo(n1);
     const host = `127.0.0.1:${n1.port}`;
-    const forged: Array<[string, string]> = [['X-Runproof-Local', '1'], ['X-Runproof-Peer', '127.0.0.1'], ['X-Runproof-Token', 'guess'], ['X-Runproof-Client', '127.0.0.1']];
+    const forged: Array<[string, string]> = [
+      ['X-Runproof-Local', '1'],
+      ['X-Runproof-Peer', '127.0.0.1'],
+      ['X-Runproof-Token', 'guess'],
+      ['X-Runproof-Client', '127.0.0.1'],
+    ];
     const attempts: Attempt[] = [
       { kind: 'launch', req: launchFetch(t, ids, sameOrigin(host), 'launch fetch') },
       { kind: 'launch', req: launchForm(t, launchHidden, sameOrigin(host), 'launch form') },
@@ -166,7 +199,7 @@ describe.skipIf(!!unavailable)(`from another host${unavailable ? ` (skipped: ${u
   let ns: Netns;
   let withPassword: Server;
   const targets: Array<{ label: string; target: Target; appPort: number; spoofHost: boolean }> = [];
-  const proxies: Proxy[] = [];
+  const proxies: TestProxy[] = [];
   const fromNs = (reqs: RawRequest[]) => ns.run(reqs, 4);
 
   beforeAll(async () => {
@@ -212,23 +245,109 @@ describe.skipIf(!!unavailable)(`from another host${unavailable ? ` (skipped: ${u
       const own = `${target.host}:${target.port}`;
       const loop = `127.0.0.1:${appPort}`;
       const sets: Array<[string, Array<[string, string]>]> = [
-        ['plain, its own Origin', [['Origin', `http://${own}`], ['Sec-Fetch-Site', 'same-origin']]],
+        [
+          'plain, its own Origin',
+          [
+            ['Origin', `http://${own}`],
+            ['Sec-Fetch-Site', 'same-origin'],
+          ],
+        ],
         ['Origin: null', [['Origin', 'null']]],
         ['foreign Origin', [['Origin', 'http://evil.example']]],
-        ['X-Forwarded-For: 127.0.0.1', [['Origin', `http://${own}`], ['X-Forwarded-For', '127.0.0.1']]],
-        ['forged x-runproof-* headers', [['Origin', `http://${own}`], ['X-Runproof-Local', '1'], ['X-Runproof-Peer', '127.0.0.1'], ['X-Runproof-Client', '127.0.0.1'], ['X-Runproof-Token', 'guess']]],
+        [
+          'X-Forwarded-For: 127.0.0.1',
+          [
+            ['Origin', `http://${own}`],
+            ['X-Forwarded-For', '127.0.0.1'],
+          ],
+        ],
+        [
+          'forged x-runproof-* headers',
+          [
+            ['Origin', `http://${own}`],
+            ['X-Runproof-Local', '1'],
+            ['X-Runproof-Peer', '127.0.0.1'],
+            ['X-Runproof-Client', '127.0.0.1'],
+            ['X-Runproof-Token', 'guess'],
+          ],
+        ],
       ];
       if (spoofHost) {
         sets.push(
-          ['Host: 127.0.0.1', [['Host', loop], ['Origin', `http://${loop}`], ['Sec-Fetch-Site', 'same-origin']]],
-          ['Host: localhost', [['Host', `localhost:${appPort}`], ['Origin', `http://localhost:${appPort}`]]],
-          ['Host + X-Forwarded-For: 127.0.0.1', [['Host', loop], ['Origin', `http://${loop}`], ['X-Forwarded-For', '127.0.0.1']]],
-          ['Host + Forwarded: for=127.0.0.1', [['Host', loop], ['Origin', `http://${loop}`], ['Forwarded', 'for=127.0.0.1;host=127.0.0.1;proto=http']]],
-          ['Host + X-Real-IP: 127.0.0.1', [['Host', loop], ['Origin', `http://${loop}`], ['X-Real-IP', '127.0.0.1']]],
-          ['Host + X-Forwarded-Host + X-Forwarded-For ::1', [['Host', loop], ['Origin', `http://${loop}`], ['X-Forwarded-Host', loop], ['X-Forwarded-For', '::1']]],
-          ['Host: [::1]', [['Host', `[::1]:${appPort}`], ['Origin', `http://[::1]:${appPort}`]]],
-          ['Host 127.0.0.1 + Origin: null', [['Host', loop], ['Origin', 'null']]],
-          ['every header at once', [['Host', loop], ['Origin', `http://${loop}`], ['X-Forwarded-For', '127.0.0.1'], ['X-Real-IP', '127.0.0.1'], ['Forwarded', 'for="[::1]"'], ['X-Forwarded-Host', loop], ['X-Runproof-Local', '1']]],
+          [
+            'Host: 127.0.0.1',
+            [
+              ['Host', loop],
+              ['Origin', `http://${loop}`],
+              ['Sec-Fetch-Site', 'same-origin'],
+            ],
+          ],
+          [
+            'Host: localhost',
+            [
+              ['Host', `localhost:${appPort}`],
+              ['Origin', `http://localhost:${appPort}`],
+            ],
+          ],
+          [
+            'Host + X-Forwarded-For: 127.0.0.1',
+            [
+              ['Host', loop],
+              ['Origin', `http://${loop}`],
+              ['X-Forwarded-For', '127.0.0.1'],
+            ],
+          ],
+          [
+            'Host + Forwarded: for=127.0.0.1',
+            [
+              ['Host', loop],
+              ['Origin', `http://${loop}`],
+              ['Forwarded', 'for=127.0.0.1;host=127.0.0.1;proto=http'],
+            ],
+          ],
+          [
+            'Host + X-Real-IP: 127.0.0.1',
+            [
+              ['Host', loop],
+              ['Origin', `http://${loop}`],
+              ['X-Real-IP', '127.0.0.1'],
+            ],
+          ],
+          [
+            'Host + X-Forwarded-Host + X-Forwarded-For ::1',
+            [
+              ['Host', loop],
+              ['Origin', `http://${loop}`],
+              ['X-Forwarded-Host', loop],
+              ['X-Forwarded-For', '::1'],
+            ],
+          ],
+          [
+            'Host: [::1]',
+            [
+              ['Host', `[::1]:${appPort}`],
+              ['Origin', `http://[::1]:${appPort}`],
+            ],
+          ],
+          [
+            'Host 127.0.0.1 + Origin: null',
+            [
+              ['Host', loop],
+              ['Origin', 'null'],
+            ],
+          ],
+          [
+            'every header at once',
+            [
+              ['Host', loop],
+              ['Origin', `http://${loop}`],
+              ['X-Forwarded-For', '127.0.0.1'],
+              ['X-Real-IP', '127.0.0.1'],
+              ['Forwarded', 'for="[::1]"'],
+              ['X-Forwarded-Host', loop],
+              ['X-Runproof-Local', '1'],
+            ],
+          ],
         );
       }
       for (const [name, h] of sets) {
@@ -249,7 +368,19 @@ describe.skipIf(!!unavailable)(`from another host${unavailable ? ` (skipped: ${u
     const guesses = 40;
     // One guess every 150 ms for six seconds, each claiming another client address.
     const reqs = Array.from({ length: guesses }, (_, i) => ({
-      ...loginFetch(t, ids, [['Origin', `http://${own}`], ['Sec-Fetch-Site', 'same-origin'], ['X-Forwarded-For', `198.51.100.${i + 1}`], ['X-Real-IP', `203.0.113.${i + 1}`], ['Forwarded', `for=192.0.2.${i + 1}`]], `wrong password ${i}`, `guess ${i}`),
+      ...loginFetch(
+        t,
+        ids,
+        [
+          ['Origin', `http://${own}`],
+          ['Sec-Fetch-Site', 'same-origin'],
+          ['X-Forwarded-For', `198.51.100.${i + 1}`],
+          ['X-Real-IP', `203.0.113.${i + 1}`],
+          ['Forwarded', `for=192.0.2.${i + 1}`],
+        ],
+        `wrong password ${i}`,
+        `guess ${i}`,
+      ),
       delayMs: 150,
     }));
     const res = await ns.run(reqs, 1);
@@ -267,7 +398,18 @@ describe.skipIf(!!unavailable)(`from another host${unavailable ? ` (skipped: ${u
     const [login] = await runAll([loginFetch(lo(withPassword), ids, sameOrigin(`127.0.0.1:${withPassword.port}`), PASSWORD, 'right password from loopback')]);
     expect(loggedIn(login), `login after the brute force: ${login.status} ${login.body.slice(0, 300)}`).toBe(true);
     const before = launchedCount();
-    const [withCookie] = await ns.run([launchFetch(t, ids, [['Origin', `http://${own}`], ['Sec-Fetch-Site', 'same-origin'], ['Cookie', sessionCookie(login)!]], 'launch with the session cookie')]);
+    const [withCookie] = await ns.run([
+      launchFetch(
+        t,
+        ids,
+        [
+          ['Origin', `http://${own}`],
+          ['Sec-Fetch-Site', 'same-origin'],
+          ['Cookie', sessionCookie(login)!],
+        ],
+        'launch with the session cookie',
+      ),
+    ]);
     addCounts(COUNTS, { requests: 2 });
     expect(launched(withCookie), `a logged-in launch from the other host: ${withCookie.status} ${withCookie.body.slice(0, 300)}`).toBe(true);
     expect(launchedCount() - before).toBe(1);

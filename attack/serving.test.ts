@@ -80,7 +80,13 @@ beforeAll(async () => {
   expect(archived.runs.map((r) => r.action)).toEqual(['added']);
   storedId = archived.runs[0].id;
   storedOwn = new Set(['train.log', 'metrics.csv', 'command.txt'].map((f) => fs.readFileSync(path.join(storedBundle, f), 'utf8')));
-  for (const [name, target] of [['leak.txt', secretAbs], ['rel-leak.txt', '../../secret.txt'], ['outside', dir], ['chain.txt', 'leak.txt']]) fs.symlinkSync(target, path.join(storedBundle, name));
+  for (const [name, target] of [
+    ['leak.txt', secretAbs],
+    ['rel-leak.txt', '../../secret.txt'],
+    ['outside', dir],
+    ['chain.txt', 'leak.txt'],
+  ])
+    fs.symlinkSync(target, path.join(storedBundle, name));
 
   // Symlinks planted in the bundle after import: the files the routes may be asked for.
   fs.symlinkSync(secretAbs, path.join(bundle, 'leak.txt'));
@@ -136,8 +142,14 @@ describe('bundle file routes of a run whose files are in the database (import --
     const reqs = routes.flatMap((r) => payloads.map((p) => ({ ...get(r + p.path), id: `${label} ${r.startsWith('/api') ? 'api' : 'page'} ${p.kind}: ${p.name}` })));
     const res = await send(reqs);
     addCounts(COUNTS, { payloadsTried: reqs.length });
-    expect(res.filter((r) => r.markersFound.length).map((r) => `${r.id} → ${r.status} (${r.markersFound.join(', ')})`), 'responses holding a secret').toEqual([]);
-    expect(res.filter((r) => r.status === 0 || r.status >= 500).map((r) => `${r.id} → ${r.status || r.error}`), 'server errors').toEqual([]);
+    expect(
+      res.filter((r) => r.markersFound.length).map((r) => `${r.id} → ${r.status} (${r.markersFound.join(', ')})`),
+      'responses holding a secret',
+    ).toEqual([]);
+    expect(
+      res.filter((r) => r.status === 0 || r.status >= 500).map((r) => `${r.id} → ${r.status || r.error}`),
+      'server errors',
+    ).toEqual([]);
     const foreign = res.filter((r) => r.status === 200 && r.id.includes(' api ') && !storedOwn.has(r.body)).map((r) => `${r.id}: ${JSON.stringify(r.body.slice(0, 80))}`);
     expect(foreign, 'served something that is not a stored file of the bundle').toEqual([]);
   };

@@ -32,7 +32,9 @@ function generatePlan(n: number): string {
   for (let p = 1; p <= 4; p++) {
     lines.push(`### Phase P${p} — Phase ${p} of plan ${n}`, 'Goal: bench.', '', '| ID | Task Description | State | How/Why & Guidance |', '| --- | --- | --- | --- |');
     for (let r = 0; r < 8; r++)
-      lines.push(`| P${p}.${String.fromCharCode(65 + r)} | Task ${r} with \`--flag ${r}\` | ${r % 3 === 0 ? '[x]' : r % 3 === 1 ? '[ ]' : '[P]'} | Run \`python -m train --n ${r} \\| tee log\`.<br>Artifacts under \`reports/${n}/${p}/${r}/\`; see ${'x'.repeat(80)}. |`);
+      lines.push(
+        `| P${p}.${String.fromCharCode(65 + r)} | Task ${r} with \`--flag ${r}\` | ${r % 3 === 0 ? '[x]' : r % 3 === 1 ? '[ ]' : '[P]'} | Run \`python -m train --n ${r} \\| tee log\`.<br>Artifacts under \`reports/${n}/${p}/${r}/\`; see ${'x'.repeat(80)}. |`,
+      );
     lines.push('');
   }
   return lines.join('\n');
@@ -50,7 +52,9 @@ const out = fs.mkdtempSync(path.join(os.tmpdir(), 'runproof-bench-'));
 function generateCsv(rows: number): string {
   const lines = ['epoch,lr-Adam,step,train_loss_epoch,train_loss_step,val_loss'];
   const stepsPerEpoch = 1000;
-  let step = 0, epoch = 0, x = 1;
+  let step = 0,
+    epoch = 0,
+    x = 1;
   while (lines.length - 1 < rows) {
     x = (x * 1103515245 + 12345) % 2147483648;
     const loss = 2 / (1 + step / 5000) + (x / 2147483648) * 0.05;
@@ -104,32 +108,45 @@ function benchRunsPage(): string[][] {
   const fixture = path.resolve('fixtures/ptychopinn/plans/active/ADR-003-BACKEND-API/reports/2025-10-20T153300Z/phase_e_execution_knobs/runtime_smoke/2025-10-24T061500Z');
   const t0 = performance.now();
   const c = many.$client;
-  if (!filled) c.transaction(() => {
-    saveRun({ db: many, id: 'seed', sourceKey: 'seed', origin: 'imported', bundleDir: fixture, contentHash: 'x', evidence: showBundle(fixture), series: [], startedAt: 0 });
-    const copy = c.prepare(`INSERT INTO runs (id, source_key, origin, status, profile, title, bundle_dir, log_file, initiative, phase, started_at, ended_at, duration_ms, epochs_run, max_epochs, monitor, best_value, best_epoch, accelerator_requested, accelerator_resolved, checks_pass, checks_fail, checks_warn, checks_skip, content_hash, evidence_json, created_at, updated_at, verdict, name, archived_at)
+  if (!filled)
+    c.transaction(() => {
+      saveRun({ db: many, id: 'seed', sourceKey: 'seed', origin: 'imported', bundleDir: fixture, contentHash: 'x', evidence: showBundle(fixture), series: [], startedAt: 0 });
+      const copy =
+        c.prepare(`INSERT INTO runs (id, source_key, origin, status, profile, title, bundle_dir, log_file, initiative, phase, started_at, ended_at, duration_ms, epochs_run, max_epochs, monitor, best_value, best_epoch, accelerator_requested, accelerator_resolved, checks_pass, checks_fail, checks_warn, checks_skip, content_hash, evidence_json, created_at, updated_at, verdict, name, archived_at)
       SELECT :id, :id, :origin, :status, :profile, title || ' ' || :id, bundle_dir || '/' || :id, log_file, :initiative, phase, :at, ended_at, :duration, :epochs, max_epochs, monitor, :best, best_epoch, accelerator_requested, :accel, checks_pass, :fail, checks_warn, checks_skip, content_hash, evidence_json, created_at, updated_at, :verdict, :name, :archived FROM runs WHERE id = 'seed'`);
-    // Each copy's search line says what its row says: its id, name, accelerator, gridsize (the seed's requested 3 dropped).
-    const searchKey = c.prepare('INSERT INTO run_search (run_id) VALUES (:id)');
-    const search = c.prepare("INSERT INTO run_search_text (id, text) SELECT last_insert_rowid(), replace(replace(replace(text, ' gridsize=3', ''), 'gridsize=2', 'gridsize=' || :grid), ' cpu ', ' ' || :accel || ' ') || :extra FROM run_search_text WHERE id = (SELECT id FROM run_search WHERE run_id = 'seed')");
-    const row = c.prepare("INSERT INTO run_plan_rows (run_id, plan_path, plan_display, row_id, source) VALUES (?, '/plans/p.md', 'p.md', ?, 'summary')");
-    for (let i = 0; i < RUNS; i++) {
-      const id = `run${i}`;
-      const launched = i % 3 === 0;
-      const status = i % 7 === 0 ? 'failed' : 'succeeded';
-      const fail = i % 5 === 0 ? 1 : 0;
-      const grid = 1 + (i % 4);
-      copy.run({
-        id, origin: launched ? 'launched' : 'imported', status, profile: launched ? 'reference' : null, initiative: `INIT-${i % 13}`,
-        at: i % 97 === 0 ? null : 1_700_000_000_000 + i * 60_000, duration: i % 11 === 0 ? null : 1000 + ((i * 7919) % 900_000), epochs: 1 + (i % 50),
-        best: i % 13 === 0 ? null : ((i * 104729) % 10_000) / 1000, accel: i % 2 ? 'cpu' : 'cuda', fail,
-        verdict: status === 'failed' || fail ? 'fail' : i % 17 === 0 ? 'incomplete' : 'pass',
-        name: launched ? `reference · gridsize ${grid} · max_epochs ${1 + (i % 50)}` : null, archived: i % 100 === 0 ? 1_700_000_000_000 : null,
-      });
-      searchKey.run({ id });
-      search.run({ grid, accel: i % 2 ? 'cpu' : 'cuda', extra: ` ${id}${launched ? ` launched reference reference · gridsize ${grid} · max_epochs ${1 + (i % 50)}` : ''}` });
-      if (i % 10 === 0) row.run(id, `P${i % 400}.${String.fromCharCode(65 + (i % 8))}`);
-    }
-  })();
+      // Each copy's search line says what its row says: its id, name, accelerator, gridsize (the seed's requested 3 dropped).
+      const searchKey = c.prepare('INSERT INTO run_search (run_id) VALUES (:id)');
+      const search = c.prepare(
+        "INSERT INTO run_search_text (id, text) SELECT last_insert_rowid(), replace(replace(replace(text, ' gridsize=3', ''), 'gridsize=2', 'gridsize=' || :grid), ' cpu ', ' ' || :accel || ' ') || :extra FROM run_search_text WHERE id = (SELECT id FROM run_search WHERE run_id = 'seed')",
+      );
+      const row = c.prepare("INSERT INTO run_plan_rows (run_id, plan_path, plan_display, row_id, source) VALUES (?, '/plans/p.md', 'p.md', ?, 'summary')");
+      for (let i = 0; i < RUNS; i++) {
+        const id = `run${i}`;
+        const launched = i % 3 === 0;
+        const status = i % 7 === 0 ? 'failed' : 'succeeded';
+        const fail = i % 5 === 0 ? 1 : 0;
+        const grid = 1 + (i % 4);
+        copy.run({
+          id,
+          origin: launched ? 'launched' : 'imported',
+          status,
+          profile: launched ? 'reference' : null,
+          initiative: `INIT-${i % 13}`,
+          at: i % 97 === 0 ? null : 1_700_000_000_000 + i * 60_000,
+          duration: i % 11 === 0 ? null : 1000 + ((i * 7919) % 900_000),
+          epochs: 1 + (i % 50),
+          best: i % 13 === 0 ? null : ((i * 104729) % 10_000) / 1000,
+          accel: i % 2 ? 'cpu' : 'cuda',
+          fail,
+          verdict: status === 'failed' || fail ? 'fail' : i % 17 === 0 ? 'incomplete' : 'pass',
+          name: launched ? `reference · gridsize ${grid} · max_epochs ${1 + (i % 50)}` : null,
+          archived: i % 100 === 0 ? 1_700_000_000_000 : null,
+        });
+        searchKey.run({ id });
+        search.run({ grid, accel: i % 2 ? 'cpu' : 'cuda', extra: ` ${id}${launched ? ` launched reference reference · gridsize ${grid} · max_epochs ${1 + (i % 50)}` : ''}` });
+        if (i % 10 === 0) row.run(id, `P${i % 400}.${String.fromCharCode(65 + (i % 8))}`);
+      }
+    })();
   const fillMs = performance.now() - t0;
   c.pragma('optimize');
 
@@ -196,8 +213,20 @@ function benchRunsPage(): string[][] {
   const detail = med.map(([k, v]) => `${k} ${fmt(v, 1)}`).join('; ');
   console.log(`runs page at ${fmt(RUNS)} runs (filled in ${fmt(fillMs / 1000, 1)} s), ms per page (rows + total), median of 7: ${detail}\n`);
   return [
-    [`runs page query, ${fmt(RUNS)} runs`, `${fmt(median(all), 1)} ms median of ${cases.length} page kinds, slowest ${fmt(worst[1], 1)} ms (${worst[0]}); a word every run has ${fmt(everyRun[1], 1)} ms`, `bare SELECT … LIMIT 50: ${fmt(bareMed, 2)} ms`, `${fmt(median(all) / bareMed, 1)}× bare`, `< 100 ms — ${verdict(worst[1] < 100)}`],
-    [`database open, ${fmt(RUNS)} runs`, `${fmt(median(inStep), 1)} ms median of 5 (columns in step: no scan)`, `with the verdict/search sync: ${fmt(median(synced), 1)} ms`, `${fmt(median(synced) / median(inStep), 1)}× faster`, 'no goal (every CLI command and server start opens it)'],
+    [
+      `runs page query, ${fmt(RUNS)} runs`,
+      `${fmt(median(all), 1)} ms median of ${cases.length} page kinds, slowest ${fmt(worst[1], 1)} ms (${worst[0]}); a word every run has ${fmt(everyRun[1], 1)} ms`,
+      `bare SELECT … LIMIT 50: ${fmt(bareMed, 2)} ms`,
+      `${fmt(median(all) / bareMed, 1)}× bare`,
+      `< 100 ms — ${verdict(worst[1] < 100)}`,
+    ],
+    [
+      `database open, ${fmt(RUNS)} runs`,
+      `${fmt(median(inStep), 1)} ms median of 5 (columns in step: no scan)`,
+      `with the verdict/search sync: ${fmt(median(synced), 1)} ms`,
+      `${fmt(median(synced) / median(inStep), 1)}× faster`,
+      'no goal (every CLI command and server start opens it)',
+    ],
   ];
 }
 
@@ -244,13 +273,25 @@ function main() {
 
   // Downsampling a 1M-point series.
   const n = 1_000_000;
-  const xs = new Float64Array(n), ys = new Float64Array(n);
-  for (let i = 0; i < n; i++) { xs[i] = i; ys[i] = Math.sin(i / 1000) + (i % 7919 === 0 ? 50 : 0); }
+  const xs = new Float64Array(n),
+    ys = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    xs[i] = i;
+    ys[i] = Math.sin(i / 1000) + (i % 7919 === 0 ? 50 : 0);
+  }
   downsampleMinMax(xs, ys, 2000); // warm
   const dsMs: number[] = [];
-  for (let r = 0; r < 10; r++) { const t0 = performance.now(); downsampleMinMax(xs, ys, 2000); dsMs.push(performance.now() - t0); }
+  for (let r = 0; r < 10; r++) {
+    const t0 = performance.now();
+    downsampleMinMax(xs, ys, 2000);
+    dsMs.push(performance.now() - t0);
+  }
   const copyMs: number[] = [];
-  for (let r = 0; r < 10; r++) { const t0 = performance.now(); ys.slice(); copyMs.push(performance.now() - t0); }
+  for (let r = 0; r < 10; r++) {
+    const t0 = performance.now();
+    ys.slice();
+    copyMs.push(performance.now() - t0);
+  }
 
   // Reading the run back (evidence page path): series from SQLite, then downsampled.
   const db = openDb(dbFile);
@@ -330,16 +371,60 @@ function main() {
   }
   closeDb(path.join(out, 'bigplan.db'));
 
-  const bare = median(bareMs), imp = median(importMs), parse = median(parseMs);
+  const bare = median(bareMs),
+    imp = median(importMs),
+    parse = median(parseMs);
   const ratio = bare / imp;
   const rows = [
-    [`import ${fmt(ROWS)}-row metrics.csv`, `${fmt(ROWS / (imp / 1000))} rows/s (${fmt(imp)} ms: read+parse+analyse+store)`, `bare bulk insert ${fmt(ROWS / (bare / 1000))} rows/s (${fmt(bare)} ms, ${fmt(points)} points)`, `${fmt(ratio, 2)}×`, `≥ 0.5× — ${verdict(ratio >= 0.5)}`],
-    ['parse metrics.csv', `${fmt(mb / (parse / 1000), 1)} MB/s (${fmt(mb, 1)} MB in ${fmt(parse)} ms)`, `best ${fmt(mb / (Math.min(...parseMs) / 1000), 1)} MB/s`, '', `≥ 30 MB/s — ${verdict(mb / (parse / 1000) >= 30)}`],
-    ['downsample 1M points → 2,000', `${fmt(median(dsMs), 2)} ms`, `copying the 1M values: ${fmt(median(copyMs), 2)} ms`, `${fmt(median(dsMs) / median(copyMs), 1)}× a copy`, `≤ 30 ms — ${verdict(median(dsMs) <= 30)}`],
-    ['chart series of that run', `${fmt(median(chartMs))} ms (stored downsampled at import, ≤ ${fmt(chartPoints)} points/series)`, `read all into JS + downsample: ${fmt(median(readMs))} ms`, `${fmt(median(readMs) / median(chartMs), 1)}× faster`, 'evidence page data path'],
-    ['parse plan tables (1,000 files)', `${fmt(planMb / (median(planParseMs) / 1000), 1)} MB/s (${fmt(planMb, 1)} MB, 32,000 rows in ${fmt(median(planParseMs))} ms)`, `splitting lines + picking table lines: ${fmt(planMb / (median(splitMs) / 1000), 1)} MB/s`, `${fmt(median(planParseMs) / median(splitMs), 1)}× a line split`, 'no goal set'],
-    ['index 1,000 plan files', `${fmt(indexMs)} ms first (read, parse, store 32,000 rows)`, `re-index of the unchanged tree: ${fmt(reindexMs)} ms (stat only)`, `${fmt(indexMs / reindexMs, 1)}× the re-index`, 'no goal set'],
-    ['plans page query, 20,000-row plan', `${fmt(median(pageMs), 1)} ms per page of ${PLAN_PAGE_SIZE} rows (flags over all 20,000)`, `whole tree, as before paging: ${fmt(median(treeMs), 1)} ms`, `${fmt(median(treeMs) / median(pageMs), 1)}× faster`, `server time < 200 ms — ${verdict(median(pageMs) < 200)}`],
+    [
+      `import ${fmt(ROWS)}-row metrics.csv`,
+      `${fmt(ROWS / (imp / 1000))} rows/s (${fmt(imp)} ms: read+parse+analyse+store)`,
+      `bare bulk insert ${fmt(ROWS / (bare / 1000))} rows/s (${fmt(bare)} ms, ${fmt(points)} points)`,
+      `${fmt(ratio, 2)}×`,
+      `≥ 0.5× — ${verdict(ratio >= 0.5)}`,
+    ],
+    [
+      'parse metrics.csv',
+      `${fmt(mb / (parse / 1000), 1)} MB/s (${fmt(mb, 1)} MB in ${fmt(parse)} ms)`,
+      `best ${fmt(mb / (Math.min(...parseMs) / 1000), 1)} MB/s`,
+      '',
+      `≥ 30 MB/s — ${verdict(mb / (parse / 1000) >= 30)}`,
+    ],
+    [
+      'downsample 1M points → 2,000',
+      `${fmt(median(dsMs), 2)} ms`,
+      `copying the 1M values: ${fmt(median(copyMs), 2)} ms`,
+      `${fmt(median(dsMs) / median(copyMs), 1)}× a copy`,
+      `≤ 30 ms — ${verdict(median(dsMs) <= 30)}`,
+    ],
+    [
+      'chart series of that run',
+      `${fmt(median(chartMs))} ms (stored downsampled at import, ≤ ${fmt(chartPoints)} points/series)`,
+      `read all into JS + downsample: ${fmt(median(readMs))} ms`,
+      `${fmt(median(readMs) / median(chartMs), 1)}× faster`,
+      'evidence page data path',
+    ],
+    [
+      'parse plan tables (1,000 files)',
+      `${fmt(planMb / (median(planParseMs) / 1000), 1)} MB/s (${fmt(planMb, 1)} MB, 32,000 rows in ${fmt(median(planParseMs))} ms)`,
+      `splitting lines + picking table lines: ${fmt(planMb / (median(splitMs) / 1000), 1)} MB/s`,
+      `${fmt(median(planParseMs) / median(splitMs), 1)}× a line split`,
+      'no goal set',
+    ],
+    [
+      'index 1,000 plan files',
+      `${fmt(indexMs)} ms first (read, parse, store 32,000 rows)`,
+      `re-index of the unchanged tree: ${fmt(reindexMs)} ms (stat only)`,
+      `${fmt(indexMs / reindexMs, 1)}× the re-index`,
+      'no goal set',
+    ],
+    [
+      'plans page query, 20,000-row plan',
+      `${fmt(median(pageMs), 1)} ms per page of ${PLAN_PAGE_SIZE} rows (flags over all 20,000)`,
+      `whole tree, as before paging: ${fmt(median(treeMs), 1)} ms`,
+      `${fmt(median(treeMs) / median(pageMs), 1)}× faster`,
+      `server time < 200 ms — ${verdict(median(pageMs) < 200)}`,
+    ],
     ...runsPage,
   ];
   const widths = [0, 1, 2, 3, 4].map((i) => Math.max(...rows.map((r) => r[i].length)));

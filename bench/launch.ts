@@ -73,7 +73,11 @@ async function waitFor<T>(what: string, fn: () => T | null | undefined | false, 
 
 function startServer(): ChildProcess {
   if (!fs.existsSync(path.join(ROOT, '.next', 'BUILD_ID'))) throw new Error('no production build: run `npm run build` first');
-  return spawn(process.execPath, [path.join(ROOT, 'bin/runproof.mjs'), 'serve', '--host', '127.0.0.1', '--port', String(PORT)], { env: process.env, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+  return spawn(process.execPath, [path.join(ROOT, 'bin/runproof.mjs'), 'serve', '--host', '127.0.0.1', '--port', String(PORT)], {
+    env: process.env,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    detached: true,
+  });
 }
 
 /** fs.watch latency for an append on this machine: the floor under "row written → point drawn". */
@@ -96,7 +100,18 @@ async function watchLatency(n = 30): Promise<number[]> {
   return out;
 }
 
-const BRIEF = { n_images: '1024', gridsize: '2', max_epochs: '5', batch_size: '8', accelerator: 'auto', deterministic: 'true', 'num-workers': '0', logger: 'csv', 'checkpoint-save-top-k': '2', 'early-stop-patience': '5' };
+const BRIEF = {
+  n_images: '1024',
+  gridsize: '2',
+  max_epochs: '5',
+  batch_size: '8',
+  accelerator: 'auto',
+  deterministic: 'true',
+  'num-workers': '0',
+  logger: 'csv',
+  'checkpoint-save-top-k': '2',
+  'early-stop-patience': '5',
+};
 
 async function direct(argv: string[], outDir: string): Promise<number> {
   fs.rmSync(outDir, { recursive: true, force: true });
@@ -159,7 +174,11 @@ async function main() {
     }
     // Rows written before the page connected arrive in its first batch; count only those written after.
     const firstDrawn = drawn.find(([, at]) => at > 0)?.[1] ?? 0;
-    const liveLat = written.map((w, k) => ({ w, l: lat[k] })).filter(({ w }) => w.at > firstDrawn).map(({ l }) => l).filter((l) => l !== undefined);
+    const liveLat = written
+      .map((w, k) => ({ w, l: lat[k] }))
+      .filter(({ w }) => w.at > firstDrawn)
+      .map(({ l }) => l)
+      .filter((l) => l !== undefined);
     const watch = await watchLatency();
 
     // --- 2. worker overhead ----------------------------------------------------------------
@@ -208,9 +227,27 @@ async function main() {
     const p95 = pct(liveLat, 95);
     const ratio = median(viaMs) / median(directMs);
     const rows = [
-      ['metric row written → point drawn', `p95 ${fmt(p95)} ms, median ${fmt(median(liveLat))} ms (${liveLat.length} rows, Chromium)`, `fs.watch sees an append: median ${fmt(median(watch), 2)} ms, p95 ${fmt(pct(watch, 95), 2)} ms`, `${fmt(p95 / pct(watch, 95), 0)}× fs.watch`, `p95 ≤ 1,000 ms — ${verdict(p95 <= 1000)}`],
-      ['worker overhead (reference, 5 epochs)', `through Runproof ${fmt(median(viaMs))} ms (queued → evidence stored: ${fmt(median(parts.map((p) => p.start)))} to spawn, ${fmt(median(parts.map((p) => p.child)))} child, ${fmt(median(parts.map((p) => p.archive)))} to archive)`, `same argv run directly ${fmt(median(directMs))} ms`, `${fmt(ratio, 3)}×`, `≤ 1.05× — ${verdict(ratio <= 1.05)}`],
-      ['click → process started', `median ${fmt(median(clickMs))} ms, worst ${fmt(Math.max(...clickMs))} ms`, `link click → page shown: ${fmt(median(navMs))} ms`, `${fmt(median(clickMs) / median(navMs), 1)}× a navigation`, `≤ 1,000 ms — ${verdict(Math.max(...clickMs) <= 1000)}`],
+      [
+        'metric row written → point drawn',
+        `p95 ${fmt(p95)} ms, median ${fmt(median(liveLat))} ms (${liveLat.length} rows, Chromium)`,
+        `fs.watch sees an append: median ${fmt(median(watch), 2)} ms, p95 ${fmt(pct(watch, 95), 2)} ms`,
+        `${fmt(p95 / pct(watch, 95), 0)}× fs.watch`,
+        `p95 ≤ 1,000 ms — ${verdict(p95 <= 1000)}`,
+      ],
+      [
+        'worker overhead (reference, 5 epochs)',
+        `through Runproof ${fmt(median(viaMs))} ms (queued → evidence stored: ${fmt(median(parts.map((p) => p.start)))} to spawn, ${fmt(median(parts.map((p) => p.child)))} child, ${fmt(median(parts.map((p) => p.archive)))} to archive)`,
+        `same argv run directly ${fmt(median(directMs))} ms`,
+        `${fmt(ratio, 3)}×`,
+        `≤ 1.05× — ${verdict(ratio <= 1.05)}`,
+      ],
+      [
+        'click → process started',
+        `median ${fmt(median(clickMs))} ms, worst ${fmt(Math.max(...clickMs))} ms`,
+        `link click → page shown: ${fmt(median(navMs))} ms`,
+        `${fmt(median(clickMs) / median(navMs), 1)}× a navigation`,
+        `≤ 1,000 ms — ${verdict(Math.max(...clickMs) <= 1000)}`,
+      ],
     ];
     const widths = [0, 1, 2, 3, 4].map((i) => Math.max(...rows.map((r) => r[i].length)));
     for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i])).join('  │  '));
@@ -218,11 +255,15 @@ async function main() {
     await browser.close();
     try {
       process.kill(-server.pid!, 'SIGTERM');
-    } catch { /* gone */ }
+    } catch {
+      /* gone */
+    }
     await sleep(500);
     try {
       process.kill(-server.pid!, 'SIGKILL');
-    } catch { /* gone */ }
+    } catch {
+      /* gone */
+    }
     fs.rmSync(tmp, { recursive: true, force: true });
   }
 }

@@ -31,11 +31,32 @@ function runproof(args: string[], extraEnv: Record<string, string | undefined> =
   return spawnSync(process.execPath, [BIN, ...args], { env: { ...env, ...extraEnv }, encoding: 'utf8', timeout: 60_000 });
 }
 
-const BRIEF_SETS = ['n_images=64', 'gridsize=3', 'max_epochs=6', 'batch_size=4', 'accelerator=auto', 'deterministic=true', 'num-workers=0', 'logger=csv', 'checkpoint_save_top_k=2', 'early-stop-patience=5'].flatMap((s) => ['--set', s]);
+const BRIEF_SETS = [
+  'n_images=64',
+  'gridsize=3',
+  'max_epochs=6',
+  'batch_size=4',
+  'accelerator=auto',
+  'deterministic=true',
+  'num-workers=0',
+  'logger=csv',
+  'checkpoint_save_top_k=2',
+  'early-stop-patience=5',
+].flatMap((s) => ['--set', s]);
 
 describe('runproof launch', () => {
   it("ptycho-torch --dry-run with the brief's knobs gives the brief's argv, token for token", () => {
-    const r = runproof(['launch', 'ptycho-torch', '--dry-run', '--cpu-only', ...BRIEF_SETS, '--set', 'train_data_file=tests/fixtures/pytorch_integration/minimal_dataset_v1.npz', '--set', 'test_data_file=tests/fixtures/pytorch_integration/minimal_dataset_v1.npz']);
+    const r = runproof([
+      'launch',
+      'ptycho-torch',
+      '--dry-run',
+      '--cpu-only',
+      ...BRIEF_SETS,
+      '--set',
+      'train_data_file=tests/fixtures/pytorch_integration/minimal_dataset_v1.npz',
+      '--set',
+      'test_data_file=tests/fixtures/pytorch_integration/minimal_dataset_v1.npz',
+    ]);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const out = JSON.parse(r.stdout) as { argv: string[]; cwd: string; env: Record<string, string> };
@@ -95,7 +116,8 @@ describe('runproof launch', () => {
     try {
       const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
         const p = spawn(process.execPath, [BIN, 'launch', 'reference', ...BRIEF_SETS, '--row', 'EB4.A', '--wait', '--json'], { env });
-        let stdout = '', stderr = '';
+        let stdout = '',
+          stderr = '';
         p.stdout.on('data', (d) => (stdout += d));
         p.stderr.on('data', (d) => (stderr += d));
         p.on('exit', (code) => resolve({ code, stdout, stderr }));

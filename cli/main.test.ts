@@ -45,7 +45,10 @@ describe('the runproof command', () => {
     fs.writeFileSync(path.join(dir, 'runproof-proves.json'), '{\n  "proves": [\n    { "rows": ["R1"], "profile": "reference" },\n    { "rows": ["R2"], "profile": 3 }\n  ]\n}\n');
     const r = runproof('plans', dir, '--json');
     const out = JSON.parse(r.stdout);
-    expect(out.rows.map((x: { id: string; provedBy: string | null }) => `${x.id}: ${x.provedBy}`)).toEqual(['R1: profile reference (plans/runproof-proves.json:3)', 'R2: python -m pkg.train (plans/plan.md:4)']);
+    expect(out.rows.map((x: { id: string; provedBy: string | null }) => `${x.id}: ${x.provedBy}`)).toEqual([
+      'R1: profile reference (plans/runproof-proves.json:3)',
+      'R2: python -m pkg.train (plans/plan.md:4)',
+    ]);
     expect(out.problems).toEqual([{ file: 'plans/runproof-proves.json', line: 4, message: expect.stringMatching(/^proves\.1\.profile: .*; this rule is ignored$/) }]);
     expect(runproof('plans', dir).stderr).toMatch(/^plans\/runproof-proves\.json:4: proves\.1\.profile: /m);
   });

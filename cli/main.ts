@@ -114,9 +114,14 @@ function cmdImport(args: string[]): number {
   } else {
     const a = result.archived;
     const mib = (n: number) => `${(n / 1024 / 1024).toFixed(2)} MiB`;
-    if (a.runs) log(`stored in the database: ${a.files} file${a.files === 1 ? '' : 's'} of ${a.runs} run${a.runs === 1 ? '' : 's'}, ${mib(a.sizeBytes)} on disk as ${mib(a.encodedBytes)} (${Math.round(a.ms)} ms)`);
+    if (a.runs)
+      log(
+        `stored in the database: ${a.files} file${a.files === 1 ? '' : 's'} of ${a.runs} run${a.runs === 1 ? '' : 's'}, ${mib(a.sizeBytes)} on disk as ${mib(a.encodedBytes)} (${Math.round(a.ms)} ms)`,
+      );
     for (const p of result.problems) log(`  problem: ${p.file}${p.line ? `:${p.line}` : ''}: ${p.message}`);
-    log(`imported into ${path.relative(process.cwd(), getEnv().dbPath)}: ${result.added} added, ${result.updated} updated, ${result.unchanged} unchanged, ${result.failed ? `${result.failed} FAILED, ` : ''}${result.problems.length} problem${result.problems.length === 1 ? '' : 's'} (${Math.round(performance.now() - started)} ms)`);
+    log(
+      `imported into ${path.relative(process.cwd(), getEnv().dbPath)}: ${result.added} added, ${result.updated} updated, ${result.unchanged} unchanged, ${result.failed ? `${result.failed} FAILED, ` : ''}${result.problems.length} problem${result.problems.length === 1 ? '' : 's'} (${Math.round(performance.now() - started)} ms)`,
+    );
   }
   // A bundle that failed is always printed; it fails the command only when asked (--strict).
   if (result.failed && !values.json) log(`${result.failed} bundle${result.failed === 1 ? '' : 's'} not imported (see FAILED above)${values.strict ? '' : '; --strict makes this exit 1'}`);
@@ -283,7 +288,13 @@ function cmdProfiles(args: string[]): number {
   const { values } = parseArgs({ args, options: { json: { type: 'boolean' } } });
   const list = listProfiles();
   if (values.json) {
-    process.stdout.write(`${JSON.stringify(list.map((e) => ({ name: e.profile.name, title: e.profile.title, available: e.available, reason: e.reason, source: e.source, params: e.profile.params })), null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify(
+        list.map((e) => ({ name: e.profile.name, title: e.profile.title, available: e.available, reason: e.reason, source: e.source, params: e.profile.params })),
+        null,
+        2,
+      )}\n`,
+    );
     return 0;
   }
   for (const e of list) {
@@ -320,7 +331,19 @@ function cmdPlans(args: string[]): number {
   if (values.json) {
     const out = {
       plans: found.map((p) => ({ plan: p.display, path: p.path, initiative: p.initiative, title: p.parsed.title, rows: p.parsed.rows.length })),
-      rows: found.flatMap((p, k) => p.parsed.rows.map((r) => ({ plan: p.display, id: r.id, state: r.state, line: r.line, endLine: r.endLine, phase: r.phase, description: r.description, guidance: r.guidance, provedBy: proves(k, r.id) }))),
+      rows: found.flatMap((p, k) =>
+        p.parsed.rows.map((r) => ({
+          plan: p.display,
+          id: r.id,
+          state: r.state,
+          line: r.line,
+          endLine: r.endLine,
+          phase: r.phase,
+          description: r.description,
+          guidance: r.guidance,
+          provedBy: proves(k, r.id),
+        })),
+      ),
       problems,
     };
     process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
@@ -378,7 +401,14 @@ async function cmdServe(args: string[]): Promise<number> {
   // The app in this process reads these: the database, and the host and port actually served.
   Object.assign(process.env, { NEXT_TELEMETRY_DISABLED: '1', RUNPROOF_ROOT: env.root, RUNPROOF_DB: env.dbPath, RUNPROOF_HOST: host, RUNPROOF_PORT: String(port) });
   // Next's server runs in this process (not a child), so it cannot outlive the worker beside it.
-  const web = await startWebServer({ dir: env.root, host, port, trustProxy: parseTrustProxy(env.RUNPROOF_TRUST_PROXY), publicUrl: env.RUNPROOF_PUBLIC_URL, log: (m) => process.stderr.write(`[web] ${m}\n`) });
+  const web = await startWebServer({
+    dir: env.root,
+    host,
+    port,
+    trustProxy: parseTrustProxy(env.RUNPROOF_TRUST_PROXY),
+    publicUrl: env.RUNPROOF_PUBLIC_URL,
+    log: (m) => process.stderr.write(`[web] ${m}\n`),
+  });
   const shown = web.address.includes(':') ? `[${web.address}]` : web.address;
   process.stderr.write(`Runproof on http://${shown}:${web.port}  (database ${path.relative(env.root, env.dbPath)})\n`);
   // Availability probes (a python importing torch takes seconds) run now, in the background, not in the launch form's first render.
@@ -425,16 +455,29 @@ export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   try {
     switch (cmd) {
-      case 'show': return cmdShow(rest);
-      case 'import': return cmdImport(rest);
-      case 'serve': case 'start': return await cmdServe(rest);
-      case 'launch': return await cmdLaunch(rest);
-      case 'worker': return await cmdWorker(rest);
-      case 'workers': return cmdWorkers(rest);
-      case 'profiles': return cmdProfiles(rest);
-      case 'plans': return cmdPlans(rest);
-      case 'logout-all': return cmdLogoutAll(rest);
-      case undefined: case 'help': case '--help': case '-h':
+      case 'show':
+        return cmdShow(rest);
+      case 'import':
+        return cmdImport(rest);
+      case 'serve':
+      case 'start':
+        return await cmdServe(rest);
+      case 'launch':
+        return await cmdLaunch(rest);
+      case 'worker':
+        return await cmdWorker(rest);
+      case 'workers':
+        return cmdWorkers(rest);
+      case 'profiles':
+        return cmdProfiles(rest);
+      case 'plans':
+        return cmdPlans(rest);
+      case 'logout-all':
+        return cmdLogoutAll(rest);
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
         process.stdout.write(USAGE);
         return 0;
       default:

@@ -69,14 +69,20 @@ function request(port: number, method: string, target: string, headers: Record<s
   });
 }
 
-const unescape = (s: string) => s.replace(/&quot;/g, '"').replace(/&#x27;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+const unescapeHtml = (s: string) =>
+  s
+    .replace(/&quot;/g, '"')
+    .replace(/&#x27;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
 
 /** The hidden fields of the form with this test id, as the page rendered them (a no-JavaScript form POST sends exactly these). */
 function hiddenFields(html: string, testId: string): Array<[string, string]> {
   const start = html.indexOf(`data-testid="${testId}"`);
   expect(start, `form ${testId} on the page`).toBeGreaterThan(0);
   const form = html.slice(html.lastIndexOf('<form', start), html.indexOf('</form>', start));
-  return [...form.matchAll(/<input type="hidden" name="([^"]*)"(?: value="([^"]*)")?\/?>/g)].map((m) => [unescape(m[1]), unescape(m[2] ?? '')]);
+  return [...form.matchAll(/<input type="hidden" name="([^"]*)"(?: value="([^"]*)")?\/?>/g)].map((m) => [unescapeHtml(m[1]), unescapeHtml(m[2] ?? '')]);
 }
 
 function multipart(fields: Array<[string, string]>): { body: Buffer; type: string } {
@@ -180,7 +186,13 @@ describe('runproof serve (Next in-process)', () => {
   it('refuses a launch POST with no Origin, Origin: null, a foreign Origin or Sec-Fetch-Site: cross-site, and queues nothing; the page itself launches', async () => {
     const before = await runCount(open.port);
     const self = `http://127.0.0.1:${open.port}`;
-    for (const headers of <Array<Record<string, string>>>[{}, { origin: 'null' }, { origin: 'http://evil.example' }, { origin: `http://127.0.0.1:${open.port + 1}` }, { origin: self, 'sec-fetch-site': 'cross-site' }]) {
+    for (const headers of <Array<Record<string, string>>>[
+      {},
+      { origin: 'null' },
+      { origin: 'http://evil.example' },
+      { origin: `http://127.0.0.1:${open.port + 1}` },
+      { origin: self, 'sec-fetch-site': 'cross-site' },
+    ]) {
       const r = await postLaunch(open.port, headers);
       expect(r.status, JSON.stringify(headers)).toBe(403);
       expect(r.body).toMatch(/^Forbidden: /);
@@ -196,7 +208,11 @@ describe('runproof serve (Next in-process)', () => {
     const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, '.next/server/server-reference-manifest.json'), 'utf8')) as { node: Record<string, { exportedName?: string; filename?: string }> };
     const id = Object.entries(manifest.node).find(([, v]) => v.exportedName === 'launchAction' && v.filename === 'app/runs/new/actions.ts')![0];
     const state = { ok: true, data: { values: {}, profile: null, cpuOnly: false, rows: '' } };
-    const { body, type } = multipart([['_1_profile', 'reference'], ['_1_knob:max_epochs', '1'], ['0', JSON.stringify([state, '$K1'])]]);
+    const { body, type } = multipart([
+      ['_1_profile', 'reference'],
+      ['_1_knob:max_epochs', '1'],
+      ['0', JSON.stringify([state, '$K1'])],
+    ]);
     const self = `http://127.0.0.1:${open.port}`;
     const r = await request(open.port, 'POST', '/runs/new', { 'next-action': id, accept: 'text/x-component', 'content-type': type, origin: self, 'sec-fetch-site': 'same-origin' }, body);
     expect(String(r.headers['x-action-redirect']), `${r.status} ${r.body.slice(0, 300)}`).toMatch(/^\/runs\/[0-9a-f]{12};/);
@@ -206,7 +222,12 @@ describe('runproof serve (Next in-process)', () => {
   it('a loopback request carrying forwarding headers, or for a foreign Host, must log in (and with no password, cannot launch)', async () => {
     const before = await runCount(open.port);
     const self = `http://127.0.0.1:${open.port}`;
-    for (const headers of <Array<Record<string, string>>>[{ 'x-forwarded-for': '203.0.113.9' }, { 'x-real-ip': '127.0.0.1' }, { forwarded: 'for=127.0.0.1' }, { 'x-runproof-local': '1', 'x-forwarded-for': '127.0.0.1' }]) {
+    for (const headers of <Array<Record<string, string>>>[
+      { 'x-forwarded-for': '203.0.113.9' },
+      { 'x-real-ip': '127.0.0.1' },
+      { forwarded: 'for=127.0.0.1' },
+      { 'x-runproof-local': '1', 'x-forwarded-for': '127.0.0.1' },
+    ]) {
       const r = await postLaunch(open.port, { origin: self, ...headers });
       expect(r.status, JSON.stringify(headers)).toBe(200);
       expect(r.body, JSON.stringify(headers)).toMatch(/Launching is refused: a login is required because the request carries .*RUNPROOF_TRUST_PROXY/);
@@ -280,7 +301,12 @@ describe('runproof serve --no-worker and a worker that died', () => {
 
   it('settles the run as lost on its own timer, with nobody viewing it: reading it never writes', async () => {
     s = await startServe('sweep', { RUNPROOF_LEASE_MS: '2000' });
-    const launched = spawnSync(process.execPath, [BIN, 'launch', 'reference', '--set', 'n_images=2048', '--set', 'max_epochs=40', '--set', 'batch_size=8', '--json'], { cwd: ROOT, env: s.env, encoding: 'utf8', timeout: 60_000 });
+    const launched = spawnSync(process.execPath, [BIN, 'launch', 'reference', '--set', 'n_images=2048', '--set', 'max_epochs=40', '--set', 'batch_size=8', '--json'], {
+      cwd: ROOT,
+      env: s.env,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     expect(launched.status, launched.stderr).toBe(0);
     const id = (JSON.parse(launched.stdout) as { id: string }).id;
     const status = async () => (JSON.parse((await request(s!.port, 'GET', '/api/runs')).body) as { runs: Array<{ id: string; status: string }> }).runs.find((r) => r.id === id)?.status;

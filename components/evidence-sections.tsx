@@ -98,7 +98,13 @@ export function KnobTable({ ev }: { ev: Evidence }) {
         ) : (
           <>No request recorded for this run: effective knobs are compared with the trainer&apos;s own echo. </>
         )}
-        {bad ? <strong className="bad">{bad} knob{bad > 1 ? 's' : ''} disagree.</strong> : <span className="ok">All knobs agree.</span>}
+        {bad ? (
+          <strong className="bad">
+            {bad} knob{bad > 1 ? 's' : ''} disagree.
+          </strong>
+        ) : (
+          <span className="ok">All knobs agree.</span>
+        )}
       </p>
       <div className="table-wrap">
         <table className="data" data-testid="knob-table">
@@ -122,7 +128,17 @@ export function KnobTable({ ev }: { ev: Evidence }) {
                 <td>{knobValue(r.requested)}</td>
                 <td>{knobValue(r.effective)}</td>
                 <td>{r.echoed ? <code>{r.echoed}</code> : <span className="subtle">—</span>}</td>
-                <td className="center">{r.ok ? <span className="ok" aria-label="agrees">✓</span> : <span className="bad" aria-label="disagrees">✗</span>}</td>
+                <td className="center">
+                  {r.ok ? (
+                    <span className="ok" role="img" aria-label="agrees">
+                      ✓
+                    </span>
+                  ) : (
+                    <span className="bad" role="img" aria-label="disagrees">
+                      ✗
+                    </span>
+                  )}
+                </td>
               </tr>
             ))}
           </tbody>
@@ -175,7 +191,11 @@ export function EpochTable({ ev, all = false, allHref, fewHref }: { ev: Evidence
       <tr key={e.epoch} data-testid="epoch-row" data-epoch={e.epoch} className={t?.stop ? 'row-warn' : undefined}>
         <td className="num">
           {e.epoch}
-          {isBest ? <span className="verdict tone-pass" style={{ marginLeft: 6 }}>best</span> : null}
+          {isBest ? (
+            <span className="verdict tone-pass" style={{ marginLeft: 6 }}>
+              best
+            </span>
+          ) : null}
         </td>
         <td className="num subtle">{e.step}</td>
         {trainCol ? <td className="num">{fmtNumber(e.metrics[trainCol])}</td> : null}
@@ -183,7 +203,15 @@ export function EpochTable({ ev, all = false, allHref, fewHref }: { ev: Evidence
         <td className="num">{fmtNumber(t?.best)}</td>
         <td className="num">{t ? `${t.wait} / ${t.patience ?? es?.patience ?? '—'}` : '—'}</td>
         <td className="center">
-          {t?.improved ? <span className="ok" aria-label="improved">✓</span> : t && !t.stop ? <span className="subtle">·</span> : ''}
+          {t?.improved ? (
+            <span className="ok" role="img" aria-label="improved">
+              ✓
+            </span>
+          ) : t && !t.stop ? (
+            <span className="subtle">·</span>
+          ) : (
+            ''
+          )}
           {t?.stop ? <span className="amber"> stop: {t.stop}</span> : null}
         </td>
       </tr>,
@@ -193,7 +221,8 @@ export function EpochTable({ ev, all = false, allHref, fewHref }: { ev: Evidence
     <>
       {!win.whole ? (
         <p className="es-config" data-testid="epochs-window">
-          Showing {win.indices.length} of {n.toLocaleString('en')} epochs: the first, the best{win.best !== null ? ` (${win.best})` : ''}, those around the stop{win.stop !== null ? ` (${win.stop})` : ''} and the last.{' '}
+          Showing {win.indices.length} of {n.toLocaleString('en')} epochs: the first, the best{win.best !== null ? ` (${win.best})` : ''}, those around the stop
+          {win.stop !== null ? ` (${win.stop})` : ''} and the last.{' '}
           {allHref ? (
             <a href={allHref} data-testid="epochs-show-all">
               Show all {n.toLocaleString('en')}
@@ -209,12 +238,13 @@ export function EpochTable({ ev, all = false, allHref, fewHref }: { ev: Evidence
         <p className="es-config" data-testid="early-stop-config">
           {es.configured ? (
             <>
-              EarlyStopping on <code>{es.monitor ?? monitor ?? '?'}</code>, mode <code>{es.mode}</code>, patience <code>{es.patience ?? '—'}</code>, min_delta{' '}
-              <code>{es.minDelta}</code> —{' '}
+              EarlyStopping on <code>{es.monitor ?? monitor ?? '?'}</code>, mode <code>{es.mode}</code>, patience <code>{es.patience ?? '—'}</code>, min_delta <code>{es.minDelta}</code> —{' '}
               {es.triggered ? <strong>triggered, stopped at epoch {es.stoppedEpoch}</strong> : <>not triggered</>}; best epoch {es.bestEpoch ?? '—'} ({fmtNumber(es.bestScore)}), wait {es.wait}.
             </>
           ) : (
-            <>EarlyStopping not configured; values shown for the monitored metric <code>{monitor}</code>.</>
+            <>
+              EarlyStopping not configured; values shown for the monitored metric <code>{monitor}</code>.
+            </>
           )}
         </p>
       ) : monitor ? (
@@ -359,7 +389,9 @@ export function RunFacts({ ev }: { ev: Evidence }) {
             </>
           )
         ) : (
-          <span className="subtle">not recorded (no <code>time -p</code> output)</span>
+          <span className="subtle">
+            not recorded (no <code>time -p</code> output)
+          </span>
         )}
       </dd>
       {ev.launch ? <LaunchFactsRows l={ev.launch} /> : null}
@@ -531,7 +563,13 @@ export function FilesTable({ ev, runId, missing = false }: { ev: Evidence; runId
   );
 }
 
-const fmtMs = (ms: number | null) => (ms === null ? '—' : new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC'));
+const fmtMs = (ms: number | null) =>
+  ms === null
+    ? '—'
+    : new Date(ms)
+        .toISOString()
+        .replace('T', ' ')
+        .replace(/\.\d+Z$/, ' UTC');
 
 /** Where and how a launched run ran: enough to reproduce it, and to tell who ended it when the trainer did not. */
 function LaunchFactsRows({ l }: { l: NonNullable<Evidence['launch']> }) {
@@ -545,7 +583,17 @@ function LaunchFactsRows({ l }: { l: NonNullable<Evidence['launch']> }) {
       </dd>
       <dt>Exit</dt>
       <dd>
-        {l.exitCode !== null ? <>code <strong>{l.exitCode}</strong></> : l.signal ? <>signal <strong>{l.signal}</strong></> : '—'}
+        {l.exitCode !== null ? (
+          <>
+            code <strong>{l.exitCode}</strong>
+          </>
+        ) : l.signal ? (
+          <>
+            signal <strong>{l.signal}</strong>
+          </>
+        ) : (
+          '—'
+        )}
         {l.note ? <> — {l.note}</> : null}
       </dd>
       <dt>Working dir</dt>

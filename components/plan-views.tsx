@@ -122,9 +122,7 @@ export function CellText({ text }: { text: string }) {
       {lines.map((line, i) => (
         <span key={i}>
           {i > 0 ? <br /> : null}
-          {line.split(/(`+[^`]+`+)/).map((part, j) =>
-            /^`+[^`]+`+$/.test(part) ? <code key={j}>{part.replace(/^`+|`+$/g, '')}</code> : <span key={j}>{part.replace(/\*\*/g, '')}</span>,
-          )}
+          {line.split(/(`+[^`]+`+)/).map((part, j) => (/^`+[^`]+`+$/.test(part) ? <code key={j}>{part.replace(/^`+|`+$/g, '')}</code> : <span key={j}>{part.replace(/\*\*/g, '')}</span>))}
         </span>
       ))}
     </>

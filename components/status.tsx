@@ -21,7 +21,9 @@ export function CheckPill({ check, href }: { check: ShownCheck; href?: string })
   const tone = SHOWN_TONE[check.status];
   const body = (
     <>
-      <span className="pill-icon" aria-hidden="true">{SHOWN_ICON[check.status]}</span>
+      <span className="pill-icon" aria-hidden="true">
+        {SHOWN_ICON[check.status]}
+      </span>
       <span className="pill-id">{check.id}</span>
       <span className="sr-only">: {check.status}</span>
     </>
@@ -55,7 +57,7 @@ export function CheckCounts({ pass, fail, warn, skip }: { pass: number; fail: nu
   ];
   const label = items.map(([s, n]) => `${n} ${s}`).join(', ');
   return (
-    <span className="counts" title={label} aria-label={label} data-testid="check-counts">
+    <span className="counts" title={label} role="img" aria-label={label} data-testid="check-counts">
       {items.map(([s, n]) => (
         <span key={s} className={`count tone-${CHECK_TONE[s]}${n === 0 ? ' zero' : ''}`} aria-hidden="true">
           <span className="count-icon">{CHECK_ICON[s]}</span>

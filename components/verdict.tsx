@@ -18,7 +18,12 @@ export function verdictTone(v: Verdict): string {
 /** The verdict as a badge: `✗ Fail`. */
 export function VerdictBadge({ verdict, size = 'md', testId = 'verdict' }: { verdict: Verdict; size?: 'sm' | 'md' | 'lg'; testId?: string }) {
   return (
-    <span className={`badge badge-${size === 'lg' ? 'md' : size} tone-${TONE[verdict]}${size === 'lg' ? ` ${styles.large}` : ''}`} data-testid={testId} data-verdict={verdict} title={`verdict: ${verdict}`}>
+    <span
+      className={`badge badge-${size === 'lg' ? 'md' : size} tone-${TONE[verdict]}${size === 'lg' ? ` ${styles.large}` : ''}`}
+      data-testid={testId}
+      data-verdict={verdict}
+      title={`verdict: ${verdict}`}
+    >
       <span className={styles.icon} aria-hidden="true">
         {VERDICT_ICON[verdict]}
       </span>

@@ -24,7 +24,12 @@ export function WorkerList({ workers, run, testId = 'workers' }: { workers: Work
             return (
               <li key={w.id} data-testid={`${testId}-worker`} data-worker-id={w.id} data-can-take={fit.ok ? '1' : '0'}>
                 <strong>{w.host}</strong> <span className="mono subtle">{w.id}</span> · online · {w.busy}/{w.concurrency} busy
-                {w.labels.length ? <> · labels <span className="mono">{w.labels.join(', ')}</span></> : null}
+                {w.labels.length ? (
+                  <>
+                    {' '}
+                    · labels <span className="mono">{w.labels.join(', ')}</span>
+                  </>
+                ) : null}
                 {w.gpus.length ? <> · GPUs {gpuSummary(w.gpus)}</> : null}
                 {' · '}
                 {fit.ok ? <strong>can take it</strong> : <span className="muted">cannot: {fit.reason}</span>}
@@ -33,7 +38,11 @@ export function WorkerList({ workers, run, testId = 'workers' }: { workers: Work
           })}
         </ul>
       ) : null}
-      {offline ? <p className="small muted">{offline} worker{offline === 1 ? '' : 's'} offline (<code>runproof workers</code> lists them).</p> : null}
+      {offline ? (
+        <p className="small muted">
+          {offline} worker{offline === 1 ? '' : 's'} offline (<code>runproof workers</code> lists them).
+        </p>
+      ) : null}
     </div>
   );
 }

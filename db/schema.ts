@@ -111,18 +111,25 @@ export const runs = sqliteTable(
 export const runSearch = sqliteTable('run_search', {
   /** The rowid of the run's line in run_search_text and run_search_fts. */
   id: integer('id').primaryKey(),
-  runId: text('run_id').notNull().unique().references(() => runs.id, { onDelete: 'cascade' }),
+  runId: text('run_id')
+    .notNull()
+    .unique()
+    .references(() => runs.id, { onDelete: 'cascade' }),
 });
 
 export const runSearchText = sqliteTable('run_search_text', {
-  id: integer('id').primaryKey().references(() => runSearch.id, { onDelete: 'cascade' }),
+  id: integer('id')
+    .primaryKey()
+    .references(() => runSearch.id, { onDelete: 'cascade' }),
   text: text('text').notNull(),
 });
 
 export const bundleFiles = sqliteTable(
   'bundle_files',
   {
-    runId: text('run_id').notNull().references(() => runs.id, { onDelete: 'cascade' }),
+    runId: text('run_id')
+      .notNull()
+      .references(() => runs.id, { onDelete: 'cascade' }),
     path: text('path').notNull(),
     role: text('role').$type<FileRole>().notNull(),
     sizeBytes: integer('size_bytes').notNull(),
@@ -141,7 +148,9 @@ export const bundleFiles = sqliteTable(
 export const storedFiles = sqliteTable(
   'stored_files',
   {
-    runId: text('run_id').notNull().references(() => runs.id, { onDelete: 'cascade' }),
+    runId: text('run_id')
+      .notNull()
+      .references(() => runs.id, { onDelete: 'cascade' }),
     /** Bundle-relative, `/`-separated, checked by storedPathError (no `..`, nothing absolute). */
     path: text('path').notNull(),
     encoding: text('encoding').$type<StoredEncoding>().notNull(),
@@ -170,16 +179,15 @@ export const storedFileChunks = sqliteTable(
     seq: integer('seq').notNull(),
     bytes: blob('bytes', { mode: 'buffer' }).notNull(),
   },
-  (t) => [
-    primaryKey({ columns: [t.runId, t.path, t.seq] }),
-    foreignKey({ columns: [t.runId, t.path], foreignColumns: [storedFiles.runId, storedFiles.path] }).onDelete('cascade'),
-  ],
+  (t) => [primaryKey({ columns: [t.runId, t.path, t.seq] }), foreignKey({ columns: [t.runId, t.path], foreignColumns: [storedFiles.runId, storedFiles.path] }).onDelete('cascade')],
 );
 
 export const epochValues = sqliteTable(
   'epoch_values',
   {
-    runId: text('run_id').notNull().references(() => runs.id, { onDelete: 'cascade' }),
+    runId: text('run_id')
+      .notNull()
+      .references(() => runs.id, { onDelete: 'cascade' }),
     metric: text('metric').notNull(),
     epoch: integer('epoch').notNull(),
     step: integer('step').notNull(),
@@ -193,7 +201,9 @@ export const series = sqliteTable(
   'series',
   {
     id: integer('id').primaryKey({ autoIncrement: true }),
-    runId: text('run_id').notNull().references(() => runs.id, { onDelete: 'cascade' }),
+    runId: text('run_id')
+      .notNull()
+      .references(() => runs.id, { onDelete: 'cascade' }),
     metric: text('metric').notNull(),
     points: integer('points').notNull(),
     /**
@@ -226,7 +236,9 @@ export const points = sqliteTable(
 export const checkpoints = sqliteTable(
   'checkpoints',
   {
-    runId: text('run_id').notNull().references(() => runs.id, { onDelete: 'cascade' }),
+    runId: text('run_id')
+      .notNull()
+      .references(() => runs.id, { onDelete: 'cascade' }),
     name: text('name').notNull(),
     state: text('state', { enum: ['found', 'missing'] }).notNull(),
     kind: text('kind').notNull(),
@@ -242,7 +254,9 @@ export const checkpoints = sqliteTable(
 export const warnings = sqliteTable(
   'warnings',
   {
-    runId: text('run_id').notNull().references(() => runs.id, { onDelete: 'cascade' }),
+    runId: text('run_id')
+      .notNull()
+      .references(() => runs.id, { onDelete: 'cascade' }),
     seq: integer('seq').notNull(),
     category: text('category'),
     message: text('message').notNull(),
@@ -256,7 +270,9 @@ export const warnings = sqliteTable(
 export const checks = sqliteTable(
   'checks',
   {
-    runId: text('run_id').notNull().references(() => runs.id, { onDelete: 'cascade' }),
+    runId: text('run_id')
+      .notNull()
+      .references(() => runs.id, { onDelete: 'cascade' }),
     checkId: text('check_id').notNull(),
     status: text('status').$type<CheckStatus>().notNull(),
     detail: text('detail').notNull(),
@@ -270,7 +286,9 @@ export const checks = sqliteTable(
  * never re-split.
  */
 export const launches = sqliteTable('launches', {
-  runId: text('run_id').primaryKey().references(() => runs.id, { onDelete: 'cascade' }),
+  runId: text('run_id')
+    .primaryKey()
+    .references(() => runs.id, { onDelete: 'cascade' }),
   profile: text('profile').notNull(),
   paramsJson: text('params_json').$type<JsonText<ParamValues>>().notNull(),
   cpuOnly: integer('cpu_only', { mode: 'boolean' }).notNull(),
@@ -358,7 +376,9 @@ export const plans = sqliteTable('plans', {
 export const planRows = sqliteTable(
   'plan_rows',
   {
-    planId: text('plan_id').notNull().references(() => plans.id, { onDelete: 'cascade' }),
+    planId: text('plan_id')
+      .notNull()
+      .references(() => plans.id, { onDelete: 'cascade' }),
     rowId: text('row_id').notNull(),
     ord: integer('ord').notNull(),
     phase: text('phase'),
@@ -379,7 +399,9 @@ export const planRows = sqliteTable(
 export const runPlanRows = sqliteTable(
   'run_plan_rows',
   {
-    runId: text('run_id').notNull().references(() => runs.id, { onDelete: 'cascade' }),
+    runId: text('run_id')
+      .notNull()
+      .references(() => runs.id, { onDelete: 'cascade' }),
     planPath: text('plan_path').notNull(),
     planDisplay: text('plan_display').notNull(),
     rowId: text('row_id').notNull(),

@@ -38,7 +38,7 @@ test("the form offers the reference trainer's own limits and refuses letters in 
   await expect(launch.knob('n_images')).toHaveValue('12abc');
 });
 
-test("a launch the trainer refuses anyway headlines the trainer's error line, not \"exit code 2\"", async ({ page }) => {
+test('a launch the trainer refuses anyway headlines the trainer\'s error line, not "exit code 2"', async ({ page }) => {
   const launch = new LaunchPage(page);
   await page.goto('/runs/new', { timeout: 60_000 });
   await page.getByTestId('profile-team-reference').click();

@@ -118,14 +118,20 @@ test.describe('a 390 px phone', () => {
     for (const c of cards) expect(c.width).toBeGreaterThan(300);
     for (let i = 1; i < cards.length; i++) expect(cards[i].top).toBeGreaterThanOrEqual(cards[i - 1].bottom - 1);
     // Each value is labelled in the card.
-    const label = await page.getByTestId('run-row').first().locator('td[data-label="Started"]').evaluate((td) => getComputedStyle(td, '::before').content);
+    const label = await page
+      .getByTestId('run-row')
+      .first()
+      .locator('td[data-label="Started"]')
+      .evaluate((td) => getComputedStyle(td, '::before').content);
     expect(label).toBe('"Started"');
     await info.attach('runs-390.png', { body: await page.screenshot({ fullPage: false }), contentType: 'image/png' });
 
     await page.goto('/runs/new');
     await expect(page.getByTestId('launch-form')).toBeVisible();
     await noSideways();
-    const xs = await page.locator('input[type="text"][data-testid^="knob-"], select[data-testid^="knob-"]').evaluateAll((els) => els.filter((e) => (e as HTMLElement).offsetParent).map((e) => Math.round(e.getBoundingClientRect().left)));
+    const xs = await page
+      .locator('input[type="text"][data-testid^="knob-"], select[data-testid^="knob-"]')
+      .evaluateAll((els) => els.filter((e) => (e as HTMLElement).offsetParent).map((e) => Math.round(e.getBoundingClientRect().left)));
     expect(xs.length).toBeGreaterThan(3);
     expect(new Set(xs).size).toBe(1);
     await info.attach('launch-390.png', { body: await page.screenshot({ fullPage: false }), contentType: 'image/png' });

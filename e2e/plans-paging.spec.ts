@@ -28,7 +28,9 @@ test.beforeAll(() => {
   const db = openDb(process.env.E2E_DB!);
   const before = new Set(listPlanFiles({ db }).map((p) => p.id));
   expect(indexPlansDir(db, dir).rows).toBe(ROWS);
-  planIds = listPlanFiles({ db }).map((p) => p.id).filter((id) => !before.has(id));
+  planIds = listPlanFiles({ db })
+    .map((p) => p.id)
+    .filter((id) => !before.has(id));
 });
 
 test.afterAll(() => {

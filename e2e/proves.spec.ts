@@ -47,7 +47,9 @@ test.beforeAll(() => {
   const db = openDb(process.env.E2E_DB!);
   const before = new Set(listPlanFiles({ db }).map((p) => p.id));
   expect(indexPlansDir(db, path.join(dir, 'plans')).rows).toBe(2);
-  planIds = listPlanFiles({ db }).map((p) => p.id).filter((id) => !before.has(id));
+  planIds = listPlanFiles({ db })
+    .map((p) => p.id)
+    .filter((id) => !before.has(id));
 });
 
 test.afterAll(() => {

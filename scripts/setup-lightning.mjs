@@ -94,7 +94,14 @@ function readStamp(file) {
 
 /** What the venv really imports (null when it cannot import them). */
 function probe(python) {
-  const r = spawnSync(python, ['-c', 'import torch, lightning, tensorboard, runproof_lightning, json; print(json.dumps({"torch": torch.__version__, "lightning": lightning.__version__, "tensorboard": tensorboard.__version__}))'], { encoding: 'utf8' });
+  const r = spawnSync(
+    python,
+    [
+      '-c',
+      'import torch, lightning, tensorboard, runproof_lightning, json; print(json.dumps({"torch": torch.__version__, "lightning": lightning.__version__, "tensorboard": tensorboard.__version__}))',
+    ],
+    { encoding: 'utf8' },
+  );
   if (r.status !== 0) return null;
   try {
     return JSON.parse(r.stdout.trim().split('\n').pop());

@@ -57,8 +57,7 @@ afterEach(() => {
 const NOW = Date.UTC(2026, 0, 15, 12, 0, 0);
 
 const LOCAL: SocketFacts = { peer: '127.0.0.1', listenerAddress: '127.0.0.1', listenerPort: 3000 };
-const view = (facts: Partial<SocketFacts>, h: Record<string, string> = {}, trust: string[] = []) =>
-  viewRequest({ ...LOCAL, ...facts }, (n) => h[n] ?? null, trust);
+const view = (facts: Partial<SocketFacts>, h: Record<string, string> = {}, trust: string[] = []) => viewRequest({ ...LOCAL, ...facts }, (n) => h[n] ?? null, trust);
 const localView = () => view({}, { host: '127.0.0.1:3000' });
 
 describe('authPolicy', () => {
@@ -393,7 +392,7 @@ describe('viewRequest: local is decided by the socket, never by a header', () =>
 });
 
 describe('the view travels in headers only this process can sign', () => {
-  it('is believed with this process\'s token, and not with any other', () => {
+  it("is believed with this process's token, and not with any other", () => {
     const v = localView();
     const h = viewToHeaders(v, '127.0.0.1');
     expect(h[VIEW_HEADERS.token]).toBe(installListenerToken());
@@ -408,7 +407,7 @@ describe('the view travels in headers only this process can sign', () => {
     expect(requestViewOf((n) => forged[n] ?? null).local).toBe(false);
   });
 
-  it('round-trips a reason that names an attacker\'s Host', () => {
+  it("round-trips a reason that names an attacker's Host", () => {
     const v = view({}, { host: 'ev\u00e9il.example' });
     const h = viewToHeaders(v, '127.0.0.1');
     for (const value of Object.values(h)) expect(value).toMatch(/^[\x20-\x7e]*$/);
@@ -433,7 +432,7 @@ describe('crossOriginRefusal: launch and cancel only from our own pages', () => 
     expect(check({ origin: 'http://127.0.0.1:3000', 'sec-fetch-site': 'cross-site' })).toMatch(/cross-site/);
     expect(check({ origin: 'http://127.0.0.1:3000', 'sec-fetch-site': 'same-site' })).toMatch(/same-site/);
     expect(check({ origin: 'not a url' })).toMatch(/invalid Origin/);
-    expect(crossOriginRefusal((n) => ({ origin: 'http://x' } as Record<string, string>)[n] ?? null, view({}, {}))).not.toBeNull();
+    expect(crossOriginRefusal((n) => (({ origin: 'http://x' }) as Record<string, string>)[n] ?? null, view({}, {}))).not.toBeNull();
   });
 });
 

@@ -121,7 +121,7 @@ function expandIPv6(a: string): string[] {
 
 /** RUNPROOF_TRUST_PROXY (`10.0.0.2, ::1`) as canonical addresses; throws naming the bad entry. */
 export function parseTrustProxy(value: string | null | undefined): string[] {
-  if (!value || !value.trim()) return [];
+  if (!value?.trim()) return [];
   return value.split(',').map((part) => {
     const a = normalizeAddress(part);
     if (!a) throw new Error(`${JSON.stringify(part.trim())} is not an IP address (list the proxies' addresses, comma-separated)`);
@@ -172,7 +172,11 @@ export function parseForwarded(value: string): Array<Record<string, string>> {
   while (i < n) {
     const eq = value.indexOf('=', i);
     if (eq < 0) break;
-    const key = value.slice(i, eq).trim().toLowerCase().replace(/^[;,\s]+/, '');
+    const key = value
+      .slice(i, eq)
+      .trim()
+      .toLowerCase()
+      .replace(/^[;,\s]+/, '');
     let j = eq + 1;
     let val = '';
     if (value[j] === '"') {
@@ -199,7 +203,10 @@ export function parseForwarded(value: string): Array<Record<string, string>> {
 }
 
 function listSplit(v: string | null | undefined): string[] {
-  return (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  return (v ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 function hostForUrl(address: string): string {
@@ -258,15 +265,17 @@ export function viewRequest(facts: SocketFacts, get: HeaderGetter, trustProxy: r
     // writes one of them; the client may have sent the others itself. Which one the proxy writes is not
     // known, so every header present must name this machine: one naming a remote client wins.
     const chains = [fwd ? elements.map((e) => e.for ?? '') : null, xff ? listSplit(xff) : null, xri ? [xri.trim()] : null].filter((c): c is string[] => c !== null);
-    const namedBy = chains.map((chain) => {
-      let named: string | null = null;
-      for (let i = chain.length - 1; i >= 0; i--) {
-        const a = normalizeAddress(chain[i]);
-        named = a ?? chain[i];
-        if (!a || !trusted.has(a)) break;
-      }
-      return named;
-    }).filter((n): n is string => n !== null && n !== '');
+    const namedBy = chains
+      .map((chain) => {
+        let named: string | null = null;
+        for (let i = chain.length - 1; i >= 0; i--) {
+          const a = normalizeAddress(chain[i]);
+          named = a ?? chain[i];
+          if (!a || !trusted.has(a)) break;
+        }
+        return named;
+      })
+      .filter((n): n is string => n !== null && n !== '');
     if (!namedBy.length) exposure = `the request came through the proxy ${peer}, which did not say which client it forwards`;
     else client = namedBy.find((n) => !isLoopbackAddress(n)) ?? namedBy[0];
     // Host and scheme as the (right-most, i.e. our) proxy says.

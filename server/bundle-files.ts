@@ -30,9 +30,7 @@ export function fullyDecode(s: string): string | null {
   return null; // still changing after five rounds: refuse
 }
 
-export type InsideResult =
-  | { ok: true; fd: number; real: string; stat: fs.Stats }
-  | { ok: false; why: 'missing' | 'outside' | 'not-file' | 'unreadable'; message: string };
+export type InsideResult = { ok: true; fd: number; real: string; stat: fs.Stats } | { ok: false; why: 'missing' | 'outside' | 'not-file' | 'unreadable'; message: string };
 
 const O_READ = fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0) | (fs.constants.O_NONBLOCK ?? 0);
 

@@ -66,7 +66,9 @@ describe('bundles holding only TensorBoard events files', () => {
     fs.rmSync(path.join(v0, good));
     fs.copyFileSync(path.join(TB, 'badcrc', 'events.out.tfevents.1700000000.runproof.2.0'), path.join(v0, 'events.out.tfevents.1700000000.runproof.2.0'));
     const ev = showBundle(dir);
-    expect(ev.problems).toEqual([{ file: 'lightning_logs/version_0/events.out.tfevents.1700000000.runproof.2.0', line: null, message: 'record at byte 1755 (30 bytes): data CRC mismatch; record skipped' }]);
+    expect(ev.problems).toEqual([
+      { file: 'lightning_logs/version_0/events.out.tfevents.1700000000.runproof.2.0', line: null, message: 'record at byte 1755 (30 bytes): data CRC mismatch; record skipped' },
+    ]);
     expect(check(ev, 'metrics')).toMatchObject({ status: 'fail', detail: 'val_loss missing for epoch 1' });
   });
 
@@ -89,7 +91,9 @@ describe('bundles holding only TensorBoard events files', () => {
     // version_1 is read by the run folder; version_0 is a run of its own
     expect(bundles).toEqual(['', 'lightning_logs/version_0']);
     const ev = showBundle(dir);
-    expect(ev.problems).toEqual([{ file: 'lightning_logs/version_1', line: null, message: 'TensorBoard events in 2 folders: read lightning_logs/version_1 (the newest version), not lightning_logs/version_0' }]);
+    expect(ev.problems).toEqual([
+      { file: 'lightning_logs/version_1', line: null, message: 'TensorBoard events in 2 folders: read lightning_logs/version_1 (the newest version), not lightning_logs/version_0' },
+    ]);
     expect(ev.epochs[2].metrics.val_loss).toBeNull(); // the nan run's
     expect(check(ev, 'exit').status).toBe('pass');
 

@@ -32,7 +32,12 @@ describe('runproof import', () => {
     expect(lines).toHaveLength(bundles.length);
     expect(lines[0]).toMatch(/^\[1\/\d+\] added/);
     // folders with several logs become one run per log
-    expect(first.runs.filter((r) => r.dir.endsWith('pytorch_cli_smoke_training')).map((r) => r.logFile).sort()).toEqual(['train.log', 'train_clean.log', 'train_cuda_default.log']);
+    expect(
+      first.runs
+        .filter((r) => r.dir.endsWith('pytorch_cli_smoke_training'))
+        .map((r) => r.logFile)
+        .sort(),
+    ).toEqual(['train.log', 'train_clean.log', 'train_cuda_default.log']);
 
     const second = importBundles({ db, roots: [PTYCHO] });
     expect(second).toMatchObject({ added: 0, updated: 0, unchanged: bundles.length });
@@ -46,7 +51,17 @@ describe('runproof import', () => {
     // As the page and the API serve it (plan rows judged) = what `runproof show <folder>` prints.
     const stored = getJudgedRunEvidence({ db, id })!;
     expect(stored.evidence).toEqual(showBundle(RUNTIME_SMOKE));
-    expect(stored.run).toMatchObject({ status: 'succeeded', epochsRun: 6, maxEpochs: 6, monitor: 'poisson_val_loss', bestEpoch: 5, checksFail: 2, acceleratorResolved: 'cpu', initiative: 'ADR-003-BACKEND-API', durationMs: 14750 });
+    expect(stored.run).toMatchObject({
+      status: 'succeeded',
+      epochsRun: 6,
+      maxEpochs: 6,
+      monitor: 'poisson_val_loss',
+      bestEpoch: 5,
+      checksFail: 2,
+      acceleratorResolved: 'cpu',
+      initiative: 'ADR-003-BACKEND-API',
+      durationMs: 14750,
+    });
     // Two: checkpoints, and knobs against the brief that asks for EB4.A (--gridsize 3; the run used 2).
     expect(stored.evidence.checks.filter((c) => c.status === 'fail').map((c) => c.id)).toEqual(['checkpoints', 'knobs']);
     expect(stored.run.startedAt).toBe(Date.UTC(2025, 9, 24, 6, 15, 0));
@@ -128,7 +143,9 @@ describe('import stays inside the bundle', () => {
       const db = openDb(dbFile);
       const r = importBundles({ db, roots: [path.join(tmp, 'tree')] });
       expect(r.failed).toBe(0);
-      expect(r.problems).toContainEqual(expect.objectContaining({ file: expect.stringMatching(new RegExp(`run1/${name.replace('.', '\\.')}$`)), message: 'symbolic link to a file outside the bundle, not read' }));
+      expect(r.problems).toContainEqual(
+        expect.objectContaining({ file: expect.stringMatching(new RegExp(`run1/${name.replace('.', '\\.')}$`)), message: 'symbolic link to a file outside the bundle, not read' }),
+      );
       const stored = getRunEvidence({ db, id: r.runs[0].id })!;
       const doc = JSON.stringify(stored.evidence);
       expect(doc).not.toContain('SECRET');
@@ -188,7 +205,13 @@ describe('import stays inside the bundle', () => {
     const ev = getRunEvidence({ db, id: r.runs[0].id })!.evidence;
     expect(ev.accelerator.resolved).toBe('gpu');
     expect(ev.stop.reason).toBe('max_epochs');
-    expect(ev.problems).toContainEqual(expect.objectContaining({ file: 'train.log', line: headLines + 1, message: expect.stringContaining(`lines ${(headLines + 1).toLocaleString('en')}–${(tail!.firstLine - 1).toLocaleString('en')} not parsed`) }));
+    expect(ev.problems).toContainEqual(
+      expect.objectContaining({
+        file: 'train.log',
+        line: headLines + 1,
+        message: expect.stringContaining(`lines ${(headLines + 1).toLocaleString('en')}–${(tail!.firstLine - 1).toLocaleString('en')} not parsed`),
+      }),
+    );
   });
 
   it('reads a 600 MB log as its ends only, never the whole file', () => {
@@ -233,7 +256,11 @@ describe('import never skips silently', () => {
     const r = importBundles({ db, roots: [tree] });
     expect(r.runs.map((x) => [path.basename(x.dir), x.action])).toEqual([['only-link', 'added']]);
     expect(r.problems).toContainEqual({ file: expect.stringMatching(/only-link\/train\.log$/), line: null, message: 'symbolic link to a file outside the bundle, not read' });
-    expect(r.problems).toContainEqual({ file: expect.stringMatching(/tree\/linked-folder$/), line: null, message: 'symbolic link to a folder, not followed: import the folder it points to by its own path' });
+    expect(r.problems).toContainEqual({
+      file: expect.stringMatching(/tree\/linked-folder$/),
+      line: null,
+      message: 'symbolic link to a folder, not followed: import the folder it points to by its own path',
+    });
     expect(JSON.stringify(getRunEvidence({ db, id: r.runs[0].id }))).not.toContain('SECRET');
   });
 

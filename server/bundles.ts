@@ -76,7 +76,10 @@ export function discoverBundles(roots: string[], onProblem: (p: Problem) => void
     const files = entries.filter((e) => e.isFile()).map((e) => e.name);
     // A linked file makes a bundle too (its reading then says whether the link stays inside), so a folder
     // whose log is a link is imported and reported, not skipped; runs per log still count real files only.
-    const marks = entries.filter((e) => e.isFile() || e.isSymbolicLink()).map((e) => e.name).filter(isBundleFile);
+    const marks = entries
+      .filter((e) => e.isFile() || e.isSymbolicLink())
+      .map((e) => e.name)
+      .filter(isBundleFile);
     if (marks.length && !(claimed.has(dir) && marks.every((f) => classifyFile(f) === 'tfevents'))) {
       if (!hasOwnMetrics(files)) {
         const events = findEventsDir(dir).dir;
@@ -270,7 +273,12 @@ export function showBundle(dir: string, opts: Omit<AnalyseOptions, 'root'> = {})
   const files = filesForRun(read.files, opts.logFile);
   let evidence = analyseBundle(files, { ...opts, root: dir });
   const links = linkBundle(dir, read.files.find((f) => f.path === 'summary.md')?.text ?? null);
-  const asked = opts.requested ? null : requestedForLinks(links.filter((l) => !l.missing).map((l) => ({ planPath: l.planPath, rowId: l.rowId })), runIdentityOf(evidence));
+  const asked = opts.requested
+    ? null
+    : requestedForLinks(
+        links.filter((l) => !l.missing).map((l) => ({ planPath: l.planPath, rowId: l.rowId })),
+        runIdentityOf(evidence),
+      );
   if (asked) evidence = analyseBundle(files, { ...opts, root: dir, requested: asked });
   evidence.problems = read.problems.concat(evidence.problems);
   evidence.planRows = planRowRefs(links, runIdentityOf(evidence));
@@ -294,7 +302,10 @@ function linkToPlans(db: Db, runId: string, dir: string, files: InputFile[], opt
 /** What the rows a bundle proves ask for, as the request its knobs check compares with (null: none asks, or it does not qualify). */
 function rowRequest(dir: string, files: InputFile[], opts: NearestOptions, run: RunIdentity): { text: string; source: string } | null {
   const links = linkBundle(dir, files.find((f) => f.path === 'summary.md')?.text ?? null, nearestPlans(dir, opts));
-  return requestedForLinks(links.filter((l) => !l.missing).map((l) => ({ planPath: l.planPath, rowId: l.rowId })), run);
+  return requestedForLinks(
+    links.filter((l) => !l.missing).map((l) => ({ planPath: l.planPath, rowId: l.rowId })),
+    run,
+  );
 }
 
 export function runIdFor(sourceKey: string): string {
@@ -326,7 +337,21 @@ export interface ImportResult {
  * or without the flag. An unchanged bundle not yet archived is re-read when
  * the flag asks for its files.
  */
-export function importBundles({ db, roots, onProgress, limits, archive = false, storedFileMaxBytes }: { db: Db; roots: string[]; onProgress?: (line: string) => void; limits?: ReadLimits; archive?: boolean; storedFileMaxBytes?: number }): ImportResult {
+export function importBundles({
+  db,
+  roots,
+  onProgress,
+  limits,
+  archive = false,
+  storedFileMaxBytes,
+}: {
+  db: Db;
+  roots: string[];
+  onProgress?: (line: string) => void;
+  limits?: ReadLimits;
+  archive?: boolean;
+  storedFileMaxBytes?: number;
+}): ImportResult {
   const result: ImportResult = { added: 0, updated: 0, unchanged: 0, failed: 0, problems: [], runs: [], archived: { runs: 0, files: 0, sizeBytes: 0, encodedBytes: 0, ms: 0 } };
   const cap = storedFileMaxBytes ?? (archive ? storedFileCap() : undefined);
   const rel = (p: string) => path.relative(process.cwd(), p) || '.';

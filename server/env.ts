@@ -39,7 +39,10 @@ const schema = z.object({
    * folders (RUNPROOF_PLANS_DIR, or profile checkouts), for users allowed to
    * launch. Unset: Runproof never writes a plan file.
    */
-  RUNPROOF_PLANS_WRITABLE: z.enum(['0', '1', 'true', 'false']).optional().transform((v) => v === '1' || v === 'true'),
+  RUNPROOF_PLANS_WRITABLE: z
+    .enum(['0', '1', 'true', 'false'])
+    .optional()
+    .transform((v) => v === '1' || v === 'true'),
   /**
    * Addresses of reverse proxies in front of Runproof (comma-separated IPs).
    * Only when the socket peer is one of them do X-Forwarded-For / Forwarded /
@@ -85,7 +88,12 @@ const schema = z.object({
    */
   RUNPROOF_STORED_FILE_MAX_BYTES: z.preprocess(
     (v) => (v === '' ? undefined : v),
-    z.coerce.number().int().min(1024 * 1024, 'must be a whole number of bytes, at least 1048576 (1 MiB)').max(2 ** 40).default(DEFAULT_STORED_FILE_MAX_BYTES),
+    z.coerce
+      .number()
+      .int()
+      .min(1024 * 1024, 'must be a whole number of bytes, at least 1048576 (1 MiB)')
+      .max(2 ** 40)
+      .default(DEFAULT_STORED_FILE_MAX_BYTES),
   ),
   /** How long a claimed run's lease lasts without a heartbeat before a sweep settles it as lost. */
   RUNPROOF_LEASE_MS: z.coerce.number().int().min(1000).max(3_600_000).default(10_000),

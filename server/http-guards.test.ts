@@ -29,7 +29,7 @@ describe('request targets', () => {
     expect(hasMalformedPercentEncoding('/a%2')).toBe(true);
   });
 
-  it('covers the bundle-file routes too (Next\'s router would fail on them before the route runs)', () => {
+  it("covers the bundle-file routes too (Next's router would fail on them before the route runs)", () => {
     expect(badTargetReason('/runs/abc/files/%zz')).toMatch(/malformed/);
     expect(badTargetReason('/api/runs/abc/files/a%2')).toMatch(/malformed/);
     expect(badTargetReason('/runs/abc/files/%2e%2e/x')).toBeNull(); // well-formed: the route's own confinement decides

@@ -103,15 +103,24 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
     // Next's own requests to itself (a server action that redirects has the target page rendered by fetching it
     // with the action request's headers) carry this process's token: their x-runproof-* headers describe the
     // original client, so they pass as they are. No one else can hold the token.
-    if (viewFromHeaders((n) => headerOf(req.headers[n])) !== null) return pass(req, res);
+    if (viewFromHeaders((n) => headerOf(req.headers[n])) !== null) {
+      pass(req, res);
+      return;
+    }
     dropHeaders(req, (k) => k.startsWith('x-runproof-'));
     const bad = badTargetReason(req.url ?? '/');
-    if (bad) return refuse(res, 400, `Bad request: ${bad}.\n`);
+    if (bad) {
+      refuse(res, 400, `Bad request: ${bad}.\n`);
+      return;
+    }
     const peer = req.socket.remoteAddress ?? '';
     const view = viewRequest({ peer, listenerAddress: bound!.address, listenerPort: bound!.port }, (n) => headerOf(req.headers[n]), opts.trustProxy);
     if (!SAFE_METHODS.has(req.method ?? 'GET')) {
       const why = crossOriginRefusal((n) => headerOf(req.headers[n]), view, opts.publicUrl);
-      if (why) return refuse(res, 403, `Forbidden: ${why}. Launching, cancelling and logging in work only from this server's own pages.\n`);
+      if (why) {
+        refuse(res, 403, `Forbidden: ${why}. Launching, cancelling and logging in work only from this server's own pages.\n`);
+        return;
+      }
     }
     if (!view.viaTrustedProxy) dropHeaders(req, (k) => FORWARDING.has(k));
     Object.assign(req.headers, viewToHeaders(view, peer));
@@ -120,7 +129,7 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
 
   function pass(req: http.IncomingMessage, res: http.ServerResponse): void {
     handle!(req, res).catch((e: unknown) => {
-      log(`request ${req.method} ${req.url?.slice(0, 200)} failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+      log(`request ${req.method} ${req.url?.slice(0, 200)} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
       if (!res.headersSent) refuse(res, 500, 'Internal server error.\n');
       else res.destroy();
     });

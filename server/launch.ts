@@ -60,7 +60,13 @@ export function planLaunch(raw: unknown, runId: string = newRunId()): PlannedLau
   const prepared = prepareLaunch(entry, req.params as Record<string, ParamValue>, { cpuOnly: req.cpuOnly, outputDir });
   if (!prepared.validated.ok || !prepared.command) {
     const n = Object.keys(prepared.validated.errors).length;
-    return { ok: false, error: `${n} knob${n === 1 ? '' : 's'} not valid: ${Object.entries(prepared.validated.errors).map(([k, v]) => `${k} ${v}`).join('; ')}`, fieldErrors: prepared.validated.errors };
+    return {
+      ok: false,
+      error: `${n} knob${n === 1 ? '' : 's'} not valid: ${Object.entries(prepared.validated.errors)
+        .map(([k, v]) => `${k} ${v}`)
+        .join('; ')}`,
+      fieldErrors: prepared.validated.errors,
+    };
   }
   const c = prepared.command;
   const rows = req.planRows.length ? ` · ${req.planRows.map((r) => r.replace(/^.*[#:]/, '')).join(', ')}` : '';

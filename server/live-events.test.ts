@@ -25,14 +25,37 @@ afterEach(() => {
 function liveRun(t: TestEnv): { id: string; token: string; full: Evidence } {
   const full = analyseBundle(readBundleFiles(RUNTIME_SMOKE), { root: RUNTIME_SMOKE });
   const queued = analyseBundle([], { root: '/b/live', title: 'live', launch: { exitCode: null, signal: null, cleanedUp: null, status: 'queued' } });
-  enqueueRun({ db: t.db, id: 'live1', profile: 'reference', title: 'live', bundleDir: `${t.dir}/bundles/live1`, params: {}, cpuOnly: false, planLinks: [], argv: ['true'], cwd: '/', env: {}, outputDir: `${t.dir}/work/live1`, keepOutput: false, timeoutMs: 60_000, evidence: queued });
+  enqueueRun({
+    db: t.db,
+    id: 'live1',
+    profile: 'reference',
+    title: 'live',
+    bundleDir: `${t.dir}/bundles/live1`,
+    params: {},
+    cpuOnly: false,
+    planLinks: [],
+    argv: ['true'],
+    cwd: '/',
+    env: {},
+    outputDir: `${t.dir}/work/live1`,
+    keepOutput: false,
+    timeoutMs: 60_000,
+    evidence: queued,
+  });
   expect(claimNextRun({ db: t.db, workerId: 'w', token: 'tok', leaseMs: 60_000 })).toBe('live1');
   return { id: 'live1', token: 'tok', full };
 }
 
 /** Headers as the listener sets them for a request from `client`. */
 function fromClient(client: string): Record<string, string> {
-  return { [VIEW_HEADERS.token]: installListenerToken(), [VIEW_HEADERS.peer]: client, [VIEW_HEADERS.client]: encodeURIComponent(client), [VIEW_HEADERS.local]: '0', [VIEW_HEADERS.reason]: 'test', [VIEW_HEADERS.viaProxy]: '0' };
+  return {
+    [VIEW_HEADERS.token]: installListenerToken(),
+    [VIEW_HEADERS.peer]: client,
+    [VIEW_HEADERS.client]: encodeURIComponent(client),
+    [VIEW_HEADERS.local]: '0',
+    [VIEW_HEADERS.reason]: 'test',
+    [VIEW_HEADERS.viaProxy]: '0',
+  };
 }
 
 function open(id: string, headers: Record<string, string> = {}) {

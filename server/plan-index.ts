@@ -20,7 +20,10 @@ function toInput(p: PlanFile) {
 /** The folders whose plans are indexed: RUNPROOF_PLANS_DIR, else the `plans/` of profile checkouts. */
 export function plansRoots(): string[] {
   const env = getEnv();
-  if (env.RUNPROOF_PLANS_DIR) return env.RUNPROOF_PLANS_DIR.split(path.delimiter).filter(Boolean).map((p) => path.resolve(/*turbopackIgnore: true*/ env.root, p));
+  if (env.RUNPROOF_PLANS_DIR)
+    return env.RUNPROOF_PLANS_DIR.split(path.delimiter)
+      .filter(Boolean)
+      .map((p) => path.resolve(/*turbopackIgnore: true*/ env.root, p));
   let checkouts: string[] = [];
   try {
     checkouts = profileCheckouts();

@@ -80,7 +80,17 @@ export function planPatchesForRun({ db, runId, permalink }: { db: Db; runId: str
     try {
       ({ text, problem: badBytes } = decodeText(fs.readFileSync(/*turbopackIgnore: true*/ file), display));
     } catch (e) {
-      return { plan: display, file, patch: '', after: '', changed: [], skipped: [...declined, ...rows.map((r) => ({ id: r.id, reason: 'plan file not readable' }))], error: `cannot read ${display}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, writable: false, decisions };
+      return {
+        plan: display,
+        file,
+        patch: '',
+        after: '',
+        changed: [],
+        skipped: [...declined, ...rows.map((r) => ({ id: r.id, reason: 'plan file not readable' }))],
+        error: `cannot read ${display}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+        writable: false,
+        decisions,
+      };
     }
     const proposed = proposePlanPatch({ text, path: display, rows, evidenceUrl: permalink, label });
     // A plan with bytes that are not UTF-8 is never written back: that would replace them with U+FFFD everywhere.
@@ -104,7 +114,15 @@ export function applyPlanPatches({ db, runId, permalink }: { db: Db; runId: stri
   for (const p of planPatchesForRun({ db, runId, permalink })) {
     if (p.error) refused.push({ plan: p.plan, reason: p.error });
     else if (!p.patch) refused.push({ plan: p.plan, reason: 'nothing to change' });
-    else if (!p.writable) refused.push({ plan: p.plan, reason: !getEnv().RUNPROOF_PLANS_WRITABLE ? 'writing plans is not configured (RUNPROOF_PLANS_WRITABLE)' : mayWritePlan(p.file) ? 'the plan has bytes that are not UTF-8; apply the patch by hand' : 'not under a plans folder (RUNPROOF_PLANS_DIR)' });
+    else if (!p.writable)
+      refused.push({
+        plan: p.plan,
+        reason: !getEnv().RUNPROOF_PLANS_WRITABLE
+          ? 'writing plans is not configured (RUNPROOF_PLANS_WRITABLE)'
+          : mayWritePlan(p.file)
+            ? 'the plan has bytes that are not UTF-8; apply the patch by hand'
+            : 'not under a plans folder (RUNPROOF_PLANS_DIR)',
+      });
     else {
       const tmp = `${p.file}.runproof-${process.pid}-${Date.now()}.tmp`;
       try {

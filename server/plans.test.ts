@@ -146,7 +146,10 @@ describe('the plan index', () => {
     env = makeTestEnv();
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'runproof-utf8-'));
     tmps.push(root);
-    fs.writeFileSync(path.join(root, 'plan.md'), Buffer.concat([Buffer.from('| ID | State | Notes |\n| --- | --- | --- |\n| U1 | [x] | ok |\n| U2 | [ ] | bad '), Buffer.from([0xff, 0xfe]), Buffer.from(' |\n')]));
+    fs.writeFileSync(
+      path.join(root, 'plan.md'),
+      Buffer.concat([Buffer.from('| ID | State | Notes |\n| --- | --- | --- |\n| U1 | [x] | ok |\n| U2 | [ ] | bad '), Buffer.from([0xff, 0xfe]), Buffer.from(' |\n')]),
+    );
     fs.writeFileSync(path.join(root, 'notes.md'), Buffer.from([0x23, 0x20, 0xff, 0x0a]));
     const r = indexPlansDir(env.db, root);
     expect(r).toMatchObject({ plans: 1, rows: 2 });
@@ -222,7 +225,10 @@ describe('the plan index', () => {
     const plan = path.join(root, KNOBS, 'plan.md');
     const before = fs.readFileSync(plan, 'utf8');
     const permalink = `http://localhost:3000/runs/${smokeId}`;
-    expect(applyPlanPatches({ db: env.db, runId: smokeId, permalink })).toEqual({ written: [], refused: [{ plan: `${KNOBS}/plan.md`, reason: 'writing plans is not configured (RUNPROOF_PLANS_WRITABLE)' }] });
+    expect(applyPlanPatches({ db: env.db, runId: smokeId, permalink })).toEqual({
+      written: [],
+      refused: [{ plan: `${KNOBS}/plan.md`, reason: 'writing plans is not configured (RUNPROOF_PLANS_WRITABLE)' }],
+    });
     process.env.RUNPROOF_PLANS_WRITABLE = '1';
     try {
       process.env.RUNPROOF_PLANS_DIR = path.join(root, 'plans/active/OTHER');
@@ -284,7 +290,9 @@ describe.runIf(fs.existsSync(SHARED))('the PtychoPINN tree in ../shared', () => 
     const after = parsePlan(fs.readFileSync(path.join(work, KNOBS, 'plan.md'), 'utf8'), 'p').rows;
     // It fails checkpoints and (against the brief's --gridsize 3) knobs: [P], the failing checks in the note, never [x].
     expect(after.filter((x) => x.state !== before[x.id]).map((x) => `${x.id} ${x.state}`)).toEqual(['EB4.A [P]', 'EB4.B [P]']);
-    expect(after.find((x) => x.id === 'EB4.A')!.guidance).toContain(`Evidence: [Runproof fail · python -m ptycho_torch.train · run ${smoke.id}](http://localhost:3000/runs/${smoke.id}) — failing: checkpoints, knobs`);
+    expect(after.find((x) => x.id === 'EB4.A')!.guidance).toContain(
+      `Evidence: [Runproof fail · python -m ptycho_torch.train · run ${smoke.id}](http://localhost:3000/runs/${smoke.id}) — failing: checkpoints, knobs`,
+    );
   });
 });
 
@@ -312,7 +320,10 @@ describe('symlinked plan files', () => {
     const alone = indexPlansDir(env.db, root);
     expect(alone.problems).toContainEqual({ file: path.join(root, 'active/A/leak.md'), line: null, message: 'symbolic link to a file outside the plans folders, not read' });
     expect(alone.problems).toContainEqual({ file: path.join(root, 'active/A/shared.md'), line: null, message: 'symbolic link to a file outside the plans folders, not read' });
-    const indexed = () => getPlanTree({ db: env!.db }).plans.flatMap((p) => p.rows.map((r) => r.rowId)).sort();
+    const indexed = () =>
+      getPlanTree({ db: env!.db })
+        .plans.flatMap((p) => p.rows.map((r) => r.rowId))
+        .sort();
     expect(indexed()).toEqual(['S2']);
     // With other/ configured too, the link into it is read; the one to outside/ still is not.
     const both = indexPlansDir(env.db, root, [root, path.join(base, 'other')]);
@@ -384,11 +395,19 @@ describe('what proves a row', () => {
     expect(r.problems).toEqual([{ file: 'plans/runproof-proves.json', line: 4, message: 'proves.1: a rule needs a profile, a command, or both; this rule is ignored' }]);
     expect(r.rows.get('EB2.A')).toMatchObject({ source: 'rule', profiles: ['ptycho-torch'], knobs: { gridsize: '3' }, from: { file: 'plans/runproof-proves.json', line: 3 } });
     // EB4.A: its guidance's flags, with the program of the brief that names it.
-    expect(r.rows.get('EB4.A')).toMatchObject({ source: 'brief', from: { file: 'input.md', line: 7 }, program: { display: 'python -m ptycho_torch.train' }, knobs: { gridsize: '3', accelerator: 'auto' } });
+    expect(r.rows.get('EB4.A')).toMatchObject({
+      source: 'brief',
+      from: { file: 'input.md', line: 7 },
+      program: { display: 'python -m ptycho_torch.train' },
+      knobs: { gridsize: '3', accelerator: 'auto' },
+    });
     expect(r.rows.get('EB3.A')).toBeNull();
     expect(r.rows.get('EB2.B')).toBeNull();
     // The reference demo does not qualify for EB4.A; the bundle that ran the trainer does.
-    const refs = judgePlanRowRefs([{ plan: `${KNOBS}/plan.md`, id: 'EB4.A', state: '[ ]', line: 46, source: 'launch' }], [fs.realpathSync(path.join(root, KNOBS, 'plan.md'))], { profile: 'reference', argv: ['node', '/x/workers/reference-trainer/train.mjs'] });
+    const refs = judgePlanRowRefs([{ plan: `${KNOBS}/plan.md`, id: 'EB4.A', state: '[ ]', line: 46, source: 'launch' }], [fs.realpathSync(path.join(root, KNOBS, 'plan.md'))], {
+      profile: 'reference',
+      argv: ['node', '/x/workers/reference-trainer/train.mjs'],
+    });
     expect(refs[0]).toMatchObject({ qualifies: false, why: 'ran node …/reference-trainer/train.mjs, profile reference; the row asks for python -m ptycho_torch.train (input.md:7)' });
   });
 

@@ -9,7 +9,19 @@ import path from 'node:path';
 import { parsePlan } from '../lib/plans/parse';
 import { namedRows } from '../lib/plans/refs';
 import { PROVES_FILE, parseProvesConfig } from '../lib/plans/proves-config';
-import { briefNamesRow, qualify, requestedFor, requirementFromBrief, requirementFromGuidance, requirementText, rowRequirement, ruleFor, type ProvesRule, type RowRequirement, type RunIdentity } from '../lib/plans/qualify';
+import {
+  briefNamesRow,
+  qualify,
+  requestedFor,
+  requirementFromBrief,
+  requirementFromGuidance,
+  requirementText,
+  rowRequirement,
+  ruleFor,
+  type ProvesRule,
+  type RowRequirement,
+  type RunIdentity,
+} from '../lib/plans/qualify';
 import type { ParsedPlan, PlanRowRef } from '../lib/plans/types';
 import type { Problem } from '../lib/evidence/types';
 import { decodeText, readDirSorted, SKIP_DIRS } from './fs-walk';
@@ -167,9 +179,7 @@ export function readPlanFile(file: string, onProblem?: (p: Problem) => void, opt
     const isPlan = parsed.tables.length > 0 || parsed.problems.length > 0;
     // Bad bytes matter only in a plan: other markdown files are not ours to judge.
     if (problem && isPlan) parsed.problems.unshift(problem);
-    const out: PlanFile | null = isPlan
-      ? { path: abs, id: planIdFor(abs), display, initiative: initiativeOf(parsed, display), mtimeMs: Math.round(st.mtimeMs), size: st.size, text, parsed }
-      : null;
+    const out: PlanFile | null = isPlan ? { path: abs, id: planIdFor(abs), display, initiative: initiativeOf(parsed, display), mtimeMs: Math.round(st.mtimeMs), size: st.size, text, parsed } : null;
     if (cache.size > 5000) cache.clear();
     cache.set(key, out);
     return out;
@@ -237,7 +247,10 @@ function isFileSync(p: string): boolean {
 function plansIn(dir: string, opts: NearestOptions): PlanFile[] {
   let names: string[];
   try {
-    names = fs.readdirSync(dir).filter((n) => /\.md$/i.test(n)).sort();
+    names = fs
+      .readdirSync(dir)
+      .filter((n) => /\.md$/i.test(n))
+      .sort();
   } catch {
     return [];
   }
@@ -245,7 +258,7 @@ function plansIn(dir: string, opts: NearestOptions): PlanFile[] {
   for (const n of names) {
     if (BRIEF_NAMES.includes(n.toLowerCase())) continue;
     const plan = readPlanFile(path.join(dir, n), opts.onProblem, { within: [dir, ...(opts.plansRoots ?? [])] });
-    if (plan && plan.parsed.rows.length) out.push(plan);
+    if (plan?.parsed.rows.length) out.push(plan);
   }
   return out;
 }
@@ -352,7 +365,10 @@ export function linkBundle(bundleDir: string, summaryText?: string | null, conte
     for (const [source, text] of sources) {
       if (!text) continue;
       const named = namedRows(text, ids);
-      for (const [list, missing] of [[named.found, false], [named.unknown, true]] as const)
+      for (const [list, missing] of [
+        [named.found, false],
+        [named.unknown, true],
+      ] as const)
         for (const id of list) {
           const key = `${plan.path}\0${id}`;
           if (seen.has(key)) continue;
@@ -373,7 +389,13 @@ export function planRowRefs(links: BundleLink[], run?: RunIdentity): PlanRowRef[
       ? { plan: l.planDisplay, id: l.rowId, state: row.state, line: row.line, source: l.source }
       : { plan: l.planDisplay, id: l.rowId, state: null, line: null, source: l.source, missing: true };
   });
-  return run ? judgePlanRowRefs(refs, links.map((l) => l.planPath), run) : refs;
+  return run
+    ? judgePlanRowRefs(
+        refs,
+        links.map((l) => l.planPath),
+        run,
+      )
+    : refs;
 }
 
 // --- what proves a row: its guidance, the brief that asks for it, runproof-proves.json -------------------------
@@ -417,7 +439,10 @@ function walkUp(dir: string, stop: string | null, now: number): { brief: string 
   let d = dir;
   for (let up = 0; up < MAX_UP && (!brief || !rules); up++) {
     if (!rules && isFileSync(path.join(/*turbopackIgnore: true*/ d, PROVES_FILE))) rules = path.join(d, PROVES_FILE);
-    if (!brief) for (const n of BRIEF_NAMES) if (!brief && isFileSync(path.join(/*turbopackIgnore: true*/ d, n))) brief = path.join(d, n);
+    if (!brief) {
+      const n = BRIEF_NAMES.find((name) => isFileSync(path.join(/*turbopackIgnore: true*/ d, name)));
+      if (n) brief = path.join(d, n);
+    }
     if (d === stop || fs.existsSync(path.join(/*turbopackIgnore: true*/ d, '.git'))) break;
     const parent = path.dirname(d);
     if (parent === d) break;
@@ -478,7 +503,8 @@ export function planRequirements(planPath: string, now = Date.now()): PlanRequir
     if (cached && cached.key === rk) ({ rules } = cached);
     else {
       const text = readSmallText(found.rules);
-      const parsed = text === null ? { rules: [], problems: [{ file: display, line: null, message: 'cannot read the rules file (a link out of its folder, or over 8 MB)' }] } : parseProvesConfig(text, display);
+      const parsed =
+        text === null ? { rules: [], problems: [{ file: display, line: null, message: 'cannot read the rules file (a link out of its folder, or over 8 MB)' }] } : parseProvesConfig(text, display);
       rulesCache.set(found.rules, { key: rk, ...parsed });
       rules = parsed.rules;
     }
@@ -548,7 +574,11 @@ export function getJudgedRunEvidence({ db, id }: { db: Db; id: string }): Return
   const found = getRunEvidence({ db, id });
   if (found?.evidence.planRows?.length) {
     const rows = getRunPlanRowsAt({ db, runId: id });
-    found.evidence.planRows = judgePlanRowRefs(rows.map((r) => r.ref), rows.map((r) => r.planPath), runIdentityOf(found.evidence, found.run.profile));
+    found.evidence.planRows = judgePlanRowRefs(
+      rows.map((r) => r.ref),
+      rows.map((r) => r.planPath),
+      runIdentityOf(found.evidence, found.run.profile),
+    );
   }
   if (found) found.evidence.verdict = verdictOfEvidence(found.evidence);
   return found;

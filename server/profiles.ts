@@ -34,10 +34,11 @@ export function templateContext(): TemplateContext {
  * listener (server/http-server.ts) and Next's compiled pages load this module
  * as two copies in one process; the warm-up must fill the pages' cache.
  */
-const probeState = ((globalThis as { __runproofProbes?: { cache: Map<string, { ok: boolean; detail: string }>; inFlight: Map<string, Promise<{ ok: boolean; detail: string }>> } }).__runproofProbes ??= {
-  cache: new Map(),
-  inFlight: new Map(),
-});
+const probeState = ((globalThis as { __runproofProbes?: { cache: Map<string, { ok: boolean; detail: string }>; inFlight: Map<string, Promise<{ ok: boolean; detail: string }>> } }).__runproofProbes ??=
+  {
+    cache: new Map(),
+    inFlight: new Map(),
+  });
 const probeCache = probeState.cache;
 const probeInFlight = probeState.inFlight;
 const PROBE_TIMEOUT_MS = 60_000;
@@ -171,7 +172,9 @@ export function configuredProfiles(ctx: TemplateContext): Array<{ profile: Profi
 
 export function listProfiles(only?: string): ProfileEntry[] {
   const ctx = templateContext();
-  return configuredProfiles(ctx).filter(({ profile }) => only === undefined || profile.name === only).map(({ profile, source }) => ({ profile, source, ...availability(profile, ctx) }));
+  return configuredProfiles(ctx)
+    .filter(({ profile }) => only === undefined || profile.name === only)
+    .map(({ profile, source }) => ({ profile, source, ...availability(profile, ctx) }));
 }
 
 /** listProfiles for the web server: the probes run as children it does not wait on, several at once. */

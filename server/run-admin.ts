@@ -13,9 +13,7 @@ import type { Db } from '../db/client';
 import { deleteRun } from '../db/queries/runs';
 import { getEnv } from './env';
 
-export type DeleteOutcome =
-  | { ok: true; removedFolder: string | null; keptFolder: string | null; note: string | null }
-  | { ok: false; error: string };
+export type DeleteOutcome = { ok: true; removedFolder: string | null; keptFolder: string | null; note: string | null } | { ok: false; error: string };
 
 /** The folder a launched run's bundle may be removed from: inside the bundles folder, one level down, named by the run. */
 export function removableBundleDir(runId: string, bundleDir: string, bundlesRoot: string = path.resolve(getEnv().root, getEnv().RUNPROOF_BUNDLES_DIR)): string | null {

@@ -33,9 +33,12 @@ export type SlotResult = { ok: true; release: () => void } | { ok: false; messag
 export function takeStreamSlot(client: string | null, limits: { perClient: number; total: number } = { perClient: SSE_PER_CLIENT, total: SSE_TOTAL }): SlotResult {
   const mine = client === null ? 0 : (slots.byClient.get(client) ?? 0);
   if (client !== null && mine >= limits.perClient)
-    return { ok: false, message: `Too many live views open from your address (${limits.perClient} at most); close some tabs, or this one retries in ${SSE_RETRY_AFTER_S} s.`, retryAfterS: SSE_RETRY_AFTER_S };
-  if (slots.total >= limits.total)
-    return { ok: false, message: `The server holds ${limits.total} live views already; this one retries in ${SSE_RETRY_AFTER_S} s.`, retryAfterS: SSE_RETRY_AFTER_S };
+    return {
+      ok: false,
+      message: `Too many live views open from your address (${limits.perClient} at most); close some tabs, or this one retries in ${SSE_RETRY_AFTER_S} s.`,
+      retryAfterS: SSE_RETRY_AFTER_S,
+    };
+  if (slots.total >= limits.total) return { ok: false, message: `The server holds ${limits.total} live views already; this one retries in ${SSE_RETRY_AFTER_S} s.`, retryAfterS: SSE_RETRY_AFTER_S };
   slots.total++;
   if (client !== null) slots.byClient.set(client, mine + 1);
   let released = false;

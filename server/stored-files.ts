@@ -106,7 +106,16 @@ export function packBuffer(rel: string, content: Buffer | string): StoredFileInp
   if (bad) throw new Error(`refusing to store ${JSON.stringify(rel)}: ${bad}`);
   const buf = typeof content === 'string' ? Buffer.from(content) : content;
   const encoding = encodingFor(rel, buf.subarray(0, 8192));
-  return { path: rel, encoding, cut: 'whole', sizeBytes: buf.length, storedBytes: buf.length, sha256: crypto.createHash('sha256').update(buf).digest('hex'), chunkBytes: STORED_CHUNK_BYTES, chunks: encodeChunks(buf, encoding) };
+  return {
+    path: rel,
+    encoding,
+    cut: 'whole',
+    sizeBytes: buf.length,
+    storedBytes: buf.length,
+    sha256: crypto.createHash('sha256').update(buf).digest('hex'),
+    chunkBytes: STORED_CHUNK_BYTES,
+    chunks: encodeChunks(buf, encoding),
+  };
 }
 
 /**

@@ -54,9 +54,7 @@ export function findEventsDir(root: string): { dir: string | null; others: strin
   };
   walk(root, 0);
   if (!found.length) return { dir: null, others: [] };
-  const rank = found
-    .map((d) => ({ d, v: versionOf(path.relative(root, d)) }))
-    .sort((a, b) => a.v - b.v || (a.d < b.d ? -1 : a.d > b.d ? 1 : 0));
+  const rank = found.map((d) => ({ d, v: versionOf(path.relative(root, d)) })).sort((a, b) => a.v - b.v || (a.d < b.d ? -1 : a.d > b.d ? 1 : 0));
   const dir = rank[rank.length - 1].d;
   return { dir, others: rank.slice(0, -1).map((r) => r.d) };
 }
@@ -106,7 +104,8 @@ export function readEventsBelow(root: string, hash: Hash, problems: Problem[]): 
     const rel = `${relDir}/${name}`;
     const opened = openInside(root, path.join(/*turbopackIgnore: true*/ dir, name));
     if (!opened.ok) {
-      if (opened.why !== 'not-file') problems.push({ file: rel, line: null, message: opened.why === 'outside' ? 'symbolic link to a file outside the bundle, not read' : `cannot read: ${opened.message}` });
+      if (opened.why !== 'not-file')
+        problems.push({ file: rel, line: null, message: opened.why === 'outside' ? 'symbolic link to a file outside the bundle, not read' : `cannot read: ${opened.message}` });
       continue;
     }
     try {

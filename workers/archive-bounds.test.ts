@@ -41,19 +41,24 @@ function startWorker(e: TestEnv): Worker {
 function envWithOversizedProfile(): TestEnv {
   profilesDir = fs.mkdtempSync(path.join(os.tmpdir(), 'runproof-profiles-'));
   const file = path.join(profilesDir, 'profiles.json');
-  fs.writeFileSync(file, JSON.stringify({
-    profiles: [{
-      name: 'oversized',
-      title: 'Oversized bundle',
-      argv: ['{node}', '{runproof_root}/workers/oversized-trainer.mjs', '{params}', '--output_dir', '{output_dir}'],
-      params: [
-        { name: 'max_epochs', type: 'int', default: 3 },
-        { name: 'checkpoints', type: 'int', default: 10000 },
-        { name: 'warnings', type: 'int', default: 10000 },
+  fs.writeFileSync(
+    file,
+    JSON.stringify({
+      profiles: [
+        {
+          name: 'oversized',
+          title: 'Oversized bundle',
+          argv: ['{node}', '{runproof_root}/workers/oversized-trainer.mjs', '{params}', '--output_dir', '{output_dir}'],
+          params: [
+            { name: 'max_epochs', type: 'int', default: 3 },
+            { name: 'checkpoints', type: 'int', default: 10000 },
+            { name: 'warnings', type: 'int', default: 10000 },
+          ],
+          timeoutSec: 60,
+        },
       ],
-      timeoutSec: 60,
-    }],
-  }));
+    }),
+  );
   return makeTestEnv({ RUNPROOF_PROFILES: file });
 }
 
@@ -74,10 +79,12 @@ describe('a run that leaves 10,000 checkpoint files and 10,000 distinct warnings
     const { run, evidence } = await waitForEnd(env.db, id, 25_000);
     expect(run.status, messages(evidence).join('\n')).toBe('succeeded');
 
-    expect(messages(evidence)).toEqual(expect.arrayContaining([
-      'checkpoints_ls.txt: 10,000 checkpoint files: listing the first 500 and last 500; 9,000 not listed; the checkpoints check compared all of them with the replay',
-      'train.log: 10,000 distinct warnings: keeping the first 500 and last 500; 9,000 not kept; the warnings check counted all of them',
-    ]));
+    expect(messages(evidence)).toEqual(
+      expect.arrayContaining([
+        'checkpoints_ls.txt: 10,000 checkpoint files: listing the first 500 and last 500; 9,000 not listed; the checkpoints check compared all of them with the replay',
+        'train.log: 10,000 distinct warnings: keeping the first 500 and last 500; 9,000 not kept; the warnings check counted all of them',
+      ]),
+    );
     expect(evidence.checkpoints.found).toHaveLength(1000);
     expect(evidence.warnings).toHaveLength(1000);
     const checks = Object.fromEntries(evidence.checks.map((c) => [c.id, c]));
@@ -85,11 +92,19 @@ describe('a run that leaves 10,000 checkpoint files and 10,000 distinct warnings
     // Judged on all 10,000 names. The trainer states no checkpoint knob, so the replay searches the settings the
     // bundle leaves open; none explains the files (steps up to 9,998 in a 30-step run), which is a contradiction
     // whatever the config: fail, naming the closest replay's unexpected files.
-    expect(checks.checkpoints).toMatchObject({ status: 'fail', detail: expect.stringMatching(/found 10,000; unexpected [\d,]+: .*epoch=2-step=9998\.ckpt.*no value the bundle leaves open explains the files/) });
+    expect(checks.checkpoints).toMatchObject({
+      status: 'fail',
+      detail: expect.stringMatching(/found 10,000; unexpected [\d,]+: .*epoch=2-step=9998\.ckpt.*no value the bundle leaves open explains the files/),
+    });
     expect(checks.exit.status).toBe('pass');
     expect(count(env, 'checkpoints', id)).toBe(1000);
     expect(count(env, 'warnings', id)).toBe(1000);
-    expect(fs.readFileSync(path.join(run.bundleDir, 'checkpoints_ls.txt'), 'utf8').split('\n').filter((l) => l.endsWith('.ckpt'))).toHaveLength(10_000);
+    expect(
+      fs
+        .readFileSync(path.join(run.bundleDir, 'checkpoints_ls.txt'), 'utf8')
+        .split('\n')
+        .filter((l) => l.endsWith('.ckpt')),
+    ).toHaveLength(10_000);
     expect(fs.readFileSync(path.join(run.bundleDir, 'summary.md'), 'utf8')).toContain('10,000 checkpoint files: listing the first 500');
     expect(getLaunch({ db: env.db, runId: id })!.error).toBeNull();
     // The live page listed a bounded part too, with the true count.
@@ -103,10 +118,12 @@ describe('a run that leaves 10,000 checkpoint files and 10,000 distinct warnings
       expect(r.runs.map((x) => x.action)).toEqual(['added']);
       const imported = getRunEvidence({ db: db2, id: r.runs[0].id })!;
       expect(imported.run.status).toBe('succeeded');
-      expect(messages(imported.evidence)).toEqual(expect.arrayContaining([
-        expect.stringMatching(/^checkpoints_ls\.txt: 10,000 checkpoint files: listing the first 500 and last 500/),
-        expect.stringMatching(/^train\.log: 10,000 distinct warnings: keeping the first 500 and last 500/),
-      ]));
+      expect(messages(imported.evidence)).toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(/^checkpoints_ls\.txt: 10,000 checkpoint files: listing the first 500 and last 500/),
+          expect.stringMatching(/^train\.log: 10,000 distinct warnings: keeping the first 500 and last 500/),
+        ]),
+      );
       expect(db2.$client.prepare('SELECT count(*) FROM checkpoints').pluck().get()).toBe(1000);
     } finally {
       closeDb(otherDb);
@@ -124,7 +141,10 @@ describe('a run whose archive throws', () => {
     const { run, evidence } = await waitForEnd(env.db, id, 20_000);
     expect(run.status).toBe('failed');
     expect(run.leaseToken).toBeNull();
-    expect(evidence.problems[0]).toMatchObject({ file: 'runproof', message: expect.stringMatching(/^archiving the run failed: injected: the checkpoints table refuses writes\. The run was settled without its archive/) });
+    expect(evidence.problems[0]).toMatchObject({
+      file: 'runproof',
+      message: expect.stringMatching(/^archiving the run failed: injected: the checkpoints table refuses writes\. The run was settled without its archive/),
+    });
     expect(evidence.launch?.note).toMatch(/archiving the run failed: injected/);
     expect(evidence.checks.find((c) => c.id === 'exit')).toMatchObject({ status: 'fail', detail: expect.stringContaining('injected') });
     expect(evidence.checks.filter((c) => c.id !== 'exit').every((c) => c.status === 'skip')).toBe(true);

@@ -44,7 +44,12 @@ let worker: Worker | null = null;
 let scratch: string | null = null;
 const strays: number[] = [];
 afterEach(async () => {
-  for (const pid of strays.splice(0)) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+  for (const pid of strays.splice(0))
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
   await worker?.stop();
   worker = null;
   env?.cleanup();
@@ -69,7 +74,9 @@ function markedPids(runId: string): number[] {
     if (!/^\d+$/.test(ent)) continue;
     try {
       if (fs.readFileSync(`/proc/${ent}/environ`, 'latin1').split('\0').includes(`RUNPROOF_RUN_MARKER=${runId}`) && alive(Number(ent))) out.push(Number(ent));
-    } catch { /* gone */ }
+    } catch {
+      /* gone */
+    }
   }
   return out;
 }
@@ -80,7 +87,12 @@ function setup(mode: 'auto' | 'off', extra: Record<string, string> = {}): { env:
   fs.writeFileSync(script, ESCAPER);
   const pidFile = path.join(scratch, 'grandchild.pid');
   const profiles = path.join(scratch, 'profiles.json');
-  fs.writeFileSync(profiles, JSON.stringify({ profiles: [{ name: 'escaper', title: 'Leaves a setsid grandchild', argv: ['{node}', script, '--output_dir', '{output_dir}'], env: { ESCAPE_PID_FILE: pidFile }, timeoutSec: 120 }] }));
+  fs.writeFileSync(
+    profiles,
+    JSON.stringify({
+      profiles: [{ name: 'escaper', title: 'Leaves a setsid grandchild', argv: ['{node}', script, '--output_dir', '{output_dir}'], env: { ESCAPE_PID_FILE: pidFile }, timeoutSec: 120 }],
+    }),
+  );
   env = makeTestEnv({ RUNPROOF_PROFILES: profiles, RUNPROOF_CGROUP: mode, ...extra });
   return { env, pidFile };
 }
@@ -116,7 +128,9 @@ describe.each([
     const { env: e, pidFile } = setup(m);
     const id = launch(e, 'escaper');
     let stoppedAt = 0;
-    const log = (msg: string) => { if (msg.includes('stopping (cancel)')) stoppedAt = Date.now(); };
+    const log = (msg: string) => {
+      if (msg.includes('stopping (cancel)')) stoppedAt = Date.now();
+    };
     worker = new Worker({ db: e.db, concurrency: 1, leaseMs: 3000, graceMs: 2000, pollMs: 100, claimPollMs: 50, log });
     worker.start();
     const { pgid, grandchild } = await escapedGrandchild(e, id, pidFile);
@@ -125,10 +139,14 @@ describe.each([
     await waitFor('no marked process left', () => markedPids(id).length === 0 && pidsInGroup(pgid).length === 0, 10_000, 10);
     const zeroAt = Date.now();
     const { run, evidence } = await waitForEnd(e.db, id, 10_000);
-    console.log(`[measure] ${usesCgroup() ? 'cgroup' : 'marker'} path: cancel requested → 0 processes in ${zeroAt - t0} ms, of which ${zeroAt - stoppedAt} ms after the worker acted on it (the rest is the wait for the heartbeat, every 600 ms here)`);
+    console.log(
+      `[measure] ${usesCgroup() ? 'cgroup' : 'marker'} path: cancel requested → 0 processes in ${zeroAt - t0} ms, of which ${zeroAt - stoppedAt} ms after the worker acted on it (the rest is the wait for the heartbeat, every 600 ms here)`,
+    );
     expect(run.status).toBe('cancelled');
     expect(alive(grandchild)).toBe(false);
-    expect(evidence.launch?.note).toMatch(usesCgroup() ? /1 process that had left the process group \(setsid\) killed by the run's cgroup/ : /1 process that had left the process group \(setsid\) killed by the run's environment marker/);
+    expect(evidence.launch?.note).toMatch(
+      usesCgroup() ? /1 process that had left the process group \(setsid\) killed by the run's cgroup/ : /1 process that had left the process group \(setsid\) killed by the run's environment marker/,
+    );
     if (usesCgroup()) expect(fs.existsSync(`/sys/fs/cgroup/unified/runproof/${id}`) || fs.existsSync(`/sys/fs/cgroup/runproof/${id}`)).toBe(false);
   });
 
@@ -169,7 +187,21 @@ describe('path knobs are checked again right before the process starts', () => {
     fs.writeFileSync(path.join(scratch, 'touch.mjs'), TOUCH);
     const ran = path.join(scratch, 'ran');
     const profiles = path.join(scratch, 'profiles.json');
-    fs.writeFileSync(profiles, JSON.stringify({ profiles: [{ name: 'reader', title: 'Reads a file', cwd, argv: ['{node}', path.join(scratch, 'touch.mjs'), '{params}'], params: [{ name: 'input', type: 'path', roots: ['data'] }], env: { RAN_FILE: ran } }] }));
+    fs.writeFileSync(
+      profiles,
+      JSON.stringify({
+        profiles: [
+          {
+            name: 'reader',
+            title: 'Reads a file',
+            cwd,
+            argv: ['{node}', path.join(scratch, 'touch.mjs'), '{params}'],
+            params: [{ name: 'input', type: 'path', roots: ['data'] }],
+            env: { RAN_FILE: ran },
+          },
+        ],
+      }),
+    );
     env = makeTestEnv({ RUNPROOF_PROFILES: profiles });
     const e = env;
     const swapped = launch(e, 'reader', { input: 'data/swapped.txt' });

@@ -94,7 +94,11 @@ export function settleWithoutArchive(input: FinalizeInput, error: string): Evide
   const launch = getLaunch({ db, runId });
   if (!run || !launch) return null;
   const note = [input.note, error].filter(Boolean).join('; ');
-  const facts = factsFrom(launch, getRunPlanRows({ db, runId }).map((r) => r.id), { endedAt: input.endedAt, exitCode: input.exitCode, signal: input.signal, note });
+  const facts = factsFrom(
+    launch,
+    getRunPlanRows({ db, runId }).map((r) => r.id),
+    { endedAt: input.endedAt, exitCode: input.exitCode, signal: input.signal, note },
+  );
   const status: RunStatus = input.status === 'succeeded' ? 'failed' : input.status;
   let evidence: Evidence;
   try {
@@ -108,14 +112,19 @@ export function settleWithoutArchive(input: FinalizeInput, error: string): Evide
   if (facts.startedAt) evidence.runtime = { realS: (input.endedAt - facts.startedAt) / 1000, userS: null, sysS: null, source: 'worker' };
   evidence.checks = evidence.checks.map((c) => (c.id === 'exit' ? { id: c.id, status: 'fail', detail: error } : { id: c.id, status: 'skip', detail: 'not judged: the run could not be archived' }));
   if (!evidence.checks.some((c) => c.id === 'exit')) evidence.checks.unshift({ id: 'exit', status: 'fail', detail: error });
-  evidence.problems = [{ file: 'runproof', line: null, message: `${error}. The run was settled without its archive: the evidence below is what the live view last stored.` }, ...evidence.problems.slice(0, 100)];
+  evidence.problems = [
+    { file: 'runproof', line: null, message: `${error}. The run was settled without its archive: the evidence below is what the live view last stored.` },
+    ...evidence.problems.slice(0, 100),
+  ];
   delete evidence.planRows; // filled in when served
   const ok = settleUnarchivedRun({ db, runId, token: input.token, evidence, exitCode: input.exitCode, signal: input.signal, error: note, endedAt: input.endedAt });
   if (!ok) return null;
   try {
     // The bundle says the same as the page, if it can still be written.
     fs.writeFileSync(path.join(/*turbopackIgnore: true*/ run.bundleDir, 'evidence.json'), `${JSON.stringify(evidence, null, 2)}\n`);
-  } catch { /* the bundle folder may be what failed */ }
+  } catch {
+    /* the bundle folder may be what failed */
+  }
   return evidence;
 }
 
@@ -145,22 +154,39 @@ function archiveRun(input: FinalizeInput): Evidence | null {
 
   const startedAt = launch.processStartedAt;
   const planRows = getRunPlanRows({ db, runId });
-  const facts = factsFrom(launch, planRows.map((r) => r.id), { endedAt: input.endedAt, exitCode: input.exitCode, signal: input.signal, note });
+  const facts = factsFrom(
+    launch,
+    planRows.map((r) => r.id),
+    { endedAt: input.endedAt, exitCode: input.exitCode, signal: input.signal, note },
+  );
   const read = readBundle(bundleDir);
   // The rows it is linked to: what each asks for sets its knobs check's request and whether it qualifies (summary.md says).
   const rowsAt = getRunPlanRowsAt({ db, runId });
   const identity = { profile: facts.profile, argv: facts.argv };
-  const rowRequest = requestedForLinks(rowsAt.map((r) => ({ planPath: r.planPath, rowId: r.ref.id })), identity);
-  const { evidence, series } = analyseLaunched(read.files, run, facts, {
-    status: input.status,
-    exitCode: input.exitCode,
-    signal: input.signal,
-    cleanedUp,
-    wallS: startedAt ? (input.endedAt - startedAt) / 1000 : null,
-    logFile: read.files.some((f) => f.path === LOG_NAME) ? LOG_NAME : undefined,
-  }, rowRequest);
+  const rowRequest = requestedForLinks(
+    rowsAt.map((r) => ({ planPath: r.planPath, rowId: r.ref.id })),
+    identity,
+  );
+  const { evidence, series } = analyseLaunched(
+    read.files,
+    run,
+    facts,
+    {
+      status: input.status,
+      exitCode: input.exitCode,
+      signal: input.signal,
+      cleanedUp,
+      wallS: startedAt ? (input.endedAt - startedAt) / 1000 : null,
+      logFile: read.files.some((f) => f.path === LOG_NAME) ? LOG_NAME : undefined,
+    },
+    rowRequest,
+  );
   evidence.problems = read.problems.concat(evidence.problems);
-  evidence.planRows = judgePlanRowRefs(rowsAt.map((r) => r.ref), rowsAt.map((r) => r.planPath), identity);
+  evidence.planRows = judgePlanRowRefs(
+    rowsAt.map((r) => r.ref),
+    rowsAt.map((r) => r.planPath),
+    identity,
+  );
   // The bundle's files go into the database with the run (its permalink outlives the folder); what the
   // per-file cap cut or left out is a problem of the run, so it is read before the evidence is written.
   const stored = packBundleFiles({ dir: bundleDir, paths: evidence.files.map((f) => f.path).filter((p) => p !== 'summary.md' && p !== 'evidence.json'), cap: storedFileCap() });
@@ -175,22 +201,27 @@ function archiveRun(input: FinalizeInput): Evidence | null {
   // Rendered here and bounded by the evidence caps: stored whole, from memory.
   const files = [...stored.files, packBuffer('summary.md', summary), packBuffer('evidence.json', evidenceText)];
   const hash = readBundle(bundleDir).hash;
-  const ok = settleWithStoredFiles({ db, runId, files, settle: () => finishLaunchedRun({
+  const ok = settleWithStoredFiles({
     db,
-    id: runId,
-    token: input.token,
-    sourceKey: run.sourceKey,
-    profile: run.profile,
-    bundleDir,
-    contentHash: hash,
-    evidence,
-    series,
-    startedAt: startedAt ?? run.startedAt,
-    endedAt: input.endedAt,
-    exitCode: input.exitCode,
-    signal: input.signal,
-    error: note,
-  }) });
+    runId,
+    files,
+    settle: () =>
+      finishLaunchedRun({
+        db,
+        id: runId,
+        token: input.token,
+        sourceKey: run.sourceKey,
+        profile: run.profile,
+        bundleDir,
+        contentHash: hash,
+        evidence,
+        series,
+        startedAt: startedAt ?? run.startedAt,
+        endedAt: input.endedAt,
+        exitCode: input.exitCode,
+        signal: input.signal,
+        error: note,
+      }),
+  });
   return ok ? evidence : null;
 }
-

@@ -92,7 +92,11 @@ export async function runJob(opts: JobOptions): Promise<RunStatus | null> {
   const commitKnown = commitPromise.then((sha) => {
     commit = sha;
     if (sha) {
-      try { recordGitCommit({ db, runId, token, gitCommit: sha }); } catch (e) { say(`run ${runId}: recording the git commit failed: ${(e as Error).message}`); }
+      try {
+        recordGitCommit({ db, runId, token, gitCommit: sha });
+      } catch (e) {
+        say(`run ${runId}: recording the git commit failed: ${(e as Error).message}`);
+      }
     }
   });
 
@@ -130,8 +134,10 @@ export async function runJob(opts: JobOptions): Promise<RunStatus | null> {
   const beat = setInterval(() => {
     try {
       const r = renewLease({ db, runId, token, leaseMs: opts.leaseMs });
-      if (!r.owned) { owned = false; stop('lease'); }
-      else if (r.cancelRequested) stop('cancel');
+      if (!r.owned) {
+        owned = false;
+        stop('lease');
+      } else if (r.cancelRequested) stop('cancel');
     } catch (e) {
       say(`run ${runId}: heartbeat failed: ${(e as Error).message}`);
     }
@@ -174,11 +180,18 @@ function settleExited(opts: JobOptions, exit: RunExit, stopper: RunStopper, time
   const { code, signal } = exit;
   let status: RunStatus;
   let note: string | null = null;
-  if (stopper.reason === 'cancel') { status = 'cancelled'; note = 'cancelled from Runproof: SIGTERM to the process group, SIGKILL after the grace period'; }
-  else if (stopper.reason === 'timeout') { status = 'timed_out'; note = `exceeded the profile's timeout of ${Math.round(timeoutMs / 1000)} s`; }
-  else status = code === 0 ? 'succeeded' : 'failed';
+  if (stopper.reason === 'cancel') {
+    status = 'cancelled';
+    note = 'cancelled from Runproof: SIGTERM to the process group, SIGKILL after the grace period';
+  } else if (stopper.reason === 'timeout') {
+    status = 'timed_out';
+    note = `exceeded the profile's timeout of ${Math.round(timeoutMs / 1000)} s`;
+  } else status = code === 0 ? 'succeeded' : 'failed';
   const { escaped } = stopper;
-  if (escaped) note = [note, `${escaped} process${escaped === 1 ? '' : 'es'} that had left the process group (setsid) killed by the run's ${inCgroup ? 'cgroup' : 'environment marker'}`].filter(Boolean).join('; ');
+  if (escaped)
+    note = [note, `${escaped} process${escaped === 1 ? '' : 'es'} that had left the process group (setsid) killed by the run's ${inCgroup ? 'cgroup' : 'environment marker'}`]
+      .filter(Boolean)
+      .join('; ');
   const ev = finalizeRun({ db: opts.db, runId: opts.runId, token: opts.token, status, exitCode: code, signal, note, endedAt });
   return ev ? status : null;
 }

@@ -97,8 +97,15 @@ export function followLive(input: FollowInput): LiveFollow {
     const files: InputFile[] = [];
     try {
       files.push(readLiveLog(logPath));
-    } catch { /* not yet */ }
-    if (tail) try { files.push({ path: 'metrics.csv', sizeBytes: fs.statSync(tail.file).size, text: fs.readFileSync(tail.file, 'utf8') }); } catch { /* rewritten under us */ }
+    } catch {
+      /* not yet */
+    }
+    if (tail)
+      try {
+        files.push({ path: 'metrics.csv', sizeBytes: fs.statSync(tail.file).size, text: fs.readFileSync(tail.file, 'utf8') });
+      } catch {
+        /* rewritten under us */
+      }
     const listing = formatLsListing(ckpts);
     files.push({ path: 'checkpoints_ls.txt', sizeBytes: listing.length, text: listing });
     return analyseLaunched(files, run, input.facts(), { status: 'running', exitCode: null, signal: null, cleanedUp: null, wallS: (Date.now() - startedAt) / 1000, logFile: LOG_NAME }).evidence;
@@ -139,12 +146,22 @@ export function followLive(input: FollowInput): LiveFollow {
     if (scan) {
       ckpts = listCheckpoints(launch.outputDir);
       const ckKey = ckpts.map((c) => `${c.name}:${c.sizeBytes}`).join('|');
-      if (ckKey !== lastCkptKey) { lastCkptKey = ckKey; live.checkpoints = keepEnds(ckpts, LIVE_CHECKPOINTS).kept.map((c) => ({ name: c.name, sizeBytes: c.sizeBytes })); live.checkpointCount = ckpts.length; changed = true; }
+      if (ckKey !== lastCkptKey) {
+        lastCkptKey = ckKey;
+        live.checkpoints = keepEnds(ckpts, LIVE_CHECKPOINTS).kept.map((c) => ({ name: c.name, sizeBytes: c.sizeBytes }));
+        live.checkpointCount = ckpts.length;
+        changed = true;
+      }
     }
     try {
       const size = fs.statSync(logPath).size;
-      if (size !== live.logBytes) { live.logBytes = size; changed = true; }
-    } catch { /* log removed? keep going */ }
+      if (size !== live.logBytes) {
+        live.logBytes = size;
+        changed = true;
+      }
+    } catch {
+      /* log removed? keep going */
+    }
 
     if (points.length) {
       // Only what was committed counts as stored: a failed write is retried from the same index next tick.
@@ -169,10 +186,21 @@ export function followLive(input: FollowInput): LiveFollow {
   const soon = () => {
     if (pending) return;
     pending = true;
-    setTimeout(() => { pending = false; lastTickAt = Date.now(); safeTick(false); }, Math.max(0, lastTickAt + 50 - Date.now()));
+    setTimeout(
+      () => {
+        pending = false;
+        lastTickAt = Date.now();
+        safeTick(false);
+      },
+      Math.max(0, lastTickAt + 50 - Date.now()),
+    );
   };
   const safeTick = (scan: boolean) => {
-    try { tick(scan); } catch (e) { say(`run ${runId}: live update failed: ${(e as Error).message}`); }
+    try {
+      tick(scan);
+    } catch (e) {
+      say(`run ${runId}: live update failed: ${(e as Error).message}`);
+    }
   };
   // Only metrics.csv is watched (a recursive watch of the whole output folder costs the trainer CPU on every
   // write); the poll finds it, sees checkpoints come and go, and re-arms the watch if the file is replaced.
@@ -180,10 +208,18 @@ export function followLive(input: FollowInput): LiveFollow {
     if (watcher || !tail) return;
     try {
       watcher = fs.watch(tail.file, soon);
-      watcher.on('error', () => { watcher?.close(); watcher = null; });
-    } catch { /* not there (yet, or any more): the poll carries on */ }
+      watcher.on('error', () => {
+        watcher?.close();
+        watcher = null;
+      });
+    } catch {
+      /* not there (yet, or any more): the poll carries on */
+    }
   };
-  const poll = setInterval(() => { safeTick(true); watchMetrics(); }, input.pollMs);
+  const poll = setInterval(() => {
+    safeTick(true);
+    watchMetrics();
+  }, input.pollMs);
 
   return {
     live,

@@ -29,7 +29,7 @@ test('renderTree lists a folder as `tree` does and stops at 32 levels, saying so
   expect(text.trimEnd().split('\n').pop()).toBe('33 directories, 1 file');
 });
 
-test('findLoggerFiles finds the newest version folder\'s TensorBoard events and runproof.json, not an older run\'s', () => {
+test("findLoggerFiles finds the newest version folder's TensorBoard events and runproof.json, not an older run's", () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rp-logger-'));
   const v0 = path.join(dir, 'lightning_logs', 'version_0');
   const v1 = path.join(dir, 'lightning_logs', 'version_1');

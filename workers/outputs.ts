@@ -7,7 +7,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-export interface CheckpointEntry { name: string; dir: string; sizeBytes: number; mtimeMs: number }
+export interface CheckpointEntry {
+  name: string;
+  dir: string;
+  sizeBytes: number;
+  mtimeMs: number;
+}
 
 function versionNumber(name: string): number | null {
   const m = /^version_(\d+)$/.exec(name);
@@ -63,7 +68,11 @@ export function findLoggerFiles(outputDir: string): { events: string[]; runproof
     const isEvents = e.name.startsWith('events.out.tfevents.');
     if (!isEvents && e.name !== 'runproof.json') return;
     let mtimeMs = 0;
-    try { mtimeMs = fs.statSync(full).mtimeMs; } catch { return; }
+    try {
+      mtimeMs = fs.statSync(full).mtimeMs;
+    } catch {
+      return;
+    }
     (isEvents ? events : jsons).push({ full, mtimeMs });
   });
   const version = findVersionDir(outputDir);
@@ -75,7 +84,10 @@ export function findLoggerFiles(outputDir: string): { events: string[]; runproof
   const eventsDir = newestDir(events);
   const jsonDir = newestDir(jsons);
   return {
-    events: events.filter((x) => path.dirname(x.full) === eventsDir).map((x) => x.full).sort(),
+    events: events
+      .filter((x) => path.dirname(x.full) === eventsDir)
+      .map((x) => x.full)
+      .sort(),
     runproofJson: jsonDir ? path.join(jsonDir, 'runproof.json') : null,
   };
 }
@@ -100,7 +112,8 @@ const TREE_DEPTH = 32;
 /** `tree`'s output for a folder: the same shape as the hand-made `lightning_tree.txt` files. */
 export function renderTree(dir: string, label: string = dir): string {
   const lines = [label];
-  let dirs = 0, files = 0;
+  let dirs = 0,
+    files = 0;
   const rec = (d: string, prefix: string, depth: number) => {
     if (depth > TREE_DEPTH) {
       lines.push(`${prefix}└── … (folders deeper than ${TREE_DEPTH} levels not listed)`);

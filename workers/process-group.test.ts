@@ -38,7 +38,12 @@ function pgrpOf(pid: number): number {
 const started: number[] = [];
 const cgroups: string[] = [];
 afterEach(() => {
-  for (const pid of started.splice(0)) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+  for (const pid of started.splice(0))
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
   for (const dir of cgroups.splice(0)) removeCgroup(dir);
 });
 
@@ -148,4 +153,3 @@ describe('the run cgroup', () => {
     }
   });
 });
-

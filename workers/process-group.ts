@@ -53,7 +53,7 @@ export function cgroup2Mount(): string | null {
   for (const line of info.split('\n')) {
     // id parent maj:min root mountpoint options [optional fields…] - fstype source super-options
     const [left, right] = line.split(' - ');
-    if (!right || right.split(' ')[0] !== 'cgroup2') continue;
+    if (right?.split(' ')[0] !== 'cgroup2') continue;
     const mountPoint = left.split(' ')[4];
     // mountinfo escapes space, tab, newline and backslash as \ooo.
     if (mountPoint) return mountPoint.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
@@ -160,9 +160,16 @@ function killCgroup(dir: string): void {
   try {
     fs.writeFileSync(path.join(dir, 'cgroup.kill'), '1');
     return;
-  } catch { /* older kernel, or gone */ }
+  } catch {
+    /* older kernel, or gone */
+  }
   for (let round = 0; round < 50 && cgroupPopulated(dir); round++) {
-    for (const pid of cgroupPids(dir)) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+    for (const pid of cgroupPids(dir))
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
     sleepSync(10);
   }
 }
@@ -217,7 +224,9 @@ export function findMarkedPids(runId: string): number[] {
       const env = fs.readFileSync(`/proc/${name}/environ`);
       // Entries are NUL-terminated: match a whole entry, at the start or after a NUL.
       if (env.indexOf(entry) === 0 || env.indexOf(inner) >= 0) out.push(Number(name));
-    } catch { /* exited meanwhile, or not ours to read */ }
+    } catch {
+      /* exited meanwhile, or not ours to read */
+    }
   }
   return out;
 }
@@ -234,9 +243,20 @@ export interface RunProcesses {
 
 /** TERM (or any signal) to the run's group, and to its processes that left it (cgroup members, marked processes). */
 export function signalRun(run: RunProcesses, signal: NodeJS.Signals): void {
-  if (run.pgid) try { process.kill(-run.pgid, signal); } catch { /* group gone */ }
+  if (run.pgid)
+    try {
+      process.kill(-run.pgid, signal);
+    } catch {
+      /* group gone */
+    }
   const others = new Set([...(run.cgroupDir ? cgroupPids(run.cgroupDir) : []), ...findMarkedPids(run.runId)]);
-  for (const pid of others) if (run.pgid === null || pgrpOf(pid) !== run.pgid) try { process.kill(pid, signal); } catch { /* gone */ }
+  for (const pid of others)
+    if (run.pgid === null || pgrpOf(pid) !== run.pgid)
+      try {
+        process.kill(pid, signal);
+      } catch {
+        /* gone */
+      }
 }
 
 export interface KillResult {
@@ -259,7 +279,12 @@ export function killRun(run: RunProcesses, { rounds = 20 }: { rounds?: number } 
     for (const pid of pids) if (run.pgid === null || pgrpOf(pid) !== run.pgid) escapedPids.add(pid);
   };
   if (run.cgroupDir) note(cgroupPids(run.cgroupDir));
-  if (run.pgid) try { process.kill(-run.pgid, 'SIGKILL'); } catch { /* group gone */ }
+  if (run.pgid)
+    try {
+      process.kill(-run.pgid, 'SIGKILL');
+    } catch {
+      /* group gone */
+    }
   if (run.cgroupDir && fs.existsSync(run.cgroupDir)) {
     killCgroup(run.cgroupDir);
     removeCgroup(run.cgroupDir);
@@ -267,7 +292,12 @@ export function killRun(run: RunProcesses, { rounds = 20 }: { rounds?: number } 
   let left = findMarkedPids(run.runId);
   for (let round = 0; left.length && round < rounds; round++) {
     note(left);
-    for (const pid of left) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+    for (const pid of left)
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
     sleepSync(round < 5 ? 5 : 25);
     left = findMarkedPids(run.runId);
   }

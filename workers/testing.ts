@@ -12,7 +12,12 @@ import { isTerminal } from '../db/queries/launches';
 
 export const REPO_ROOT = path.resolve(__dirname, '..');
 
-export interface TestEnv { dir: string; dbPath: string; db: Db; cleanup: () => void }
+export interface TestEnv {
+  dir: string;
+  dbPath: string;
+  db: Db;
+  cleanup: () => void;
+}
 
 export function makeTestEnv(extra: Record<string, string> = {}): TestEnv {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'runproof-worker-'));
@@ -52,10 +57,14 @@ export async function waitFor<T>(what: string, fn: () => T | null | undefined | 
 }
 
 export async function waitForEnd(db: Db, runId: string, timeoutMs = 60_000) {
-  await waitFor(`run ${runId} to end`, () => {
-    const r = getRun({ db, id: runId });
-    return r && isTerminal(r.status);
-  }, timeoutMs);
+  await waitFor(
+    `run ${runId} to end`,
+    () => {
+      const r = getRun({ db, id: runId });
+      return r && isTerminal(r.status);
+    },
+    timeoutMs,
+  );
   return getRunEvidence({ db, id: runId })!;
 }
 
@@ -69,7 +78,9 @@ export function pidsInGroup(pgid: number): number[] {
       // pid (comm) state ppid pgrp …: comm may hold spaces and parentheses, so split after the last ')'.
       const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       if (Number(rest[2]) === pgid && rest[0] !== 'Z') out.push(Number(ent));
-    } catch { /* exited meanwhile */ }
+    } catch {
+      /* exited meanwhile */
+    }
   }
   return out;
 }

@@ -15,7 +15,18 @@ import { indexPlansDir } from '../server/plan-index';
 import { sweepLostRuns } from './sweep';
 import { makeTestEnv, pidsInGroup, REPO_ROOT, sleep, waitFor, waitForEnd, type TestEnv } from './testing';
 
-const BRIEF = { n_images: '64', gridsize: '3', max_epochs: '6', batch_size: '4', accelerator: 'auto', deterministic: 'true', 'num-workers': '0', logger: 'csv', 'checkpoint-save-top-k': '2', 'early-stop-patience': '5' };
+const BRIEF = {
+  n_images: '64',
+  gridsize: '3',
+  max_epochs: '6',
+  batch_size: '4',
+  accelerator: 'auto',
+  deterministic: 'true',
+  'num-workers': '0',
+  logger: 'csv',
+  'checkpoint-save-top-k': '2',
+  'early-stop-patience': '5',
+};
 /** A run long enough to act on while it runs: ~40 epochs of a few hundred ms each. */
 const LONG = { n_images: '2048', max_epochs: '40', batch_size: '8' };
 
@@ -111,7 +122,20 @@ describe('launched runs', () => {
   test('a run over its timeout ends timed_out', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'runproof-profiles-'));
     const file = path.join(dir, 'profiles.json');
-    fs.writeFileSync(file, JSON.stringify({ profiles: [{ name: 'reference-1s', title: 'Reference, 1 s timeout', argv: ['{node}', '{runproof_root}/workers/reference-trainer/train.mjs', '{params}', '--output_dir', '{output_dir}'], params: [{ name: 'max_epochs', type: 'int', default: 1000 }], timeoutSec: 1 }] }));
+    fs.writeFileSync(
+      file,
+      JSON.stringify({
+        profiles: [
+          {
+            name: 'reference-1s',
+            title: 'Reference, 1 s timeout',
+            argv: ['{node}', '{runproof_root}/workers/reference-trainer/train.mjs', '{params}', '--output_dir', '{output_dir}'],
+            params: [{ name: 'max_epochs', type: 'int', default: 1000 }],
+            timeoutSec: 1,
+          },
+        ],
+      }),
+    );
     try {
       env = makeTestEnv({ RUNPROOF_PROFILES: file });
       const id = launch(env, {}, { profile: 'reference-1s' });
@@ -156,7 +180,8 @@ describe('launched runs', () => {
       { t: getRun({ db: e.db, id })!.endedAt!, d: -1 },
     ]);
     events.sort((a, b) => a.t - b.t || a.d - b.d);
-    let now = 0, most = 0;
+    let now = 0,
+      most = 0;
     for (const ev of events) most = Math.max(most, (now += ev.d));
     expect(most).toBe(2);
   }, 60_000);

@@ -50,7 +50,18 @@ export class Worker {
 
   constructor(opts: WorkerOptions) {
     const heartbeatMs = opts.heartbeatMs ?? Math.max(200, Math.floor(opts.leaseMs / 5));
-    this.o = { heartbeatMs, graceMs: 5000, pollMs: 250, claimPollMs: 200, sweepMs: Math.max(500, Math.floor(opts.leaseMs / 4)), log: () => {}, labels: [], recheckMs: 60_000, nvidiaSmi: 'nvidia-smi', ...opts } as Required<WorkerOptions>;
+    this.o = {
+      heartbeatMs,
+      graceMs: 5000,
+      pollMs: 250,
+      claimPollMs: 200,
+      sweepMs: Math.max(500, Math.floor(opts.leaseMs / 4)),
+      log: () => {},
+      labels: [],
+      recheckMs: 60_000,
+      nvidiaSmi: 'nvidia-smi',
+      ...opts,
+    } as Required<WorkerOptions>;
     this.labels = workerLabels(this.o.labels);
   }
 
@@ -79,7 +90,22 @@ export class Worker {
     const first = this.profiles === null;
     const all = await checkProfilesHere(store);
     store(all);
-    if (first) this.o.log(`worker: can run ${all.filter((p) => p.available).map((p) => p.name).join(', ') || 'no profile'} here${all.some((p) => !p.available) ? `; not ${all.filter((p) => !p.available).map((p) => `${p.name} (${p.reason})`).join(', ')}` : ''}`);
+    if (first)
+      this.o.log(
+        `worker: can run ${
+          all
+            .filter((p) => p.available)
+            .map((p) => p.name)
+            .join(', ') || 'no profile'
+        } here${
+          all.some((p) => !p.available)
+            ? `; not ${all
+                .filter((p) => !p.available)
+                .map((p) => `${p.name} (${p.reason})`)
+                .join(', ')}`
+            : ''
+        }`,
+      );
   }
 
   private async checkGpus(): Promise<void> {
@@ -176,7 +202,17 @@ export class Worker {
       const id = runId;
       const abort = new AbortController();
       this.aborts.set(id, abort);
-      const job = runJob({ db: this.o.db, runId: id, token, leaseMs: this.o.leaseMs, heartbeatMs: this.o.heartbeatMs, graceMs: this.o.graceMs, pollMs: this.o.pollMs, log: this.o.log, abort: abort.signal })
+      const job = runJob({
+        db: this.o.db,
+        runId: id,
+        token,
+        leaseMs: this.o.leaseMs,
+        heartbeatMs: this.o.heartbeatMs,
+        graceMs: this.o.graceMs,
+        pollMs: this.o.pollMs,
+        log: this.o.log,
+        abort: abort.signal,
+      })
         .then((status) => this.o.log(`run ${id}: ${status ?? 'lease lost; settled elsewhere'}`))
         .catch((e) => this.o.log(`run ${id}: worker error: ${(e as Error).stack ?? e}`))
         .finally(() => {

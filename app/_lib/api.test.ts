@@ -87,7 +87,9 @@ describe('route()', () => {
   });
 
   it('lets a route answer errors in its own format', async () => {
-    const GET = route<{ id: string }>('test', () => new Response('never'), { respond: (status, error) => new Response(`<svg>${error}</svg>`, { status, headers: { 'Content-Type': 'image/svg+xml' } }) });
+    const GET = route<{ id: string }>('test', () => new Response('never'), {
+      respond: (status, error) => new Response(`<svg>${error}</svg>`, { status, headers: { 'Content-Type': 'image/svg+xml' } }),
+    });
     const res = await GET(req(), ctx({ id: '../etc' }));
     expect(res.status).toBe(404);
     expect(res.headers.get('content-type')).toBe('image/svg+xml');

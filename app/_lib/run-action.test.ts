@@ -13,9 +13,13 @@ describe('runAction', () => {
 
   it('turns a thrown error into a plain failure, logs the cause, keeps the submitted values', async () => {
     const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
-    const r = await runAction('save the name and notes', () => {
-      throw new Error('SQLITE_BUSY: database is locked');
-    }, { name: 'n', notes: '' });
+    const r = await runAction(
+      'save the name and notes',
+      () => {
+        throw new Error('SQLITE_BUSY: database is locked');
+      },
+      { name: 'n', notes: '' },
+    );
     expect(r).toEqual({ ok: false, error: 'Could not save the name and notes: see the server log.', data: { name: 'n', notes: '' } });
     expect(JSON.stringify(r)).not.toContain('SQLITE_BUSY');
     expect(logged).toHaveBeenCalledTimes(1);

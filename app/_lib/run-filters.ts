@@ -21,7 +21,13 @@ export const runFiltersSchema = z.object({
   verdict: z.preprocess(verdictAlias, z.enum(VERDICTS as unknown as [Verdict, ...Verdict[]]).optional()),
   origin: z.preprocess(blankToUndefined, z.enum(['launched', 'imported']).optional()),
   /** `1`: only archived runs (they are hidden otherwise). */
-  archived: z.preprocess(blankToUndefined, z.enum(['0', '1']).transform((v) => v === '1').optional()),
+  archived: z.preprocess(
+    blankToUndefined,
+    z
+      .enum(['0', '1'])
+      .transform((v) => v === '1')
+      .optional(),
+  ),
   q: z.preprocess(blankToUndefined, z.string().trim().max(200).optional()),
   sort: z.preprocess(blankToUndefined, z.enum(RUN_SORTS as unknown as [RunSort, ...RunSort[]]).optional()),
   dir: z.preprocess(blankToUndefined, z.enum(['asc', 'desc']).optional()),

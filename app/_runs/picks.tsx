@@ -131,7 +131,9 @@ export default function ComparePicks({
         <ul className={pick.elsewhere} aria-label="Ticked on other pages">
           {elsewhere.map((p) => (
             <li key={p.id} data-testid="picked-elsewhere" data-run-id={p.id}>
-              <span className={pick.elsewhereLabel} title={p.id}>{p.label}</span>
+              <span className={pick.elsewhereLabel} title={p.id}>
+                {p.label}
+              </span>
               <button type="button" className={pick.unpick} onClick={() => remove(p.id)} aria-label={`Untick ${p.label}`}>
                 ×
               </button>
@@ -154,7 +156,10 @@ export default function ComparePicks({
           data-testid={archivedView ? 'restore-selected' : 'archive-selected'}
           onClick={() =>
             startTransition(async () => {
-              const r = await archive(list.map((p) => p.id), !archivedView);
+              const r = await archive(
+                list.map((p) => p.id),
+                !archivedView,
+              );
               setMessage(resultText(r));
               if (r.ok) {
                 clear();

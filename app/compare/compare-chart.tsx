@@ -54,14 +54,7 @@ export default function CompareChart({ metric, rows, lines, positive, summary }:
               label={{ value: 'epoch', position: 'insideBottomRight', offset: -2, fontSize: 12, fill: '#57606a' }}
               height={36}
             />
-            <YAxis
-              scale={log && positive ? 'log' : 'auto'}
-              domain={['auto', 'auto']}
-              allowDataOverflow={log && positive}
-              tickFormatter={compact}
-              tick={{ fontSize: 12, fill: '#57606a' }}
-              width={64}
-            />
+            <YAxis scale={log && positive ? 'log' : 'auto'} domain={['auto', 'auto']} allowDataOverflow={log && positive} tickFormatter={compact} tick={{ fontSize: 12, fill: '#57606a' }} width={64} />
             <Tooltip
               formatter={(value) => (typeof value === 'number' ? fmtNumber(value, 4) : String(value ?? '—'))}
               labelFormatter={(label) => `epoch ${label} · ${metric}`}

@@ -78,14 +78,12 @@ function NotEnough({ given, shown, unknown, invalid }: { given: number; shown: A
           <>No runs were given. </>
         ) : shown.length === 1 ? (
           <>
-            {given === 1 ? 'Only one run was given' : 'Only one of the runs given is known'}:{' '}
-            <Link href={`/runs/${encodeURIComponent(shown[0].id)}`}>{shown[0].title}</Link>.{' '}
+            {given === 1 ? 'Only one run was given' : 'Only one of the runs given is known'}: <Link href={`/runs/${encodeURIComponent(shown[0].id)}`}>{shown[0].title}</Link>.{' '}
           </>
         ) : (
           <>None of the runs given is known. </>
         )}
-        Tick two or more runs in the runs table and press <strong>Compare selected</strong>, or name them in the address:{' '}
-        <code>/compare?ids=&lt;id&gt;,&lt;id&gt;</code>.
+        Tick two or more runs in the runs table and press <strong>Compare selected</strong>, or name them in the address: <code>/compare?ids=&lt;id&gt;,&lt;id&gt;</code>.
       </p>
       {unknown.length ? (
         <p className="small" data-testid="compare-unknown">
@@ -162,7 +160,13 @@ function KnobsTable({ cmp, onlyDiffering, ids, metric }: { cmp: Comparison; only
                 </th>
                 {k.values.map((v, i) => (
                   <td key={i} className={styles.cell}>
-                    {v === null ? <span className="subtle" aria-label="not set">—</span> : <code className="wrap-anywhere">{v}</code>}
+                    {v === null ? (
+                      <span className="subtle" role="img" aria-label="not set">
+                        —
+                      </span>
+                    ) : (
+                      <code className="wrap-anywhere">{v}</code>
+                    )}
                   </td>
                 ))}
                 <td className="nowrap">{k.differs ? <span className={styles.marker}>≠ differs</span> : <span className={styles.same}>same</span>}</td>
@@ -226,7 +230,17 @@ export default async function ComparePage({ searchParams }: { searchParams: Prom
   const built = buildComparison(loaded, { metric: metricParam });
   // Legends, chips and column heads name each run by its name (else the part of its title the others do not share); runs
   // that would read alike (two launches of one profile with the same knobs) also get their short id.
-  const cmp = { ...built, runs: built.runs.map((r, i, all) => ({ ...r, label: distinctLabel(i, all.map((x, j) => loaded[j].name ?? x.label), r.id) })) };
+  const cmp = {
+    ...built,
+    runs: built.runs.map((r, i, all) => ({
+      ...r,
+      label: distinctLabel(
+        i,
+        all.map((x, j) => loaded[j].name ?? x.label),
+        r.id,
+      ),
+    })),
+  };
   const ids = cmp.runs.map((r) => r.id);
   const chart = cmp.chart;
   const metric = chart?.metric ?? null;
@@ -256,7 +270,11 @@ export default async function ComparePage({ searchParams }: { searchParams: Prom
               No run has the id{unknown.length > 1 ? 's' : ''} {unknown.map((id) => `“${id}”`).join(', ')}: left out.
             </p>
           ) : null}
-          {invalid.length ? <p>Ignored {invalid.length} value{invalid.length > 1 ? 's' : ''} that cannot be run ids.</p> : null}
+          {invalid.length ? (
+            <p>
+              Ignored {invalid.length} value{invalid.length > 1 ? 's' : ''} that cannot be run ids.
+            </p>
+          ) : null}
           {leftOut.length ? (
             <p>
               At most {MAX_COMPARE} runs compare at once: the last {leftOut.length} given {leftOut.length > 1 ? 'are' : 'is'} left out.
@@ -288,7 +306,12 @@ export default async function ComparePage({ searchParams }: { searchParams: Prom
                       <ProcessStatus status={r.status} />
                     </span>
                     {n > 2 ? (
-                      <Link className={styles.remove} href={compareHref(others, { metric: keepMetric, knobs: keepKnobs })} aria-label={`Remove ${r.title} from the comparison`} title="Remove from the comparison">
+                      <Link
+                        className={styles.remove}
+                        href={compareHref(others, { metric: keepMetric, knobs: keepKnobs })}
+                        aria-label={`Remove ${r.title} from the comparison`}
+                        title="Remove from the comparison"
+                      >
                         remove
                       </Link>
                     ) : null}
@@ -304,7 +327,10 @@ export default async function ComparePage({ searchParams }: { searchParams: Prom
                   </Link>
                   {loaded[i].name ? <span className="run-sub">{r.title}</span> : null}
                   <span className="run-sub">
-                    <span className="run-id" title={`run id ${r.id}`}>{r.id.slice(0, 7)}</span> · {r.epochs} epoch{r.epochs === 1 ? '' : 's'}
+                    <span className="run-id" title={`run id ${r.id}`}>
+                      {r.id.slice(0, 7)}
+                    </span>{' '}
+                    · {r.epochs} epoch{r.epochs === 1 ? '' : 's'}
                     {r.monitor ? ` · monitor ${r.monitor}` : ''}
                     {startedAt !== null ? ` · ${fmtDateUTC(startedAt)}` : ''}
                   </span>

@@ -33,11 +33,7 @@ export async function loginAction(_prev: LoginState, formData: FormData): Promis
     return fail(e instanceof Error ? e.message : String(e));
   }
   if (!policy.passwordSet) {
-    return fail(
-      policy.required
-        ? `No password is configured, so no one can log in. ${NO_PASSWORD_FIX}`
-        : 'No login is needed here: launching is open to this machine on this loopback-only server.',
-    );
+    return fail(policy.required ? `No password is configured, so no one can log in. ${NO_PASSWORD_FIX}` : 'No login is needed here: launching is open to this machine on this loopback-only server.');
   }
 
   // Keyed on the socket's peer (or a trusted proxy's client): a rotating X-Forwarded-For buys no guesses.

@@ -28,23 +28,20 @@ export default async function LoginPage({ searchParams }: { searchParams: Promis
         </p>
       ) : !policy ? null : !policy.required ? (
         <>
-          <p className="muted">
-            No login is needed: {policy.reason}. Launching and cancelling runs are open to this machine.
-          </p>
+          <p className="muted">No login is needed: {policy.reason}. Launching and cancelling runs are open to this machine.</p>
           <p className="muted small">
             To require a password anyway, set <code>RUNPROOF_PASSWORD</code> (at least 8 characters) and restart the server.
           </p>
         </>
       ) : !policy.passwordSet ? (
         <p className="notice error" role="alert" data-testid="login-unconfigured">
-          A login is required to launch or cancel runs because {policy.reason}, but no password is configured, so launching is
-          refused. {NO_PASSWORD_FIX} Evidence pages stay readable without a login.
+          A login is required to launch or cancel runs because {policy.reason}, but no password is configured, so launching is refused. {NO_PASSWORD_FIX} Evidence pages stay readable without a login.
         </p>
       ) : loggedIn ? (
         <>
           <p className="muted">
-            You can launch, cancel and import runs. The session lasts 12 hours; <strong>Log out</strong> ends it (a copy of the
-            cookie stops working too), and <code>runproof logout-all</code> on the server ends every session.
+            You can launch, cancel and import runs. The session lasts 12 hours; <strong>Log out</strong> ends it (a copy of the cookie stops working too), and <code>runproof logout-all</code> on the
+            server ends every session.
           </p>
           <form action={logoutAction}>
             <div className="actions">
@@ -59,10 +56,7 @@ export default async function LoginPage({ searchParams }: { searchParams: Promis
         </>
       ) : (
         <>
-          <p className="muted">
-            Launching and cancelling runs execute commands on this host, so they need a login: {policy.reason}. Evidence pages
-            stay readable without one.
-          </p>
+          <p className="muted">Launching and cancelling runs execute commands on this host, so they need a login: {policy.reason}. Evidence pages stay readable without one.</p>
           <LoginForm next={next} />
         </>
       )}

@@ -84,8 +84,8 @@ export default async function PlansPage({ searchParams }: { searchParams: Promis
           <p className="muted">
             {data.planCount ? (
               <>
-                {data.totalRows.toLocaleString('en')} row{data.totalRows === 1 ? '' : 's'} in {data.planCount} plan file{data.planCount === 1 ? '' : 's'}, each with the verdict of its latest qualifying run.{' '}
-                {data.flaggedRows ? <strong className="bad">{data.flaggedRows.toLocaleString('en')} flagged</strong> : 'None flagged'} where the plan and its evidence disagree.
+                {data.totalRows.toLocaleString('en')} row{data.totalRows === 1 ? '' : 's'} in {data.planCount} plan file{data.planCount === 1 ? '' : 's'}, each with the verdict of its latest
+                qualifying run. {data.flaggedRows ? <strong className="bad">{data.flaggedRows.toLocaleString('en')} flagged</strong> : 'None flagged'} where the plan and its evidence disagree.
               </>
             ) : (
               'Plan tables (| ID | … | State | … |) from your plans folder and from the plans above imported bundles.'

@@ -25,7 +25,23 @@ export function plansHref(q: { flagged?: boolean; page?: number }): string {
  * pages around this one, and a page-number box (a plain GET form, so it
  * works with the keyboard and without script). The filter is kept.
  */
-export function PlansPager({ page, pageCount, first, last, total, flagged, testId }: { page: number; pageCount: number; first: number; last: number; total: number; flagged: boolean; testId?: string }) {
+export function PlansPager({
+  page,
+  pageCount,
+  first,
+  last,
+  total,
+  flagged,
+  testId,
+}: {
+  page: number;
+  pageCount: number;
+  first: number;
+  last: number;
+  total: number;
+  flagged: boolean;
+  testId?: string;
+}) {
   const near = [...new Set([1, page - 2, page - 1, page, page + 1, page + 2, pageCount])].filter((n) => n >= 1 && n <= pageCount).sort((a, b) => a - b);
   const step = (n: number, label: string, rel?: 'prev' | 'next') =>
     n >= 1 && n <= pageCount && n !== page ? (
@@ -48,7 +64,11 @@ export function PlansPager({ page, pageCount, first, last, total, flagged, testI
           {step(page - 1, '← Previous', 'prev')}
           {near.map((n, i) => (
             <span key={n} className={styles.num}>
-              {i > 0 && n - near[i - 1] > 1 ? <span className="subtle" aria-hidden="true">… </span> : null}
+              {i > 0 && n - near[i - 1] > 1 ? (
+                <span className="subtle" aria-hidden="true">
+                  …{' '}
+                </span>
+              ) : null}
               {n === page ? (
                 <span className="btn btn-primary" aria-current="page">
                   {n}

@@ -29,7 +29,13 @@ export function actionIds(): ActionIds {
   return { launch: find('app/runs/new/actions.ts', 'launchAction'), cancel: find('app/runs/new/actions.ts', 'cancelAction'), login: find('app/login/actions.ts', 'loginAction') };
 }
 
-const unescapeHtml = (s: string) => s.replace(/&quot;/g, '"').replace(/&#x27;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+const unescapeHtml = (s: string) =>
+  s
+    .replace(/&quot;/g, '"')
+    .replace(/&#x27;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
 
 /** The hidden `$ACTION_*` inputs of the first form in `html` that posts action `id`. */
 export function hiddenActionFields(html: string, id: string): Array<[string, string]> {

@@ -18,12 +18,7 @@ export interface BundleOptions {
 }
 
 export function logText(epochs: number, warnings = 0): string {
-  const lines = [
-    'Seed set to 42',
-    'GPU available: False, used: False',
-    'TPU available: False, using: 0 TPU cores',
-    'HPU available: False, using: 0 HPUs',
-  ];
+  const lines = ['Seed set to 42', 'GPU available: False, used: False', 'TPU available: False, using: 0 TPU cores', 'HPU available: False, using: 0 HPUs'];
   for (let i = 0; i < warnings; i++) lines.push(`/opt/trainer/data_${i}.py:${i + 1}: UserWarning: distinct warning number ${i}`);
   for (let e = 0; e < epochs; e++) lines.push(`Epoch ${e}: 100%|██████████| 8/8 [00:00<00:00, 40.00it/s, v_num=0, train_loss=${(1 / (e + 1)).toFixed(3)}]`);
   lines.push(`\`Trainer.fit\` stopped: \`max_epochs=${epochs}\` reached.`);

@@ -63,7 +63,9 @@ function removeStale(): void {
     if (m && !pidAlive(Number(m[1]))) {
       try {
         ip(['netns', 'del', name], { quiet: true });
-      } catch { /* already gone */ }
+      } catch {
+        /* already gone */
+      }
     }
   }
 }
@@ -108,8 +110,16 @@ export function createNetns(): Netns {
   const close = () => {
     if (closed) return;
     closed = true;
-    try { ip(['link', 'del', hostIf], { quiet: true }); } catch { /* gone with the namespace */ }
-    try { ip(['netns', 'del', name], { quiet: true }); } catch { /* never made */ }
+    try {
+      ip(['link', 'del', hostIf], { quiet: true });
+    } catch {
+      /* gone with the namespace */
+    }
+    try {
+      ip(['netns', 'del', name], { quiet: true });
+    } catch {
+      /* never made */
+    }
     fs.rmSync(tmp, { recursive: true, force: true });
     process.off('exit', close);
   };

@@ -17,7 +17,11 @@ export interface Payload {
   kind: PayloadKind;
 }
 
-const enc = (s: string) => s.split('').map((c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0')}`).join('');
+const enc = (s: string) =>
+  s
+    .split('')
+    .map((c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
+    .join('');
 const encTwice = (s: string) => enc(s).replace(/%/g, '%25');
 const encThrice = (s: string) => encTwice(s).replace(/%/g, '%25');
 

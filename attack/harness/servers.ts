@@ -138,7 +138,11 @@ function startChild(label: string, cmd: string, args: string[], env: NodeJS.Proc
   let exited = false;
   // If this test process ends without stopping it (a crash, a timeout), the server's group goes with it.
   const reap = () => {
-    try { process.kill(-proc.pid!, 'SIGKILL'); } catch { /* already gone */ }
+    try {
+      process.kill(-proc.pid!, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
   };
   process.on('exit', reap);
   proc.on('exit', () => (exited = true));
@@ -150,9 +154,17 @@ function startChild(label: string, cmd: string, args: string[], env: NodeJS.Proc
       return;
     }
     const gone = new Promise<void>((r) => proc.once('exit', () => r()));
-    try { process.kill(-proc.pid, 'SIGTERM'); } catch { /* already gone */ }
+    try {
+      process.kill(-proc.pid, 'SIGTERM');
+    } catch {
+      /* already gone */
+    }
     const t = setTimeout(() => {
-      try { process.kill(-proc.pid!, 'SIGKILL'); } catch { /* already gone */ }
+      try {
+        process.kill(-proc.pid!, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
     }, 5000);
     await gone;
     clearTimeout(t);
@@ -189,7 +201,7 @@ export async function startNext(label: string, opts: { host: string; env: NodeJS
 
 export type ProxyVariant = 'none' | 'x-real-ip' | 'x-forwarded-for';
 
-export interface Proxy {
+export interface TestProxy {
   variant: ProxyVariant;
   host: string;
   port: number;
@@ -203,7 +215,7 @@ export interface Proxy {
  * X-Real-IP, or X-Forwarded-For (appended, as nginx's
  * $proxy_add_x_forwarded_for does).
  */
-export async function startProxy(variant: ProxyVariant, host: string, target: number): Promise<Proxy> {
+export async function startProxy(variant: ProxyVariant, host: string, target: number): Promise<TestProxy> {
   const server = http.createServer((req, res) => {
     const headers = { ...req.headers };
     const peer = req.socket.remoteAddress ?? '';

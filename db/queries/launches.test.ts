@@ -29,7 +29,24 @@ afterEach(() => {
 
 function enqueue(id: string, now: number) {
   const evidence = analyseBundle([], { root: `/b/${id}`, title: id, launch: { exitCode: null, signal: null, cleanedUp: null, status: 'queued' } });
-  enqueueRun({ db, id, profile: 'reference', title: id, bundleDir: `/b/${id}`, params: {}, cpuOnly: false, planLinks: [], argv: ['true'], cwd: '/', env: {}, outputDir: `/w/${id}`, keepOutput: false, timeoutMs: 1000, evidence, now });
+  enqueueRun({
+    db,
+    id,
+    profile: 'reference',
+    title: id,
+    bundleDir: `/b/${id}`,
+    params: {},
+    cpuOnly: false,
+    planLinks: [],
+    argv: ['true'],
+    cwd: '/',
+    env: {},
+    outputDir: `/w/${id}`,
+    keepOutput: false,
+    timeoutMs: 1000,
+    evidence,
+    now,
+  });
 }
 
 describe('the launch queue', () => {

@@ -9,7 +9,7 @@
  * by the lease token it claimed with, so a worker that lost its lease (the
  * sweep settled the run as `lost`) cannot overwrite the settled state.
  */
-import { and, eq, gt, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { Db } from '../client';
 import { launches, runPlanRows, runs, series, type Launch } from '../schema';
 import type { RunLinkInput } from './plans';
@@ -52,45 +52,51 @@ export interface EnqueueInput {
 export function enqueueRun(input: EnqueueInput): void {
   const { db } = input;
   const now = input.now ?? Date.now();
-  db.$client.transaction(() => {
-    db.insert(runs)
-      .values({
-        id: input.id,
-        sourceKey: input.bundleDir,
-        origin: 'launched',
-        status: 'queued',
-        profile: input.profile,
-        title: input.title,
-        name: input.name ?? null,
-        bundleDir: input.bundleDir,
-        // Queued runs sort with the newest on the runs page; the worker overwrites this with the process start.
-        startedAt: now,
-        contentHash: '',
-        evidenceJson: toJsonText(input.evidence),
-        createdAt: now,
-        updatedAt: now,
-        ...pickColumns(input.evidence),
-      })
-      .run();
-    for (const l of input.planLinks) db.insert(runPlanRows).values({ runId: input.id, ...l }).onConflictDoNothing().run();
-    db.insert(launches)
-      .values({
-        runId: input.id,
-        profile: input.profile,
-        paramsJson: toJsonText(input.params),
-        cpuOnly: input.cpuOnly,
-        argvJson: toJsonText(input.argv),
-        cwd: input.cwd,
-        envJson: toJsonText(input.env),
-        outputDir: input.outputDir,
-        keepOutput: input.keepOutput,
-        timeoutMs: input.timeoutMs,
-        labelsJson: toJsonText(input.labels ?? []),
-        queuedAt: now,
-      })
-      .run();
-    refreshRunSearch({ db, runId: input.id });
-  }).immediate();
+  db.$client
+    .transaction(() => {
+      db.insert(runs)
+        .values({
+          id: input.id,
+          sourceKey: input.bundleDir,
+          origin: 'launched',
+          status: 'queued',
+          profile: input.profile,
+          title: input.title,
+          name: input.name ?? null,
+          bundleDir: input.bundleDir,
+          // Queued runs sort with the newest on the runs page; the worker overwrites this with the process start.
+          startedAt: now,
+          contentHash: '',
+          evidenceJson: toJsonText(input.evidence),
+          createdAt: now,
+          updatedAt: now,
+          ...pickColumns(input.evidence),
+        })
+        .run();
+      for (const l of input.planLinks)
+        db.insert(runPlanRows)
+          .values({ runId: input.id, ...l })
+          .onConflictDoNothing()
+          .run();
+      db.insert(launches)
+        .values({
+          runId: input.id,
+          profile: input.profile,
+          paramsJson: toJsonText(input.params),
+          cpuOnly: input.cpuOnly,
+          argvJson: toJsonText(input.argv),
+          cwd: input.cwd,
+          envJson: toJsonText(input.env),
+          outputDir: input.outputDir,
+          keepOutput: input.keepOutput,
+          timeoutMs: input.timeoutMs,
+          labelsJson: toJsonText(input.labels ?? []),
+          queuedAt: now,
+        })
+        .run();
+      refreshRunSearch({ db, runId: input.id });
+    })
+    .immediate();
 }
 
 function pickColumns(ev: Evidence) {
@@ -127,19 +133,40 @@ const canParams = (can: WorkerCan) => ({ anyProfile: can.profiles === undefined 
  * host) in the same transaction: runs.worker_id is the lease holder, which a
  * sweep takes over.
  */
-export function claimNextRun({ db, workerId, host = null, token, leaseMs, can = {}, now = Date.now() }: { db: Db; workerId: string; host?: string | null; token: string; leaseMs: number; can?: WorkerCan; now?: number }): string | null {
-  return db.$client.transaction(() => {
-    const row = db.$client
-      .prepare(
-        `UPDATE runs SET status = 'running', lease_token = :token, lease_expires_at = :expires, worker_id = :workerId, updated_at = :now
+export function claimNextRun({
+  db,
+  workerId,
+  host = null,
+  token,
+  leaseMs,
+  can = {},
+  now = Date.now(),
+}: {
+  db: Db;
+  workerId: string;
+  host?: string | null;
+  token: string;
+  leaseMs: number;
+  can?: WorkerCan;
+  now?: number;
+}): string | null {
+  return db.$client
+    .transaction(() => {
+      const row = db.$client
+        .prepare(
+          `UPDATE runs SET status = 'running', lease_token = :token, lease_expires_at = :expires, worker_id = :workerId, updated_at = :now
          WHERE id = (${CLAIMABLE}) AND status = 'queued'
          RETURNING id`,
-      )
-      .get({ token, expires: now + leaseMs, workerId, now, ...canParams(can) }) as { id: string } | undefined;
-    if (!row) return null;
-    db.update(launches).set({ workerId, ...(host ? { host } : {}) }).where(eq(launches.runId, row.id)).run();
-    return row.id;
-  }).immediate();
+        )
+        .get({ token, expires: now + leaseMs, workerId, now, ...canParams(can) }) as { id: string } | undefined;
+      if (!row) return null;
+      db.update(launches)
+        .set({ workerId, ...(host ? { host } : {}) })
+        .where(eq(launches.runId, row.id))
+        .run();
+      return row.id;
+    })
+    .immediate();
 }
 
 /** Is anything waiting that this worker could take? A read, cheap enough to ask on every wake-up before trying to claim. */
@@ -161,24 +188,45 @@ export function renewLease({ db, runId, token, leaseMs, now = Date.now() }: { db
   return { owned: true, cancelRequested: l?.c != null };
 }
 
-const owns = (db: Db, runId: string, token: string) =>
-  db.$client.prepare(`SELECT 1 FROM runs WHERE id = ? AND lease_token = ?`).get(runId, token) !== undefined;
+const owns = (db: Db, runId: string, token: string) => db.$client.prepare(`SELECT 1 FROM runs WHERE id = ? AND lease_token = ?`).get(runId, token) !== undefined;
 
-export function recordProcessStart({ db, runId, token, pid, pgidStart = null, host, gitCommit, startedAt }: { db: Db; runId: string; token: string; pid: number; pgidStart?: string | null; host: string; gitCommit: string | null; startedAt: number }): boolean {
-  return db.$client.transaction(() => {
-    if (!owns(db, runId, token)) return false;
-    db.update(launches).set({ pid, pgid: pid, pgidStart, host, gitCommit, processStartedAt: startedAt }).where(eq(launches.runId, runId)).run();
-    db.update(runs).set({ startedAt, updatedAt: startedAt }).where(eq(runs.id, runId)).run();
-    return true;
-  }).immediate();
+export function recordProcessStart({
+  db,
+  runId,
+  token,
+  pid,
+  pgidStart = null,
+  host,
+  gitCommit,
+  startedAt,
+}: {
+  db: Db;
+  runId: string;
+  token: string;
+  pid: number;
+  pgidStart?: string | null;
+  host: string;
+  gitCommit: string | null;
+  startedAt: number;
+}): boolean {
+  return db.$client
+    .transaction(() => {
+      if (!owns(db, runId, token)) return false;
+      db.update(launches).set({ pid, pgid: pid, pgidStart, host, gitCommit, processStartedAt: startedAt }).where(eq(launches.runId, runId)).run();
+      db.update(runs).set({ startedAt, updatedAt: startedAt }).where(eq(runs.id, runId)).run();
+      return true;
+    })
+    .immediate();
 }
 
 export function recordGitCommit({ db, runId, token, gitCommit }: { db: Db; runId: string; token: string; gitCommit: string }): boolean {
-  return db.$client.transaction(() => {
-    if (!owns(db, runId, token)) return false;
-    db.update(launches).set({ gitCommit }).where(eq(launches.runId, runId)).run();
-    return true;
-  }).immediate();
+  return db.$client
+    .transaction(() => {
+      if (!owns(db, runId, token)) return false;
+      db.update(launches).set({ gitCommit }).where(eq(launches.runId, runId)).run();
+      return true;
+    })
+    .immediate();
 }
 
 export function getLaunch({ db, runId }: { db: Db; runId: string }): Launch | undefined {
@@ -208,18 +256,34 @@ export function appendLivePoints({ db, runId, token, points, live }: { db: Db; r
   const ins = client.prepare('INSERT OR REPLACE INTO points (series_id, seq, step, epoch, value) VALUES (?,?,?,?,?)');
   // Live points are a copy of metrics.csv, rewritten from the archived file when the run ends: they need no
   // fsync per batch (synchronous=NORMAL is still crash-consistent in WAL mode); state transitions keep FULL.
-  return withSynchronous(client, 'NORMAL', () => client.transaction(() => {
-    if (!owns(db, runId, token)) return false;
-    for (const p of points) {
-      let s = db.select({ id: series.id }).from(series).where(and(eq(series.runId, runId), eq(series.metric, p.metric))).get();
-      if (!s) s = db.insert(series).values({ runId, metric: p.metric, points: 0, chartJson: toJsonText<ChartPairs>([]) }).returning({ id: series.id }).get();
-      if (p.replace) client.prepare('DELETE FROM points WHERE series_id = ?').run(s.id);
-      for (let i = 0; i < p.steps.length; i++) ins.run(s.id, p.from + i, p.steps[i], num(p.epochs[i]), num(p.values[i]));
-      db.update(series).set({ points: p.from + p.steps.length }).where(eq(series.id, s.id)).run();
-    }
-    client.prepare('UPDATE launches SET live_json = ?, live_seq = live_seq + 1 WHERE run_id = ?').run(JSON.stringify(live), runId);
-    return true;
-  }).immediate());
+  return withSynchronous(client, 'NORMAL', () =>
+    client
+      .transaction(() => {
+        if (!owns(db, runId, token)) return false;
+        for (const p of points) {
+          let s = db
+            .select({ id: series.id })
+            .from(series)
+            .where(and(eq(series.runId, runId), eq(series.metric, p.metric)))
+            .get();
+          if (!s)
+            s = db
+              .insert(series)
+              .values({ runId, metric: p.metric, points: 0, chartJson: toJsonText<ChartPairs>([]) })
+              .returning({ id: series.id })
+              .get();
+          if (p.replace) client.prepare('DELETE FROM points WHERE series_id = ?').run(s.id);
+          for (let i = 0; i < p.steps.length; i++) ins.run(s.id, p.from + i, p.steps[i], num(p.epochs[i]), num(p.values[i]));
+          db.update(series)
+            .set({ points: p.from + p.steps.length })
+            .where(eq(series.id, s.id))
+            .run();
+        }
+        client.prepare('UPDATE launches SET live_json = ?, live_seq = live_seq + 1 WHERE run_id = ?').run(JSON.stringify(live), runId);
+        return true;
+      })
+      .immediate(),
+  );
 }
 
 function withSynchronous<T>(client: Db['$client'], mode: 'NORMAL' | 'FULL', fn: () => T): T {
@@ -234,12 +298,19 @@ function withSynchronous<T>(client: Db['$client'], mode: 'NORMAL' | 'FULL', fn: 
 
 /** Store the evidence of the run so far (the page's header, epoch table and chart markers) without leaving `running`. */
 export function updateLiveEvidence({ db, runId, token, evidence, live }: { db: Db; runId: string; token: string; evidence: Evidence; live: StoredLiveProgress }): boolean {
-  return withSynchronous(db.$client, 'NORMAL', () => db.$client.transaction(() => {
-    if (!owns(db, runId, token)) return false;
-    db.update(runs).set({ ...pickColumns(evidence), evidenceJson: toJsonText(evidence), updatedAt: Date.now() }).where(eq(runs.id, runId)).run();
-    db.$client.prepare('UPDATE launches SET live_json = ?, live_seq = live_seq + 1 WHERE run_id = ?').run(JSON.stringify(live), runId);
-    return true;
-  }).immediate());
+  return withSynchronous(db.$client, 'NORMAL', () =>
+    db.$client
+      .transaction(() => {
+        if (!owns(db, runId, token)) return false;
+        db.update(runs)
+          .set({ ...pickColumns(evidence), evidenceJson: toJsonText(evidence), updatedAt: Date.now() })
+          .where(eq(runs.id, runId))
+          .run();
+        db.$client.prepare('UPDATE launches SET live_json = ?, live_seq = live_seq + 1 WHERE run_id = ?').run(JSON.stringify(live), runId);
+        return true;
+      })
+      .immediate(),
+  );
 }
 
 /**
@@ -248,35 +319,42 @@ export function updateLiveEvidence({ db, runId, token, evidence, live }: { db: D
  * heartbeat (TERM to the group, grace, KILL).
  */
 export function requestCancel({ db, runId, now = Date.now() }: { db: Db; runId: string; now?: number }): 'cancelled' | 'requested' | 'already-final' | 'not-found' {
-  return db.$client.transaction(() => {
-    const run = db.select({ status: runs.status, origin: runs.origin }).from(runs).where(eq(runs.id, runId)).get();
-    if (!run || run.origin !== 'launched') return 'not-found';
-    if (run.status === 'queued') {
-      const evidence = parseJsonText(db.select({ e: runs.evidenceJson }).from(runs).where(eq(runs.id, runId)).get()!.e);
-      evidence.status = 'cancelled';
-      if (evidence.launch) evidence.launch = { ...evidence.launch, cancelRequested: true, note: 'cancelled while queued; never started' };
-      db.update(runs).set({ status: 'cancelled', verdict: verdictOf({ status: 'cancelled', checksFail: 0, checksPass: 0 }), endedAt: now, updatedAt: now, evidenceJson: toJsonText(evidence) }).where(and(eq(runs.id, runId), eq(runs.status, 'queued'))).run();
+  return db.$client
+    .transaction(() => {
+      const run = db.select({ status: runs.status, origin: runs.origin }).from(runs).where(eq(runs.id, runId)).get();
+      if (run?.origin !== 'launched') return 'not-found';
+      if (run.status === 'queued') {
+        const evidence = parseJsonText(db.select({ e: runs.evidenceJson }).from(runs).where(eq(runs.id, runId)).get()!.e);
+        evidence.status = 'cancelled';
+        if (evidence.launch) evidence.launch = { ...evidence.launch, cancelRequested: true, note: 'cancelled while queued; never started' };
+        db.update(runs)
+          .set({ status: 'cancelled', verdict: verdictOf({ status: 'cancelled', checksFail: 0, checksPass: 0 }), endedAt: now, updatedAt: now, evidenceJson: toJsonText(evidence) })
+          .where(and(eq(runs.id, runId), eq(runs.status, 'queued')))
+          .run();
+        db.update(launches).set({ cancelRequestedAt: now }).where(eq(launches.runId, runId)).run();
+        return 'cancelled';
+      }
+      if (run.status !== 'running') return 'already-final';
       db.update(launches).set({ cancelRequestedAt: now }).where(eq(launches.runId, runId)).run();
-      return 'cancelled';
-    }
-    if (run.status !== 'running') return 'already-final';
-    db.update(launches).set({ cancelRequestedAt: now }).where(eq(launches.runId, runId)).run();
-    db.$client.prepare('UPDATE launches SET live_seq = live_seq + 1 WHERE run_id = ?').run(runId);
-    return 'requested';
-  }).immediate();
+      db.$client.prepare('UPDATE launches SET live_seq = live_seq + 1 WHERE run_id = ?').run(runId);
+      return 'requested';
+    })
+    .immediate();
 }
 
 /** Settle a run with its final evidence. Guarded by the token; clears the lease. */
 export function finishLaunchedRun(input: Omit<SaveRunInput, 'origin'> & { token: string; exitCode: number | null; signal: string | null; error: string | null }): boolean {
   const { db } = input;
-  return db.$client.transaction(() => {
-    if (!owns(db, input.id, input.token)) return false;
-    saveRun({ ...input, origin: 'launched' });
-    db.update(launches).set({ exitCode: input.exitCode, signal: input.signal, error: input.error }).where(eq(launches.runId, input.id)).run();
-    db.$client.prepare('UPDATE launches SET live_seq = live_seq + 1 WHERE run_id = ?').run(input.id);
-    db.update(runs).set({ leaseToken: null, leaseExpiresAt: null }).where(eq(runs.id, input.id)).run();
-    return true;
-  }).immediate();
+  return db.$client
+    .transaction(() => {
+      if (!owns(db, input.id, input.token)) return false;
+      saveRun({ ...input, origin: 'launched' });
+      db.update(launches).set({ exitCode: input.exitCode, signal: input.signal, error: input.error }).where(eq(launches.runId, input.id)).run();
+      db.$client.prepare('UPDATE launches SET live_seq = live_seq + 1 WHERE run_id = ?').run(input.id);
+      db.update(runs).set({ leaseToken: null, leaseExpiresAt: null }).where(eq(runs.id, input.id)).run();
+      return true;
+    })
+    .immediate();
 }
 
 /**
@@ -286,16 +364,39 @@ export function finishLaunchedRun(input: Omit<SaveRunInput, 'origin'> & { token:
  * big or broken bundle put in the archive can stop it. A run always reaches a
  * terminal status this way. Guarded by the token like every worker write.
  */
-export function settleUnarchivedRun({ db, runId, token, evidence, exitCode, signal, error, endedAt }: { db: Db; runId: string; token: string; evidence: Evidence; exitCode: number | null; signal: string | null; error: string; endedAt: number }): boolean {
-  return db.$client.transaction(() => {
-    if (!owns(db, runId, token)) return false;
-    db.update(runs)
-      .set({ ...runColumnsFromEvidence(evidence), evidenceJson: toJsonText(evidence), endedAt, updatedAt: Date.now(), leaseToken: null, leaseExpiresAt: null })
-      .where(eq(runs.id, runId))
-      .run();
-    db.update(launches).set({ exitCode, signal, error, liveSeq: sql`${launches.liveSeq} + 1` }).where(eq(launches.runId, runId)).run();
-    return true;
-  }).immediate();
+export function settleUnarchivedRun({
+  db,
+  runId,
+  token,
+  evidence,
+  exitCode,
+  signal,
+  error,
+  endedAt,
+}: {
+  db: Db;
+  runId: string;
+  token: string;
+  evidence: Evidence;
+  exitCode: number | null;
+  signal: string | null;
+  error: string;
+  endedAt: number;
+}): boolean {
+  return db.$client
+    .transaction(() => {
+      if (!owns(db, runId, token)) return false;
+      db.update(runs)
+        .set({ ...runColumnsFromEvidence(evidence), evidenceJson: toJsonText(evidence), endedAt, updatedAt: Date.now(), leaseToken: null, leaseExpiresAt: null })
+        .where(eq(runs.id, runId))
+        .run();
+      db.update(launches)
+        .set({ exitCode, signal, error, liveSeq: sql`${launches.liveSeq} + 1` })
+        .where(eq(launches.runId, runId))
+        .run();
+      return true;
+    })
+    .immediate();
 }
 
 export interface ExpiredRun {
@@ -313,24 +414,48 @@ export interface ExpiredRun {
  * `deadWorkers` adds runs held by workers known to be gone (same host, pid not
  * alive) without waiting for the lease to expire.
  */
-export function sweepExpiredLeases({ db, sweeperId, newToken, now = Date.now(), leaseMs, deadWorkers = [] }: { db: Db; sweeperId: string; newToken: () => string; now?: number; leaseMs: number; deadWorkers?: string[] }): ExpiredRun[] {
-  return db.$client.transaction(() => {
-    // The dead workers as one JSON parameter: any number of them binds one variable.
-    const stale = db.$client
-      .prepare(`SELECT id FROM runs WHERE status = 'running' AND (lease_expires_at IS NULL OR lease_expires_at < ? OR worker_id IN (SELECT value FROM json_each(?)))`)
-      .all(now, JSON.stringify(deadWorkers)) as Array<{ id: string }>;
-    const out: ExpiredRun[] = [];
-    for (const { id } of stale) {
-      const token = newToken();
-      // Re-leased to the sweeper but still `running`: `lost` is written with the archived evidence
-      // (finishLaunchedRun). A sweeper that dies in between leaves an expiring lease, and the next sweep retries.
-      db.update(runs).set({ leaseToken: token, leaseExpiresAt: now + leaseMs, workerId: sweeperId, updatedAt: now }).where(eq(runs.id, id)).run();
-      // Counted now, committed before the archive is tried: a sweeper that dies archiving still counts.
-      const launch = db.update(launches).set({ archiveAttempts: sql`${launches.archiveAttempts} + 1` }).where(eq(launches.runId, id)).returning().get();
-      if (launch) out.push({ runId: id, token, launch, attempts: launch.archiveAttempts });
-    }
-    return out;
-  }).immediate();
+export function sweepExpiredLeases({
+  db,
+  sweeperId,
+  newToken,
+  now = Date.now(),
+  leaseMs,
+  deadWorkers = [],
+}: {
+  db: Db;
+  sweeperId: string;
+  newToken: () => string;
+  now?: number;
+  leaseMs: number;
+  deadWorkers?: string[];
+}): ExpiredRun[] {
+  return db.$client
+    .transaction(() => {
+      // The dead workers as one JSON parameter: any number of them binds one variable.
+      const stale = db.$client
+        .prepare(`SELECT id FROM runs WHERE status = 'running' AND (lease_expires_at IS NULL OR lease_expires_at < ? OR worker_id IN (SELECT value FROM json_each(?)))`)
+        .all(now, JSON.stringify(deadWorkers)) as Array<{ id: string }>;
+      const out: ExpiredRun[] = [];
+      for (const { id } of stale) {
+        const token = newToken();
+        // Re-leased to the sweeper but still `running`: `lost` is written with the archived evidence
+        // (finishLaunchedRun). A sweeper that dies in between leaves an expiring lease, and the next sweep retries.
+        db.update(runs)
+          .set({ leaseToken: token, leaseExpiresAt: now + leaseMs, workerId: sweeperId, updatedAt: now })
+          .where(eq(runs.id, id))
+          .run();
+        // Counted now, committed before the archive is tried: a sweeper that dies archiving still counts.
+        const launch = db
+          .update(launches)
+          .set({ archiveAttempts: sql`${launches.archiveAttempts} + 1` })
+          .where(eq(launches.runId, id))
+          .returning()
+          .get();
+        if (launch) out.push({ runId: id, token, launch, attempts: launch.archiveAttempts });
+      }
+      return out;
+    })
+    .immediate();
 }
 
 // --- workers: db/queries/workers.ts (re-exported for the callers that import them from here) ---
@@ -345,7 +470,17 @@ export function getLiveState({ db, runId }: { db: Db; runId: string }) {
        FROM runs r JOIN launches l ON l.run_id = r.id WHERE r.id = ?`,
     )
     .get(runId) as
-    | { status: RunStatus; updatedAt: number; leaseExpiresAt: number | null; liveJson: JsonText<StoredLiveProgress>; liveSeq: number; cancelRequestedAt: number | null; processStartedAt: number | null; queuedAt: number; timeoutMs: number }
+    | {
+        status: RunStatus;
+        updatedAt: number;
+        leaseExpiresAt: number | null;
+        liveJson: JsonText<StoredLiveProgress>;
+        liveSeq: number;
+        cancelRequestedAt: number | null;
+        processStartedAt: number | null;
+        queuedAt: number;
+        timeoutMs: number;
+      }
     | undefined;
 }
 

@@ -39,22 +39,41 @@ const ROW_BATCH = 64;
  */
 export function upsertPlans({ db, plans: list }: { db: Db; plans: PlanInput[] }): number {
   if (!list.length) return 0;
-  return db.transaction((tx) => {
-    let changed = 0;
-    for (const plan of list) {
-      const old = tx.select({ mtimeMs: plans.mtimeMs, size: plans.size, display: plans.display }).from(plans).where(eq(plans.id, plan.id)).get();
-      if (old && old.mtimeMs === plan.mtimeMs && old.size === plan.size && old.display === plan.display) continue;
-      const row = { display: plan.display, initiative: plan.initiative, title: plan.title, mtimeMs: plan.mtimeMs, size: plan.size, problemsJson: toJsonText(plan.problems), indexedAt: Date.now() };
-      tx.insert(plans).values({ id: plan.id, path: plan.path, ...row }).onConflictDoUpdate({ target: plans.id, set: row }).run();
-      tx.delete(planRows).where(eq(planRows.planId, plan.id)).run();
-      const values = plan.rows.map((r, ord) => ({ planId: plan.id, rowId: r.id, ord, phase: r.phase, phaseId: r.phaseId, description: r.description, state: r.state, guidance: r.guidance, line: r.line, endLine: r.endLine }));
-      for (let k = 0; k < values.length; k += ROW_BATCH) tx.insert(planRows).values(values.slice(k, k + ROW_BATCH)).run();
-      changed++;
-    }
-    return changed;
-  }, { behavior: 'immediate' });
+  return db.transaction(
+    (tx) => {
+      let changed = 0;
+      for (const plan of list) {
+        const old = tx.select({ mtimeMs: plans.mtimeMs, size: plans.size, display: plans.display }).from(plans).where(eq(plans.id, plan.id)).get();
+        if (old && old.mtimeMs === plan.mtimeMs && old.size === plan.size && old.display === plan.display) continue;
+        const row = { display: plan.display, initiative: plan.initiative, title: plan.title, mtimeMs: plan.mtimeMs, size: plan.size, problemsJson: toJsonText(plan.problems), indexedAt: Date.now() };
+        tx.insert(plans)
+          .values({ id: plan.id, path: plan.path, ...row })
+          .onConflictDoUpdate({ target: plans.id, set: row })
+          .run();
+        tx.delete(planRows).where(eq(planRows.planId, plan.id)).run();
+        const values = plan.rows.map((r, ord) => ({
+          planId: plan.id,
+          rowId: r.id,
+          ord,
+          phase: r.phase,
+          phaseId: r.phaseId,
+          description: r.description,
+          state: r.state,
+          guidance: r.guidance,
+          line: r.line,
+          endLine: r.endLine,
+        }));
+        for (let k = 0; k < values.length; k += ROW_BATCH)
+          tx.insert(planRows)
+            .values(values.slice(k, k + ROW_BATCH))
+            .run();
+        changed++;
+      }
+      return changed;
+    },
+    { behavior: 'immediate' },
+  );
 }
-
 
 /** Forget plans that are gone from disk. */
 export function removePlans({ db, ids }: { db: Db; ids: string[] }): number {
@@ -75,10 +94,17 @@ export interface RunLinkInput {
 
 /** Replace a run's links to plan rows. */
 export function setRunPlanLinks({ db, runId, links }: { db: Db; runId: string; links: RunLinkInput[] }): void {
-  db.transaction((tx) => {
-    tx.delete(runPlanRows).where(eq(runPlanRows.runId, runId)).run();
-    for (const l of links) tx.insert(runPlanRows).values({ runId, ...l }).onConflictDoNothing().run();
-  }, { behavior: 'immediate' });
+  db.transaction(
+    (tx) => {
+      tx.delete(runPlanRows).where(eq(runPlanRows.runId, runId)).run();
+      for (const l of links)
+        tx.insert(runPlanRows)
+          .values({ runId, ...l })
+          .onConflictDoNothing()
+          .run();
+    },
+    { behavior: 'immediate' },
+  );
 }
 
 /** Row IDs per run, for a page of the runs table (one query). */
@@ -377,7 +403,12 @@ export function getPlanPage({ db, requirementsOf, ...opts }: { db: Db; requireme
   }
   for (const [planId, ids] of idsByPlan)
     for (let i = 0; i < ids.length; i += IN_BATCH)
-      for (const r of db.select().from(planRows).where(and(eq(planRows.planId, planId), inArray(planRows.rowId, ids.slice(i, i + IN_BATCH)))).all()) whole.set(`${planId}\0${r.rowId}`, r);
+      for (const r of db
+        .select()
+        .from(planRows)
+        .where(and(eq(planRows.planId, planId), inArray(planRows.rowId, ids.slice(i, i + IN_BATCH))))
+        .all())
+        whole.set(`${planId}\0${r.rowId}`, r);
 
   const out: PlanPagePlan[] = [];
   const onPage = new Map<string, PlanPagePlan>();
@@ -418,10 +449,24 @@ export function getPlan({ db, id }: { db: Db; id: string }): (Plan & { rows: Pla
 }
 
 /** One row with its plan and every run that proves it, newest first. */
-export function getPlanRowDetail({ db, planId, rowId, requirementsOf }: { db: Db; planId: string; rowId: string; requirementsOf?: RequirementsOf }): { plan: Plan; row: PlanRowRecord; runs: RowRun[]; requirement: RowRequirement | null } | null {
+export function getPlanRowDetail({
+  db,
+  planId,
+  rowId,
+  requirementsOf,
+}: {
+  db: Db;
+  planId: string;
+  rowId: string;
+  requirementsOf?: RequirementsOf;
+}): { plan: Plan; row: PlanRowRecord; runs: RowRun[]; requirement: RowRequirement | null } | null {
   const plan = db.select().from(plans).where(eq(plans.id, planId)).get();
   if (!plan) return null;
-  const row = db.select().from(planRows).where(and(eq(planRows.planId, planId), eq(planRows.rowId, rowId))).get();
+  const row = db
+    .select()
+    .from(planRows)
+    .where(and(eq(planRows.planId, planId), eq(planRows.rowId, rowId)))
+    .get();
   if (!row) return null;
   const requirement = requirementsOf?.(plan.path)?.get(rowId) ?? null;
   const linked = db
@@ -439,7 +484,11 @@ export function getPlanRowDetail({ db, planId, rowId, requirementsOf }: { db: Db
 /** Rows for the launch form's picker, plan by plan. */
 export function listPickableRows({ db }: { db: Db }): Array<{ planId: string; display: string; initiative: string; rows: Array<Pick<PlanRowRecord, 'rowId' | 'state' | 'description' | 'phase'>> }> {
   const tree = db.select({ id: plans.id, display: plans.display, initiative: plans.initiative }).from(plans).orderBy(plans.initiative, plans.display).all();
-  const rows = db.select({ planId: planRows.planId, rowId: planRows.rowId, state: planRows.state, description: planRows.description, phase: planRows.phase }).from(planRows).orderBy(planRows.planId, planRows.ord).all();
+  const rows = db
+    .select({ planId: planRows.planId, rowId: planRows.rowId, state: planRows.state, description: planRows.description, phase: planRows.phase })
+    .from(planRows)
+    .orderBy(planRows.planId, planRows.ord)
+    .all();
   return tree.map((p) => ({ planId: p.id, display: p.display, initiative: p.initiative, rows: rows.filter((r) => r.planId === p.id) })).filter((p) => p.rows.length);
 }
 

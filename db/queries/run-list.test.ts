@@ -58,7 +58,18 @@ function save(id: string, o: Opts = {}): Evidence {
   ev.earlyStop = null;
   ev.knobs = o.knobs ?? {};
   ev.accelerator = { requested: null, resolved: o.accelerator ?? null, device: null, evidence: [] };
-  saveRun({ db, id, sourceKey: `/b/${id}`, origin: o.origin ?? 'imported', profile: o.profile ?? null, bundleDir: `/b/${id}`, contentHash: id, evidence: ev, series: [], startedAt: o.startedAt === undefined ? 1000 : o.startedAt });
+  saveRun({
+    db,
+    id,
+    sourceKey: `/b/${id}`,
+    origin: o.origin ?? 'imported',
+    profile: o.profile ?? null,
+    bundleDir: `/b/${id}`,
+    contentHash: id,
+    evidence: ev,
+    series: [],
+    startedAt: o.startedAt === undefined ? 1000 : o.startedAt,
+  });
   return ev;
 }
 
@@ -80,7 +91,12 @@ describe('the stored verdict', () => {
     expect(getRun({ db, id: 'ok' })!.verdict).toBe('pass');
     expect(getRun({ db, id: 'bad' })!.verdict).toBe('fail');
     expect(listRuns({ db, q: 'title crash' }).total).toBe(1);
-    for (const r of db.$client.prepare('SELECT status, checks_fail AS checksFail, checks_pass AS checksPass, verdict FROM runs').all() as Array<{ status: string; checksFail: number; checksPass: number; verdict: string }>) {
+    for (const r of db.$client.prepare('SELECT status, checks_fail AS checksFail, checks_pass AS checksPass, verdict FROM runs').all() as Array<{
+      status: string;
+      checksFail: number;
+      checksPass: number;
+      verdict: string;
+    }>) {
       expect(r.verdict).toBe(verdictOf(r));
     }
   });
@@ -107,8 +123,30 @@ describe('the stored verdict', () => {
   });
 
   it('a queued launch is pending, cancelled while queued it is incomplete', () => {
-    const ev = analyseBundle([], { root: '/b/q', title: 'q', requested: { text: 'node train.mjs --gridsize 3', source: 'launch form' }, launch: { exitCode: null, signal: null, cleanedUp: null, status: 'queued' } });
-    enqueueRun({ db, id: 'q', profile: 'reference', title: 'q', name: 'reference · gridsize 3', bundleDir: '/b/q', params: { gridsize: 3 }, cpuOnly: false, planLinks: [], argv: ['true'], cwd: '/', env: {}, outputDir: '/w/q', keepOutput: false, timeoutMs: 1000, evidence: ev });
+    const ev = analyseBundle([], {
+      root: '/b/q',
+      title: 'q',
+      requested: { text: 'node train.mjs --gridsize 3', source: 'launch form' },
+      launch: { exitCode: null, signal: null, cleanedUp: null, status: 'queued' },
+    });
+    enqueueRun({
+      db,
+      id: 'q',
+      profile: 'reference',
+      title: 'q',
+      name: 'reference · gridsize 3',
+      bundleDir: '/b/q',
+      params: { gridsize: 3 },
+      cpuOnly: false,
+      planLinks: [],
+      argv: ['true'],
+      cwd: '/',
+      env: {},
+      outputDir: '/w/q',
+      keepOutput: false,
+      timeoutMs: 1000,
+      evidence: ev,
+    });
     expect(getRun({ db, id: 'q' })).toMatchObject({ verdict: 'pending', name: 'reference · gridsize 3' });
     expect(hasLiveRuns({ db })).toBe(true);
     // Its name and knobs are searchable from the start.
@@ -143,7 +181,13 @@ describe('sorting', () => {
   });
 
   it('pages through the runs with and without values without losing or repeating one', () => {
-    for (const [sort, dir] of RUN_SORTS.flatMap((s) => [[s, 'asc'], [s, 'desc']] as const)) {
+    for (const [sort, dir] of RUN_SORTS.flatMap(
+      (s) =>
+        [
+          [s, 'asc'],
+          [s, 'desc'],
+        ] as const,
+    )) {
       const whole = ids(listRuns({ db, sort, dir }));
       const paged = [1, 2, 3, 4].flatMap((page) => ids(listRuns({ db, sort, dir, page, pageSize: 1 })));
       expect(paged, `${sort} ${dir}`).toEqual(whole);
@@ -231,11 +275,33 @@ describe('delete', () => {
     setRunPlanLinks({ db, runId: 'gone', links: [{ planPath: '/p/plan.md', planDisplay: 'plan.md', rowId: 'A', source: 'summary' }] });
     expect(deleteRun({ db, id: 'gone' })).toEqual({ ok: true, origin: 'imported', bundleDir: '/b/gone' });
     for (const t of ['runs', 'run_search', 'run_plan_rows', 'epoch_values', 'checks']) {
-      expect(db.$client.prepare(`SELECT count(*) FROM ${t} WHERE ${t === 'runs' ? 'id' : 'run_id'} = 'gone'`).pluck().get(), t).toBe(0);
+      expect(
+        db.$client
+          .prepare(`SELECT count(*) FROM ${t} WHERE ${t === 'runs' ? 'id' : 'run_id'} = 'gone'`)
+          .pluck()
+          .get(),
+        t,
+      ).toBe(0);
     }
     expect(deleteRun({ db, id: 'gone' })).toEqual({ ok: false, reason: 'not-found' });
     const ev = analyseBundle([], { root: '/b/q', title: 'q', launch: { exitCode: null, signal: null, cleanedUp: null, status: 'queued' } });
-    enqueueRun({ db, id: 'live', profile: 'reference', title: 'q', bundleDir: '/b/q', params: {}, cpuOnly: false, planLinks: [], argv: ['true'], cwd: '/', env: {}, outputDir: '/w/q', keepOutput: false, timeoutMs: 1000, evidence: ev });
+    enqueueRun({
+      db,
+      id: 'live',
+      profile: 'reference',
+      title: 'q',
+      bundleDir: '/b/q',
+      params: {},
+      cpuOnly: false,
+      planLinks: [],
+      argv: ['true'],
+      cwd: '/',
+      env: {},
+      outputDir: '/w/q',
+      keepOutput: false,
+      timeoutMs: 1000,
+      evidence: ev,
+    });
     expect(deleteRun({ db, id: 'live' })).toEqual({ ok: false, reason: 'live' });
   });
 

@@ -53,7 +53,10 @@ export function insertRows<T extends SQLiteTable>(db: Db, table: T, rows: Array<
   if (!rows.length) return;
   const perRow = Object.keys(getTableColumns(table)).length;
   const per = Math.max(1, Math.floor(MAX_STATEMENT_PARAMS / perRow));
-  for (let i = 0; i < rows.length; i += per) db.insert(table).values(rows.slice(i, i + per)).run();
+  for (let i = 0; i < rows.length; i += per)
+    db.insert(table)
+      .values(rows.slice(i, i + per))
+      .run();
 }
 
 function numOrNull(v: number): number | null {
@@ -61,7 +64,9 @@ function numOrNull(v: number): number | null {
 }
 
 /** Summary columns derived from the evidence document. */
-export function runColumnsFromEvidence(evidence: Evidence): Omit<NewRun, 'id' | 'sourceKey' | 'origin' | 'bundleDir' | 'contentHash' | 'evidenceJson' | 'createdAt' | 'updatedAt' | 'name' | 'notes' | 'archivedAt'> {
+export function runColumnsFromEvidence(
+  evidence: Evidence,
+): Omit<NewRun, 'id' | 'sourceKey' | 'origin' | 'bundleDir' | 'contentHash' | 'evidenceJson' | 'createdAt' | 'updatedAt' | 'name' | 'notes' | 'archivedAt'> {
   const count = (s: string) => evidence.checks.filter((c) => c.status === s).length;
   const checksFail = count('fail');
   const checksPass = count('pass');
@@ -72,7 +77,10 @@ export function runColumnsFromEvidence(evidence: Evidence): Omit<NewRun, 'id' | 
     for (const e of evidence.epochs) {
       const v = e.metrics[evidence.monitor.name];
       if (v == null) continue;
-      if (best === null || (evidence.monitor.mode === 'min' ? v < best : v > best)) { best = v; bestEpoch = e.epoch; }
+      if (best === null || (evidence.monitor.mode === 'min' ? v < best : v > best)) {
+        best = v;
+        bestEpoch = e.epoch;
+      }
     }
   }
   return {
@@ -98,7 +106,10 @@ export function runColumnsFromEvidence(evidence: Evidence): Omit<NewRun, 'id' | 
 }
 
 /** The run columns the search line is made of. */
-export type SearchFields = Pick<Run, 'id' | 'title' | 'name' | 'notes' | 'profile' | 'origin' | 'bundleDir' | 'logFile' | 'initiative' | 'phase' | 'monitor' | 'acceleratorRequested' | 'acceleratorResolved'>;
+export type SearchFields = Pick<
+  Run,
+  'id' | 'title' | 'name' | 'notes' | 'profile' | 'origin' | 'bundleDir' | 'logFile' | 'initiative' | 'phase' | 'monitor' | 'acceleratorRequested' | 'acceleratorResolved'
+>;
 
 /** A search line is cut here: enough for a long command and its knobs, small enough to scan 100,000 of. */
 const SEARCH_CHARS = 4000;
@@ -112,7 +123,21 @@ const SEARCH_CHARS = 4000;
  * matched through run_plan_rows, which changes without the run.
  */
 export function runSearchText(r: SearchFields, ev: Evidence | null): string {
-  const parts: Array<string | null | undefined> = [r.id, r.name, r.title, r.notes, r.profile, r.origin, r.bundleDir, r.logFile, r.initiative, r.phase, r.monitor, r.acceleratorRequested, r.acceleratorResolved];
+  const parts: Array<string | null | undefined> = [
+    r.id,
+    r.name,
+    r.title,
+    r.notes,
+    r.profile,
+    r.origin,
+    r.bundleDir,
+    r.logFile,
+    r.initiative,
+    r.phase,
+    r.monitor,
+    r.acceleratorRequested,
+    r.acceleratorResolved,
+  ];
   if (ev) {
     parts.push(ev.accelerator.device);
     const knobs = new Set<string>();
@@ -163,12 +188,14 @@ export function refreshRunSearch({ db, runId }: { db: Db; runId: string }): void
 export function syncRunColumns({ db }: { db: Db }): { verdicts: number; searches: number } {
   const client = db.$client;
   const rule = verdictSql();
-  return client.transaction(() => {
-    const verdicts = client.prepare(`UPDATE runs SET verdict = ${rule} WHERE verdict IS NOT ${rule}`).run().changes;
-    const missing = client.prepare('SELECT id FROM runs WHERE id NOT IN (SELECT s.run_id FROM run_search s JOIN run_search_text t ON t.id = s.id)').pluck().all() as string[];
-    for (const runId of missing) refreshRunSearch({ db, runId });
-    return { verdicts, searches: missing.length };
-  }).immediate();
+  return client
+    .transaction(() => {
+      const verdicts = client.prepare(`UPDATE runs SET verdict = ${rule} WHERE verdict IS NOT ${rule}`).run().changes;
+      const missing = client.prepare('SELECT id FROM runs WHERE id NOT IN (SELECT s.run_id FROM run_search s JOIN run_search_text t ON t.id = s.id)').pluck().all() as string[];
+      for (const runId of missing) refreshRunSearch({ db, runId });
+      return { verdicts, searches: missing.length };
+    })
+    .immediate();
 }
 
 /** Part of the open-time stamp: bump it to make the next open run syncRunColumns again. */
@@ -180,7 +207,7 @@ export function runColumnsStamp(): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
   // Never 0: a fresh or pre-stamp database reads 0 and must be synced.
-  return (h | 0) || 1;
+  return h | 0 || 1;
 }
 
 /**
@@ -235,16 +262,49 @@ export function saveRun(input: SaveRunInput): void {
       ...cols,
     };
     // Name, notes and archived_at are people's, not the evidence's: a re-import or the worker's final save keeps them.
-    db.insert(runs).values(row).onConflictDoUpdate({ target: runs.id, set: { ...row, createdAt: undefined } }).run();
-    writeSearch(db, input.id, runSearchText({ ...row, name: existing?.name ?? null, notes: existing?.notes ?? null, profile: row.profile ?? null, logFile: row.logFile ?? null, initiative: row.initiative ?? null, phase: row.phase ?? null, monitor: row.monitor ?? null, acceleratorRequested: row.acceleratorRequested ?? null, acceleratorResolved: row.acceleratorResolved ?? null }, evidence));
+    db.insert(runs)
+      .values(row)
+      .onConflictDoUpdate({ target: runs.id, set: { ...row, createdAt: undefined } })
+      .run();
+    writeSearch(
+      db,
+      input.id,
+      runSearchText(
+        {
+          ...row,
+          name: existing?.name ?? null,
+          notes: existing?.notes ?? null,
+          profile: row.profile ?? null,
+          logFile: row.logFile ?? null,
+          initiative: row.initiative ?? null,
+          phase: row.phase ?? null,
+          monitor: row.monitor ?? null,
+          acceleratorRequested: row.acceleratorRequested ?? null,
+          acceleratorResolved: row.acceleratorResolved ?? null,
+        },
+        evidence,
+      ),
+    );
 
-    insertRows(db, bundleFiles, evidence.files.map((f) => ({ runId: input.id, path: f.path, role: f.role, sizeBytes: f.sizeBytes })));
+    insertRows(
+      db,
+      bundleFiles,
+      evidence.files.map((f) => ({ runId: input.id, path: f.path, role: f.role, sizeBytes: f.sizeBytes })),
+    );
     const epochRows: Array<typeof epochValues.$inferInsert> = [];
     for (const e of evidence.epochs) for (const [metric, value] of Object.entries(e.metrics)) epochRows.push({ runId: input.id, metric, epoch: e.epoch, step: e.step, value });
     insertRows(db, epochValues, epochRows);
     insertRows(db, checkpoints, checkpointRows(input.id, evidence));
-    insertRows(db, warnings, evidence.warnings.map((w, seq) => ({ runId: input.id, seq, category: w.category, message: w.message, file: w.file, line: w.line, count: w.count })));
-    insertRows(db, checks, evidence.checks.map((c) => ({ runId: input.id, checkId: c.id, status: c.status, detail: c.detail })));
+    insertRows(
+      db,
+      warnings,
+      evidence.warnings.map((w, seq) => ({ runId: input.id, seq, category: w.category, message: w.message, file: w.file, line: w.line, count: w.count })),
+    );
+    insertRows(
+      db,
+      checks,
+      evidence.checks.map((c) => ({ runId: input.id, checkId: c.id, status: c.status, detail: c.detail })),
+    );
 
     for (const s of input.series) {
       const keep = downsampleMinMax(s.steps, s.values, CHART_POINTS);
@@ -255,8 +315,13 @@ export function saveRun(input: SaveRunInput): void {
       let i = 0;
       for (; i + POINT_BATCH <= s.length; i += POINT_BATCH) {
         for (let j = 0; j < POINT_BATCH; j++) {
-          const k = i + j, o = j * 5;
-          params[o] = seriesId; params[o + 1] = k; params[o + 2] = s.steps[k]; params[o + 3] = numOrNull(s.epochs[k]); params[o + 4] = numOrNull(s.values[k]);
+          const k = i + j,
+            o = j * 5;
+          params[o] = seriesId;
+          params[o + 1] = k;
+          params[o + 2] = s.steps[k];
+          params[o + 3] = numOrNull(s.epochs[k]);
+          params[o + 4] = numOrNull(s.values[k]);
         }
         full.run(params);
       }
@@ -282,7 +347,8 @@ function checkpointRows(runId: string, evidence: Evidence): Array<typeof checkpo
   }
   const missing = new Set(evidence.checkpoints.missing);
   for (const e of evidence.checkpoints.expected) {
-    if (missing.has(e.name) && !rows.has(e.name)) rows.set(e.name, { runId, name: e.name, state: 'missing', kind: e.kind, epoch: e.epoch, step: null, score: e.score, sizeBytes: null, expected: true });
+    if (missing.has(e.name) && !rows.has(e.name))
+      rows.set(e.name, { runId, name: e.name, state: 'missing', kind: e.kind, epoch: e.epoch, step: null, score: e.score, sizeBytes: null, expected: true });
   }
   return [...rows.values()];
 }
@@ -292,7 +358,6 @@ function deleteRunChildren(db: Db, runId: string): void {
   db.$client.prepare('DELETE FROM points WHERE series_id IN (SELECT id FROM series WHERE run_id = ?)').run(runId);
   for (const t of [series, bundleFiles, epochValues, checkpoints, warnings, checks]) db.delete(t).where(eq(t.runId, runId)).run();
 }
-
 
 export function getRunBySourceKey({ db, sourceKey }: { db: Db; sourceKey: string }): Pick<Run, 'id' | 'contentHash'> | undefined {
   return db.select({ id: runs.id, contentHash: runs.contentHash }).from(runs).where(eq(runs.sourceKey, sourceKey)).get();
@@ -424,7 +489,14 @@ export function listRuns({ db, ...f }: { db: Db } & ListRunsFilter): { rows: Run
   const cond = runsWhere(f, hits);
   const offset = (page - 1) * pageSize;
   const select = (where: SQL | undefined, by: SQL[], limit: number, skip: number) =>
-    db.select(listColumns).from(runs).where(where).orderBy(...by).limit(limit).offset(skip).all();
+    db
+      .select(listColumns)
+      .from(runs)
+      .where(where)
+      .orderBy(...by)
+      .limit(limit)
+      .offset(skip)
+      .all();
   const count = (where: SQL | undefined) => db.select({ n: sql<number>`count(*)` }).from(runs).where(where).get()?.n ?? 0;
 
   let rows: RunListRow[];
@@ -457,22 +529,34 @@ const clean = (s: string | null, max: number) => {
 
 /** Name a run (blank: back to its title). False when there is no such run. */
 export function setRunName({ db, id, name }: { db: Db; id: string; name: string | null }): boolean {
-  return db.$client.transaction(() => {
-    const r = db.update(runs).set({ name: clean(name, NAME_CHARS)?.replace(/\s+/g, ' ') ?? null }).where(eq(runs.id, id)).run();
-    if (!r.changes) return false;
-    refreshRunSearch({ db, runId: id });
-    return true;
-  }).immediate();
+  return db.$client
+    .transaction(() => {
+      const r = db
+        .update(runs)
+        .set({ name: clean(name, NAME_CHARS)?.replace(/\s+/g, ' ') ?? null })
+        .where(eq(runs.id, id))
+        .run();
+      if (!r.changes) return false;
+      refreshRunSearch({ db, runId: id });
+      return true;
+    })
+    .immediate();
 }
 
 /** A run's notes (blank: none). False when there is no such run. */
 export function setRunNotes({ db, id, notes }: { db: Db; id: string; notes: string | null }): boolean {
-  return db.$client.transaction(() => {
-    const r = db.update(runs).set({ notes: clean(notes, NOTES_CHARS) }).where(eq(runs.id, id)).run();
-    if (!r.changes) return false;
-    refreshRunSearch({ db, runId: id });
-    return true;
-  }).immediate();
+  return db.$client
+    .transaction(() => {
+      const r = db
+        .update(runs)
+        .set({ notes: clean(notes, NOTES_CHARS) })
+        .where(eq(runs.id, id))
+        .run();
+      if (!r.changes) return false;
+      refreshRunSearch({ db, runId: id });
+      return true;
+    })
+    .immediate();
 }
 
 /** Archive (or restore) runs; a run already in that state is left as it is. Returns how many changed. */
@@ -493,14 +577,16 @@ export type DeleteRunResult = { ok: true; origin: 'imported' | 'launched'; bundl
  * cancel it first. The bundle folder is the caller's to remove or keep.
  */
 export function deleteRun({ db, id }: { db: Db; id: string }): DeleteRunResult {
-  return db.$client.transaction((): DeleteRunResult => {
-    const run = db.select({ status: runs.status, origin: runs.origin, bundleDir: runs.bundleDir }).from(runs).where(eq(runs.id, id)).get();
-    if (!run) return { ok: false, reason: 'not-found' };
-    if (run.status === 'queued' || run.status === 'running') return { ok: false, reason: 'live' };
-    db.$client.prepare('DELETE FROM points WHERE series_id IN (SELECT id FROM series WHERE run_id = ?)').run(id);
-    db.delete(runs).where(eq(runs.id, id)).run();
-    return { ok: true, origin: run.origin, bundleDir: run.bundleDir };
-  }).immediate();
+  return db.$client
+    .transaction((): DeleteRunResult => {
+      const run = db.select({ status: runs.status, origin: runs.origin, bundleDir: runs.bundleDir }).from(runs).where(eq(runs.id, id)).get();
+      if (!run) return { ok: false, reason: 'not-found' };
+      if (run.status === 'queued' || run.status === 'running') return { ok: false, reason: 'live' };
+      db.$client.prepare('DELETE FROM points WHERE series_id IN (SELECT id FROM series WHERE run_id = ?)').run(id);
+      db.delete(runs).where(eq(runs.id, id)).run();
+      return { ok: true, origin: run.origin, bundleDir: run.bundleDir };
+    })
+    .immediate();
 }
 
 /** Is any run queued or running (and not archived)? The runs page refreshes itself while one is. */
@@ -518,7 +604,6 @@ export function listInitiatives({ db }: { db: Db }): string[] {
     .map((r) => r.initiative!);
 }
 
-
 /** Per-step series of a run, raw (the caller downsamples). */
 export function getRunSeries({ db, runId }: { db: Db; runId: string }): Array<{ metric: string; steps: Float64Array; values: Float64Array }> {
   const list = db.select().from(series).where(eq(series.runId, runId)).all();
@@ -535,7 +620,6 @@ export function getRunSeries({ db, runId }: { db: Db; runId: string }): Array<{ 
     return { metric: s.metric, steps: steps.subarray(0, i), values: values.subarray(0, i) };
   });
 }
-
 
 /** Chart-ready series (≤ 2,000 points each, computed at write time). */
 export function getRunSeriesForChart({ db, runId }: { db: Db; runId: string }): Array<{ metric: string; points: number; steps: number[]; values: number[] }> {

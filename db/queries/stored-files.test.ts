@@ -97,7 +97,16 @@ describe('stored bundle files', () => {
     storeAll(['train.log']);
     const src = storedFileSource(db, getStoredFile({ db, runId: 'r1', path: 'train.log' })!);
     const C = STORED_CHUNK_BYTES;
-    for (const [start, len] of [[0, 10], [C - 5, 10], [C, 1], [C - 1, 1], [2 * C - 3, C + 6], [0, 3 * C + 123], [3 * C + 100, 1000], [3 * C + 123, 5]]) {
+    for (const [start, len] of [
+      [0, 10],
+      [C - 5, 10],
+      [C, 1],
+      [C - 1, 1],
+      [2 * C - 3, C + 6],
+      [0, 3 * C + 123],
+      [3 * C + 100, 1000],
+      [3 * C + 123, 5],
+    ]) {
       expect(src.read(start, len).equals(log.subarray(start, Math.min(log.length, start + len))), `range ${start}+${len}`).toBe(true);
     }
   });

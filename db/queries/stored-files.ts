@@ -45,10 +45,22 @@ export function replaceStoredFiles({ db, runId, files, now = Date.now() }: { db:
     for (const f of files) {
       const encodedBytes = f.chunks.reduce((n, c) => n + c.length, 0);
       db.insert(storedFiles)
-        .values({ runId, path: f.path, encoding: f.encoding, cut: f.cut, sizeBytes: f.sizeBytes, storedBytes: f.storedBytes, encodedBytes, sha256: f.sha256, chunkBytes: f.chunkBytes, chunks: f.chunks.length, storedAt: now })
+        .values({
+          runId,
+          path: f.path,
+          encoding: f.encoding,
+          cut: f.cut,
+          sizeBytes: f.sizeBytes,
+          storedBytes: f.storedBytes,
+          encodedBytes,
+          sha256: f.sha256,
+          chunkBytes: f.chunkBytes,
+          chunks: f.chunks.length,
+          storedAt: now,
+        })
         .run();
       // One row per chunk: a few parameters each, a megabyte at most.
-      f.chunks.forEach((bytes, seq) => db.insert(storedFileChunks).values({ runId, path: f.path, seq, bytes }).run());
+      for (const [seq, bytes] of f.chunks.entries()) db.insert(storedFileChunks).values({ runId, path: f.path, seq, bytes }).run();
     }
   })();
 }
@@ -59,11 +71,13 @@ export function replaceStoredFiles({ db, runId, files, now = Date.now() }: { db:
  * only when it says it wrote, and a failure in either leaves neither.
  */
 export function settleWithStoredFiles({ db, runId, files, settle }: { db: Db; runId: string; files: StoredFileInput[]; settle: () => boolean }): boolean {
-  return db.$client.transaction(() => {
-    if (!settle()) return false;
-    replaceStoredFiles({ db, runId, files });
-    return true;
-  }).immediate();
+  return db.$client
+    .transaction(() => {
+      if (!settle()) return false;
+      replaceStoredFiles({ db, runId, files });
+      return true;
+    })
+    .immediate();
 }
 
 /** Forget a run's stored files (a re-import without --archive: the folder is the truth again). */
@@ -84,7 +98,11 @@ export function listStoredFiles({ db, runId }: { db: Db; runId: string }): Store
 /** One stored file by its exact bundle-relative path; a path that could never be stored is not looked up. */
 export function getStoredFile({ db, runId, path }: { db: Db; runId: string; path: string }): StoredFile | undefined {
   if (storedPathError(path)) return undefined;
-  return db.select().from(storedFiles).where(and(eq(storedFiles.runId, runId), eq(storedFiles.path, path))).get();
+  return db
+    .select()
+    .from(storedFiles)
+    .where(and(eq(storedFiles.runId, runId), eq(storedFiles.path, path)))
+    .get();
 }
 
 /** Chunks `first`…`last` (inclusive) of a stored file, in order, as encoded. */

@@ -54,7 +54,24 @@ describe('typed columns', () => {
     const params = { max_epochs: 3, gridsize: 2, note: 'a "quoted" value', cpu: true };
     const argv = ['python', '-m', 'train', '--max_epochs', '3'];
     const env = { CUDA_VISIBLE_DEVICES: '' };
-    enqueueRun({ db, id: 'r1', profile: 'reference', title: 'r1', bundleDir: '/b/r1', params, cpuOnly: true, planLinks: [], argv, cwd: '/', env, outputDir: '/w/r1', keepOutput: false, timeoutMs: 1000, evidence, now: 1000 });
+    enqueueRun({
+      db,
+      id: 'r1',
+      profile: 'reference',
+      title: 'r1',
+      bundleDir: '/b/r1',
+      params,
+      cpuOnly: true,
+      planLinks: [],
+      argv,
+      cwd: '/',
+      env,
+      outputDir: '/w/r1',
+      keepOutput: false,
+      timeoutMs: 1000,
+      evidence,
+      now: 1000,
+    });
 
     const launch = getLaunch({ db, runId: 'r1' })!;
     const readParams = parseJsonText(launch.paramsJson);

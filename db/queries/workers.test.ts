@@ -32,11 +32,32 @@ afterEach(() => {
 });
 
 const LEASE = 10_000;
-const REF = [{ name: 'reference', available: true, reason: null }, { name: 'lightning-example', available: false, reason: '`python3 -c import torch, lightning` failed (ModuleNotFoundError)' }];
+const REF = [
+  { name: 'reference', available: true, reason: null },
+  { name: 'lightning-example', available: false, reason: '`python3 -c import torch, lightning` failed (ModuleNotFoundError)' },
+];
 
 function enqueue(id: string, now: number, labels: string[] = [], profile = 'reference') {
   const evidence = analyseBundle([], { root: `/b/${id}`, title: id, launch: { exitCode: null, signal: null, cleanedUp: null, status: 'queued' } });
-  enqueueRun({ db, id, profile, title: id, bundleDir: `/b/${id}`, params: {}, cpuOnly: false, planLinks: [], argv: ['true'], cwd: '/', env: {}, outputDir: `/w/${id}`, keepOutput: false, timeoutMs: 1000, labels, evidence, now });
+  enqueueRun({
+    db,
+    id,
+    profile,
+    title: id,
+    bundleDir: `/b/${id}`,
+    params: {},
+    cpuOnly: false,
+    planLinks: [],
+    argv: ['true'],
+    cwd: '/',
+    env: {},
+    outputDir: `/w/${id}`,
+    keepOutput: false,
+    timeoutMs: 1000,
+    labels,
+    evidence,
+    now,
+  });
 }
 
 function register(id: string, labels: string[], now = 1000, profiles = REF) {
@@ -128,7 +149,10 @@ describe('the label-filtered claim', () => {
 
   it('the rule in words (canTake, placeRun) says what the SQL does, for every worker and run', () => {
     register('cpu', ['cpu-host'], 1000);
-    register('gpu', ['gpu', 'gpu-host'], 1000, [{ name: 'reference', available: true, reason: null }, { name: 'lightning-example', available: true, reason: null }]);
+    register('gpu', ['gpu', 'gpu-host'], 1000, [
+      { name: 'reference', available: true, reason: null },
+      { name: 'lightning-example', available: true, reason: null },
+    ]);
     const runs = [
       { id: 'r0', labels: [], profile: 'reference' },
       { id: 'r1', labels: ['gpu'], profile: 'reference' },
@@ -149,7 +173,12 @@ describe('the label-filtered claim', () => {
     }
     expect(placeRun(views, { profile: 'reference', labels: ['gpu', 'h100'] }).sentence).toBe('queued: waits for a worker with labels gpu, h100');
     expect(placeRun(views, { profile: 'lightning-example', labels: [] }).sentence).toBe('runs next on gpu-host (1 worker with a free slot)');
-    expect(placeRun(views.filter((w) => w.id === 'cpu'), { profile: 'lightning-example', labels: [] }).sentence).toMatch(/^queued: no online worker can run profile lightning-example \(cpu-host: profile lightning-example unavailable on its host: .*ModuleNotFoundError/);
+    expect(
+      placeRun(
+        views.filter((w) => w.id === 'cpu'),
+        { profile: 'lightning-example', labels: [] },
+      ).sentence,
+    ).toMatch(/^queued: no online worker can run profile lightning-example \(cpu-host: profile lightning-example unavailable on its host: .*ModuleNotFoundError/);
     expect(placeRun([], { profile: 'reference', labels: [] }).sentence).toMatch(/^queued: no worker is online/);
   });
 });

@@ -32,11 +32,27 @@ export interface RegisterWorkerInput {
 
 /** Register (or re-register) a worker as online, and forget workers silent for a day. */
 export function registerWorker({ db, id, host, pid, concurrency, labels, gpus, profiles, now = Date.now() }: RegisterWorkerInput): void {
-  const facts = { host, pid, concurrency, state: 'online' as const, labelsJson: toJsonText(labels), gpusJson: toJsonText(gpus), profilesJson: profiles === null ? null : toJsonText(profiles), heartbeatAt: now };
-  db.$client.transaction(() => {
-    db.insert(workers).values({ id, startedAt: now, ...facts }).onConflictDoUpdate({ target: workers.id, set: facts }).run();
-    db.delete(workers).where(lt(workers.heartbeatAt, now - FORGET_AFTER_MS)).run();
-  }).immediate();
+  const facts = {
+    host,
+    pid,
+    concurrency,
+    state: 'online' as const,
+    labelsJson: toJsonText(labels),
+    gpusJson: toJsonText(gpus),
+    profilesJson: profiles === null ? null : toJsonText(profiles),
+    heartbeatAt: now,
+  };
+  db.$client
+    .transaction(() => {
+      db.insert(workers)
+        .values({ id, startedAt: now, ...facts })
+        .onConflictDoUpdate({ target: workers.id, set: facts })
+        .run();
+      db.delete(workers)
+        .where(lt(workers.heartbeatAt, now - FORGET_AFTER_MS))
+        .run();
+    })
+    .immediate();
 }
 
 /** What a worker found on its host after it registered (profile probes finish later than the start; GPUs, labels). */
@@ -49,7 +65,10 @@ export function updateWorkerFacts({ db, id, gpus, profiles, now = Date.now() }: 
 
 /** The worker is alive. A row the sweep set offline (its pid looked dead) stays offline: that worker is gone. */
 export function heartbeatWorker({ db, id, now = Date.now() }: { db: Db; id: string; now?: number }): void {
-  db.update(workers).set({ heartbeatAt: now }).where(and(eq(workers.id, id), eq(workers.state, 'online'))).run();
+  db.update(workers)
+    .set({ heartbeatAt: now })
+    .where(and(eq(workers.id, id), eq(workers.state, 'online')))
+    .run();
 }
 
 /** A clean stop, or a sweep that found the worker's process gone: the row stays, offline, so the list says where it was. */
@@ -64,7 +83,11 @@ export function listWorkers({ db }: { db: Db }) {
 
 /** Workers that heartbeated recently: someone will pick a queued run up. */
 export function listLiveWorkers({ db, now = Date.now(), staleMs }: { db: Db; now?: number; staleMs: number }) {
-  return db.select().from(workers).where(and(eq(workers.state, 'online'), gt(workers.heartbeatAt, now - staleMs))).all();
+  return db
+    .select()
+    .from(workers)
+    .where(and(eq(workers.state, 'online'), gt(workers.heartbeatAt, now - staleMs)))
+    .all();
 }
 
 /**
@@ -77,18 +100,20 @@ export function listWorkerViews({ db, leaseMs, now = Date.now() }: { db: Db; lea
   // Qualified by hand: drizzle writes a one-table select's columns bare, and a bare "id" here would be the run's.
   const busy = sql<number>`(SELECT count(*) FROM runs r WHERE r.status = 'running' AND r.worker_id = "workers"."id")`;
   const rows = db.select({ w: workers, busy }).from(workers).orderBy(workers.host, workers.startedAt).all();
-  const views = rows.map(({ w, busy }): WorkerView => ({
-    id: w.id,
-    host: w.host,
-    pid: w.pid,
-    state: workerState(w.state, w.heartbeatAt, now, leaseMs),
-    concurrency: w.concurrency,
-    busy,
-    labels: parseJsonText(w.labelsJson),
-    gpus: parseJsonText(w.gpusJson),
-    profiles: w.profilesJson === null ? null : parseJsonText(w.profilesJson),
-    startedAt: w.startedAt,
-    heartbeatAt: w.heartbeatAt,
-  }));
+  const views = rows.map(
+    ({ w, busy }): WorkerView => ({
+      id: w.id,
+      host: w.host,
+      pid: w.pid,
+      state: workerState(w.state, w.heartbeatAt, now, leaseMs),
+      concurrency: w.concurrency,
+      busy,
+      labels: parseJsonText(w.labelsJson),
+      gpus: parseJsonText(w.gpusJson),
+      profiles: w.profilesJson === null ? null : parseJsonText(w.profilesJson),
+      startedAt: w.startedAt,
+      heartbeatAt: w.heartbeatAt,
+    }),
+  );
   return [...views.filter((w) => w.state === 'online'), ...views.filter((w) => w.state !== 'online')];
 }

@@ -39,8 +39,25 @@ afterAll(() => {
 
 /** The brief's knobs (the PtychoPINN EB4 smoke, with this script's gridsize). */
 const BRIEF_ARGS = [
-  '--n_images', '64', '--gridsize', '3', '--max_epochs', '6', '--batch_size', '4', '--accelerator', 'auto', '--deterministic',
-  '--num-workers', '0', '--logger', 'csv', '--checkpoint-save-top-k', '2', '--early-stop-patience', '5',
+  '--n_images',
+  '64',
+  '--gridsize',
+  '3',
+  '--max_epochs',
+  '6',
+  '--batch_size',
+  '4',
+  '--accelerator',
+  'auto',
+  '--deterministic',
+  '--num-workers',
+  '0',
+  '--logger',
+  'csv',
+  '--checkpoint-save-top-k',
+  '2',
+  '--early-stop-patience',
+  '5',
 ];
 
 /** Run train.py with stdout and stderr into one log file, in order, as `| tee` would keep them. */
@@ -134,7 +151,10 @@ describe('workers/lightning-example/train.py', () => {
 
       // checkpoints: min(2, epochs) top-k files named by the template, plus last.ckpt
       const ckDir = path.join(runDir, 'checkpoints');
-      const ckpts = fs.readdirSync(ckDir).filter((n) => n.endsWith('.ckpt')).sort();
+      const ckpts = fs
+        .readdirSync(ckDir)
+        .filter((n) => n.endsWith('.ckpt'))
+        .sort();
       expect(ckpts).toContain('last.ckpt');
       const topK = ckpts.filter((n) => n !== 'last.ckpt');
       expect(topK).toHaveLength(Math.min(2, epochs.length));
@@ -175,9 +195,7 @@ describe('workers/lightning-example/train.py', () => {
       expect(ev.checkpoints.missing).toEqual([]);
       expect(ev.checkpoints.unexpected).toEqual([]);
       // the echo was read and compared
-      expect(ev.knobTable.filter((r) => r.echoed !== null).map((r) => r.knob)).toEqual(
-        expect.arrayContaining(['n_images', 'gridsize', 'max_epochs', 'batch_size', 'deterministic', 'num-workers']),
-      );
+      expect(ev.knobTable.filter((r) => r.echoed !== null).map((r) => r.knob)).toEqual(expect.arrayContaining(['n_images', 'gridsize', 'max_epochs', 'batch_size', 'deterministic', 'num-workers']));
     },
     600_000,
   );

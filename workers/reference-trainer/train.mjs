@@ -34,7 +34,8 @@ function writeFd(fd, s) {
     fs.writeSync(fd, s);
   } catch (e) {
     const code = /** @type {NodeJS.ErrnoException} */ (e).code;
-    if (code === 'EAGAIN') fs.writeSync(fd, s); // non-blocking pipe was full once: retry
+    if (code === 'EAGAIN')
+      fs.writeSync(fd, s); // non-blocking pipe was full once: retry
     else if (code !== 'EPIPE') throw e;
   }
 }
@@ -88,7 +89,10 @@ export function pyFixed(x, digits) {
   let mant = (BigInt(hi & 0xfffff) << 32n) | BigInt(lo);
   let e;
   if (expBits === 0) e = -1074;
-  else { mant |= 1n << 52n; e = expBits - 1075; }
+  else {
+    mant |= 1n << 52n;
+    e = expBits - 1075;
+  }
   const scale = 10n ** BigInt(digits);
   let q;
   if (e >= 0) q = (mant << BigInt(e)) * scale;
@@ -130,7 +134,9 @@ function pyWarn(category, message) {
     sourceLines ??= fs.readFileSync(SELF, 'utf8').split('\n');
     const src = sourceLines[line - 1]?.trim();
     if (src) err(`  ${src}`);
-  } catch { /* no source line, as Python when the file is unreadable */ }
+  } catch {
+    /* no source line, as Python when the file is unreadable */
+  }
 }
 
 /** The last line of this file holding `marker` (1-based) and its text, for Python-style frames. @param {string} marker */
@@ -139,7 +145,9 @@ function sourceLine(marker) {
     sourceLines ??= fs.readFileSync(SELF, 'utf8').split('\n');
     const i = sourceLines.findLastIndex((l) => l.includes(marker)); // the call site, not this file's mention of it
     if (i >= 0) return { line: i + 1, text: sourceLines[i].trim() };
-  } catch { /* unreadable source */ }
+  } catch {
+    /* unreadable source */
+  }
   return { line: 0, text: marker };
 }
 
@@ -194,7 +202,14 @@ export const OPTIONS = [
   { flag: '--checkpoint-save-top-k', dest: 'checkpoint_save_top_k', kind: 'int', min: -1, max: 100, help: 'ModelCheckpoint(save_top_k); -1 all, 0 only last.ckpt (default: 1)' },
   { flag: '--checkpoint-monitor', dest: 'checkpoint_monitor', kind: 'choice', choices: ['val_loss', 'train_loss'], help: 'metric for ModelCheckpoint and EarlyStopping (default: val_loss)' },
   { flag: '--checkpoint-mode', dest: 'checkpoint_mode', kind: 'choice', choices: ['min', 'max'], help: 'min or max (default: min)' },
-  { flag: '--early-stop-patience', dest: 'early_stop_patience', kind: 'int', min: 0, max: 1000, help: 'EarlyStopping(patience), counted in checks; 0 stops at the first check without improvement (default: 100)' },
+  {
+    flag: '--early-stop-patience',
+    dest: 'early_stop_patience',
+    kind: 'int',
+    min: 0,
+    max: 1000,
+    help: 'EarlyStopping(patience), counted in checks; 0 stops at the first check without improvement (default: 100)',
+  },
   { flag: '--early-stop-min-delta', dest: 'early_stop_min_delta', kind: 'float', min: 0, max: 1e6, help: 'EarlyStopping(min_delta) (default: 0.0)' },
   { flag: '--learning-rate', dest: 'learning_rate', kind: 'float', min: 0, max: 1, help: 'Adam learning rate (default: 0.001)' },
   { flag: '--seed', dest: 'seed', kind: 'int', min: 0, max: 4294967295, help: 'seed_everything(seed) (default: 42)' },
@@ -204,7 +219,8 @@ function usage() {
   const parts = ['[-h]'];
   for (const o of OPTIONS) {
     const metavar = o.kind === 'choice' ? `{${o.choices?.join(',')}}` : o.dest.toUpperCase();
-    if (o.kind === 'bool') parts.push(`[${o.flag}]`, `[--no-${o.flag.slice(2)}]`); // store_true + store_false, as PtychoPINN declares them
+    if (o.kind === 'bool')
+      parts.push(`[${o.flag}]`, `[--no-${o.flag.slice(2)}]`); // store_true + store_false, as PtychoPINN declares them
     else parts.push(o.required ? `${o.flag} ${metavar}` : `[${o.flag} ${metavar}]`);
   }
   // argparse wraps at COLUMNS-2 (78) with continuation lines aligned after the prog name.
@@ -282,7 +298,10 @@ export function parseArgs(argv) {
     const name = eq > 0 ? a.slice(0, eq) : a;
     const inline = eq > 0 ? a.slice(eq + 1) : null;
     const o = OPTIONS.find((x) => x.flag === name || (x.kind === 'bool' && name === `--no-${x.flag.slice(2)}`));
-    if (!o) { unknown.push(a); continue; }
+    if (!o) {
+      unknown.push(a);
+      continue;
+    }
     if (o.kind === 'bool') {
       if (inline !== null) argFail(`argument ${name}: ignored explicit argument '${inline}'`);
       args[o.dest] = name === o.flag;
@@ -324,7 +343,11 @@ function mulberry32(seed) {
 function gaussian(u) {
   let spare = NaN;
   return () => {
-    if (!Number.isNaN(spare)) { const s = spare; spare = NaN; return s; }
+    if (!Number.isNaN(spare)) {
+      const s = spare;
+      spare = NaN;
+      return s;
+    }
     let r1 = u();
     while (r1 <= 1e-300) r1 = u();
     const r = Math.sqrt(-2 * Math.log(r1));
@@ -338,7 +361,9 @@ function gaussian(u) {
 function shuffle(a, u) {
   for (let i = a.length - 1; i > 0; i--) {
     const j = Math.floor(u() * (i + 1));
-    const t = a[i]; a[i] = a[j]; a[j] = t;
+    const t = a[i];
+    a[i] = a[j];
+    a[j] = t;
   }
 }
 
@@ -419,7 +444,12 @@ function makeModel(D, O, seed) {
   for (let i = 0; i < sizes.W1 + sizes.b1; i++) params[i] = (u() * 2 - 1) * b1;
   for (let i = off.W2; i < count; i++) params[i] = (u() * 2 - 1) * b2;
   return {
-    D, H, O, params, off, count,
+    D,
+    H,
+    O,
+    params,
+    off,
+    count,
     shapes: { 'model.0.weight': [H, D], 'model.0.bias': [H], 'model.2.weight': [O, H], 'model.2.bias': [O] },
     grad: new Float64Array(count),
     m: new Float32Array(count),
@@ -461,7 +491,10 @@ function batchLoss(model, X, Y, idx, from, to, train) {
       if (train) {
         const d = e * scale;
         grad[off.b2 + o] += d;
-        for (let j = 0; j < H; j++) { grad[r + j] += d * h[j]; dh[j] += d * p[r + j]; }
+        for (let j = 0; j < H; j++) {
+          grad[r + j] += d * h[j];
+          dh[j] += d * p[r + j];
+        }
       }
     }
     if (train) {
@@ -480,7 +513,9 @@ function batchLoss(model, X, Y, idx, from, to, train) {
 /** torch.optim.Adam (betas 0.9/0.999, eps 1e-8, no weight decay). @param {Model} model @param {number} lr */
 function adamStep(model, lr) {
   const { params: p, grad: g, m, v } = model;
-  const b1 = 0.9, b2 = 0.999, eps = 1e-8;
+  const b1 = 0.9,
+    b2 = 0.999,
+    eps = 1e-8;
   model.t++;
   const c1 = 1 - b1 ** model.t;
   const c2 = Math.sqrt(1 - b2 ** model.t);
@@ -516,7 +551,7 @@ function modelSummary(model) {
     ['Params', [humanCount(model.count), humanCount(0)]],
     ['Mode', ['train', 'train']],
   ];
-  const widths = cols.map(([h, v]) => Math.max(h.length, ...(/** @type {string[]} */ (v)).map((s) => s.length)));
+  const widths = cols.map(([h, v]) => Math.max(h.length, .../** @type {string[]} */ (v).map((s) => s.length)));
   const total = widths.reduce((a, b) => a + b, 0) + 3 * (cols.length + 1);
   const row = (/** @type {string[]} */ cells) => cells.map((c, i) => c.padEnd(widths[i])).join(' | ');
   const lines = [row(cols.map((c) => /** @type {string} */ (c[0]))), '-'.repeat(total)];
@@ -609,21 +644,26 @@ function nextVersion(root) {
       const m = /^version_(\d+)$/.exec(d.name);
       if (d.isDirectory() && m) max = Math.max(max, Number(m[1]));
     }
-  } catch { /* no lightning_logs yet */ }
+  } catch {
+    /* no lightning_logs yet */
+  }
   return max + 1;
 }
 
 /** yaml.dump of a flat dict (sorted keys, PyYAML scalars). @param {Record<string, string | number | boolean | null>} h */
 function yamlDump(h) {
-  return Object.keys(h).sort().map((k) => {
-    const v = h[k];
-    let s;
-    if (v === null) s = 'null';
-    else if (typeof v === 'boolean') s = v ? 'true' : 'false';
-    else if (typeof v === 'number') s = Number.isInteger(v) && !FLOAT_HPARAMS.has(k) ? String(v) : yamlFloat(v);
-    else s = /^[A-Za-z_][\w./-]*$/.test(v) && !/^(true|false|yes|no|on|off|null|y|n)$/i.test(v) ? v : `'${v.replace(/'/g, "''")}'`;
-    return `${k}: ${s}\n`;
-  }).join('');
+  return Object.keys(h)
+    .sort()
+    .map((k) => {
+      const v = h[k];
+      let s;
+      if (v === null) s = 'null';
+      else if (typeof v === 'boolean') s = v ? 'true' : 'false';
+      else if (typeof v === 'number') s = Number.isInteger(v) && !FLOAT_HPARAMS.has(k) ? String(v) : yamlFloat(v);
+      else s = /^[A-Za-z_][\w./-]*$/.test(v) && !/^(true|false|yes|no|on|off|null|y|n)$/i.test(v) ? v : `'${v.replace(/'/g, "''")}'`;
+      return `${k}: ${s}\n`;
+    })
+    .join('');
 }
 const FLOAT_HPARAMS = new Set(['learning_rate', 'early_stop_min_delta', 'noise_std']);
 
@@ -685,7 +725,10 @@ class ModelCheckpoint {
     }
     const k = this.topK === -1 ? this.best.size + 1 : this.topK;
     let del = '';
-    if (this.best.size === k && k > 0) { del = this.kthPath; this.best.delete(del); }
+    if (this.best.size === k && k > 0) {
+      del = this.kthPath;
+      this.best.delete(del);
+    }
     const score = Number.isNaN(current) ? (min ? Infinity : -Infinity) : current;
     const name = this.unique(this.render(cands), del);
     this.best.set(name, score);
@@ -703,7 +746,11 @@ class ModelCheckpoint {
 
 /** @param {string} p */
 function rm(p) {
-  try { fs.unlinkSync(p); } catch { /* already gone */ }
+  try {
+    fs.unlinkSync(p);
+  } catch {
+    /* already gone */
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -786,7 +833,10 @@ function acceleratorUnavailable(accelerator) {
   err('Traceback (most recent call last):');
   err('  File "<frozen runpy>", line 198, in _run_module_as_main');
   err('  File "<frozen runpy>", line 88, in _run_code');
-  for (const [marker, fn] of [['process.exitCode = main(', '<module>'], ['acceleratorUnavailable(resolved);', 'main']]) {
+  for (const [marker, fn] of [
+    ['process.exitCode = main(', '<module>'],
+    ['acceleratorUnavailable(resolved);', 'main'],
+  ]) {
     const { line, text } = sourceLine(marker);
     err(`  File "${SELF}", line ${line}, in ${fn}`);
     err(`    ${text}`);
@@ -799,7 +849,9 @@ function acceleratorUnavailable(accelerator) {
   err('    self._set_parallel_devices_and_init_accelerator()');
   err('  File "lightning/pytorch/trainer/connectors/accelerator_connector.py", line 387, in _set_parallel_devices_and_init_accelerator');
   err('    raise MisconfigurationException(');
-  err(`lightning.fabric.utilities.exceptions.MisconfigurationException: \`${cls}\` can not run on your system since the accelerator is not available. The following accelerator(s) is available and can be passed into \`accelerator\` argument of \`Trainer\`: ['cpu'].`);
+  err(
+    `lightning.fabric.utilities.exceptions.MisconfigurationException: \`${cls}\` can not run on your system since the accelerator is not available. The following accelerator(s) is available and can be passed into \`accelerator\` argument of \`Trainer\`: ['cpu'].`,
+  );
 }
 
 // ---------------------------------------------------------------------------
@@ -817,13 +869,19 @@ export function main(argv) {
     err(`${PROG}: error: ${e.message}`);
     return 2;
   }
-  if (parsed === 'help') { out(help()); return 0; }
+  if (parsed === 'help') {
+    out(help());
+    return 0;
+  }
   const { args, given } = parsed;
 
   // The order of ptycho_torch/train.py cli_main: announce, validate paths, build the
   // execution config (its warnings), then the factory and its echo lines.
   out('Using new CLI interface with factory-based config (ADR-003)');
-  for (const [file, what] of /** @type {const} */ ([[args.train_data_file, 'Training'], [args.test_data_file, 'Test']])) {
+  for (const [file, what] of /** @type {const} */ ([
+    [args.train_data_file, 'Training'],
+    [args.test_data_file, 'Test'],
+  ])) {
     if (file !== null && !fs.existsSync(file)) {
       out(`ERROR: ${what} data file not found: ${file}`);
       return 1;
@@ -856,7 +914,10 @@ export function main(argv) {
   err(`Seed set to ${args.seed}`);
 
   // Trainer(...): accelerator connector, then the device lines (§4).
-  if (resolved !== 'cpu') { acceleratorUnavailable(resolved); return 1; }
+  if (resolved !== 'cpu') {
+    acceleratorUnavailable(resolved);
+    return 1;
+  }
   err('GPU available: False, used: False');
   err('TPU available: False, using: 0 TPU cores');
   err('HPU available: False, using: 0 HPUs');
@@ -874,11 +935,26 @@ export function main(argv) {
   const loaderRng = mulberry32((args.seed + 0x9e3779b9) >>> 0);
 
   const hparams = {
-    accelerator, batch_size: args.batch_size, checkpoint_mode: args.checkpoint_mode, checkpoint_monitor: args.checkpoint_monitor,
-    checkpoint_save_top_k: args.checkpoint_save_top_k, deterministic: args.deterministic, early_stop_min_delta: args.early_stop_min_delta,
-    early_stop_patience: args.early_stop_patience, gridsize: args.gridsize, hidden_dim: HIDDEN, input_dim: D, learning_rate: args.learning_rate,
-    max_epochs: args.max_epochs, n_images: args.n_images, n_train: nTrain, n_val: nVal, noise_std: NOISE, num_workers: args.num_workers,
-    output_dim: O, seed: args.seed,
+    accelerator,
+    batch_size: args.batch_size,
+    checkpoint_mode: args.checkpoint_mode,
+    checkpoint_monitor: args.checkpoint_monitor,
+    checkpoint_save_top_k: args.checkpoint_save_top_k,
+    deterministic: args.deterministic,
+    early_stop_min_delta: args.early_stop_min_delta,
+    early_stop_patience: args.early_stop_patience,
+    gridsize: args.gridsize,
+    hidden_dim: HIDDEN,
+    input_dim: D,
+    learning_rate: args.learning_rate,
+    max_epochs: args.max_epochs,
+    n_images: args.n_images,
+    n_train: nTrain,
+    n_val: nVal,
+    noise_std: NOISE,
+    num_workers: args.num_workers,
+    output_dim: O,
+    seed: args.seed,
   };
 
   // Logger: lightning_logs/version_N under the output folder.
@@ -904,7 +980,9 @@ export function main(argv) {
   err('');
   err(modelSummary(model));
   if (logger && batchesPerEpoch < LOG_EVERY_N_STEPS) {
-    err(`lightning/pytorch/loops/fit_loop.py:310: The number of training batches (${batchesPerEpoch}) is smaller than the logging interval Trainer(log_every_n_steps=${LOG_EVERY_N_STEPS}). Set a lower value for log_every_n_steps if you want to see logs for the training epoch.`);
+    err(
+      `lightning/pytorch/loops/fit_loop.py:310: The number of training batches (${batchesPerEpoch}) is smaller than the logging interval Trainer(log_every_n_steps=${LOG_EVERY_N_STEPS}). Set a lower value for log_every_n_steps if you want to see logs for the training epoch.`,
+    );
   }
 
   let globalStep = 0; // optimizer steps taken (= _batches_that_stepped)
@@ -923,7 +1001,7 @@ export function main(argv) {
       weighted += loss * (to - from);
       lastStepLoss = loss;
       // self.log("train_loss", loss, on_step=True, on_epoch=True) → train_loss_step rows.
-      if (logger && ((globalStep + 1) % LOG_EVERY_N_STEPS === 0)) logger.log({ train_loss_step: loss }, { epoch, step: globalStep });
+      if (logger && (globalStep + 1) % LOG_EVERY_N_STEPS === 0) logger.log({ train_loss_step: loss }, { epoch, step: globalStep });
       globalStep++;
     }
     const trainLossEpoch = Math.fround(weighted / nTrain);
@@ -938,22 +1016,26 @@ export function main(argv) {
     if (logger) logger.log({ val_loss: valLoss }, { epoch, step: globalStep - 1 });
 
     const secs = (performance.now() - t0) / 1000;
-    const post = [version !== null ? `v_num=${version}` : null, `train_loss_step=${barNum(lastStepLoss)}`, `val_loss=${barNum(valLoss)}`, `train_loss_epoch=${barNum(trainLossEpoch)}`].filter(Boolean).join(', ');
+    const post = [version !== null ? `v_num=${version}` : null, `train_loss_step=${barNum(lastStepLoss)}`, `val_loss=${barNum(valLoss)}`, `train_loss_epoch=${barNum(trainLossEpoch)}`]
+      .filter(Boolean)
+      .join(', ');
     out(`Epoch ${epoch}: 100%|██████████| ${batchesPerEpoch}/${batchesPerEpoch} [${mmss(secs)}<00:00, ${(batchesPerEpoch / Math.max(secs, 1e-6)).toFixed(2)}it/s, ${post}]`);
 
     // on_train_epoch_end: monitoring callbacks (EarlyStopping, then ModelCheckpoint) see callback_metrics.
     const callbackMetrics = { val_loss: valLoss, train_loss: trainLossEpoch, train_loss_epoch: trainLossEpoch, train_loss_step: lastStepLoss };
     const current = callbackMetrics[monitor];
     if (early.check(current)) stopped = true; // should_stop: fit ends after this epoch
-    checkpoint.onTrainEpochEnd(callbackMetrics, epoch, globalStep, (name) => writeCheckpoint(path.join(ckptDir, name), model, {
-      epoch,
-      global_step: globalStep,
-      hparams,
-      callbacks: {
-        ModelCheckpoint: { monitor, mode, save_top_k: args.checkpoint_save_top_k, best_k_models: Object.fromEntries(checkpoint.best), last_model_path: checkpoint.lastModelPath },
-        EarlyStopping: { monitor, mode, patience: args.early_stop_patience, wait_count: early.wait, best_score: early.best, stopped_epoch: stopped ? epoch : 0 },
-      },
-    }));
+    checkpoint.onTrainEpochEnd(callbackMetrics, epoch, globalStep, (name) =>
+      writeCheckpoint(path.join(ckptDir, name), model, {
+        epoch,
+        global_step: globalStep,
+        hparams,
+        callbacks: {
+          ModelCheckpoint: { monitor, mode, save_top_k: args.checkpoint_save_top_k, best_k_models: Object.fromEntries(checkpoint.best), last_model_path: checkpoint.lastModelPath },
+          EarlyStopping: { monitor, mode, patience: args.early_stop_patience, wait_count: early.wait, best_score: early.best, stopped_epoch: stopped ? epoch : 0 },
+        },
+      }),
+    );
 
     // The train-epoch row: same step as the validation row, after it.
     if (logger) logger.log({ train_loss_epoch: trainLossEpoch }, { epoch, step: globalStep - 1 });

@@ -12,7 +12,27 @@ import { formatLsListing } from '../../lib/lightning/checkpoints';
 import type { Evidence } from '../../lib/evidence/types';
 
 const TRAIN = path.join(__dirname, 'train.mjs');
-const BRIEF = ['--n_images', '64', '--gridsize', '3', '--max_epochs', '6', '--batch_size', '4', '--accelerator', 'auto', '--deterministic', '--num-workers', '0', '--logger', 'csv', '--checkpoint-save-top-k', '2', '--early-stop-patience', '5'];
+const BRIEF = [
+  '--n_images',
+  '64',
+  '--gridsize',
+  '3',
+  '--max_epochs',
+  '6',
+  '--batch_size',
+  '4',
+  '--accelerator',
+  'auto',
+  '--deterministic',
+  '--num-workers',
+  '0',
+  '--logger',
+  'csv',
+  '--checkpoint-save-top-k',
+  '2',
+  '--early-stop-patience',
+  '5',
+];
 
 const tmpDirs: string[] = [];
 function tmpDir(): string {
@@ -24,7 +44,12 @@ afterAll(() => {
   for (const d of tmpDirs) fs.rmSync(d, { recursive: true, force: true });
 });
 
-interface Run { status: number | null; log: string; outDir: string; argv: string[] }
+interface Run {
+  status: number | null;
+  log: string;
+  outDir: string;
+  argv: string[];
+}
 
 /** Run the trainer with stdout and stderr on one file descriptor, as `> train.log 2>&1` would. */
 function train(args: string[], outDir = path.join(tmpDir(), 'out')): Run {
@@ -114,8 +139,16 @@ describe('reference trainer', () => {
     expect(names).toHaveLength(3);
     for (const n of names.filter((x) => x.startsWith('epoch='))) expect(n).toMatch(/^epoch=\d\d-val_loss=\d+\.\d{4}\.ckpt$/);
     // The kept files are the two best epochs by val_loss.
-    const best = [...ev.epochs].sort((a, b) => (a.metrics.val_loss as number) - (b.metrics.val_loss as number)).slice(0, 2).map((e) => e.epoch);
-    expect(names.filter((n) => n.startsWith('epoch=')).map((n) => Number(/^epoch=(\d+)/.exec(n)![1])).sort()).toEqual(best.sort());
+    const best = [...ev.epochs]
+      .sort((a, b) => (a.metrics.val_loss as number) - (b.metrics.val_loss as number))
+      .slice(0, 2)
+      .map((e) => e.epoch);
+    expect(
+      names
+        .filter((n) => n.startsWith('epoch='))
+        .map((n) => Number(/^epoch=(\d+)/.exec(n)![1]))
+        .sort(),
+    ).toEqual(best.sort());
     // Checkpoints hold real model state: header + JSON + float32 arrays.
     const bytes = fs.readFileSync(path.join(brief.outDir, 'checkpoints', 'last.ckpt'));
     expect(bytes.subarray(0, 23).toString()).toBe('RUNPROOF-REFERENCE-CKPT');
@@ -170,7 +203,7 @@ describe('reference trainer', () => {
     expect(ckptNames(none)).toEqual(['last.ckpt']);
   });
 
-  it("writes metrics.csv as CSVLogger does: CRLF, one sorted header, rewritten when new keys appear", () => {
+  it('writes metrics.csv as CSVLogger does: CRLF, one sorted header, rewritten when new keys appear', () => {
     const csv = fs.readFileSync(path.join(brief.outDir, 'lightning_logs/version_0/metrics.csv'), 'utf8');
     expect(csv.endsWith('\r\n')).toBe(true);
     expect(csv.replace(/\r\n/g, '')).not.toMatch(/[\r\n]/);
@@ -197,11 +230,12 @@ describe('reference trainer', () => {
       expect(mine[14].train_loss_epoch).not.toBe('');
     }
     // Values are Python str(float) of float32 numbers.
-    for (const r of rows) for (const k of ['train_loss_step', 'train_loss_epoch', 'val_loss']) {
-      if (r[k] === '') continue;
-      expect(r[k]).toMatch(/^-?\d+\.\d+(e-\d\d)?$|^-?\d(\.\d+)?e[-+]\d\d$/);
-      expect(Math.fround(Number(r[k]))).toBe(Number(r[k]));
-    }
+    for (const r of rows)
+      for (const k of ['train_loss_step', 'train_loss_epoch', 'val_loss']) {
+        if (r[k] === '') continue;
+        expect(r[k]).toMatch(/^-?\d+\.\d+(e-\d\d)?$|^-?\d(\.\d+)?e[-+]\d\d$/);
+        expect(Math.fround(Number(r[k]))).toBe(Number(r[k]));
+      }
   });
 
   it('--logger none writes no lightning_logs', () => {

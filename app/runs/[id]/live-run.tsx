@@ -64,7 +64,11 @@ export default function LiveRun({
       const reconnect = (afterMs: number) => {
         source.close();
         setConnected(false);
-        if (!stopped && !retry) retry = setTimeout(() => { retry = null; if (!stopped) connect(); }, afterMs);
+        if (!stopped && !retry)
+          retry = setTimeout(() => {
+            retry = null;
+            if (!stopped) connect();
+          }, afterMs);
       };
       source.onopen = () => setConnected(true);
       source.onerror = () => {
@@ -73,8 +77,7 @@ export default function LiveRun({
         if (source.readyState === EventSource.CLOSED) reconnect(5000);
       };
       // Each event's data typed by its name (lib/live/events.ts, what the events route sends).
-      const on = <E extends LiveEventName>(event: E, handle: (data: LiveEvents[E]) => void) =>
-        source.addEventListener(event, (e) => handle(parseLiveEvent(event, (e as MessageEvent<string>).data)));
+      const on = <E extends LiveEventName>(event: E, handle: (data: LiveEvents[E]) => void) => source.addEventListener(event, (e) => handle(parseLiveEvent(event, (e as MessageEvent<string>).data)));
       on('state', (s) => {
         skew.current = s.now - Date.now();
         setState(s);
@@ -171,9 +174,7 @@ export default function LiveRun({
     <div data-testid="live-run" data-status={status}>
       <section className="section" aria-labelledby="live-h">
         <header>
-          <h2 id="live-h">
-            {status === 'queued' ? 'Waiting for a worker' : ended ? 'Finished — loading the evidence…' : stopping ? 'Stopping…' : 'Running'}
-          </h2>
+          <h2 id="live-h">{status === 'queued' ? 'Waiting for a worker' : ended ? 'Finished — loading the evidence…' : stopping ? 'Stopping…' : 'Running'}</h2>
           <span className="aside" aria-live="polite">
             {connected ? 'live' : ended ? 'ended' : 'connecting…'}
             {elapsed !== null ? ` · ${fmtDuration(elapsed)} elapsed` : waiting !== null && status === 'queued' ? ` · queued ${fmtDuration(waiting)}` : ''}
@@ -223,14 +224,24 @@ export default function LiveRun({
               confirming ? (
                 <span className="confirm" role="group" aria-label="Confirm cancel">
                   <span>Stop this run? Its partial evidence is kept.</span>
-                  <button type="button" className="btn btn-danger" onClick={cancel} data-testid="confirm-cancel">Stop run</button>
-                  <button type="button" className="btn" onClick={() => setConfirming(false)} autoFocus>Keep running</button>
+                  <button type="button" className="btn btn-danger" onClick={cancel} data-testid="confirm-cancel">
+                    Stop run
+                  </button>
+                  <button type="button" className="btn" onClick={() => setConfirming(false)} autoFocus>
+                    Keep running
+                  </button>
                 </span>
               ) : (
-                <button type="button" ref={cancelButton} className="btn" onClick={() => setConfirming(true)} data-testid="cancel-run">Cancel run…</button>
+                <button type="button" ref={cancelButton} className="btn" onClick={() => setConfirming(true)} data-testid="cancel-run">
+                  Cancel run…
+                </button>
               )
             ) : null}
-            {cancelMsg ? <span className="muted" role="status">{cancelMsg}</span> : null}
+            {cancelMsg ? (
+              <span className="muted" role="status">
+                {cancelMsg}
+              </span>
+            ) : null}
           </div>
         </div>
       </section>
@@ -238,7 +249,9 @@ export default function LiveRun({
       <section className="section" id="curves" aria-labelledby="curves-h">
         <header>
           <h2 id="curves-h">Curves</h2>
-          <span className="aside" data-testid="live-points" data-points={pointCount}>{pointCount} point{pointCount === 1 ? '' : 's'} so far</span>
+          <span className="aside" data-testid="live-points" data-points={pointCount}>
+            {pointCount} point{pointCount === 1 ? '' : 's'} so far
+          </span>
         </header>
         <div className="section-body" data-testid="loss-chart">
           <LossChart data={chart} />
@@ -249,7 +262,10 @@ export default function LiveRun({
         <section className="section" aria-labelledby="ck-h">
           <header>
             <h2 id="ck-h">Checkpoints</h2>
-            <span className="aside">{live.checkpointCount ?? live.checkpoints?.length ?? 0} file{(live.checkpointCount ?? live.checkpoints?.length) === 1 ? '' : 's'}{live.checkpointCount && live.checkpoints && live.checkpointCount > live.checkpoints.length ? ` (first and last ${live.checkpoints.length} listed)` : ''}</span>
+            <span className="aside">
+              {live.checkpointCount ?? live.checkpoints?.length ?? 0} file{(live.checkpointCount ?? live.checkpoints?.length) === 1 ? '' : 's'}
+              {live.checkpointCount && live.checkpoints && live.checkpointCount > live.checkpoints.length ? ` (first and last ${live.checkpoints.length} listed)` : ''}
+            </span>
           </header>
           <div className="section-body flush">
             {live.checkpoints?.length ? (
@@ -273,7 +289,9 @@ export default function LiveRun({
             <h2 id="cmd-h">Command</h2>
           </header>
           <div className="section-body">
-            <pre className="command mono wrap-anywhere" data-testid="live-command">{evidence.requested?.text ?? evidence.launch?.argv.join(' ')}</pre>
+            <pre className="command mono wrap-anywhere" data-testid="live-command">
+              {evidence.requested?.text ?? evidence.launch?.argv.join(' ')}
+            </pre>
             {evidence.launch?.planRows.length ? <p className="muted small">Plan rows: {evidence.launch.planRows.join(', ')}</p> : null}
           </div>
         </section>

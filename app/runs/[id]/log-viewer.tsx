@@ -24,21 +24,12 @@ export default function LogViewer({ lines, lineHrefBase }: { lines: LogLine[]; l
   return (
     <div className="log-viewer">
       <div className="log-tools">
-        <input
-          type="search"
-          placeholder="Filter lines…"
-          aria-label="Filter log lines"
-          value={query}
-          onChange={(e) => setQuery(e.target.value)}
-          data-testid="log-filter"
-        />
+        <input type="search" placeholder="Filter lines…" aria-label="Filter log lines" value={query} onChange={(e) => setQuery(e.target.value)} data-testid="log-filter" />
         <label className="check-inline">
           <input type="checkbox" checked={only === 'problems'} onChange={(e) => setOnly(e.target.checked ? 'problems' : 'all')} />
           errors and warnings only ({problems})
         </label>
-        <span className="muted">
-          {shown.length === lines.length ? `${lines.length} lines` : `${shown.length} of ${lines.length} lines`}
-        </span>
+        <span className="muted">{shown.length === lines.length ? `${lines.length} lines` : `${shown.length} of ${lines.length} lines`}</span>
       </div>
       <div className="code-box log-box" tabIndex={0} role="region" aria-label="Log output">
         <table className="code">

@@ -12,19 +12,7 @@
  * technology, named by a one-line summary of what it shows.
  */
 import { useEffect, useMemo, useState } from 'react';
-import {
-  CartesianGrid,
-  Legend,
-  Line,
-  LineChart,
-  ReferenceArea,
-  ReferenceDot,
-  ReferenceLine,
-  ResponsiveContainer,
-  Tooltip,
-  XAxis,
-  YAxis,
-} from 'recharts';
+import { CartesianGrid, Legend, Line, LineChart, ReferenceArea, ReferenceDot, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { ChartLine, LossChartData } from '@/lib/series/chart-data';
 import { compactNumber as compact } from '@/components/format';
 import { nearestIndex, stepToEpoch } from '@/lib/series/axis';
@@ -69,13 +57,24 @@ function colorFor(lines: ChartLine[], l: ChartLine): string {
  * `log` starts at the smallest value instead, for a log scale.
  */
 function focusDomain(data: LossChartData): { nice: [number, number]; ticks: number[]; log: [number, number] } | null {
-  let eLo = Infinity, eHi = -Infinity, aLo = Infinity, aHi = -Infinity;
-  let steps = false, epochs = false;
+  let eLo = Infinity,
+    eHi = -Infinity,
+    aLo = Infinity,
+    aHi = -Infinity;
+  let steps = false,
+    epochs = false;
   data.lines.forEach((l, i) => {
     for (const [, v] of data.points[i]) {
       if (!Number.isFinite(v)) continue;
-      if (l.kind === 'step') { steps = true; aLo = Math.min(aLo, v); aHi = Math.max(aHi, v); }
-      else { epochs = true; eLo = Math.min(eLo, v); eHi = Math.max(eHi, v); }
+      if (l.kind === 'step') {
+        steps = true;
+        aLo = Math.min(aLo, v);
+        aHi = Math.max(aHi, v);
+      } else {
+        epochs = true;
+        eLo = Math.min(eLo, v);
+        eHi = Math.max(eHi, v);
+      }
     }
   });
   if (!steps || !epochs || !Number.isFinite(eLo) || !Number.isFinite(aLo)) return null;
@@ -181,7 +180,15 @@ export default function LossChart({ data }: { data: LossChartData }) {
   const toX = useMemo(() => (axis === 'epoch' && canEpoch ? (s: number) => stepToEpoch(s, epochSteps) : (s: number) => s), [axis, canEpoch, epochSteps]);
 
   const plotted: Plotted[] = useMemo(
-    () => lines.map((line, i) => ({ line, color: colorFor(lines, line), name: lineName(line, monitor), steps: points[i].map((p) => p[0]), xs: points[i].map((p) => toX(p[0])), ys: points[i].map((p) => p[1]) })),
+    () =>
+      lines.map((line, i) => ({
+        line,
+        color: colorFor(lines, line),
+        name: lineName(line, monitor),
+        steps: points[i].map((p) => p[0]),
+        xs: points[i].map((p) => toX(p[0])),
+        ys: points[i].map((p) => p[1]),
+      })),
     [lines, points, monitor, toX],
   );
   const rows = useMemo(() => {
@@ -275,9 +282,7 @@ export default function LossChart({ data }: { data: LossChartData }) {
               />
               <Tooltip content={<NearestTooltip plotted={plotted} axis={axis === 'epoch' && canEpoch ? 'epoch' : 'step'} />} isAnimationActive={false} />
               <Legend wrapperStyle={{ fontSize: 12, paddingTop: 4 }} />
-              {markers.patience ? (
-                <ReferenceArea x1={toX(markers.patience.from)} x2={toX(markers.patience.to)} fill={COLORS.patience} fillOpacity={0.09} ifOverflow="hidden" />
-              ) : null}
+              {markers.patience ? <ReferenceArea x1={toX(markers.patience.from)} x2={toX(markers.patience.to)} fill={COLORS.patience} fillOpacity={0.09} ifOverflow="hidden" /> : null}
               {plotted.map((p) => (
                 <Line
                   key={p.line.key}
@@ -325,14 +330,38 @@ export default function LossChart({ data }: { data: LossChartData }) {
             </select>
           </label>
           {otherMetric ? (
-            <div className="chart-box small" data-testid="other-metric-chart" role="img" aria-label={`${otherMetric.metric} per ${otherMetric.level} over ${otherMetric.points.length} points, by ${xLabel}.`}>
+            <div
+              className="chart-box small"
+              data-testid="other-metric-chart"
+              role="img"
+              aria-label={`${otherMetric.metric} per ${otherMetric.level} over ${otherMetric.points.length} points, by ${xLabel}.`}
+            >
               <ResponsiveContainer width="100%" height={200} initialDimension={{ width: 960, height: 200 }}>
                 <LineChart data={otherRows} margin={{ top: 12, right: 24, bottom: 4, left: 8 }} accessibilityLayer={false}>
                   <CartesianGrid stroke="#eaeef2" strokeDasharray="3 3" />
-                  <XAxis dataKey="x" type="number" domain={domain} allowDecimals={false} tickFormatter={(v: number) => (xLabel === 'epoch' ? String(Math.round(v)) : compact(v))} tick={{ fontSize: 12, fill: '#57606a' }} />
+                  <XAxis
+                    dataKey="x"
+                    type="number"
+                    domain={domain}
+                    allowDecimals={false}
+                    tickFormatter={(v: number) => (xLabel === 'epoch' ? String(Math.round(v)) : compact(v))}
+                    tick={{ fontSize: 12, fill: '#57606a' }}
+                  />
                   <YAxis domain={['auto', 'auto']} tickFormatter={compact} tick={{ fontSize: 12, fill: '#57606a' }} width={64} />
-                  <Tooltip formatter={(value) => precise(value)} labelFormatter={(label) => `${xLabel} ${typeof label === 'number' ? +label.toFixed(2) : label}`} contentStyle={{ fontSize: 12 }} isAnimationActive={false} />
-                  <Line dataKey="value" name={otherMetric.metric} stroke="#6e7781" strokeWidth={1.5} dot={otherMetric.level === 'epoch' && otherMetric.points.length <= DOTS_UP_TO ? { r: 3 } : false} isAnimationActive={false} />
+                  <Tooltip
+                    formatter={(value) => precise(value)}
+                    labelFormatter={(label) => `${xLabel} ${typeof label === 'number' ? +label.toFixed(2) : label}`}
+                    contentStyle={{ fontSize: 12 }}
+                    isAnimationActive={false}
+                  />
+                  <Line
+                    dataKey="value"
+                    name={otherMetric.metric}
+                    stroke="#6e7781"
+                    strokeWidth={1.5}
+                    dot={otherMetric.level === 'epoch' && otherMetric.points.length <= DOTS_UP_TO ? { r: 3 } : false}
+                    isAnimationActive={false}
+                  />
                 </LineChart>
               </ResponsiveContainer>
             </div>

@@ -29,18 +29,7 @@ import { RunManage, RunNotes } from './run-manage';
 import { archiveRunAction, deleteRunAction, saveRunMetaAction } from './run-actions';
 import { citedLogLines } from '@/lib/evidence/headline';
 import type { Evidence } from '@/lib/evidence/types';
-import {
-  CheckpointTable,
-  ChecksTable,
-  CommandBlock,
-  EpochTable,
-  ErrorsList,
-  FilesTable,
-  KnobTable,
-  RunFacts,
-  Section,
-  WarningsTable,
-} from '@/components/evidence-sections';
+import { CheckpointTable, ChecksTable, CommandBlock, EpochTable, ErrorsList, FilesTable, KnobTable, RunFacts, Section, WarningsTable } from '@/components/evidence-sections';
 
 export const dynamic = 'force-dynamic';
 
@@ -158,7 +147,13 @@ export default async function RunPage({ params, searchParams }: PageProps) {
   const planLinks = loadRunPlanLinks(id).map((l) => {
     const detail = l.planId && l.state !== null ? loadPlanRow(l.planId, l.id) : null;
     const mine = detail?.runs.find((r) => r.runId === id);
-    return { ...l, flags: detail ? rowFlags(detail.row.state, detail.runs) : [missingRowFlag(l.plan, l.id)], qualifies: mine?.qualifies ?? true, why: mine?.why ?? null, requirement: detail?.requirement ?? null };
+    return {
+      ...l,
+      flags: detail ? rowFlags(detail.row.state, detail.runs) : [missingRowFlag(l.plan, l.id)],
+      qualifies: mine?.qualifies ?? true,
+      why: mine?.why ?? null,
+      requirement: detail?.requirement ?? null,
+    };
   });
   const toc: Array<[string, string]> = [
     ['checks', 'Checks'],
@@ -212,7 +207,10 @@ export default async function RunPage({ params, searchParams }: PageProps) {
             </span>
           ) : null}
           <span>
-            Started <strong><time dateTime={fmtIsoUTC(run.startedAt)}>{fmtDateUTC(run.startedAt)}</time></strong>
+            Started{' '}
+            <strong>
+              <time dateTime={fmtIsoUTC(run.startedAt)}>{fmtDateUTC(run.startedAt)}</time>
+            </strong>
           </span>
           <span>
             Runtime <strong>{fmtDuration(runtimeMs)}</strong>
@@ -260,11 +258,11 @@ export default async function RunPage({ params, searchParams }: PageProps) {
             </span>
           ) : null}
         </div>
-        <div className="pills" data-testid="check-pills" aria-label="Check verdicts">
+        <nav className="pills" data-testid="check-pills" aria-label="Check verdicts">
           {judgement.checks.map((c) => (
             <CheckPill key={c.id} check={c} href={`#check-${c.id}`} />
           ))}
-        </div>
+        </nav>
         {ev.launch?.note ? (
           <div className={`callout ${ev.status === 'succeeded' || ev.status === 'cancelled' ? 'tone-warn' : 'tone-fail'}`} data-testid="launch-note">
             <p>
@@ -295,13 +293,13 @@ export default async function RunPage({ params, searchParams }: PageProps) {
 
       {run.archivedAt !== null ? (
         <div className="notice" role="status" data-testid="archived-notice">
-          Archived {fmtDateUTC(run.archivedAt)}: this run is hidden from the runs list.{' '}
-          {perm.ok ? <a href="#manage">Restore it</a> : null}
+          Archived {fmtDateUTC(run.archivedAt)}: this run is hidden from the runs list. {perm.ok ? <a href="#manage">Restore it</a> : null}
         </div>
       ) : null}
       {missing ? (
         <div className="notice error" role="status" data-testid="bundle-missing">
-          <strong>Bundle folder missing:</strong> <code className="wrap-anywhere">{run.bundleDir}</code> was moved or removed since this run was {run.origin === 'launched' ? 'archived' : 'imported'}. The evidence below is what was read then; its log and files cannot be opened.{' '}
+          <strong>Bundle folder missing:</strong> <code className="wrap-anywhere">{run.bundleDir}</code> was moved or removed since this run was {run.origin === 'launched' ? 'archived' : 'imported'}.
+          The evidence below is what was read then; its log and files cannot be opened.{' '}
           {run.origin === 'imported' ? (
             <>
               Import the folder from where it is now (<code>npx runproof import &lt;dir&gt;</code>): it comes back as a run of its own.
@@ -368,7 +366,22 @@ export default async function RunPage({ params, searchParams }: PageProps) {
                     </td>
                     <td data-testid="plan-link-qualifies" data-qualifies={l.qualifies ? 'yes' : 'no'}>
                       {l.qualifies ? (
-                        <span className="small">{l.requirement ? <>yes: ran {l.requirement.program ? <code>{l.requirement.program.display}</code> : l.requirement.profiles ? `profile ${l.requirement.profiles.join(' or ')}` : 'the knobs it asks for'}</> : 'yes (the row names no command)'}</span>
+                        <span className="small">
+                          {l.requirement ? (
+                            <>
+                              yes: ran{' '}
+                              {l.requirement.program ? (
+                                <code>{l.requirement.program.display}</code>
+                              ) : l.requirement.profiles ? (
+                                `profile ${l.requirement.profiles.join(' or ')}`
+                              ) : (
+                                'the knobs it asks for'
+                              )}
+                            </>
+                          ) : (
+                            'yes (the row names no command)'
+                          )}
+                        </span>
                       ) : (
                         <NotQualifying why={l.why} />
                       )}
@@ -401,7 +414,13 @@ export default async function RunPage({ params, searchParams }: PageProps) {
       <Section
         id="curves"
         title="Loss curves"
-        aside={chart.monitor ? <>monitor <code>{chart.monitor}</code></> : null}
+        aside={
+          chart.monitor ? (
+            <>
+              monitor <code>{chart.monitor}</code>
+            </>
+          ) : null
+        }
       >
         <div data-testid="loss-chart">
           <LossChart data={chart} />
@@ -420,7 +439,13 @@ export default async function RunPage({ params, searchParams }: PageProps) {
         <RunFacts ev={ev} />
       </Section>
 
-      <Section id="warnings" title="Warnings and errors" aside={`${ev.warnings.length} distinct warning${ev.warnings.length === 1 ? '' : 's'} · ${ev.errors.length} error${ev.errors.length === 1 ? '' : 's'}`} flush testId="warnings">
+      <Section
+        id="warnings"
+        title="Warnings and errors"
+        aside={`${ev.warnings.length} distinct warning${ev.warnings.length === 1 ? '' : 's'} · ${ev.errors.length} error${ev.errors.length === 1 ? '' : 's'}`}
+        flush
+        testId="warnings"
+      >
         {ev.errors.length || ev.problems.length ? (
           <div className="section-body" style={{ borderBottom: '1px solid var(--border-muted)' }}>
             <ErrorsList ev={ev} runId={id} />
@@ -449,7 +474,10 @@ export default async function RunPage({ params, searchParams }: PageProps) {
               <a className="mono" href={fileHref(id, log.relative)}>
                 {log.relative}
               </a>{' '}
-              · <a href={fileHref(id, log.relative, { download: true })} download>download</a>
+              ·{' '}
+              <a href={fileHref(id, log.relative, { download: true })} download>
+                download
+              </a>
             </>
           ) : null
         }

@@ -28,12 +28,17 @@ export async function saveRunMetaAction(_prev: RunMetaState, form: FormData): Pr
   const { name, notes } = data;
   if (!isRunId(runId)) return fail('No such run.', { data });
   if (name.trim().length > NAME_CHARS) return fail(`A name is at most ${NAME_CHARS} characters (this one has ${name.trim().length}).`, { fieldErrors: { name: 'too long' }, data });
-  if (notes.trim().length > NOTES_CHARS) return fail(`Notes are at most ${NOTES_CHARS.toLocaleString('en')} characters (these have ${notes.trim().length.toLocaleString('en')}).`, { fieldErrors: { notes: 'too long' }, data });
+  if (notes.trim().length > NOTES_CHARS)
+    return fail(`Notes are at most ${NOTES_CHARS.toLocaleString('en')} characters (these have ${notes.trim().length.toLocaleString('en')}).`, { fieldErrors: { notes: 'too long' }, data });
   const perm = await actionPermission(`/runs/${runId}`);
   if (!perm.ok) return fail(perm.error, { data });
-  const saved = await runAction('save the name and notes', () => {
-    return saveRunMeta(runId, name, notes) ? ok('Saved.', data) : fail('No such run.', { data });
-  }, data);
+  const saved = await runAction(
+    'save the name and notes',
+    () => {
+      return saveRunMeta(runId, name, notes) ? ok('Saved.', data) : fail('No such run.', { data });
+    },
+    data,
+  );
   if (saved.ok) refresh();
   return saved;
 }

@@ -39,7 +39,8 @@ export function RunHeadline({
             <p className="small cause-then" data-testid="failure-wrapper">
               which led to <code className="mono">{h.raisedAs.message}</code>{' '}
               <span className="nowrap">
-                (<a href={fileHref(runId, h.file, { line: h.raisedAs.line })}>
+                (
+                <a href={fileHref(runId, h.file, { line: h.raisedAs.line })}>
                   {h.file}:{h.raisedAs.line}
                 </a>
                 )

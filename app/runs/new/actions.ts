@@ -32,7 +32,10 @@ export async function launchAction(_prev: LaunchFormState, form: FormData): Prom
   const values: Record<string, string> = {};
   for (const [k, v] of form.entries()) if (k.startsWith('knob:') && typeof v === 'string') values[k.slice(5)] = v;
   // An unticked checkbox sends nothing: the form lists its boolean knobs so they arrive as false.
-  for (const name of String(form.get('bools') ?? '').split(',').filter(Boolean)) if (!(name in values)) values[name] = 'false';
+  for (const name of String(form.get('bools') ?? '')
+    .split(',')
+    .filter(Boolean))
+    if (!(name in values)) values[name] = 'false';
   const cpuOnly = form.get('cpuOnly') === 'on';
   const rows = form.getAll('row').map(String).join(',');
   const labelText = String(form.get('labels') ?? '');

@@ -58,7 +58,7 @@ function Knob({ p, value, onChange, error }: { p: ParamSpec; value: string; onCh
         <input type="checkbox" {...common} value="true" checked={value === 'true'} onChange={(e) => onChange(e.target.checked ? 'true' : 'false')} />
         <span className="name">
           {label}
-          <span className="flag mono">{value === 'true' ? flag(p) : p.falseFlag ?? `(no ${flag(p)})`}</span>
+          <span className="flag mono">{value === 'true' ? flag(p) : (p.falseFlag ?? `(no ${flag(p)})`)}</span>
           {error ? (
             <span className="err" id={errId} role="alert">
               {error}
@@ -172,10 +172,7 @@ export default function LaunchForm({
     <form action={formAction} className="launch-form" data-testid="launch-form" noValidate>
       {!permission.ok ? (
         <div className="notice error" role="alert" data-testid="launch-permission">
-          {permission.error}{' '}
-          {permission.loginUrl ? (
-            <Link href={permission.loginUrl}>Log in</Link>
-          ) : null}
+          {permission.error} {permission.loginUrl ? <Link href={permission.loginUrl}>Log in</Link> : null}
         </div>
       ) : null}
       {errorOf(state) ? (
@@ -203,7 +200,14 @@ export default function LaunchForm({
       {profile ? (
         <fieldset>
           <legend>Knobs</legend>
-          <input type="hidden" name="bools" value={profile.params.filter((p) => p.type === 'bool').map((p) => p.name).join(',')} />
+          <input
+            type="hidden"
+            name="bools"
+            value={profile.params
+              .filter((p) => p.type === 'bool')
+              .map((p) => p.name)
+              .join(',')}
+          />
           <div className="knob-grid">
             {profile.params.map((p) => (
               <Knob
@@ -228,7 +232,13 @@ export default function LaunchForm({
             <input type="checkbox" id="cpuOnly" name="cpuOnly" defaultChecked={input.cpuOnly} data-testid="cpu-only" />
             <span className="name">
               CPU only
-              <span className="flag mono">{profile ? Object.entries(profile.cpuOnlyEnv).map(([k, v]) => `${k}=${v === '' ? '""' : v}`).join(' ') : ''}</span>
+              <span className="flag mono">
+                {profile
+                  ? Object.entries(profile.cpuOnlyEnv)
+                      .map(([k, v]) => `${k}=${v === '' ? '""' : v}`)
+                      .join(' ')
+                  : ''}
+              </span>
             </span>
           </label>
           <label className="knob" htmlFor="labels">

@@ -39,7 +39,19 @@ export default async function NewRunPage({ searchParams }: { searchParams: SP })
 
   // "Run again with these knobs": start from a launched run's request.
   // `?rows=` (from a row page) names rows as `<plan id>:<row>` or bare IDs.
-  const initial: LaunchInput = { values: {}, profile: one(sp.profile) ?? null, cpuOnly: false, labels: one(sp.labels) ?? '', rows: loadRowRefs((one(sp.rows) ?? '').split(',').map((r) => r.trim()).filter(Boolean).slice(0, 50)).join(',') };
+  const initial: LaunchInput = {
+    values: {},
+    profile: one(sp.profile) ?? null,
+    cpuOnly: false,
+    labels: one(sp.labels) ?? '',
+    rows: loadRowRefs(
+      (one(sp.rows) ?? '')
+        .split(',')
+        .map((r) => r.trim())
+        .filter(Boolean)
+        .slice(0, 50),
+    ).join(','),
+  };
   let from: string | null = null;
   const fromId = one(sp.from);
   if (fromId && isRunId(fromId)) {
@@ -50,7 +62,11 @@ export default async function NewRunPage({ searchParams }: { searchParams: SP })
       initial.cpuOnly = launch.cpuOnly;
       initial.labels = parseJsonText(launch.labelsJson).join(',');
       initial.values = Object.fromEntries(Object.entries(parseJsonText(launch.paramsJson)).map(([k, v]) => [k, String(v)]));
-      if (!initial.rows) initial.rows = loadRunPlanLinks(fromId).filter((l) => l.planId && l.state !== null).map((l) => `${l.planId}:${l.id}`).join(',');
+      if (!initial.rows)
+        initial.rows = loadRunPlanLinks(fromId)
+          .filter((l) => l.planId && l.state !== null)
+          .map((l) => `${l.planId}:${l.id}`)
+          .join(',');
     }
   }
   if (initial.profile && !profiles.some((p) => p.name === initial.profile && p.available)) initial.profile = null;
@@ -69,7 +85,11 @@ export default async function NewRunPage({ searchParams }: { searchParams: SP })
             {from ? (
               <>
                 {' '}
-                Knobs copied from run <Link href={`/runs/${from}`} className="mono">{from}</Link>.
+                Knobs copied from run{' '}
+                <Link href={`/runs/${from}`} className="mono">
+                  {from}
+                </Link>
+                .
               </>
             ) : null}
           </p>

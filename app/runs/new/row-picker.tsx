@@ -23,10 +23,7 @@ export default function RowPicker({ plans, selected, error }: { plans: PickerPla
   // Plans holding rows picked on arrival come first, so a pre-filled pick is in view.
   const [ordered] = useState(() => [...plans].sort((a, b) => Number(selected.some((r) => r.startsWith(`${b.planId}:`))) - Number(selected.some((r) => r.startsWith(`${a.planId}:`)))));
   const shown = useMemo(
-    () =>
-      ordered
-        .map((p) => ({ ...p, rows: q ? p.rows.filter((r) => `${r.rowId} ${r.description} ${r.phase ?? ''} ${p.display}`.toLowerCase().includes(q)) : p.rows }))
-        .filter((p) => p.rows.length),
+    () => ordered.map((p) => ({ ...p, rows: q ? p.rows.filter((r) => `${r.rowId} ${r.description} ${r.phase ?? ''} ${p.display}`.toLowerCase().includes(q)) : p.rows })).filter((p) => p.rows.length),
     [ordered, q],
   );
   const label = (ref: string) => ref.replace(/^[^:]*:/, '');

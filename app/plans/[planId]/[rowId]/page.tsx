@@ -126,7 +126,15 @@ export default async function PlanRowPage({ params }: Params) {
           <Link className="btn btn-primary" href={launchHref} data-testid="launch-for-row">
             Launch smoke run for this row
           </Link>
-          <span className="small muted">{lastLaunched ? <>Knobs from its last launched run, <span className="mono">{lastLaunched.runId}</span>.</> : 'No launched run yet: the profile defaults.'}</span>
+          <span className="small muted">
+            {lastLaunched ? (
+              <>
+                Knobs from its last launched run, <span className="mono">{lastLaunched.runId}</span>.
+              </>
+            ) : (
+              'No launched run yet: the profile defaults.'
+            )}
+          </span>
         </div>
       </div>
 
@@ -169,7 +177,9 @@ export default async function PlanRowPage({ params }: Params) {
                         ) : (
                           <>
                             <NotQualifying why={r.why} compact />
-                            {requirement ? <span className="run-sub">asks for {requirement.profiles ? `profile ${requirement.profiles.join(' or ')}` : requirement.program?.display ?? 'other knobs'}</span> : null}
+                            {requirement ? (
+                              <span className="run-sub">asks for {requirement.profiles ? `profile ${requirement.profiles.join(' or ')}` : (requirement.program?.display ?? 'other knobs')}</span>
+                            ) : null}
                           </>
                         )}
                       </td>

@@ -63,7 +63,8 @@ export default async function PlanSourcePage({ params }: Params) {
         </div>
       )}
       <p className="small muted">
-        Row pages: {plan.rows.slice(0, 12).map((r, i) => (
+        Row pages:{' '}
+        {plan.rows.slice(0, 12).map((r, i) => (
           <span key={r.rowId}>
             {i ? ' · ' : ''}
             <Link href={rowHref(plan.id, r.rowId)}>{r.rowId}</Link>

@@ -71,9 +71,13 @@ export default async function PlanUpdatePage({ params, searchParams }: Params) {
         <div>
           <h1>Proposed plan update</h1>
           <p className="muted">
-            Sets the State of the rows run <Link href={`/runs/${enc}`} className="mono">{id}</Link> is linked to and links its evidence in their guidance, with its verdict and
-            profile: <code>[x]</code> only where the run qualifies for the row and passes, <code>[P]</code> with the failing checks where it qualifies and fails. Runproof does not
-            write your plan unless told to (<code>RUNPROOF_PLANS_WRITABLE=1</code>): apply it in your checkout with <code>git apply runproof-{id}-plan.patch</code>.
+            Sets the State of the rows run{' '}
+            <Link href={`/runs/${enc}`} className="mono">
+              {id}
+            </Link>{' '}
+            is linked to and links its evidence in their guidance, with its verdict and profile: <code>[x]</code> only where the run qualifies for the row and passes, <code>[P]</code> with the failing
+            checks where it qualifies and fails. Runproof does not write your plan unless told to (<code>RUNPROOF_PLANS_WRITABLE=1</code>): apply it in your checkout with{' '}
+            <code>git apply runproof-{id}-plan.patch</code>.
           </p>
         </div>
       </div>
@@ -118,7 +122,11 @@ export default async function PlanUpdatePage({ params, searchParams }: Params) {
                       <span className="mono">{d.id}</span>{' '}
                       {d.update && p.changed.includes(d.id) ? (
                         <>
-                          {d.from === d.update.state ? 'stays' : '→'} <code>{d.update.state}</code> <span className="muted">{d.reason}{d.from === d.update.state ? '; the evidence is linked' : ''}</span>
+                          {d.from === d.update.state ? 'stays' : '→'} <code>{d.update.state}</code>{' '}
+                          <span className="muted">
+                            {d.reason}
+                            {d.from === d.update.state ? '; the evidence is linked' : ''}
+                          </span>
                         </>
                       ) : (
                         <>

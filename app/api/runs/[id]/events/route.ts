@@ -47,7 +47,11 @@ export const GET = route<{ id: string }>("opening a run's events", (req, { id })
         closed = true;
         slot.release();
         if (timer) clearInterval(timer);
-        try { controller.close(); } catch { /* already closed by the client */ }
+        try {
+          controller.close();
+        } catch {
+          /* already closed by the client */
+        }
       };
       req.signal.addEventListener('abort', close);
 
@@ -85,7 +89,16 @@ export const GET = route<{ id: string }>("opening a run's events", (req, { id })
           if (seqChanged || st.status !== lastStatus || workersChanged) {
             lastSeq = st.liveSeq;
             lastStatus = st.status;
-            send('state', { status: st.status, live: parseJsonText(st.liveJson), cancelRequested: st.cancelRequestedAt != null, processStartedAt: st.processStartedAt, queuedAt: st.queuedAt, timeoutMs: st.timeoutMs, workers, now: Date.now() });
+            send('state', {
+              status: st.status,
+              live: parseJsonText(st.liveJson),
+              cancelRequested: st.cancelRequestedAt != null,
+              processStartedAt: st.processStartedAt,
+              queuedAt: st.queuedAt,
+              timeoutMs: st.timeoutMs,
+              workers,
+              now: Date.now(),
+            });
             lastSent = Date.now();
           }
           if (st.updatedAt !== lastUpdated) {
@@ -120,7 +133,11 @@ export const GET = route<{ id: string }>("opening a run's events", (req, { id })
               const n = Math.min(size - logOffset, LOG_MAX_CHUNK);
               const buf = Buffer.alloc(n);
               const fd = fs.openSync(logPath, 'r');
-              try { fs.readSync(fd, buf, 0, n, logOffset); } finally { fs.closeSync(fd); }
+              try {
+                fs.readSync(fd, buf, 0, n, logOffset);
+              } finally {
+                fs.closeSync(fd);
+              }
               let start = 0;
               if (skipToLine) {
                 const first = buf.indexOf(10);
@@ -139,7 +156,9 @@ export const GET = route<{ id: string }>("opening a run's events", (req, { id })
                 logOffset += end;
               } else if (start > 0) logOffset += start;
             }
-          } catch { /* no log yet */ }
+          } catch {
+            /* no log yet */
+          }
           if (isTerminal(st.status)) {
             send('end', { status: st.status });
             return close();

@@ -16,6 +16,7 @@ export const GET = route<{ id: string }>('proposing a plan update', (req, { id }
   const text = combinedPatch(patches);
   if (!patches.length) throw new HttpError(404, `Run ${id} names no plan row.`);
   // Only what the caller needs to see why: not the plans' paths on this host or their text.
-  if (!text) throw new HttpError(409, 'nothing to change: the rows are already [x] with this evidence, or their plan is gone', {}, { plans: patches.map((p) => ({ plan: p.plan, skipped: p.skipped })) });
+  if (!text)
+    throw new HttpError(409, 'nothing to change: the rows are already [x] with this evidence, or their plan is gone', {}, { plans: patches.map((p) => ({ plan: p.plan, skipped: p.skipped })) });
   return attachment(text, 'text/x-diff; charset=utf-8', `runproof-${id}-plan.patch`);
 });

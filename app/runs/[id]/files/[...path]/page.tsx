@@ -45,8 +45,14 @@ export default async function FilePage({ params, searchParams }: Params) {
       <div className="card error-page" data-testid="bundle-missing">
         <h1>Bundle folder missing</h1>
         <p className="muted">
-          The folder of <Link href={`/runs/${encodeURIComponent(id)}`}>{run.name ?? ev.title}</Link>, <code className="wrap-anywhere">{run.bundleDir}</code>, was moved or removed since the run was {run.origin === 'launched' ? 'archived' : 'imported'}, so its files cannot be shown.
-          {run.origin === 'imported' ? <> Import the folder from where it is now: <code>npx runproof import &lt;dir&gt;</code>.</> : null}
+          The folder of <Link href={`/runs/${encodeURIComponent(id)}`}>{run.name ?? ev.title}</Link>, <code className="wrap-anywhere">{run.bundleDir}</code>, was moved or removed since the run was{' '}
+          {run.origin === 'launched' ? 'archived' : 'imported'}, so its files cannot be shown.
+          {run.origin === 'imported' ? (
+            <>
+              {' '}
+              Import the folder from where it is now: <code>npx runproof import &lt;dir&gt;</code>.
+            </>
+          ) : null}
         </p>
         <div className="actions">
           <Link className="btn btn-primary" href={`/runs/${encodeURIComponent(id)}`}>
