@@ -132,7 +132,7 @@ export function CellText({ text }: { text: string }) {
 /** Where a row's source line is: the repository (RUNPROOF_REPO_URL) or the local viewer. */
 export function sourceHref(repoUrl: string | undefined, plan: { id: string; display: string }, line: number): string {
   if (repoUrl) return `${repoUrl.replace(/\/+$/, '')}/${plan.display.split('/').map(encodeURIComponent).join('/')}#L${line}`;
-  return `/plans/${plan.id}/source#L${line}`;
+  return `/plans/${plan.id}/source?line=${line}#L${line}`;
 }
 
 export function rowHref(planId: string, rowId: string): string {

@@ -85,3 +85,26 @@ test('a 20,000-row plan is paged: phases kept, filter kept, keyboard and links w
     expect(body.length, q).toBeLessThan(300 * 1024);
   }
 });
+
+test('the 20,000-row plan’s source opens at a row’s line, a window at a time, with earlier and later lines', async ({ page, request }) => {
+  // A row deep in the file: its page's source link opens the window around its line.
+  const rowPage = `/plans/${planIds[0]}/Z15000`;
+  await page.goto(rowPage);
+  const href = (await page.getByTestId('row-source').getAttribute('href'))!;
+  const line = Number(/line=(\d+)/.exec(href)![1]);
+  await page.getByTestId('row-source').click();
+  await expect(page.locator(`tr[id="L${line}"]`)).toBeVisible();
+  await expect(page.locator(`tr[id="L${line}"]`)).toContainText('Z15000');
+  const lines = page.getByTestId('file-viewer').locator('tr');
+  await expect(lines).toHaveCount(2000);
+  await expect(page.getByTestId('source-window')).toContainText('of 20,');
+  // Later lines: the next window starts where this one ended.
+  const lastShown = Number((await lines.last().getAttribute('id'))!.slice(1));
+  await page.getByRole('link', { name: 'Later lines →' }).click();
+  await expect(lines.first()).toHaveAttribute('id', `L${lastShown + 1}`);
+  await page.getByRole('link', { name: '← Earlier lines' }).click();
+  await expect(lines.last()).toHaveAttribute('id', `L${lastShown}`);
+  // Small whatever the file: the whole plan is ~2 MB of text.
+  const body = await (await request.get(`/plans/${planIds[0]}/source?line=${line}`)).body();
+  expect(body.length).toBeLessThan(800 * 1024);
+});

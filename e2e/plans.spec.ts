@@ -34,7 +34,7 @@ test('open /plans, open EB4.A, follow its evidence, propose the plan update, lau
   await expect(page.getByTestId('row-requirement')).toHaveAttribute('data-source', 'brief');
   await expect(page.getByTestId('row-requirement')).toContainText('python -m ptycho_torch.train');
   await expect(page.getByTestId('row-requirement')).toContainText('input.md:7');
-  await expect(page.getByTestId('row-source')).toHaveAttribute('href', /\/source#L46$/);
+  await expect(page.getByTestId('row-source')).toHaveAttribute('href', /\/source\?line=46#L46$/);
   await expect(row.flags()).toContainText('its latest qualifying run fails 2 checks');
   await expect(row.runs()).toHaveCount(1);
   await expect(row.runs().first().getByTestId('row-run-qualifies')).toHaveAttribute('data-qualifies', 'yes');
