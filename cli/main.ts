@@ -13,7 +13,7 @@ import { getLiveState, isTerminal, requestCancel } from '../db/queries/launches'
 import { getEnv } from '../server/env';
 import { isLoopbackAddress, parseTrustProxy, rotateSessionSecret } from '../server/auth';
 import { startWebServer } from '../server/http-server';
-import { launchRun, planLaunch } from '../server/launch';
+import { launchRun, launchWorkers, planLaunch } from '../server/launch';
 import { listProfiles, warmProfileProbes } from '../server/profiles';
 import { Worker } from '../workers/worker';
 import { sweepLostRuns } from '../workers/sweep';
@@ -26,6 +26,7 @@ import { listWorkerViews } from '../db/queries/workers';
 import { gpuSummary } from '../lib/workers/gpus';
 import { parseLabels } from '../lib/workers/labels';
 import { placeRun } from '../lib/workers/match';
+import { THIS_SERVER, whereItRuns } from '../lib/workers/where';
 import { parseJsonText } from '../lib/json-text';
 
 const USAGE = `runproof — run evidence for ML smoke runs
@@ -161,7 +162,8 @@ async function cmdLaunch(args: string[]): Promise<number> {
   if (labels.errors.length) throw new UsageError(`--label: ${labels.errors.join('; ')}`);
   const request = { profile: positionals[0], params: parseSets(values.set), cpuOnly: values['cpu-only'] ?? false, planRows: values.row, labels: labels.labels };
   if (values['dry-run']) {
-    const plan = planLaunch(request);
+    // Where it could run counts here too: a profile a worker's host can run is not refused for this host's lack.
+    const plan = planLaunch(request, { workers: launchWorkers(openDb()) });
     if (!plan.ok) {
       process.stderr.write(`runproof: ${plan.error}\n`);
       return 1;
@@ -179,10 +181,12 @@ async function cmdLaunch(args: string[]): Promise<number> {
   }
   const log = (line: string) => process.stderr.write(`${line}\n`);
   log(`queued run ${r.runId}${r.labels.length ? ` (needs labels ${r.labels.join(', ')})` : ''}: ${r.commandText}`);
+  if (!r.where.local) log(r.where.sentence);
   // Where it goes, or what it waits for: a worker online with the labels and the profile available on its host.
   const placement = () => placeRun(listWorkerViews({ db, leaseMs: getEnv().RUNPROOF_LEASE_MS }), { profile: request.profile, labels: r.labels });
   if (!values.wait) {
-    if (values.json) process.stdout.write(`${JSON.stringify({ id: r.runId, status: 'queued', argv: r.argv, cwd: r.cwd, env: r.env, labels: r.labels })}\n`);
+    if (values.json)
+      process.stdout.write(`${JSON.stringify({ id: r.runId, status: 'queued', argv: r.argv, cwd: r.cwd, env: r.env, labels: r.labels, runsOn: { here: r.where.local, hosts: r.where.hosts } })}\n`);
     const p = placement();
     if (!p.able.length) log(p.sentence);
     return 0;
@@ -287,10 +291,27 @@ function cmdWorkers(args: string[]): number {
 function cmdProfiles(args: string[]): number {
   const { values } = parseArgs({ args, options: { json: { type: 'boolean' } } });
   const list = listProfiles();
+  // Availability is per host: this one's (above), and each registered worker's as it reported it.
+  const now = Date.now();
+  const workers = launchWorkers(openDb(), now);
+  const where = (e: (typeof list)[number]) => whereItRuns({ profile: e.profile.name, labels: e.profile.requires.labels, local: e, workers, now });
   if (values.json) {
     process.stdout.write(
       `${JSON.stringify(
-        list.map((e) => ({ name: e.profile.name, title: e.profile.title, available: e.available, reason: e.reason, source: e.source, params: e.profile.params })),
+        list.map((e) => {
+          const w = where(e);
+          return {
+            name: e.profile.name,
+            title: e.profile.title,
+            available: e.available,
+            reason: e.reason,
+            source: e.source,
+            params: e.profile.params,
+            launchable: w.ok,
+            where: w.sentence,
+            workers: w.verdicts.filter((v) => v.where !== THIS_SERVER).map((v) => ({ host: v.where, available: v.ok, reason: v.reason })),
+          };
+        }),
         null,
         2,
       )}\n`,
@@ -299,6 +320,7 @@ function cmdProfiles(args: string[]): number {
   }
   for (const e of list) {
     process.stdout.write(`${e.profile.name.padEnd(20)} ${e.available ? 'available  ' : 'unavailable'}  ${e.profile.title}${e.reason ? `\n${' '.repeat(34)}${e.reason}` : ''}\n`);
+    for (const v of where(e).verdicts.filter((x) => x.where !== THIS_SERVER)) process.stdout.write(`${' '.repeat(34)}on ${v.where}: ${v.ok ? 'can run' : `cannot: ${v.reason}`}\n`);
     process.stdout.write(`${' '.repeat(34)}knobs: ${e.profile.params.map((p) => `${p.name}${p.default !== undefined ? `=${p.default}` : ''}`).join(' ')}\n`);
   }
   return 0;

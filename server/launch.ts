@@ -3,6 +3,7 @@
  * so all three validate the same way and store the same thing.
  */
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import path from 'node:path';
 import type { Db } from '../db/client';
 import type { Launch } from '../db/schema';
@@ -14,13 +15,16 @@ import { formatCommandLine, redactEnv } from '../lib/lightning/command';
 import { launchRequestSchema, type LaunchRequest } from '../lib/profiles/schema';
 import { autoRunName } from '../lib/profiles/run-name';
 import { unionLabels } from '../lib/workers/labels';
-import { recheckPathParams, type ParamValue } from '../lib/profiles/build';
+import type { WorkerView } from '../lib/workers/match';
+import { whereItRuns, type WhereItRuns } from '../lib/workers/where';
+import { listWorkerViews } from '../db/queries/workers';
+import { recheckPathParams, resolveCwd, type ParamValue } from '../lib/profiles/build';
 import { parseJsonText } from '../lib/json-text';
 import { getEnv } from './env';
 import { configuredProfiles, fsQuestions, getProfile, prepareLaunch, templateContext } from './profiles';
 
 export type LaunchResult =
-  | { ok: true; runId: string; argv: string[]; cwd: string; env: Record<string, string>; commandText: string; labels: string[] }
+  | { ok: true; runId: string; argv: string[]; cwd: string; env: Record<string, string>; commandText: string; labels: string[]; where: WhereItRuns }
   | { ok: false; error: string; fieldErrors: Record<string, string> };
 
 function newRunId(): string {
@@ -44,8 +48,21 @@ export type PlannedLaunch = Extract<LaunchResult, { ok: true }> & {
   keepOutput: boolean;
 };
 
-/** Validate a request against its profile and build the command, with the output folder a run of this id gets. */
-export function planLaunch(raw: unknown, runId: string = newRunId()): PlannedLaunch | Refused {
+/** The registered workers as the launch path weighs them (online, or seen recently, with what their hosts can run). */
+export function launchWorkers(db: Db, now = Date.now()): WorkerView[] {
+  return listWorkerViews({ db, leaseMs: getEnv().RUNPROOF_LEASE_MS, now });
+}
+
+/**
+ * Validate a request against its profile and build the command, with the
+ * output folder a run of this id gets. The profile must be available on this
+ * host or on a registered worker's (`workers`; none registered: this host
+ * decides, lib/workers/where.ts). A profile that will run elsewhere has its
+ * knobs checked here for type, range and form, and its path knobs checked
+ * against the disk by the worker before it starts the run.
+ */
+export function planLaunch(raw: unknown, opts: { runId?: string; workers?: readonly WorkerView[]; now?: number } = {}): PlannedLaunch | Refused {
+  const runId = opts.runId ?? newRunId();
   const parsed = launchRequestSchema.safeParse(raw);
   if (!parsed.success) {
     const fieldErrors: Record<string, string> = {};
@@ -55,9 +72,17 @@ export function planLaunch(raw: unknown, runId: string = newRunId()): PlannedLau
   const req = parsed.data;
   const entry = getProfile(req.profile);
   if (!entry) return { ok: false, error: `unknown profile ${req.profile}`, fieldErrors: { profile: 'unknown profile' } };
-  if (!entry.available) return { ok: false, error: `profile ${req.profile} is not available here: ${entry.reason}`, fieldErrors: { profile: entry.reason ?? 'not available' } };
+  const labels = unionLabels(entry.profile.requires.labels, req.labels);
+  const where = whereItRuns({ profile: req.profile, labels, local: entry, workers: opts.workers ?? [], now: opts.now ?? Date.now() });
+  if (!where.ok) {
+    const error = opts.workers?.length
+      ? `profile ${req.profile} cannot run anywhere: ${where.verdicts.map((v) => `${v.where}: ${v.reason}`).join('; ')}`
+      : `profile ${req.profile} is not available here: ${entry.reason}`;
+    return { ok: false, error, fieldErrors: { profile: opts.workers?.length ? where.sentence : (entry.reason ?? 'not available') } };
+  }
   const { outputDir } = runDirs(runId);
-  const prepared = prepareLaunch(entry, req.params as Record<string, ParamValue>, { cpuOnly: req.cpuOnly, outputDir });
+  // This host's disk answers path questions only for a profile that can run here.
+  const prepared = prepareLaunch(entry, req.params as Record<string, ParamValue>, { cpuOnly: req.cpuOnly, outputDir, checkPaths: where.local });
   if (!prepared.validated.ok || !prepared.command) {
     const n = Object.keys(prepared.validated.errors).length;
     return {
@@ -78,7 +103,8 @@ export function planLaunch(raw: unknown, runId: string = newRunId()): PlannedLau
     env: c.env,
     commandText: formatCommandLine(c.argv, redactEnv(c.env)),
     // What a worker must carry to take it: the profile's labels and the launch's.
-    labels: unionLabels(entry.profile.requires.labels, req.labels),
+    labels,
+    where,
     request: { ...req, params: prepared.validated.values },
     title: `${entry.profile.name} smoke run${rows}`,
     name: autoRunName(entry.profile, prepared.validated.values, { cpuOnly: req.cpuOnly }),
@@ -89,7 +115,7 @@ export function planLaunch(raw: unknown, runId: string = newRunId()): PlannedLau
 
 /** Validate and queue. The worker picks the run up; nothing is executed here. */
 export function launchRun({ db, request, now = Date.now() }: { db: Db; request: LaunchRequest | unknown; now?: number }): LaunchResult {
-  const plan = planLaunch(request);
+  const plan = planLaunch(request, { workers: launchWorkers(db, now), now });
   if (!plan.ok) return plan;
   const { bundleDir, outputDir } = runDirs(plan.runId);
   const req = plan.request;
@@ -143,7 +169,7 @@ export function launchRun({ db, request, now = Date.now() }: { db: Db; request: 
     evidence,
     now,
   });
-  return { ok: true, runId: plan.runId, argv: plan.argv, cwd: plan.cwd, env: plan.env, commandText: plan.commandText, labels: plan.labels };
+  return { ok: true, runId: plan.runId, argv: plan.argv, cwd: plan.cwd, env: plan.env, commandText: plan.commandText, labels: plan.labels, where: plan.where };
 }
 
 /**
@@ -163,6 +189,11 @@ export function recheckLaunchPaths(launch: Pick<Launch, 'profile' | 'paramsJson'
   }
   const entry = profiles.find((p) => p.profile.name === launch.profile);
   if (!entry) return `profile ${launch.profile} is no longer configured, so its path knobs cannot be checked again`;
+  // A launch queued on another host was built with that host's working directory for the profile.
+  if (!fs.existsSync(launch.cwd)) {
+    const here = resolveCwd(entry.profile, templateContext());
+    return `working directory ${launch.cwd} (as the launch was built) does not exist on this host${here !== launch.cwd ? `; the profile's working directory here is ${here}` : ''} (the run was not started)`;
+  }
   const problems = recheckPathParams(entry.profile, parseJsonText(launch.paramsJson), launch.cwd, fsQuestions);
   return problems.length ? `${problems.join('; ')} (checked again before starting; the run was not started)` : null;
 }

@@ -216,11 +216,17 @@ export interface PreparedLaunch {
   command: BuiltCommand | null;
 }
 
-/** Validate a launch's raw values and build its command (with a placeholder output folder when none is given yet). */
-export function prepareLaunch(entry: ProfileEntry, raw: Record<string, ParamValue | undefined>, opts: { cpuOnly: boolean; outputDir: string }): PreparedLaunch {
+/**
+ * Validate a launch's raw values and build its command (with a placeholder
+ * output folder when none is given yet). `checkPaths: false` (a profile that
+ * runs on another host) leaves the file system out: path knobs are checked
+ * for their form and their roots by name only, and the worker checks them on
+ * its own disk right before it starts the run (recheckLaunchPaths).
+ */
+export function prepareLaunch(entry: ProfileEntry, raw: Record<string, ParamValue | undefined>, opts: { cpuOnly: boolean; outputDir: string; checkPaths?: boolean }): PreparedLaunch {
   const ctx = templateContext();
   const cwd = resolveCwd(entry.profile, ctx);
-  const validated = validateParams(entry.profile, raw, cwd, fsQuestions);
+  const validated = validateParams(entry.profile, raw, cwd, opts.checkPaths === false ? {} : fsQuestions);
   const command = validated.ok ? buildCommand(entry.profile, validated.values, { ...ctx, outputDir: opts.outputDir, cpuOnly: opts.cpuOnly }) : null;
   return { profile: entry.profile, validated, command };
 }

@@ -14,11 +14,13 @@ import RowPicker, { type PickerPlan } from './row-picker';
 import { WorkerList } from '@/components/worker-list';
 import { parseLabels, unionLabels } from '@/lib/workers/labels';
 import type { WorkerView } from '@/lib/workers/match';
+import { whereItRuns } from '@/lib/workers/where';
 
 export interface FormProfile {
   name: string;
   title: string;
   description: string;
+  /** Available on the web server's host (where runs go when no worker has registered). */
   available: boolean;
   reason: string | null;
   params: ParamSpec[];
@@ -123,8 +125,11 @@ export default function LaunchForm({
   permission,
   planRows,
   workers,
+  now,
 }: {
   profiles: FormProfile[];
+  /** When the page was rendered: a worker seen recently before it still vouches for its profiles. */
+  now: number;
   /** The registered workers: which are online, busy and able to take the picked profile. */
   workers: WorkerView[];
   planRows: PickerPlan[];
@@ -136,8 +141,15 @@ export default function LaunchForm({
   const [state, formAction, pending] = useActionState(action, initialState(initial));
   // What the server last saw submitted (every answer carries it back), else the starting values.
   const input = state.data ?? initial;
-  const [profileName, setProfileName] = useState(input.profile ?? profiles.find((p) => p.available)?.name ?? profiles[0]?.name ?? '');
+  // The labels typed here and the profile's: a worker must carry all of them to take the run.
+  const [labelEdit, setLabelEdit] = useState<string | null>(null);
+  const labelText = labelEdit ?? input.labels;
+  const typedLabels = parseLabels(labelText);
+  // Where each profile can run: this server, or a registered worker's host with the labels asked for (lib/workers/where.ts).
+  const where = (p: FormProfile) => whereItRuns({ profile: p.name, labels: unionLabels(p.labels, typedLabels.labels), local: { available: p.available, reason: p.reason }, workers, now });
+  const [profileName, setProfileName] = useState(input.profile ?? profiles.find((p) => where(p).ok)?.name ?? profiles[0]?.name ?? '');
   const profile = profiles.find((p) => p.name === profileName) ?? null;
+  const runsOn = profile ? where(profile) : null;
   const [edits, setEdits] = useState<Record<string, Record<string, string>>>({});
   const [touched, setTouched] = useState<Record<string, boolean>>({});
   const given = profile && input.profile === profile.name ? input.values : profile && initial.profile === profile.name ? initial.values : {};
@@ -161,10 +173,6 @@ export default function LaunchForm({
     errors[p.name] = touched[`${profileName}:${p.name}`] ? clientError(p, values[p.name]) : input.profile === profileName ? fieldError(state, p.name) : null;
   }
   const blocking = Object.values(errors).some(Boolean);
-  // The labels typed here and the profile's: a worker must carry all of them to take the run.
-  const [labelEdit, setLabelEdit] = useState<string | null>(null);
-  const labelText = labelEdit ?? input.labels;
-  const typedLabels = parseLabels(labelText);
   const needs = unionLabels(profile?.labels ?? [], typedLabels.labels);
   const labelError = labelEdit !== null ? (typedLabels.errors[0] ?? null) : fieldError(state, 'labels');
 
@@ -184,16 +192,27 @@ export default function LaunchForm({
       <fieldset>
         <legend>Profile</legend>
         <div className="profile-list" role="radiogroup" aria-label="Profile">
-          {profiles.map((p) => (
-            <label key={p.name} className={`profile-option${p.name === profileName ? ' selected' : ''}${p.available ? '' : ' disabled'}`} data-testid={`profile-${p.name}`}>
-              <input type="radio" name="profile" value={p.name} checked={p.name === profileName} disabled={!p.available} onChange={() => setProfileName(p.name)} />
-              <span>
-                <strong>{p.title}</strong> <span className="mono subtle">{p.name}</span>
-                {p.description ? <div className="desc">{p.description}</div> : null}
-                {!p.available ? <div className="why">Unavailable: {p.reason}</div> : null}
-              </span>
-            </label>
-          ))}
+          {profiles.map((p) => {
+            const w = p.name === profileName && runsOn ? runsOn : where(p);
+            return (
+              <label key={p.name} className={`profile-option${p.name === profileName ? ' selected' : ''}${w.ok ? '' : ' disabled'}`} data-testid={`profile-${p.name}`}>
+                <input type="radio" name="profile" value={p.name} checked={p.name === profileName} disabled={!w.ok} onChange={() => setProfileName(p.name)} />
+                <span>
+                  <strong>{p.title}</strong> <span className="mono subtle">{p.name}</span>
+                  {p.description ? <div className="desc">{p.description}</div> : null}
+                  {!w.ok ? (
+                    <div className="why" data-testid={`profile-${p.name}-why`}>
+                      Unavailable: {workers.length ? w.sentence : p.reason}
+                    </div>
+                  ) : !w.local ? (
+                    <div className="where small" data-testid={`profile-${p.name}-where`}>
+                      {w.sentence[0].toUpperCase() + w.sentence.slice(1)}
+                    </div>
+                  ) : null}
+                </span>
+              </label>
+            );
+          })}
         </div>
       </fieldset>
 
@@ -282,7 +301,7 @@ export default function LaunchForm({
       </fieldset>
 
       <div className="actions">
-        <button type="submit" className="btn btn-primary" disabled={pending || !profile?.available || !permission.ok || blocking} data-testid="launch-submit">
+        <button type="submit" className="btn btn-primary" disabled={pending || !runsOn?.ok || !permission.ok || blocking} data-testid="launch-submit">
           {pending ? 'Queuing…' : 'Launch smoke run'}
         </button>
         <Link href="/" className="btn btn-link">

@@ -5,6 +5,7 @@ import { launchPermission } from '@/server/session';
 import { isRunId, loadLaunch, loadPickableRows, loadRowRefs, loadRunPlanLinks, loadWorkers } from '@/app/_lib/data';
 import { launchAction, type LaunchInput } from './actions';
 import { parseJsonText } from '@/lib/json-text';
+import { whereItRuns } from '@/lib/workers/where';
 
 export const dynamic = 'force-dynamic';
 export const metadata = { title: 'Launch a smoke run' };
@@ -69,7 +70,11 @@ export default async function NewRunPage({ searchParams }: { searchParams: SP })
           .join(',');
     }
   }
-  if (initial.profile && !profiles.some((p) => p.name === initial.profile && p.available)) initial.profile = null;
+  const workers = loadWorkers();
+  const now = Date.now();
+  // A profile named in the URL is kept when it can run here or on a registered worker's host (the form says where).
+  const runnable = (p: FormProfile) => whereItRuns({ profile: p.name, labels: p.labels, local: p, workers, now }).ok;
+  if (initial.profile && !profiles.some((p) => p.name === initial.profile && runnable(p))) initial.profile = null;
   const permission = await launchPermission(`/runs/new${from ? `?from=${from}` : ''}`);
 
   return (
@@ -81,7 +86,8 @@ export default async function NewRunPage({ searchParams }: { searchParams: SP })
         <div>
           <h1>Launch a smoke run</h1>
           <p className="muted">
-            Pick a profile and its knobs. A worker runs it on this host; its evidence page follows it live and keeps the bundle when it ends.
+            Pick a profile and its knobs. A worker runs it on its host (this server's, or one that registered with <code>runproof worker</code>); its evidence page follows it live and keeps the bundle
+            when it ends.
             {from ? (
               <>
                 {' '}
@@ -95,7 +101,7 @@ export default async function NewRunPage({ searchParams }: { searchParams: SP })
           </p>
         </div>
       </div>
-      <LaunchForm profiles={profiles} initial={initial} action={launchAction} permission={permission} planRows={loadPickableRows()} workers={loadWorkers()} />
+      <LaunchForm profiles={profiles} initial={initial} action={launchAction} permission={permission} planRows={loadPickableRows()} workers={workers} now={now} />
     </>
   );
 }

@@ -1,0 +1,122 @@
+/**
+ * A profile's availability is its host's: against a real SQLite file with two
+ * workers registered through the real register function, a profile whose
+ * probe fails on this host (a RUNPROOF_PROFILES file) is queued because a
+ * worker reports it available there, and refused with every host's reason
+ * when none does. Path knobs of a profile that runs elsewhere are not checked
+ * against this host's disk; the worker's check before the spawn still is.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { getLaunch } from '../db/queries/launches';
+import { registerWorker } from '../db/queries/workers';
+import { makeTestEnv, type TestEnv } from '../workers/testing';
+import { launchRun, recheckLaunchPaths } from './launch';
+
+const PROBE_FAIL = 'no torch on this host';
+const REMOTE = {
+  name: 'remote-only',
+  title: 'Runs where torch is',
+  argv: ['{node}', '-e', '0', '{params}'],
+  params: [
+    { name: 'epochs', type: 'int', default: 1, min: 1, max: 10 },
+    { name: 'data', type: 'path', roots: ['datasets'], default: 'datasets/train.npz' },
+  ],
+  requires: { probe: ['{node}', '-e', `console.error(${JSON.stringify(PROBE_FAIL)}); process.exit(3)`] },
+};
+const TORCH_FAIL = '`python -c import torch, lightning` failed (ModuleNotFoundError: torch)';
+
+let env: TestEnv;
+beforeEach(() => {
+  const dir = fs.mkdtempSync(path.join(process.env.TMPDIR ?? '/tmp', 'rp-where-profiles-'));
+  const file = path.join(dir, 'profiles.json');
+  fs.writeFileSync(file, JSON.stringify({ profiles: [REMOTE] }));
+  env = makeTestEnv({ RUNPROOF_PROFILES: file });
+  const cleanup = env.cleanup;
+  env.cleanup = () => {
+    cleanup();
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+});
+afterEach(() => env.cleanup());
+
+function register(host: string, available: boolean, labels: string[] = [host]) {
+  registerWorker({
+    db: env.db,
+    id: `${host}:42:abcdef`,
+    host,
+    pid: 42,
+    concurrency: 1,
+    labels,
+    gpus: [],
+    profiles: [
+      { name: 'reference', available: true, reason: null },
+      { name: 'remote-only', available, reason: available ? null : TORCH_FAIL },
+    ],
+  });
+}
+
+const request = (extra: Record<string, unknown> = {}) => ({ profile: 'remote-only', params: { epochs: '2' }, planRows: [], ...extra });
+
+describe('launching a profile this host cannot run', () => {
+  it('no worker registered: refused for this host, as before', () => {
+    const r = launchRun({ db: env.db, request: request() });
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.error).toMatch(new RegExp(`^profile remote-only is not available here: .*failed \\(${PROBE_FAIL}\\)`));
+  });
+
+  it('queued when a registered worker reports it available there, with its path knobs left to that host', () => {
+    register('gpu-box-1', true, ['gpu', 'gpu-box-1']);
+    register('cpu-box', false);
+    // datasets/train.npz does not exist here: only the worker's disk can say.
+    const r = launchRun({ db: env.db, request: request() });
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.where).toMatchObject({ ok: true, local: false, hosts: ['gpu-box-1'] });
+    expect(r.where.sentence).toMatch(/^runs on gpu-box-1; not on this server: .*no torch on this host/);
+    const launch = getLaunch({ db: env.db, runId: r.runId })!;
+    expect(launch.profile).toBe('remote-only');
+    expect(JSON.parse(launch.paramsJson)).toEqual({ epochs: 2, data: 'datasets/train.npz' });
+    // The worker's check right before the spawn reads its own disk: here the file is missing, so the run would fail, saying why.
+    expect(recheckLaunchPaths(launch)).toMatch(/path knob data: datasets\/train\.npz does not exist .*the run was not started/);
+  });
+
+  it('still refuses what no disk is needed to refuse: types, ranges and paths outside their roots', () => {
+    register('gpu-box-1', true);
+    const r = launchRun({ db: env.db, request: request({ params: { epochs: '99', data: '../etc/passwd' } }) });
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.fieldErrors.epochs).toMatch(/between 1 and 10/);
+    expect(r.fieldErrors.data).toBe('must stay inside datasets');
+  });
+
+  it('refused with each host’s reason when no worker reports it', () => {
+    register('gpu-box-1', false);
+    register('gpu-box-2', false);
+    const r = launchRun({ db: env.db, request: request() });
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.error).toMatch(/^profile remote-only cannot run anywhere: /);
+    expect(r.error).toContain(`gpu-box-1: ${TORCH_FAIL}`);
+    expect(r.error).toContain(`gpu-box-2: ${TORCH_FAIL}`);
+    expect(r.error).toMatch(new RegExp(`this server: .*${PROBE_FAIL}`));
+    expect(r.fieldErrors.profile).toMatch(/^no worker can run it \(gpu-box-1: /);
+  });
+
+  it('labels the launch requires: the worker that can run it must carry them', () => {
+    register('gpu-box-1', true, ['gpu-box-1']);
+    register('gpu-box-2', false, ['gpu', 'gpu-box-2']);
+    const r = launchRun({ db: env.db, request: request({ labels: ['gpu'] }) });
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.error).toContain('gpu-box-1: lacks label gpu; gpu-box-2: ');
+    expect(launchRun({ db: env.db, request: request({ labels: ['gpu-box-1'] }) }).ok).toBe(true);
+  });
+
+  it('a profile available here is queued whatever the workers say (as before)', () => {
+    register('gpu-box-1', false);
+    const r = launchRun({ db: env.db, request: { profile: 'reference', params: { max_epochs: '1' }, planRows: [] } });
+    expect(r.ok).toBe(true);
+    if (r.ok) expect(r.where.local).toBe(true);
+  });
+});
