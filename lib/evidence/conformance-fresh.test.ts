@@ -1,6 +1,6 @@
 /**
  * Cases from fresh conformance samples (conformance/generate.py with real
- * Lightning 2.6.6, seeds 9001, 777, 4242, 31337, 555, 2024, 8080 and 1234;
+ * Lightning 2.6.6, seeds 9001, 777, 4242, 31337, 555, 2024, 8080, 1234 and 31415;
  * fixtures/conformance-fresh)
  * that Runproof once got wrong, one or more per class of input. Each bundle
  * is read as the importer reads it; truth.json is the answer key and is
@@ -226,6 +226,21 @@ describe('seed 1234', () => {
     expect(truth.early_stopping).toMatchObject({ stopping_reason: 'not_stopped' });
     expect(ev.earlyStop).toMatchObject({ configured: true, triggered: false, bestScore: null });
     expect(check(ev, 'exit').status).toBe('fail');
+  });
+});
+
+describe('seed 31415', () => {
+  it('save_top_k=0 with a last.ckpt only saves every n steps leave: the every_n search opens for it (s31415-c071, killed)', () => {
+    const { ev, truth } = load('s31415-c071-sigterm');
+    expect(lightningFiles(truth)).toEqual(['last.ckpt']);
+    expect(check(ev, 'checkpoints')).toMatchObject({ status: 'warn', detail: expect.stringContaining('every_n_train_steps=') });
+  });
+
+  it('no progress bar: EarlyStopping\'s stop line takes the epoch of the ModelCheckpoint line printed right after it (s31415-c152)', () => {
+    const { ev, truth } = load('s31415-c152-resume');
+    expect(truth.ending).toBe('early_stopping');
+    expect(ev.stop.reason).toBe('early_stopping');
+    expect(ev.status).toBe('succeeded');
   });
 });
 

@@ -219,6 +219,11 @@ export class LogEpochCollector {
     return this.barEpoch ?? (this.lastCkptEpoch === null ? 0 : this.lastCkptEpoch + 1);
   }
 
+  /** A progress bar has named the epoch being trained (currentEpoch is the bar's, not a guess from a ModelCheckpoint line). */
+  barShowsEpoch(): boolean {
+    return this.barEpoch !== null;
+  }
+
   /** The latest epoch the log has shown (bar or ModelCheckpoint line), -1 when none. */
   latestEpoch(): number {
     let latest = this.lastCkptEpoch ?? -1;

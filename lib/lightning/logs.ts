@@ -296,6 +296,8 @@ export function parseLog(text: string, tail: LogTail | null = null): ParsedLog {
     /** The EarlyStopping message seen last was a stop (not an improvement): the epoch it was in. */
     esStopEpoch: null as number | null,
     esFinalAtFitStop: false,
+    /** The line of an EarlyStopping stop printed with no progress bar to date it (its epoch is then the next ModelCheckpoint line's). */
+    esStopNoBar: null as number | null,
     successLine: null as number | null,
     /** The first sign of a stop from outside (`killed` may be replaced by a more telling later one). */
     killFirstLine: null as number | null,
@@ -469,10 +471,17 @@ export function parseLog(text: string, tail: LogTail | null = null): ParsedLog {
     }
     if (es) {
       st.esStopEpoch = epochs.currentEpoch();
+      st.esStopNoBar = epochs.barShowsEpoch() ? null : n;
       out.earlyStopping = { ...es, message: line.trim(), line: n, final: true };
       return 0;
     }
-    if (c0 === 69 && epochs.checkpoint(line, n)) return 0; // 'E'
+    if (c0 === 69 && epochs.checkpoint(line, n)) { // 'E'
+      // Without a progress bar, EarlyStopping's stop line takes the epoch of the ModelCheckpoint line right after it
+      // (ModelCheckpoint runs after EarlyStopping in the same hook).
+      if (st.esStopNoBar !== null && st.esStopEpoch !== null && n - st.esStopNoBar <= 2) st.esStopEpoch = epochs.checkpoints[epochs.checkpoints.length - 1].epoch;
+      st.esStopNoBar = null;
+      return 0;
+    }
 
     if (/^✓? ?Training completed successfully|^Training (finished|completed|complete)\b/i.test(line.trim())) {
       st.successLine ??= n;

@@ -427,7 +427,7 @@ export function analyseCheckpoints(input: CheckpointInput): CheckpointAnalysis {
   const moreFs = fs.length === 1 && fs[0].how === 'default' && stepInNames ? [2, 3, 4].map((v) => ({ value: v, how: 'inferred' as const, source: 'the steps in the checkpoint names' })) : [];
   if (!explanations.length && moreFs.length) search(moreFs, [[ene, ents]]);
   // (So is a save the log printed that the defaults do not make, or one they make that a verbose ModelCheckpoint did not print.)
-  const strayFile = !!best && ((best as Attempt).unexpected.some((n) => !/^last(-v\d+)?\.ckpt$/.test(n)) || (logged.length >= 1 && (best as Attempt).logDiff > 0));
+  const strayFile = !!best && ((best as Attempt).unexpected.length > 0 || (logged.length >= 1 && (best as Attempt).logDiff > 0));
   if (!explanations.length && (nMain >= 2 || logged.length >= 2 || strayFile) && (ene.how === 'default' || ents.how === 'default')) {
     const lastEpoch = tl1.epochs.length ? tl1.epochs[tl1.epochs.length - 1].epoch : 0;
     const lastStep = Math.max(0, ...tl1.epochs.map((e) => e.endStep), ...tl1.validations.map((v) => v.step));
