@@ -182,6 +182,32 @@ export const storedFileChunks = sqliteTable(
   (t) => [primaryKey({ columns: [t.runId, t.path, t.seq] }), foreignKey({ columns: [t.runId, t.path], foreignColumns: [storedFiles.runId, storedFiles.path] }).onDelete('cascade')],
 );
 
+/**
+ * A launched run's log while it runs, one row per complete line, appended by
+ * the worker (workers/live-follow.ts) under its lease token and read by the
+ * events stream of any web server on the database by `seq`: no web server
+ * reads the worker's disk. Bounded per run (lib/live/log-lines.ts: the last
+ * lines up to a count and a byte total; a line over the cap is cut and
+ * marked); the rows are deleted when the run settles, its archived log being
+ * in `stored_files` by then.
+ */
+export const liveLog = sqliteTable(
+  'live_log',
+  {
+    runId: text('run_id')
+      .notNull()
+      .references(() => runs.id, { onDelete: 'cascade' }),
+    /** The line's number in the log, from 0 (a trimmed run keeps only its last ones). */
+    seq: integer('seq').notNull(),
+    text: text('text').notNull(),
+    /** UTF-8 bytes of `text`, for the per-run byte bound. */
+    bytes: integer('bytes').notNull(),
+    /** The line was longer than the cap: `text` is its head and a marker. */
+    cut: integer('cut', { mode: 'boolean' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.runId, t.seq] })],
+);
+
 export const epochValues = sqliteTable(
   'epoch_values',
   {

@@ -13,6 +13,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import type { Db } from '../client';
 import { launches, runPlanRows, runs, series, type Launch } from '../schema';
 import type { RunLinkInput } from './plans';
+import { deleteLiveLog } from './live-log';
 import type { Evidence, RunStatus } from '../../lib/evidence/types';
 import { refreshRunSearch, runColumnsFromEvidence, saveRun, type SaveRunInput } from './runs';
 import { verdictOf } from '../../lib/evidence/verdict';
@@ -352,6 +353,8 @@ export function finishLaunchedRun(input: Omit<SaveRunInput, 'origin'> & { token:
       db.update(launches).set({ exitCode: input.exitCode, signal: input.signal, error: input.error }).where(eq(launches.runId, input.id)).run();
       db.$client.prepare('UPDATE launches SET live_seq = live_seq + 1 WHERE run_id = ?').run(input.id);
       db.update(runs).set({ leaseToken: null, leaseExpiresAt: null }).where(eq(runs.id, input.id)).run();
+      // Settled: the page reads the archived log from here on, not the live one.
+      deleteLiveLog({ db, runId: input.id });
       return true;
     })
     .immediate();
@@ -394,6 +397,7 @@ export function settleUnarchivedRun({
         .set({ exitCode, signal, error, liveSeq: sql`${launches.liveSeq} + 1` })
         .where(eq(launches.runId, runId))
         .run();
+      deleteLiveLog({ db, runId });
       return true;
     })
     .immediate();
