@@ -163,7 +163,9 @@ export function compareCase(truth: Truth, ev: Evidence | null, crash: string | n
   // reached. Without EarlyStopping's config, that stop is what the bundle shows, so it is not wrong.
   const esInLastEpoch = truth.ending === 'early_stopping' && !!truth.early_stopping && truth.early_stopping.stopped_epoch === truth.config.trainer.max_epochs - 1;
   // Exact values are needed too: a log's printed values are rounded (runproof.json's are exact).
-  const saidOk = ENDING_SAID[truth.ending].includes(reason) || (esInLastEpoch && (!esKnown || !exactValues) && !truth.config.es?.verbose && reason === 'max_epochs');
+  // (So does a resume without runproof.json: EarlyStopping's restored wait is not in the bundle.)
+  const esRestoredUnknown = truth.config.rerun === 'resume' && !truth.bundle.runproof_json;
+  const saidOk = ENDING_SAID[truth.ending].includes(reason) || (esInLastEpoch && (!esKnown || !exactValues || esRestoredUnknown) && !truth.config.es?.verbose && reason === 'max_epochs');
   add('ending', endingKnowable, reason !== 'unknown', saidOk, truth.ending, reason);
   add('status', endingKnowable, ev.status !== 'unknown', ev.status === truth.exit.status, truth.exit.status, ev.status);
 

@@ -924,7 +924,8 @@ def tamper(out_dir: str, truths: List[Dict[str, Any]], rng: random.Random, per_k
             # ... nor steps a period picks out that passes over the removed file's (every_n_train_steps=P)
             steps = [step_of.get(k, 0) for k in kept if k != name]
             g = math.gcd(*steps) if len(steps) >= 2 else 0
-            if g >= 2 and step_of.get(name, 0) % g != 0:
+            # (a save every g steps before the first validation is deferred, and lost where saves wait for the epoch's end)
+            if g >= 2 and (step_of.get(name, 0) % g != 0 or step_of.get(name, 0) < min(steps)):
                 continue
             out.append(name)
         return out

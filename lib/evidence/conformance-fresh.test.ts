@@ -1,6 +1,7 @@
 /**
  * Cases from fresh conformance samples (conformance/generate.py with real
- * Lightning 2.6.6, seeds 9001, 777, 4242, 31337, 555, 2024, 8080, 1234 and 31415;
+ * Lightning 2.6.6, seeds 9001, 777, 4242, 31337, 555, 2024, 8080, 1234, 31415
+ * and 27182;
  * fixtures/conformance-fresh)
  * that Runproof once got wrong, one or more per class of input. Each bundle
  * is read as the importer reads it; truth.json is the answer key and is
@@ -241,6 +242,21 @@ describe('seed 31415', () => {
     expect(truth.ending).toBe('early_stopping');
     expect(ev.stop.reason).toBe('early_stopping');
     expect(ev.status).toBe('succeeded');
+  });
+});
+
+describe('seed 27182', () => {
+  it('log only: two kept files named for one epoch show saves inside it, which one value an epoch cannot replay (s27182-c254)', () => {
+    const { ev } = load('s27182-c254-val-interval');
+    expect(check(ev, 'checkpoints')).toMatchObject({ status: 'warn', detail: expect.stringContaining('one per epoch for several validations') });
+  });
+
+  it('a resume without runproof.json whose quiet EarlyStopping fired in the last epoch reads max_epochs, as Lightning prints (s27182-c107)', () => {
+    const { ev, truth } = load('s27182-c107-resume');
+    expect(truth).toMatchObject({ ending: 'early_stopping', early_stopping: { stopped_epoch: 5 } });
+    expect(ev.stop.reason).toBe('max_epochs');
+    expect(compareCase(truth, ev).facts.find((f) => f.fact === 'ending')).toMatchObject({ verdict: 'agree' });
+    expect(check(ev, 'early-stop').status).toBe('skip');
   });
 });
 

@@ -156,7 +156,9 @@ export function analyseCheckpoints(input: CheckpointInput): CheckpointAnalysis {
   const timelineFor = source.at;
   // A log prints one value per epoch: validations run several times an epoch are not all in it (a replay that does not
   // explain the files then proves nothing).
-  const perEpochOnly = source.kind === 'log' && ((t.valCheckInterval.value !== null && t.valCheckInterval.value !== 1) || severalSavesAnEpoch(input.loggedSaves ?? []));
+  // (as do two kept files named for one epoch: saves at two of its steps)
+  const epochsNamed = parsed.filter((c) => c.kind !== 'last' && c.epoch !== null).map((c) => c.epoch!);
+  const perEpochOnly = source.kind === 'log' && ((t.valCheckInterval.value !== null && t.valCheckInterval.value !== 1) || severalSavesAnEpoch(input.loggedSaves ?? []) || new Set(epochsNamed).size < epochsNamed.length);
   const tl1 = timelineFor(1);
   if (!tl1 || (!tl1.validations.length && !tl1.epochs.length)) return { ...base, reason: 'no per-epoch metrics (metrics.csv, TensorBoard events, runproof.json or values in the log) to replay ModelCheckpoint over' };
   base.canReplay = true;
