@@ -4,7 +4,8 @@
  * probe fails on this host (a RUNPROOF_PROFILES file) is queued because a
  * worker reports it available there, and refused with every host's reason
  * when none does. Path knobs of a profile that runs elsewhere are not checked
- * against this host's disk; the worker's check before the spawn still is.
+ * against this host's disk; the worker's check before the spawn still is, and
+ * the worker resolves the command on its own host (a real Worker runs it).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -12,7 +13,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { getLaunch } from '../db/queries/launches';
 import { registerWorker } from '../db/queries/workers';
 import { makeTestEnv, type TestEnv } from '../workers/testing';
-import { launchRun, recheckLaunchPaths } from './launch';
+import { launchCommandHere, launchRun } from './launch';
+import { Worker } from '../workers/worker';
+import { waitForEnd } from '../workers/testing';
 
 const PROBE_FAIL = 'no torch on this host';
 const REMOTE = {
@@ -79,7 +82,7 @@ describe('launching a profile this host cannot run', () => {
     expect(launch.profile).toBe('remote-only');
     expect(JSON.parse(launch.paramsJson)).toEqual({ epochs: 2, data: 'datasets/train.npz' });
     // The worker's check right before the spawn reads its own disk: here the file is missing, so the run would fail, saying why.
-    expect(recheckLaunchPaths(launch)).toMatch(/path knob data: datasets\/train\.npz does not exist .*the run was not started/);
+    expect(launchCommandHere(launch)).toEqual({ ok: false, problem: expect.stringMatching(/path knob data: datasets\/train\.npz does not exist .*the run was not started/) });
   });
 
   it('still refuses what no disk is needed to refuse: types, ranges and paths outside their roots', () => {
@@ -119,4 +122,59 @@ describe('launching a profile this host cannot run', () => {
     expect(r.ok).toBe(true);
     if (r.ok) expect(r.where.local).toBe(true);
   });
+});
+
+describe('the worker runs it as its own host resolves it', () => {
+  it('a profile whose checkout only the worker host names: queued here, run there in that checkout, the evidence naming what ran', async () => {
+    const host = fs.mkdtempSync(path.join(process.env.TMPDIR ?? '/tmp', 'rp-where-host-'));
+    // Unset, the cwd template resolves to /checkout on the web host: a folder that does not exist, so nothing runs in the wrong place.
+    const checkout = path.join(host, 'checkout');
+    fs.mkdirSync(checkout);
+    fs.writeFileSync(path.join(checkout, 'data.txt'), 'x');
+    const file = process.env.RUNPROOF_PROFILES!;
+    const bound = {
+      name: 'checkout-bound',
+      title: 'Runs in a checkout',
+      cwd: '{env:RP_WHERE_CHECKOUT}/checkout',
+      argv: ['{node}', '-e', "require('fs').writeFileSync('ran-here.txt', process.argv.slice(1).join(' '))", '--', '{params}'],
+      params: [{ name: 'data', type: 'path', default: 'data.txt' }],
+      requires: { env: ['RP_WHERE_CHECKOUT'] },
+    };
+    fs.writeFileSync(file, JSON.stringify({ profiles: [REMOTE, bound] }));
+    delete process.env.RP_WHERE_CHECKOUT;
+    let worker: Worker | null = null;
+    try {
+      // The web host: no RP_WHERE_CHECKOUT, so not available here; a registered worker says it is on its host.
+      registerWorker({
+        db: env.db,
+        id: 'gpu-box-1:42:abcdef',
+        host: 'gpu-box-1',
+        pid: 42,
+        concurrency: 1,
+        labels: ['gpu-box-1'],
+        gpus: [],
+        profiles: [{ name: 'checkout-bound', available: true, reason: null }],
+      });
+      const r = launchRun({ db: env.db, request: { profile: 'checkout-bound', params: {}, planRows: [] } });
+      expect(r.ok, r.ok ? '' : r.error).toBe(true);
+      if (!r.ok) return;
+      expect(r.where.local).toBe(false);
+      expect(r.cwd).toBe('/checkout');
+
+      // The worker's host: the variable set, the checkout there.
+      process.env.RP_WHERE_CHECKOUT = host;
+      worker = new Worker({ db: env.db, concurrency: 1, leaseMs: 3000, pollMs: 100, claimPollMs: 50 });
+      worker.start();
+      const ev = await waitForEnd(env.db, r.runId, 60_000);
+      expect(ev.run.status).toBe('succeeded');
+      expect(fs.readFileSync(path.join(checkout, 'ran-here.txt'), 'utf8')).toBe('--data data.txt');
+      const launch = getLaunch({ db: env.db, runId: r.runId })!;
+      expect(launch.cwd).toBe(checkout);
+      expect(ev.evidence.launch?.cwd).toBe(checkout);
+    } finally {
+      await worker?.stop();
+      delete process.env.RP_WHERE_CHECKOUT;
+      fs.rmSync(host, { recursive: true, force: true });
+    }
+  }, 90_000);
 });

@@ -18,7 +18,7 @@ import { unionLabels } from '../lib/workers/labels';
 import type { WorkerView } from '../lib/workers/match';
 import { whereItRuns, type WhereItRuns } from '../lib/workers/where';
 import { listWorkerViews } from '../db/queries/workers';
-import { recheckPathParams, resolveCwd, type ParamValue } from '../lib/profiles/build';
+import { buildCommand, recheckPathParams, type ParamValue } from '../lib/profiles/build';
 import { parseJsonText } from '../lib/json-text';
 import { getEnv } from './env';
 import { configuredProfiles, fsQuestions, getProfile, prepareLaunch, templateContext } from './profiles';
@@ -172,28 +172,38 @@ export function launchRun({ db, request, now = Date.now() }: { db: Db; request: 
   return { ok: true, runId: plan.runId, argv: plan.argv, cwd: plan.cwd, env: plan.env, commandText: plan.commandText, labels: plan.labels, where: plan.where };
 }
 
+/** The command a worker runs for a queued launch, as its own host resolves it, or why it may not start. */
+export type CommandHere = { ok: true; argv: string[]; cwd: string; env: Record<string, string>; rebuilt: boolean } | { ok: false; problem: string };
+
 /**
- * A queued launch's path knobs checked again right before its process starts
- * (the worker calls this): the file system may have changed since the launch
- * was validated — a symlink swapped to point outside the allowed roots, a
- * folder removed. Null when the run may start, else why it may not. The
- * availability probe is not run again (the run was accepted; only its paths
- * can have moved).
+ * A queued launch as this host (the worker's, right before it spawns) runs
+ * it. The launch was validated and built on the web server, whose host may
+ * not be this one: the profile's templates (`{env:NAME}` in its cwd,
+ * `{python}`, `{runproof_root}`) are resolved again here from the stored,
+ * validated knobs, and `rebuilt` says the command differs from the queued one
+ * (the worker records the one it runs). The path knobs are checked again
+ * against this disk: it may have changed since the launch was validated (a
+ * symlink swapped to point outside the allowed roots, a folder removed), and
+ * a launch queued for another host was never checked against it. The
+ * availability probe is not run again (the claim only takes runs of profiles
+ * available here).
  */
-export function recheckLaunchPaths(launch: Pick<Launch, 'profile' | 'paramsJson' | 'cwd'>): string | null {
+export function launchCommandHere(launch: Pick<Launch, 'profile' | 'paramsJson' | 'cwd' | 'argvJson' | 'envJson' | 'cpuOnly' | 'outputDir'>): CommandHere {
+  const ctx = templateContext();
   let profiles;
   try {
-    profiles = configuredProfiles(templateContext());
+    profiles = configuredProfiles(ctx);
   } catch (e) {
-    return `the profiles cannot be read, so the path knobs cannot be checked again: ${(e as Error).message}`;
+    return { ok: false, problem: `the profiles cannot be read, so the path knobs cannot be checked again: ${(e as Error).message}` };
   }
   const entry = profiles.find((p) => p.profile.name === launch.profile);
-  if (!entry) return `profile ${launch.profile} is no longer configured, so its path knobs cannot be checked again`;
-  // A launch queued on another host was built with that host's working directory for the profile.
-  if (!fs.existsSync(launch.cwd)) {
-    const here = resolveCwd(entry.profile, templateContext());
-    return `working directory ${launch.cwd} (as the launch was built) does not exist on this host${here !== launch.cwd ? `; the profile's working directory here is ${here}` : ''} (the run was not started)`;
-  }
-  const problems = recheckPathParams(entry.profile, parseJsonText(launch.paramsJson), launch.cwd, fsQuestions);
-  return problems.length ? `${problems.join('; ')} (checked again before starting; the run was not started)` : null;
+  if (!entry) return { ok: false, problem: `profile ${launch.profile} is no longer configured, so its path knobs cannot be checked again` };
+  const values = parseJsonText(launch.paramsJson);
+  const built = buildCommand(entry.profile, values, { ...ctx, outputDir: launch.outputDir, cpuOnly: launch.cpuOnly });
+  if (!fs.existsSync(built.cwd)) return { ok: false, problem: `working directory ${built.cwd} does not exist on this host (the run was not started)` };
+  const problems = recheckPathParams(entry.profile, values, built.cwd, fsQuestions);
+  if (problems.length) return { ok: false, problem: `${problems.join('; ')} (checked again before starting; the run was not started)` };
+  const rebuilt =
+    built.cwd !== launch.cwd || JSON.stringify(built.argv) !== JSON.stringify(parseJsonText(launch.argvJson)) || JSON.stringify(built.env) !== JSON.stringify(parseJsonText(launch.envJson));
+  return { ok: true, ...built, rebuilt };
 }

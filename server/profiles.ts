@@ -221,7 +221,7 @@ export interface PreparedLaunch {
  * output folder when none is given yet). `checkPaths: false` (a profile that
  * runs on another host) leaves the file system out: path knobs are checked
  * for their form and their roots by name only, and the worker checks them on
- * its own disk right before it starts the run (recheckLaunchPaths).
+ * its own disk right before it starts the run (launchCommandHere).
  */
 export function prepareLaunch(entry: ProfileEntry, raw: Record<string, ParamValue | undefined>, opts: { cpuOnly: boolean; outputDir: string; checkPaths?: boolean }): PreparedLaunch {
   const ctx = templateContext();

@@ -14,7 +14,9 @@ import { appendLivePoints, getLaunch, recordGitCommit, recordProcessStart, renew
 import { getRunPlanRows } from '../db/queries/plans';
 import { getRun } from '../db/queries/runs';
 import type { RunStatus } from '../lib/evidence/types';
-import { recheckLaunchPaths } from '../server/launch';
+import { launchCommandHere } from '../server/launch';
+import { recordCommandHere } from '../db/queries/workers';
+import { toJsonText } from '../lib/json-text';
 import { finalizeRun } from './finalize';
 import { factsFrom, LOG_NAME } from './launch-evidence';
 import { followLive, type LiveStore } from './live-follow';
@@ -46,8 +48,12 @@ export async function runJob(opts: JobOptions): Promise<RunStatus | null> {
   const { db, runId, token } = opts;
   const say = opts.log ?? (() => {});
   const run = getRun({ db, id: runId });
-  const launch = getLaunch({ db, runId });
-  if (!run || !launch) throw new Error(`run ${runId} has no launch record`);
+  const queued = getLaunch({ db, runId });
+  if (!run || !queued) throw new Error(`run ${runId} has no launch record`);
+  // The command as this host runs it (the web server that queued it may be another host), its path knobs
+  // checked on this disk: a symlink swapped since the queue, or a path only the other host had, must not reach the trainer.
+  const here = launchCommandHere(queued);
+  const launch = here.ok && here.rebuilt ? { ...queued, argvJson: toJsonText(here.argv), cwd: here.cwd, envJson: toJsonText(here.env) } : queued;
   const argv = JSON.parse(launch.argvJson) as string[];
   const envOverrides = JSON.parse(launch.envJson) as Record<string, string>;
   const bundleDir = run.bundleDir;
@@ -59,11 +65,16 @@ export async function runJob(opts: JobOptions): Promise<RunStatus | null> {
 
   const host = os.hostname();
   const commitPromise = gitCommit(launch.cwd);
-  // Path knobs were checked when the run was queued; a symlink swapped since then must not reach the trainer.
-  const moved = recheckLaunchPaths(launch);
-  if (moved) {
+  if (!here.ok) {
     fs.closeSync(logFd);
-    return settleSpawnFailure(opts, moved);
+    return settleSpawnFailure(opts, here.problem);
+  }
+  if (here.rebuilt) {
+    if (!recordCommandHere({ db, runId, token, argv: here.argv, cwd: here.cwd, env: here.env })) {
+      fs.closeSync(logFd);
+      return null;
+    }
+    say(`run ${runId}: command resolved on this host: cwd ${here.cwd} (queued with ${queued.cwd})`);
   }
   const startedAt = Date.now();
   const start = await startRunProcess({ runId, argv, cwd: launch.cwd, envOverrides, logFd });

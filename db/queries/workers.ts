@@ -10,7 +10,7 @@
  */
 import { and, eq, gt, lt, sql } from 'drizzle-orm';
 import type { Db } from '../client';
-import { workers } from '../schema';
+import { launches, workers } from '../schema';
 import { parseJsonText, toJsonText } from '../../lib/json-text';
 import type { GpuInfo } from '../../lib/workers/gpus';
 import { workerState, type ProfileAvailability, type WorkerView } from '../../lib/workers/match';
@@ -116,4 +116,24 @@ export function listWorkerViews({ db, leaseMs, now = Date.now() }: { db: Db; lea
     }),
   );
   return [...views.filter((w) => w.state === 'online'), ...views.filter((w) => w.state !== 'online')];
+}
+
+/**
+ * The command a worker runs for a launch it holds, as its own host resolved it
+ * (server/launch.ts launchCommandHere), recorded over the one the web server
+ * queued, so the evidence names what ran. Fenced by the lease token: false
+ * when the run is no longer this worker's, and nothing is written.
+ */
+export function recordCommandHere({ db, runId, token, argv, cwd, env }: { db: Db; runId: string; token: string; argv: string[]; cwd: string; env: Record<string, string> }): boolean {
+  return db.$client
+    .transaction(() => {
+      const owned = db.$client.prepare('SELECT 1 FROM runs WHERE id = ? AND lease_token = ?').get(runId, token) !== undefined;
+      if (!owned) return false;
+      db.update(launches)
+        .set({ argvJson: toJsonText(argv), cwd, envJson: toJsonText(env) })
+        .where(eq(launches.runId, runId))
+        .run();
+      return true;
+    })
+    .immediate();
 }
