@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Db } from '../db/client';
 import { appendLivePoints, getLaunch, recordGitCommit, recordProcessStart, renewLease, updateLiveEvidence } from '../db/queries/launches';
+import { appendLiveLog } from '../db/queries/live-log';
 import { getRunPlanRows } from '../db/queries/plans';
 import { getRun } from '../db/queries/runs';
 import type { RunStatus } from '../lib/evidence/types';
@@ -122,6 +123,7 @@ export async function runJob(opts: JobOptions): Promise<RunStatus | null> {
     held: () => owned,
     appendPoints: (points, live) => held(appendLivePoints({ db, runId, token, points, live })),
     storeEvidence: (evidence, live) => held(updateLiveEvidence({ db, runId, token, evidence, live })),
+    appendLog: (lines) => held(appendLiveLog({ db, runId, token, lines })),
   };
   const planRowIds = getRunPlanRows({ db, runId: run.id }).map((r) => r.id);
   const follow = followLive({

@@ -1,10 +1,12 @@
 /**
- * Following a run while it goes: metrics.csv is tailed into points, the
- * checkpoint folder and the log's size into the live progress, and the
- * evidence is re-analysed now and then, all published through a LiveStore so
- * the page shows the run within a second of the trainer writing. A watch on
- * metrics.csv wakes it per write; a poll finds the file, sees checkpoints come
- * and go, and re-arms the watch.
+ * Following a run while it goes: metrics.csv is tailed into points, the log
+ * into its complete lines (the page's live log: every web server reads them
+ * from the database, none reads this disk), the checkpoint folder and the
+ * log's size into the live progress, and the evidence is re-analysed now and
+ * then, all published through a LiveStore so the page shows the run within a
+ * second of the trainer writing. Watches on metrics.csv and the log wake it
+ * per write; a poll finds metrics.csv, sees checkpoints come and go, and
+ * re-arms the watches.
  */
 import fs from 'node:fs';
 import type { Launch, Run } from '../db/schema';
@@ -16,6 +18,7 @@ import { formatLsListing } from '../lib/lightning/checkpoints';
 import { MetricsCsvAccumulator } from '../lib/lightning/metrics-csv';
 import { parseJsonText } from '../lib/json-text';
 import type { LiveProgress } from '../lib/live/events';
+import { LIVE_LOG_KEEP_BYTES, LIVE_LOG_KEEP_LINES, LiveLogSplitter, type LiveLogLine } from '../lib/live/log-lines';
 import { LOG_PART_BYTES, LOG_WHOLE_BYTES, readHeadTail } from '../server/bundles';
 import { analyseLaunched, LOG_NAME } from './launch-evidence';
 import { findMetricsCsv, listCheckpoints, type CheckpointEntry } from './outputs';
@@ -28,7 +31,8 @@ export type { LiveProgress };
 
 /**
  * Where a running run's progress goes: writes fenced by the run's lease token
- * (db/queries/launches.ts appendLivePoints and updateLiveEvidence today).
+ * (db/queries/launches.ts appendLivePoints and updateLiveEvidence,
+ * db/queries/live-log.ts appendLiveLog).
  * Each answers false once the run is no longer this worker's, and `held`
  * says so from then on: nothing more is published.
  */
@@ -36,6 +40,8 @@ export interface LiveStore {
   held(): boolean;
   appendPoints(points: LivePoints[], live: LiveProgress): boolean;
   storeEvidence(evidence: Evidence, live: LiveProgress): boolean;
+  /** New complete log lines, numbered from 0 by the order they were written. */
+  appendLog(lines: LiveLogLine[]): boolean;
 }
 
 export interface FollowInput {
@@ -79,6 +85,49 @@ function readLiveLog(file: string): InputFile {
   }
 }
 
+/**
+ * The log's new complete lines since the last read. The file is opened once
+ * and read through that descriptor, as the child writes through its own: a
+ * log moved or deleted mid-run is still followed. More than the database
+ * keeps of a run appended between two reads is skipped, not read: the lines
+ * start again at the next newline after the skip.
+ */
+class LogLines {
+  private fd: number | null = null;
+  private offset = 0;
+  private decoder = new TextDecoder('utf-8');
+  private readonly split = new LiveLogSplitter();
+
+  constructor(private readonly file: string) {}
+
+  read(): LiveLogLine[] {
+    if (this.fd === null)
+      try {
+        this.fd = fs.openSync(this.file, 'r');
+      } catch {
+        return [];
+      }
+    const size = fs.fstatSync(this.fd).size;
+    if (size < this.offset || size - this.offset > LIVE_LOG_KEEP_BYTES) {
+      // Truncated under us (the job only appends; read on from its new end), or too much to be worth reading.
+      this.offset = size < this.offset ? size : size - LIVE_LOG_KEEP_BYTES;
+      this.split.skipped();
+      this.decoder = new TextDecoder('utf-8');
+    }
+    if (size === this.offset) return [];
+    const buf = Buffer.alloc(size - this.offset);
+    const got = fs.readSync(this.fd, buf, 0, buf.length, this.offset);
+    this.offset += got;
+    // stream: a character split across two reads waits for its last bytes.
+    return this.split.push(this.decoder.decode(buf.subarray(0, got), { stream: true }));
+  }
+
+  close(): void {
+    if (this.fd !== null) fs.closeSync(this.fd);
+    this.fd = null;
+  }
+}
+
 /** Start following a started run; the poll begins at once. */
 export function followLive(input: FollowInput): LiveFollow {
   const { run, launch, logPath, startedAt, store, say } = input;
@@ -91,6 +140,11 @@ export function followLive(input: FollowInput): LiveFollow {
   let lastCkptKey = '';
   let lastEvidenceAt = 0;
   let lastEpochs = 0;
+  const logLines = new LogLines(logPath);
+  /** close() was called: a tick after it lets the log go again. */
+  let closing = false;
+  /** Lines read but not yet stored (a write that failed is retried with the next ones). */
+  let pendingLog: LiveLogLine[] = [];
 
   let ckpts: CheckpointEntry[] = [];
   const reanalyse = () => {
@@ -113,6 +167,14 @@ export function followLive(input: FollowInput): LiveFollow {
 
   /** `scan`: also walk the output folder for checkpoints (on the poll; a metrics.csv write only needs the tail read). */
   const tick = (scan: boolean) => {
+    try {
+      look(scan);
+    } finally {
+      if (closing || !store.held()) logLines.close();
+    }
+  };
+
+  const look = (scan: boolean) => {
     if (!store.held()) return;
     let changed = false;
     if (!tail) {
@@ -167,6 +229,18 @@ export function followLive(input: FollowInput): LiveFollow {
       // Only what was committed counts as stored: a failed write is retried from the same index next tick.
       if (store.appendPoints(points, live)) for (const [m, n] of lengths) stored.set(m, n);
     }
+    const newLines = logLines.read();
+    if (newLines.length) pendingLog = pendingLog.concat(newLines).slice(-LIVE_LOG_KEEP_LINES);
+    if (pendingLog.length && store.held()) {
+      const batch = pendingLog;
+      pendingLog = [];
+      try {
+        if (!store.appendLog(batch)) return;
+      } catch (e) {
+        pendingLog = batch.concat(pendingLog).slice(-LIVE_LOG_KEEP_LINES);
+        throw e;
+      }
+    }
     // The evidence (epoch table, best epoch, checkpoints vs replay) is recomputed per epoch and at most once a
     // second otherwise; it re-reads the log and metrics.csv, so big files space it out (1 s more per MB).
     const now = Date.now();
@@ -179,6 +253,7 @@ export function followLive(input: FollowInput): LiveFollow {
   };
 
   let watcher: fs.FSWatcher | null = null;
+  let logWatcher: fs.FSWatcher | null = null;
   let pending = false;
   let lastTickAt = 0;
   // File events come per write (one per metrics row, many per log line); coalesce them to at most one tick per
@@ -202,31 +277,41 @@ export function followLive(input: FollowInput): LiveFollow {
       say(`run ${runId}: live update failed: ${(e as Error).message}`);
     }
   };
-  // Only metrics.csv is watched (a recursive watch of the whole output folder costs the trainer CPU on every
-  // write); the poll finds it, sees checkpoints come and go, and re-arms the watch if the file is replaced.
-  const watchMetrics = () => {
-    if (watcher || !tail) return;
+  // Only metrics.csv and the log are watched (a recursive watch of the whole output folder costs the trainer CPU
+  // on every write); the poll finds metrics.csv, sees checkpoints come and go, and re-arms a watch whose file was
+  // replaced.
+  const watchFile = (file: string, drop: () => void): fs.FSWatcher | null => {
     try {
-      watcher = fs.watch(tail.file, soon);
-      watcher.on('error', () => {
-        watcher?.close();
-        watcher = null;
+      const w = fs.watch(file, soon);
+      w.on('error', () => {
+        w.close();
+        drop();
       });
+      return w;
     } catch {
-      /* not there (yet, or any more): the poll carries on */
+      return null; // not there (yet, or any more): the poll carries on
     }
   };
+  const watchFiles = () => {
+    if (!watcher && tail) watcher = watchFile(tail.file, () => (watcher = null));
+    if (!logWatcher) logWatcher = watchFile(logPath, () => (logWatcher = null));
+  };
+  watchFiles();
   const poll = setInterval(() => {
     safeTick(true);
-    watchMetrics();
+    watchFiles();
   }, input.pollMs);
 
   return {
     live,
     tick: safeTick,
     close: () => {
+      closing = true;
       clearInterval(poll);
       (watcher as fs.FSWatcher | null)?.close();
+      (logWatcher as fs.FSWatcher | null)?.close();
+      // A final tick opens the log again by its path for what the run left, and lets it go after.
+      logLines.close();
     },
   };
 }

@@ -23,6 +23,8 @@ import { getEvidenceJson, getLaunch, getLivePoints, getLiveState, listLiveWorker
 import { getRun, getRunEvidence, getRunSeriesForChart, hasLiveRuns, listInitiatives, listRuns, setRunName, setRunNotes, setRunsArchived, type ListRunsFilter } from '@/db/queries/runs';
 import { getEpochSeries } from '@/db/queries/compare';
 import { listWorkerViews } from '@/db/queries/workers';
+import { listLiveLog } from '@/db/queries/live-log';
+import { LIVE_LOG_TAIL_LINES } from '@/lib/live/log-lines';
 import { getEnv } from '@/server/env';
 import { parseJsonText } from '@/lib/json-text';
 import { placeRun, type Placement, type WorkerView } from '@/lib/workers/match';
@@ -113,6 +115,8 @@ export const live = {
   state: (runId: string) => withDb('reading live progress', (db) => getLiveState({ db, runId })),
   evidenceJson: (runId: string) => withDb('reading live evidence', (db) => getEvidenceJson({ db, runId })),
   points: (runId: string, after: Record<string, number>) => withDb('reading live points', (db) => getLivePoints({ db, runId, after })),
+  /** The live log's lines after seq `after`, or with null its last LIVE_LOG_TAIL_LINES (the page's window). */
+  log: (runId: string, after: number | null) => withDb('reading the live log', (db) => listLiveLog({ db, runId, after, tail: LIVE_LOG_TAIL_LINES })),
   /** Workers that heartbeated in the last 15 s: will anyone pick a queued run up? */
   workers: () => withDb('listing workers', (db) => listLiveWorkers({ db, staleMs: 15_000 }).length),
 };

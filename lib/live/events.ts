@@ -50,7 +50,12 @@ export interface LivePointsChunk {
   values: Array<number | null>;
 }
 
-/** Log text appended since the last event: bytes `from` to `to` of train.log, whole lines. */
+/**
+ * The log's lines since the last event, whole, each ending in a newline: on
+ * connect the last LIVE_LOG_TAIL_LINES, then the new ones. `from` is the
+ * first line's number in the log (from 0), `to` one past the last's; a `from`
+ * below the `to` last received means the stream started over.
+ */
 export interface LiveLogChunk {
   from: number;
   to: number;

@@ -3,14 +3,13 @@
  * `state` (status and progress), `evidence` (the document so far, once),
  * then `evidence-patch` (JSON Patch operations from the document last sent
  * to the new one, when it changes), `points` (only the metric points the
- * page has not got), `log` (appended log text), then `end` once the run is
- * final. The database is polled every 150 ms; the worker writes each
- * metrics.csv row there within milliseconds of it landing, so a point
- * reaches the page well inside 1 s. Streams are capped per client and in all
+ * page has not got), `log` (the log's new complete lines), then `end` once
+ * the run is final. Everything comes from the database, polled every 150 ms
+ * (any web server on it can serve the stream; none reads the worker's disk):
+ * the worker writes each metrics.csv row and log line there within
+ * milliseconds of it landing, so either reaches the page well inside 1 s. Streams are capped per client and in all
  * (server/sse-slots.ts): beyond that, a 429 with Retry-After.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import { isTerminal } from '@/db/queries/launches';
 import { live, loadRun } from '@/app/_lib/data';
 import { HttpError, noRun, route } from '@/app/_lib/api';
@@ -22,8 +21,6 @@ import { streamClientOf, takeStreamSlot } from '@/server/sse-slots';
 export const dynamic = 'force-dynamic';
 
 const TICK_MS = 150;
-const LOG_FIRST_BYTES = 64 * 1024;
-const LOG_MAX_CHUNK = 256 * 1024;
 const KEEPALIVE_MS = 15_000;
 
 export const GET = route<{ id: string }>("opening a run's events", (req, { id }) => {
@@ -31,7 +28,6 @@ export const GET = route<{ id: string }>("opening a run's events", (req, { id })
   if (!run) throw noRun(id);
   const slot = takeStreamSlot(streamClientOf(req.headers));
   if (!slot.ok) throw new HttpError(429, slot.message, { 'Retry-After': String(slot.retryAfterS) });
-  const logPath = path.join(run.bundleDir, 'train.log');
   const enc = new TextEncoder();
 
   let timer: NodeJS.Timeout | null = null;
@@ -60,7 +56,8 @@ export const GET = route<{ id: string }>("opening a run's events", (req, { id })
       let lastUpdated = -1;
       // The evidence as this stream last sent it: the first time whole, then only what changed.
       let sentEvidence: Json | null = null;
-      let logOffset = -1;
+      /** The last log line sent (null: none yet, the first read is the tail). */
+      let logSeq: number | null = null;
       let lastSent = Date.now();
       const after: Record<string, number> = {};
       // Whether any worker will pick a queued run up (asked every 2 s while queued, not on every tick).
@@ -121,43 +118,13 @@ export const GET = route<{ id: string }>("opening a run's events", (req, { id })
             for (const p of pts) after[p.metric] = p.total;
             send('points', pts);
           }
-          // The log: on connect the last 64 KB, then whatever was appended.
-          try {
-            const size = fs.statSync(logPath).size;
-            let skipToLine = false;
-            if (logOffset < 0) {
-              logOffset = Math.max(0, size - LOG_FIRST_BYTES);
-              skipToLine = logOffset > 0; // started mid-file: begin at the next whole line
-            }
-            if (size > logOffset) {
-              const n = Math.min(size - logOffset, LOG_MAX_CHUNK);
-              const buf = Buffer.alloc(n);
-              const fd = fs.openSync(logPath, 'r');
-              try {
-                fs.readSync(fd, buf, 0, n, logOffset);
-              } finally {
-                fs.closeSync(fd);
-              }
-              let start = 0;
-              if (skipToLine) {
-                const first = buf.indexOf(10);
-                start = first >= 0 ? first + 1 : 0;
-              }
-              // Whole lines only, so a line is never split across events; but a full chunk with no newline at
-              // all (a progress bar redrawn with \r) is sent anyway, cut before any partial UTF-8 character.
-              let end = buf.lastIndexOf(10) + 1;
-              if (end <= start && n === LOG_MAX_CHUNK) {
-                end = n;
-                while (end > start && (buf[end - 1] & 0xc0) === 0x80) end--;
-                if (end > start && buf[end - 1] >= 0xc0) end--;
-              }
-              if (end > start) {
-                send('log', { from: logOffset + start, to: logOffset + end, text: buf.subarray(start, end).toString('utf8') });
-                logOffset += end;
-              } else if (start > 0) logOffset += start;
-            }
-          } catch {
-            /* no log yet */
+          // The log, from the database (the worker stores its lines; this server may not share its disk): on
+          // connect the page's last 400 lines, then the lines after the last one sent.
+          const lines = live.log(id, logSeq);
+          if (lines.length) {
+            const last = lines[lines.length - 1].seq;
+            send('log', { from: lines[0].seq, to: last + 1, text: lines.map((l) => `${l.text}\n`).join('') });
+            logSeq = last;
           }
           if (isTerminal(st.status)) {
             send('end', { status: st.status });
