@@ -1,7 +1,7 @@
 /**
  * Cases from fresh conformance samples (conformance/generate.py with real
  * Lightning 2.6.6, seeds 9001, 777, 4242, 31337, 555, 2024, 8080, 1234, 31415
- * and 27182;
+ * 27182 and 22222;
  * fixtures/conformance-fresh)
  * that Runproof once got wrong, one or more per class of input. Each bundle
  * is read as the importer reads it; truth.json is the answer key and is
@@ -257,6 +257,14 @@ describe('seed 27182', () => {
     expect(ev.stop.reason).toBe('max_epochs');
     expect(compareCase(truth, ev).facts.find((f) => f.fact === 'ending')).toMatchObject({ verdict: 'agree' });
     expect(check(ev, 'early-stop').status).toBe('skip');
+  });
+});
+
+describe('seed 22222', () => {
+  it('one kept file and no save_top_k stated: the every_n search opens (every_n_epochs=2 kept only epoch 1), and it warns (s22222-c145)', () => {
+    const { ev, truth } = load('s22222-c145-nan');
+    expect(lightningFiles(truth)).toEqual(['epoch=1-step=10-val_loss=nan.ckpt']);
+    expect(check(ev, 'checkpoints')).toMatchObject({ status: 'warn', detail: expect.stringContaining('every_n_epochs=2') });
   });
 });
 

@@ -430,7 +430,10 @@ export function analyseCheckpoints(input: CheckpointInput): CheckpointAnalysis {
   if (!explanations.length && moreFs.length) search(moreFs, [[ene, ents]]);
   // (So is a save the log printed that the defaults do not make, or one they make that a verbose ModelCheckpoint did not print.)
   const strayFile = !!best && ((best as Attempt).unexpected.length > 0 || (logged.length >= 1 && (best as Attempt).logDiff > 0));
-  if (!explanations.length && (nMain >= 2 || logged.length >= 2 || strayFile) && (ene.how === 'default' || ents.how === 'default')) {
+  // Where the bundle does not state save_top_k either, nothing of ModelCheckpoint's is stated to hold the defaults to:
+  // one kept file is searched as well. (A stated save_top_k with one of its files lost fails, PtychoPINN's epoch=04.)
+  const nothingStated = s.saveTopK.state !== 'known' && nMain >= 1;
+  if (!explanations.length && (nMain >= 2 || logged.length >= 2 || strayFile || nothingStated) && (ene.how === 'default' || ents.how === 'default')) {
     const lastEpoch = tl1.epochs.length ? tl1.epochs[tl1.epochs.length - 1].epoch : 0;
     const lastStep = Math.max(0, ...tl1.epochs.map((e) => e.endStep), ...tl1.validations.map((v) => v.step));
     const triggers: Array<[UsedSetting<number>, UsedSetting<number>]> = [];
