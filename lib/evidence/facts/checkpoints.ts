@@ -363,6 +363,10 @@ export function analyseCheckpoints(input: CheckpointInput): CheckpointAnalysis {
     const versionsOf = new Map<string, number[]>();
     for (const n of foundNames) versionsOf.set(family(n), [...(versionsOf.get(family(n)) ?? []), versionOf(n)].sort((a, b) => b - a));
     const firstPriors: string[][] = [];
+    // First, per name: as many of its newest versions are this fit's as the fit without an earlier run's files keeps of it.
+    const ownPerFamily = new Map<string, number>();
+    for (const e of fresh.expected) ownPerFamily.set(family(e.name), (ownPerFamily.get(family(e.name)) ?? 0) + 1);
+    firstPriors.push([...foundNames].filter((n) => !versionsOf.get(family(n))!.slice(0, ownPerFamily.get(family(n)) ?? 0).includes(versionOf(n))));
     for (let d = 1; d <= 3; d++) {
       const p = [...foundNames].filter((n) => !freshFamilies.has(family(n)) || !versionsOf.get(family(n))!.slice(0, d).includes(versionOf(n)));
       if (!firstPriors.some((q) => q.length === p.length)) firstPriors.push(p);
