@@ -1,7 +1,7 @@
 /**
  * Cases from fresh conformance samples (conformance/generate.py with real
  * Lightning 2.6.6, seeds 9001, 777, 4242, 31337, 555, 2024, 8080, 1234, 31415
- * 27182, 22222 and 24680;
+ * 27182, 22222, 24680 and 2718;
  * fixtures/conformance-fresh)
  * that Runproof once got wrong, one or more per class of input. Each bundle
  * is read as the importer reads it; truth.json is the answer key and is
@@ -272,6 +272,15 @@ describe('seed 24680', () => {
   it('a rerun whose fit writes one name twice and another once: each name\'s own versions counted apart (s24680-c302)', () => {
     const { ev, truth } = load('s24680-c302-rerun');
     expect(check(ev, 'checkpoints')).toMatchObject({ status: 'pass', detail: expect.stringContaining('4 from an earlier run in the folder') });
+    expect(expectedNames(ev)).toEqual(lightningFiles(truth));
+  });
+});
+
+describe('seed 2718', () => {
+  it('log only: the progress bar pads NaN to `nan.0`, which is read as NaN, so the first (NaN) save is replayed (s2718-c186)', () => {
+    const { ev, truth } = load('s2718-c186-all-nan');
+    expect(lightningFiles(truth)).toContain('epoch=0-step=3-val_loss=nan.ckpt');
+    expect(check(ev, 'checkpoints').status).toBe('pass');
     expect(expectedNames(ev)).toEqual(lightningFiles(truth));
   });
 });

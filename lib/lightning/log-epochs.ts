@@ -95,8 +95,9 @@ export function printedTolerance(text: string): number {
 /** A printed number: decimal or exponent form, `nan`, `inf`, `-inf` (Python's spellings). */
 export function readNumber(text: string): number | null {
   const t = text.trim();
-  if (/^[-+]?nan$/i.test(t)) return NaN;
-  if (/^[-+]?inf(inity)?$/i.test(t)) return t.startsWith('-') ? -Infinity : Infinity;
+  // (Lightning's progress bar pads a float to five characters: NaN prints `nan.0`, infinity `inf.0`.)
+  if (/^[-+]?nan(\.0*)?$/i.test(t)) return NaN;
+  if (/^[-+]?inf(inity)?(\.0*)?$/i.test(t)) return t.startsWith('-') ? -Infinity : Infinity;
   if (!/^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$/.test(t)) return null;
   return Number(t);
 }
