@@ -1,7 +1,7 @@
 /**
  * Cases from fresh conformance samples (conformance/generate.py with real
  * Lightning 2.6.6, seeds 9001, 777, 4242, 31337, 555, 2024, 8080, 1234, 31415
- * 27182, 22222, 24680 and 2718;
+ * 27182, 22222, 24680, 2718 and 314;
  * fixtures/conformance-fresh)
  * that Runproof once got wrong, one or more per class of input. Each bundle
  * is read as the importer reads it; truth.json is the answer key and is
@@ -282,6 +282,14 @@ describe('seed 2718', () => {
     expect(lightningFiles(truth)).toContain('epoch=0-step=3-val_loss=nan.ckpt');
     expect(check(ev, 'checkpoints').status).toBe('pass');
     expect(expectedNames(ev)).toEqual(lightningFiles(truth));
+  });
+});
+
+describe('seed 314', () => {
+  it('no EarlyStopping: the monitored best is over every validation, the last one of a fit killed before that epoch\'s end too (s314-c141)', () => {
+    const { ev, truth } = load('s314-c141-sigterm');
+    expect(truth).toMatchObject({ ending: 'sigterm', monitored_best: 0.3 });
+    expect(ev.earlyStop).toMatchObject({ configured: false, bestScore: 0.3 });
   });
 });
 

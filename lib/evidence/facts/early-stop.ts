@@ -104,7 +104,9 @@ export function analyseEarlyStopping(input: {
   if (configured && s.patience.state !== 'known') assumed.push('patience=3');
 
   type Cfg = { monitor: string; mode: Mode; patience: number; minDelta: number; stoppingThreshold: number | null; divergenceThreshold: number | null; checkFinite: boolean; minEpochs: number };
-  const run = (c: Cfg) => replayEarlyStoppingHooks(input.hooks, { ...c, checkOnTrainEpochEnd: onEpochEnd });
+  // Without an EarlyStopping the record is the monitored value's best over every validation (a fit cut short after its
+  // last validation never reached that epoch's end, where a configured EarlyStopping would have checked).
+  const run = (c: Cfg) => replayEarlyStoppingHooks(input.hooks, { ...c, checkOnTrainEpochEnd: configured ? onEpochEnd : false });
   const dflt: Cfg = {
     monitor,
     mode,
