@@ -1,7 +1,7 @@
 /**
  * Cases from fresh conformance samples (conformance/generate.py with real
  * Lightning 2.6.6, seeds 9001, 777, 4242, 31337, 555, 2024, 8080, 1234, 31415
- * 27182, 22222, 24680, 2718 and 314;
+ * 27182, 22222, 24680, 2718, 314 and 90210;
  * fixtures/conformance-fresh)
  * that Runproof once got wrong, one or more per class of input. Each bundle
  * is read as the importer reads it; truth.json is the answer key and is
@@ -21,7 +21,7 @@ const CASES = path.join(FIXTURES, 'conformance-fresh', 'cases');
 function load(id: string) {
   const dir = path.join(CASES, id);
   const files = readBundle(dir).files.filter((f) => f.path !== 'truth.json');
-  const truth = JSON.parse(fs.readFileSync(path.join(dir, 'truth.json'), 'utf8')) as Truth & { checkpoint_files: string[]; validations: Array<{ epoch: number }> };
+  const truth = JSON.parse(fs.readFileSync(path.join(dir, 'truth.json'), 'utf8')) as Truth & { checkpoint_files: string[]; validations: Array<{ epoch: number }>; checkpoint_events: Array<{ op: string; path: string }> };
   return { truth, ev: analyseBundle(files, { root: dir }) };
 }
 const check = (ev: Evidence, id: string) => ev.checks.find((c) => c.id === id)!;
@@ -290,6 +290,15 @@ describe('seed 314', () => {
     const { ev, truth } = load('s314-c141-sigterm');
     expect(truth).toMatchObject({ ending: 'sigterm', monitored_best: 0.3 });
     expect(ev.earlyStop).toMatchObject({ configured: false, bestScore: 0.3 });
+  });
+});
+
+describe('seed 90210', () => {
+  it('a resumed fit whose restored best file it deleted: the restored score is tried at the values validated, the log\'s saves decide (s90210-c053)', () => {
+    const { ev, truth } = load('s90210-c053-resume');
+    expect(truth.checkpoint_events[1]).toMatchObject({ op: 'delete', path: 'ep02_score0.500.ckpt' });
+    expect(check(ev, 'checkpoints').status).toBe('pass');
+    expect(expectedNames(ev)).toEqual(lightningFiles(truth));
   });
 });
 

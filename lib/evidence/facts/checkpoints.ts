@@ -348,8 +348,15 @@ export function analyseCheckpoints(input: CheckpointInput): CheckpointAnalysis {
         const n = Math.min(cfgBase.saveTopK, 3);
         for (let r = 1; r <= n; r++) restoredOptions.push({ bestK: Array.from({ length: r }, (_, i) => ({ name: others[i]?.name ?? `(restored ${i + 1})`, score: others[i] && mon in others[i].values ? others[i].values[mon] : sc })), lastModelPath: resumedName, resumedFrom: resumedName });
       }
+      // A restored file this fit deleted is not in the listing: one kept file of unknown name, its score one of the values
+      // validated here (a tie decides whether the first one replaces it).
+      if (mon !== null) {
+        const vals = [...new Set(hooks.filter((h) => h.kind === 'val' || h.kind === 'epoch').map((h) => h.metrics[mon]).filter((v): v is number => v !== undefined && Number.isFinite(v)))].slice(0, 20);
+        for (const sc of vals) restoredOptions.push({ bestK: [{ name: '(restored 1)', score: sc }], lastModelPath: resumedName, resumedFrom: resumedName });
+      }
     }
     let bestRun: { r: CheckpointReplay; missing: string[]; unexpected: string[]; prior: string[] } | null = null;
+    let bestLd = Infinity;
     // The earlier run's: what this fit does not make, and of a name and its `-vN` siblings all but the newest.
     const fresh = replayCheckpointHooks(hooks, cfgBase);
     const freshOwn = new Set(fresh.expected.map((e) => e.name));
@@ -386,8 +393,10 @@ export function analyseCheckpoints(input: CheckpointInput): CheckpointAnalysis {
       const missing = [...kept].filter((n) => !foundNames.has(n) && !n.startsWith('(restored'));
       const restoredKept = r.bestK.filter((b) => b.name.startsWith('(restored')).length;
       const res = { r, missing: restoredKept ? [...missing, `${restoredKept} restored file${restoredKept > 1 ? 's' : ''}`] : missing, unexpected: [] as string[], prior: [...foundNames].filter((n) => !own.has(n)) };
-      if (!bestRun || res.missing.length < bestRun.missing.length) bestRun = res;
-      if (!res.missing.length) break search;
+      // (the saves the log printed decide between restored states that leave the same files)
+      const ld = logDiff(r);
+      if (!bestRun || res.missing.length < bestRun.missing.length || (res.missing.length === bestRun.missing.length && ld < bestLd)) { bestRun = res; bestLd = ld; }
+      if (!res.missing.length && !ld) break search;
     }
     return bestRun!;
   };
