@@ -14,7 +14,10 @@ export const MAX_LABELS = 32;
  * error naming it, and the rest still count.
  */
 export function parseLabels(input: string | readonly string[]): { labels: string[]; errors: string[] } {
-  const words = (typeof input === 'string' ? [input] : input).flatMap((s) => s.split(/[\s,]+/)).map((w) => w.trim().toLowerCase()).filter(Boolean);
+  const words = (typeof input === 'string' ? [input] : input)
+    .flatMap((s) => s.split(/[\s,]+/))
+    .map((w) => w.trim().toLowerCase())
+    .filter(Boolean);
   const errors: string[] = [];
   const out = new Set<string>();
   for (const w of words) {

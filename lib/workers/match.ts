@@ -67,7 +67,11 @@ export interface Placement {
 export function placeRun(workers: readonly WorkerView[], run: { profile: string; labels: readonly string[] }): Placement {
   const able = workers.filter((w) => canTake(w, run).ok);
   const free = able.filter((w) => w.busy < w.concurrency);
-  const names = (ws: WorkerView[]) => ws.map((w) => w.host).filter((h, i, a) => a.indexOf(h) === i).join(', ');
+  const names = (ws: WorkerView[]) =>
+    ws
+      .map((w) => w.host)
+      .filter((h, i, a) => a.indexOf(h) === i)
+      .join(', ');
   let sentence: string;
   if (free.length) sentence = `runs next on ${names(free)} (${free.length} worker${free.length === 1 ? '' : 's'} with a free slot)`;
   else if (able.length) sentence = `queued: waits for a free slot on ${names(able)} (every able worker is busy)`;
@@ -76,7 +80,8 @@ export function placeRun(workers: readonly WorkerView[], run: { profile: string;
     const labelled = online.filter((w) => missingLabels(run.labels, w.labels).length === 0);
     if (!online.length) sentence = 'queued: no worker is online; start one with `runproof worker`';
     else if (run.labels.length && !labelled.length) sentence = `queued: waits for a worker with label${run.labels.length === 1 ? '' : 's'} ${run.labels.join(', ')}`;
-    else sentence = `queued: no online worker${run.labels.length ? ` with label${run.labels.length === 1 ? '' : 's'} ${run.labels.join(', ')}` : ''} can run profile ${run.profile} (${labelled.map((w) => `${w.host}: ${(canTake(w, run) as { reason: string }).reason}`).join('; ')})`;
+    else
+      sentence = `queued: no online worker${run.labels.length ? ` with label${run.labels.length === 1 ? '' : 's'} ${run.labels.join(', ')}` : ''} can run profile ${run.profile} (${labelled.map((w) => `${w.host}: ${(canTake(w, run) as { reason: string }).reason}`).join('; ')})`;
   }
   return { able, free, sentence };
 }

@@ -53,6 +53,12 @@ describe('whereItRuns', () => {
     expect(r.sentence).toBe(`no worker can run it (gpu-box-1: ${TORCH_FAIL}; this server: PTYCHOPINN_DIR not set)`);
   });
 
+  it('nowhere, for one reason: hosts refusing alike share it (the worker beside this server)', () => {
+    const r = run([worker('vm', { profiles: [{ name: 'ptycho-torch', available: false, reason: 'PTYCHOPINN_DIR not set' }] })], HERE_NOT);
+    expect(r.ok).toBe(false);
+    expect(r.sentence).toBe('no worker can run it (vm, this server: PTYCHOPINN_DIR not set)');
+  });
+
   it('labels the launch requires: only a worker carrying all of them vouches', () => {
     const box = worker('gpu-box-1', { labels: ['gpu-box-1', 'gpu'] });
     expect(run([box], HERE_NOT, ['gpu']).ok).toBe(true);

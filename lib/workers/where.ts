@@ -93,7 +93,12 @@ export function whereItRuns({
   const hostVerdicts: HostVerdict[] = [...byHost].map(([where, h]) => ({ where, ok: h.ok, reason: h.ok ? null : h.reasons.join('; ') }));
   const hosts = hostVerdicts.filter((v) => v.ok).map((v) => v.where);
   const verdicts = [...hostVerdicts, here];
-  const why = (vs: HostVerdict[]) => vs.map((v) => `${v.where}: ${v.reason}`).join('; ');
+  // Hosts that refuse for the same reason share it (the worker beside this server usually says what it says).
+  const why = (vs: HostVerdict[]) => {
+    const byReason = new Map<string, string[]>();
+    for (const v of vs) byReason.set(v.reason ?? '', [...(byReason.get(v.reason ?? '') ?? []), v.where]);
+    return [...byReason].map(([reason, where]) => `${where.join(', ')}: ${reason}`).join('; ');
+  };
   if (!workers.length) {
     // No worker has registered: this host's check decides, as it always has.
     return { ok: localOk, local: localOk, hosts, verdicts, sentence: localOk ? `runs on ${THIS_SERVER}` : `not available here: ${here.reason}` };
