@@ -20,7 +20,10 @@ const truths = ids.map(truthOf);
 
 function analyse(id: string): Evidence {
   const dir = path.join(CASES, id);
-  return analyseBundle(readBundle(dir).files.filter((f) => f.path !== 'truth.json'), { root: dir });
+  return analyseBundle(
+    readBundle(dir).files.filter((f) => f.path !== 'truth.json'),
+    { root: dir },
+  );
 }
 
 /** An evidence document that says exactly what Lightning did (the answer a conforming analysis gives). */
@@ -37,8 +40,17 @@ function agreeing(t: Truth, ev: Evidence): Evidence {
   const es = t.early_stopping;
   const best = es ? (typeof es.best_score === 'number' ? es.best_score : null) : t.monitored_best;
   out.earlyStop = {
-    configured: !!es, monitor: t.config.monitor, mode: t.config.mode, patience: 1, minDelta: 0, bestEpoch: 0, bestScore: best, wait: 0,
-    triggered: !!es && es.stopping_reason !== 'not_stopped', stoppedEpoch: es && es.stopping_reason !== 'not_stopped' ? es.stopped_epoch : null, trace: [],
+    configured: !!es,
+    monitor: t.config.monitor,
+    mode: t.config.mode,
+    patience: 1,
+    minDelta: 0,
+    bestEpoch: 0,
+    bestScore: best,
+    wait: 0,
+    triggered: !!es && es.stopping_reason !== 'not_stopped',
+    stoppedEpoch: es && es.stopping_reason !== 'not_stopped' ? es.stopped_epoch : null,
+    trace: [],
   };
   return out;
 }
@@ -49,7 +61,11 @@ describe('the committed corpus', () => {
     expect(real.length).toBeGreaterThanOrEqual(300);
     expect(new Set(real.map((t) => t.generator?.lightning))).toEqual(new Set(['2.6.6']));
     for (const k of Object.keys(CLASS_NAMES)) expect(real.filter((t) => t.classes.includes(Number(k))).length, `class ${k}`).toBeGreaterThanOrEqual(5);
-    for (const e of ['max_epochs', 'max_steps', 'early_stopping', 'exception', 'sigterm']) expect(real.some((t) => t.ending === e), e).toBe(true);
+    for (const e of ['max_epochs', 'max_steps', 'early_stopping', 'exception', 'sigterm'])
+      expect(
+        real.some((t) => t.ending === e),
+        e,
+      ).toBe(true);
     const kinds = new Set(truths.filter((t) => t.tampered).map((t) => t.tampered!.kind));
     expect(kinds).toEqual(new Set(['drop-kept', 'add-deleted', 'drop-epoch', 'cut-log']));
     // bundles only: no checkpoint file made it into the corpus
@@ -63,7 +79,11 @@ describe('RunproofCallback (python/runproof_lightning) in the corpus', () => {
     expect(withJson.length).toBeGreaterThanOrEqual(30);
     for (const t of withJson) {
       const rp = JSON.parse(fs.readFileSync(path.join(CASES, t.id, 'runproof.json'), 'utf8'));
-      const tt = t as Truth & { model_checkpoint: { best_k_models: Record<string, unknown>; best_model_path: string | null } | null; global_step: number; config: Truth['config'] & { es: Record<string, unknown> | null; trainer: { max_epochs: number } } };
+      const tt = t as Truth & {
+        model_checkpoint: { best_k_models: Record<string, unknown>; best_model_path: string | null } | null;
+        global_step: number;
+        config: Truth['config'] & { es: Record<string, unknown> | null; trainer: { max_epochs: number } };
+      };
       expect(rp.versions.lightning, t.id).toBe('2.6.6');
       expect(rp.trainer.max_epochs, t.id).toBe(tt.config.trainer.max_epochs);
       expect(rp.end, t.id).not.toBeNull();
@@ -75,14 +95,20 @@ describe('RunproofCallback (python/runproof_lightning) in the corpus', () => {
       }
       if (t.early_stopping) {
         expect(rp.early_stopping[0].patience, t.id).toBe(tt.config.es!.patience);
-        expect(rp.end.early_stopping[0], t.id).toMatchObject({ wait_count: t.early_stopping.wait_count, stopped_epoch: t.early_stopping.stopped_epoch, stopping_reason: t.early_stopping.stopping_reason });
+        expect(rp.end.early_stopping[0], t.id).toMatchObject({
+          wait_count: t.early_stopping.wait_count,
+          stopped_epoch: t.early_stopping.stopped_epoch,
+          stopping_reason: t.early_stopping.stopping_reason,
+        });
       }
     }
   });
 });
 
 describe('compareCase', () => {
-  const healthy = truths.find((t) => !t.tampered && t.healthy && t.bundle.listing && t.bundle.command === 'full' && t.bundle.files.includes('metrics.csv') && t.early_stopping && t.config.rerun === null)!;
+  const healthy = truths.find(
+    (t) => !t.tampered && t.healthy && t.bundle.listing && t.bundle.command === 'full' && t.bundle.files.includes('metrics.csv') && t.early_stopping && t.config.rerun === null,
+  )!;
   const crashed = truths.find((t) => !t.tampered && t.ending === 'exception')!;
   const tampered = truths.find((t) => t.tampered?.kind === 'drop-kept')!;
 
@@ -112,7 +138,9 @@ describe('compareCase', () => {
     const flip = (t: Truth) => {
       const ev = agreeing(t, analyse(t.id));
       ev.earlyStop = { ...ev.earlyStop!, triggered: !ev.earlyStop!.triggered, stoppedEpoch: ev.earlyStop!.triggered ? null : 0, bestScore: -12345, unstated: ['min_delta=0'] };
-      return compareCase(t, ev).facts.filter((f) => f.fact === 'early stop' || f.fact === 'monitored best').map((f) => `${f.fact}: ${f.verdict}`);
+      return compareCase(t, ev)
+        .facts.filter((f) => f.fact === 'early stop' || f.fact === 'monitored best')
+        .map((f) => `${f.fact}: ${f.verdict}`);
     };
     const unstated = truths.find((t) => !t.tampered && t.healthy && t.early_stopping && t.bundle.command !== 'full' && !t.bundle.runproof_json && t.bundle.files.includes('metrics.csv'))!;
     expect(flip(unstated)).toEqual([]);

@@ -54,7 +54,13 @@ export interface Truth {
 }
 
 export type FactName = 'checkpoint files read' | 'checkpoints expected' | 'last epoch' | 'ending' | 'status' | 'early stop' | 'monitored best' | 'monitor';
-export interface Fact { fact: FactName; verdict: 'agree' | 'wrong' | 'unstated'; applicable: boolean; truth: string; said: string }
+export interface Fact {
+  fact: FactName;
+  verdict: 'agree' | 'wrong' | 'unstated';
+  applicable: boolean;
+  truth: string;
+  said: string;
+}
 
 export interface CaseResult {
   id: string;
@@ -101,7 +107,17 @@ function monitorStatedBy(truth: Truth): boolean {
 }
 
 export function compareCase(truth: Truth, ev: Evidence | null, crash: string | null = null): CaseResult {
-  const res: CaseResult = { id: truth.id, classes: truth.classes, tampered: truth.tampered?.kind ?? null, healthy: truth.healthy && !truth.tampered, facts: [], falseFails: [], mustFail: truth.must_fail, missed: [], crash };
+  const res: CaseResult = {
+    id: truth.id,
+    classes: truth.classes,
+    tampered: truth.tampered?.kind ?? null,
+    healthy: truth.healthy && !truth.tampered,
+    facts: [],
+    falseFails: [],
+    mustFail: truth.must_fail,
+    missed: [],
+    crash,
+  };
   if (!ev) {
     res.missed = truth.must_fail.map((c) => `${c} (the analysis threw)`);
     return res;
@@ -109,7 +125,7 @@ export function compareCase(truth: Truth, ev: Evidence | null, crash: string | n
   const checks = new Map(ev.checks.map((c) => [c.id as string, c]));
   for (const id of truth.must_fail) {
     const c = checks.get(id);
-    if (!c || c.status !== 'fail') res.missed.push(`${id} (said ${c ? `${c.status}: ${c.detail}` : 'nothing'})`);
+    if (c?.status !== 'fail') res.missed.push(`${id} (said ${c ? `${c.status}: ${c.detail}` : 'nothing'})`);
   }
   if (truth.tampered) return res; // a tampered copy is only asked to fail its check
   // A check the case must fail (all-NaN metrics of a run Lightning ended normally) is not a false fail.
@@ -198,10 +214,18 @@ export function compareCase(truth: Truth, ev: Evidence | null, crash: string | n
     // A monitor Runproof guessed (the bundle states none) is no claim: nor is the best value of it, nor one read off the
     // values a log's callbacks printed in some epochs only (`epochsPartial`).
     const guessed = !!ev.monitor && (ev.monitor.source === 'validation loss column' || !!ev.monitor.assumed) && !monitorStatedBy(truth);
-    const printed = !exactValues && said !== null && want !== null && Number.isFinite(said) && said !== 0 && Math.abs(said - want) <= 0.5 * 10 ** (Math.floor(Math.log10(Math.abs(said))) - 2) * (1 + 1e-9);
+    const printed =
+      !exactValues && said !== null && want !== null && Number.isFinite(said) && said !== 0 && Math.abs(said - want) <= 0.5 * 10 ** (Math.floor(Math.log10(Math.abs(said))) - 2) * (1 + 1e-9);
     // Nothing finite validated (a run killed before its first validation): no record is the answer.
     const noBest = want === null || !Number.isFinite(want);
-    add('monitored best', perEpoch && (truth.config.es ? esKnown : configStated) && truth.config.rerun !== 'resume', (!!ev.earlyStop || noBest) && !conditional && !guessed && !ev.epochsPartial, close(said, want) || printed, String(want), String(said));
+    add(
+      'monitored best',
+      perEpoch && (truth.config.es ? esKnown : configStated) && truth.config.rerun !== 'resume',
+      (!!ev.earlyStop || noBest) && !conditional && !guessed && !ev.epochsPartial,
+      close(said, want) || printed,
+      String(want),
+      String(said),
+    );
   }
 
   // monitor: which metric the callbacks watch, and which way is better.
@@ -218,7 +242,18 @@ export function compareCase(truth: Truth, ev: Evidence | null, crash: string | n
   return res;
 }
 
-export interface Row { label: string; cases: number; agree: number; checked: number; unstated: number; falseFails: number; falseFailRuns: number; healthyRuns: number; missed: number; mustFail: number }
+export interface Row {
+  label: string;
+  cases: number;
+  agree: number;
+  checked: number;
+  unstated: number;
+  falseFails: number;
+  falseFailRuns: number;
+  healthyRuns: number;
+  missed: number;
+  mustFail: number;
+}
 
 export interface Summary {
   cases: number;
@@ -271,7 +306,12 @@ export function summarise(results: CaseResult[]): Summary {
       v.missed += r.missed.length;
     }
   }
-  const byClass = Object.entries(CLASS_NAMES).map(([k, name]) => row(`${k.padStart(2)} ${name}`, results.filter((r) => r.classes.includes(Number(k)))));
+  const byClass = Object.entries(CLASS_NAMES).map(([k, name]) =>
+    row(
+      `${k.padStart(2)} ${name}`,
+      results.filter((r) => r.classes.includes(Number(k))),
+    ),
+  );
   return {
     cases: results.length,
     configurations: results.filter((r) => !r.tampered).length,

@@ -36,7 +36,17 @@ import { compareCase, summarise, type CaseResult, type Truth } from './compare';
 
 const ROOT = path.resolve(__dirname, '..');
 
-interface Args { dir: string; fresh: boolean; keep: boolean; n: number; seed: number | null; jobs: number; verbose: boolean; json: string | null; only: string | null }
+interface Args {
+  dir: string;
+  fresh: boolean;
+  keep: boolean;
+  n: number;
+  seed: number | null;
+  jobs: number;
+  verbose: boolean;
+  json: string | null;
+  only: string | null;
+}
 
 function parseArgs(argv: string[]): Args {
   const a: Args = { dir: path.join(ROOT, 'fixtures', 'conformance'), fresh: false, keep: false, n: 330, seed: null, jobs: Math.min(2, os.cpus().length), verbose: false, json: null, only: null };
@@ -72,11 +82,27 @@ function generateFresh(args: Args): string {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'runproof-conformance-'));
   console.log(`conformance: generating ${args.n} fresh configurations with seed ${seed} (${python}, ${args.jobs} jobs) into ${out}`);
   const t0 = Date.now();
-  const r = spawnSync(python, [path.join(ROOT, 'conformance', 'generate.py'), '--out', out, '--seed', String(seed), '--n', String(args.n), '--jobs', String(args.jobs), '--tamper-per-kind', String(Math.max(3, Math.round(args.n / 25)))], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    encoding: 'utf8',
-    maxBuffer: 256 * 1024 * 1024,
-  });
+  const r = spawnSync(
+    python,
+    [
+      path.join(ROOT, 'conformance', 'generate.py'),
+      '--out',
+      out,
+      '--seed',
+      String(seed),
+      '--n',
+      String(args.n),
+      '--jobs',
+      String(args.jobs),
+      '--tamper-per-kind',
+      String(Math.max(3, Math.round(args.n / 25))),
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      encoding: 'utf8',
+      maxBuffer: 256 * 1024 * 1024,
+    },
+  );
   if (r.error) throw new Error(`${python}: ${r.error.message} (run \`npm run setup:lightning\` first)`);
   const lastLine = (r.stdout ?? '').trim().split('\n').pop() ?? '';
   if (r.status !== 0) throw new Error(`generate.py exited with ${r.status}: ${lastLine}\n(run \`npm run setup:lightning\` if torch or lightning is missing)`);
@@ -140,7 +166,9 @@ function main(): number {
   console.log(`${w('class', 62)}${rw('cases', 6)}${rw('facts agreeing / checked', 32)}${rw('unstated', 10)}${rw('false fails (runs)', 20)}${rw('missed', 10)}`);
   for (const row of [...s.byClass, s.all]) {
     const f = `${row.agree} / ${row.checked} (${pct(row.agree, row.checked)})`;
-    console.log(`${w(row.label, 62)}${rw(String(row.cases), 6)}${rw(f, 32)}${rw(String(row.unstated), 10)}${rw(`${row.falseFails} (${row.falseFailRuns}/${row.healthyRuns})`, 20)}${rw(`${row.missed}/${row.mustFail}`, 10)}`);
+    console.log(
+      `${w(row.label, 62)}${rw(String(row.cases), 6)}${rw(f, 32)}${rw(String(row.unstated), 10)}${rw(`${row.falseFails} (${row.falseFailRuns}/${row.healthyRuns})`, 20)}${rw(`${row.missed}/${row.mustFail}`, 10)}`,
+    );
   }
   console.log('');
   console.log('by fact:');
@@ -152,7 +180,9 @@ function main(): number {
   if (s.crashes) console.log(`analysis threw on ${s.crashes} case(s)`);
   console.log('');
   const ok = s.all.agree === s.all.checked && s.all.falseFails === 0 && s.all.missed === 0 && s.crashes === 0;
-  console.log(`facts agreeing: ${s.all.agree} / ${s.all.checked} (${pct(s.all.agree, s.all.checked)}); false fails on healthy runs: ${s.all.falseFails}; tamperings and failures missed: ${s.all.missed} — ${ok ? 'conforms' : 'does not conform (goal: 100 %, 0, 0)'}`);
+  console.log(
+    `facts agreeing: ${s.all.agree} / ${s.all.checked} (${pct(s.all.agree, s.all.checked)}); false fails on healthy runs: ${s.all.falseFails}; tamperings and failures missed: ${s.all.missed} — ${ok ? 'conforms' : 'does not conform (goal: 100 %, 0, 0)'}`,
+  );
   if (args.json) fs.writeFileSync(args.json, JSON.stringify({ dir, summary: s, results }, null, 1) + '\n');
   if (args.fresh && !args.keep) fs.rmSync(dir, { recursive: true, force: true });
   else if (args.fresh) console.log(`conformance: the fresh sample is kept in ${dir} (copy a case into fixtures/conformance-fresh/cases/s<seed>-<id> to hold it in the tests)`);

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Runs every test (vitest, the attack suite, then Playwright in Chromium)
+// Runs every test (Biome's format and lint check, vitest, the attack suite,
+// then Playwright in Chromium)
 // and ends with one plain line CI can read: `tests: N passed, N failed[, N
 // skipped]`. Just before it, the attack suite's counts (README, Security tests):
 // `attack: N payloads tried, N files leaked, N login bypasses, …`.
@@ -21,7 +22,9 @@ if (!fs.existsSync(chromium)) {
   process.exit(1);
 }
 
-let passed = 0, failed = 0, skipped = 0;
+let passed = 0,
+  failed = 0,
+  skipped = 0;
 // A vitest JSON report added to the totals. A file whose setup failed reports its tests as skipped: they count as failed.
 const addVitest = (file, what) => {
   try {
@@ -30,9 +33,22 @@ const addVitest = (file, what) => {
     for (const f of r.testResults ?? []) {
       if (f.status === 'failed' && f.message) lost += (f.assertionResults ?? []).filter((t) => t.status === 'pending' || t.status === 'skipped').length;
     }
-    passed += r.numPassedTests; failed += r.numFailedTests + lost; skipped += r.numPendingTests + (r.numTodoTests ?? 0) - lost;
-  } catch { failed += 1; console.error(`${what} wrote no report`); }
+    passed += r.numPassedTests;
+    failed += r.numFailedTests + lost;
+    skipped += r.numPendingTests + (r.numTodoTests ?? 0) - lost;
+  } catch {
+    failed += 1;
+    console.error(`${what} wrote no report`);
+  }
 };
+// Format and lint (biome.json): one check, counted as one test. `npm run format` fixes the formatting.
+const lintStatus = run('node_modules/.bin/biome', ['ci', '.']);
+if (lintStatus === 0) passed += 1;
+else {
+  failed += 1;
+  console.error('biome ci failed: `npm run format` fixes the formatting; lint findings name their file and line above');
+}
+
 const unitStatus = run('node_modules/.bin/vitest', ['run', '--reporter=default', '--reporter=json', '--outputFile=test-results/unit.json']);
 addVitest('test-results/unit.json', 'vitest');
 
@@ -45,14 +61,21 @@ let attackLine = 'attack: no counts (the attack suite did not finish)';
 try {
   const c = JSON.parse(fs.readFileSync('test-results/attack.json', 'utf8'));
   attackLine = `attack: ${c.payloadsTried} payloads tried, ${c.filesLeaked} files leaked, ${c.bypasses} login bypasses in ${c.launchAttempts} launch/cancel attempts, ${c.loginGuessesChecked} of ${c.loginGuessesSent} brute-force guesses checked, ${c.inputsReported} of ${c.inputsImported} bad inputs reported, ${c.requests} requests`;
-} catch { failed += 1; }
+} catch {
+  failed += 1;
+}
 
 fs.rmSync('test-results/e2e.json', { force: true });
 const e2eStatus = run('node_modules/.bin/playwright', ['test']);
 try {
   const s = JSON.parse(fs.readFileSync('test-results/e2e.json', 'utf8')).stats;
-  passed += s.expected; failed += s.unexpected + s.flaky; skipped += s.skipped;
-} catch { failed += 1; console.error('playwright wrote no report'); }
+  passed += s.expected;
+  failed += s.unexpected + s.flaky;
+  skipped += s.skipped;
+} catch {
+  failed += 1;
+  console.error('playwright wrote no report');
+}
 
 console.log(`\n${attackLine}`);
 console.log(`tests: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);

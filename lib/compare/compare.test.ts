@@ -104,8 +104,20 @@ describe('buildComparison', () => {
 
   it('aligns runs logged at different epochs on one epoch axis, with nulls where a run has no value', () => {
     const cmp = buildComparison([
-      input('a', debug, { val_loss: [[0, 3], [1, 2], [2, 1.5]] }),
-      input('b', debug, { val_loss: [[1, 4], [3, null], [4, 2.5]] }),
+      input('a', debug, {
+        val_loss: [
+          [0, 3],
+          [1, 2],
+          [2, 1.5],
+        ],
+      }),
+      input('b', debug, {
+        val_loss: [
+          [1, 4],
+          [3, null],
+          [4, 2.5],
+        ],
+      }),
       input('c', debug, {}),
     ]);
     expect(cmp.chart!.rows).toEqual([
@@ -144,7 +156,15 @@ describe('buildComparison', () => {
   });
 
   it('a value ≤ 0 rules out a log scale', () => {
-    const cmp = buildComparison([input('a', debug, { m: [[0, 1], [1, 0]] }), input('b', debug, { m: [[0, 2]] })]);
+    const cmp = buildComparison([
+      input('a', debug, {
+        m: [
+          [0, 1],
+          [1, 0],
+        ],
+      }),
+      input('b', debug, { m: [[0, 2]] }),
+    ]);
     expect(cmp.chart!.positive).toBe(false);
   });
 });

@@ -5,7 +5,7 @@
  * side by side. Pure: no I/O, so the page and the tests share it.
  */
 import { knobKey } from '../lightning/command';
-import { CHECK_IDS, type CheckId, type CheckStatus, type Evidence, type RunStatus } from '../evidence/types';
+import { CHECK_IDS, type CheckId, type Evidence, type RunStatus } from '../evidence/types';
 import { shownChecks, type ShownCheckStatus } from '../evidence/verdict';
 
 /** `[epoch, value]`, ascending by epoch; null where the metric has no finite value at that epoch. */
@@ -117,10 +117,11 @@ export function epochSeriesFromEvidence(ev: Evidence): EpochSeries {
 export function parseIdList(raw: string | readonly string[] | null | undefined): string[] {
   const values = raw == null ? [] : typeof raw === 'string' ? [raw] : raw;
   const out: string[] = [];
-  for (const v of values) for (const part of v.split(',')) {
-    const id = part.trim();
-    if (id && !out.includes(id)) out.push(id);
-  }
+  for (const v of values)
+    for (const part of v.split(',')) {
+      const id = part.trim();
+      if (id && !out.includes(id)) out.push(id);
+    }
   return out;
 }
 

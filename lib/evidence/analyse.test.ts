@@ -119,10 +119,16 @@ describe('other real bundles', () => {
   });
 
   it('sees CPU on a GPU host in train_clean.log and the failure in train.log', () => {
-    const clean = analyseBundle(readBundleFiles(CLI_SMOKE_TRAINING, (n) => n === 'train_clean.log'), { root: CLI_SMOKE_TRAINING, logFile: 'train_clean.log' });
+    const clean = analyseBundle(
+      readBundleFiles(CLI_SMOKE_TRAINING, (n) => n === 'train_clean.log'),
+      { root: CLI_SMOKE_TRAINING, logFile: 'train_clean.log' },
+    );
     expect(clean.accelerator.resolved).toBe('cpu');
     expect(clean.warnings.some((w) => w.message.startsWith('GPU available but not used'))).toBe(true);
-    const bad = analyseBundle(readBundleFiles(CLI_SMOKE_TRAINING, (n) => n === 'train.log'), { root: CLI_SMOKE_TRAINING, logFile: 'train.log' });
+    const bad = analyseBundle(
+      readBundleFiles(CLI_SMOKE_TRAINING, (n) => n === 'train.log'),
+      { root: CLI_SMOKE_TRAINING, logFile: 'train.log' },
+    );
     expect(bad.status).toBe('failed');
     expect(bad.errors.some((e) => /MisconfigurationException|RuntimeError/.test(e.message))).toBe(true);
   });
@@ -153,7 +159,13 @@ describe('other real bundles', () => {
   it('fails accelerator when gpu was requested but it ran on CPU', () => {
     const log = 'GPU available: False, used: False\n`Trainer.fit` stopped: `max_epochs=1` reached.\n';
     const summary = '```bash\npython train.py --accelerator gpu --max_epochs 1\n```\n';
-    const ev = analyseBundle([{ path: 'train.log', sizeBytes: 1, text: log }, { path: 'summary.md', sizeBytes: 1, text: summary }], { root: '/tmp/x' });
+    const ev = analyseBundle(
+      [
+        { path: 'train.log', sizeBytes: 1, text: log },
+        { path: 'summary.md', sizeBytes: 1, text: summary },
+      ],
+      { root: '/tmp/x' },
+    );
     expect(byId(ev, 'accelerator')).toMatchObject({ status: 'fail', detail: 'requested gpu but ran on cpu' });
   });
 });
@@ -165,9 +177,10 @@ describe('logs that are not of a training run', () => {
     expect(a.checks.find((c) => c.id === 'exit')!.status).toBe('skip');
     expect(a.status).toBe('unknown');
     // Dated 2.x (its `💡 Tip` line): a fit ends mid-epoch only with a `max_steps` line there, so a bar part-way is a cut.
-    const cut = 'GPU available: False, used: False\n💡 Tip: For seamless cloud uploads and versioning, try installing [litmodels](https://pypi.org/project/litmodels/) to enable LitModelCheckpoint, which syncs automatically with the Lightning model registry.\nEpoch 0: 50%\n';
+    const cut =
+      'GPU available: False, used: False\n💡 Tip: For seamless cloud uploads and versioning, try installing [litmodels](https://pypi.org/project/litmodels/) to enable LitModelCheckpoint, which syncs automatically with the Lightning model registry.\nEpoch 0: 50%\n';
     const b = analyseBundle([{ path: 'train.log', sizeBytes: 1, text: cut }], { root: '/tmp/x' });
-    expect(b.checks.find((c) => c.id === 'exit')).toMatchObject({ status: 'fail', detail: expect.stringContaining('is cut short: train.log\'s last progress bar is part-way through epoch 0 (50%)') });
+    expect(b.checks.find((c) => c.id === 'exit')).toMatchObject({ status: 'fail', detail: expect.stringContaining("is cut short: train.log's last progress bar is part-way through epoch 0 (50%)") });
     // Undated: before 1.6 a max_steps stop mid-epoch prints nothing, so the same log is only a warning.
     const undated = analyseBundle([{ path: 'train.log', sizeBytes: 1, text: 'GPU available: False, used: False\nEpoch 0: 50%\n' }], { root: '/tmp/x' });
     expect(undated.checks.find((c) => c.id === 'exit')).toMatchObject({ status: 'warn', detail: expect.stringContaining('nor at any end before 1.6') });
@@ -197,7 +210,11 @@ describe('caps: a bundle with 10,000 checkpoint files and 10,000 distinct warnin
     const sorted = ckpts.map((c) => c.name).sort();
     expect(names.slice(0, 500)).toEqual(sorted.slice(0, 500));
     expect(names.slice(500)).toEqual(sorted.slice(-500));
-    expect(ev.problems).toContainEqual({ file: 'checkpoints_ls.txt', line: null, message: '10,000 checkpoint files: listing the first 500 and last 500; 9,000 not listed; the checkpoints check compared all of them with the replay' });
+    expect(ev.problems).toContainEqual({
+      file: 'checkpoints_ls.txt',
+      line: null,
+      message: '10,000 checkpoint files: listing the first 500 and last 500; 9,000 not listed; the checkpoints check compared all of them with the replay',
+    });
   });
 
   it('judges the checkpoints against the full set: no configuration keeps 10,000 files from 3 epochs; the closest keeps the 3, so 9,997 are unexpected', () => {
@@ -214,7 +231,11 @@ describe('caps: a bundle with 10,000 checkpoint files and 10,000 distinct warnin
     expect(ev.warnings[0].message).toBe('warning number 0');
     expect(ev.warnings[999].message).toBe('warning number 9999');
     expect(byId(ev, 'warnings').detail).toBe('10,000 distinct warnings (10,000 in all)');
-    expect(ev.problems).toContainEqual({ file: 'train.log', line: null, message: '10,000 distinct warnings: keeping the first 500 and last 500; 9,000 not kept; the warnings check counted all of them' });
+    expect(ev.problems).toContainEqual({
+      file: 'train.log',
+      line: null,
+      message: '10,000 distinct warnings: keeping the first 500 and last 500; 9,000 not kept; the warnings check counted all of them',
+    });
     expect(JSON.stringify(ev).length).toBeLessThan(500_000);
   });
 });
@@ -223,7 +244,7 @@ describe('logs over the parse cap', () => {
   const lines = Array.from({ length: 100 }, (_, i) => `line ${i + 1}`);
   const text = `${lines.join('\n')}\n`;
 
-  it('parses the first and last half of the cap, each cut at a line break, with the file\'s line numbers', () => {
+  it("parses the first and last half of the cap, each cut at a line break, with the file's line numbers", () => {
     const v = logParseView(text, null, 200);
     expect(v.head.endsWith('\n')).toBe(true);
     expect(v.head.length).toBeLessThanOrEqual(100);
@@ -254,14 +275,23 @@ describe('odd files in a bundle: each named in the evidence with its file and li
   it('a CR-only log, and a metrics.csv with a repeated column and an out-of-range epoch', () => {
     const log = 'GPU available: False, used: False\r`Trainer.fit` stopped: `max_epochs=2` reached.\r';
     const csv = 'epoch,step,val_loss,val_loss\n0,9,2,3\n-4,14,1.75,2.75\n1,19,1.5,2.5\n';
-    const ev = analyseBundle([{ path: 'train.log', sizeBytes: log.length, text: log }, { path: 'metrics.csv', sizeBytes: csv.length, text: csv }], { root: '/tmp/odd' });
+    const ev = analyseBundle(
+      [
+        { path: 'train.log', sizeBytes: log.length, text: log },
+        { path: 'metrics.csv', sizeBytes: csv.length, text: csv },
+      ],
+      { root: '/tmp/odd' },
+    );
     expect(ev.problems).toEqual([
       { file: 'train.log', line: 1, message: 'carriage returns without line feeds (classic Mac line ends): read as line breaks' },
       { file: 'metrics.csv', line: 1, message: 'header repeats column name "val_loss" (fields 3 and 4: the repeat is read as "val_loss (2)")' },
       { file: 'metrics.csv', line: 3, message: 'negative epoch -4; treated as missing' },
     ]);
     expect(ev.status).toBe('succeeded');
-    expect(ev.epochs.map((e) => [e.epoch, e.metrics.val_loss])).toEqual([[0, 2], [1, 1.5]]);
+    expect(ev.epochs.map((e) => [e.epoch, e.metrics.val_loss])).toEqual([
+      [0, 2],
+      [1, 1.5],
+    ]);
     expect(byId(ev, 'metrics')).toMatchObject({ status: 'pass' });
   });
 });
@@ -274,7 +304,13 @@ describe('a long run with its checkpoint config unknown', () => {
       csv += `${e},${e * 200 + 199},,${(1 + Math.sin(e)).toFixed(4)},${(0.5 + Math.cos(e) / 3).toFixed(4)}\n`;
     }
     const names = Array.from({ length: 7 }, (_, i) => ({ name: `epoch=${i * 100 + 3}-step=${(i * 100 + 4) * 200}.ckpt`, sizeBytes: 10, mtimeMs: 0 }));
-    const ev = analyseBundle([{ path: 'metrics.csv', sizeBytes: csv.length, text: csv }, { path: 'checkpoints_ls.txt', sizeBytes: 1, text: formatLsListing(names) }], { root: '/tmp/long' });
+    const ev = analyseBundle(
+      [
+        { path: 'metrics.csv', sizeBytes: csv.length, text: csv },
+        { path: 'checkpoints_ls.txt', sizeBytes: 1, text: formatLsListing(names) },
+      ],
+      { root: '/tmp/long' },
+    );
     expect(byId(ev, 'checkpoints')).toMatchObject({ status: 'warn', detail: expect.stringContaining('the search stopped at its bound') });
   });
 });

@@ -32,7 +32,14 @@ export function analyseBundleWithSeries(files: InputFile[], opts: AnalyseOptions
   const desc = describeBundlePath(opts.root);
   const lightningMetrics = facts.metrics?.kind === 'lightning' ? facts.metrics : null;
   // `assumed`: the name or the mode is Runproof's guess (no stated monitor), not read from the bundle.
-  const monitor = facts.monitor.value ? { name: facts.monitor.value.name, mode: facts.mode.value, source: facts.monitor.value.via, ...(facts.monitor.state !== 'known' || facts.mode.state !== 'known' ? { assumed: true as const } : {}) } : null;
+  const monitor = facts.monitor.value
+    ? {
+        name: facts.monitor.value.name,
+        mode: facts.mode.value,
+        source: facts.monitor.value.via,
+        ...(facts.monitor.state !== 'known' || facts.mode.state !== 'known' ? { assumed: true as const } : {}),
+      }
+    : null;
   const checkpointEvidence = facts.checkpoints.evidence;
   // A replay that explains nothing, judged only a warning, is the closest guess: no expectation is claimed from it.
   const ckCheck = checks.find((c) => c.id === 'checkpoints');
@@ -42,12 +49,20 @@ export function analyseBundleWithSeries(files: InputFile[], opts: AnalyseOptions
   const listedFound = keepEnds(found, CHECKPOINTS_LISTED);
   const listedMissing = keepEnds(missing, CHECKPOINTS_LISTED);
   const listedUnexpected = keepEnds(unexpected, CHECKPOINTS_LISTED);
-  if (listedFound.cut) problems.push({ file: listingFile, line: null, message: cutMessage(found.length, CHECKPOINTS_LISTED, 'checkpoint files', 'listing', '; the checkpoints check compared all of them with the replay') });
+  if (listedFound.cut)
+    problems.push({
+      file: listingFile,
+      line: null,
+      message: cutMessage(found.length, CHECKPOINTS_LISTED, 'checkpoint files', 'listing', '; the checkpoints check compared all of them with the replay'),
+    });
   if (listedMissing.cut) problems.push({ file: listingFile, line: null, message: cutMessage(missing.length, CHECKPOINTS_LISTED, 'missing checkpoint files', 'listing') });
   if (listedUnexpected.cut) problems.push({ file: listingFile, line: null, message: cutMessage(unexpected.length, CHECKPOINTS_LISTED, 'unexpected checkpoint files', 'listing') });
   // Each warning's first line in the log, which the warnings table links to (facts list them in the log's order).
   const logWarnings = log?.warnings ?? [];
-  const keptWarnings = keepEnds(warnings.map((w, i) => ({ ...w, logLine: logWarnings[i]?.message === w.message ? logWarnings[i].logLine : null })), WARNINGS_KEPT);
+  const keptWarnings = keepEnds(
+    warnings.map((w, i) => ({ ...w, logLine: logWarnings[i]?.message === w.message ? logWarnings[i].logLine : null })),
+    WARNINGS_KEPT,
+  );
   if (keptWarnings.cut) problems.push({ file: logName, line: null, message: cutMessage(warnings.length, WARNINGS_KEPT, 'distinct warnings', 'keeping', '; the warnings check counted all of them') });
   const keptErrors = keepEnds(errors, ERRORS_KEPT);
   if (keptErrors.cut) problems.push({ file: logName, line: null, message: cutMessage(errors.length, ERRORS_KEPT, 'error lines', 'keeping') });
@@ -73,8 +88,13 @@ export function analyseBundleWithSeries(files: InputFile[], opts: AnalyseOptions
     ...(facts.epochsPartial ? { epochsPartial: facts.epochsPartial } : {}),
     earlyStop,
     checkpoints: {
-      template: checkpointEvidence ? facts.checkpoints.template.value.pattern : null, saveTopK: checkpointEvidence ? facts.checkpoints.saveTopK.value : null, saveLast: checkpointEvidence ? facts.checkpoints.saveLast.value : null, found: listedFound.kept,
-      ...(guessOnly ? { expected: [], missing: [], unexpected: [], expectedUnknown: `no configuration the bundle states explains the files, so what ModelCheckpoint left is not known (${ckCheck!.detail})` } : { expected, missing: listedMissing.kept, unexpected: listedUnexpected.kept }),
+      template: checkpointEvidence ? facts.checkpoints.template.value.pattern : null,
+      saveTopK: checkpointEvidence ? facts.checkpoints.saveTopK.value : null,
+      saveLast: checkpointEvidence ? facts.checkpoints.saveLast.value : null,
+      found: listedFound.kept,
+      ...(guessOnly
+        ? { expected: [], missing: [], unexpected: [], expectedUnknown: `no configuration the bundle states explains the files, so what ModelCheckpoint left is not known (${ckCheck!.detail})` }
+        : { expected, missing: listedMissing.kept, unexpected: listedUnexpected.kept }),
     },
     warnings: keptWarnings.kept,
     errors: keptErrors.kept,

@@ -22,7 +22,7 @@ function textWidth(s: string): number {
   let w = 0;
   for (const ch of s) {
     if (/[ilj.,:;'|!]/.test(ch)) w += 3.4;
-    else if (/[ frt()\[\]\/-]/.test(ch)) w += 4.6;
+    else if (/[ frt()[\]/-]/.test(ch)) w += 4.6;
     else if (/[mwMW]/.test(ch)) w += 10.2;
     else if (/[A-Z]/.test(ch)) w += 7.6;
     else if (/[0-9]/.test(ch)) w += 7;

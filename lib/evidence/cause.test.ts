@@ -18,7 +18,10 @@ const byId = (ev: Evidence, id: string) => ev.checks.find((c) => c.id === id)!;
 const KNOCK_ONS = ['metrics', 'epochs', 'early-stop', 'checkpoints'];
 
 describe('the failing PtychoPINN parity run (train.log ends in "Lightning training failed. See logs for details.")', () => {
-  const ev = analyseBundle(readBundleFiles(CLI_SMOKE_TRAINING, (n) => n === 'train.log'), { root: CLI_SMOKE_TRAINING, logFile: 'train.log' });
+  const ev = analyseBundle(
+    readBundleFiles(CLI_SMOKE_TRAINING, (n) => n === 'train.log'),
+    { root: CLI_SMOKE_TRAINING, logFile: 'train.log' },
+  );
 
   it('names the MisconfigurationException as the cause, on the line the exit check cites', () => {
     expect(ev.cause).toMatchObject({ kind: 'exception', file: 'train.log', line: 108 });
@@ -40,7 +43,7 @@ describe('the failing PtychoPINN parity run (train.log ends in "Lightning traini
     expect(byId(ev, 'accelerator').status).toBe('pass'); // the device lines came before the crash
   });
 
-  it("links each warning to its first line in the log", () => {
+  it('links each warning to its first line in the log', () => {
     expect(ev.warnings.map((w) => w.logLine)).toEqual([72, 74, 87, 89]);
     const lines = fs.readFileSync(path.join(CLI_SMOKE_TRAINING, 'train.log'), 'utf8').split('\n');
     for (const w of ev.warnings) expect(lines[w.logLine! - 1]).toContain(w.message.slice(0, 30));

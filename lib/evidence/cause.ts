@@ -68,7 +68,8 @@ export function endedBeforeTraining(f: KnockOnFacts): string | null {
     f.checkpoints.found.length > 0 ||
     (f.runproof?.value.validations.length ?? 0) > 0;
   if (trained) return null;
-  const how = f.interrupted === 'cancelled' ? 'was cancelled' : f.interrupted === 'timed out' ? 'timed out' : f.interrupted === 'lost' ? 'was lost' : f.interrupted === 'killed' ? 'was killed' : 'exited';
+  const how =
+    f.interrupted === 'cancelled' ? 'was cancelled' : f.interrupted === 'timed out' ? 'timed out' : f.interrupted === 'lost' ? 'was lost' : f.interrupted === 'killed' ? 'was killed' : 'exited';
   return `the process ${how} before training`;
 }
 

@@ -42,10 +42,10 @@ describe('class 2: top-k replay with names that do not carry the score', () => {
 });
 
 describe('class 3: ties — only a strictly better score replaces a kept file', () => {
-  it('keeps the older of equal scores and Lightning\'s own best_k_models agree (c041: save_top_k=2, runproof.json)', () => {
+  it("keeps the older of equal scores and Lightning's own best_k_models agree (c041: save_top_k=2, runproof.json)", () => {
     const { ev, truth } = load('c041-ties');
     expect(check(ev, 'checkpoints').status).toBe('pass');
-    expect(check(ev, 'checkpoints').detail).toContain('Lightning\'s own best_k_models agree');
+    expect(check(ev, 'checkpoints').detail).toContain("Lightning's own best_k_models agree");
     expect(expectedNames(ev)).toEqual(lightningFiles(truth));
     // the validations hold ties: the later equal score never replaced a kept file
     const values = truth.validations.map((v: { value: number }) => v.value);
@@ -67,7 +67,7 @@ describe('class 4: names — templates, auto_insert_metric_name=False, -vN, opti
     expect(expectedNames(ev)).toEqual(lightningFiles(truth));
   });
 
-  it('a rerun into the same folder: the new fit\'s names take -v1 and the earlier run\'s files are named as such', () => {
+  it("a rerun into the same folder: the new fit's names take -v1 and the earlier run's files are named as such", () => {
     const { ev, truth } = load('c057-rerun');
     expect(check(ev, 'checkpoints')).toMatchObject({ status: 'pass', detail: expect.stringContaining('6 from an earlier run in the folder') });
     expect(expectedNames(ev)).toEqual(lightningFiles(truth));
@@ -78,7 +78,10 @@ describe('class 4: names — templates, auto_insert_metric_name=False, -vN, opti
     const { ev, truth } = load('c036-two-optimizers');
     expect(expectedNames(ev)).toEqual(lightningFiles(truth));
     expect(lightningFiles(truth)).toEqual(['epoch=3-step=16.ckpt']); // 4 epochs × 2 batches × 2 optimizers
-    expect(check(load('c142-two-optimizers~drop-kept').ev, 'checkpoints')).toMatchObject({ status: 'fail', detail: expect.stringContaining('not in the listing: epoch=4-step=20-val_loss=0.359.ckpt') });
+    expect(check(load('c142-two-optimizers~drop-kept').ev, 'checkpoints')).toMatchObject({
+      status: 'fail',
+      detail: expect.stringContaining('not in the listing: epoch=4-step=20-val_loss=0.359.ckpt'),
+    });
   });
 
   it('a `/` in a metric name makes sub-folders: the `ls -lR` listing is read with them', () => {
@@ -90,7 +93,7 @@ describe('class 4: names — templates, auto_insert_metric_name=False, -vN, opti
 });
 
 describe('class 5: validation sparse by design', () => {
-  it('every_n_train_steps saves between validations with the last validation\'s (stale) value, and max_steps ends mid-epoch', () => {
+  it("every_n_train_steps saves between validations with the last validation's (stale) value, and max_steps ends mid-epoch", () => {
     const { ev, truth } = load('c080-max-steps');
     // two files of epoch 3 carry epoch 2's val/loss: saved at steps 14 and 16, before epoch 3's validation
     expect(expectedNames(ev)).toEqual(lightningFiles(truth));
@@ -157,9 +160,9 @@ describe('class 7: config the bundle does not state is not taken as known', () =
     expect(expectedNames(ev)).toEqual(lightningFiles(truth));
   });
 
-  it('an accuracy monitor: higher is better, from the files kept and from EarlyStopping\'s printed best score', () => {
+  it("an accuracy monitor: higher is better, from the files kept and from EarlyStopping's printed best score", () => {
     const facts = deriveFacts(load('c222-plain').files, { root: 'c222-plain' });
-    expect(facts.mode).toMatchObject({ state: 'known', value: 'max', source: expect.stringContaining('EarlyStopping\'s best score 0.795 is the highest val/acc') });
+    expect(facts.mode).toMatchObject({ state: 'known', value: 'max', source: expect.stringContaining("EarlyStopping's best score 0.795 is the highest val/acc") });
     expect(load('c300-diverge').ev.monitor).toMatchObject({ name: 'val/acc', mode: 'max' });
   });
 
@@ -170,9 +173,9 @@ describe('class 7: config the bundle does not state is not taken as known', () =
   });
 });
 
-describe('know the config, or say you don\'t', () => {
-  it('runproof.json: Lightning\'s own best_k_models against the listing; a kept file removed fails naming it', () => {
-    expect(check(load('c070-early-stop').ev, 'checkpoints').detail).toContain('Lightning\'s own best_k_models agree (runproof.json: end best_k_models and last_model_path)');
+describe("know the config, or say you don't", () => {
+  it("runproof.json: Lightning's own best_k_models against the listing; a kept file removed fails naming it", () => {
+    expect(check(load('c070-early-stop').ev, 'checkpoints').detail).toContain("Lightning's own best_k_models agree (runproof.json: end best_k_models and last_model_path)");
     expect(check(load('c070-early-stop~drop-kept').ev, 'checkpoints')).toMatchObject({
       status: 'fail',
       detail: 'runproof.json: end best_k_models and last_model_path against the listing: kept by Lightning but not in the listing: epoch=1-step=6-val_loss=0.829.ckpt',
@@ -183,12 +186,30 @@ describe('know the config, or say you don\'t', () => {
     expect(check(load('c009-rerun').ev, 'exit')).toMatchObject({ status: 'warn', detail: expect.stringContaining('runproof.json or the EarlyStopping settings would settle it') });
     expect(check(load('c082-nan~cut-log').ev, 'exit')).toMatchObject({ status: 'fail', detail: expect.stringContaining('ends inside the model summary') });
     expect(check(load('c122-max-steps~cut-log').ev, 'exit')).toMatchObject({ status: 'fail', detail: expect.stringContaining('runproof.json says the fit ran to its end') });
-    expect(check(load('c093-plain~cut-log').ev, 'exit')).toMatchObject({ status: 'fail', detail: expect.stringContaining('metrics.csv\'s rows show the fit reached max_epochs=4') });
+    expect(check(load('c093-plain~cut-log').ev, 'exit')).toMatchObject({ status: 'fail', detail: expect.stringContaining("metrics.csv's rows show the fit reached max_epochs=4") });
   });
 
   it('every healthy case above: no check fails', () => {
-    for (const id of ['c019-min-epochs', 'c041-ties', 'c039-early-stop', 'c057-rerun', 'c080-max-steps', 'c021-val-interval', 'c075-sparse-val', 'c042-min-epochs', 'c022-diverge', 'c160-threshold', 'c011-test-after-fit', 'c124-ties', 'c009-rerun']) {
-      expect(load(id).ev.checks.filter((c) => c.status === 'fail').map((c) => `${id} ${c.id}: ${c.detail}`)).toEqual([]);
+    for (const id of [
+      'c019-min-epochs',
+      'c041-ties',
+      'c039-early-stop',
+      'c057-rerun',
+      'c080-max-steps',
+      'c021-val-interval',
+      'c075-sparse-val',
+      'c042-min-epochs',
+      'c022-diverge',
+      'c160-threshold',
+      'c011-test-after-fit',
+      'c124-ties',
+      'c009-rerun',
+    ]) {
+      expect(
+        load(id)
+          .ev.checks.filter((c) => c.status === 'fail')
+          .map((c) => `${id} ${c.id}: ${c.detail}`),
+      ).toEqual([]);
     }
   });
 });

@@ -21,7 +21,11 @@ const CASES = path.join(FIXTURES, 'conformance-fresh', 'cases');
 function load(id: string) {
   const dir = path.join(CASES, id);
   const files = readBundle(dir).files.filter((f) => f.path !== 'truth.json');
-  const truth = JSON.parse(fs.readFileSync(path.join(dir, 'truth.json'), 'utf8')) as Truth & { checkpoint_files: string[]; validations: Array<{ epoch: number }>; checkpoint_events: Array<{ op: string; path: string }> };
+  const truth = JSON.parse(fs.readFileSync(path.join(dir, 'truth.json'), 'utf8')) as Truth & {
+    checkpoint_files: string[];
+    validations: Array<{ epoch: number }>;
+    checkpoint_events: Array<{ op: string; path: string }>;
+  };
   return { truth, ev: analyseBundle(files, { root: dir }) };
 }
 const check = (ev: Evidence, id: string) => ev.checks.find((c) => c.id === id)!;
@@ -45,7 +49,7 @@ describe('endings: the stop line and the exception decide, not an EarlyStopping 
     expect(check(ev, 'exit').status).toBe('fail');
   });
 
-  it('a log cut after verbose EarlyStopping\'s improvements and before its stop fails exit (s9001-c029~cut-log)', () => {
+  it("a log cut after verbose EarlyStopping's improvements and before its stop fails exit (s9001-c029~cut-log)", () => {
     const { ev } = load('s9001-c029-diverge~cut-log');
     expect(check(ev, 'exit')).toMatchObject({ status: 'fail', detail: expect.stringContaining('EarlyStopping is verbose (it printed its improvement at line') });
   });
@@ -73,7 +77,7 @@ describe('checkpoints: save triggers the bundle does not state', () => {
     expect(expectedNames(ev)).toEqual(lightningFiles(truth));
   });
 
-  it('a rerun whose saves write one name several times: the -vN this fit made are told from the earlier run\'s (s9001-c193)', () => {
+  it("a rerun whose saves write one name several times: the -vN this fit made are told from the earlier run's (s9001-c193)", () => {
     const { ev, truth } = load('s9001-c193-rerun');
     expect(check(ev, 'checkpoints')).toMatchObject({ status: 'pass', detail: expect.stringContaining('3 from an earlier run in the folder') });
     expect(expectedNames(ev)).toEqual(lightningFiles(truth));
@@ -114,7 +118,7 @@ describe('know the monitor, or say it is assumed', () => {
 });
 
 describe('epochs', () => {
-  it('without a progress bar the log\'s values are only what the callbacks printed: runproof.json gives every epoch (s9001-c156)', () => {
+  it("without a progress bar the log's values are only what the callbacks printed: runproof.json gives every epoch (s9001-c156)", () => {
     const { ev, truth } = load('s9001-c156-two-optimizers');
     expect(ev.epochs.map((e) => e.epoch)).toEqual([0, 1, 2, 3, 4]);
     expect(truth.last_train_step?.epoch).toBe(4);
@@ -143,7 +147,7 @@ describe('more classes (seeds 31337, 555, 2024)', () => {
     expect(ev.stop.reason).toBe('early_stopping');
   });
 
-  it('log only, no progress bar, sparse validation: the values\' epochs are no claim of the last epoch trained (s31337-c030)', () => {
+  it("log only, no progress bar, sparse validation: the values' epochs are no claim of the last epoch trained (s31337-c030)", () => {
     const { ev } = load('s31337-c030-sparse-val');
     expect(ev.epochs.map((e) => e.epoch)).toEqual([1, 3]);
     expect(ev.epochsPartial).toContain('no progress bar');
@@ -162,16 +166,16 @@ describe('more classes (seeds 31337, 555, 2024)', () => {
     expect(check(ev, 'checkpoints')).toMatchObject({ status: 'warn', detail: expect.stringContaining('printed by saves between validations') });
   });
 
-  it('a stated monitor with no mode: the mode is the name\'s guess, not the one the kept files suggest under unstated every_n (s31337-c154: val/acc, max)', () => {
+  it("a stated monitor with no mode: the mode is the name's guess, not the one the kept files suggest under unstated every_n (s31337-c154: val/acc, max)", () => {
     const { ev } = load('s31337-c154-nan');
     expect(ev.monitor).toMatchObject({ name: 'val/acc', mode: 'max', assumed: true });
   });
 
-  it('a resumed fit: EarlyStopping\'s restored wait and best are read back from Lightning\'s own record (s555-c323, s2024-c174)', () => {
+  it("a resumed fit: EarlyStopping's restored wait and best are read back from Lightning's own record (s555-c323, s2024-c174)", () => {
     for (const id of ['s555-c323-resume', 's2024-c174-resume']) {
       const { ev, truth } = load(id);
       expect(ev.earlyStop).toMatchObject({ triggered: true, stoppedEpoch: truth.early_stopping!.stopped_epoch, wait: truth.early_stopping!.wait_count });
-      expect((ev.earlyStop!.unstated ?? []).join(' ')).toContain('read back from Lightning\'s own record');
+      expect((ev.earlyStop!.unstated ?? []).join(' ')).toContain("read back from Lightning's own record");
       expect(check(ev, 'early-stop').status).toBe('pass');
     }
   });
@@ -198,7 +202,7 @@ describe('more classes (seeds 31337, 555, 2024)', () => {
 });
 
 describe('seed 8080', () => {
-  it('a resumed fit whose checkpoint carried an earlier EarlyStopping stop: that stop is not this fit\'s (s8080-c104, runproof.json)', () => {
+  it("a resumed fit whose checkpoint carried an earlier EarlyStopping stop: that stop is not this fit's (s8080-c104, runproof.json)", () => {
     const { ev, truth } = load('s8080-c104-resume');
     expect(truth.ending).toBe('max_epochs');
     expect(truth.early_stopping).toMatchObject({ stopping_reason: 'patience_exhausted', stopped_epoch: 3 });
@@ -237,7 +241,7 @@ describe('seed 31415', () => {
     expect(check(ev, 'checkpoints')).toMatchObject({ status: 'warn', detail: expect.stringContaining('every_n_train_steps=') });
   });
 
-  it('no progress bar: EarlyStopping\'s stop line takes the epoch of the ModelCheckpoint line printed right after it (s31415-c152)', () => {
+  it("no progress bar: EarlyStopping's stop line takes the epoch of the ModelCheckpoint line printed right after it (s31415-c152)", () => {
     const { ev, truth } = load('s31415-c152-resume');
     expect(truth.ending).toBe('early_stopping');
     expect(ev.stop.reason).toBe('early_stopping');
@@ -269,7 +273,7 @@ describe('seed 22222', () => {
 });
 
 describe('seed 24680', () => {
-  it('a rerun whose fit writes one name twice and another once: each name\'s own versions counted apart (s24680-c302)', () => {
+  it("a rerun whose fit writes one name twice and another once: each name's own versions counted apart (s24680-c302)", () => {
     const { ev, truth } = load('s24680-c302-rerun');
     expect(check(ev, 'checkpoints')).toMatchObject({ status: 'pass', detail: expect.stringContaining('4 from an earlier run in the folder') });
     expect(expectedNames(ev)).toEqual(lightningFiles(truth));
@@ -286,7 +290,7 @@ describe('seed 2718', () => {
 });
 
 describe('seed 314', () => {
-  it('no EarlyStopping: the monitored best is over every validation, the last one of a fit killed before that epoch\'s end too (s314-c141)', () => {
+  it("no EarlyStopping: the monitored best is over every validation, the last one of a fit killed before that epoch's end too (s314-c141)", () => {
     const { ev, truth } = load('s314-c141-sigterm');
     expect(truth).toMatchObject({ ending: 'sigterm', monitored_best: 0.3 });
     expect(ev.earlyStop).toMatchObject({ configured: false, bestScore: 0.3 });
@@ -294,7 +298,7 @@ describe('seed 314', () => {
 });
 
 describe('seed 90210', () => {
-  it('a resumed fit whose restored best file it deleted: the restored score is tried at the values validated, the log\'s saves decide (s90210-c053)', () => {
+  it("a resumed fit whose restored best file it deleted: the restored score is tried at the values validated, the log's saves decide (s90210-c053)", () => {
     const { ev, truth } = load('s90210-c053-resume');
     expect(truth.checkpoint_events[1]).toMatchObject({ op: 'delete', path: 'ep02_score0.500.ckpt' });
     expect(check(ev, 'checkpoints').status).toBe('pass');

@@ -6,7 +6,10 @@ function run(n: number, best: number, stopped: number | null) {
   const ev = analyseBundle([], { root: '/b', title: 't' });
   ev.monitor = { name: 'val_loss', mode: 'min', source: 'test' };
   ev.epochs = Array.from({ length: n }, (_, i) => ({ epoch: i, step: i * 5 + 4, metrics: { val_loss: i === best ? 0.1 : 1 + i / n } }));
-  ev.earlyStop = stopped === null ? null : { configured: true, monitor: 'val_loss', mode: 'min', patience: 3, minDelta: 0, bestEpoch: best, bestScore: 0.1, wait: 3, triggered: true, stoppedEpoch: stopped, trace: [] };
+  ev.earlyStop =
+    stopped === null
+      ? null
+      : { configured: true, monitor: 'val_loss', mode: 'min', patience: 3, minDelta: 0, bestEpoch: best, bestScore: 0.1, wait: 3, triggered: true, stoppedEpoch: stopped, trace: [] };
   return ev;
 }
 

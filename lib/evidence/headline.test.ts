@@ -35,25 +35,37 @@ describe('failure headline', () => {
   });
 
   it('adds the exit code of a launched run', () => {
-    const h = failureHeadline(base({ cause: { kind: 'usage', file: 'train.log', line: 17, message: 'train.py: error: argument --n_images: invalid int value: \'abc\'' }, launch: { exitCode: 2 } as Evidence['launch'] }));
+    const h = failureHeadline(
+      base({ cause: { kind: 'usage', file: 'train.log', line: 17, message: "train.py: error: argument --n_images: invalid int value: 'abc'" }, launch: { exitCode: 2 } as Evidence['launch'] }),
+    );
     expect(h).toMatchObject({ lead: 'The trainer refused its arguments', exitCode: 2 });
   });
 });
 
 describe('cited log lines (the "errors and warnings only" filter)', () => {
-  it('are the error lines, each warning\'s first line and the cause, in that file only', () => {
+  it("are the error lines, each warning's first line and the cause, in that file only", () => {
     const ev = base({
       warnings: [{ category: 'UserWarning', message: 'careful', file: '/a.py', line: 3, count: 5, logLine: 2 }],
-      errors: [{ file: 'train.log', line: 4, message: 'ValueError: real' }, { file: 'other.log', line: 1, message: 'x' }],
+      errors: [
+        { file: 'train.log', line: 4, message: 'ValueError: real' },
+        { file: 'other.log', line: 1, message: 'x' },
+      ],
       cause: { kind: 'severe-line', file: 'train.log', line: 1, message: 'E0000 …' },
     });
-    expect([...citedLogLines(ev, 'train.log')].sort()).toEqual([[1, 'error'], [2, 'warn'], [4, 'error']]);
+    expect([...citedLogLines(ev, 'train.log')].sort()).toEqual([
+      [1, 'error'],
+      [2, 'warn'],
+      [4, 'error'],
+    ]);
     expect([...citedLogLines(ev, 'other.log')]).toEqual([[1, 'error']]);
   });
 
   it('find a warning of an older document by its `file:line:` prefix', () => {
     const ev = base({ warnings: [{ category: 'UserWarning', message: 'careful now', file: '/a.py', line: 3, count: 1 }], errors: [] });
-    const lines = [{ n: 10, text: 'something about /a.py:3: in passing' }, { n: 11, text: '/a.py:3: UserWarning: careful now' }];
+    const lines = [
+      { n: 10, text: 'something about /a.py:3: in passing' },
+      { n: 11, text: '/a.py:3: UserWarning: careful now' },
+    ];
     expect([...citedLogLines(ev, 'train.log', lines)]).toEqual([[11, 'warn']]);
   });
 });

@@ -24,7 +24,10 @@ const file = (p: string, text: string): InputFile => ({ path: p, sizeBytes: Buff
 /** A fixtures/lightning-logs/versions folder as the importer hands it over, with `edit` applied to a file's text. */
 function versionFiles(name: string, edit: Record<string, (t: string) => string> = {}): InputFile[] {
   const dir = path.join(DIR, 'versions', name);
-  return fs.readdirSync(dir).sort().map((f) => file(f, (edit[f] ?? ((t: string) => t))(fs.readFileSync(path.join(dir, f), 'utf8'))));
+  return fs
+    .readdirSync(dir)
+    .sort()
+    .map((f) => file(f, (edit[f] ?? ((t: string) => t))(fs.readFileSync(path.join(dir, f), 'utf8'))));
 }
 const byId = (ev: Evidence, id: string) => ev.checks.find((c) => c.id === id)!;
 const run = (files: InputFile[]) => analyseBundle(files, { root: '/tmp/versions' });
@@ -75,13 +78,15 @@ describe('ModelCheckpoint(verbose=True) lines, 0.x to 2.x', () => {
   //   1.1–1.6:  f"Epoch {epoch:d}, global step {step:d}: {self.monitor} reached {current:0.5f}" f' (best …), saving model to "{filepath}" as top {k}'
   //   1.7–2.x:  f"Epoch {epoch:d}, global step {step:d}: {self.monitor!r} reached {current:0.5f}" f" (best …), saving model to {filepath!r} as top {k}"
   it('reads every form: epoch, monitor, value, path, k', () => {
-    const log = parseLog([
-      'Epoch 0: val_loss reached 1.01800 (best 1.01800), saving model to /tmp/r/epoch=0.ckpt as top 1',
-      'Epoch 1, step 15: val_loss was not in top 1',
-      'Epoch 2, global step 23: val_loss reached 0.70200 (best 0.70200), saving model to "/tmp/r/epoch=2-step=23.ckpt" as top 1',
-      "Epoch 3, global step 32: 'val_loss' was not in top 1",
-      '',
-    ].join('\n'));
+    const log = parseLog(
+      [
+        'Epoch 0: val_loss reached 1.01800 (best 1.01800), saving model to /tmp/r/epoch=0.ckpt as top 1',
+        'Epoch 1, step 15: val_loss was not in top 1',
+        'Epoch 2, global step 23: val_loss reached 0.70200 (best 0.70200), saving model to "/tmp/r/epoch=2-step=23.ckpt" as top 1',
+        "Epoch 3, global step 32: 'val_loss' was not in top 1",
+        '',
+      ].join('\n'),
+    );
     expect(log.epochs.checkpoints.map((c) => [c.epoch, c.monitor, c.value, c.path, c.topK, c.saved])).toEqual([
       [0, 'val_loss', 1.018, '/tmp/r/epoch=0.ckpt', 1, true],
       [1, 'val_loss', null, null, 1, false],
@@ -141,7 +146,9 @@ describe('device lines', () => {
     expect(parseLog(ipu).accelerator.resolved).toBe('ipu');
     const ev = run([file('train.log', ipu), file('command.txt', 'python train.py --accelerator ipu\n')]);
     expect(byId(ev, 'accelerator')).toMatchObject({ status: 'pass', detail: 'requested ipu, ran on ipu' });
-    expect(parseLog('GPU available: False, used: False\nTPU available: False, using: 0 TPU cores\nIPU available: False, using: 0 IPUs\nHPU available: True, using: 8 HPUs\n').accelerator.resolved).toBe('hpu');
+    expect(
+      parseLog('GPU available: False, used: False\nTPU available: False, using: 0 TPU cores\nIPU available: False, using: 0 IPUs\nHPU available: True, using: 8 HPUs\n').accelerator.resolved,
+    ).toBe('hpu');
     expect(parseLog('GPU available: False, used: False\nTPU available: None, using: 0 TPU cores\n').accelerator).toMatchObject({ resolved: 'cpu', gpuAvailable: false });
   });
 });
@@ -186,7 +193,8 @@ describe('1.x progress bars count the validation batches too', () => {
     expect(f.logTable?.stepsKnown).toBe(false);
   });
   it('a 2.x log’s bar counts steps', () => {
-    const tip = '💡 Tip: For seamless cloud uploads and versioning, try installing [litmodels](https://pypi.org/project/litmodels/) to enable LitModelCheckpoint, which syncs automatically with the Lightning model registry.';
+    const tip =
+      '💡 Tip: For seamless cloud uploads and versioning, try installing [litmodels](https://pypi.org/project/litmodels/) to enable LitModelCheckpoint, which syncs automatically with the Lightning model registry.';
     const f = deriveFacts([file('train.log', log1x.replace('TPU available: False, using: 0 TPU cores', `TPU available: False, using: 0 TPU cores\n${tip}`))], { root: '/tmp/v' });
     expect(f.logTable?.stepsKnown).toBe(true);
     expect(f.logTable?.epochs.map((r) => r.step)).toEqual([9, 19, 29]);
@@ -198,12 +206,14 @@ describe('Hydra’s job logging prefix (`[time][logger][LEVEL] - `)', () => {
   // `[2021-09-29 13:32:57,696][lightning][INFO] - GPU available: True, used: True`).
   it('reads EarlyStopping’s stop and ModelCheckpoint’s lines through it, and its ERROR lines as errors', () => {
     const p = (lvl: string, name: string, msg: string) => `[2021-09-29 13:33:0${lvl === 'ERROR' ? 9 : 1},696][${name}][${lvl}] - ${msg}`;
-    const log = parseLog([
-      p('INFO', 'lightning', 'GPU available: True, used: True'),
-      p('INFO', 'pytorch_lightning.callbacks.model_checkpoint', 'Epoch 0, global step 7: val_loss reached 1.01800 (best 1.01800), saving model to "/r/epoch=0-step=7.ckpt" as top 1'),
-      p('INFO', 'pytorch_lightning.callbacks.early_stopping', 'Monitored metric val_loss did not improve in the last 3 records. Best score: 0.702. Signaling Trainer to stop.'),
-      '',
-    ].join('\n'));
+    const log = parseLog(
+      [
+        p('INFO', 'lightning', 'GPU available: True, used: True'),
+        p('INFO', 'pytorch_lightning.callbacks.model_checkpoint', 'Epoch 0, global step 7: val_loss reached 1.01800 (best 1.01800), saving model to "/r/epoch=0-step=7.ckpt" as top 1'),
+        p('INFO', 'pytorch_lightning.callbacks.early_stopping', 'Monitored metric val_loss did not improve in the last 3 records. Best score: 0.702. Signaling Trainer to stop.'),
+        '',
+      ].join('\n'),
+    );
     expect(log.epochs.checkpoints).toHaveLength(1);
     expect(log.stop.reason).toBe('early_stopping');
     expect(parseLog(`${p('ERROR', '__main__', 'CUDA out of memory')}\n`).errors).toHaveLength(1);
@@ -214,7 +224,9 @@ describe('config lines of older versions', () => {
   it('reads min_epochs and the resumed checkpoint as 1.x prints them', () => {
     // pytorch_lightning/loops/fit_loop.py (1.5): log.info("Trainer was signaled to stop but required minimum epochs"
     //   f" ({self.min_epochs}) or minimum steps ({self.min_steps}) has" " not been met. Training will continue...")
-    const c = scanLogConfig('Trainer was signaled to stop but required minimum epochs (6) or minimum steps (None) has not been met. Training will continue...\nRestored all states from the checkpoint file at /r/epoch=2-step=23.ckpt\n');
+    const c = scanLogConfig(
+      'Trainer was signaled to stop but required minimum epochs (6) or minimum steps (None) has not been met. Training will continue...\nRestored all states from the checkpoint file at /r/epoch=2-step=23.ckpt\n',
+    );
     expect(c.minEpochs).toEqual({ value: 6, line: 1 });
     expect(c.resumedFrom).toEqual({ path: '/r/epoch=2-step=23.ckpt', line: 2 });
     // 1.6 on (src/pytorch_lightning/loops/fit_loop.py): f"Trainer was signaled to stop but the required `min_epochs={self.min_epochs!r}` or …"
@@ -258,7 +270,13 @@ describe('metrics.csv as older loggers wrote it', () => {
   it('1.x CSVLogger’s columns in insertion order (`train_loss,epoch,step,val_loss`) read as 2.x’s sorted ones', () => {
     // pytorch_lightning/loggers/csv_logs.py (1.x) `ExperimentWriter.save`: `metrics_keys = list(last_m.keys())` (insertion order).
     const m = parseMetricsCsv(read('versions/pl-1.5-max-epochs/metrics.csv'), 'metrics.csv');
-    expect(m.epochs.map((e) => [e.epoch, e.step, e.metrics.val_loss])).toEqual([[0, 7, 1.018], [1, 15, 0.761], [2, 23, 0.809], [3, 31, 0.702], [4, 39, 0.733]]);
+    expect(m.epochs.map((e) => [e.epoch, e.step, e.metrics.val_loss])).toEqual([
+      [0, 7, 1.018],
+      [1, 15, 0.761],
+      [2, 23, 0.809],
+      [3, 31, 0.702],
+      [4, 39, 0.733],
+    ]);
   });
 });
 
@@ -268,17 +286,23 @@ describe('1.x validation bars (`Validating:`)', () => {
   // values in its postfix: they are not its own.
   it('an epoch without its own validation does not take the previous one’s values', () => {
     const bar = (d: string, i: number, n: number, post = '') => `${d}: 100%|██████████| ${i}/${n} [00:01<00:00, 9.1it/s${post}]`;
-    const log = parseLog([
-      bar('Epoch 0', 10, 12, ', loss=0.5, v_num=0'),
-      bar('Validating', 2, 2),
-      bar('Epoch 0', 12, 12, ', loss=0.5, v_num=0, val_loss=0.9'),
-      bar('Epoch 1', 10, 10, ', loss=0.4, v_num=0, val_loss=0.9'),
-      bar('Epoch 2', 10, 12, ', loss=0.3, v_num=0, val_loss=0.9'),
-      bar('Validating', 2, 2),
-      bar('Epoch 2', 12, 12, ', loss=0.3, v_num=0, val_loss=0.7'),
-      '',
-    ].join('\n'));
-    expect(log.epochs.epochs.map((r) => [r.epoch, r.metrics.val_loss])).toEqual([[0, 0.9], [1, undefined], [2, 0.7]]);
+    const log = parseLog(
+      [
+        bar('Epoch 0', 10, 12, ', loss=0.5, v_num=0'),
+        bar('Validating', 2, 2),
+        bar('Epoch 0', 12, 12, ', loss=0.5, v_num=0, val_loss=0.9'),
+        bar('Epoch 1', 10, 10, ', loss=0.4, v_num=0, val_loss=0.9'),
+        bar('Epoch 2', 10, 12, ', loss=0.3, v_num=0, val_loss=0.9'),
+        bar('Validating', 2, 2),
+        bar('Epoch 2', 12, 12, ', loss=0.3, v_num=0, val_loss=0.7'),
+        '',
+      ].join('\n'),
+    );
+    expect(log.epochs.epochs.map((r) => [r.epoch, r.metrics.val_loss])).toEqual([
+      [0, 0.9],
+      [1, undefined],
+      [2, 0.7],
+    ]);
   });
 });
 
@@ -297,7 +321,10 @@ describe('each INFO line twice (a notebook’s root logger beside Lightning’s 
     ].join('\n');
     const log = parseLog(text);
     expect(log.epochs.checkpoints).toHaveLength(2);
-    expect(log.epochs.epochs.map((r) => [r.epoch, r.step, r.metrics.val_loss])).toEqual([[0, 7, 1.018], [1, 15, 0.761]]);
+    expect(log.epochs.epochs.map((r) => [r.epoch, r.step, r.metrics.val_loss])).toEqual([
+      [0, 7, 1.018],
+      [1, 15, 0.761],
+    ]);
     expect(scanLogConfig(text).saves.map((x) => x.epoch)).toEqual([0, 1]);
   });
 });

@@ -16,7 +16,10 @@ import { judgeRun, statusWords } from './verdict';
 export function renderPrMarkdown(ev: Evidence, opts: { permalink: string; badgeUrl: string; profile?: string | null }): string {
   const judgement = judgeRun(ev);
   const prov = provenanceOf(ev, opts.profile ?? null);
-  const where = [ev.bundle.initiative, ev.bundle.phase].filter(Boolean).map((x) => mdText(x!)).join(' · ');
+  const where = [ev.bundle.initiative, ev.bundle.phase]
+    .filter(Boolean)
+    .map((x) => mdText(x!))
+    .join(' · ');
   const permalink = safeHref(opts.permalink);
   const badge = safeHref(opts.badgeUrl);
   const title = mdText(ev.title);

@@ -171,18 +171,36 @@ describe('Markdown from hostile evidence', () => {
   it('the PR Markdown links only to the permalink and the badge', () => {
     const md = renderPrMarkdown(hostileEvidence(), { permalink: 'https://runproof.example/runs/abc', badgeUrl: 'https://runproof.example/api/runs/abc/badge.svg' });
     const markup = markupOf(md);
-    const links = markup.join('\n').replace(/\\[[\]]/g, '').match(/\]\([^)]*\)/g);
+    const links = markup
+      .join('\n')
+      .replace(/\\[[\]]/g, '')
+      .match(/\]\([^)]*\)/g);
     expect(links).toEqual(['](https://runproof.example/runs/abc)', '](https://runproof.example/api/runs/abc/badge.svg)', '](https://runproof.example/runs/abc)']);
     for (const l of markup) expect(l, l).not.toMatch(/</);
   });
 
   it('refuses javascript:, data:, vbscript: and other-host permalinks; keeps http(s) and paths', () => {
-    for (const bad of ['javascript:alert(1)', ' JavaScript:alert(1)', 'data:text/html,<script>', 'vbscript:msgbox', '//evil.example/x', '/\\evil.example', 'ftp://x.example/', 'file:///etc/passwd', 'https://', '']) {
+    for (const bad of [
+      'javascript:alert(1)',
+      ' JavaScript:alert(1)',
+      'data:text/html,<script>',
+      'vbscript:msgbox',
+      '//evil.example/x',
+      '/\\evil.example',
+      'ftp://x.example/',
+      'file:///etc/passwd',
+      'https://',
+      '',
+    ]) {
       expect(safeHref(bad), bad).toBeNull();
       const ev = hostileEvidence();
       expect(renderSummaryMarkdown(ev, { permalink: bad })).not.toContain('**Evidence:**');
       const pr = renderPrMarkdown(ev, { permalink: bad, badgeUrl: bad });
-      expect(markupOf(pr).join('\n').replace(/\\[[\]]/g, '')).not.toMatch(/\]\(/);
+      expect(
+        markupOf(pr)
+          .join('\n')
+          .replace(/\\[[\]]/g, ''),
+      ).not.toMatch(/\]\(/);
     }
     expect(safeHref('http://127.0.0.1:3000/runs/abc')).toBe('http://127.0.0.1:3000/runs/abc');
     expect(safeHref('/runs/abc')).toBe('/runs/abc');

@@ -17,13 +17,30 @@ export const CHECK_IDS = Object.freeze(['exit', 'accelerator', 'metrics', 'epoch
 export type CheckId = (typeof CHECK_IDS)[number];
 export type CheckStatus = 'pass' | 'fail' | 'warn' | 'skip';
 
-export interface Check { id: CheckId; status: CheckStatus; detail: string }
-export interface Problem { file: string; line: number | null; message: string }
+export interface Check {
+  id: CheckId;
+  status: CheckStatus;
+  detail: string;
+}
+export interface Problem {
+  file: string;
+  line: number | null;
+  message: string;
+}
 
 export type FileRole = 'log' | 'metrics' | 'checkpoint-listing' | 'tree' | 'summary' | 'hparams' | 'command' | 'evidence' | 'checkpoint' | 'tfevents' | 'other';
-export interface BundleFile { path: string; role: FileRole; sizeBytes: number }
+export interface BundleFile {
+  path: string;
+  role: FileRole;
+  sizeBytes: number;
+}
 
-export interface CommandInfo { text: string; argv: string[]; env: Record<string, string>; source: string }
+export interface CommandInfo {
+  text: string;
+  argv: string[];
+  env: Record<string, string>;
+  source: string;
+}
 
 export interface KnobRow {
   knob: string;
@@ -45,7 +62,12 @@ export interface FoundCheckpoint {
   expected: boolean;
 }
 
-export interface ExpectedCheckpoint { name: string; epoch: number; score: number | null; kind: 'top-k' | 'last' }
+export interface ExpectedCheckpoint {
+  name: string;
+  epoch: number;
+  score: number | null;
+  kind: 'top-k' | 'last';
+}
 
 export interface Evidence {
   schema: 1;

@@ -42,7 +42,12 @@ function launched(status: Evidence['status'], over: Partial<LaunchFacts> = {}): 
     note: null,
     ...over,
   };
-  return analyseBundle([], { root: '/tmp/b', title: 'reference smoke run', requested: { text: 'node train.mjs --max_epochs 3 --gridsize 2', source: 'launch form' }, launch: { exitCode: null, signal: null, cleanedUp: null, status, facts } });
+  return analyseBundle([], {
+    root: '/tmp/b',
+    title: 'reference smoke run',
+    requested: { text: 'node train.mjs --max_epochs 3 --gridsize 2', source: 'launch form' },
+    launch: { exitCode: null, signal: null, cleanedUp: null, status, facts },
+  });
 }
 
 describe('a run that succeeded but fails checks', () => {
@@ -65,7 +70,9 @@ describe('a run that succeeded but fails checks', () => {
     const [first] = md.split('\n');
     expect(first).toMatch(/^\*\*✗ Fail:\*\* checkpoints and knobs failed — .*\.$/);
     expect(first).not.toMatch(/succeeded/i);
-    expect(md).toContain('[![runproof: fail: checkpoints and knobs failed — python -m ptycho_torch.train (from summary.md)](https://runproof.example/api/runs/abc/badge.svg)](https://runproof.example/runs/abc)');
+    expect(md).toContain(
+      '[![runproof: fail: checkpoints and knobs failed — python -m ptycho_torch.train (from summary.md)](https://runproof.example/api/runs/abc/badge.svg)](https://runproof.example/runs/abc)',
+    );
     expect(md.indexOf('Fail')).toBeLessThan(md.indexOf('succeeded'));
   });
 
@@ -89,7 +96,9 @@ describe('live, never-started and cancelled runs', () => {
       const summary = renderSummaryMarkdown(ev);
       expect(summary.split('\n')[2]).toMatch(/^\*\*… Pending:\*\* the run is (queued|running)/);
       expect(summary).not.toContain('❌ fail');
-      expect(summary).toContain('| knobs | ⏳ pending | judged when the run ends |'.replace('judged when the run ends', status === 'queued' ? 'waiting for the run to start' : 'judged when the run ends'));
+      expect(summary).toContain(
+        '| knobs | ⏳ pending | judged when the run ends |'.replace('judged when the run ends', status === 'queued' ? 'waiting for the run to start' : 'judged when the run ends'),
+      );
       expect(renderPrMarkdown(ev, LINKS)).not.toContain('❌');
       expect(runBadgeSvg(j, provenanceOf(ev))).not.toContain('#cf222e');
     }

@@ -59,7 +59,9 @@ describe('verdictSql', () => {
     db.exec('CREATE TABLE runs (id INTEGER PRIMARY KEY, status TEXT NOT NULL, checks_fail INTEGER NOT NULL, checks_pass INTEGER NOT NULL)');
     const ins = db.prepare('INSERT INTO runs (status, checks_fail, checks_pass) VALUES (?, ?, ?)');
     for (const s of RUN_STATUSES) for (const f of [0, 2]) for (const p of [0, 3]) ins.run(s, f, p);
-    const rows = db.prepare(`SELECT status, checks_fail AS checksFail, checks_pass AS checksPass, ${verdictSql()} AS v, ${verdictSql('r')} AS q, ${verdictRankSql('r')} AS rank FROM runs r`).all() as Array<{ status: string; checksFail: number; checksPass: number; v: string; q: string; rank: number }>;
+    const rows = db
+      .prepare(`SELECT status, checks_fail AS checksFail, checks_pass AS checksPass, ${verdictSql()} AS v, ${verdictSql('r')} AS q, ${verdictRankSql('r')} AS rank FROM runs r`)
+      .all() as Array<{ status: string; checksFail: number; checksPass: number; v: string; q: string; rank: number }>;
     expect(rows).toHaveLength(RUN_STATUSES.length * 4);
     for (const r of rows) {
       const want = verdictOf(r);
@@ -86,7 +88,9 @@ describe('judgeRun', () => {
 
   it('a traceback after the fit’s end fails the exit check, so the verdict is fail though the process succeeded', () => {
     const files = readBundleFiles(RUNTIME_SMOKE).map((f) =>
-      f.path === 'train_cli_runtime_smoke.log' ? { ...f, text: `${f.text}Traceback (most recent call last):\n  File "save.py", line 3, in <module>\n    save()\nOSError: [Errno 28] No space left on device\n` } : f,
+      f.path === 'train_cli_runtime_smoke.log'
+        ? { ...f, text: `${f.text}Traceback (most recent call last):\n  File "save.py", line 3, in <module>\n    save()\nOSError: [Errno 28] No space left on device\n` }
+        : f,
     );
     const ev = analyseBundle(files, { root: RUNTIME_SMOKE });
     expect(ev.status).toBe('succeeded');
@@ -108,7 +112,11 @@ describe('judgeRun', () => {
   });
 
   it('a run cancelled while queued never started: every check skips, no "knobs disagree", incomplete', () => {
-    const ev = analyseBundle([], { root: '/tmp/b', requested: { text: 'node train.mjs --max-epochs 3 --lr 0.1', source: 'launch form' }, launch: { exitCode: null, signal: null, cleanedUp: null, status: 'cancelled', facts: launch({ startedAt: null, note: 'cancelled while queued; never started' }) } });
+    const ev = analyseBundle([], {
+      root: '/tmp/b',
+      requested: { text: 'node train.mjs --max-epochs 3 --lr 0.1', source: 'launch form' },
+      launch: { exitCode: null, signal: null, cleanedUp: null, status: 'cancelled', facts: launch({ startedAt: null, note: 'cancelled while queued; never started' }) },
+    });
     expect(ev.checks.find((c) => c.id === 'knobs')?.status).toBe('fail');
     const j = judgeRun(ev);
     expect(j.verdict).toBe('incomplete');
@@ -123,7 +131,10 @@ describe('judgeRun', () => {
       status: 'cancelled',
       checks: [{ id: 'exit', status: 'fail', detail: 'terminated by SIGTERM' }, ...checks(['metrics', 'pass'], ['epochs', 'skip'])],
       launch: launch({ signal: 'SIGTERM', cancelRequested: true, note: 'cancelled by a user' }),
-      epochs: [{ epoch: 0, step: 4, metrics: {} }, { epoch: 1, step: 9, metrics: {} }],
+      epochs: [
+        { epoch: 0, step: 4, metrics: {} },
+        { epoch: 1, step: 9, metrics: {} },
+      ],
       maxEpochs: 6,
     };
     const j = judgeRun(ev);
@@ -140,7 +151,9 @@ describe('judgeRun', () => {
     expect(failedBeforeStart.verdict).toBe('fail');
     expect(failedBeforeStart.checks[0]).toMatchObject({ status: 'skip', detail: 'never started: path knob data now resolves outside data' });
     expect(failedBeforeStart.sentence).toBe('Fail: the process failed before it started — path knob data now resolves outside data.');
-    expect(judgeRun({ status: 'succeeded', checks: checks(['exit', 'pass'], ['metrics', 'pass'], ['warnings', 'warn'], ['cleanup', 'skip']) }).sentence).toBe('Pass: all 2 judged checks pass, 1 warns, 1 skipped.');
+    expect(judgeRun({ status: 'succeeded', checks: checks(['exit', 'pass'], ['metrics', 'pass'], ['warnings', 'warn'], ['cleanup', 'skip']) }).sentence).toBe(
+      'Pass: all 2 judged checks pass, 1 warns, 1 skipped.',
+    );
     expect(judgeRun({ status: 'unknown', checks: checks(['exit', 'skip']) })).toMatchObject({ verdict: 'incomplete', sentence: 'Incomplete: no check could be judged from this evidence.' });
   });
 });

@@ -126,7 +126,12 @@ export function shownChecks(ev: JudgeInput): ShownCheck[] {
   if (ev.status === 'cancelled' || ev.status === 'lost')
     return ev.checks.map((c) =>
       c.id === 'exit' && c.status === 'fail'
-        ? { id: c.id, status: 'skip', detail: `${ev.status === 'cancelled' ? 'cancelled on request' : 'lost: its worker stopped'}${ev.launch?.note ? ` (${ev.launch.note})` : ''}; ${c.detail}`, judged: c.status }
+        ? {
+            id: c.id,
+            status: 'skip',
+            detail: `${ev.status === 'cancelled' ? 'cancelled on request' : 'lost: its worker stopped'}${ev.launch?.note ? ` (${ev.launch.note})` : ''}; ${c.detail}`,
+            judged: c.status,
+          }
         : { ...c },
     );
   return ev.checks.map((c) => ({ ...c }));
@@ -159,7 +164,11 @@ export function judgeRun(ev: JudgeInput): RunJudgement {
   const failing = verdict === 'fail' ? checks.filter((c): c is Check => c.status === 'fail').map(({ id, status, detail }) => ({ id, status, detail })) : [];
   const never = neverStarted(ev);
   let sentence: string;
-  if (verdict === 'pending') sentence = ev.status === 'queued' ? 'Pending: the run is queued; its checks are judged when it ends.' : `Pending: the run is running${epochsRun(ev).replace(' after', ',')}; its checks are judged when it ends.`;
+  if (verdict === 'pending')
+    sentence =
+      ev.status === 'queued'
+        ? 'Pending: the run is queued; its checks are judged when it ends.'
+        : `Pending: the run is running${epochsRun(ev).replace(' after', ',')}; its checks are judged when it ends.`;
   else if (verdict === 'fail') {
     if (failing.length) {
       const what = failing.map((c) => `${c.id}: ${cut(c.detail)}`);
@@ -168,7 +177,8 @@ export function judgeRun(ev: JudgeInput): RunJudgement {
     } else sentence = `Fail: the process ${statusWords(ev.status)}${never ? ' before it started' : epochsRun(ev)}${ev.launch?.note ? ` — ${cut(ev.launch.note)}` : ''}.`;
   } else if (verdict === 'incomplete') {
     if (never) sentence = `Incomplete: ${ev.status === 'cancelled' ? 'cancelled while queued' : statusWords(ev.status)}, never started; nothing was judged.`;
-    else if (ev.status === 'cancelled' || ev.status === 'lost') sentence = `Incomplete: ${ev.status === 'cancelled' ? 'cancelled on request' : 'lost: its worker stopped'}${epochsRun(ev)}; the evidence stops there.`;
+    else if (ev.status === 'cancelled' || ev.status === 'lost')
+      sentence = `Incomplete: ${ev.status === 'cancelled' ? 'cancelled on request' : 'lost: its worker stopped'}${epochsRun(ev)}; the evidence stops there.`;
     else if (!count('pass')) sentence = 'Incomplete: no check could be judged from this evidence.';
     else sentence = `Incomplete: the evidence shows neither a normal end nor a failure (status ${statusWords(ev.status)}).`;
   } else {

@@ -1,5 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import { checkpointsInTree, formatLsListing, inferTemplate, matchName, mergeShapes, nameShape, parseCheckpointName, parseHumanSize, parseLsListing, pythonFixed, pythonFormat, pythonRepr, renderName, renderTemplate, resolveShape, templateFromLightning } from './checkpoints';
+import {
+  checkpointsInTree,
+  formatLsListing,
+  inferTemplate,
+  matchName,
+  mergeShapes,
+  nameShape,
+  parseCheckpointName,
+  parseHumanSize,
+  parseLsListing,
+  pythonFixed,
+  pythonFormat,
+  pythonRepr,
+  renderName,
+  renderTemplate,
+  resolveShape,
+  templateFromLightning,
+} from './checkpoints';
 import { RUNTIME_SMOKE, readFixture, PTYCHO } from '../../fixtures/test-helpers';
 
 describe('checkpoint names', () => {
@@ -82,11 +99,10 @@ describe('filename templates', () => {
   });
 });
 
-
-describe('Lightning\'s names: _format_checkpoint_name and Python\'s format()', () => {
+describe("Lightning's names: _format_checkpoint_name and Python's format()", () => {
   const name = (filename: string | null, values: Record<string, number>, autoInsert = true, ver?: number) => renderName(templateFromLightning(filename, autoInsert)!, values, ver);
 
-  it('renders the examples of ModelCheckpoint.format_checkpoint_name\'s docstring (Lightning 2.6.6)', () => {
+  it("renders the examples of ModelCheckpoint.format_checkpoint_name's docstring (Lightning 2.6.6)", () => {
     expect(name('{epoch}', { epoch: 0 })).toBe('epoch=0.ckpt');
     expect(name('{epoch:03d}', { epoch: 5 })).toBe('epoch=005.ckpt');
     expect(name('{epoch}-{val_loss:.2f}', { epoch: 2, val_loss: 0.123456 })).toBe('epoch=2-val_loss=0.12.ckpt');
@@ -118,7 +134,12 @@ describe('Lightning\'s names: _format_checkpoint_name and Python\'s format()', (
 
 describe('reading names back', () => {
   it('reads keyed and unkeyed fields, with the spec the digits show', () => {
-    expect(nameShape('ep05_score0.736.ckpt')!.parts).toEqual([{ literal: 'ep' }, { key: null, spec: '02d', text: '05', int: true }, { literal: '_score' }, { key: null, spec: '.3f', text: '0.736', int: false }]);
+    expect(nameShape('ep05_score0.736.ckpt')!.parts).toEqual([
+      { literal: 'ep' },
+      { key: null, spec: '02d', text: '05', int: true },
+      { literal: '_score' },
+      { key: null, spec: '.3f', text: '0.736', int: false },
+    ]);
     expect(nameShape('model-step=12-v1.ckpt')!.parts).toEqual([{ literal: 'model-step=' }, { key: 'step', spec: '' }]);
     expect(nameShape('last.ckpt')).toBeNull();
     const t = resolveShape(mergeShapes([nameShape('ep05_score0.736.ckpt')!, nameShape('ep12_score0.800.ckpt')!]), ['epoch', 'val_acc']);
@@ -132,8 +153,15 @@ describe('reading names back', () => {
   });
 
   it('reads an `ls -lR` listing, naming the files in sub-folders by their path', () => {
-    const lr = '.:\ntotal 8\ndrwxr-xr-x 2 root root 4096 Nov 30 06:35 epoch=3-step=14-val\n-rw-r--r-- 1 root root 5525 Nov 30 06:35 last.ckpt\n\n./epoch=3-step=14-val:\ntotal 8\n-rw-r--r-- 1 root root 5525 Nov 30 06:35 loss=0.572.ckpt\n';
-    expect(parseLsListing(lr)).toEqual({ files: [{ name: 'last.ckpt', sizeBytes: 5525 }, { name: 'epoch=3-step=14-val/loss=0.572.ckpt', sizeBytes: 5525 }], problems: [] });
+    const lr =
+      '.:\ntotal 8\ndrwxr-xr-x 2 root root 4096 Nov 30 06:35 epoch=3-step=14-val\n-rw-r--r-- 1 root root 5525 Nov 30 06:35 last.ckpt\n\n./epoch=3-step=14-val:\ntotal 8\n-rw-r--r-- 1 root root 5525 Nov 30 06:35 loss=0.572.ckpt\n';
+    expect(parseLsListing(lr)).toEqual({
+      files: [
+        { name: 'last.ckpt', sizeBytes: 5525 },
+        { name: 'epoch=3-step=14-val/loss=0.572.ckpt', sizeBytes: 5525 },
+      ],
+      problems: [],
+    });
     expect(parseCheckpointName('epoch=3-step=14-val/loss=0.572.ckpt').values).toEqual({ epoch: 3, step: 14, 'val/loss': 0.572 });
   });
 });

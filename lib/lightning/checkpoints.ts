@@ -77,7 +77,10 @@ export function parseHumanSize(text: string): number | null {
   return Math.round(Number(m[1]) * SIZE_UNITS[m[2].toUpperCase()]);
 }
 
-export interface ListingProblem { line: number; message: string }
+export interface ListingProblem {
+  line: number;
+  message: string;
+}
 
 /**
  * Files from an `ls -l` (or `ls -lh`) listing. The `total 53M` header and
@@ -102,8 +105,10 @@ export function parseLsListing(text: string): { files: Array<{ name: string; siz
       const header = /^(.+):$/.exec(line);
       if (header && !line.endsWith('.ckpt:')) {
         const dir = header[1].replace(/\/+$/, '');
-        if (root === null) { root = dir; prefix = ''; }
-        else if (dir.startsWith(`${root}/`)) prefix = `${dir.slice(root.length + 1)}/`;
+        if (root === null) {
+          root = dir;
+          prefix = '';
+        } else if (dir.startsWith(`${root}/`)) prefix = `${dir.slice(root.length + 1)}/`;
         else if (root === '.' && !dir.startsWith('/')) prefix = `${dir.replace(/^\.\//, '')}/`;
         else prefix = `${dir}/`;
         return;
@@ -153,7 +158,6 @@ export function checkpointsInTree(text: string): string[] {
   }
   return names;
 }
-
 
 // ---------------------------------------------------------------------------
 // Python's format(): what Lightning's names are made with
@@ -239,7 +243,10 @@ export function pythonFormat(value: number, spec: string, isInt: boolean): strin
   const [, , , sign = '-', , alt, zero, widthText, grouping, precText, type = ''] = m;
   const width = widthText ? Number(widthText) : 0;
   const prec = precText !== undefined ? Number(precText) : null;
-  if (zero && !align) { fill = '0'; align = '='; }
+  if (zero && !align) {
+    fill = '0';
+    align = '=';
+  }
   let body: string;
   let neg = false;
   const num = isInt ? Math.trunc(value) : value;
@@ -249,8 +256,10 @@ export function pythonFormat(value: number, spec: string, isInt: boolean): strin
     body = String(Math.abs(num));
   } else if (type === 'd' || type === 'n' || type === 'b' || type === 'o' || type === 'x' || type === 'X' || type === 'c' || type === 's') {
     if (!isInt && type !== 'n') return null;
-    if (type === 'n') { neg = num < 0; body = pythonGeneral(Math.abs(num), prec ?? 6, !!alt, false); }
-    else {
+    if (type === 'n') {
+      neg = num < 0;
+      body = pythonGeneral(Math.abs(num), prec ?? 6, !!alt, false);
+    } else {
       neg = num < 0;
       const radix = type === 'b' ? 2 : type === 'o' ? 8 : 16;
       body = Math.abs(num).toString(radix);
@@ -261,8 +270,10 @@ export function pythonFormat(value: number, spec: string, isInt: boolean): strin
     const x = num;
     neg = x < 0 || Object.is(x, -0);
     const a = Math.abs(x);
-    if (Number.isNaN(x)) { body = 'nan'; neg = false; }
-    else if (!Number.isFinite(x)) body = 'inf';
+    if (Number.isNaN(x)) {
+      body = 'nan';
+      neg = false;
+    } else if (!Number.isFinite(x)) body = 'inf';
     else if (type === 'f' || type === 'F') body = pythonFixed(a, prec ?? 6);
     else if (type === 'e' || type === 'E') body = pythonExp(a, prec ?? 6, type === 'E');
     else if (type === 'g' || type === 'G') body = pythonGeneral(a, prec ?? 6, !!alt, type === 'G');
@@ -353,10 +364,21 @@ export function templateFromLightning(filename: string | null, autoInsert = true
   let lit = '';
   for (let i = 0; i < f.length; i++) {
     const c = f[i];
-    if (c === '{' && f[i + 1] === '{') { lit += '{'; i++; continue; }
-    if (c === '}' && f[i + 1] === '}') { lit += '}'; i++; continue; }
+    if (c === '{' && f[i + 1] === '{') {
+      lit += '{';
+      i++;
+      continue;
+    }
+    if (c === '}' && f[i + 1] === '}') {
+      lit += '}';
+      i++;
+      continue;
+    }
     if (c === '}') return null;
-    if (c !== '{') { lit += c; continue; }
+    if (c !== '{') {
+      lit += c;
+      continue;
+    }
     const end = f.indexOf('}', i);
     if (end < 0) return null;
     const field = f.slice(i + 1, end);
@@ -382,7 +404,10 @@ export const DEFAULT_TEMPLATE: FilenameTemplate = templateFromLightning(null)!;
 export function renderName(t: FilenameTemplate, values: Record<string, number | undefined>, version?: number | null, epoch?: number, step?: number): string | null {
   let out = '';
   for (const p of t.parts) {
-    if ('literal' in p) { out += p.literal; continue; }
+    if ('literal' in p) {
+      out += p.literal;
+      continue;
+    }
     const v = p.key === 'epoch' && epoch !== undefined ? epoch : p.key === 'step' && step !== undefined ? step : values[p.key];
     const s = v === undefined ? pythonFormat(0, p.spec, true) : pythonFormat(v, p.spec, INT_KEYS.has(p.key) && Number.isInteger(v));
     if (s === null) return null;
@@ -400,7 +425,12 @@ export function renderTemplate(t: FilenameTemplate, values: Record<string, numbe
 // Reading templates back from names
 
 /** A field of a name whose key the name does not spell (`ep05`, `1.ckpt`): resolved against the run's values. */
-export interface OpenField { key: null; spec: string; text: string; int: boolean }
+export interface OpenField {
+  key: null;
+  spec: string;
+  text: string;
+  int: boolean;
+}
 export type ShapePart = { literal: string } | { key: string; spec: string } | OpenField;
 
 /** A name read as a template that may have fields of unknown key. */
@@ -454,7 +484,10 @@ export function nameShape(name: string): NameShape | null {
     if (lit) parts.push({ literal: lit });
     const { spec, int } = specOf(f.text, f.key);
     if (f.key !== null) parts.push({ key: f.key, spec });
-    else { parts.push({ key: null, spec, text: f.text, int }); open++; }
+    else {
+      parts.push({ key: null, spec, text: f.text, int });
+      open++;
+    }
     skeleton += `${lit}\u0000${f.key ?? (int ? '#i' : '#f')}\u0000`;
     last = f.end;
   }
@@ -476,7 +509,10 @@ export function mergeShapes(shapes: NameShape[]): NameShape {
     for (const s of shapes) {
       const q = s.parts[i];
       if (!q || 'literal' in q || q.spec === '*') continue;
-      if (spec === '*') { spec = q.spec; continue; }
+      if (spec === '*') {
+        spec = q.spec;
+        continue;
+      }
       if (/^0\d+d$/.test(q.spec) && (spec === '' || Number(q.spec.slice(1, -1)) > Number(spec.slice(1, -1) || 0))) spec = q.spec;
       if (q.spec === '' && /f$/.test(spec) && !('int' in q && q.int)) spec = '';
     }
@@ -514,11 +550,16 @@ export function matchName(t: FilenameTemplate, name: string): Record<string, num
   let re = '^';
   for (const p of t.parts) {
     if ('literal' in p) re += esc(p.literal);
-    else { keys.push(p.key); re += '([-+]?(?:\\d+(?:\\.\\d+)?(?:[eE][-+]?\\d+)?|nan|inf))'; }
+    else {
+      keys.push(p.key);
+      re += '([-+]?(?:\\d+(?:\\.\\d+)?(?:[eE][-+]?\\d+)?|nan|inf))';
+    }
   }
   const m = new RegExp(`${re}(?:-v\\d+)?\\.ckpt$`).exec(name);
   if (!m) return null;
   const out: Record<string, number> = {};
-  keys.forEach((k, i) => { out[k] = toNumber(m[i + 1]); });
+  keys.forEach((k, i) => {
+    out[k] = toNumber(m[i + 1]);
+  });
   return out;
 }

@@ -35,7 +35,13 @@ describe('commands', () => {
 
 describe('redactEnv', () => {
   it('hides values of variables named like secrets, keeps the rest (CUDA_VISIBLE_DEVICES="" stays visible)', () => {
-    expect(redactEnv({ CUDA_VISIBLE_DEVICES: '', HF_TOKEN: 'hf_abc', WANDB_API_KEY: 'k', MY_PASSWORD: 'p', SEED: '1' })).toEqual({ CUDA_VISIBLE_DEVICES: '', HF_TOKEN: '***', WANDB_API_KEY: '***', MY_PASSWORD: '***', SEED: '1' });
+    expect(redactEnv({ CUDA_VISIBLE_DEVICES: '', HF_TOKEN: 'hf_abc', WANDB_API_KEY: 'k', MY_PASSWORD: 'p', SEED: '1' })).toEqual({
+      CUDA_VISIBLE_DEVICES: '',
+      HF_TOKEN: '***',
+      WANDB_API_KEY: '***',
+      MY_PASSWORD: '***',
+      SEED: '1',
+    });
     expect(formatCommandLine(['python', 'a b.py'], { CUDA_VISIBLE_DEVICES: '' })).toBe(`CUDA_VISIBLE_DEVICES="" python 'a b.py'`);
   });
 });

@@ -36,16 +36,29 @@ export function shellSplit(text: string): string[] {
     if (c === '"') {
       i++;
       while (i < s.length && s[i] !== '"') {
-        if (s[i] === '\\' && i + 1 < s.length && '"\\$`'.includes(s[i + 1])) { cur += s[i + 1]; i += 2; continue; }
+        if (s[i] === '\\' && i + 1 < s.length && '"\\$`'.includes(s[i + 1])) {
+          cur += s[i + 1];
+          i += 2;
+          continue;
+        }
         cur += s[i++];
       }
       i++;
       inWord = true;
       continue;
     }
-    if (c === '\\' && i + 1 < s.length) { cur += s[i + 1]; i += 2; inWord = true; continue; }
+    if (c === '\\' && i + 1 < s.length) {
+      cur += s[i + 1];
+      i += 2;
+      inWord = true;
+      continue;
+    }
     if (/\s/.test(c)) {
-      if (inWord) { words.push(cur); cur = ''; inWord = false; }
+      if (inWord) {
+        words.push(cur);
+        cur = '';
+        inWord = false;
+      }
       i++;
       continue;
     }
@@ -71,10 +84,16 @@ export function knobsFromArgv(argv: string[]): Knobs {
     const a = argv[i];
     if (!a.startsWith('--') || a === '--') continue;
     const eq = a.indexOf('=');
-    if (eq > 0) { knobs[a.slice(2, eq)] = a.slice(eq + 1); continue; }
+    if (eq > 0) {
+      knobs[a.slice(2, eq)] = a.slice(eq + 1);
+      continue;
+    }
     const next = argv[i + 1];
     if (next === undefined || (next.startsWith('-') && !/^-\d/.test(next))) knobs[a.slice(2)] = true;
-    else { knobs[a.slice(2)] = next; i++; }
+    else {
+      knobs[a.slice(2)] = next;
+      i++;
+    }
   }
   return knobs;
 }
@@ -88,12 +107,19 @@ export function parseCommandLine(text: string): ParsedCommand | null {
     const w = words[i];
     if (w === undefined) return null;
     const assign = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(w);
-    if (assign) { env[assign[1]] = assign[2]; i++; continue; }
+    if (assign) {
+      env[assign[1]] = assign[2];
+      i++;
+      continue;
+    }
     const wrapper = WRAPPERS.find((x) => x.name.test(w));
     if (wrapper) {
       wrappers.push(w);
       i++;
-      while (words[i] !== undefined && wrapper.flags.test(words[i]) && words[i] !== '') { wrappers.push(words[i]); i++; }
+      while (words[i] !== undefined && wrapper.flags.test(words[i]) && words[i] !== '') {
+        wrappers.push(words[i]);
+        i++;
+      }
       continue;
     }
     break;
@@ -112,7 +138,10 @@ export function findCommandInMarkdown(md: string): ParsedCommand | null {
   const ordered = [...blocks.filter(shellish), ...blocks.filter((b) => !shellish(b) && b.lang === '')];
   for (const b of ordered) {
     // Join continuations, then take the first line that runs something with flags.
-    const lines = b.body.replace(/\\\r?\n/g, ' ').split(/\r?\n/).map((l) => l.replace(/^\$\s+/, '').trim());
+    const lines = b.body
+      .replace(/\\\r?\n/g, ' ')
+      .split(/\r?\n/)
+      .map((l) => l.replace(/^\$\s+/, '').trim());
     for (const line of lines) {
       if (!line || line.startsWith('#')) continue;
       if (!/\s--?[A-Za-z]/.test(line)) continue;

@@ -90,13 +90,15 @@ describe('per-epoch values: shapes', () => {
   });
 
   it('places EarlyStopping values in the epoch of the ModelCheckpoint line after them, and steps are unknown without a bar or checkpoint line', () => {
-    const t = parseLog([
-      'Metric val_loss improved. New best score: 0.912',
-      "Epoch 0, global step 50: 'val_loss' reached 0.91234 (best 0.91234), saving model to '/r/ckpt/epoch=0-step=50.ckpt' as top 1",
-      'Metric val_loss improved by 0.100 >= min_delta = 0.0. New best score: 0.812',
-      "Epoch 1, global step 100: 'val_loss' reached 0.81234 (best 0.81234), saving model to \"/r/ckpt/it's-epoch=1.ckpt\" as top 1",
-      'Metric val_loss improved by 0.100 >= min_delta = 0.0. New best score: 0.712',
-    ].join('\n')).epochs;
+    const t = parseLog(
+      [
+        'Metric val_loss improved. New best score: 0.912',
+        "Epoch 0, global step 50: 'val_loss' reached 0.91234 (best 0.91234), saving model to '/r/ckpt/epoch=0-step=50.ckpt' as top 1",
+        'Metric val_loss improved by 0.100 >= min_delta = 0.0. New best score: 0.812',
+        "Epoch 1, global step 100: 'val_loss' reached 0.81234 (best 0.81234), saving model to \"/r/ckpt/it's-epoch=1.ckpt\" as top 1",
+        'Metric val_loss improved by 0.100 >= min_delta = 0.0. New best score: 0.712',
+      ].join('\n'),
+    ).epochs;
     expect(t.epochs).toEqual([
       { epoch: 0, step: 49, metrics: { val_loss: 0.91234 } },
       { epoch: 1, step: 99, metrics: { val_loss: 0.81234 } },

@@ -83,7 +83,8 @@ const ANSI = /\x1b\[[0-9;?]*[A-Za-z]/g;
  *  - 0.x: `Epoch 00003: …` (`{epoch:05d}`), after a blank line.
  * Groups: 1 epoch, 2 `global `, 3 step, 4–6 monitor ('…', "…", bare), 7 value, 8 best, 9–11 path, 12 k of a save, 13 k of a non-save.
  */
-const CHECKPOINT = /^Epoch (\d+)(?:, (global )?step (\d+))?: (?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)"|([^\s'"]+)) (?:reached (\S+) \(best (\S+)\), saving model to (?:'(.*)'|"(.*)"|(.*?)) as top (-?\d+)|was not in top (-?\d+))\s*$/;
+const CHECKPOINT =
+  /^Epoch (\d+)(?:, (global )?step (\d+))?: (?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)"|([^\s'"]+)) (?:reached (\S+) \(best (\S+)\), saving model to (?:'(.*)'|"(.*)"|(.*?)) as top (-?\d+)|was not in top (-?\d+))\s*$/;
 
 /** Half a unit in the last printed digit of a number's text (`3.230` → 0.0005, `1.2e-05` → 5e-7). */
 export function printedTolerance(text: string): number {
@@ -149,7 +150,8 @@ export class LogEpochCollector {
       if (!this.validationSeen) for (const [k] of pairs(postfix)) this.beforeValidation.add(k);
       // The relabelled bar's first redraw (`Epoch 0: 0%|…| 0/8`, the previous epoch's postfix) never replaces a fuller one.
       if (!kept || i >= kept.i) this.bars.set(epoch, { i, postfix, line, validated: kept?.validated ?? false });
-    } else if (/^Valid(?:ation\b|ating\b)/.test(desc)) { // `Validation DataLoader 0` (1.6 on), `Validating` (1.x before)
+    } else if (/^Valid(?:ation\b|ating\b)/.test(desc)) {
+      // `Validation DataLoader 0` (1.6 on), `Validating` (1.x before)
       this.validationSeen = true;
       if (this.barEpoch !== null) {
         const kept = this.bars.get(this.barEpoch);
@@ -204,7 +206,7 @@ export class LogEpochCollector {
     // The file name renders the metric itself: `val_acc=inf` says it was infinite; anything else, NaN (the usual cause,
     // and scored the same as the printed infinity by ModelCheckpoint and EarlyStopping).
     if (value !== null && Number.isFinite(value)) this.put(epoch, monitor, value, printedTolerance(m[7]));
-    else if (value !== null && c.path !== null) this.put(epoch, monitor, /(^|[=_\-])[-+]?inf([^a-z]|$)/i.test(c.path.split('/').pop() ?? '') ? value : NaN, 0);
+    else if (value !== null && c.path !== null) this.put(epoch, monitor, /(^|[=_-])[-+]?inf([^a-z]|$)/i.test(c.path.split('/').pop() ?? '') ? value : NaN, 0);
     else if (!this.cells.has(epoch)) this.cells.set(epoch, new Map());
     for (const p of this.pendingEs) this.putEs(epoch, p.metric, p.text, p.tol);
     this.pendingEs = [];
@@ -303,7 +305,7 @@ export class LogEpochCollector {
         for (const [k, c] of row) {
           setOwn(metrics, k, c.value);
           names.add(k);
-          if (!Object.prototype.hasOwnProperty.call(tolerance, k) || c.tol > tolerance[k]) setOwn(tolerance, k, c.tol);
+          if (!Object.hasOwn(tolerance, k) || c.tol > tolerance[k]) setOwn(tolerance, k, c.tol);
         }
       }
       const step = barSteps.get(e) ?? (unitsDiffer ? undefined : this.ckptSteps.get(e)) ?? NaN;
@@ -312,7 +314,7 @@ export class LogEpochCollector {
     }
     const columns = [...names].sort();
     const series: StepSeries[] = columns.map((metric) => {
-      const rows = epochs.filter((r) => Object.prototype.hasOwnProperty.call(r.metrics, metric));
+      const rows = epochs.filter((r) => Object.hasOwn(r.metrics, metric));
       return {
         metric,
         length: rows.length,

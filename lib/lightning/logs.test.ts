@@ -38,7 +38,7 @@ describe('training logs', () => {
       '  warnings.warn(',
       '/a/b.py:3: UserWarning: careful',
       '  warnings.warn(',
-      '/env/lib/python3.11/site-packages/lightning/pytorch/trainer/connectors/data_connector.py:433: The \'val_dataloader\' does not have many workers',
+      "/env/lib/python3.11/site-packages/lightning/pytorch/trainer/connectors/data_connector.py:433: The 'val_dataloader' does not have many workers",
       '/home/me/project/train.py:9: this is not a warning (no category, not a lightning file)',
     ].join('\n');
     const log = parseLog(text);
@@ -111,7 +111,10 @@ describe('parseLog: odd and oversized logs', () => {
     const log = parseLog(head, tail);
     expect(log.lineCount).toBe(1_000_002);
     expect(log.errors).toEqual([{ line: 1_000_001, message: 'ERROR: disk full' }]);
-    expect(log.warnings.map((w) => [w.message, w.logLine])).toEqual([['early', 2], ['late', 1_000_002]]);
+    expect(log.warnings.map((w) => [w.message, w.logLine])).toEqual([
+      ['early', 2],
+      ['late', 1_000_002],
+    ]);
     expect(log.accelerator.resolved).toBe('cpu');
   });
 
@@ -233,17 +236,19 @@ describe('real Lightning 2.6.6 logs: warnings and seed', () => {
   });
 
   it('reads the other warning shapes: 1.x/2.0 standard form, category line with the message below, rank-prefixed seed', () => {
-    const log = parseLog([
-      '[rank: 0] Global seed set to 42',
-      '/env/lib/python3.10/site-packages/pytorch_lightning/trainer/connectors/data_connector.py:430: PossibleUserWarning: The dataloader, train_dataloader, does not have many workers which may be a bottleneck.',
-      '  rank_zero_warn(',
-      '/env/lib/python3.10/site-packages/pytorch_lightning/trainer/trainer.py:1609: LightningDeprecationWarning: `Trainer.reset_train_dataloader` is deprecated in v1.9.',
-      '  rank_zero_deprecation(',
-      'INFO:py.warnings:/home/u/proj/data.py:17: FutureWarning:',
-      'the default of `shuffle` will change',
-      '  warnings.warn(',
-      'Seed set to 43',
-    ].join('\n'));
+    const log = parseLog(
+      [
+        '[rank: 0] Global seed set to 42',
+        '/env/lib/python3.10/site-packages/pytorch_lightning/trainer/connectors/data_connector.py:430: PossibleUserWarning: The dataloader, train_dataloader, does not have many workers which may be a bottleneck.',
+        '  rank_zero_warn(',
+        '/env/lib/python3.10/site-packages/pytorch_lightning/trainer/trainer.py:1609: LightningDeprecationWarning: `Trainer.reset_train_dataloader` is deprecated in v1.9.',
+        '  rank_zero_deprecation(',
+        'INFO:py.warnings:/home/u/proj/data.py:17: FutureWarning:',
+        'the default of `shuffle` will change',
+        '  warnings.warn(',
+        'Seed set to 43',
+      ].join('\n'),
+    );
     expect(log.seed).toBe(43);
     expect(log.warnings.map((w) => [w.category, w.message])).toEqual([
       ['PossibleUserWarning', 'The dataloader, train_dataloader, does not have many workers which may be a bottleneck.'],
@@ -257,7 +262,7 @@ describe('real Lightning 2.6.6 logs: warnings and seed', () => {
 // Scheduler and Hydra lines are written by hand (no Slurm or Hydra on this machine): their formats
 // are slurmstepd's `*** JOB … CANCELLED AT … DUE TO … ***` and Hydra's run_and_report output.
 describe('stops from outside and errors without a traceback', () => {
-  const fitting = 'GPU available: False, used: False\nEpoch 3, global step 40: \'val_loss\' was not in top 1\n';
+  const fitting = "GPU available: False, used: False\nEpoch 3, global step 40: 'val_loss' was not in top 1\n";
 
   it('names a Slurm time limit, also when Lightning’s SIGTERM line comes first', () => {
     const log = parseLog(`${fitting}[rank: 0] Received SIGTERM: 15\nslurmstepd: error: *** JOB 4242 ON gpu-node-07 CANCELLED AT 2025-03-01T12:00:04 DUE TO TIME LIMIT ***\n`);
@@ -294,43 +299,53 @@ describe('stops from outside and errors without a traceback', () => {
     const after = parseLog(`${fitting}\`Trainer.fit\` stopped: \`max_epochs=4\` reached.\nTerminated\n`);
     expect(after.stop.reason).toBe('max_epochs');
     expect(after.killed).toMatchObject({ kind: 'signal', line: 4 });
-    const consequence = parseLog(`${fitting}Received SIGTERM: 15\nTraceback (most recent call last):\n  File "x.py", line 1\nRuntimeError: DataLoader worker (pid 77) is killed by signal: Terminated.\n`);
+    const consequence = parseLog(
+      `${fitting}Received SIGTERM: 15\nTraceback (most recent call last):\n  File "x.py", line 1\nRuntimeError: DataLoader worker (pid 77) is killed by signal: Terminated.\n`,
+    );
     expect(consequence.stop.reason).toBe('killed');
     expect(consequence.errors).toHaveLength(1);
-    const crashFirst = parseLog(`${fitting}Traceback (most recent call last):\n  File "x.py", line 1\nValueError: bad batch\nslurmstepd: error: *** JOB 1 ON n1 CANCELLED AT 2025-03-01T12:00:04 DUE TO TIME LIMIT ***\n`);
+    const crashFirst = parseLog(
+      `${fitting}Traceback (most recent call last):\n  File "x.py", line 1\nValueError: bad batch\nslurmstepd: error: *** JOB 1 ON n1 CANCELLED AT 2025-03-01T12:00:04 DUE TO TIME LIMIT ***\n`,
+    );
     expect(crashFirst.stop).toMatchObject({ reason: 'error', message: 'ValueError: bad batch' });
   });
 
   it('reads Hydra’s error without a traceback, and with one', () => {
-    const bare = parseLog([
-      'Error executing job with overrides: [\'trainer.max_epochs=3\', \'model=unet\']',
-      'Error in call to target \'src.models.UNet\':',
-      'TypeError("__init__() got an unexpected keyword argument \'depth\'")',
-      'full_key: model',
-      '',
-      'Set the environment variable HYDRA_FULL_ERROR=1 for a complete stack trace.',
-    ].join('\n'));
-    expect(bare.errors).toEqual([{ line: 2, message: 'Error in call to target \'src.models.UNet\': TypeError("__init__() got an unexpected keyword argument \'depth\'")' }]);
+    const bare = parseLog(
+      [
+        "Error executing job with overrides: ['trainer.max_epochs=3', 'model=unet']",
+        "Error in call to target 'src.models.UNet':",
+        'TypeError("__init__() got an unexpected keyword argument \'depth\'")',
+        'full_key: model',
+        '',
+        'Set the environment variable HYDRA_FULL_ERROR=1 for a complete stack trace.',
+      ].join('\n'),
+    );
+    expect(bare.errors).toEqual([{ line: 2, message: "Error in call to target 'src.models.UNet': TypeError(\"__init__() got an unexpected keyword argument 'depth'\")" }]);
     expect(bare.stop.reason).toBe('error');
-    const traced = parseLog([
-      'Error executing job with overrides: []',
-      'Traceback (most recent call last):',
-      '  File "/p/train.py", line 32, in main',
-      '    trainer.fit(model)',
-      'KeyError: \'agent\'',
-      '',
-      'Set the environment variable HYDRA_FULL_ERROR=1 for a complete stack trace.',
-    ].join('\n'));
-    expect(traced.errors).toEqual([{ line: 5, message: 'KeyError: \'agent\'' }]);
-    expect(traced.crash!.message).toBe('KeyError: \'agent\'');
+    const traced = parseLog(
+      [
+        'Error executing job with overrides: []',
+        'Traceback (most recent call last):',
+        '  File "/p/train.py", line 32, in main',
+        '    trainer.fit(model)',
+        "KeyError: 'agent'",
+        '',
+        'Set the environment variable HYDRA_FULL_ERROR=1 for a complete stack trace.',
+      ].join('\n'),
+    );
+    expect(traced.errors).toEqual([{ line: 5, message: "KeyError: 'agent'" }]);
+    expect(traced.crash!.message).toBe("KeyError: 'agent'");
   });
 
   it('does not end the run at an EarlyStopping stop when a later epoch shows (min_epochs kept it going)', () => {
-    const log = parseLog([
-      'Monitored metric val_loss did not improve in the last 2 records. Best score: 0.500. Signaling Trainer to stop.',
-      'Epoch 2, global step 30: \'val_loss\' was not in top 1',
-      'Epoch 3, global step 40: \'val_loss\' was not in top 1',
-    ].join('\n'));
+    const log = parseLog(
+      [
+        'Monitored metric val_loss did not improve in the last 2 records. Best score: 0.500. Signaling Trainer to stop.',
+        "Epoch 2, global step 30: 'val_loss' was not in top 1",
+        "Epoch 3, global step 40: 'val_loss' was not in top 1",
+      ].join('\n'),
+    );
     expect(log.earlyStopping!.final).toBe(false);
     expect(log.normalEnd).toBe(false);
     expect(log.stop.reason).toBe('unknown');
@@ -354,11 +369,9 @@ describe('the root cause of a failure', () => {
 
   it("names argparse's error line when the trainer refused its arguments", () => {
     // Python 3.11's argparse, verbatim (usage wrapped over two lines, then the error, exit status 2).
-    const text = [
-      'usage: train.py [-h] [--n-images N_IMAGES] [--gridsize GRIDSIZE]',
-      '                --output_dir OUTPUT_DIR',
-      "train.py: error: argument --n-images: invalid int value: 'abc'",
-    ].join('\n');
+    const text = ['usage: train.py [-h] [--n-images N_IMAGES] [--gridsize GRIDSIZE]', '                --output_dir OUTPUT_DIR', "train.py: error: argument --n-images: invalid int value: 'abc'"].join(
+      '\n',
+    );
     const log = parseLog(text);
     expect(log.errors).toEqual([{ line: 3, message: "train.py: error: argument --n-images: invalid int value: 'abc'" }]);
     expect(log.crash).toMatchObject({ line: 3, kind: 'usage', message: "train.py: error: argument --n-images: invalid int value: 'abc'" });
@@ -371,22 +384,20 @@ describe('the root cause of a failure', () => {
   });
 
   it('takes the first error line when there is no traceback: the later ones echo it', () => {
-    const log = parseLog([
-      '2025-11-12 18:40:56,030 - INFO - Starting',
-      '2025-11-12 18:40:56,031 - ERROR - Training data file not found: data.npz',
-      '2025-11-12 18:40:56,032 - ERROR - An error occurred during execution: see above',
-    ].join('\n'));
+    const log = parseLog(
+      [
+        '2025-11-12 18:40:56,030 - INFO - Starting',
+        '2025-11-12 18:40:56,031 - ERROR - Training data file not found: data.npz',
+        '2025-11-12 18:40:56,032 - ERROR - An error occurred during execution: see above',
+      ].join('\n'),
+    );
     expect(log.crash).toMatchObject({ line: 2, kind: 'error-line', message: 'Training data file not found: data.npz' });
   });
 
   it('prefers a traceback to error lines around it', () => {
-    const log = parseLog([
-      'ERROR: first a logged complaint',
-      'Traceback (most recent call last):',
-      '  File "t.py", line 1, in <module>',
-      'ValueError: the real failure',
-      'ERROR: training was interrupted',
-    ].join('\n'));
+    const log = parseLog(
+      ['ERROR: first a logged complaint', 'Traceback (most recent call last):', '  File "t.py", line 1, in <module>', 'ValueError: the real failure', 'ERROR: training was interrupted'].join('\n'),
+    );
     expect(log.crash).toMatchObject({ line: 4, kind: 'exception', message: 'ValueError: the real failure' });
   });
 

@@ -89,7 +89,7 @@ export interface ParsedLog {
    * raised while shutting down); without a traceback, argparse's `prog: error:`
    * line; else the first error line (`ERROR`, Hydra's message).
    */
-  crash: { line: number; message: string; chain: string[]; kind: CrashKind; /** The log lines of `chain`. */ chainLines: number[] } | null;
+  crash: { line: number; message: string; chain: string[]; kind: CrashKind /** The log lines of `chain`. */; chainLines: number[] } | null;
   /**
    * The first glog/absl line of severity E or F (`E0000 00:00:… file.cc:12] …`,
    * as TensorFlow and XLA print them). Not an error by itself (TensorFlow
@@ -146,7 +146,8 @@ export function splitLines(text: string, crOnly = text.indexOf('\n') < 0 && text
 }
 
 // Hydra's job logging (`[2021-09-29 13:32:57,696][lightning][INFO] - GPU available: …`, the lightning-hydra-template's too) among them.
-const PREFIX = /^(?:\[[a-z]+\]\s*)?(?:\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:[,.]\d+)?\s*-\s*(?:[\w.]+\s*-\s*)?[A-Z]+\s*-\s*|\[\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:[,.]\d+)?\]\[[\w.]+\]\[[A-Z]+\] - |(?:INFO|WARNING|ERROR|DEBUG):[\w.]+:|(?:INFO|WARNING):\s)/;
+const PREFIX =
+  /^(?:\[[a-z]+\]\s*)?(?:\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:[,.]\d+)?\s*-\s*(?:[\w.]+\s*-\s*)?[A-Z]+\s*-\s*|\[\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:[,.]\d+)?\]\[[\w.]+\]\[[A-Z]+\] - |(?:INFO|WARNING|ERROR|DEBUG):[\w.]+:|(?:INFO|WARNING):\s)/;
 // Lightning's rank_prefixed_message (F:utilities/rank_zero.py): `[rank: 0] Received SIGTERM: 15`.
 const RANK = /^\[rank: ?\d+\]\s*/;
 /** A traceback frame inside `trainer.fit` (its loops, or Trainer.fit itself): the exception ended the fit. */
@@ -232,7 +233,7 @@ const KILL_HINT = /SIG|Terminated|Killed|oom|OOM|memory|timeout:|CANCELLED|Keybo
 /** `15` → `SIGTERM`. */
 function signalName(s: string): string {
   const names: Record<string, string> = { '1': 'SIGHUP', '2': 'SIGINT', '9': 'SIGKILL', '10': 'SIGUSR1', '12': 'SIGUSR2', '15': 'SIGTERM' };
-  return /^\d+$/.test(s) ? names[s] ?? `signal ${s}` : s.startsWith('SIG') ? s : `SIG${s}`;
+  return /^\d+$/.test(s) ? (names[s] ?? `signal ${s}`) : s.startsWith('SIG') ? s : `SIG${s}`;
 }
 
 const ANSI = /\x1b\[[0-9;?]*[A-Za-z]/g;
@@ -273,7 +274,9 @@ export function parseLog(text: string, tail: LogTail | null = null): ParsedLog {
     longLines: [],
   };
   const warningIndex = new Map<string, LogWarning>();
-  let real: number | null = null, user: number | null = null, sys: number | null = null;
+  let real: number | null = null,
+    user: number | null = null,
+    sys: number | null = null;
   let inTraceback = false;
   let tracebackStart = 0;
   /** A chain line ("The above exception…", "During handling…") was seen: the next exception links to the last one. */
@@ -364,23 +367,32 @@ export function parseLog(text: string, tail: LogTail | null = null): ParsedLog {
       }
       hydraPending = null;
     }
-    if (c0 === 69 && /^Error executing job with overrides: /.test(line)) { // 'E'
+    if (c0 === 69 && /^Error executing job with overrides: /.test(line)) {
+      // 'E'
       hydraPending = n;
       return 0;
     }
-    if (c0 === 83 && /^Set the environment variable HYDRA_FULL_ERROR=1 for a complete stack trace/.test(line)) { // 'S'
+    if (c0 === 83 && /^Set the environment variable HYDRA_FULL_ERROR=1 for a complete stack trace/.test(line)) {
+      // 'S'
       if (!out.errors.length) out.errors.push({ line: n, message: 'Hydra: the job failed (its error was not printed)' });
       return 0;
     }
 
     // Tracebacks: the last non-indented line after `Traceback` is the exception.
-    if (c0 === 84 && /^Traceback \(most recent call last\):/.test(line)) { // 'T'
+    if (c0 === 84 && /^Traceback \(most recent call last\):/.test(line)) {
+      // 'T'
       inTraceback = true;
       tracebackStart = n;
       return 0;
     }
-    if (c0 === 84 && /^The above exception was the direct cause of the following exception:/.test(line)) { chainNext = 'cause'; return 0; }
-    if (c0 === 68 && /^During handling of the above exception, another exception occurred:/.test(line)) { chainNext = 'context'; return 0; }
+    if (c0 === 84 && /^The above exception was the direct cause of the following exception:/.test(line)) {
+      chainNext = 'cause';
+      return 0;
+    }
+    if (c0 === 68 && /^During handling of the above exception, another exception occurred:/.test(line)) {
+      chainNext = 'context';
+      return 0;
+    }
     if (inTraceback) {
       // A frame of Lightning's fit loop: the exception was raised inside `trainer.fit`, before it ended.
       if (FIT_FRAME.test(line)) st.fitCrashLine = n;
@@ -397,8 +409,11 @@ export function parseLog(text: string, tail: LogTail | null = null): ParsedLog {
     let m: RegExpExecArray | null;
     if ((m = /^(real|user|sys)\s+(\d+(?:\.\d+)?)$/.exec(line))) {
       const v = Number(m[2]);
-      if (m[1] === 'real') { real = v; user = null; sys = null; }
-      else if (m[1] === 'user') user = v;
+      if (m[1] === 'real') {
+        real = v;
+        user = null;
+        sys = null;
+      } else if (m[1] === 'user') user = v;
       else sys = v;
       if (real !== null && user !== null && sys !== null) out.time = { realS: real, userS: user, sysS: sys };
       return 0;
@@ -423,7 +438,10 @@ export function parseLog(text: string, tail: LogTail | null = null): ParsedLog {
       if (Number(m[3]) > 0) setResolved(m[1] === 'I' ? 'ipu' : 'hpu', line.trim(), true);
       return 0;
     }
-    if (/No GPU found, using CPU instead/.test(line)) { setResolved('cpu', line.trim(), false); return 0; }
+    if (/No GPU found, using CPU instead/.test(line)) {
+      setResolved('cpu', line.trim(), false);
+      return 0;
+    }
     if ((m = /You are using a CUDA device \('([^']+)'\)/.exec(line))) {
       out.accelerator.device = m[1];
       setResolved('gpu', line.trim().slice(0, 120), false);
@@ -454,8 +472,9 @@ export function parseLog(text: string, tail: LogTail | null = null): ParsedLog {
       return 0;
     }
     let es: Omit<EarlyStopLine, 'message' | 'line' | 'final'> | null = null;
-    if (!esLine) { /* not EarlyStopping's */ }
-    else if ((m = /^Monitored metric (\S+) did not improve in the last \d+ records\. Best score: (\S+)\. Signaling Trainer to stop\./.exec(line))) {
+    if (!esLine) {
+      /* not EarlyStopping's */
+    } else if ((m = /^Monitored metric (\S+) did not improve in the last \d+ records\. Best score: (\S+)\. Signaling Trainer to stop\./.exec(line))) {
       es = { kind: 'patience', monitor: m[1], value: null, best: readNumber(m[2]) };
     } else if ((m = /^Monitored metric (\S+) = (\S+) is not finite\. Previous best value was (\S+)\. Signaling Trainer to stop\./.exec(line))) {
       es = { kind: 'non_finite', monitor: m[1], value: readNumber(m[2]), best: readNumber(m[3]) };
@@ -463,7 +482,8 @@ export function parseLog(text: string, tail: LogTail | null = null): ParsedLog {
     } else if ((m = /^(Stopping|Divergence) threshold reached: (\S+) = (\S+) [<>] \S+\. Signaling Trainer to stop\./.exec(line))) {
       es = { kind: m[1] === 'Stopping' ? 'stopping_threshold' : 'divergence_threshold', monitor: m[2], value: readNumber(m[3]), best: null };
       epochs.earlyStopping(m[2], m[3]);
-    } else if (c0 === 69 && (m = /^Epoch \d+: early stopping triggered\.$/.exec(line))) { // 'E'
+    } else if (c0 === 69 && (m = /^Epoch \d+: early stopping triggered\.$/.exec(line))) {
+      // 'E'
       // 0.7–0.9 EarlyStopping(verbose=True) at the fit's end (`Epoch {stopped_epoch + 1:05d}: early stopping triggered.`).
       es = { kind: 'other', monitor: null, value: null, best: null };
     } else if (/Signaling Trainer to stop\./.test(line)) {
@@ -475,7 +495,8 @@ export function parseLog(text: string, tail: LogTail | null = null): ParsedLog {
       out.earlyStopping = { ...es, message: line.trim(), line: n, final: true };
       return 0;
     }
-    if (c0 === 69 && epochs.checkpoint(line, n)) { // 'E'
+    if (c0 === 69 && epochs.checkpoint(line, n)) {
+      // 'E'
       // Without a progress bar, EarlyStopping's stop line takes the epoch of the ModelCheckpoint line right after it
       // (ModelCheckpoint runs after EarlyStopping in the same hook).
       if (st.esStopNoBar !== null && st.esStopEpoch !== null && n - st.esStopNoBar <= 2) st.esStopEpoch = epochs.checkpoints[epochs.checkpoints.length - 1].epoch;
@@ -504,7 +525,8 @@ export function parseLog(text: string, tail: LogTail | null = null): ParsedLog {
     }
 
     // argparse refusing the command line (ArgumentParser.error): `usage: prog …`, then `prog: error: message`, exit 2.
-    if (c0 === 117 && (m = /^usage: (\S+)/.exec(line))) { // 'u'
+    if (c0 === 117 && (m = /^usage: (\S+)/.exec(line))) {
+      // 'u'
       usageProgs.add(m[1]);
       return 0;
     }
@@ -524,10 +546,22 @@ export function parseLog(text: string, tail: LogTail | null = null): ParsedLog {
       lastException = -1;
       return 0;
     }
-    if ((m = /^(?:Seed set to|Global seed set to) (\d+)/.exec(line))) { out.seed = Number(m[1]); return 0; }
-    if ((m = /^(\S+(?: \S)?)\s+Trainable params$/.exec(line.trim()))) { out.params.trainable = m[1]; return 0; }
-    if ((m = /^(\S+(?: \S)?)\s+Total params$/.exec(line.trim()))) { out.params.total = m[1]; return 0; }
-    if ((m = /exit(?:ed)?(?: with)?(?: status| code)[: =]+(-?\d+)/i.exec(line))) { out.exitCode = Number(m[1]); return 0; }
+    if ((m = /^(?:Seed set to|Global seed set to) (\d+)/.exec(line))) {
+      out.seed = Number(m[1]);
+      return 0;
+    }
+    if ((m = /^(\S+(?: \S)?)\s+Trainable params$/.exec(line.trim()))) {
+      out.params.trainable = m[1];
+      return 0;
+    }
+    if ((m = /^(\S+(?: \S)?)\s+Total params$/.exec(line.trim()))) {
+      out.params.total = m[1];
+      return 0;
+    }
+    if ((m = /exit(?:ed)?(?: with)?(?: status| code)[: =]+(-?\d+)/i.exec(line))) {
+      out.exitCode = Number(m[1]);
+      return 0;
+    }
 
     if ((m = WARNING.exec(line))) {
       const g = m.groups!;
@@ -544,7 +578,11 @@ export function parseLog(text: string, tail: LogTail | null = null): ParsedLog {
       let inferred = false;
       if (!category && LIGHTNING_FILE.test(g.file)) {
         for (const [re, cat] of LIGHTNING_CATEGORIES) {
-          if (re.test(message)) { category = cat; inferred = true; break; }
+          if (re.test(message)) {
+            category = cat;
+            inferred = true;
+            break;
+          }
         }
       }
       const key = `${category ?? ''}\u0000${message}`;
@@ -557,7 +595,7 @@ export function parseLog(text: string, tail: LogTail | null = null): ParsedLog {
         out.warnings.push(w);
       }
       const next = i + used + 1;
-      if (mayConsume && next < lines.length && next !== headCount && /^  \S/.test(lines[next])) used++; // the source line Python prints after it
+      if (mayConsume && next < lines.length && next !== headCount && /^ {2}\S/.test(lines[next])) used++; // the source line Python prints after it
       return used;
     }
 
@@ -644,9 +682,10 @@ export function parseLog(text: string, tail: LogTail | null = null): ParsedLog {
   if (es) es.final = st.esStopEpoch !== null && epochs.latestEpoch() <= st.esStopEpoch && !(st.fitCrashLine !== null && st.fitCrashLine > es.line);
   const fs = st.fitStop;
   if (fs && fs.kind !== 'none') {
-    out.stop = es && st.esFinalAtFitStop && es.line < fs.line
-      ? { reason: 'early_stopping', message: es.message, line: es.line, limit: fs.limit, limitKind: fs.kind }
-      : { reason: fs.kind, message: fs.message, line: fs.line, limit: fs.limit, limitKind: fs.kind };
+    out.stop =
+      es && st.esFinalAtFitStop && es.line < fs.line
+        ? { reason: 'early_stopping', message: es.message, line: es.line, limit: fs.limit, limitKind: fs.kind }
+        : { reason: fs.kind, message: fs.message, line: fs.line, limit: fs.limit, limitKind: fs.kind };
   } else if (fs) out.stop = { reason: 'unknown', message: fs.message, line: fs.line, limit: null, limitKind: null };
   else if (es?.final) out.stop = { reason: 'early_stopping', message: es.message, line: es.line, limit: null, limitKind: null };
   const endLine = Math.min(fs?.line ?? Infinity, es?.final ? es.line : Infinity, st.successLine ?? Infinity);

@@ -4,14 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { MetricsCsvAccumulator, metricValuesByEpoch, nonFiniteMetrics, parseMetricsCsv, type ParsedMetrics } from './metrics-csv';
 
 const ROOT = join(__dirname, '..', '..');
-const SIX_EPOCH = join(
-  ROOT,
-  'fixtures/ptychopinn/plans/active/ADR-003-BACKEND-API/reports/2025-10-20T153300Z/phase_e_execution_knobs/runtime_smoke/2025-10-24T061500Z/metrics.csv',
-);
-const ONE_EPOCH = join(
-  ROOT,
-  'fixtures/ptychopinn/plans/active/ADR-003-BACKEND-API/reports/2025-10-20T153300Z/phase_e_execution_knobs/2025-10-23T110500Z/smoke/2025-10-24T050500Z/metrics.csv',
-);
+const SIX_EPOCH = join(ROOT, 'fixtures/ptychopinn/plans/active/ADR-003-BACKEND-API/reports/2025-10-20T153300Z/phase_e_execution_knobs/runtime_smoke/2025-10-24T061500Z/metrics.csv');
+const ONE_EPOCH = join(ROOT, 'fixtures/ptychopinn/plans/active/ADR-003-BACKEND-API/reports/2025-10-20T153300Z/phase_e_execution_knobs/2025-10-23T110500Z/smoke/2025-10-24T050500Z/metrics.csv');
 
 function series(p: ParsedMetrics, name: string) {
   const s = p.series.find((x) => x.metric === name);
@@ -58,9 +52,7 @@ describe('parseMetricsCsv: real ptychopinn fixtures', () => {
   it('per-epoch table: epochs 0..5, S_e, val and train-epoch losses', () => {
     expect(p.epochs.map((e) => e.epoch)).toEqual([0, 1, 2, 3, 4, 5]);
     expect(p.epochs.map((e) => e.step)).toEqual([15, 31, 47, 63, 79, 95]);
-    expect(metricValuesByEpoch(p, 'poisson_val_loss').map((x) => x.value)).toEqual([
-      19644.615234375, 18232.771484375, 17981.115234375, 17851.990234375, 17771.837890625, 17732.736328125,
-    ]);
+    expect(metricValuesByEpoch(p, 'poisson_val_loss').map((x) => x.value)).toEqual([19644.615234375, 18232.771484375, 17981.115234375, 17851.990234375, 17771.837890625, 17732.736328125]);
     expect(metricValuesByEpoch(p, 'poisson_train_loss_epoch')).toEqual([
       { epoch: 0, step: 15, value: 25389.54296875 },
       { epoch: 1, step: 31, value: 18496.1796875 },
@@ -77,13 +69,7 @@ describe('parseMetricsCsv: real ptychopinn fixtures', () => {
   });
 
   it('classifies epoch-level metrics', () => {
-    expect(p.epochLevel).toEqual([
-      'learning_rate',
-      'physics_weight_epoch',
-      'poisson_train_loss_epoch',
-      'poisson_val_loss',
-      'training_stage_epoch',
-    ]);
+    expect(p.epochLevel).toEqual(['learning_rate', 'physics_weight_epoch', 'poisson_train_loss_epoch', 'poisson_val_loss', 'training_stage_epoch']);
   });
 
   it('per-step series, deduped on (step, value)', () => {
@@ -214,11 +200,12 @@ describe('parseMetricsCsv: synthetic', () => {
       else vals.push(Math.round(rnd() * 1e6) / 1e3);
     }
     const lines = ['epoch,step,x'];
-    vals.forEach((v, i) => lines.push(`0,${i},${String(v)}`));
+    for (const [i, v] of vals.entries()) lines.push(`0,${i},${String(v)}`);
     const p = parseMetricsCsv(lines.join('\r\n') + '\r\n');
     expect(series(p, 'x').values).toEqual(vals);
     // python-style exponent spelling
     const q = parseMetricsCsv('epoch,step,x\n0,0,1.2345678901234567e-07\n0,1,6.02214076e+23\n');
+    // biome-ignore lint/correctness/noPrecisionLoss: the literal is the text the CSV holds, parsed to the same double
     expect(series(q, 'x').values).toEqual([1.2345678901234567e-7, 6.02214076e23]);
   });
 
@@ -466,14 +453,18 @@ describe('parseMetricsCsv: several fits, test rows and NaN runs (real Lightning 
       { fromLine: 2, toLine: 10, rows: 9, firstEpoch: 0, lastEpoch: 2, lastStep: 23 },
       { fromLine: 11, toLine: 16, rows: 6, firstEpoch: 0, lastEpoch: 1, lastStep: 15 },
     ]);
-    expect(p.epochs.map((r) => [r.epoch, r.step])).toEqual([[0, 7], [1, 15]]);
+    expect(p.epochs.map((r) => [r.epoch, r.step])).toEqual([
+      [0, 7],
+      [1, 15],
+    ]);
     expect(p.epochs[0].metrics.train_loss).toBe(2.7155728340148926); // the second fit's value, not the first's 3.234…
     expect(series(p, 'train_loss').steps).toEqual([3, 7, 11, 15]);
     expect(p.problems).toEqual([
       {
         file: 'metrics.csv',
         line: 11,
-        message: '2 fits appended to one file (epochs or steps start again at line 11): the last, lines 11–16 (epochs 0–1, last step 15), is analysed; not analysed: lines 2–10 (epochs 0–2, last step 23)',
+        message:
+          '2 fits appended to one file (epochs or steps start again at line 11): the last, lines 11–16 (epochs 0–1, last step 15), is analysed; not analysed: lines 2–10 (epochs 0–2, last step 23)',
       },
     ]);
   });
@@ -491,7 +482,10 @@ describe('parseMetricsCsv: several fits, test rows and NaN runs (real Lightning 
     const a = 'epoch,step,loss\n0,9,1.0\n1,19,0.9\n2,29,0.8\n';
     const b = 'epoch,step,loss,val_loss\n0,9,2.0,\n0,9,,1.5\n';
     const p = parseMetricsCsv(a + b);
-    expect(p.fits?.map((f) => [f.fromLine, f.toLine])).toEqual([[2, 4], [6, 7]]);
+    expect(p.fits?.map((f) => [f.fromLine, f.toLine])).toEqual([
+      [2, 4],
+      [6, 7],
+    ]);
     expect(p.epochs).toEqual([{ epoch: 0, step: 9, metrics: { loss: 2, val_loss: 1.5 } }]);
     // a resume from the epoch-1 checkpoint after a crash in epoch 2 (Lightning 2.1–2.2 appended to the file)
     const resumed = parseMetricsCsv('epoch,step,loss\n0,9,1.0\n1,19,0.9\n2,25,0.85\n2,29,0.8\n3,39,0.7\n');

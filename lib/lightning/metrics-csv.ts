@@ -122,10 +122,7 @@ const K_BAD = 2;
 let cEnd = 0; // index of the ',' that ended the cell, or `end`
 let cKind = K_EMPTY;
 
-const P10 = [
-  1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20,
-  1e21, 1e22,
-];
+const P10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
 
 function scanBad(t: string, i: number, end: number): number {
   while (i < end && t.charCodeAt(i) !== 44) i++;
@@ -716,10 +713,7 @@ class Parser {
     const names = this.cols.map((c) => c.name);
     base.columns = names.slice().sort();
     if (this.rows === 0) {
-      base.reason =
-        this.problemCount > 0
-          ? `no valid data rows (header only, ${this.problemCount} problem${this.problemCount === 1 ? '' : 's'})`
-          : 'header only: no data rows yet';
+      base.reason = this.problemCount > 0 ? `no valid data rows (header only, ${this.problemCount} problem${this.problemCount === 1 ? '' : 's'})` : 'header only: no data rows yet';
       return base;
     }
     base.kind = 'lightning';
@@ -767,7 +761,7 @@ class Parser {
     }
 
     const order = cols
-      .map((c, i) => i)
+      .map((_c, i) => i)
       .filter((i) => cols[i].n > 0)
       .sort((a, b) => {
         const x = cols[a].name;
@@ -1061,14 +1055,7 @@ function isLrColumn(name: string): boolean {
 }
 
 /** Recipe 5b table. */
-function buildEpochTable(
-  cols: Column[],
-  order: number[],
-  rowStep: Float64Array,
-  rowEpoch: Float64Array,
-  eff: Float64Array,
-  nRows: number,
-): { epochs: EpochRow[]; byEpoch: Map<number, EpochRow> } {
+function buildEpochTable(cols: Column[], order: number[], rowStep: Float64Array, rowEpoch: Float64Array, eff: Float64Array, nRows: number): { epochs: EpochRow[]; byEpoch: Map<number, EpochRow> } {
   const byEpoch = new Map<number, EpochRow>();
   let cur: EpochRow | null = null;
   for (let r = 0; r < nRows; r++) {
@@ -1107,7 +1094,7 @@ function buildEpochTable(
           const row = byEpoch.get(curE);
           if (row !== undefined) {
             if (!lr) setMetric(row.metrics, c.name, runLast);
-            else if (!Object.prototype.hasOwnProperty.call(row.metrics, c.name)) setMetric(row.metrics, c.name, runFirst);
+            else if (!Object.hasOwn(row.metrics, c.name)) setMetric(row.metrics, c.name, runFirst);
           }
         }
         if (i === n) break;
@@ -1126,13 +1113,7 @@ function buildEpochTable(
  * never shares a row with a `_step` column or a multi-valued column (`_epoch`
  * columns never count as multi-valued); otherwise step-level.
  */
-function classify(
-  cols: Column[],
-  order: number[],
-  series: StepSeries[],
-  nRows: number,
-  haveEpochs: boolean,
-): string[] {
+function classify(cols: Column[], order: number[], series: StepSeries[], nRows: number, haveEpochs: boolean): string[] {
   const out: string[] = [];
   const flagged = new Uint8Array(cols.length);
   const hasEpoch = new Uint8Array(cols.length);
@@ -1215,13 +1196,10 @@ export function parseMetricsCsv(text: string, file: string = DEFAULT_FILE): Pars
 }
 
 /** Per-epoch values of one metric: S_e as step. */
-export function metricValuesByEpoch(
-  parsed: ParsedMetrics,
-  metric: string,
-): Array<{ epoch: number; step: number; value: number }> {
+export function metricValuesByEpoch(parsed: ParsedMetrics, metric: string): Array<{ epoch: number; step: number; value: number }> {
   const out: Array<{ epoch: number; step: number; value: number }> = [];
   for (const row of parsed.epochs) {
-    if (Object.prototype.hasOwnProperty.call(row.metrics, metric)) {
+    if (Object.hasOwn(row.metrics, metric)) {
       out.push({ epoch: row.epoch, step: row.step, value: row.metrics[metric] });
     }
   }

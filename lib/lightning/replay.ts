@@ -174,7 +174,13 @@ export interface CheckpointReplayEvent {
   note: string;
 }
 
-export interface ExpectedFile { name: string; epoch: number; step: number; score: number | null; kind: 'top-k' | 'last' }
+export interface ExpectedFile {
+  name: string;
+  epoch: number;
+  step: number;
+  score: number | null;
+  kind: 'top-k' | 'last';
+}
 
 export interface CheckpointReplay {
   /** Files the fit leaves (top-k in save order, then last), not counting `prior`. */
@@ -256,12 +262,18 @@ export function replayCheckpointHooks(hooks: Hook[], cfg: CheckpointConfig): Che
       return;
     }
     const current = h.metrics[cfg.monitor];
-    if (current === undefined) { ev.note = `${cfg.monitor} not in the callback metrics`; return; }
+    if (current === undefined) {
+      ev.note = `${cfg.monitor} not in the callback metrics`;
+      return;
+    }
     ev.value = current;
     let should: boolean;
     if (k === -1 || bestK.size < k) should = true;
     else should = !Number.isNaN(current) && kth !== null && (min ? f32(current) < f32(bestK.get(kth)!) : f32(current) > f32(bestK.get(kth)!));
-    if (!should) { ev.note = `not in top ${k}`; return; }
+    if (!should) {
+      ev.note = `not in top ${k}`;
+      return;
+    }
     const kk = k === -1 ? bestK.size + 1 : k;
     let del: string | null = null;
     if (bestK.size === kk && kk > 0) {
@@ -291,8 +303,14 @@ export function replayCheckpointHooks(hooks: Hook[], cfg: CheckpointConfig): Che
     const ev: CheckpointReplayEvent = { epoch: h.epoch, step: h.step, hook: h.kind, value: null, saved: null, deleted: null, note: '' };
     if (h.kind === 'batch') {
       if (ents < 1 || h.step % ents !== 0) continue;
-      if (cfg.monitor !== null && !(cfg.monitor in h.metrics)) { defer = true; continue; }
-      if (cfg.monitor !== null && !onEpochEnd && h.lastBatch && h.valFollows) { defer = true; continue; }
+      if (cfg.monitor !== null && !(cfg.monitor in h.metrics)) {
+        defer = true;
+        continue;
+      }
+      if (cfg.monitor !== null && !onEpochEnd && h.lastBatch && h.valFollows) {
+        defer = true;
+        continue;
+      }
       if (skip(h)) continue;
       saveTopK(h, ev);
       saveLast(h, ev);
@@ -326,7 +344,10 @@ function worstOf(m: Map<string, number>, min: boolean): string | null {
   let worst: string | null = null;
   let w = 0;
   for (const [name, s] of m) {
-    if (worst === null || (min ? f32(s) > f32(w) : f32(s) < f32(w))) { worst = name; w = s; }
+    if (worst === null || (min ? f32(s) > f32(w) : f32(s) < f32(w))) {
+      worst = name;
+      w = s;
+    }
   }
   return worst;
 }

@@ -191,7 +191,9 @@ describe('damaged files', () => {
     b[9] ^= 0xff;
     const s = readTfEvents(file(a, b, record(scalarEvent('val_loss', 3, 0.125))), 'f');
     expect(s.length).toBe(1);
-    expect(s.problems.map((p) => p.message)).toEqual([`record at byte ${a.length}: length CRC mismatch, so no later record can be found; the last ${2 * b.length} bytes are ignored, the 1 record before are kept`]);
+    expect(s.problems.map((p) => p.message)).toEqual([
+      `record at byte ${a.length}: length CRC mismatch, so no later record can be found; the last ${2 * b.length} bytes are ignored, the 1 record before are kept`,
+    ]);
   });
 
   it('a record that frames and checks but is not an Event is reported; the rest go on', () => {
@@ -224,7 +226,11 @@ describe('scalar encodings and rows', () => {
     expect(Array.from(loss.values)).toEqual([1, 0.5, 1 / 3, 0.25, 0.2, 1 / 6].map(Math.fround));
     const precise = m.series.find((s) => s.metric === 'precise')!;
     expect(Array.from(precise.values)).toEqual([0, 1, 2, 3, 4, 5].map((k) => 1 / 3 + k));
-    expect(m.epochs.map((e) => [e.epoch, e.step])).toEqual([[0, 1], [1, 3], [2, 5]]);
+    expect(m.epochs.map((e) => [e.epoch, e.step])).toEqual([
+      [0, 1],
+      [1, 3],
+      [2, 5],
+    ]);
   });
 
   it('tensors of other plugins (text, histograms) are not scalars', () => {
@@ -261,7 +267,10 @@ describe('scalar encodings and rows', () => {
       { path: 'events.out.tfevents.1700000002.h.1.0', bytes: two },
       { path: 'events.out.tfevents.1700000001.h.1.0', bytes: one },
     ]);
-    expect(m.epochs.map((e) => [e.epoch, e.step, e.metrics.val_loss])).toEqual([[0, 3, 0.5], [1, 7, 0.25]]);
+    expect(m.epochs.map((e) => [e.epoch, e.step, e.metrics.val_loss])).toEqual([
+      [0, 3, 0.5],
+      [1, 7, 0.25],
+    ]);
   });
 
   it('no scalars: empty with a reason', () => {

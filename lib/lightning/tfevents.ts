@@ -88,15 +88,7 @@ export function crc32c(b: Uint8Array, start = 0, end = b.length): number {
   let i = start;
   for (; i + 8 <= end; i += 8) {
     const lo = c ^ (b[i] | (b[i + 1] << 8) | (b[i + 2] << 16) | (b[i + 3] << 24));
-    c =
-      t7[lo & 0xff] ^
-      t6[(lo >>> 8) & 0xff] ^
-      t5[(lo >>> 16) & 0xff] ^
-      t4[lo >>> 24] ^
-      t3[b[i + 4]] ^
-      t2[b[i + 5]] ^
-      t1[b[i + 6]] ^
-      t0[b[i + 7]];
+    c = t7[lo & 0xff] ^ t6[(lo >>> 8) & 0xff] ^ t5[(lo >>> 16) & 0xff] ^ t4[lo >>> 24] ^ t3[b[i + 4]] ^ t2[b[i + 5]] ^ t1[b[i + 6]] ^ t0[b[i + 7]];
   }
   for (; i < end; i++) c = t0[(c ^ b[i]) & 0xff] ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;
@@ -187,7 +179,11 @@ const utf8 = new TextDecoder('utf-8');
 function str(b: Uint8Array, s: number, e: number): string {
   if (e - s <= 64) {
     let ascii = true;
-    for (let i = s; i < e; i++) if (b[i] >= 0x80) { ascii = false; break; }
+    for (let i = s; i < e; i++)
+      if (b[i] >= 0x80) {
+        ascii = false;
+        break;
+      }
     if (ascii) return String.fromCharCode.apply(null, b.subarray(s, e) as unknown as number[]);
   }
   return utf8.decode(b.subarray(s, e));
@@ -274,26 +270,61 @@ function tensorScalar(b: Uint8Array, dv: DataView, p: number, end: number): numb
   }
   if (contentS >= 0) {
     const n = contentE - contentS;
-    const size = dtype === DT_DOUBLE || dtype === DT_INT64 || dtype === DT_UINT64 ? 8 : dtype === DT_FLOAT || dtype === DT_INT32 || dtype === DT_UINT32 ? 4 : dtype === DT_HALF || dtype === DT_BFLOAT16 || dtype === DT_INT16 || dtype === DT_UINT16 ? 2 : dtype === DT_INT8 || dtype === DT_UINT8 || dtype === DT_BOOL ? 1 : 0;
+    const size =
+      dtype === DT_DOUBLE || dtype === DT_INT64 || dtype === DT_UINT64
+        ? 8
+        : dtype === DT_FLOAT || dtype === DT_INT32 || dtype === DT_UINT32
+          ? 4
+          : dtype === DT_HALF || dtype === DT_BFLOAT16 || dtype === DT_INT16 || dtype === DT_UINT16
+            ? 2
+            : dtype === DT_INT8 || dtype === DT_UINT8 || dtype === DT_BOOL
+              ? 1
+              : 0;
     if (size === 0 || n !== size) return undefined;
     const q = contentS;
     switch (dtype) {
-      case DT_FLOAT: return dv.getFloat32(q, true);
-      case DT_DOUBLE: return dv.getFloat64(q, true);
-      case DT_INT32: return dv.getInt32(q, true);
-      case DT_UINT32: return dv.getUint32(q, true);
-      case DT_INT64: return Number(dv.getBigInt64(q, true));
-      case DT_UINT64: return Number(dv.getBigUint64(q, true));
-      case DT_HALF: return halfToFloat(dv.getUint16(q, true));
-      case DT_BFLOAT16: return bf16(dv.getUint16(q, true));
-      case DT_INT16: return dv.getInt16(q, true);
-      case DT_UINT16: return dv.getUint16(q, true);
-      case DT_INT8: return dv.getInt8(q);
-      default: return b[q];
+      case DT_FLOAT:
+        return dv.getFloat32(q, true);
+      case DT_DOUBLE:
+        return dv.getFloat64(q, true);
+      case DT_INT32:
+        return dv.getInt32(q, true);
+      case DT_UINT32:
+        return dv.getUint32(q, true);
+      case DT_INT64:
+        return Number(dv.getBigInt64(q, true));
+      case DT_UINT64:
+        return Number(dv.getBigUint64(q, true));
+      case DT_HALF:
+        return halfToFloat(dv.getUint16(q, true));
+      case DT_BFLOAT16:
+        return bf16(dv.getUint16(q, true));
+      case DT_INT16:
+        return dv.getInt16(q, true);
+      case DT_UINT16:
+        return dv.getUint16(q, true);
+      case DT_INT8:
+        return dv.getInt8(q);
+      default:
+        return b[q];
     }
   }
   if (count !== 1) return undefined;
-  if (dtype !== DT_FLOAT && dtype !== DT_DOUBLE && dtype !== DT_INT32 && dtype !== DT_INT64 && dtype !== DT_HALF && dtype !== DT_BFLOAT16 && dtype !== DT_INT16 && dtype !== DT_INT8 && dtype !== DT_UINT8 && dtype !== DT_UINT16 && dtype !== DT_UINT32 && dtype !== DT_UINT64) return undefined;
+  if (
+    dtype !== DT_FLOAT &&
+    dtype !== DT_DOUBLE &&
+    dtype !== DT_INT32 &&
+    dtype !== DT_INT64 &&
+    dtype !== DT_HALF &&
+    dtype !== DT_BFLOAT16 &&
+    dtype !== DT_INT16 &&
+    dtype !== DT_INT8 &&
+    dtype !== DT_UINT8 &&
+    dtype !== DT_UINT16 &&
+    dtype !== DT_UINT32 &&
+    dtype !== DT_UINT64
+  )
+    return undefined;
   return value;
 }
 
@@ -363,11 +394,21 @@ class Points {
   push(tag: number, step: number, value: number, wall: number, off: number): void {
     if (this.n === this.tag.length) {
       const cap = this.n * 2;
-      const t = new Uint32Array(cap); t.set(this.tag); this.tag = t;
-      const s = new Float64Array(cap); s.set(this.steps); this.steps = s;
-      const v = new Float64Array(cap); v.set(this.values); this.values = v;
-      const w = new Float64Array(cap); w.set(this.wall); this.wall = w;
-      const o = new Float64Array(cap); o.set(this.offs); this.offs = o;
+      const t = new Uint32Array(cap);
+      t.set(this.tag);
+      this.tag = t;
+      const s = new Float64Array(cap);
+      s.set(this.steps);
+      this.steps = s;
+      const v = new Float64Array(cap);
+      v.set(this.values);
+      this.values = v;
+      const w = new Float64Array(cap);
+      w.set(this.wall);
+      this.wall = w;
+      const o = new Float64Array(cap);
+      o.set(this.offs);
+      this.offs = o;
     }
     const i = this.n++;
     this.tag[i] = tag;

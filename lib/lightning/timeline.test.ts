@@ -11,16 +11,20 @@ const CASES = path.join(FIXTURES, 'conformance', 'cases');
 const csv = (id: string) => parseMetricsCsv(fs.readFileSync(path.join(CASES, id, 'metrics.csv'), 'utf8'));
 const truth = (id: string) => JSON.parse(fs.readFileSync(path.join(CASES, id, 'truth.json'), 'utf8'));
 
-describe('the fit\'s timeline from a real metrics.csv', () => {
-  it('places each validation at global step (logged step + 1) and each epoch end, in Lightning\'s hook order', () => {
+describe("the fit's timeline from a real metrics.csv", () => {
+  it("places each validation at global step (logged step + 1) and each epoch end, in Lightning's hook order", () => {
     const m = csv('c021-val-interval'); // val_check_interval=2 batches, 5 batches an epoch
     const tl = timelineFromMetrics(m, { valColumns: validationColumns(m.columns), stepsPerBatch: 1, lastEnded: true });
     expect(tl.validations.map((v) => [v.epoch, v.step])).toEqual(truth('c021-val-interval').validations.map((v: { epoch: number; global_step: number }) => [v.epoch, v.global_step]));
-    expect(tl.epochs.map((e) => [e.epoch, e.startStep, e.endStep])).toEqual([[0, 0, 5], [1, 5, 10], [2, 10, 15]]);
+    expect(tl.epochs.map((e) => [e.epoch, e.startStep, e.endStep])).toEqual([
+      [0, 0, 5],
+      [1, 5, 10],
+      [2, 10, 15],
+    ]);
     expect(hooksOf(tl).map((h) => `${h.kind}@${h.step}`)).toEqual(['val@2', 'val@4', 'epoch@5', 'val@7', 'val@9', 'epoch@10', 'val@12', 'val@14', 'epoch@15', 'end@15']);
   });
 
-  it('emits train-batch hooks only where every_n_train_steps acts, with the last validation\'s values still in the callback metrics', () => {
+  it("emits train-batch hooks only where every_n_train_steps acts, with the last validation's values still in the callback metrics", () => {
     const m = csv('c080-max-steps');
     const tl = timelineFromMetrics(m, { valColumns: validationColumns(m.columns), stepsPerBatch: 1, lastEnded: true });
     const hooks = hooksOf(tl, { everyNTrainSteps: 2 });
@@ -30,12 +34,18 @@ describe('the fit\'s timeline from a real metrics.csv', () => {
   });
 });
 
-describe('ModelCheckpoint and EarlyStopping, hook by hook, against Lightning\'s own events', () => {
-  it('c080: every_n_train_steps=2 defers until the monitor exists, saves stale values, top-2 — exactly Lightning\'s saves and deletes', () => {
+describe("ModelCheckpoint and EarlyStopping, hook by hook, against Lightning's own events", () => {
+  it("c080: every_n_train_steps=2 defers until the monitor exists, saves stale values, top-2 — exactly Lightning's saves and deletes", () => {
     const m = csv('c080-max-steps');
     const tl = timelineFromMetrics(m, { valColumns: validationColumns(m.columns), stepsPerBatch: 1, lastEnded: true });
     const r = replayCheckpointHooks(hooksOf(tl, { everyNTrainSteps: 2 }), {
-      monitor: 'val/loss', mode: 'min', saveTopK: 2, saveLast: true, everyNEpochs: 0, everyNTrainSteps: 2, saveOnTrainEpochEnd: true,
+      monitor: 'val/loss',
+      mode: 'min',
+      saveTopK: 2,
+      saveLast: true,
+      everyNEpochs: 0,
+      everyNTrainSteps: 2,
+      saveOnTrainEpochEnd: true,
       template: templateFromLightning('{epoch}-{step}-{val/loss:.3f}')!,
     });
     const lightning = truth('c080-max-steps').checkpoint_events as Array<{ op: string; path: string }>;

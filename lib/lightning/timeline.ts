@@ -123,7 +123,7 @@ export function hooksOf(tl: Timeline, opts: { everyNTrainSteps?: number } = {}):
     const lastValStep = epochVals.length ? epochVals[epochVals.length - 1].step : null;
     if (ents >= 1) {
       // only the steps every_n_train_steps acts on (a multiple of both the steps per batch and ents)
-      const stride = f * ents / gcd(f, ents);
+      const stride = (f * ents) / gcd(f, ents);
       const first = Math.ceil((ep.startStep + f) / stride) * stride;
       for (let g = first; g <= ep.endStep; g += stride) {
         // validations that ran before this batch

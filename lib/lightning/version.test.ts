@@ -78,7 +78,10 @@ describe('which Lightning wrote a log', () => {
 describe('GPU lines of 2.x', () => {
   it('the Tensor Cores hint dates a GPU log 1.9 or later', () => {
     // lightning_fabric/accelerators/cuda.py `_check_cuda_matmul_precision`: rank_zero_info(f"You are using a CUDA device ({torch.cuda.get_device_name(device)!r}) that has Tensor Cores. …")
-    const v = detectLightningVersion({ text: "GPU available: True (cuda), used: True\nYou are using a CUDA device ('NVIDIA A100-SXM4-40GB') that has Tensor Cores. To properly utilize them, you should set `torch.set_float32_matmul_precision('medium' | 'high')`\n", logName: 'train.log' });
+    const v = detectLightningVersion({
+      text: "GPU available: True (cuda), used: True\nYou are using a CUDA device ('NVIDIA A100-SXM4-40GB') that has Tensor Cores. To properly utilize them, you should set `torch.set_float32_matmul_precision('medium' | 'high')`\n",
+      logName: 'train.log',
+    });
     expect(v.min).toEqual([1, 9]);
     expect(printsFitEndLine(v)).toBe('yes');
   });

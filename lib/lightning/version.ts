@@ -55,7 +55,7 @@ export const FIT_END_LINE_SINCE: Ver = [1, 6];
 
 export const fmtVer = (v: Ver): string => `${v[0]}.${v[1]}`;
 
-const cmp = (a: Ver, b: Ver): number => (a[0] - b[0]) || (a[1] - b[1]);
+const cmp = (a: Ver, b: Ver): number => a[0] - b[0] || a[1] - b[1];
 
 /** `2.6.6`, `1.9.0rc1`, `2.1.0.dev0` → [2, 6]. */
 export function parseVer(text: string): Ver | null {
@@ -108,7 +108,12 @@ const MARKERS: Marker[] = [
   { re: /^(?:\S*\s)?Epoch 0\d{4}: \S+ (?:reached|was not in top)/, max: [0, 10], what: 'ModelCheckpoint `Epoch 00003:` line (0.x)' },
   { re: /^(?:\S*\s)?Epoch \d+: \S+ (?:reached \S+ \(best \S+\), saving model to|was not in top)/, max: [1, 0], what: 'ModelCheckpoint `Epoch N: m reached` line with no step (1.0)' },
   { re: /Epoch \d+, step \d+: \S+ was not in top/, min: [1, 1], max: [1, 2], what: 'ModelCheckpoint `Epoch N, step S:` line (1.1–1.2)' },
-  { re: /Epoch \d+, global step \d+: [^'"\s]\S* (?:reached \S+ \(best \S+\), saving model to "|was not in top)/, min: [1, 1], max: [1, 6], what: 'ModelCheckpoint line with a bare monitor name (1.1–1.6)' },
+  {
+    re: /Epoch \d+, global step \d+: [^'"\s]\S* (?:reached \S+ \(best \S+\), saving model to "|was not in top)/,
+    min: [1, 1],
+    max: [1, 6],
+    what: 'ModelCheckpoint line with a bare monitor name (1.1–1.6)',
+  },
   { re: /Epoch \d+, global step \d+: '(?:[^'\\]|\\.)*' (?:reached|was not in top)/, min: [1, 6], what: "ModelCheckpoint line with a quoted monitor (`'val_loss'`: 1.7 on)" },
   { re: /GPU available: True \((?:cuda|mps)\), used: /, min: [1, 7], what: '`GPU available: True (cuda)` (1.7 on)' },
   // torch.set_float32_matmul_precision came with torch 1.12 (2022); Lightning's hint about it after (lightning_fabric/accelerators/cuda.py).
@@ -128,7 +133,8 @@ const SHORT_WARNING = /[\\/](?:lightning[\\/](?:pytorch|fabric)|pytorch_lightnin
 // A version the log prints itself, in the forms that name the running package: `pip freeze`
 // (`lightning==2.6.6`), `pip list` (`pytorch-lightning   1.9.5`), `print(lightning.__version__)` echoes
 // (`pytorch_lightning.__version__ = 1.9.5`). Not `Lightning v2.0.0` in prose (a checkpoint's version).
-const VERSION_PRINT = /(?:^|\s)(pytorch[-_]lightning|lightning)(?:==|\.__version__\W{0,4})v?(\d+\.\d+(?:\.\d+)?(?:rc\d+|\.dev\d+|\.post\d+)?)\b|^(pytorch[-_]lightning|lightning)\s{2,}(\d+\.\d+(?:\.\d+)?)\s*$/i;
+const VERSION_PRINT =
+  /(?:^|\s)(pytorch[-_]lightning|lightning)(?:==|\.__version__\W{0,4})v?(\d+\.\d+(?:\.\d+)?(?:rc\d+|\.dev\d+|\.post\d+)?)\b|^(pytorch[-_]lightning|lightning)\s{2,}(\d+\.\d+(?:\.\d+)?)\s*$/i;
 
 /**
  * Date the log. `runproofVersion`: `versions.lightning` of runproof.json (the
@@ -161,7 +167,13 @@ export function detectLightningVersion(input: { text: string | null; logName: st
     const raw = text.slice(start, Math.min(end, start + 4000));
     start = end + 1;
     if (raw.length < 8) continue;
-    const line = raw.indexOf('\r') >= 0 ? raw.split('\r').filter((s) => s.trim()).pop() ?? '' : raw;
+    const line =
+      raw.indexOf('\r') >= 0
+        ? (raw
+            .split('\r')
+            .filter((s) => s.trim())
+            .pop() ?? '')
+        : raw;
     const at = `${input.logName}:${lineNo}`;
     let m: RegExpExecArray | null;
     if (!exact && /ightning/.test(line) && (m = VERSION_PRINT.exec(line))) {
@@ -188,8 +200,9 @@ export function detectLightningVersion(input: { text: string | null; logName: st
       const why = `${at}: ${k.what}`;
       if (k.pkg && (!out.package || k.pkg === 'lightning')) out.package = k.pkg;
       if (k.min && (!min || cmp(k.min, min.v) > 0)) min = { v: k.min, why };
-      if (k.max && k.weak) { if (!weakMax || cmp(k.max, weakMax.v) < 0) weakMax = { v: k.max, why }; }
-      else if (k.max && (!max || cmp(k.max, max.v) < 0)) max = { v: k.max, why };
+      if (k.max && k.weak) {
+        if (!weakMax || cmp(k.max, weakMax.v) < 0) weakMax = { v: k.max, why };
+      } else if (k.max && (!max || cmp(k.max, max.v) < 0)) max = { v: k.max, why };
       if (!k.min && !k.max) out.evidence.push(why);
     }
   }

@@ -53,7 +53,10 @@ export function rowFlags(state: string, runs: RunFacts[]): Flag[] {
   const at = verdicts.findIndex((v) => v === 'pass' || v === 'fail');
   if (at >= 0 && verdicts[at] === 'fail') {
     const r = counted[at];
-    flags.push({ kind: 'latest-fails', message: r.checksFail > 0 ? `its latest qualifying run fails ${plural(r.checksFail, 'check')}` : `its latest qualifying run ended ${r.status.replace('_', ' ')}` });
+    flags.push({
+      kind: 'latest-fails',
+      message: r.checksFail > 0 ? `its latest qualifying run fails ${plural(r.checksFail, 'check')}` : `its latest qualifying run ended ${r.status.replace('_', ' ')}`,
+    });
   }
   return flags;
 }

@@ -142,10 +142,20 @@ describe.runIf(fs.existsSync(SHARED))('parsePlan on the PtychoPINN plans in ../s
     const plan = read(KNOBS_REL);
     expect(plan.problems).toEqual([]);
     expect(plan.rows.map((r) => `${r.id} ${r.state} ${r.line}`)).toEqual([
-      'EB1.A [x] 27', 'EB1.B [x] 28', 'EB1.C [x] 29', 'EB1.D [x] 30', 'EB1.E [x] 31', 'EB1.F [x] 32',
-      'EB2.A [ ] 41', 'EB2.B [ ] 42', 'EB2.C [ ] 43',
-      'EB3.A [ ] 52', 'EB3.B [ ] 53', 'EB3.C [ ] 54',
-      'EB4.A [ ] 63', 'EB4.B [ ] 64',
+      'EB1.A [x] 27',
+      'EB1.B [x] 28',
+      'EB1.C [x] 29',
+      'EB1.D [x] 30',
+      'EB1.E [x] 31',
+      'EB1.F [x] 32',
+      'EB2.A [ ] 41',
+      'EB2.B [ ] 42',
+      'EB2.C [ ] 43',
+      'EB3.A [ ] 52',
+      'EB3.B [ ] 53',
+      'EB3.C [ ] 54',
+      'EB4.A [ ] 63',
+      'EB4.B [ ] 64',
     ]);
     expect(plan.rows[12].phase).toBe('Phase EB4 — Runtime Smoke Extensions');
     expect(plan.initiative).toBe('ADR-003-BACKEND-API');
@@ -154,7 +164,20 @@ describe.runIf(fs.existsSync(SHARED))('parsePlan on the PtychoPINN plans in ../s
   it('2025-10-23T110500Z/plan.md: the multi-line B1 row and the D1 recipe with escaped pipes', () => {
     const plan = read('plans/active/ADR-003-BACKEND-API/reports/2025-10-20T153300Z/phase_e_execution_knobs/2025-10-23T110500Z/plan.md');
     expect(plan.problems).toEqual([]);
-    expect(plan.rows.map((r) => `${r.id} ${r.state} ${r.line}`)).toEqual(['A1 [x] 26', 'A2 [x] 27', 'A3 [x] 28', 'B1 [x] 37', 'B2 [x] 41', 'B3 [x] 42', 'C1 [x] 51', 'C2 [x] 52', 'C3 [x] 53', 'C4 [x] 54', 'D1 [ ] 63', 'D2 [ ] 64']);
+    expect(plan.rows.map((r) => `${r.id} ${r.state} ${r.line}`)).toEqual([
+      'A1 [x] 26',
+      'A2 [x] 27',
+      'A3 [x] 28',
+      'B1 [x] 37',
+      'B2 [x] 41',
+      'B3 [x] 42',
+      'C1 [x] 51',
+      'C2 [x] 52',
+      'C3 [x] 53',
+      'C4 [x] 54',
+      'D1 [ ] 63',
+      'D2 [ ] 64',
+    ]);
     const b1 = plan.rows.find((r) => r.id === 'B1')!;
     expect(b1.endLine).toBe(40);
     expect(b1.description).toContain('- If deprecating logging');
@@ -167,7 +190,24 @@ describe.runIf(fs.existsSync(SHARED))('parsePlan on the PtychoPINN plans in ../s
   it('implementation.md: phases A–E', () => {
     const plan = read('plans/active/ADR-003-BACKEND-API/implementation.md');
     expect(plan.problems).toEqual([]);
-    expect(plan.rows.map((r) => `${r.id} ${r.line}`)).toEqual(['A1 26', 'A2 27', 'A3 28', 'B1 37', 'B2 38', 'B3 39', 'C1 48', 'C2 49', 'C3 50', 'C4 51', 'D1 60', 'D2 61', 'D3 62', 'E1 71', 'E2 72', 'E3 73']);
+    expect(plan.rows.map((r) => `${r.id} ${r.line}`)).toEqual([
+      'A1 26',
+      'A2 27',
+      'A3 28',
+      'B1 37',
+      'B2 38',
+      'B3 39',
+      'C1 48',
+      'C2 49',
+      'C3 50',
+      'C4 51',
+      'D1 60',
+      'D2 61',
+      'D3 62',
+      'E1 71',
+      'E2 72',
+      'E3 73',
+    ]);
     expect(plan.rows.every((r) => r.state === '[x]')).toBe(true);
   });
 
@@ -177,7 +217,7 @@ describe.runIf(fs.existsSync(SHARED))('parsePlan on the PtychoPINN plans in ../s
     expect(plan.problems).toEqual([]);
   });
 
-  it("the EB4 summary names EB4.A and EB4.B", () => {
+  it('the EB4 summary names EB4.A and EB4.B', () => {
     const ids = read(KNOBS_REL).rows.map((r) => r.id);
     const text = fs.readFileSync(path.join(SHARED, path.dirname(KNOBS_REL), 'runtime_smoke/2025-10-24T061500Z/summary.md'), 'utf8');
     expect(namedRows(text, ids).found).toEqual(['EB4.A', 'EB4.B']);

@@ -94,7 +94,10 @@ export function splitCells(raw: string): { cells: Cell[]; closed: boolean } {
 }
 
 function cleanCell(s: string): string {
-  return s.replace(/<br\s*\/?>/gi, '\n').replace(/[ \t]*\n[ \t]*/g, '\n').trim();
+  return s
+    .replace(/<br\s*\/?>/gi, '\n')
+    .replace(/[ \t]*\n[ \t]*/g, '\n')
+    .trim();
 }
 
 /** Strip emphasis and code marks around a short value (`**EB4.A**` → `EB4.A`). */
@@ -290,5 +293,9 @@ export function parsePlan(text: string, file: string): ParsedPlan {
 
 /** Source lines of one row (1-based, inclusive), for patching. */
 export function rowSource(text: string, row: Pick<PlanRow, 'line' | 'endLine'>): string {
-  return text.replace(/^\uFEFF/, '').split(/\r?\n/).slice(row.line - 1, row.endLine).join('\n');
+  return text
+    .replace(/^\uFEFF/, '')
+    .split(/\r?\n/)
+    .slice(row.line - 1, row.endLine)
+    .join('\n');
 }

@@ -44,7 +44,9 @@ describe('proposePlanPatch', () => {
     expect(flipped).toEqual(['EB4.A', 'EB4.B']);
     expect(now['EB4.A']).toBe('[x]');
     const row = parsePlan(after, 'p').rows.find((r) => r.id === 'EB4.A')!;
-    expect(row.guidance).toBe('Run the training CLI with `--accelerator auto`, `--checkpoint-save-top-k 2`, `--early-stop-patience 5`; store logs under `runtime_smoke/`.\nEvidence: [Runproof run 0123abcd4567](http://localhost:3000/runs/0123abcd4567)');
+    expect(row.guidance).toBe(
+      'Run the training CLI with `--accelerator auto`, `--checkpoint-save-top-k 2`, `--early-stop-patience 5`; store logs under `runtime_smoke/`.\nEvidence: [Runproof run 0123abcd4567](http://localhost:3000/runs/0123abcd4567)',
+    );
     // Nothing else moved.
     expect(after.split('\n').filter((l, i) => l !== text.split('\n')[i])).toHaveLength(2);
   });
@@ -104,16 +106,33 @@ describe('honest flips', () => {
     expect(decideRowUpdate({ ...base, verdict: 'pass' })).toEqual({ id: 'EB4.A', from: '[ ]', update: { id: 'EB4.A', state: '[x]' }, reason: 'a qualifying run passes' });
     expect(decideRowUpdate({ ...base, verdict: 'fail', failing: ['checkpoints', 'knobs'] })).toMatchObject({ update: { state: '[P]', note: 'failing: checkpoints, knobs' } });
     expect(decideRowUpdate({ ...base, verdict: 'fail', status: 'timed_out' })).toMatchObject({ update: { state: '[P]', note: 'the process timed out' } });
-    expect(decideRowUpdate({ ...base, verdict: 'pass', qualifies: false, why: 'ran node …/train.mjs; the row asks for python -m ptycho_torch.train (input.md:7)' })).toEqual({ id: 'EB4.A', from: '[ ]', update: null, reason: 'linked, does not qualify: ran node …/train.mjs; the row asks for python -m ptycho_torch.train (input.md:7)' });
+    expect(decideRowUpdate({ ...base, verdict: 'pass', qualifies: false, why: 'ran node …/train.mjs; the row asks for python -m ptycho_torch.train (input.md:7)' })).toEqual({
+      id: 'EB4.A',
+      from: '[ ]',
+      update: null,
+      reason: 'linked, does not qualify: ran node …/train.mjs; the row asks for python -m ptycho_torch.train (input.md:7)',
+    });
     expect(decideRowUpdate({ ...base, verdict: 'incomplete', status: 'cancelled' })).toMatchObject({ update: null, reason: 'the run is incomplete (cancelled): it proves nothing either way' });
     expect(decideRowUpdate({ ...base, verdict: 'pending', status: 'running' })).toMatchObject({ update: null, reason: expect.stringMatching(/^the run is still running/) });
     // A failing run never un-marks a done row: the row is flagged instead.
-    expect(decideRowUpdate({ ...base, state: '[x]', verdict: 'fail', failing: ['exit'] })).toMatchObject({ update: null, reason: expect.stringMatching(/^already \[x\]; a failing run does not un-mark it/) });
+    expect(decideRowUpdate({ ...base, state: '[x]', verdict: 'fail', failing: ['exit'] })).toMatchObject({
+      update: null,
+      reason: expect.stringMatching(/^already \[x\]; a failing run does not un-mark it/),
+    });
   });
 
   it('[P] with the note after the link, verdict and profile in the link text; git apply accepts it; never [P] over [x]', () => {
     const label = 'Runproof fail · profile reference · run 0123abcd4567';
-    const { patch, changed, skipped } = proposePlanPatch({ text, path: REL, rows: [{ id: 'EB4.A', state: '[P]', note: 'failing: checkpoints, knobs' }, { id: 'EB1.A', state: '[P]', note: 'failing: exit' }], evidenceUrl: URL, label });
+    const { patch, changed, skipped } = proposePlanPatch({
+      text,
+      path: REL,
+      rows: [
+        { id: 'EB4.A', state: '[P]', note: 'failing: checkpoints, knobs' },
+        { id: 'EB1.A', state: '[P]', note: 'failing: exit' },
+      ],
+      evidenceUrl: URL,
+      label,
+    });
     expect(changed).toEqual(['EB4.A']);
     expect(skipped).toEqual([{ id: 'EB1.A', reason: 'already [x]; a failing run does not un-mark it' }]);
     const row = parsePlan(gitApply(text, REL, patch), 'p').rows.find((r) => r.id === 'EB4.A')!;

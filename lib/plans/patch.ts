@@ -80,7 +80,10 @@ const CONTEXT = 3;
 
 /** Text safe inside a table cell and outside a link: no pipe, bracket, backslash, backtick or line break. */
 function cellSafe(s: string): string {
-  return s.replace(/[|[\]\\`<>]/g, ' ').replace(/\s+/g, ' ').trim();
+  return s
+    .replace(/[|[\]\\`<>]/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
 }
 
 /** Markdown for the link (and its note), safe inside a table cell. */

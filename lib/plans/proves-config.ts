@@ -23,7 +23,6 @@ const ruleSchema = z
   .strict()
   .refine((r) => r.profile !== undefined || r.command !== undefined, { message: 'a rule needs a profile, a command, or both' });
 
-
 /** The 1-based line of `offset` in `text`. */
 function lineAt(text: string, offset: number): number {
   let n = 1;
@@ -54,7 +53,10 @@ export function jsonOffset(text: string, path: ReadonlyArray<PropertyKey>): numb
   const skipValue = (): void => {
     ws();
     const c = text[i];
-    if (c === '"') return skipString();
+    if (c === '"') {
+      skipString();
+      return;
+    }
     if (c !== '{' && c !== '[') {
       while (i < text.length && !/[,\]}\s]/.test(text[i])) i++;
       return;
@@ -134,9 +136,17 @@ export function parseProvesConfig(text: string, file: string): { rules: ProvesRu
     problems.push({ file, line: line ? Number(line[1]) : pos ? lineAt(text, Number(pos[1])) : 1, message: `not valid JSON: ${msg.replace(/^JSON\.parse: /, '')}` });
     return { rules: [], problems };
   }
-  const top = z.object({ proves: z.array(z.unknown()) }).strict().safeParse(data);
+  const top = z
+    .object({ proves: z.array(z.unknown()) })
+    .strict()
+    .safeParse(data);
   if (!top.success) {
-    for (const issue of top.error.issues) problems.push({ file, line: lineAt(text, jsonOffset(text, issue.path)), message: `${issue.path.length ? `${issue.path.join('.')}: ` : ''}${issue.message}${issue.path.length ? '' : ' (expected {"proves": [ … ]})'}` });
+    for (const issue of top.error.issues)
+      problems.push({
+        file,
+        line: lineAt(text, jsonOffset(text, issue.path)),
+        message: `${issue.path.length ? `${issue.path.join('.')}: ` : ''}${issue.message}${issue.path.length ? '' : ' (expected {"proves": [ … ]})'}`,
+      });
     return { rules: [], problems };
   }
   const rules: ProvesRule[] = [];
@@ -156,7 +166,11 @@ export function parseProvesConfig(text: string, file: string): { rules: ProvesRu
       const cmd = parseCommandLine(r.data.command);
       program = cmd ? programOf(cmd.argv) : null;
       if (!cmd || !program) {
-        problems.push({ file, line: lineAt(text, jsonOffset(text, ['proves', k, 'command'])), message: `proves.${k}.command: no program to run in ${JSON.stringify(r.data.command)}; this rule is ignored` });
+        problems.push({
+          file,
+          line: lineAt(text, jsonOffset(text, ['proves', k, 'command'])),
+          message: `proves.${k}.command: no program to run in ${JSON.stringify(r.data.command)}; this rule is ignored`,
+        });
         return;
       }
       knobs = withoutLocations(cmd.knobs);
@@ -174,4 +188,3 @@ export function parseProvesConfig(text: string, file: string): { rules: ProvesRu
   });
   return { rules, problems };
 }
-

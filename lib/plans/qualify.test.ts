@@ -2,18 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parsePlan } from './parse';
-import {
-  briefNamesRow,
-  commandsIn,
-  programOf,
-  qualify,
-  requestedFor,
-  requirementFromBrief,
-  requirementFromGuidance,
-  rowRequirement,
-  ruleFor,
-  sameProgram,
-} from './qualify';
+import { briefNamesRow, commandsIn, programOf, qualify, requestedFor, requirementFromBrief, requirementFromGuidance, rowRequirement, ruleFor, sameProgram } from './qualify';
 import { jsonOffset, parseProvesConfig } from './proves-config';
 import { PTYCHO } from '../../fixtures/test-helpers';
 
@@ -57,7 +46,8 @@ describe('commands in guidance and briefs', () => {
   });
 
   it('reads a command written in a plan row’s guidance (escaped pipe and all), and flags on their own', () => {
-    const row = '| D1 | Run training CLI | [ ] | Capture one run:<br>• Command: `CUDA_VISIBLE_DEVICES=\\"\\" /usr/bin/time -p python -m ptycho_torch.train --n_images 64 --gridsize 2 --output_dir tmp/x \\| tee smoke/log`.<br>• After run: `cp tmp/x/metrics.csv smoke/` |';
+    const row =
+      '| D1 | Run training CLI | [ ] | Capture one run:<br>• Command: `CUDA_VISIBLE_DEVICES=\\"\\" /usr/bin/time -p python -m ptycho_torch.train --n_images 64 --gridsize 2 --output_dir tmp/x \\| tee smoke/log`.<br>• After run: `cp tmp/x/metrics.csv smoke/` |';
     const plan = parsePlan(`| ID | Task | State | Guidance |\n| --- | --- | --- | --- |\n${row}\n`, 'plan.md');
     const req = requirementFromGuidance(plan.rows[0].guidance, { file: 'plan.md', line: 3 })!;
     expect(req).toMatchObject({ source: 'guidance', program: { display: 'python -m ptycho_torch.train' }, knobs: { n_images: '64', gridsize: '2' } });
@@ -105,7 +95,9 @@ describe('runproof-proves.json', () => {
   });
 
   it('broken JSON is one problem at its line; a wrong top level says what is expected', () => {
-    expect(parseProvesConfig('{\n  "proves": [\n    { "rows": ["A"] "profile": "x" }\n  ]\n}\n', FILE).problems).toEqual([{ file: FILE, line: 3, message: expect.stringMatching(/^not valid JSON: /) }]);
+    expect(parseProvesConfig('{\n  "proves": [\n    { "rows": ["A"] "profile": "x" }\n  ]\n}\n', FILE).problems).toEqual([
+      { file: FILE, line: 3, message: expect.stringMatching(/^not valid JSON: /) },
+    ]);
     expect(parseProvesConfig('[1]', FILE).problems).toEqual([{ file: FILE, line: 1, message: expect.stringMatching(/expected \{"proves": \[ … \]\}\)$/) }]);
   });
 
@@ -117,7 +109,15 @@ describe('runproof-proves.json', () => {
   });
 
   it('the last rule naming a row (in its plan, when it names one) wins', () => {
-    const { rules } = parseProvesConfig(JSON.stringify({ proves: [{ rows: ['A'], profile: 'one' }, { rows: ['A'], plan: 'plans/x/plan.md', profile: 'two' }] }), FILE);
+    const { rules } = parseProvesConfig(
+      JSON.stringify({
+        proves: [
+          { rows: ['A'], profile: 'one' },
+          { rows: ['A'], plan: 'plans/x/plan.md', profile: 'two' },
+        ],
+      }),
+      FILE,
+    );
     expect(ruleFor(rules, 'plans/x/plan.md', 'A')?.profiles).toEqual(['two']);
     expect(ruleFor(rules, 'plans/y/plan.md', 'A')?.profiles).toEqual(['one']);
     expect(ruleFor(rules, 'plans/y/plan.md', 'B')).toBeNull();

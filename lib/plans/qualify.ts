@@ -47,7 +47,8 @@ const RUNNERS = new Set(['uv', 'poetry', 'pipenv', 'pdm', 'hatch', 'rye', 'conda
 const LAUNCHERS = new Set(['torchrun', 'srun', 'mpirun', 'mpiexec', 'deepspeed']);
 const LAUNCHER_MODULES = new Set(['torch.distributed.run', 'torch.distributed.launch']);
 /** Commands in a brief or guidance that are bookkeeping, not training. */
-const NOT_TRAINING = /^(mkdir|cp|rm|ls|tree|cd|mv|cat|echo|git|pytest|tee|sed|grep|head|tail|find|export|source|pip|pip3|apt|apt-get|make|du|wc|diff|tar|zip|unzip|chmod|ln|touch|nvidia-smi|printf|test|sleep|wait|kill|npx|npm)$/;
+const NOT_TRAINING =
+  /^(mkdir|cp|rm|ls|tree|cd|mv|cat|echo|git|pytest|tee|sed|grep|head|tail|find|export|source|pip|pip3|apt|apt-get|make|du|wc|diff|tar|zip|unzip|chmod|ln|touch|nvidia-smi|printf|test|sleep|wait|kill|npx|npm)$/;
 
 function base(p: string): string {
   return p.split('/').pop() ?? p;
@@ -55,7 +56,10 @@ function base(p: string): string {
 
 function keyOf(name: string, kind: Program['kind']): string[] {
   if (kind === 'module') return name.split('.').filter(Boolean);
-  const parts = name.replace(/^\.\//, '').split('/').filter((s) => s && s !== '.');
+  const parts = name
+    .replace(/^\.\//, '')
+    .split('/')
+    .filter((s) => s && s !== '.');
   if (parts.length) parts[parts.length - 1] = parts[parts.length - 1].replace(/\.(py|mjs|cjs|js|ts|sh)$/, '');
   return parts.flatMap((p, i) => (i === parts.length - 1 ? p.split('.') : [p]));
 }

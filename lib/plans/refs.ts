@@ -58,7 +58,13 @@ export function namedRows(text: string, ids: Iterable<string>): NamedRows {
   }
   // IDs the plan does not have, within a family it does have (`EB4.C`).
   if (fam.size) {
-    const famRe = new RegExp(`(?<![A-Za-z0-9_.-])(${[...fam.keys()].sort((a, b) => b.length - a.length).map(escapeRe).join('|')})\\.([A-Za-z0-9]+)(?![A-Za-z0-9_])`, 'g');
+    const famRe = new RegExp(
+      `(?<![A-Za-z0-9_.-])(${[...fam.keys()]
+        .sort((a, b) => b.length - a.length)
+        .map(escapeRe)
+        .join('|')})\\.([A-Za-z0-9]+)(?![A-Za-z0-9_])`,
+      'g',
+    );
     for (const m of text.matchAll(famRe)) {
       const id = `${m[1]}.${m[2]}`;
       if (!all.has(id) && /^[A-Z0-9]{1,3}$/.test(m[2])) add(unknown, id);

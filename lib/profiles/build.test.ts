@@ -73,11 +73,19 @@ describe('profiles', () => {
 
   it('unknown knobs are errors, not silently dropped', () => {
     expect(validateParams(reference, { nope: '1' }, '/').errors.nope).toMatch(/unknown knob for profile reference/);
-    expect(validateParams(reference, { gridsize: '2', 'grid_size': '3' }, '/').errors).toHaveProperty('grid_size');
+    expect(validateParams(reference, { gridsize: '2', grid_size: '3' }, '/').errors).toHaveProperty('grid_size');
   });
 
   it('a config file profile is validated: duplicate parameters and argv placing unknown ones are refused', () => {
-    const bad = profileSchema.safeParse({ name: 'x', title: 'X', argv: ['echo', '{param:missing}'], params: [{ name: 'a', type: 'int' }, { name: 'a', type: 'int' }] });
+    const bad = profileSchema.safeParse({
+      name: 'x',
+      title: 'X',
+      argv: ['echo', '{param:missing}'],
+      params: [
+        { name: 'a', type: 'int' },
+        { name: 'a', type: 'int' },
+      ],
+    });
     expect(bad.success).toBe(false);
     const msgs = bad.error!.issues.map((i) => i.message);
     expect(msgs).toContain('duplicate parameter a');

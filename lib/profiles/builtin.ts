@@ -26,19 +26,37 @@ interface TrainerLimits {
  * trainer refuses; lib/profiles/trainers.test.ts runs each trainer and
  * probes every knob's limits, choices and type against its profile.
  */
-const REFERENCE_LIMITS: TrainerLimits = { n_images: [8, 65_536], gridsize: [1, 4], max_epochs: [1, 1000], batch_size: [1, 4096], num_workers: [0, 64], accelerators: ['auto', 'cpu', 'gpu', 'cuda', 'mps'] };
-const LIGHTNING_EXAMPLE_LIMITS: TrainerLimits = { n_images: [2, 1_000_000], gridsize: [1, 16], max_epochs: [1, 10_000], batch_size: [1, 65_536], num_workers: [0, 256], accelerators: ['auto', 'cpu', 'gpu', 'cuda', 'mps', 'tpu'] };
+const REFERENCE_LIMITS: TrainerLimits = {
+  n_images: [8, 65_536],
+  gridsize: [1, 4],
+  max_epochs: [1, 1000],
+  batch_size: [1, 4096],
+  num_workers: [0, 64],
+  accelerators: ['auto', 'cpu', 'gpu', 'cuda', 'mps'],
+};
+const LIGHTNING_EXAMPLE_LIMITS: TrainerLimits = {
+  n_images: [2, 1_000_000],
+  gridsize: [1, 16],
+  max_epochs: [1, 10_000],
+  batch_size: [1, 65_536],
+  num_workers: [0, 256],
+  accelerators: ['auto', 'cpu', 'gpu', 'cuda', 'mps', 'tpu'],
+};
 /** PtychoPINN's CLI is not bundled: its limits are not probed here. */
-const PTYCHO_LIMITS: TrainerLimits = { n_images: [8, 1_000_000], gridsize: [1, 16], max_epochs: [1, 10_000], batch_size: [1, 65_536], num_workers: [0, 256], accelerators: ['auto', 'cpu', 'gpu', 'cuda', 'mps'] };
+const PTYCHO_LIMITS: TrainerLimits = {
+  n_images: [8, 1_000_000],
+  gridsize: [1, 16],
+  max_epochs: [1, 10_000],
+  batch_size: [1, 65_536],
+  num_workers: [0, 256],
+  accelerators: ['auto', 'cpu', 'gpu', 'cuda', 'mps'],
+};
 
 /** seed_everything's bounds (numpy's uint32), which both bundled trainers enforce. */
 const SEED_MAX = 2 ** 32 - 1;
 
 /** The knobs every Lightning-style trainer here takes, with the flags PtychoPINN spells them with. */
-function trainerParams(
-  d: { n_images: number; gridsize: number; max_epochs: number; batch_size: number; topK: number; patience: number },
-  lim: TrainerLimits,
-): NonNullable<ProfileInput['params']> {
+function trainerParams(d: { n_images: number; gridsize: number; max_epochs: number; batch_size: number; topK: number; patience: number }, lim: TrainerLimits): NonNullable<ProfileInput['params']> {
   return [
     { name: 'n_images', type: 'int', default: d.n_images, min: lim.n_images[0], max: lim.n_images[1], label: 'Images', help: 'Number of training images (samples).' },
     { name: 'gridsize', type: 'int', default: d.gridsize, min: lim.gridsize[0], max: lim.gridsize[1], label: 'Grid size', help: 'Patches per side of a group (gridsize² inputs).' },
@@ -49,7 +67,15 @@ function trainerParams(
     { name: 'num-workers', type: 'int', default: 0, min: lim.num_workers[0], max: lim.num_workers[1], label: 'DataLoader workers' },
     { name: 'logger', type: 'enum', values: ['csv', 'none'], default: 'csv', label: 'Logger' },
     { name: 'checkpoint-save-top-k', type: 'int', default: d.topK, min: -1, max: 100, label: 'Checkpoints kept (top-k)', help: '-1 keeps all, 0 only last.ckpt.' },
-    { name: 'early-stop-patience', type: 'int', default: d.patience, min: 0, max: 1000, label: 'Early-stop patience', help: 'Validation checks without improvement before stopping (0: stop at the first one).' },
+    {
+      name: 'early-stop-patience',
+      type: 'int',
+      default: d.patience,
+      min: 0,
+      max: 1000,
+      label: 'Early-stop patience',
+      help: 'Validation checks without improvement before stopping (0: stop at the first one).',
+    },
   ];
 }
 

@@ -20,7 +20,10 @@ describe('autoRunName', () => {
   });
 
   it('is cut to a readable length', () => {
-    const long = autoRunName({ name: 'p', params: Array.from({ length: 30 }, (_, i) => ({ name: `knob_${i}`, type: 'int' as const, optional: false, default: 0 })) }, Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`knob_${i}`, 123456])));
+    const long = autoRunName(
+      { name: 'p', params: Array.from({ length: 30 }, (_, i) => ({ name: `knob_${i}`, type: 'int' as const, optional: false, default: 0 })) },
+      Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`knob_${i}`, 123456])),
+    );
     expect(long.length).toBe(100);
     expect(long.endsWith('…')).toBe(true);
   });

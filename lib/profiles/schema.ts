@@ -62,7 +62,12 @@ export const profileSchema = z
     env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string()).default({}),
     /** Environment added when "CPU only" is ticked. */
     cpuOnlyEnv: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string()).default({ CUDA_VISIBLE_DEVICES: '' }),
-    timeoutSec: z.number().int().min(1).max(7 * 24 * 3600).default(1800),
+    timeoutSec: z
+      .number()
+      .int()
+      .min(1)
+      .max(7 * 24 * 3600)
+      .default(1800),
     /** Relative to the output folder: where the CSVLogger writes (`version_N` is found by itself). */
     logsDir: z.string().default('lightning_logs'),
     /** Relative to the output folder; `null` looks in `<logsDir>/version_N/checkpoints` (Lightning's default). */
@@ -103,7 +108,15 @@ export const launchRequestSchema = z.object({
   params: z.record(z.string(), z.union([z.string().max(4096), z.number(), z.boolean()])).default({}),
   cpuOnly: z.boolean().default(false),
   /** Plan rows: `ID`, or `<plan id or path>:ID` / `<plan path>#ID` when several plans share the ID. */
-  planRows: z.array(z.string().max(400).regex(/^[^\s-][^\u0000-\u001f]*$/, 'a plan row is an ID such as EB4.A, or <plan>#ID')).max(50).default([]),
+  planRows: z
+    .array(
+      z
+        .string()
+        .max(400)
+        .regex(/^[^\s-][^\u0000-\u001f]*$/, 'a plan row is an ID such as EB4.A, or <plan>#ID'),
+    )
+    .max(50)
+    .default([]),
   /** Worker labels this launch needs on top of its profile's (`gpu`, a host name). */
   labels: z.array(z.string().regex(LABEL_RE, 'a label is lower-case letters, digits and . _ : -')).max(MAX_LABELS).default([]),
 });

@@ -100,7 +100,7 @@ function helpFlags(help: string): Map<string, { choices: string[] | null; negata
       continue;
     }
     const seen = flags.get(flag);
-    flags.set(flag, { choices: choices ? choices.split(',') : seen?.choices ?? null, negatable: seen?.negatable ?? false });
+    flags.set(flag, { choices: choices ? choices.split(',') : (seen?.choices ?? null), negatable: seen?.negatable ?? false });
   }
   return flags;
 }
@@ -120,7 +120,13 @@ function probesFor(p: ParamSpec): Probe[] {
     case 'int': {
       const { min, max } = p;
       if (min === undefined || max === undefined) return [];
-      return [at(text(min), 'accept', 'its min'), at(text(max), 'accept', 'its max'), at(text(min - 1), 'refuse', 'below its min'), at(text(max + 1), 'refuse', 'above its max'), at('1.5', 'refuse', 'not a whole number')];
+      return [
+        at(text(min), 'accept', 'its min'),
+        at(text(max), 'accept', 'its max'),
+        at(text(min - 1), 'refuse', 'below its min'),
+        at(text(max + 1), 'refuse', 'above its max'),
+        at('1.5', 'refuse', 'not a whole number'),
+      ];
     }
     case 'number': {
       const { min, max } = p;
@@ -151,54 +157,52 @@ function profile(name: string): Profile {
 }
 
 describe.each(TRAINERS)('the $profile profile against its trainer', (t) => {
-  it(
-    "offers exactly what the trainer accepts, knob by knob (ranges, choices, types), and the trainer's every flag is a knob or named as not offered",
-    async () => {
-      const prof = profile(t.profile);
-      const help = await run(t.command, ['--help']);
-      expect(help.status, help.out).toBe(0);
-      const flags = helpFlags(help.out);
-      const problems: string[] = [];
+  it("offers exactly what the trainer accepts, knob by knob (ranges, choices, types), and the trainer's every flag is a knob or named as not offered", async () => {
+    const prof = profile(t.profile);
+    const help = await run(t.command, ['--help']);
+    expect(help.status, help.out).toBe(0);
+    const flags = helpFlags(help.out);
+    const problems: string[] = [];
 
-      // Every trainer flag: a knob, or not offered on purpose.
-      const knobFlags = new Set(prof.params.map(flagOf));
-      for (const f of flags.keys()) if (!knobFlags.has(f) && !(f in t.notOffered)) problems.push(`${f}: the trainer takes it, the profile neither offers it nor says why not`);
+    // Every trainer flag: a knob, or not offered on purpose.
+    const knobFlags = new Set(prof.params.map(flagOf));
+    for (const f of flags.keys()) if (!knobFlags.has(f) && !(f in t.notOffered)) problems.push(`${f}: the trainer takes it, the profile neither offers it nor says why not`);
 
-      const probes: Probe[] = [];
-      for (const p of prof.params) {
-        const flag = flagOf(p);
-        const tf = flags.get(flag);
-        if (!tf) {
-          problems.push(`${p.name}: the trainer has no ${flag}`);
-          continue;
-        }
-        if ((p.type === 'int' || p.type === 'number') && (p.min === undefined || p.max === undefined)) problems.push(`${p.name}: the profile gives no ${p.min === undefined ? 'min' : 'max'}; the trainer has limits, the form must say them`);
-        if (p.type === 'enum') {
-          if (!tf.choices) problems.push(`${p.name}: an enum on the form, free text for the trainer`);
-          else if ([...tf.choices].sort().join(',') !== [...p.values].sort().join(',')) problems.push(`${p.name}: the form offers {${p.values.join(',')}}, the trainer takes {${tf.choices.join(',')}}`);
-        } else if (tf.choices) problems.push(`${p.name}: the trainer takes only {${tf.choices.join(',')}}, the form a ${p.type}`);
-        if (p.type === 'bool' && p.falseFlag && !tf.negatable) problems.push(`${p.name}: the form can pass ${p.falseFlag}, the trainer has no such flag`);
-        probes.push(...probesFor(p));
+    const probes: Probe[] = [];
+    for (const p of prof.params) {
+      const flag = flagOf(p);
+      const tf = flags.get(flag);
+      if (!tf) {
+        problems.push(`${p.name}: the trainer has no ${flag}`);
+        continue;
       }
-      // The defaults, all at once: what a launch with an untouched form passes.
-      const defaults = prof.params.flatMap((p) => (p.default === undefined ? [] : p.type === 'bool' ? (p.default ? [flagOf(p)] : p.falseFlag ? [p.falseFlag] : []) : [`${flagOf(p)}=${p.default}`]));
-      probes.push({ knob: '(defaults)', args: defaults, expect: 'accept', why: "the profile's defaults" });
+      if ((p.type === 'int' || p.type === 'number') && (p.min === undefined || p.max === undefined))
+        problems.push(`${p.name}: the profile gives no ${p.min === undefined ? 'min' : 'max'}; the trainer has limits, the form must say them`);
+      if (p.type === 'enum') {
+        if (!tf.choices) problems.push(`${p.name}: an enum on the form, free text for the trainer`);
+        else if ([...tf.choices].sort().join(',') !== [...p.values].sort().join(',')) problems.push(`${p.name}: the form offers {${p.values.join(',')}}, the trainer takes {${tf.choices.join(',')}}`);
+      } else if (tf.choices) problems.push(`${p.name}: the trainer takes only {${tf.choices.join(',')}}, the form a ${p.type}`);
+      if (p.type === 'bool' && p.falseFlag && !tf.negatable) problems.push(`${p.name}: the form can pass ${p.falseFlag}, the trainer has no such flag`);
+      probes.push(...probesFor(p));
+    }
+    // The defaults, all at once: what a launch with an untouched form passes.
+    const defaults = prof.params.flatMap((p) => (p.default === undefined ? [] : p.type === 'bool' ? (p.default ? [flagOf(p)] : p.falseFlag ? [p.falseFlag] : []) : [`${flagOf(p)}=${p.default}`]));
+    probes.push({ knob: '(defaults)', args: defaults, expect: 'accept', why: "the profile's defaults" });
 
-      const outcomes = await all(probes.map((pr) => () => run(t.command, [...pr.args, '--help'])));
-      probes.forEach((pr, i) => {
-        const o = outcomes[i];
-        const shown = `${pr.args.join(' ')} (${pr.why})`;
-        if (pr.expect === 'accept' && o.status !== 0) problems.push(`${pr.knob}: the form allows ${shown}, the trainer refuses it: ${o.error ?? `exit ${o.status}`}`);
-        if (pr.expect === 'refuse') {
-          if (o.status === 0) problems.push(`${pr.knob}: the form refuses ${shown}, the trainer accepts it`);
-          else if (o.status !== 2 || !o.error?.includes(`argument ${pr.args[0].split('=')[0]}`)) problems.push(`${pr.knob}: ${shown} refused, but not by argparse on that flag: ${o.error ?? o.out.slice(-300)}`);
-        }
-      });
-      expect(problems).toEqual([]);
-      expect(probes.length).toBeGreaterThan(prof.params.length * 2);
-    },
-    120_000,
-  );
+    const outcomes = await all(probes.map((pr) => () => run(t.command, [...pr.args, '--help'])));
+    probes.forEach((pr, i) => {
+      const o = outcomes[i];
+      const shown = `${pr.args.join(' ')} (${pr.why})`;
+      if (pr.expect === 'accept' && o.status !== 0) problems.push(`${pr.knob}: the form allows ${shown}, the trainer refuses it: ${o.error ?? `exit ${o.status}`}`);
+      if (pr.expect === 'refuse') {
+        if (o.status === 0) problems.push(`${pr.knob}: the form refuses ${shown}, the trainer accepts it`);
+        else if (o.status !== 2 || !o.error?.includes(`argument ${pr.args[0].split('=')[0]}`))
+          problems.push(`${pr.knob}: ${shown} refused, but not by argparse on that flag: ${o.error ?? o.out.slice(-300)}`);
+      }
+    });
+    expect(problems).toEqual([]);
+    expect(probes.length).toBeGreaterThan(prof.params.length * 2);
+  }, 120_000);
 });
 
 describe('the probe itself', () => {

@@ -3,9 +3,13 @@ import { nearestIndex, stepToEpoch } from './axis';
 
 describe('stepToEpoch', () => {
   // Five steps an epoch: epoch e ends at step 5e + 4 (Lightning logs an epoch's values at its last step).
-  const es: Array<[number, number]> = [[0, 4], [1, 9], [2, 14]];
+  const es: Array<[number, number]> = [
+    [0, 4],
+    [1, 9],
+    [2, 14],
+  ];
 
-  it('puts an epoch\'s last step at the epoch, the steps inside it in between', () => {
+  it("puts an epoch's last step at the epoch, the steps inside it in between", () => {
     expect(stepToEpoch(4, es)).toBe(0);
     expect(stepToEpoch(9, es)).toBe(1);
     expect(stepToEpoch(14, es)).toBe(2);
@@ -19,8 +23,18 @@ describe('stepToEpoch', () => {
   });
 
   it('keeps epochs that skip numbers (validation every n epochs) in place', () => {
-    expect(stepToEpoch(19, [[1, 9], [3, 19]])).toBe(3);
-    expect(stepToEpoch(14, [[1, 9], [3, 19]])).toBe(2);
+    expect(
+      stepToEpoch(19, [
+        [1, 9],
+        [3, 19],
+      ]),
+    ).toBe(3);
+    expect(
+      stepToEpoch(14, [
+        [1, 9],
+        [3, 19],
+      ]),
+    ).toBe(2);
   });
 });
 

@@ -156,7 +156,16 @@ export function buildLossChart(ev: Evidence, series: RawSeries[]): LossChartData
     const step = stepOfEpoch(ev.earlyStop.stoppedEpoch) ?? last?.step ?? null;
     if (step !== null) stop = { step, label: `stop (early stopping, epoch ${ev.earlyStop.stoppedEpoch})` };
   } else if (last) {
-    const label = ev.stop.reason === 'max_epochs' ? 'max_epochs' : ev.stop.reason === 'early_stopping' ? 'stop (early stopping)' : ev.stop.reason === 'error' ? 'stop (error)' : ev.stop.reason === 'max_steps' ? 'max_steps' : null;
+    const label =
+      ev.stop.reason === 'max_epochs'
+        ? 'max_epochs'
+        : ev.stop.reason === 'early_stopping'
+          ? 'stop (early stopping)'
+          : ev.stop.reason === 'error'
+            ? 'stop (error)'
+            : ev.stop.reason === 'max_steps'
+              ? 'max_steps'
+              : null;
     if (label) stop = { step: last.step, label };
   }
 

@@ -15,11 +15,7 @@ const DEFAULT_MAX_POINTS = 2000;
  * so xs only has to be the same length as ys). A bucket whose values are all
  * NaN contributes nothing. maxPoints below 2 is treated as 2 (first and last).
  */
-export function downsampleMinMax(
-  xs: ArrayLike<number>,
-  ys: ArrayLike<number>,
-  maxPoints: number = DEFAULT_MAX_POINTS,
-): Uint32Array {
+export function downsampleMinMax(xs: ArrayLike<number>, ys: ArrayLike<number>, maxPoints: number = DEFAULT_MAX_POINTS): Uint32Array {
   const n = Math.min(xs.length, ys.length);
   let max = Number.isFinite(maxPoints) ? Math.floor(maxPoints) : DEFAULT_MAX_POINTS;
   if (max < 2) max = 2;
@@ -74,11 +70,7 @@ export function downsampleMinMax(
 }
 
 /** downsampleMinMax, materialized as chart points. */
-export function downsamplePoints(
-  xs: ArrayLike<number>,
-  ys: ArrayLike<number>,
-  maxPoints?: number,
-): Array<{ x: number; y: number }> {
+export function downsamplePoints(xs: ArrayLike<number>, ys: ArrayLike<number>, maxPoints?: number): Array<{ x: number; y: number }> {
   const idx = downsampleMinMax(xs, ys, maxPoints);
   const out = new Array<{ x: number; y: number }>(idx.length);
   for (let j = 0; j < idx.length; j++) {

@@ -35,7 +35,11 @@ const facts = (p: Partial<CheckpointsFacts['checkpoints']> = {}): CheckpointsFac
     tried: 1,
     searchCut: false,
     found: [file('epoch=3-step=39.ckpt'), file('epoch=4-step=49.ckpt'), file('last.ckpt')],
-    expected: [{ name: 'epoch=3-step=39.ckpt', epoch: 3, score: null, kind: 'top-k' }, { name: 'epoch=4-step=49.ckpt', epoch: 4, score: null, kind: 'top-k' }, { name: 'last.ckpt', epoch: 4, score: null, kind: 'last' }],
+    expected: [
+      { name: 'epoch=3-step=39.ckpt', epoch: 3, score: null, kind: 'top-k' },
+      { name: 'epoch=4-step=49.ckpt', epoch: 4, score: null, kind: 'top-k' },
+      { name: 'last.ckpt', epoch: 4, score: null, kind: 'last' },
+    ],
     missing: [],
     unexpected: [],
     prior: [],
@@ -48,11 +52,11 @@ const facts = (p: Partial<CheckpointsFacts['checkpoints']> = {}): CheckpointsFac
 });
 
 describe('checkCheckpoints', () => {
-  it('passes when the files are exactly the replay\'s, naming the settings it used', () => {
+  it("passes when the files are exactly the replay's, naming the settings it used", () => {
     expect(checkCheckpoints(facts())).toEqual({ id: 'checkpoints', status: 'pass', detail: '3 files exactly as the replay of save_top_k=2 + last expects (monitor=val_loss, mode=min, save_top_k=2)' });
   });
 
-  it('passes with what it inferred from the files said, and the inferred value\'s alternatives', () => {
+  it("passes with what it inferred from the files said, and the inferred value's alternatives", () => {
     const c = checkCheckpoints(facts({ used: used({ saveTopK: inf(2, '2 files kept'), mode: inf<'min' | 'max'>('max', 'which epochs were kept') }) }));
     expect(c.status).toBe('pass');
     expect(c.detail).toContain('mode=max (inferred from which epochs were kept)');
@@ -66,22 +70,39 @@ describe('checkCheckpoints', () => {
     expect(c).toMatchObject({ status: 'warn', detail: expect.stringContaining('every_n_epochs=2 (inferred from the kept files (saved every 2 epochs))') });
   });
 
-  it('fails naming the missing and unexpected files, and the settings it took at Lightning\'s defaults', () => {
-    const c = checkCheckpoints(facts({ explained: false, found: [file('epoch=1-step=19.ckpt', false)], missing: ['epoch=3-step=39.ckpt'], unexpected: ['epoch=1-step=19.ckpt'], used: used({ saveLast: st<boolean | 'link'>(false), everyNEpochs: { value: 1, how: 'default', source: 'x' } }) }));
-    expect(c).toMatchObject({ status: 'fail', detail: 'replay of save_top_k=2 expects 3 files, found 1; missing: epoch=3-step=39.ckpt; unexpected: epoch=1-step=19.ckpt (monitor=val_loss, mode=min, save_top_k=2; Lightning\'s defaults taken for what the bundle does not state: every_n_epochs=1, every_n_train_steps=0)' });
+  it("fails naming the missing and unexpected files, and the settings it took at Lightning's defaults", () => {
+    const c = checkCheckpoints(
+      facts({
+        explained: false,
+        found: [file('epoch=1-step=19.ckpt', false)],
+        missing: ['epoch=3-step=39.ckpt'],
+        unexpected: ['epoch=1-step=19.ckpt'],
+        used: used({ saveLast: st<boolean | 'link'>(false), everyNEpochs: { value: 1, how: 'default', source: 'x' } }),
+      }),
+    );
+    expect(c).toMatchObject({
+      status: 'fail',
+      detail:
+        "replay of save_top_k=2 expects 3 files, found 1; missing: epoch=3-step=39.ckpt; unexpected: epoch=1-step=19.ckpt (monitor=val_loss, mode=min, save_top_k=2; Lightning's defaults taken for what the bundle does not state: every_n_epochs=1, every_n_train_steps=0)",
+    });
   });
 
-  it('only warns when the replay ran over the log\'s rounded values and they are too close to decide', () => {
+  it("only warns when the replay ran over the log's rounded values and they are too close to decide", () => {
     const c = checkCheckpoints({ ...facts({ explained: false, missing: ['epoch=3-step=39.ckpt'], roundedUndecided: true }), timelineFrom: 'log' });
     expect(c).toMatchObject({ status: 'warn', detail: expect.stringContaining('the replay ran over the values the log printed, which cannot decide it (rounded too close') });
     // rounded values that cannot change the replay's decisions: a contradiction all the same
     expect(checkCheckpoints({ ...facts({ explained: false, missing: ['epoch=3-step=39.ckpt'], roundedUndecided: false }), timelineFrom: 'log' }).status).toBe('fail');
   });
 
-  it('fails when Lightning\'s own best_k_models (runproof.json) name a file the listing lacks, or the listing holds one Lightning deleted', () => {
+  it("fails when Lightning's own best_k_models (runproof.json) name a file the listing lacks, or the listing holds one Lightning deleted", () => {
     const bookkeeping = { source: 'runproof.json: end best_k_models', kept: ['epoch=3-step=39.ckpt'], missing: ['epoch=3-step=39.ckpt'], unexpected: [] };
-    expect(checkCheckpoints(facts({ bookkeeping }))).toMatchObject({ status: 'fail', detail: 'runproof.json: end best_k_models against the listing: kept by Lightning but not in the listing: epoch=3-step=39.ckpt' });
-    expect(checkCheckpoints(facts({ bookkeeping: { ...bookkeeping, missing: [], unexpected: ['epoch=0-step=9.ckpt'] } })).detail).toContain('in the listing but not kept by Lightning: epoch=0-step=9.ckpt');
+    expect(checkCheckpoints(facts({ bookkeeping }))).toMatchObject({
+      status: 'fail',
+      detail: 'runproof.json: end best_k_models against the listing: kept by Lightning but not in the listing: epoch=3-step=39.ckpt',
+    });
+    expect(checkCheckpoints(facts({ bookkeeping: { ...bookkeeping, missing: [], unexpected: ['epoch=0-step=9.ckpt'] } })).detail).toContain(
+      'in the listing but not kept by Lightning: epoch=0-step=9.ckpt',
+    );
   });
 
   it('counts long lists', () => {

@@ -66,8 +66,14 @@ export function checkCheckpoints({ checkpoints: c, timelineFrom }: CheckpointsFa
   const open = [u.monitor, u.mode, u.saveTopK].some((x) => x.how === 'inferred');
   const defaults = [u.everyNEpochs.how === 'default' ? 'every_n_epochs=1' : null, u.everyNTrainSteps.how === 'default' ? 'every_n_train_steps=0' : null].filter(Boolean);
   const detail = `replay of ${config} expects ${fmtCount(expected.length)} file${expected.length === 1 ? '' : 's'}, found ${fmtCount(found.length)}; ${parts.join('; ')} (${settings.join(', ')}${open ? `; no value the bundle leaves open explains the files, ${fmtCount(c.tried)} configurations tried` : ''}${defaults.length ? `; Lightning's defaults taken for what the bundle does not state: ${defaults.join(', ')}` : ''})`;
-  if (c.searchCut && open) return check('checkpoints', 'warn', `${detail}; the search stopped at its bound before trying every value the bundle leaves open: the checkpoint flags or runproof.json would settle it`);
+  if (c.searchCut && open)
+    return check('checkpoints', 'warn', `${detail}; the search stopped at its bound before trying every value the bundle leaves open: the checkpoint flags or runproof.json would settle it`);
   // The log's printed values are rounded: a tie or an order they hide may be what differs.
-  if (timelineFrom === 'log' && c.roundedUndecided) return check('checkpoints', 'warn', `${detail}; the replay ran over the values the log printed, which cannot decide it (rounded too close, one per epoch for several validations, or printed by saves between validations): a metrics.csv or runproof.json would settle it`);
+  if (timelineFrom === 'log' && c.roundedUndecided)
+    return check(
+      'checkpoints',
+      'warn',
+      `${detail}; the replay ran over the values the log printed, which cannot decide it (rounded too close, one per epoch for several validations, or printed by saves between validations): a metrics.csv or runproof.json would settle it`,
+    );
   return check('checkpoints', 'fail', detail);
 }

@@ -25,15 +25,21 @@ export function checkEpochs({ epochs, earlyStop, interrupted, ...f }: EpochsFact
   if (maxEpochs === null) return check('epochs', 'skip', `${ran} epoch${s} ran; max_epochs unknown`);
   if (maxEpochs < 0) {
     // max_epochs=-1: no epoch limit; max_steps or a callback ends the fit.
-    if (f.stop?.reason === 'max_steps' || f.stop?.reason === 'early_stopping') return check('epochs', 'pass', `${ran} epoch${s}, no epoch limit (max_epochs=${maxEpochs}): ${f.stop.message ?? f.stop.reason}`);
+    if (f.stop?.reason === 'max_steps' || f.stop?.reason === 'early_stopping')
+      return check('epochs', 'pass', `${ran} epoch${s}, no epoch limit (max_epochs=${maxEpochs}): ${f.stop.message ?? f.stop.reason}`);
     return check('epochs', 'skip', `${ran} epoch${s}, no epoch limit (max_epochs=${maxEpochs}) to count them against`);
   }
   const counted = n === ran ? `${n}` : `${n} (epochs ${epochs[0].epoch}–${lastEpoch})`;
   if (n === maxEpochs) return check('epochs', 'pass', `${counted} of max_epochs=${maxEpochs}`);
   // Values only where a callback printed them: the epochs after the last such line trained unseen.
   if (f.epochsPartial && n < maxEpochs) {
-    if (f.stop?.reason === 'max_epochs' || f.stop?.reason === 'max_steps') return check('epochs', 'pass', `${f.stop.message ?? f.stop.reason}; values for epochs ${epochs.map((e) => e.epoch).join(', ')} only (${f.epochsPartial})`);
-    return check('epochs', 'skip', `values for epochs ${epochs.map((e) => e.epoch).join(', ')} only, of max_epochs=${maxEpochs}: ${f.epochsPartial}; the log's stop line or a metrics.csv would count them`);
+    if (f.stop?.reason === 'max_epochs' || f.stop?.reason === 'max_steps')
+      return check('epochs', 'pass', `${f.stop.message ?? f.stop.reason}; values for epochs ${epochs.map((e) => e.epoch).join(', ')} only (${f.epochsPartial})`);
+    return check(
+      'epochs',
+      'skip',
+      `values for epochs ${epochs.map((e) => e.epoch).join(', ')} only, of max_epochs=${maxEpochs}: ${f.epochsPartial}; the log's stop line or a metrics.csv would count them`,
+    );
   }
   if (n > maxEpochs) return check('epochs', 'fail', `${counted} of max_epochs=${maxEpochs}`);
 
@@ -41,8 +47,14 @@ export function checkEpochs({ epochs, earlyStop, interrupted, ...f }: EpochsFact
   const maxSteps = f.settings?.trainer.maxSteps;
   if (f.stop?.reason === 'max_steps') return check('epochs', 'pass', `${counted} of max_epochs=${maxEpochs}: ${f.stop.message ?? 'max_steps reached'}`);
   const spb = f.checkpoints?.used?.stepsPerBatch.value ?? 1;
-  if (maxSteps?.value != null && maxSteps.value > 0 && f.lastStep != null && f.lastStep * spb >= maxSteps.value) return check('epochs', 'pass', `${counted} of max_epochs=${maxEpochs}: max_steps=${maxSteps.value} reached (${maxSteps.source})`);
-  if (stoppedHere) return check('epochs', 'pass', `${counted} of max_epochs=${maxEpochs}, stopped early at epoch ${earlyStop!.stoppedEpoch}${esEnd !== earlyStop!.stoppedEpoch ? ` (min_epochs kept it to epoch ${esEnd})` : ''}`);
+  if (maxSteps?.value != null && maxSteps.value > 0 && f.lastStep != null && f.lastStep * spb >= maxSteps.value)
+    return check('epochs', 'pass', `${counted} of max_epochs=${maxEpochs}: max_steps=${maxSteps.value} reached (${maxSteps.source})`);
+  if (stoppedHere)
+    return check(
+      'epochs',
+      'pass',
+      `${counted} of max_epochs=${maxEpochs}, stopped early at epoch ${earlyStop!.stoppedEpoch}${esEnd !== earlyStop!.stoppedEpoch ? ` (min_epochs kept it to epoch ${esEnd})` : ''}`,
+    );
   // EarlyStopping(verbose=True) says itself that it stopped the run in its last epoch.
   const said = f.log?.earlyStopping;
   if (said?.final && f.log?.stop.reason === 'early_stopping') return check('epochs', 'pass', `${counted} of max_epochs=${maxEpochs}, stopped early: ${said.message}`);
@@ -50,7 +62,10 @@ export function checkEpochs({ epochs, earlyStop, interrupted, ...f }: EpochsFact
   if (f.crashed) return check('epochs', 'skip', `${counted} of max_epochs=${maxEpochs}: the run did not end normally (see exit)`);
   const es = f.settings?.earlyStop.configured;
   const exactEs = earlyStop?.configured && f.earlyStopping && !f.earlyStopping.assumed.length && !f.earlyStopping.borrowed.length;
-  if (es?.state === 'known' && (es.value === false || exactEs)) return check('epochs', 'fail', `${counted} of max_epochs=${maxEpochs}, not explained by early stopping${es.value === false ? ` (${es.source})` : ''}`);
-  const why = earlyStop?.configured ? `the EarlyStopping replay (${f.earlyStopping?.assumed.concat(f.earlyStopping.borrowed).join('; ') || 'as stated'}) does not stop there` : 'the bundle does not say whether an EarlyStopping or max_steps ended it';
+  if (es?.state === 'known' && (es.value === false || exactEs))
+    return check('epochs', 'fail', `${counted} of max_epochs=${maxEpochs}, not explained by early stopping${es.value === false ? ` (${es.source})` : ''}`);
+  const why = earlyStop?.configured
+    ? `the EarlyStopping replay (${f.earlyStopping?.assumed.concat(f.earlyStopping.borrowed).join('; ') || 'as stated'}) does not stop there`
+    : 'the bundle does not say whether an EarlyStopping or max_steps ended it';
   return check('epochs', 'warn', `${counted} of max_epochs=${maxEpochs}: fewer, and ${why}; runproof.json or the full command would settle it`);
 }

@@ -19,7 +19,14 @@ describe('checkExit', () => {
   });
 
   it('fails on the last error line, with file and line', () => {
-    const c = checkExit(facts({ errors: [{ file: 'train.log', line: 3, message: 'ValueError: a' }, { file: 'train.log', line: 7, message: 'RuntimeError: b' }] }));
+    const c = checkExit(
+      facts({
+        errors: [
+          { file: 'train.log', line: 3, message: 'ValueError: a' },
+          { file: 'train.log', line: 7, message: 'RuntimeError: b' },
+        ],
+      }),
+    );
     expect(c).toMatchObject({ status: 'fail', detail: 'RuntimeError: b (train.log:7)' });
   });
 
@@ -43,7 +50,9 @@ describe('checkExit: a log without an end line', () => {
   const log = { normalEnd: false, lightningSeen: true, stop: { reason: 'unknown', message: null, line: null, limit: null }, crash: null } as never;
   it('fails on evidence the log was cut, warns when nothing says whether it was', () => {
     expect(checkExit({ ...base, log, logCut: { evidence: 'train.log ends inside the model summary (from line 4), which Lightning prints whole', line: 4 } })).toEqual({
-      id: 'exit', status: 'fail', detail: 'train.log is cut short: train.log ends inside the model summary (from line 4), which Lightning prints whole',
+      id: 'exit',
+      status: 'fail',
+      detail: 'train.log is cut short: train.log ends inside the model summary (from line 4), which Lightning prints whole',
     });
     expect(checkExit({ ...base, log, logCut: null })).toMatchObject({ status: 'warn', detail: expect.stringContaining('Lightning prints none when a quiet EarlyStopping or a callback ends the fit') });
     expect(checkExit({ ...base, log, logCut: null, stop: { reason: 'early_stopping', message: 'EarlyStopping replay stops at epoch 0' } })).toMatchObject({ status: 'pass' });

@@ -19,7 +19,8 @@ export function checkExit(f: ExitFacts): Check {
   const said = log?.crash && !interrupted ? `${log.crash.message} (${logName}:${log.crash.line}); ` : '';
   if (exitCode !== null && exitCode !== 0) return check('exit', 'fail', `${said}exit code ${exitCode}${launch?.signal ? ` (signal ${launch.signal})` : ''}`);
   // Stopped from outside, as the log shows (Lightning's `Received SIGTERM` exits 0): errors after it are its consequence.
-  if (log && !launch?.status && (log.stop.reason === 'killed' || log.stop.reason === 'time_limit')) return check('exit', 'fail', `${interrupted ?? 'killed'}: ${log.stop.message} (${logName}:${log.stop.line})`);
+  if (log && !launch?.status && (log.stop.reason === 'killed' || log.stop.reason === 'time_limit'))
+    return check('exit', 'fail', `${interrupted ?? 'killed'}: ${log.stop.message} (${logName}:${log.stop.line})`);
   // The crash is the first exception of the last chained traceback, not a KeyboardInterrupt raised while shutting down.
   const crash = log?.crash ?? errors[errors.length - 1];
   if (errors.length) return check('exit', 'fail', `${crash.message} (${logName}:${crash.line})`);
@@ -28,15 +29,33 @@ export function checkExit(f: ExitFacts): Check {
   if (log?.normalEnd) return check('exit', 'pass', `${log.stop.message ?? 'training completed'}${exitCode === null ? ' (exit code not recorded)' : ', exit code 0'}`);
   if (f.logCut) return check('exit', 'fail', /^it ends with /.test(f.logCut.evidence) ? `${logName}: ${f.logCut.evidence}` : `${logName} is cut short: ${f.logCut.evidence}`);
   // A quiet EarlyStopping prints nothing when it stops the fit: the replay says it stopped at the last epoch.
-  if (f.stop?.reason === 'early_stopping') return check('exit', 'pass', `${f.stop.message ?? 'stopped early'}; ${logName} prints no end line (EarlyStopping with verbose=False)${exitCode === null ? ', exit code not recorded' : ', exit code 0'}`);
+  if (f.stop?.reason === 'early_stopping')
+    return check(
+      'exit',
+      'pass',
+      `${f.stop.message ?? 'stopped early'}; ${logName} prints no end line (EarlyStopping with verbose=False)${exitCode === null ? ', exit code not recorded' : ', exit code 0'}`,
+    );
   // The values show the fit reached its limit; the Lightning that wrote the log prints no end line there (before 1.6), or may not.
   if (f.unprintedEnd) {
     const u = f.unprintedEnd;
-    if (u.expected === 'no') return check('exit', 'pass', `${u.from} show the fit reached ${u.what}; ${logName} has no \`Trainer.fit\` stopped line, which ${u.version} does not print (Lightning prints it from 1.6)${exitCode === null ? ', exit code not recorded' : ', exit code 0'}`);
-    return check('exit', 'warn', `${u.from} show the fit reached ${u.what}, where Lightning 1.6 and later print \`Trainer.fit\` stopped; ${logName} has no such line, and its version (${u.version}) may be one before 1.6, which prints none: runproof.json, or the Lightning version in the log (\`lightning==…\` from pip freeze), would settle whether the log was cut`);
+    if (u.expected === 'no')
+      return check(
+        'exit',
+        'pass',
+        `${u.from} show the fit reached ${u.what}; ${logName} has no \`Trainer.fit\` stopped line, which ${u.version} does not print (Lightning prints it from 1.6)${exitCode === null ? ', exit code not recorded' : ', exit code 0'}`,
+      );
+    return check(
+      'exit',
+      'warn',
+      `${u.from} show the fit reached ${u.what}, where Lightning 1.6 and later print \`Trainer.fit\` stopped; ${logName} has no such line, and its version (${u.version}) may be one before 1.6, which prints none: runproof.json, or the Lightning version in the log (\`lightning==…\` from pip freeze), would settle whether the log was cut`,
+    );
   }
   if (!log?.lightningSeen && !f.epochs.length) return check('exit', 'skip', `${logName} shows no Lightning training (no \`GPU available\` or \`Trainer.fit\` lines) and no error: nothing to judge`);
   if (f.logCut === undefined) return check('exit', 'fail', `${logName} has no normal end (no \`Trainer.fit\` stopped line): the run did not finish or the log is truncated`);
   const old = f.lightningVersion && atLeast(f.lightningVersion, FIT_END_LINE_SINCE) !== 'yes' ? ` (nor at any end before 1.6; this log: ${describeVersion(f.lightningVersion)})` : '';
-  return check('exit', 'warn', `${logName} has no \`Trainer.fit\` stopped line and no error; Lightning prints none when a quiet EarlyStopping or a callback ends the fit${old}, and nothing in the bundle says whether one did or the log was cut: runproof.json or the EarlyStopping settings would settle it`);
+  return check(
+    'exit',
+    'warn',
+    `${logName} has no \`Trainer.fit\` stopped line and no error; Lightning prints none when a quiet EarlyStopping or a callback ends the fit${old}, and nothing in the bundle says whether one did or the log was cut: runproof.json or the EarlyStopping settings would settle it`,
+  );
 }

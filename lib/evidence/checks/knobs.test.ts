@@ -11,7 +11,7 @@ describe('checkKnobs', () => {
     expect(checkKnobs({ knobTable: effectiveKnobTable(run, {}, requested!.knobs), requested })).toEqual({ id: 'knobs', status: 'pass', detail: '2 knobs agree with the request' });
   });
 
-  it('fails naming a knob that differs from the request or from the trainer\'s echo', () => {
+  it("fails naming a knob that differs from the request or from the trainer's echo", () => {
     const requested = parseCommandLine('python train.py --gridsize 3');
     expect(checkKnobs({ knobTable: effectiveKnobTable(run, {}, requested!.knobs), requested })).toMatchObject({ status: 'fail', detail: 'gridsize: requested 3, ran 2' });
     expect(checkKnobs({ knobTable: effectiveKnobTable(run, { max_epochs: '5' }, null), requested: null })).toMatchObject({ status: 'fail', detail: 'max-epochs: argv 6, trainer echoed max_epochs=5' });

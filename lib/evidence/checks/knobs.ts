@@ -11,7 +11,17 @@ export function checkKnobs({ knobTable, requested }: KnobsFacts): Check {
   const bad = knobTable.filter((r) => !r.ok);
   if (!compared.length) return check('knobs', 'skip', requested ? 'no knobs in common between request and run' : 'no requested command and no config echo to compare with');
   if (bad.length) {
-    return check('knobs', 'fail', bad.map((r) => (r.requested !== null && normaliseValue(r.requested) !== normaliseValue(r.effective) ? `${r.knob}: requested ${r.requested}, ran ${r.effective ?? '(not set)'}` : `${r.knob}: argv ${r.effective}, trainer echoed ${r.echoed}`)).join('; '));
+    return check(
+      'knobs',
+      'fail',
+      bad
+        .map((r) =>
+          r.requested !== null && normaliseValue(r.requested) !== normaliseValue(r.effective)
+            ? `${r.knob}: requested ${r.requested}, ran ${r.effective ?? '(not set)'}`
+            : `${r.knob}: argv ${r.effective}, trainer echoed ${r.echoed}`,
+        )
+        .join('; '),
+    );
   }
-  return check('knobs', 'pass', `${compared.length} knob${compared.length === 1 ? '' : 's'} agree${requested ? ' with the request' : ' with the trainer\'s echo'}`);
+  return check('knobs', 'pass', `${compared.length} knob${compared.length === 1 ? '' : 's'} agree${requested ? ' with the request' : " with the trainer's echo"}`);
 }

@@ -23,13 +23,24 @@ describe('checkMetrics', () => {
   });
 
   it('fails on epochs without the monitor', () => {
-    const points = [{ epoch: 0, value: 1 }, { epoch: 1, value: undefined }, { epoch: 2, value: undefined }];
+    const points = [
+      { epoch: 0, value: 1 },
+      { epoch: 1, value: undefined },
+      { epoch: 2, value: undefined },
+    ];
     expect(checkMetrics(facts({ monitorPoints: points }))).toMatchObject({ status: 'fail', detail: 'val_loss missing for epochs 1, 2' });
   });
 
   it('does not count an interrupted last epoch as a gap', () => {
-    const points = [{ epoch: 0, value: 1 }, { epoch: 1, value: 1 }, { epoch: 2, value: undefined }];
-    expect(checkMetrics(facts({ monitorPoints: points, interrupted: 'cancelled' }))).toMatchObject({ status: 'pass', detail: 'val_loss logged for every completed epoch; epoch 2 was interrupted (cancelled)' });
+    const points = [
+      { epoch: 0, value: 1 },
+      { epoch: 1, value: 1 },
+      { epoch: 2, value: undefined },
+    ];
+    expect(checkMetrics(facts({ monitorPoints: points, interrupted: 'cancelled' }))).toMatchObject({
+      status: 'pass',
+      detail: 'val_loss logged for every completed epoch; epoch 2 was interrupted (cancelled)',
+    });
   });
 
   it('fails without a metrics.csv when --logger csv was asked for, and on unreadable or empty files', () => {
@@ -60,15 +71,21 @@ describe('checkMetrics: validation sparse by design', () => {
     ...p,
   });
   it('skips the epochs check_val_every_n_epoch does not validate, stated or shown by the validated epochs', () => {
-    expect(checkMetrics(base())).toMatchObject({ status: 'pass', detail: 'val_loss logged for the 2 epochs that validated; epochs 0, 2 not validated by check_val_every_n_epoch=2 (the validated epochs show it)' });
+    expect(checkMetrics(base())).toMatchObject({
+      status: 'pass',
+      detail: 'val_loss logged for the 2 epochs that validated; epochs 0, 2 not validated by check_val_every_n_epoch=2 (the validated epochs show it)',
+    });
   });
   it('a last epoch max_steps cut before its validation is no gap; a middle epoch with no rows at all is', () => {
     const settings = { trainer: { checkValEveryNEpoch: unknown('x'), maxSteps: known(35, 'command.txt: --max_steps') } } as never;
     expect(checkMetrics(base({ monitorPoints: pts([1, 0.9, 0.8, undefined]), settings, lastStep: 35 })).detail).toContain('epoch 3 ended at max_steps=35 before its validation');
     const gap = rows(4).filter((e) => e.epoch !== 2);
-    expect(checkMetrics(base({ epochs: gap, monitorPoints: pts([1, 0.9, 0.8]) }))).toMatchObject({ status: 'fail', detail: 'metrics.csv has no rows for epoch 2, though every other epoch logged train_loss_epoch' });
+    expect(checkMetrics(base({ epochs: gap, monitorPoints: pts([1, 0.9, 0.8]) }))).toMatchObject({
+      status: 'fail',
+      detail: 'metrics.csv has no rows for epoch 2, though every other epoch logged train_loss_epoch',
+    });
   });
-  it('a file of trainer.test() values only: the fit\'s values are not in the bundle', () => {
+  it("a file of trainer.test() values only: the fit's values are not in the bundle", () => {
     expect(checkMetrics(base({ epochs: [], testOnlyRows: 1 }))).toMatchObject({ status: 'skip' });
   });
 });

@@ -36,7 +36,12 @@ export function checkMetrics(f: MetricsFacts): Check {
   for (let e = first + 1; e < last; e++) if (!present.has(e)) absent.push(e);
   if (absent.length) {
     const everyEpoch = (metrics.epochLevel ?? []).filter((c) => epochs.every((e) => e.metrics[c] !== undefined));
-    if (everyEpoch.length) return check('metrics', 'fail', `${metricsFile.path} has no rows for epoch${absent.length > 1 ? 's' : ''} ${absent.join(', ')}, though every other epoch logged ${everyEpoch.slice(0, 3).join(', ')}`);
+    if (everyEpoch.length)
+      return check(
+        'metrics',
+        'fail',
+        `${metricsFile.path} has no rows for epoch${absent.length > 1 ? 's' : ''} ${absent.join(', ')}, though every other epoch logged ${everyEpoch.slice(0, 3).join(', ')}`,
+      );
   }
   if (!monitor) return check('metrics', 'pass', `${epochs.length} epochs; no monitored metric identified`);
 
@@ -54,7 +59,8 @@ export function checkMetrics(f: MetricsFacts): Check {
   }
   if (period !== null) {
     const skipped = gaps.filter((e) => (e + 1) % period! !== 0);
-    if (skipped.length) notes.push(`epoch${skipped.length > 1 ? 's' : ''} ${skipped.join(', ')} not validated by check_val_every_n_epoch=${period}${cve?.state === 'known' ? '' : ' (the validated epochs show it)'}`);
+    if (skipped.length)
+      notes.push(`epoch${skipped.length > 1 ? 's' : ''} ${skipped.join(', ')} not validated by check_val_every_n_epoch=${period}${cve?.state === 'known' ? '' : ' (the validated epochs show it)'}`);
     gaps = gaps.filter((e) => (e + 1) % period! === 0);
   }
   // A last epoch cut before its validation: max_steps, a crash, an interruption.
@@ -62,7 +68,13 @@ export function checkMetrics(f: MetricsFacts): Check {
     const maxSteps = f.settings?.trainer.maxSteps;
     const spb = f.checkpoints?.used?.stepsPerBatch.value ?? 1;
     const byMaxSteps = f.stop?.reason === 'max_steps' || (maxSteps?.value != null && maxSteps.value > 0 && f.lastStep != null && f.lastStep * spb >= maxSteps.value);
-    const cut = interrupted ? `was interrupted (${interrupted})` : byMaxSteps ? `ended at max_steps${maxSteps?.value != null ? `=${maxSteps.value}` : ''} before its validation` : f.crashed ? 'ended in a crash before its validation' : null;
+    const cut = interrupted
+      ? `was interrupted (${interrupted})`
+      : byMaxSteps
+        ? `ended at max_steps${maxSteps?.value != null ? `=${maxSteps.value}` : ''} before its validation`
+        : f.crashed
+          ? 'ended in a crash before its validation'
+          : null;
     if (cut) {
       gaps.pop();
       notes.push(`epoch ${last} ${cut}`);

@@ -29,16 +29,24 @@ export function requestedAccelerator(knobs: Knobs, source: (key: string) => stri
   if (acc && v !== null && !BACKENDS.test(v)) return known(acc.value as string, source(acc.key));
   if (acc && v === 'ddp_cpu') return known('cpu', `${source(acc.key)} (ddp_cpu: Lightning 1.0–1.4's distributed backend on CPU processes)`);
   // 1.x device counts.
-  const per: Array<[string, string]> = [['gpus', 'gpu'], ['tpu-cores', 'tpu'], ['ipus', 'ipu']];
+  const per: Array<[string, string]> = [
+    ['gpus', 'gpu'],
+    ['tpu-cores', 'tpu'],
+    ['ipus', 'ipu'],
+  ];
   for (const [name, device] of per) {
     const k = findKnob(knobs, name);
     if (!k) continue;
     const n = count(k.value);
     if (n === null) continue;
-    if (n !== 0) return known(device, `${source(k.key)} (Lightning 1.x: ${name.replace('-', '_')}=${String(k.value)} selects ${device === 'gpu' ? 'GPUs' : device.toUpperCase() + (device === 'tpu' ? ' cores' : 's')})`);
+    if (n !== 0)
+      return known(
+        device,
+        `${source(k.key)} (Lightning 1.x: ${name.replace('-', '_')}=${String(k.value)} selects ${device === 'gpu' ? 'GPUs' : device.toUpperCase() + (device === 'tpu' ? ' cores' : 's')})`,
+      );
     if (name === 'gpus' && !findKnob(knobs, 'tpu-cores') && !findKnob(knobs, 'ipus')) return known('cpu', `${source(k.key)} (Lightning 1.x: gpus=${String(k.value)} trains on CPU)`);
   }
-  if (acc && v !== null) return unknown(`${source(acc.key)}: accelerator=${v} is Lightning 1.0–1.4's distributed backend (strategy from 1.5), not a device, and no gpus/tpu_cores/ipus knob says which device`);
+  if (acc && v !== null)
+    return unknown(`${source(acc.key)}: accelerator=${v} is Lightning 1.0–1.4's distributed backend (strategy from 1.5), not a device, and no gpus/tpu_cores/ipus knob says which device`);
   return unknown('no accelerator knob in the command');
 }
-

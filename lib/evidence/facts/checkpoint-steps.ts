@@ -47,7 +47,10 @@ export function analyseAcrossVersions<F extends { name: string }>(
   if (since === 'yes' || !carriesStep) return { ck: analyse(found), stepConvention: null };
   const shiftedRun = () => unshift(analyse(found.map((f) => ({ ...f, name: shiftCheckpointStep(f.name, 1) }))));
   if (since === 'no') {
-    return { ck: shiftedRun(), stepConvention: { shifted: true, uncertain: false, why: `${describeVersion(version)} names a checkpoint with the step before the epoch's last optimizer step is counted (1.6 on: after it)` } };
+    return {
+      ck: shiftedRun(),
+      stepConvention: { shifted: true, uncertain: false, why: `${describeVersion(version)} names a checkpoint with the step before the epoch's last optimizer step is counted (1.6 on: after it)` },
+    };
   }
   // Explained with the settings stated or at Lightning's defaults, not by a save period inferred to fit the files.
   const plain = (ck: CheckpointAnalysis) => ck.explained && ck.used?.everyNEpochs.how !== 'inferred' && ck.used?.everyNTrainSteps.how !== 'inferred';
@@ -57,7 +60,11 @@ export function analyseAcrossVersions<F extends { name: string }>(
   if (!plain(shifted)) return { ck: asNamed, stepConvention: null };
   return {
     ck: shifted,
-    stepConvention: { shifted: true, uncertain: true, why: `the files fit only if a Lightning before 1.6 wrote them (its names carry the step before the epoch's last optimizer step is counted), and nothing dates the log (${describeVersion(version)})` },
+    stepConvention: {
+      shifted: true,
+      uncertain: true,
+      why: `the files fit only if a Lightning before 1.6 wrote them (its names carry the step before the epoch's last optimizer step is counted), and nothing dates the log (${describeVersion(version)})`,
+    },
   };
 }
 

@@ -73,7 +73,14 @@ export interface CheckpointAnalysis {
 }
 
 /** A save ModelCheckpoint(verbose=True) printed: `Epoch E, global step S: … saving model to 'PATH' as top K`. */
-export interface LoggedSave { epoch: number; globalStep: number; path: string; line: number; monitor?: string; value?: number }
+export interface LoggedSave {
+  epoch: number;
+  globalStep: number;
+  path: string;
+  line: number;
+  monitor?: string;
+  value?: number;
+}
 
 export interface CheckpointInput {
   found: Array<{ name: string; sizeBytes: number | null }>;
@@ -135,7 +142,7 @@ export function analyseCheckpoints(input: CheckpointInput): CheckpointAnalysis {
   // best_k_models (a monitor) or best_model_path (none, save_top_k=1) name files that must be there. The `end`
   // record is written in on_train_end before ModelCheckpoint's own (which may still write last.ckpt), so
   // last.ckpt is left to the replay.
-  const rpState = rp ? rp.value.end ?? rp.value.validations[rp.value.validations.length - 1] ?? null : null;
+  const rpState = rp ? (rp.value.end ?? rp.value.validations[rp.value.validations.length - 1] ?? null) : null;
   const rpSet = rp?.value.checkpoints[0] ?? null;
   if (rp && rpSet && rpState?.checkpoints[0]) {
     const st = rpState.checkpoints[0];
@@ -143,13 +150,26 @@ export function analyseCheckpoints(input: CheckpointInput): CheckpointAnalysis {
     if (st.lastModelPath) kept.push(st.lastModelPath);
     const names = new Set(parsed.map((c) => c.name));
     const missing = kept.filter((n) => !names.has(n));
-    base.bookkeeping = { source: `${rp.file}: ${rp.value.end ? 'end' : 'last validation'} ${rpSet.monitor !== null ? 'best_k_models' : 'best_model_path'}${st.lastModelPath ? ' and last_model_path' : ''}`, kept, missing, unexpected: [] };
+    base.bookkeeping = {
+      source: `${rp.file}: ${rp.value.end ? 'end' : 'last validation'} ${rpSet.monitor !== null ? 'best_k_models' : 'best_model_path'}${st.lastModelPath ? ' and last_model_path' : ''}`,
+      kept,
+      missing,
+      unexpected: [],
+    };
   }
 
   // --- the timeline ------------------------------------------------------------------------------
   const knownMonitor = s.monitor.state === 'known' ? s.monitor.value : null;
   const named = parsed.filter((c) => c.kind === 'top-k' && c.epoch !== null).map((c) => ({ epoch: c.epoch!, step: c.step, values: c.values }));
-  const source = timelineSource({ metrics: input.metrics, logTable: input.logTable ?? null, rp: rp?.value ?? null, endedNormally: input.endedNormally, monitors: [knownMonitor], loggedSaves: input.loggedSaves, named });
+  const source = timelineSource({
+    metrics: input.metrics,
+    logTable: input.logTable ?? null,
+    rp: rp?.value ?? null,
+    endedNormally: input.endedNormally,
+    monitors: [knownMonitor],
+    loggedSaves: input.loggedSaves,
+    named,
+  });
   const m = source.table;
   const valCols = source.valColumns;
   const rpVals = rp?.value.validations ?? [];
@@ -158,9 +178,11 @@ export function analyseCheckpoints(input: CheckpointInput): CheckpointAnalysis {
   // explain the files then proves nothing).
   // (as do two kept files named for one epoch: saves at two of its steps)
   const epochsNamed = parsed.filter((c) => c.kind !== 'last' && c.epoch !== null).map((c) => c.epoch!);
-  const perEpochOnly = source.kind === 'log' && ((t.valCheckInterval.value !== null && t.valCheckInterval.value !== 1) || severalSavesAnEpoch(input.loggedSaves ?? []) || new Set(epochsNamed).size < epochsNamed.length);
+  const perEpochOnly =
+    source.kind === 'log' && ((t.valCheckInterval.value !== null && t.valCheckInterval.value !== 1) || severalSavesAnEpoch(input.loggedSaves ?? []) || new Set(epochsNamed).size < epochsNamed.length);
   const tl1 = timelineFor(1);
-  if (!tl1 || (!tl1.validations.length && !tl1.epochs.length)) return { ...base, reason: 'no per-epoch metrics (metrics.csv, TensorBoard events, runproof.json or values in the log) to replay ModelCheckpoint over' };
+  if (!tl1 || (!tl1.validations.length && !tl1.epochs.length))
+    return { ...base, reason: 'no per-epoch metrics (metrics.csv, TensorBoard events, runproof.json or values in the log) to replay ModelCheckpoint over' };
   base.canReplay = true;
 
   // --- what the found names say ----------------------------------------------------------------------
@@ -170,7 +192,10 @@ export function analyseCheckpoints(input: CheckpointInput): CheckpointAnalysis {
   const fieldless: string[] = [];
   for (const c of topFiles) {
     const sh = nameShape(c.name);
-    if (!sh) { fieldless.push(c.name); continue; }
+    if (!sh) {
+      fieldless.push(c.name);
+      continue;
+    }
     const g = shapes.get(sh.skeleton) ?? [];
     g.push({ name: c.name, shape: sh });
     shapes.set(sh.skeleton, g);
@@ -206,9 +231,12 @@ export function analyseCheckpoints(input: CheckpointInput): CheckpointAnalysis {
     });
   } else if (fieldless.length) {
     const body = fieldless[0].replace(/(-v\d+)?\.ckpt$/, '');
-    const tt = templateFromLightning(body.replace(/[{}]/g, (c) => c + c), false)!;
+    const tt = templateFromLightning(
+      body.replace(/[{}]/g, (c) => c + c),
+      false,
+    )!;
     templates = [{ t: tt, how: { value: tt, how: 'inferred', source: `checkpoint file name ${fieldless[0]}` } }];
-  } else templates = [{ t: DEFAULT_TEMPLATE, how: dflt(DEFAULT_TEMPLATE, 'no top-k file to read the filename template from: Lightning\'s default \'{epoch}-{step}\'') }];
+  } else templates = [{ t: DEFAULT_TEMPLATE, how: dflt(DEFAULT_TEMPLATE, "no top-k file to read the filename template from: Lightning's default '{epoch}-{step}'") }];
 
   // steps per batch: stated, else read from a name carrying epoch and step against the logged step of that epoch
   let fs: Array<UsedSetting<number>> = [];
@@ -233,10 +261,15 @@ export function analyseCheckpoints(input: CheckpointInput): CheckpointAnalysis {
   if (s.monitor.state === 'known') monitors.push(stated(s.monitor.value, s.monitor.source));
   else {
     const seen = new Set<string | null>();
-    const add = (v: string | null, why: string) => { if (!seen.has(v)) { seen.add(v); monitors.push({ value: v, how: 'inferred', source: why }); } };
+    const add = (v: string | null, why: string) => {
+      if (!seen.has(v)) {
+        seen.add(v);
+        monitors.push({ value: v, how: 'inferred', source: why });
+      }
+    };
     for (const tt of templates) for (const k of tt.t.metrics) if (columns.includes(k) || !m) add(k, 'the metric the checkpoint names carry');
     for (const c of [...valCols].sort((a, b) => Number(/loss/i.test(b)) - Number(/loss/i.test(a)))) add(c, 'a metric the validations log');
-    add(null, 'no monitor (Lightning\'s default callback saves the latest)');
+    add(null, "no monitor (Lightning's default callback saves the latest)");
   }
   const modesFor = (mon: string | null): Array<UsedSetting<Mode>> => {
     if (s.mode.state === 'known') return [stated(s.mode.value, s.mode.source)];
@@ -258,11 +291,19 @@ export function analyseCheckpoints(input: CheckpointInput): CheckpointAnalysis {
     if (mon === null) return nMain === 1 ? [how(1, 'one file kept'), how(-1, 'every save kept')] : [how(-1, 'every save kept')];
     return [how(nMain, `${nMain} file${nMain === 1 ? '' : 's'} kept`), how(-1, 'every save kept')];
   };
-  const saveLasts: Array<UsedSetting<boolean | 'link'>> = s.saveLast.state === 'known' ? [stated(s.saveLast.value, s.saveLast.source)]
-    : lastFiles.length ? [{ value: true, how: 'inferred', source: `checkpoint file ${lastFiles[0]}` }, ...(priorPossible ? [{ value: false as const, how: 'inferred' as const, source: 'last.ckpt from an earlier run' }] : [])]
-    : [{ value: false, how: 'inferred', source: 'no last.ckpt among the files' }];
-  const ene: UsedSetting<number> = s.everyNEpochs.state === 'known' ? stated(s.everyNEpochs.value, s.everyNEpochs.source) : dflt(1, 'every_n_epochs: the bundle does not say; Lightning\'s default 1 taken');
-  const ents: UsedSetting<number> = s.everyNTrainSteps.state === 'known' ? stated(s.everyNTrainSteps.value, s.everyNTrainSteps.source) : dflt(0, 'every_n_train_steps: the bundle does not say; Lightning\'s default 0 taken');
+  const saveLasts: Array<UsedSetting<boolean | 'link'>> =
+    s.saveLast.state === 'known'
+      ? [stated(s.saveLast.value, s.saveLast.source)]
+      : lastFiles.length
+        ? [
+            { value: true, how: 'inferred', source: `checkpoint file ${lastFiles[0]}` },
+            ...(priorPossible ? [{ value: false as const, how: 'inferred' as const, source: 'last.ckpt from an earlier run' }] : []),
+          ]
+        : [{ value: false, how: 'inferred', source: 'no last.ckpt among the files' }];
+  const ene: UsedSetting<number> =
+    s.everyNEpochs.state === 'known' ? stated(s.everyNEpochs.value, s.everyNEpochs.source) : dflt(1, "every_n_epochs: the bundle does not say; Lightning's default 1 taken");
+  const ents: UsedSetting<number> =
+    s.everyNTrainSteps.state === 'known' ? stated(s.everyNTrainSteps.value, s.everyNTrainSteps.source) : dflt(0, "every_n_train_steps: the bundle does not say; Lightning's default 0 taken");
   let soTEE: UsedSetting<boolean>;
   if (s.saveOnTrainEpochEnd.state === 'known') soTEE = stated(s.saveOnTrainEpochEnd.value, s.saveOnTrainEpochEnd.source);
   else {
@@ -271,7 +312,13 @@ export function analyseCheckpoints(input: CheckpointInput): CheckpointAnalysis {
     for (const v of tl1.validations) perEpoch.set(v.epoch, (perEpoch.get(v.epoch) ?? 0) + 1);
     const ended = tl1.epochs.filter((e) => e.ended);
     const lastEpoch = ended.length ? ended[ended.length - 1].epoch : null;
-    const sparse = [...perEpoch.values()].some((n) => n > 1) || ended.some((e) => e.epoch !== lastEpoch && !perEpoch.has(e.epoch)) || tl1.validations.some((v) => { const ep = tl1.epochs.find((e) => e.epoch === v.epoch); return !!ep && v.step !== ep.endStep; });
+    const sparse =
+      [...perEpoch.values()].some((n) => n > 1) ||
+      ended.some((e) => e.epoch !== lastEpoch && !perEpoch.has(e.epoch)) ||
+      tl1.validations.some((v) => {
+        const ep = tl1.epochs.find((e) => e.epoch === v.epoch);
+        return !!ep && v.step !== ep.endStep;
+      });
     soTEE = { value: !sparse, how: 'inferred', source: sparse ? 'validations not once per epoch at its end' : 'one validation per epoch, at its end' };
   }
   const versionCounter = s.versionCounter.value ?? true;
@@ -299,23 +346,47 @@ export function analyseCheckpoints(input: CheckpointInput): CheckpointAnalysis {
   };
   // A fit that crashed may have trained past its last logged row (log_every_n_steps) and saved there: a checkpoint name
   // spelling a later epoch and step shows how far it got.
-  const namedEnd = topFiles.filter((c) => c.epoch !== null && c.step !== null).reduce<{ epoch: number; step: number } | null>((a, c) => (!a || c.step! > a.step ? { epoch: c.epoch!, step: c.step! } : a), null);
+  const namedEnd = topFiles
+    .filter((c) => c.epoch !== null && c.step !== null)
+    .reduce<{ epoch: number; step: number } | null>((a, c) => (!a || c.step! > a.step ? { epoch: c.epoch!, step: c.step! } : a), null);
   const pastLastRow = (tl: Timeline): Timeline => {
     const last = tl.epochs[tl.epochs.length - 1];
     if (!namedEnd || !last || namedEnd.step <= last.endStep || namedEnd.epoch < last.epoch) return tl;
-    const epochs = namedEnd.epoch === last.epoch
-      ? [...tl.epochs.slice(0, -1), { ...last, endStep: namedEnd.step, ended: false }]
-      : [...tl.epochs.slice(0, -1), { ...last, ended: true }, { epoch: namedEnd.epoch, startStep: last.endStep, endStep: namedEnd.step, ended: false, metrics: {} }];
+    const epochs =
+      namedEnd.epoch === last.epoch
+        ? [...tl.epochs.slice(0, -1), { ...last, endStep: namedEnd.step, ended: false }]
+        : [...tl.epochs.slice(0, -1), { ...last, ended: true }, { epoch: namedEnd.epoch, startStep: last.endStep, endStep: namedEnd.step, ended: false, metrics: {} }];
     return { ...tl, epochs };
   };
-  const resumedName = t.resumedFrom.value ? relativeTo(t.resumedFrom.value, parsed.map((c) => c.name)) : null;
+  const resumedName = t.resumedFrom.value
+    ? relativeTo(
+        t.resumedFrom.value,
+        parsed.map((c) => c.name),
+      )
+    : null;
 
-  type Attempt = { cfg: CheckpointConfig; r: CheckpointReplay; missing: string[]; unexpected: string[]; prior: string[]; used: NonNullable<CheckpointAnalysis['used']>; order: number; logDiff: number };
+  type Attempt = {
+    cfg: CheckpointConfig;
+    r: CheckpointReplay;
+    missing: string[];
+    unexpected: string[];
+    prior: string[];
+    used: NonNullable<CheckpointAnalysis['used']>;
+    order: number;
+    logDiff: number;
+  };
   // The saves the log printed, against a replay's top-k saves: the names must end the printed paths, in order.
   const logged = input.loggedSaves ?? [];
   const logDiff = (r: CheckpointReplay): number => {
     if (!logged.length) return 0;
-    const saves = r.events.flatMap((e) => (e.saved ? e.saved.split(', ').filter((n) => !/^last(-v\d+)?\.ckpt$/.test(n)).map((n) => ({ n, step: e.step })) : []));
+    const saves = r.events.flatMap((e) =>
+      e.saved
+        ? e.saved
+            .split(', ')
+            .filter((n) => !/^last(-v\d+)?\.ckpt$/.test(n))
+            .map((n) => ({ n, step: e.step }))
+        : [],
+    );
     let diff = Math.abs(saves.length - logged.length);
     for (let i = 0; i < Math.min(saves.length, logged.length); i++) {
       const p = logged[i].path;
@@ -346,12 +417,24 @@ export function analyseCheckpoints(input: CheckpointInput): CheckpointAnalysis {
       const mon = cfgBase.monitor;
       for (const sc of [min ? -Infinity : Infinity, min ? Infinity : -Infinity]) {
         const n = Math.min(cfgBase.saveTopK, 3);
-        for (let r = 1; r <= n; r++) restoredOptions.push({ bestK: Array.from({ length: r }, (_, i) => ({ name: others[i]?.name ?? `(restored ${i + 1})`, score: others[i] && mon in others[i].values ? others[i].values[mon] : sc })), lastModelPath: resumedName, resumedFrom: resumedName });
+        for (let r = 1; r <= n; r++)
+          restoredOptions.push({
+            bestK: Array.from({ length: r }, (_, i) => ({ name: others[i]?.name ?? `(restored ${i + 1})`, score: others[i] && mon in others[i].values ? others[i].values[mon] : sc })),
+            lastModelPath: resumedName,
+            resumedFrom: resumedName,
+          });
       }
       // A restored file this fit deleted is not in the listing: one kept file of unknown name, its score one of the values
       // validated here (a tie decides whether the first one replaces it).
       if (mon !== null) {
-        const vals = [...new Set(hooks.filter((h) => h.kind === 'val' || h.kind === 'epoch').map((h) => h.metrics[mon]).filter((v): v is number => v !== undefined && Number.isFinite(v)))].slice(0, 20);
+        const vals = [
+          ...new Set(
+            hooks
+              .filter((h) => h.kind === 'val' || h.kind === 'epoch')
+              .map((h) => h.metrics[mon])
+              .filter((v): v is number => v !== undefined && Number.isFinite(v)),
+          ),
+        ].slice(0, 20);
         for (const sc of vals) restoredOptions.push({ bestK: [{ name: '(restored 1)', score: sc }], lastModelPath: resumedName, resumedFrom: resumedName });
       }
     }
@@ -368,66 +451,98 @@ export function analyseCheckpoints(input: CheckpointInput): CheckpointAnalysis {
     // This fit's newest saves of a name are the highest versions; how many of them are its own is tried (one, two,
     // three: a save every n steps writes one name more than once per epoch).
     const versionsOf = new Map<string, number[]>();
-    for (const n of foundNames) versionsOf.set(family(n), [...(versionsOf.get(family(n)) ?? []), versionOf(n)].sort((a, b) => b - a));
+    for (const n of foundNames)
+      versionsOf.set(
+        family(n),
+        [...(versionsOf.get(family(n)) ?? []), versionOf(n)].sort((a, b) => b - a),
+      );
     const firstPriors: string[][] = [];
     // First, per name: as many of its newest versions are this fit's as the fit without an earlier run's files keeps of it.
     const ownPerFamily = new Map<string, number>();
     for (const e of fresh.expected) ownPerFamily.set(family(e.name), (ownPerFamily.get(family(e.name)) ?? 0) + 1);
-    firstPriors.push([...foundNames].filter((n) => !versionsOf.get(family(n))!.slice(0, ownPerFamily.get(family(n)) ?? 0).includes(versionOf(n))));
+    firstPriors.push(
+      [...foundNames].filter(
+        (n) =>
+          !versionsOf
+            .get(family(n))!
+            .slice(0, ownPerFamily.get(family(n)) ?? 0)
+            .includes(versionOf(n)),
+      ),
+    );
     for (let d = 1; d <= 3; d++) {
       const p = [...foundNames].filter((n) => !freshFamilies.has(family(n)) || !versionsOf.get(family(n))!.slice(0, d).includes(versionOf(n)));
       if (!firstPriors.some((q) => q.length === p.length)) firstPriors.push(p);
     }
-    search: for (const restored of restoredOptions) for (const firstPrior of firstPriors) {
-      let prior = firstPrior;
-      let r = replayCheckpointHooks(hooks, { ...cfgBase, prior, restored });
-      for (let i = 0; i < 3; i++) {
+    replayed: for (const restored of restoredOptions)
+      for (const firstPrior of firstPriors) {
+        let prior = firstPrior;
+        let r = replayCheckpointHooks(hooks, { ...cfgBase, prior, restored });
+        for (let i = 0; i < 3; i++) {
+          const own = new Set(r.expected.map((e) => e.name));
+          const next = [...foundNames].filter((n) => !own.has(n));
+          if (next.length === prior.length && next.every((n, j) => n === prior[j])) break;
+          prior = next;
+          r = replayCheckpointHooks(hooks, { ...cfgBase, prior, restored });
+        }
         const own = new Set(r.expected.map((e) => e.name));
-        const next = [...foundNames].filter((n) => !own.has(n));
-        if (next.length === prior.length && next.every((n, j) => n === prior[j])) break;
-        prior = next;
-        r = replayCheckpointHooks(hooks, { ...cfgBase, prior, restored });
+        const kept = new Set(r.folder);
+        const missing = [...kept].filter((n) => !foundNames.has(n) && !n.startsWith('(restored'));
+        const restoredKept = r.bestK.filter((b) => b.name.startsWith('(restored')).length;
+        const res = {
+          r,
+          missing: restoredKept ? [...missing, `${restoredKept} restored file${restoredKept > 1 ? 's' : ''}`] : missing,
+          unexpected: [] as string[],
+          prior: [...foundNames].filter((n) => !own.has(n)),
+        };
+        // (the saves the log printed decide between restored states that leave the same files)
+        const ld = logDiff(r);
+        if (!bestRun || res.missing.length < bestRun.missing.length || (res.missing.length === bestRun.missing.length && ld < bestLd)) {
+          bestRun = res;
+          bestLd = ld;
+        }
+        if (!res.missing.length && !ld) break replayed;
       }
-      const own = new Set(r.expected.map((e) => e.name));
-      const kept = new Set(r.folder);
-      const missing = [...kept].filter((n) => !foundNames.has(n) && !n.startsWith('(restored'));
-      const restoredKept = r.bestK.filter((b) => b.name.startsWith('(restored')).length;
-      const res = { r, missing: restoredKept ? [...missing, `${restoredKept} restored file${restoredKept > 1 ? 's' : ''}`] : missing, unexpected: [] as string[], prior: [...foundNames].filter((n) => !own.has(n)) };
-      // (the saves the log printed decide between restored states that leave the same files)
-      const ld = logDiff(r);
-      if (!bestRun || res.missing.length < bestRun.missing.length || (res.missing.length === bestRun.missing.length && ld < bestLd)) { bestRun = res; bestLd = ld; }
-      if (!res.missing.length && !ld) break search;
-    }
     return bestRun!;
   };
 
   const search = (fList: Array<UsedSetting<number>>, triggers: Array<[UsedSetting<number>, UsedSetting<number>]>) => {
     for (const f of fList) {
       for (const [eneU, entsU] of triggers) {
-        for (const tmpl of templates) for (const ended of endedOptions) {
-          const hooks = hooksFor(f.value, entsU.value, ended);
-          if (!hooks) continue;
-          for (const mon of monitors) {
-            for (const mode of modesFor(mon.value)) {
-              for (const k of ksFor(mon.value)) {
-                if (mon.value === null && k.value > 1) continue;
-                for (const sl of saveLasts) {
-                  if (tried >= MAX_TRIES || explanations.length >= 24 || work > WORK_BUDGET) return;
-                  tried++;
-                  work += hooks.length * (priorPossible ? 3 : 1);
-                  const cfg: Omit<CheckpointConfig, 'prior' | 'restored'> = { monitor: mon.value, mode: mode.value, saveTopK: k.value, saveLast: sl.value, everyNEpochs: eneU.value, everyNTrainSteps: entsU.value, saveOnTrainEpochEnd: soTEE.value, template: tmpl.t, versionCounter };
-                  const res = run(cfg, hooks);
-                  const used = { monitor: mon, mode, saveTopK: k, saveLast: sl, everyNEpochs: eneU, everyNTrainSteps: entsU, template: tmpl.how, stepsPerBatch: f, saveOnTrainEpochEnd: soTEE };
-                  const a: Attempt = { cfg, ...res, used, order: order++, logDiff: logDiff(res.r) };
-                  const costOf = (x: Attempt) => x.missing.length + x.unexpected.length + (x.r.renderError ? 1 : 0) + x.logDiff;
-                  const cost = costOf(a);
-                  if (!best || cost < costOf(best)) best = a;
-                  if (cost === 0) explanations.push(a);
+        for (const tmpl of templates)
+          for (const ended of endedOptions) {
+            const hooks = hooksFor(f.value, entsU.value, ended);
+            if (!hooks) continue;
+            for (const mon of monitors) {
+              for (const mode of modesFor(mon.value)) {
+                for (const k of ksFor(mon.value)) {
+                  if (mon.value === null && k.value > 1) continue;
+                  for (const sl of saveLasts) {
+                    if (tried >= MAX_TRIES || explanations.length >= 24 || work > WORK_BUDGET) return;
+                    tried++;
+                    work += hooks.length * (priorPossible ? 3 : 1);
+                    const cfg: Omit<CheckpointConfig, 'prior' | 'restored'> = {
+                      monitor: mon.value,
+                      mode: mode.value,
+                      saveTopK: k.value,
+                      saveLast: sl.value,
+                      everyNEpochs: eneU.value,
+                      everyNTrainSteps: entsU.value,
+                      saveOnTrainEpochEnd: soTEE.value,
+                      template: tmpl.t,
+                      versionCounter,
+                    };
+                    const res = run(cfg, hooks);
+                    const used = { monitor: mon, mode, saveTopK: k, saveLast: sl, everyNEpochs: eneU, everyNTrainSteps: entsU, template: tmpl.how, stepsPerBatch: f, saveOnTrainEpochEnd: soTEE };
+                    const a: Attempt = { cfg, ...res, used, order: order++, logDiff: logDiff(res.r) };
+                    const costOf = (x: Attempt) => x.missing.length + x.unexpected.length + (x.r.renderError ? 1 : 0) + x.logDiff;
+                    const cost = costOf(a);
+                    if (!best || cost < costOf(best)) best = a;
+                    if (cost === 0) explanations.push(a);
+                  }
                 }
               }
             }
           }
-        }
       }
     }
   };
@@ -453,7 +568,9 @@ export function analyseCheckpoints(input: CheckpointInput): CheckpointAnalysis {
     const inf = (v: number, what: string): UsedSetting<number> => ({ value: v, how: 'inferred', source: `the kept files (${what})` });
     if (ene.how === 'default') for (let v = 2; v <= Math.min(lastEpoch + 1, 50); v++) triggers.push([inf(v, `saved every ${v} epochs`), ents]);
     // every_n_train_steps candidates that leave a bounded number of batch hooks
-    if (ents.how === 'default') for (let v = Math.max(1, Math.ceil(lastStep / 20_000)); v <= Math.min(lastStep * 4, 200); v++) triggers.push([{ value: 0, how: 'inferred', source: 'every_n_train_steps is set' }, inf(v, `saved every ${v} training steps`)]);
+    if (ents.how === 'default')
+      for (let v = Math.max(1, Math.ceil(lastStep / 20_000)); v <= Math.min(lastStep * 4, 200); v++)
+        triggers.push([{ value: 0, how: 'inferred', source: 'every_n_train_steps is set' }, inf(v, `saved every ${v} training steps`)]);
     search([...fs, ...moreFs], triggers);
   }
   const chosen = explanations[0] ?? best;
@@ -464,9 +581,13 @@ export function analyseCheckpoints(input: CheckpointInput): CheckpointAnalysis {
   if (explanations.length) {
     const alt = <K extends keyof typeof used>(key: K) => {
       const vals = new Set(explanations.map((e) => JSON.stringify(e.used[key].value)));
-      if (used[key].how === 'inferred' && vals.size > 1) (used[key] as UsedSetting<unknown>).alternatives = [...vals].map((v) => JSON.parse(v)).filter((v) => JSON.stringify(v) !== JSON.stringify(used[key].value));
+      if (used[key].how === 'inferred' && vals.size > 1)
+        (used[key] as UsedSetting<unknown>).alternatives = [...vals].map((v) => JSON.parse(v)).filter((v) => JSON.stringify(v) !== JSON.stringify(used[key].value));
     };
-    alt('monitor'); alt('mode'); alt('saveTopK'); alt('saveLast');
+    alt('monitor');
+    alt('mode');
+    alt('saveTopK');
+    alt('saveLast');
   }
 
   // The folder at the end: this fit's files, and an earlier run's it left alone.
@@ -492,7 +613,9 @@ export function analyseCheckpoints(input: CheckpointInput): CheckpointAnalysis {
     const saves = chosen.r.events.flatMap((e) => (e.saved ? e.saved.split(', ').filter((n) => !/^last(-v\d+)?\.ckpt$/.test(n)) : []));
     const i = logged.findIndex((l, j) => !(saves[j] && (l.path === saves[j] || l.path.endsWith(`/${saves[j]}`))));
     const at = i >= 0 ? i : Math.min(saves.length, logged.length);
-    logMismatch = logged[at] ? `the log (line ${logged[at].line}) says it saved ${logged[at].path.split('/').pop()} at epoch ${logged[at].epoch}, step ${logged[at].globalStep}; the replay ${saves[at] ? `saves ${saves[at]}` : 'saves nothing more'}` : `the replay saves ${saves[at]}, which the log's ModelCheckpoint lines do not print`;
+    logMismatch = logged[at]
+      ? `the log (line ${logged[at].line}) says it saved ${logged[at].path.split('/').pop()} at epoch ${logged[at].epoch}, step ${logged[at].globalStep}; the replay ${saves[at] ? `saves ${saves[at]}` : 'saves nothing more'}`
+      : `the replay saves ${saves[at]}, which the log's ModelCheckpoint lines do not print`;
   }
   // A log's values are placed by the epoch its callback lines print: a save between validations (every_n_train_steps)
   // prints the last validation's value under the next epoch, so such a log's timeline cannot decide the replay either.
@@ -532,7 +655,15 @@ export function severalSavesAnEpoch(saves: Array<{ epoch: number; globalStep: nu
  * else the values the log printed (rounded). `at(f)`: the timeline with f
  * optimizer steps per logged step.
  */
-export function timelineSource(input: { metrics: ParsedMetrics | null; logTable: ParsedMetrics | null; rp: RunproofJson | null; endedNormally: boolean; monitors: Array<string | null | undefined>; loggedSaves?: LoggedSave[]; named?: Array<{ epoch: number; step: number | null; values: Record<string, number> }> }): {
+export function timelineSource(input: {
+  metrics: ParsedMetrics | null;
+  logTable: ParsedMetrics | null;
+  rp: RunproofJson | null;
+  endedNormally: boolean;
+  monitors: Array<string | null | undefined>;
+  loggedSaves?: LoggedSave[];
+  named?: Array<{ epoch: number; step: number | null; values: Record<string, number> }>;
+}): {
   kind: 'metrics' | 'runproof.json' | 'log' | null;
   table: ParsedMetrics | null;
   valColumns: string[];
@@ -541,7 +672,10 @@ export function timelineSource(input: { metrics: ParsedMetrics | null; logTable:
 } {
   const { rp } = input;
   // Rows holding only trainer.test()'s values are no timeline of the fit.
-  const testOnly = (r: { metrics: Record<string, number> }) => { const k = Object.keys(r.metrics); return k.length > 0 && k.every((c) => /^test(_|\/|$)/i.test(c)); };
+  const testOnly = (r: { metrics: Record<string, number> }) => {
+    const k = Object.keys(r.metrics);
+    return k.length > 0 && k.every((c) => /^test(_|\/|$)/i.test(c));
+  };
   const fitRows = input.metrics && input.metrics.kind === 'lightning' ? input.metrics.epochs.filter((r) => !testOnly(r)) : [];
   const exact = input.metrics && input.metrics.kind === 'lightning' && fitRows.length ? { ...input.metrics, epochs: fitRows } : null;
   const rpVals = rp?.validations ?? [];
@@ -554,26 +688,28 @@ export function timelineSource(input: { metrics: ParsedMetrics | null; logTable:
       const tl = timelineFromMetrics(m, { valColumns: valCols, stepsPerBatch: f, lastEnded, startStep: rp?.start ? rp.start.globalStep : undefined, epochLevelShowsEnd: m === exact });
       // The log's values: a ModelCheckpoint save line prints the monitored value the validation just logged
       // (`reached 0.75000`), where a progress bar may still show the one before.
-      if (m !== exact) for (const s of input.loggedSaves ?? []) {
-        if (s.monitor === undefined || s.value === undefined || s.value === null) continue;
-        // ModelCheckpoint prints a NaN score as the worst infinity of its mode (`reached -inf`), while the file name
-        // renders the metric itself (`val_acc=nan`): the name tells which it was.
-        const value = !Number.isFinite(s.value) && /(^|[=_\-])nan([^a-z]|$)/i.test(s.path.split('/').pop() ?? '') ? NaN : s.value;
-        const v = tl.validations.find((x) => x.epoch === s.epoch && x.step === s.globalStep);
-        if (v) v.metrics = { ...v.metrics, [s.monitor]: value };
-      }
+      if (m !== exact)
+        for (const s of input.loggedSaves ?? []) {
+          if (s.monitor === undefined || s.value === undefined || s.value === null) continue;
+          // ModelCheckpoint prints a NaN score as the worst infinity of its mode (`reached -inf`), while the file name
+          // renders the metric itself (`val_acc=nan`): the name tells which it was.
+          const value = !Number.isFinite(s.value) && /(^|[=_-])nan([^a-z]|$)/i.test(s.path.split('/').pop() ?? '') ? NaN : s.value;
+          const v = tl.validations.find((x) => x.epoch === s.epoch && x.step === s.globalStep);
+          if (v) v.metrics = { ...v.metrics, [s.monitor]: value };
+        }
       // A checkpoint name spelling a metric (`val/loss=1.0110`) prints it finer than the progress bar's 3 digits: where
       // it agrees with the epoch's one validation to the bar's rounding, it is the value.
-      if (m !== exact) for (const n of input.named ?? []) {
-        const vs = tl.validations.filter((x) => x.epoch === n.epoch && (n.step === null || x.step === n.step));
-        if (vs.length !== 1) continue;
-        const v = vs[0];
-        for (const [k, val] of Object.entries(n.values)) {
-          const cur = v.metrics[k];
-          if (k === 'epoch' || k === 'step' || cur === undefined || !Number.isFinite(cur) || !Number.isFinite(val)) continue;
-          if (Math.abs(cur - val) <= (cur === 0 ? 5e-4 : 0.5 * 10 ** (Math.floor(Math.log10(Math.abs(cur))) - 2) * 1.0001)) v.metrics = { ...v.metrics, [k]: val };
+      if (m !== exact)
+        for (const n of input.named ?? []) {
+          const vs = tl.validations.filter((x) => x.epoch === n.epoch && (n.step === null || x.step === n.step));
+          if (vs.length !== 1) continue;
+          const v = vs[0];
+          for (const [k, val] of Object.entries(n.values)) {
+            const cur = v.metrics[k];
+            if (k === 'epoch' || k === 'step' || cur === undefined || !Number.isFinite(cur) || !Number.isFinite(val)) continue;
+            if (Math.abs(cur - val) <= (cur === 0 ? 5e-4 : 0.5 * 10 ** (Math.floor(Math.log10(Math.abs(cur))) - 2) * 1.0001)) v.metrics = { ...v.metrics, [k]: val };
+          }
         }
-      }
       return tl;
     }
     if (rp && rpVals.length) return timelineFromRunproof(rp, lastEnded, input.endedNormally, f);
@@ -598,7 +734,10 @@ function timelineFromRunproof(rp: RunproofJson, lastEnded: boolean, endedNormall
   if (B) {
     for (const k of [1, 2, 3, 4]) {
       const S = B * k;
-      if (validations.every((v) => v.step > v.epoch * S && v.step <= (v.epoch + 1) * S)) { per = S; break; }
+      if (validations.every((v) => v.step > v.epoch * S && v.step <= (v.epoch + 1) * S)) {
+        per = S;
+        break;
+      }
     }
   }
   const lastVal = validations[validations.length - 1];
@@ -618,7 +757,9 @@ function timelineFromRunproof(rp: RunproofJson, lastEnded: boolean, endedNormall
     const byEpoch = new Map<number, number>();
     for (const v of validations) byEpoch.set(v.epoch, v.step);
     if (end && endStep > lastVal.step && endEpoch > lastVal.epoch) byEpoch.set(endEpoch, endStep);
-    [...byEpoch].forEach(([epoch, s1], i, all) => epochs.push({ epoch, startStep: i ? all[i - 1][1] : start, endStep: s1, ended: i < all.length - 1 || lastEnded || (end?.how === 'train_end') || (end?.epoch ?? -1) > epoch, metrics: {} }));
+    [...byEpoch].forEach(([epoch, s1], i, all) => {
+      epochs.push({ epoch, startStep: i ? all[i - 1][1] : start, endStep: s1, ended: i < all.length - 1 || lastEnded || end?.how === 'train_end' || (end?.epoch ?? -1) > epoch, metrics: {} });
+    });
   }
   return { validations, epochs, stepsPerBatch: per && B ? per / B : f, batchesPerEpoch: B, ended: endedNormally, startStep: start };
 }

@@ -23,7 +23,7 @@ const settings = (p: { knobs?: Record<string, string>; log?: string; rp?: string
 };
 
 describe('settings: known with their source, or unknown saying why', () => {
-  it('takes runproof.json\'s exact ModelCheckpoint, EarlyStopping and Trainer settings first (a real one, c070)', () => {
+  it("takes runproof.json's exact ModelCheckpoint, EarlyStopping and Trainer settings first (a real one, c070)", () => {
     const s = settings({ rp: read('c070-early-stop', 'runproof.json') });
     expect(s.checkpoint.saveTopK).toEqual({ state: 'known', value: 3, source: 'runproof.json: model_checkpoint.save_top_k' });
     expect(s.checkpoint.template).toMatchObject({ state: 'known', value: { pattern: '{epoch}-{step}-{val_loss:.3f}' } });
@@ -31,7 +31,7 @@ describe('settings: known with their source, or unknown saying why', () => {
     expect(s.trainer.maxEpochs).toMatchObject({ state: 'known', source: 'runproof.json: trainer.max_epochs' });
   });
 
-  it('reads the command\'s knobs, and leaves what it does not name unknown (no default taken here)', () => {
+  it("reads the command's knobs, and leaves what it does not name unknown (no default taken here)", () => {
     const s = settings({ knobs: { 'checkpoint-monitor': 'val_acc', 'early-stop-patience': '3', max_epochs: '8', 'checkpoint-filename': '{epoch}', 'checkpoint-auto-insert-metric-name': 'false' } });
     expect(s.checkpoint.monitor).toEqual({ state: 'known', value: 'val_acc', source: 'command.txt: --checkpoint-monitor' });
     expect(s.checkpoint.template.value?.pattern).toBe('{epoch}');
@@ -41,7 +41,7 @@ describe('settings: known with their source, or unknown saying why', () => {
     expect(s.earlyStop.minDelta.state).toBe('unknown');
   });
 
-  it('reads what Lightning\'s own lines state: min_epochs, min_delta, thresholds, save_top_k from ModelCheckpoint\'s lines', () => {
+  it("reads what Lightning's own lines state: min_epochs, min_delta, thresholds, save_top_k from ModelCheckpoint's lines", () => {
     const log = [
       'Trainer was signaled to stop but the required `min_epochs=4` or `min_steps=None` has not been met. Training will continue...',
       'Metric val_loss improved by 0.213 >= min_delta = 0.05. New best score: 0.904',
@@ -58,13 +58,13 @@ describe('settings: known with their source, or unknown saying why', () => {
     expect(scanLogConfig(log).saves).toEqual([{ epoch: 0, globalStep: 4, monitor: 'val_loss', value: 1.2, path: '/c/model-step=4.ckpt', topK: 3, line: 4 }]);
   });
 
-  it('reads hparams.yaml\'s top-level keys', () => {
+  it("reads hparams.yaml's top-level keys", () => {
     expect(hparamsOf('lr: 0.05\nsave_top_k: 2\nname: "x"\n# c\n')).toEqual({ lr: '0.05', save_top_k: '2', name: 'x' });
   });
 });
 
 describe('runproof.json', () => {
-  it('parses the callback\'s document, non-finite numbers spelt as strings', () => {
+  it("parses the callback's document, non-finite numbers spelt as strings", () => {
     const rp = parseRunproofJson(read('c010-resume', 'runproof.json')).value!;
     expect(rp.lightning).toBe('2.6.6');
     expect(rp.checkpoints[0]).toMatchObject({ filename: 'best-{epoch:03d}', saveTopK: 0, saveLast: true });
@@ -84,7 +84,9 @@ describe('is the log cut short', () => {
   it('a model summary broken off, a progress bar behind the metrics or part-way with nothing after it', () => {
     expect(logCutEvidence({ ...base, text: read('c082-nan~cut-log', 'train.log') })?.evidence).toMatch(/ends inside the model summary/);
     const bar = 'GPU available: False, used: False\nEpoch 1: 100%|██| 4/4 [00:00<00:00]\n';
-    expect(logCutEvidence({ ...base, text: bar, lastEpochElsewhere: { epoch: 3, validated: true, from: 'metrics.csv\'s rows' } })?.evidence).toBe('train.log\'s progress bar stops in epoch 1 (line 2); metrics.csv\'s rows go on to epoch 3');
+    expect(logCutEvidence({ ...base, text: bar, lastEpochElsewhere: { epoch: 3, validated: true, from: "metrics.csv's rows" } })?.evidence).toBe(
+      "train.log's progress bar stops in epoch 1 (line 2); metrics.csv's rows go on to epoch 3",
+    );
     expect(logCutEvidence({ ...base, text: 'GPU available: False, used: False\nEpoch 0:  50%|█| 1/2 [00:00<00:00]\n' })?.evidence).toMatch(/part-way through epoch 0 \(batch 1 of 2\)/);
   });
 

@@ -66,7 +66,7 @@ export function analyseEarlyStopping(input: {
   const monitor = s.monitor.value ?? input.monitor.value?.name ?? null;
   if (s.monitor.state !== 'known' && monitor) borrowed.push(`monitor ${monitor} (${input.monitor.state === 'known' ? input.monitor.source : 'a guess: the bundle does not say'})`);
   const mode: Mode = s.mode.value ?? input.mode.value ?? 'min';
-  if (s.mode.state !== 'known') borrowed.push(`mode ${mode} (${input.mode.state === 'known' ? input.mode.source : 'a guess from the metric\'s name'})`);
+  if (s.mode.state !== 'known') borrowed.push(`mode ${mode} (${input.mode.state === 'known' ? input.mode.source : "a guess from the metric's name"})`);
   const take = <T>(f: Fact<T>, dflt: T, name: string): T => {
     if (f.state === 'known') return f.value;
     if (configured) assumed.push(`${name}=${String(dflt)}`);
@@ -87,14 +87,27 @@ export function analyseEarlyStopping(input: {
     for (const v of tl?.validations ?? []) perEpoch.set(v.epoch, (perEpoch.get(v.epoch) ?? 0) + 1);
     const ended = (tl?.epochs ?? []).filter((e) => e.ended);
     const lastEpoch = ended.length ? ended[ended.length - 1].epoch : null;
-    const sparse = [...perEpoch.values()].some((n) => n > 1) || ended.some((e) => e.epoch !== lastEpoch && !perEpoch.has(e.epoch)) || (t.checkValEveryNEpoch.value ?? 1) !== 1 || (t.valCheckInterval.value ?? 1) !== 1;
+    const sparse =
+      [...perEpoch.values()].some((n) => n > 1) ||
+      ended.some((e) => e.epoch !== lastEpoch && !perEpoch.has(e.epoch)) ||
+      (t.checkValEveryNEpoch.value ?? 1) !== 1 ||
+      (t.valCheckInterval.value ?? 1) !== 1;
     onEpochEnd = !sparse;
   }
-  const rpEnd = rp ? rp.value.end ?? rp.value.validations[rp.value.validations.length - 1] ?? null : null;
+  const rpEnd = rp ? (rp.value.end ?? rp.value.validations[rp.value.validations.length - 1] ?? null) : null;
   const rpEs = rpEnd?.earlyStopping[0] ?? null;
   // A resumed fit restores stopped_epoch and the reason from its checkpoint: a stop before this fit's first epoch was the earlier fit's.
   const staleStop = !!rp && !!rpEs && rpEs.stoppedEpoch < (rp.value.start?.epoch ?? 0);
-  const bookkeeping = rp && rpEs ? { waitCount: rpEs.waitCount, stoppedEpoch: rpEs.stoppedEpoch, bestScore: rpEs.bestScore, reason: staleStop ? 'not_stopped' : rpEs.stoppingReason, source: `${rp.file}: ${rp.value.end ? 'end' : 'last validation'}` } : null;
+  const bookkeeping =
+    rp && rpEs
+      ? {
+          waitCount: rpEs.waitCount,
+          stoppedEpoch: rpEs.stoppedEpoch,
+          bestScore: rpEs.bestScore,
+          reason: staleStop ? 'not_stopped' : rpEs.stoppingReason,
+          source: `${rp.file}: ${rp.value.end ? 'end' : 'last validation'}`,
+        }
+      : null;
   const resumedUnknown = t.resumedFrom.state === 'known' && !rp;
   const base = { assumed, borrowed, inferred: [] as string[], agrees: null as boolean | null, checkOnTrainEpochEnd: onEpochEnd, resumedUnknown, bookkeeping };
   // Nothing to replay over: a configured EarlyStopping that never checked (a crash before the first check) still
@@ -110,18 +123,20 @@ export function analyseEarlyStopping(input: {
   const dflt: Cfg = {
     monitor,
     mode,
-    patience: configured ? s.patience.value ?? 3 : Infinity,
+    patience: configured ? (s.patience.value ?? 3) : Infinity,
     minDelta: minDelta ?? 0,
     stoppingThreshold: configured ? stoppingThreshold : null,
     divergenceThreshold: configured ? divergenceThreshold : null,
-    checkFinite: configured ? checkFinite ?? true : false,
+    checkFinite: configured ? (checkFinite ?? true) : false,
     minEpochs,
   };
   const obs = input.observed ?? null;
   const fits = (r: EarlyStopReplay): boolean | null => {
     if (!obs || (obs.stopped === null && !obs.cut)) return null;
     if (obs.said?.best != null && r.bestScore !== null && Math.abs(r.bestScore - obs.said.best) > 0.0005 + 1e-9) return false;
-    const saidReason = obs.said ? ({ patience: 'patience', stopping_threshold: 'threshold', divergence_threshold: 'divergence', non_finite: 'non_finite' } as Record<string, string>)[obs.said.kind] : undefined;
+    const saidReason = obs.said
+      ? ({ patience: 'patience', stopping_threshold: 'threshold', divergence_threshold: 'divergence', non_finite: 'non_finite' } as Record<string, string>)[obs.said.kind]
+      : undefined;
     if (saidReason && r.triggered && r.trace.filter((x) => x.stop).pop()?.stop !== saidReason) return false;
     if (obs.cut) return r.lastEpoch === null || r.lastEpoch >= obs.lastEpoch;
     return obs.stopped ? r.lastEpoch === obs.lastEpoch : r.lastEpoch === null || r.lastEpoch === obs.lastEpoch;
@@ -132,19 +147,48 @@ export function analyseEarlyStopping(input: {
   const inferred: string[] = [];
   if (configured && agrees === false) {
     // The defaults do not end the fit where it ended: search what the bundle leaves unstated.
-    const values = input.hooks.filter((h) => h.kind === (onEpochEnd ? 'epoch' : 'val')).map((h) => h.metrics[monitor]).filter((v): v is number => v !== undefined);
+    const values = input.hooks
+      .filter((h) => h.kind === (onEpochEnd ? 'epoch' : 'val'))
+      .map((h) => h.metrics[monitor])
+      .filter((v): v is number => v !== undefined);
     const finite = values.filter(Number.isFinite);
     const L = obs!.lastEpoch;
-    const atL = input.hooks.filter((h) => h.kind === (onEpochEnd ? 'epoch' : 'val') && h.epoch === L).map((h) => h.metrics[monitor]).filter((v): v is number => v !== undefined);
+    const atL = input.hooks
+      .filter((h) => h.kind === (onEpochEnd ? 'epoch' : 'val') && h.epoch === L)
+      .map((h) => h.metrics[monitor])
+      .filter((v): v is number => v !== undefined);
     const vL = atL.length ? atL[atL.length - 1] : null;
-    const before = input.hooks.filter((h) => h.kind === (onEpochEnd ? 'epoch' : 'val') && h.epoch < L).map((h) => h.metrics[monitor]).filter((v): v is number => v !== undefined && Number.isFinite(v));
+    const before = input.hooks
+      .filter((h) => h.kind === (onEpochEnd ? 'epoch' : 'val') && h.epoch < L)
+      .map((h) => h.metrics[monitor])
+      .filter((v): v is number => v !== undefined && Number.isFinite(v));
     const opts: Array<{ name: string; values: Array<{ v: unknown; label: string }> }> = [];
-    const add = (name: string, stated: boolean, vs: Array<{ v: unknown; label: string }>) => { if (!stated) opts.push({ name, values: vs }); };
-    add('mode', s.mode.state === 'known', [{ v: mode, label: `mode=${mode}` }, { v: mode === 'min' ? 'max' : 'min', label: `mode=${mode === 'min' ? 'max' : 'min'}` }]);
-    add('patience', s.patience.state === 'known', Array.from({ length: Math.min(Math.max(values.length, 4), 12) }, (_, i) => ({ v: i, label: `patience=${i}` })));
+    const add = (name: string, stated: boolean, vs: Array<{ v: unknown; label: string }>) => {
+      if (!stated) opts.push({ name, values: vs });
+    };
+    add('mode', s.mode.state === 'known', [
+      { v: mode, label: `mode=${mode}` },
+      { v: mode === 'min' ? 'max' : 'min', label: `mode=${mode === 'min' ? 'max' : 'min'}` },
+    ]);
+    add(
+      'patience',
+      s.patience.state === 'known',
+      Array.from({ length: Math.min(Math.max(values.length, 4), 12) }, (_, i) => ({ v: i, label: `patience=${i}` })),
+    );
     const deltas = new Set<number>([0]);
-    for (let i = 1; i < finite.length; i++) for (let j = 0; j < i; j++) { const d = Math.abs(finite[i] - finite[j]); if (d > 0 && deltas.size < 40) { deltas.add(d); deltas.add(d * (1 + 1e-6)); } }
-    add('min_delta', s.minDelta.state === 'known', [...deltas].sort((a, b) => a - b).map((d) => ({ v: d, label: `min_delta≥${Number(d.toPrecision(4))}` })));
+    for (let i = 1; i < finite.length; i++)
+      for (let j = 0; j < i; j++) {
+        const d = Math.abs(finite[i] - finite[j]);
+        if (d > 0 && deltas.size < 40) {
+          deltas.add(d);
+          deltas.add(d * (1 + 1e-6));
+        }
+      }
+    add(
+      'min_delta',
+      s.minDelta.state === 'known',
+      [...deltas].sort((a, b) => a - b).map((d) => ({ v: d, label: `min_delta≥${Number(d.toPrecision(4))}` })),
+    );
     const thr: Array<{ v: unknown; label: string }> = [{ v: null, label: 'stopping_threshold=None' }];
     const div: Array<{ v: unknown; label: string }> = [{ v: null, label: 'divergence_threshold=None' }];
     if (vL !== null && Number.isFinite(vL) && before.length) {
@@ -159,8 +203,14 @@ export function analyseEarlyStopping(input: {
     }
     add('stopping_threshold', s.stoppingThreshold.state === 'known', thr);
     add('divergence_threshold', s.divergenceThreshold.state === 'known', div);
-    add('check_finite', s.checkFinite.state === 'known', [{ v: true, label: 'check_finite=True' }, { v: false, label: 'check_finite=False' }]);
-    add('min_epochs', t.minEpochs.state === 'known', [{ v: 0, label: 'min_epochs=0' }, { v: L + 1, label: `min_epochs=${L + 1}` }]);
+    add('check_finite', s.checkFinite.state === 'known', [
+      { v: true, label: 'check_finite=True' },
+      { v: false, label: 'check_finite=False' },
+    ]);
+    add('min_epochs', t.minEpochs.state === 'known', [
+      { v: 0, label: 'min_epochs=0' },
+      { v: L + 1, label: `min_epochs=${L + 1}` },
+    ]);
     // A stop at an extreme value (a threshold, NaN) before a patience the stated values do not show.
     const prio: Record<string, number> = { stopping_threshold: 0, divergence_threshold: 1, check_finite: 2, min_epochs: 3, min_delta: 4, patience: 5, mode: 6 };
     opts.sort((a, b) => prio[a.name] - prio[b.name]);
@@ -168,28 +218,40 @@ export function analyseEarlyStopping(input: {
     let tries = 0;
     const applyOne = (c: Cfg, name: string, v: unknown): Cfg => {
       switch (name) {
-        case 'mode': return { ...c, mode: v as Mode };
-        case 'patience': return { ...c, patience: v as number };
-        case 'min_delta': return { ...c, minDelta: v as number };
-        case 'stopping_threshold': return { ...c, stoppingThreshold: v as number | null };
-        case 'divergence_threshold': return { ...c, divergenceThreshold: v as number | null };
-        case 'check_finite': return { ...c, checkFinite: v as boolean };
-        default: return { ...c, minEpochs: v as number };
+        case 'mode':
+          return { ...c, mode: v as Mode };
+        case 'patience':
+          return { ...c, patience: v as number };
+        case 'min_delta':
+          return { ...c, minDelta: v as number };
+        case 'stopping_threshold':
+          return { ...c, stoppingThreshold: v as number | null };
+        case 'divergence_threshold':
+          return { ...c, divergenceThreshold: v as number | null };
+        case 'check_finite':
+          return { ...c, checkFinite: v as boolean };
+        default:
+          return { ...c, minEpochs: v as number };
       }
     };
     let found: { c: Cfg; r: EarlyStopReplay; labels: string[] } | null = null;
-    outer: for (let depth = 1; depth <= 2 && !found; depth++) {
+    for (let depth = 1; depth <= 2 && !found; depth++) {
       const combos = (start: number, left: number, c: Cfg, labels: string[]): boolean => {
         if (left === 0) {
           if (++tries > MAX_TRIES) return true;
           const rr = run(c);
-          if (fits(rr)) { found = { c, r: rr, labels }; return true; }
+          if (fits(rr)) {
+            found = { c, r: rr, labels };
+            return true;
+          }
           return false;
         }
-        for (let i = start; i < opts.length; i++) for (const o of opts[i].values.slice(opts[i].name === 'mode' || opts[i].name === 'check_finite' ? 1 : 0)) if (combos(i + 1, left - 1, applyOne(c, opts[i].name, o.v), [...labels, o.label])) return true;
+        for (let i = start; i < opts.length; i++)
+          for (const o of opts[i].values.slice(opts[i].name === 'mode' || opts[i].name === 'check_finite' ? 1 : 0))
+            if (combos(i + 1, left - 1, applyOne(c, opts[i].name, o.v), [...labels, o.label])) return true;
         return false;
       };
-      if (combos(0, depth, dflt, [])) break outer;
+      if (combos(0, depth, dflt, [])) break;
     }
     if (found) {
       const f = found as { c: Cfg; r: EarlyStopReplay; labels: string[] };
@@ -209,17 +271,19 @@ export function analyseEarlyStopping(input: {
   // at the start: the state that makes the replay end as Lightning's own record (runproof.json) says is taken from it.
   const restoredNote: string[] = [];
   if (configured && t.resumedFrom.state === 'known' && bookkeeping) {
-    const same = (x: EarlyStopReplay) => x.triggered === (bookkeeping.reason !== null && bookkeeping.reason !== 'not_stopped') && (!x.triggered || x.stoppedEpoch === bookkeeping.stoppedEpoch) && x.wait === bookkeeping.waitCount;
+    const same = (x: EarlyStopReplay) =>
+      x.triggered === (bookkeeping.reason !== null && bookkeeping.reason !== 'not_stopped') && (!x.triggered || x.stoppedEpoch === bookkeeping.stoppedEpoch) && x.wait === bookkeeping.waitCount;
     if (!same(r)) {
       const bests = [...new Set([bookkeeping.bestScore, ...input.hooks.map((h) => h.metrics[cfg.monitor])].filter((v): v is number => v != null && Number.isFinite(v)))];
-      search: for (const bestScore of bests) for (let wait = 0; wait <= Math.min(bookkeeping.waitCount, 1000); wait++) {
-        const rr = replayEarlyStoppingHooks(input.hooks, { ...cfg, checkOnTrainEpochEnd: onEpochEnd, restored: { bestScore, wait } });
-        if (same(rr)) {
-          r = rr;
-          restoredNote.push(`the restored state (best ${Number(bestScore.toPrecision(6))}, wait ${wait}) read back from Lightning's own record (${bookkeeping.source})`);
-          break search;
+      search: for (const bestScore of bests)
+        for (let wait = 0; wait <= Math.min(bookkeeping.waitCount, 1000); wait++) {
+          const rr = replayEarlyStoppingHooks(input.hooks, { ...cfg, checkOnTrainEpochEnd: onEpochEnd, restored: { bestScore, wait } });
+          if (same(rr)) {
+            r = rr;
+            restoredNote.push(`the restored state (best ${Number(bestScore.toPrecision(6))}, wait ${wait}) read back from Lightning's own record (${bookkeeping.source})`);
+            break search;
+          }
         }
-      }
     }
   }
   if (!configured && !r.trace.some((t) => t.value !== null)) return { doc: null, replay: null, ...base, inferred, agrees };

@@ -9,10 +9,7 @@
  *   A check that fails on an assumed fact judges a guess, not the run.
  * - `unknown`: not in the bundle and nothing assumed; `value` is null.
  */
-export type Fact<T> =
-  | { state: 'known'; value: T; source: string }
-  | { state: 'assumed'; value: T; source: 'assumed default'; unknown: string }
-  | { state: 'unknown'; value: null; unknown: string };
+export type Fact<T> = { state: 'known'; value: T; source: string } | { state: 'assumed'; value: T; source: 'assumed default'; unknown: string } | { state: 'unknown'; value: null; unknown: string };
 
 /** A fact today's analysis always has a value for (known, or assumed when the bundle does not say). */
 export type SureFact<T> = Exclude<Fact<T>, { state: 'unknown' }>;
@@ -20,4 +17,3 @@ export type SureFact<T> = Exclude<Fact<T>, { state: 'unknown' }>;
 export const known = <T>(value: T, source: string): { state: 'known'; value: T; source: string } => ({ state: 'known', value, source });
 export const assumed = <T>(value: T, unknown: string): { state: 'assumed'; value: T; source: 'assumed default'; unknown: string } => ({ state: 'assumed', value, source: 'assumed default', unknown });
 export const unknown = (why: string): { state: 'unknown'; value: null; unknown: string } => ({ state: 'unknown', value: null, unknown: why });
-

@@ -112,7 +112,7 @@ export function describeBundlePath(root: string): Evidence['bundle'] & { title: 
   const parts = root.split('/').filter(Boolean);
   const active = parts.lastIndexOf('active');
   const plansIdx = parts.lastIndexOf('plans');
-  const initiative = active >= 0 ? parts[active + 1] ?? null : plansIdx >= 0 ? parts[plansIdx + 1] ?? null : null;
+  const initiative = active >= 0 ? (parts[active + 1] ?? null) : plansIdx >= 0 ? (parts[plansIdx + 1] ?? null) : null;
   const stamps = parts.filter((p) => TIMESTAMP.test(p));
   const reports = parts.lastIndexOf('reports');
   let phase: string | null = null;

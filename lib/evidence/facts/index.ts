@@ -149,7 +149,6 @@ export interface Facts {
 const MB = 1024 * 1024;
 const fmtMB = (bytes: number) => `${bytes >= 10 * MB ? fmtCount(Math.round(bytes / MB)) : (bytes / MB).toFixed(1)} MB`;
 
-
 export function deriveFacts(files: InputFile[], opts: AnalyseOptions): Facts {
   const problems: Problem[] = [];
   const bundleFiles: BundleFile[] = files.map((f) => ({ path: f.path, role: classifyFile(f.path), sizeBytes: f.sizeBytes }));
@@ -157,7 +156,7 @@ export function deriveFacts(files: InputFile[], opts: AnalyseOptions): Facts {
 
   // --- the log --------------------------------------------------------------
   const logs = byRole('log');
-  const logFile = opts.logFile ? logs.find((f) => f.path === opts.logFile) ?? null : logs.length ? [...logs].sort((a, b) => b.sizeBytes - a.sizeBytes)[0] : null;
+  const logFile = opts.logFile ? (logs.find((f) => f.path === opts.logFile) ?? null) : logs.length ? [...logs].sort((a, b) => b.sizeBytes - a.sizeBytes)[0] : null;
   const view = logFile?.text != null ? logParseView(logFile.text, logFile.tail) : null;
   const log: ParsedLog | null = view ? parseLog(view.head, view.tail) : null;
   if (logFile && logFile.text == null) problems.push({ file: logFile.path, line: null, message: 'log could not be read as text' });
@@ -170,7 +169,8 @@ export function deriveFacts(files: InputFile[], opts: AnalyseOptions): Facts {
       message: `${fmtMB(logFile.sizeBytes)} log, over the ${fmtMB(LOG_PARSE_CHARS)} parse cap: parsed its first and last ${fmtMB(parsed / 2)}; lines ${fmtCount(fromLine)}–${fmtCount(toLine)} not parsed (warnings, errors and config echoes there are not counted)`,
     });
   }
-  for (const l of logFile && log ? log.longLines : []) problems.push({ file: logFile!.path, line: l.line, message: `line of ${l.chars.toLocaleString('en-US')} characters: only its first ${LONG_LINE_CHARS.toLocaleString('en-US')} were read` });
+  for (const l of logFile && log ? log.longLines : [])
+    problems.push({ file: logFile!.path, line: l.line, message: `line of ${l.chars.toLocaleString('en-US')} characters: only its first ${LONG_LINE_CHARS.toLocaleString('en-US')} were read` });
   if (logFile && log?.crOnly) problems.push({ file: logFile.path, line: 1, message: 'carriage returns without line feeds (classic Mac line ends): read as line breaks' });
   const logName = logFile?.path ?? 'log';
 
@@ -203,12 +203,18 @@ export function deriveFacts(files: InputFile[], opts: AnalyseOptions): Facts {
   let command: ParsedCommand | null = null;
   let commandSource = '';
   const cmdFile = byRole('command')[0];
-  if (cmdFile?.text) { command = parseCommandLine(cmdFile.text); commandSource = cmdFile.path; }
+  if (cmdFile?.text) {
+    command = parseCommandLine(cmdFile.text);
+    commandSource = cmdFile.path;
+  }
   if (!command) {
     for (const f of byRole('summary')) {
       if (!f.text) continue;
       command = findCommandInMarkdown(f.text);
-      if (command) { commandSource = f.path; break; }
+      if (command) {
+        commandSource = f.path;
+        break;
+      }
     }
   }
   const knobs: Knobs = command?.knobs ?? {};
@@ -235,7 +241,10 @@ export function deriveFacts(files: InputFile[], opts: AnalyseOptions): Facts {
   for (const f of files) {
     if (f.path.split('/').pop() !== 'runproof.json' || f.text == null) continue;
     const r = parseRunproofJson(f.text);
-    if (r.value) { runproof = { value: r.value, file: f.path }; break; }
+    if (r.value) {
+      runproof = { value: r.value, file: f.path };
+      break;
+    }
     problems.push({ file: f.path, line: null, message: r.problem ?? 'not a runproof.json' });
   }
   const hp = byRole('hparams')[0];
@@ -256,16 +265,27 @@ export function deriveFacts(files: InputFile[], opts: AnalyseOptions): Facts {
   // --- how the fit ended, as far as the log and runproof.json tell (before any replay) ---------------------
   const errors = (log?.errors ?? []).map((e) => ({ file: logFile!.path, line: e.line, message: e.message }));
   const exitCode: Fact<number> =
-    opts.launch?.exitCode != null ? known(opts.launch.exitCode, 'worker')
-    : log?.exitCode != null ? known(log.exitCode, logName)
-    : unknown('no exit code from the worker or the log');
+    opts.launch?.exitCode != null ? known(opts.launch.exitCode, 'worker') : log?.exitCode != null ? known(log.exitCode, logName) : unknown('no exit code from the worker or the log');
   const launchStatus = opts.launch?.status;
-  const interrupted = launchStatus === 'cancelled' || launchStatus === 'lost' ? launchStatus : launchStatus === 'timed_out' ? 'timed out'
-    : log?.stop.reason === 'killed' ? 'killed' : log?.stop.reason === 'time_limit' ? 'timed out' : null;
+  const interrupted =
+    launchStatus === 'cancelled' || launchStatus === 'lost'
+      ? launchStatus
+      : launchStatus === 'timed_out'
+        ? 'timed out'
+        : log?.stop.reason === 'killed'
+          ? 'killed'
+          : log?.stop.reason === 'time_limit'
+            ? 'timed out'
+            : null;
   // A last line that is an exception, with no traceback the log parser would have named: a crash too.
   const bareException = !errors.length && !log?.normalEnd ? endsWithException(logText) : null;
-  const crashed = !!bareException || (errors.length > 0 && !log?.normalEnd) || (exitCode.value !== null && exitCode.value !== 0) || interrupted !== null
-    || (launchStatus != null && launchStatus !== 'succeeded') || runproof?.value.end?.how === 'exception';
+  const crashed =
+    !!bareException ||
+    (errors.length > 0 && !log?.normalEnd) ||
+    (exitCode.value !== null && exitCode.value !== 0) ||
+    interrupted !== null ||
+    (launchStatus != null && launchStatus !== 'succeeded') ||
+    runproof?.value.end?.how === 'exception';
 
   // --- the fit's timeline ------------------------------------------------------------------------------------
   const ckS = settings.checkpoint;
@@ -278,100 +298,183 @@ export function deriveFacts(files: InputFile[], opts: AnalyseOptions): Facts {
   // --- ModelCheckpoint: which configuration leaves exactly these files -------------------------------------------
   const loggedSaves = logConfig.saves.map((c) => ({ epoch: c.epoch, globalStep: c.globalStep, path: c.path, line: c.line, monitor: c.monitor, value: c.value }));
   // Through the version adapter: before 1.6 Lightning names a checkpoint with a step one less (./checkpoint-steps.ts).
-  const { ck, stepConvention } = analyseAcrossVersions(foundRaw, lightningVersion, (found) => analyseCheckpoints({
-    found, evidence: checkpointEvidence, listingFile, settings: ckS, trainer: settings.trainer, metrics: metrics?.kind === 'lightning' ? metrics : null, logTable, rp: runproof, endedNormally: !crashed, loggedSaves,
-    logValuesDecide: logTable ? (m) => logValuesDecide(logTable, m, { steps: true }) : undefined,
-  }));
+  const { ck, stepConvention } = analyseAcrossVersions(foundRaw, lightningVersion, (found) =>
+    analyseCheckpoints({
+      found,
+      evidence: checkpointEvidence,
+      listingFile,
+      settings: ckS,
+      trainer: settings.trainer,
+      metrics: metrics?.kind === 'lightning' ? metrics : null,
+      logTable,
+      rp: runproof,
+      endedNormally: !crashed,
+      loggedSaves,
+      logValuesDecide: logTable ? (m) => logValuesDecide(logTable, m, { steps: true }) : undefined,
+    }),
+  );
 
   // --- monitored metric and mode ---------------------------------------------------------------------------
   const viaOf = (src: string): MonitorVia => (src.startsWith(runproof?.file ?? '\u0000') ? 'runproof.json' : src.startsWith(logName) ? 'log' : 'command');
   const used = ck.used;
-  const decided = <T>(u: { how: string; alternatives?: T[] } | undefined) => !!u && u.how === 'inferred' && ck.explained && !(u.alternatives?.length);
+  const decided = <T>(u: { how: string; alternatives?: T[] } | undefined) => !!u && u.how === 'inferred' && ck.explained && !u.alternatives?.length;
   // Which files a monitor and mode keep depends on when ModelCheckpoint saves: an inference from the kept files holds
   // only where every_n_epochs and every_n_train_steps are stated (with other periods other monitors or modes may explain them).
   const triggersStated = !!used && used.everyNEpochs.how === 'stated' && used.everyNTrainSteps.how === 'stated';
   let monitor: Facts['monitor'] = unknown('no monitor in runproof.json, the command or the log, no metric in the checkpoint file names and no val…loss column');
   if (ckS.monitor.state === 'known' && ckS.monitor.value !== null) monitor = known({ name: ckS.monitor.value, via: viaOf(ckS.monitor.source) }, ckS.monitor.source);
   else if (esS.monitor.state === 'known') monitor = known({ name: esS.monitor.value, via: viaOf(esS.monitor.source) }, esS.monitor.source);
-  else if (used && used.monitor.value !== null && decided(used.monitor) && triggersStated) monitor = known({ name: used.monitor.value, via: 'kept checkpoints' }, `inferred from the kept checkpoints (${used.monitor.source})`);
-  else if (used && used.template.value.metrics.length && (used.monitor.value === null || used.template.value.metrics.includes(used.monitor.value) || !triggersStated)) {
+  else if (used && used.monitor.value !== null && decided(used.monitor) && triggersStated)
+    monitor = known({ name: used.monitor.value, via: 'kept checkpoints' }, `inferred from the kept checkpoints (${used.monitor.source})`);
+  else if (used?.template.value.metrics.length && (used.monitor.value === null || used.template.value.metrics.includes(used.monitor.value) || !triggersStated)) {
     const name = used.template.value.metrics[0];
     const file = ck.found.find((c) => c.kind === 'top-k' && c.name.includes(`${name}=`));
     // A name that spells the metric (`val_acc=0.7`) states it; one whose field was matched to a column (`score0.736`) does not.
-    monitor = file ? known({ name, via: 'checkpoint file names' }, `checkpoint file name ${file.name}`)
-      : assumed({ name, via: 'checkpoint file names' }, `no monitor in runproof.json, the command or the log: ${name} matched to the value the checkpoint names carry unlabelled (${ck.found.find((c) => c.kind === 'top-k')?.name ?? used.template.value.pattern})`);
+    monitor = file
+      ? known({ name, via: 'checkpoint file names' }, `checkpoint file name ${file.name}`)
+      : assumed(
+          { name, via: 'checkpoint file names' },
+          `no monitor in runproof.json, the command or the log: ${name} matched to the value the checkpoint names carry unlabelled (${ck.found.find((c) => c.kind === 'top-k')?.name ?? used.template.value.pattern})`,
+        );
   } else if (used && used.monitor.value !== null && decided(used.monitor)) {
-    monitor = assumed({ name: used.monitor.value, via: 'kept checkpoints' }, `inferred from the kept checkpoints (${used.monitor.source}) with every_n_epochs/every_n_train_steps at Lightning's defaults, which the bundle does not state`);
+    monitor = assumed(
+      { name: used.monitor.value, via: 'kept checkpoints' },
+      `inferred from the kept checkpoints (${used.monitor.source}) with every_n_epochs/every_n_train_steps at Lightning's defaults, which the bundle does not state`,
+    );
   } else if (lightningMetrics) {
     const val = lightningMetrics.epochLevel.find((c) => /val.*loss|loss.*val/i.test(c)) ?? lightningMetrics.columns.find((c) => /val.*loss|loss.*val/i.test(c));
-    if (val) monitor = assumed({ name: val, via: 'validation loss column' }, `no monitor in runproof.json, the command or the log and no metric in the checkpoint file names: took ${val}, a val…loss column`);
+    if (val)
+      monitor = assumed({ name: val, via: 'validation loss column' }, `no monitor in runproof.json, the command or the log and no metric in the checkpoint file names: took ${val}, a val…loss column`);
   }
   const monitorName = monitor.value?.name ?? null;
   // EarlyStopping's own message prints the best score: the max or the min of the values before it says which way is better.
   const esBest = (() => {
     const es = log?.earlyStopping;
-    const lc = (es && es.kind === 'patience' && es.best !== null && es.monitor && esS.minDelta.state === 'known') ? es : null;
+    const lc = es && es.kind === 'patience' && es.best !== null && es.monitor && esS.minDelta.state === 'known' ? es : null;
     if (!lc || !hooks.length) return null;
     const near = (x: number | null) => x !== null && Math.abs(x - lc.best!) <= 0.0005 + 1e-9;
-    const bestOf = (m: Mode) => replayEarlyStoppingHooks(hooks, { monitor: lc.monitor!, mode: m, patience: Infinity, minDelta: esS.minDelta.value ?? 0, checkFinite: false, checkOnTrainEpochEnd: true }).bestScore;
+    const bestOf = (m: Mode) =>
+      replayEarlyStoppingHooks(hooks, { monitor: lc.monitor!, mode: m, patience: Infinity, minDelta: esS.minDelta.value ?? 0, checkFinite: false, checkOnTrainEpochEnd: true }).bestScore;
     const hi = near(bestOf('max'));
     const lo = near(bestOf('min'));
     if (hi === lo) return null;
-    return { monitor: lc.monitor!, mode: (hi ? 'max' : 'min') as Mode, source: `${logName}:${lc.line}: EarlyStopping's best score ${lc.best} is the ${hi ? 'highest' : 'lowest'} ${lc.monitor} (min_delta ${esS.minDelta.value})` };
+    return {
+      monitor: lc.monitor!,
+      mode: (hi ? 'max' : 'min') as Mode,
+      source: `${logName}:${lc.line}: EarlyStopping's best score ${lc.best} is the ${hi ? 'highest' : 'lowest'} ${lc.monitor} (min_delta ${esS.minDelta.value})`,
+    };
   })();
   let mode: SureFact<Mode>;
   if (ckS.mode.state === 'known' && (ckS.monitor.value === monitorName || ckS.monitor.state !== 'known')) mode = ckS.mode;
   else if (esS.mode.state === 'known' && (esS.monitor.value === monitorName || esS.monitor.state !== 'known')) mode = esS.mode;
   else if (ckS.mode.state === 'known') mode = ckS.mode;
   else if (esBest && monitorName === esBest.monitor) mode = known(esBest.mode, esBest.source);
-  else if (used && used.monitor.value === monitorName && monitorName !== null && decided(used.mode) && triggersStated) mode = known(used.mode.value, `inferred from the kept checkpoints: ${used.mode.value === 'max' ? 'the highest' : 'the lowest'} ${monitorName} kept`);
+  else if (used && used.monitor.value === monitorName && monitorName !== null && decided(used.mode) && triggersStated)
+    mode = known(used.mode.value, `inferred from the kept checkpoints: ${used.mode.value === 'max' ? 'the highest' : 'the lowest'} ${monitorName} kept`);
   // (Which files were kept says the mode only where every_n_epochs/every_n_train_steps are stated: with other periods the
   // other mode may keep them; the metric's name is the guess then.)
-  else mode = assumed(monitorName ? modeByName(monitorName) : 'min', monitorName ? `no mode in runproof.json, the command or the log: ${modeByName(monitorName)} taken from the name ${monitorName}` : 'no checkpoint or early-stop mode in the command');
+  else
+    mode = assumed(
+      monitorName ? modeByName(monitorName) : 'min',
+      monitorName ? `no mode in runproof.json, the command or the log: ${modeByName(monitorName)} taken from the name ${monitorName}` : 'no checkpoint or early-stop mode in the command',
+    );
 
   // `self.log(name, on_step=True, on_epoch=True)` writes only `name_step`/`name_epoch` columns, yet callbacks
   // monitor the bare name, which Lightning's callback_metrics holds as the epoch value (conformance/README.md: the corpus logs such metrics).
   const forked = monitorName !== null && lightningMetrics && !lightningMetrics.columns.includes(monitorName) && lightningMetrics.columns.includes(`${monitorName}_epoch`) ? monitorName : null;
   // Rows holding only `test…` values are trainer.test()'s (an events file keeps no after-fit marker): not a training epoch.
-  const isTestOnly = (e: EpochRow) => { const k = Object.keys(e.metrics); return k.length > 0 && k.every((c) => /^test(_|\/|$)/i.test(c)); };
+  const isTestOnly = (e: EpochRow) => {
+    const k = Object.keys(e.metrics);
+    return k.length > 0 && k.every((c) => /^test(_|\/|$)/i.test(c));
+  };
   // runproof.json's validations are exact and complete; the log's values without a progress bar are only what the
   // callbacks printed (a ModelCheckpoint that saves every n epochs prints every n-th): the epochs come from runproof.json then.
-  const rpEpochs: EpochRow[] | null = !metrics && source.kind === 'runproof.json' && timeline && (!logTable || logTable.sources.progressBar === 0)
-    ? timeline.epochs.map((e) => ({ epoch: e.epoch, step: Math.round(e.endStep / (timeline.stepsPerBatch || 1)) - 1, metrics: Object.assign({}, ...timeline.validations.filter((v) => v.epoch === e.epoch).map((v) => v.metrics)) as Record<string, number> }))
-    : null;
-  const epochs = (rpEpochs ?? lightningMetrics?.epochs ?? []).filter((e) => !isTestOnly(e)).map((e) => (forked && e.metrics[`${forked}_epoch`] !== undefined ? { ...e, metrics: { ...e.metrics, [forked]: e.metrics[`${forked}_epoch`] } } : e));
+  const rpEpochs: EpochRow[] | null =
+    !metrics && source.kind === 'runproof.json' && timeline && (!logTable || logTable.sources.progressBar === 0)
+      ? timeline.epochs.map((e) => ({
+          epoch: e.epoch,
+          step: Math.round(e.endStep / (timeline.stepsPerBatch || 1)) - 1,
+          metrics: Object.assign({}, ...timeline.validations.filter((v) => v.epoch === e.epoch).map((v) => v.metrics)) as Record<string, number>,
+        }))
+      : null;
+  const epochs = (rpEpochs ?? lightningMetrics?.epochs ?? [])
+    .filter((e) => !isTestOnly(e))
+    .map((e) => (forked && e.metrics[`${forked}_epoch`] !== undefined ? { ...e, metrics: { ...e.metrics, [forked]: e.metrics[`${forked}_epoch`] } } : e));
   const monitorPoints = monitorName !== null ? epochs.map((e) => ({ epoch: e.epoch, value: e.metrics[monitorName] as number | undefined })) : [];
 
   // --- early stopping replay -----------------------------------------------------------
-  const patience: Fact<number> = esS.configured.value === false ? unknown(`${esS.configured.source}: no EarlyStopping`) : esS.patience.state === 'known' ? esS.patience : esS.configured.value ? assumed(3, 'no patience in runproof.json or the command: EarlyStopping\'s default 3') : unknown('no patience knob in the command: EarlyStopping taken as not configured');
+  const patience: Fact<number> =
+    esS.configured.value === false
+      ? unknown(`${esS.configured.source}: no EarlyStopping`)
+      : esS.patience.state === 'known'
+        ? esS.patience
+        : esS.configured.value
+          ? assumed(3, "no patience in runproof.json or the command: EarlyStopping's default 3")
+          : unknown('no patience knob in the command: EarlyStopping taken as not configured');
   const minDelta: SureFact<number> = esS.minDelta.state === 'known' ? esS.minDelta : assumed(0, 'no min_delta in runproof.json, the command or the log');
   const esMonitorName = esS.monitor.value ?? monitorName;
-  const esHooks = forked && esMonitorName === forked ? hooks.map((h) => (h.metrics[`${forked}_epoch`] !== undefined ? { ...h, metrics: { ...h.metrics, [forked]: h.metrics[`${forked}_epoch`] } } : h)) : hooks;
+  const esHooks =
+    forked && esMonitorName === forked ? hooks.map((h) => (h.metrics[`${forked}_epoch`] !== undefined ? { ...h, metrics: { ...h.metrics, [forked]: h.metrics[`${forked}_epoch`] } } : h)) : hooks;
   const logDecides = !(source.kind === 'log' && logTable) || (esMonitorName !== null && logValuesDecide(logTable, esMonitorName, { minDelta: minDelta.value }));
   // How the fit ended, for the replay to agree with: the log's stop line or EarlyStopping's message, else the epochs against max_epochs.
   const lastLogged = epochs.length ? epochs[epochs.length - 1].epoch : timeline?.epochs.length ? timeline.epochs[timeline.epochs.length - 1].epoch : null;
   const maxE = settings.trainer.maxEpochs.value;
   const logStop = log?.stop.reason ?? 'unknown';
-  const observed = lastLogged === null ? null : {
-    lastEpoch: lastLogged,
-    stopped: logStop === 'early_stopping' ? true : logStop === 'max_epochs' ? false : maxE !== null && maxE >= 0 ? lastLogged + 1 < maxE : null,
-    cut: crashed || logStop === 'max_steps',
-    said: log?.earlyStopping?.final ? { kind: log.earlyStopping.kind, best: log.earlyStopping.kind === 'patience' ? log.earlyStopping.best : null } : null,
-  };
+  const observed =
+    lastLogged === null
+      ? null
+      : {
+          lastEpoch: lastLogged,
+          stopped: logStop === 'early_stopping' ? true : logStop === 'max_epochs' ? false : maxE !== null && maxE >= 0 ? lastLogged + 1 < maxE : null,
+          cut: crashed || logStop === 'max_steps',
+          said: log?.earlyStopping?.final ? { kind: log.earlyStopping.kind, best: log.earlyStopping.kind === 'patience' ? log.earlyStopping.best : null } : null,
+        };
   // Validations inside an epoch cannot be told apart in the log's per-epoch values: no replay over them.
   const perEpochOnly = source.kind === 'log' && ((settings.trainer.valCheckInterval.value ?? 1) !== 1 || severalSavesAnEpoch(loggedSaves));
-  const earlyStopping = analyseEarlyStopping({ settings: esS, trainer: settings.trainer, monitor, mode, timeline, hooks: logDecides && !perEpochOnly ? esHooks : [], withheld: !logDecides || perEpochOnly, rp: runproof, observed });
+  const earlyStopping = analyseEarlyStopping({
+    settings: esS,
+    trainer: settings.trainer,
+    monitor,
+    mode,
+    timeline,
+    hooks: logDecides && !perEpochOnly ? esHooks : [],
+    withheld: !logDecides || perEpochOnly,
+    rp: runproof,
+    observed,
+  });
   const earlyStop = earlyStopping.doc;
 
   // --- checkpoint facts as the document shows them -------------------------------------------------------------
   const tmplU = ck.used?.template;
-  const template: SureFact<FilenameTemplate> = tmplU && tmplU.how !== 'default' ? known(tmplU.value, tmplU.source) : assumed(tmplU?.value ?? DEFAULT_TEMPLATE, tmplU?.source ?? 'no top-k checkpoint file to read the filename template from');
+  const template: SureFact<FilenameTemplate> =
+    tmplU && tmplU.how !== 'default' ? known(tmplU.value, tmplU.source) : assumed(tmplU?.value ?? DEFAULT_TEMPLATE, tmplU?.source ?? 'no top-k checkpoint file to read the filename template from');
   const kU = ck.used?.saveTopK;
-  const saveTopK: SureFact<number> = kU ? (kU.how === 'stated' ? known(kU.value, kU.source) : assumed(kU.value, `save_top_k not stated: ${kU.value} inferred from ${kU.source}`)) : ckS.saveTopK.state === 'known' ? ckS.saveTopK : assumed(1, 'no save_top_k in runproof.json or the command (ModelCheckpoint\'s default is 1)');
+  const saveTopK: SureFact<number> = kU
+    ? kU.how === 'stated'
+      ? known(kU.value, kU.source)
+      : assumed(kU.value, `save_top_k not stated: ${kU.value} inferred from ${kU.source}`)
+    : ckS.saveTopK.state === 'known'
+      ? ckS.saveTopK
+      : assumed(1, "no save_top_k in runproof.json or the command (ModelCheckpoint's default is 1)");
   const slU = ck.used?.saveLast;
   const lastFound = ck.found.find((c) => c.kind === 'last');
-  const saveLast: SureFact<boolean> = slU ? (slU.how === 'default' ? assumed(slU.value !== false, slU.source) : known(slU.value !== false, slU.source)) : ckS.saveLast.state === 'known' ? known(ckS.saveLast.value !== false, ckS.saveLast.source) : lastFound ? known(true, `checkpoint file ${lastFound.name}`) : checkpointEvidence ? known(false, 'no last.ckpt among the checkpoint files') : assumed(false, 'no save_last knob in the command and no checkpoint files');
-  const ckMonitor: Fact<string> = ck.used && ck.used.monitor.value !== null ? known(ck.used.monitor.value, ck.used.monitor.source) : ckS.monitor.state === 'known' && ckS.monitor.value !== null ? known(ckS.monitor.value, ckS.monitor.source) : unknown('no checkpoint monitor stated or inferred');
+  const saveLast: SureFact<boolean> = slU
+    ? slU.how === 'default'
+      ? assumed(slU.value !== false, slU.source)
+      : known(slU.value !== false, slU.source)
+    : ckS.saveLast.state === 'known'
+      ? known(ckS.saveLast.value !== false, ckS.saveLast.source)
+      : lastFound
+        ? known(true, `checkpoint file ${lastFound.name}`)
+        : checkpointEvidence
+          ? known(false, 'no last.ckpt among the checkpoint files')
+          : assumed(false, 'no save_last knob in the command and no checkpoint files');
+  const ckMonitor: Fact<string> =
+    ck.used && ck.used.monitor.value !== null
+      ? known(ck.used.monitor.value, ck.used.monitor.source)
+      : ckS.monitor.state === 'known' && ckS.monitor.value !== null
+        ? known(ckS.monitor.value, ckS.monitor.source)
+        : unknown('no checkpoint monitor stated or inferred');
 
   // --- accelerator ---------------------------------------------------------------------------
   const accelerator: Facts['accelerator'] = {
@@ -391,7 +494,8 @@ export function deriveFacts(files: InputFile[], opts: AnalyseOptions): Facts {
   // (A resumed fit restores stopped_epoch and the reason from its checkpoint: a stop before this fit's first epoch was the earlier fit's.)
   const rpStart = runproof?.value.start?.epoch ?? 0;
   const rpEs = runproof?.value.end?.how === 'train_end' ? runproof.value.end.earlyStopping.find((e) => e.stoppingReason && e.stoppingReason !== 'not_stopped' && e.stoppedEpoch >= rpStart) : undefined;
-  if (rpEs && (stop.reason === 'unknown' || stop.reason === 'max_epochs')) stop = { reason: 'early_stopping', message: `${runproof!.file}: EarlyStopping stopped the fit at epoch ${rpEs.stoppedEpoch} (${rpEs.stoppingReason})` };
+  if (rpEs && (stop.reason === 'unknown' || stop.reason === 'max_epochs'))
+    stop = { reason: 'early_stopping', message: `${runproof!.file}: EarlyStopping stopped the fit at epoch ${rpEs.stoppedEpoch} (${rpEs.stoppingReason})` };
   const esEnd = earlyStopping.replay?.lastEpoch ?? null;
   // EarlyStopping that fires in the last epoch ends the fit as max_epochs does; Lightning prints only the max_epochs line.
   // (the settings that decide a stop in the last epoch: monitor, mode, patience, min_delta; thresholds and the rest at their defaults)
@@ -400,39 +504,82 @@ export function deriveFacts(files: InputFile[], opts: AnalyseOptions): Facts {
     stop = { reason: 'early_stopping', message: `EarlyStopping replay stops at epoch ${earlyStop.stoppedEpoch}, the last epoch${log?.stop.message ? ` (${log.stop.message})` : ''}` };
   }
   if (stop.reason === 'unknown' && !crashed && earlyStop?.configured && esEnd !== null && esEnd === lastTrained && (maxEpochs.value === null || lastTrained! + 1 < maxEpochs.value)) {
-    stop = { reason: 'early_stopping', message: `EarlyStopping replay stops at epoch ${earlyStop.stoppedEpoch}${esEnd !== earlyStop.stoppedEpoch ? `, the fit ends after epoch ${esEnd} (min_epochs)` : ''}` };
+    stop = {
+      reason: 'early_stopping',
+      message: `EarlyStopping replay stops at epoch ${earlyStop.stoppedEpoch}${esEnd !== earlyStop.stoppedEpoch ? `, the fit ends after epoch ${esEnd} (min_epochs)` : ''}`,
+    };
   }
   const lastStep = timeline ? Math.max(0, ...timeline.epochs.map((e) => e.endStep), ...timeline.validations.map((v) => v.step)) : null;
   // Is the log cut short: what other evidence says the fit did, against what the log shows.
   // Epochs the checkpoint names show: spelt (`epoch=3`), or read with the template the analysis resolved (`3.ckpt`).
-  const namedEpochs = ck.found.map((c) => c.epoch ?? (ck.used && c.kind === 'top-k' ? matchName(ck.used.template.value, c.name)?.epoch ?? null : null)).filter((e): e is number => e !== null && e !== undefined);
+  const namedEpochs = ck.found
+    .map((c) => c.epoch ?? (ck.used && c.kind === 'top-k' ? (matchName(ck.used.template.value, c.name)?.epoch ?? null) : null))
+    .filter((e): e is number => e !== null && e !== undefined);
   const tlLast = timeline && (timeline.epochs.length || timeline.validations.length) ? Math.max(...timeline.epochs.map((e) => e.epoch), ...timeline.validations.map((v) => v.epoch)) : null;
-  const lastElsewhere = tlLast !== null && (!namedEpochs.length || tlLast >= Math.max(...namedEpochs))
-    ? { epoch: tlLast, validated: !!timeline?.validations.some((v) => v.epoch === tlLast), from: source.kind === 'runproof.json' ? `${runproof!.file}'s validations` : metricsFile && source.kind === 'metrics' ? `${metricsFile.path}'s rows` : 'the values' }
-    : namedEpochs.length ? { epoch: Math.max(...namedEpochs), validated: false, from: 'the checkpoint names' } : null;
+  const lastElsewhere =
+    tlLast !== null && (!namedEpochs.length || tlLast >= Math.max(...namedEpochs))
+      ? {
+          epoch: tlLast,
+          validated: !!timeline?.validations.some((v) => v.epoch === tlLast),
+          from: source.kind === 'runproof.json' ? `${runproof!.file}'s validations` : metricsFile && source.kind === 'metrics' ? `${metricsFile.path}'s rows` : 'the values',
+        }
+      : namedEpochs.length
+        ? { epoch: Math.max(...namedEpochs), validated: false, from: 'the checkpoint names' }
+        : null;
   const rpEnd = runproof?.value.end;
   const rpEsStop = rpEnd?.earlyStopping.find((e) => e.stoppingReason && e.stoppingReason !== 'not_stopped' && e.stoppedEpoch >= rpStart);
   const rpRan = rpEnd && rpEnd.how === 'train_end' && !rpEsStop && !rpEnd.shouldStop ? { file: runproof!.file } : null;
   // runproof.json: EarlyStopping(verbose=True) stopped the fit, and prints its reason when it does.
-  const rpVerboseStop = rpEsStop && runproof!.value.earlyStopping[0]?.verbose && !(log?.earlyStopping && log.earlyStopping.kind !== 'other') ? { file: runproof!.file, reason: rpEsStop.stoppingReason! } : null;
+  const rpVerboseStop =
+    rpEsStop && runproof!.value.earlyStopping[0]?.verbose && !(log?.earlyStopping && log.earlyStopping.kind !== 'other') ? { file: runproof!.file, reason: rpEsStop.stoppingReason! } : null;
   // max_epochs or max_steps reached, by the timeline: Lightning prints its stop line there, EarlyStopping or not.
   const spb = ck.used?.stepsPerBatch.value ?? 1;
   const maxStepsS = settings.trainer.maxSteps.value;
-  const limitReached = source.kind && source.kind !== 'log' && lastLogged !== null
-    ? (maxE !== null && maxE > 0 && lastLogged + 1 >= maxE && !!timeline?.epochs.find((e) => e.epoch === lastLogged)?.ended ? { what: `max_epochs=${maxE}`, from: lastElsewhere?.from ?? 'the values' }
-      : maxStepsS !== null && maxStepsS > 0 && lastStep !== null && lastStep * spb >= maxStepsS ? { what: `max_steps=${maxStepsS}`, from: lastElsewhere?.from ?? 'the values' } : null)
-    // no values: a checkpoint named for the last epoch was saved at its end
-    : maxE !== null && maxE > 0 && namedEpochs.length && Math.max(...namedEpochs) + 1 >= maxE ? { what: `max_epochs=${maxE}`, from: 'the checkpoint names' } : null;
+  const limitReached =
+    source.kind && source.kind !== 'log' && lastLogged !== null
+      ? maxE !== null && maxE > 0 && lastLogged + 1 >= maxE && timeline?.epochs.find((e) => e.epoch === lastLogged)?.ended
+        ? { what: `max_epochs=${maxE}`, from: lastElsewhere?.from ?? 'the values' }
+        : maxStepsS !== null && maxStepsS > 0 && lastStep !== null && lastStep * spb >= maxStepsS
+          ? { what: `max_steps=${maxStepsS}`, from: lastElsewhere?.from ?? 'the values' }
+          : null
+      : // no values: a checkpoint named for the last epoch was saved at its end
+        maxE !== null && maxE > 0 && namedEpochs.length && Math.max(...namedEpochs) + 1 >= maxE
+        ? { what: `max_epochs=${maxE}`, from: 'the checkpoint names' }
+        : null;
   // The log shows EarlyStopping verbose (an improvement line) and the replay, on stated settings and exact values, stops the fit.
-  const verboseEsStop = log?.earlyStoppingVerboseLine != null && !log.earlyStopping && earlyStop?.triggered && esExact && source.kind !== 'log' && earlyStopping.replay?.lastEpoch != null
-    ? { line: log.earlyStoppingVerboseLine, epoch: earlyStop.stoppedEpoch } : null;
-  const logCut = rpVerboseStop && log ? { evidence: `${rpVerboseStop.file} says a verbose EarlyStopping stopped the fit (${rpVerboseStop.reason}), which prints its reason; ${logName} has no such line`, line: null } : bareException ? { evidence: `it ends with ${bareException.message} (line ${bareException.line}), an exception with no traceback`, line: bareException.line } : log && !crashed ? logCutEvidence({ text: logText, logName, lightningSeen: log.lightningSeen, hasEndLine: log.normalEnd, lastEpochElsewhere: source.kind === 'log' ? (namedEpochs.length ? { epoch: Math.max(...namedEpochs), validated: false, from: 'the checkpoint names' } : null) : lastElsewhere, rpRanToLimit: rpRan, limitReached, verboseEsStop, endLineExpected, summaryTotalsExpected: atLeast(lightningVersion, [1, 5]) }) : null;
+  const verboseEsStop =
+    log?.earlyStoppingVerboseLine != null && !log.earlyStopping && earlyStop?.triggered && esExact && source.kind !== 'log' && earlyStopping.replay?.lastEpoch != null
+      ? { line: log.earlyStoppingVerboseLine, epoch: earlyStop.stoppedEpoch }
+      : null;
+  const logCut =
+    rpVerboseStop && log
+      ? { evidence: `${rpVerboseStop.file} says a verbose EarlyStopping stopped the fit (${rpVerboseStop.reason}), which prints its reason; ${logName} has no such line`, line: null }
+      : bareException
+        ? { evidence: `it ends with ${bareException.message} (line ${bareException.line}), an exception with no traceback`, line: bareException.line }
+        : log && !crashed
+          ? logCutEvidence({
+              text: logText,
+              logName,
+              lightningSeen: log.lightningSeen,
+              hasEndLine: log.normalEnd,
+              lastEpochElsewhere: source.kind === 'log' ? (namedEpochs.length ? { epoch: Math.max(...namedEpochs), validated: false, from: 'the checkpoint names' } : null) : lastElsewhere,
+              rpRanToLimit: rpRan,
+              limitReached,
+              verboseEsStop,
+              endLineExpected,
+              summaryTotalsExpected: atLeast(lightningVersion, [1, 5]),
+            })
+          : null;
   // Reached its limit, by the values or runproof.json, with no end line a Lightning before 1.6 would not print anyway.
-  const unprintedEnd: Facts['unprintedEnd'] = log && !crashed && !log.normalEnd && !logCut && endLineExpected !== 'yes' && (limitReached || rpRan)
-    ? { what: limitReached?.what ?? 'its end', from: limitReached?.from ?? `${rpRan!.file}'s end record`, expected: endLineExpected, version: describeVersion(lightningVersion) }
-    : null;
+  const unprintedEnd: Facts['unprintedEnd'] =
+    log && !crashed && !log.normalEnd && !logCut && endLineExpected !== 'yes' && (limitReached || rpRan)
+      ? { what: limitReached?.what ?? 'its end', from: limitReached?.from ?? `${rpRan!.file}'s end record`, expected: endLineExpected, version: describeVersion(lightningVersion) }
+      : null;
   if (unprintedEnd?.expected === 'no' && stop.reason === 'unknown' && limitReached) {
-    stop = { reason: limitReached.what.startsWith('max_steps') ? 'max_steps' : 'max_epochs', message: `${limitReached.from} show the fit reached ${limitReached.what}; ${unprintedEnd.version} prints no end line` };
+    stop = {
+      reason: limitReached.what.startsWith('max_steps') ? 'max_steps' : 'max_epochs',
+      message: `${limitReached.from} show the fit reached ${limitReached.what}; ${unprintedEnd.version} prints no end line`,
+    };
   }
   let status: RunStatus;
   if (opts.launch?.status) status = opts.launch.status;
@@ -458,9 +605,10 @@ export function deriveFacts(files: InputFile[], opts: AnalyseOptions): Facts {
     metrics,
     epochs,
     testOnlyRows: (lightningMetrics?.epochs ?? []).filter(isTestOnly).length,
-    epochsPartial: !metrics && !rpEpochs && logTable && logTable.sources.progressBar === 0 && epochs.length
-      ? `${logName} has no progress bar: its values are those ModelCheckpoint and EarlyStopping printed, in the epochs they printed in`
-      : null,
+    epochsPartial:
+      !metrics && !rpEpochs && logTable && logTable.sources.progressBar === 0 && epochs.length
+        ? `${logName} has no progress bar: its values are those ModelCheckpoint and EarlyStopping printed, in the epochs they printed in`
+        : null,
     logTable,
     nonFinite: lightningMetrics ? nonFiniteMetrics(lightningMetrics) : [],
     monitorPoints,

@@ -6,7 +6,16 @@ import { knobKey, type Knobs } from '../../lightning/command';
 import type { KnobRow } from '../types';
 
 /** The trainer's own echo names knobs its own way; map the common ones. */
-const ECHO_ALIASES: Record<string, string> = { epochs: 'max-epochs', max_epochs: 'max-epochs', gridsize: 'gridsize', deterministic: 'deterministic', learning_rate: 'learning-rate', batch_size: 'batch-size', n_images: 'n-images', num_workers: 'num-workers' };
+const ECHO_ALIASES: Record<string, string> = {
+  epochs: 'max-epochs',
+  max_epochs: 'max-epochs',
+  gridsize: 'gridsize',
+  deterministic: 'deterministic',
+  learning_rate: 'learning-rate',
+  batch_size: 'batch-size',
+  n_images: 'n-images',
+  num_workers: 'num-workers',
+};
 
 export function normaliseValue(v: string | boolean | null | undefined): string | null {
   if (v === undefined || v === null) return null;

@@ -47,14 +47,30 @@ export function logCutEvidence(input: {
     const h = lines[header];
     const end = /FLOPs/.test(h) ? /Total Flops\s*$/ : /\|\s*Mode\s*(\||$)/.test(h) ? /Modules in eval mode\s*$/ : /Total estimated model params size/;
     // An older Lightning prints the table alone: the summary is cut only where nothing but its rows follows it.
-    const endsInside = (input.summaryTotalsExpected ?? 'yes') === 'yes' || lines.slice(header + 1).every((l) => !l.trim() || /^\s*(?:\d+\s*)?\||^-{3,}\s*$|^\s*\S+(?: \S)?\s+(?:Trainable|Non-trainable|Total) params\s*$|Total estimated model params size|Modules in (?:train|eval) mode/.test(l));
-    if (endsInside && !lines.slice(header).some((l) => end.test(l))) return { evidence: `${logName} ends inside the model summary (from line ${header + 1}), which Lightning prints whole`, line: header + 1 };
+    const endsInside =
+      (input.summaryTotalsExpected ?? 'yes') === 'yes' ||
+      lines
+        .slice(header + 1)
+        .every(
+          (l) => !l.trim() || /^\s*(?:\d+\s*)?\||^-{3,}\s*$|^\s*\S+(?: \S)?\s+(?:Trainable|Non-trainable|Total) params\s*$|Total estimated model params size|Modules in (?:train|eval) mode/.test(l),
+        );
+    if (endsInside && !lines.slice(header).some((l) => end.test(l)))
+      return { evidence: `${logName} ends inside the model summary (from line ${header + 1}), which Lightning prints whole`, line: header + 1 };
   }
   const endLine = input.endLineExpected ?? 'yes';
   // 2. runproof.json: the fit ran to max_epochs/max_steps, where Lightning prints its stop line.
-  if (input.rpRanToLimit && endLine === 'yes') return { evidence: `${input.rpRanToLimit.file} says the fit ran to its end with no EarlyStopping stop, where Lightning prints \`Trainer.fit\` stopped; ${logName} has no such line`, line: null };
-  if (input.limitReached && endLine === 'yes') return { evidence: `${input.limitReached.from} show the fit reached ${input.limitReached.what}, where Lightning prints \`Trainer.fit\` stopped: \`${input.limitReached.what}\` reached.; ${logName} has no such line`, line: null };
-  if (input.verboseEsStop) return { evidence: `EarlyStopping is verbose (it printed its improvement at line ${input.verboseEsStop.line}) and the replay stops the fit${input.verboseEsStop.epoch !== null ? ` at epoch ${input.verboseEsStop.epoch}` : ''}, where it prints \`Signaling Trainer to stop\`; ${logName} has no such line`, line: null };
+  if (input.rpRanToLimit && endLine === 'yes')
+    return { evidence: `${input.rpRanToLimit.file} says the fit ran to its end with no EarlyStopping stop, where Lightning prints \`Trainer.fit\` stopped; ${logName} has no such line`, line: null };
+  if (input.limitReached && endLine === 'yes')
+    return {
+      evidence: `${input.limitReached.from} show the fit reached ${input.limitReached.what}, where Lightning prints \`Trainer.fit\` stopped: \`${input.limitReached.what}\` reached.; ${logName} has no such line`,
+      line: null,
+    };
+  if (input.verboseEsStop)
+    return {
+      evidence: `EarlyStopping is verbose (it printed its improvement at line ${input.verboseEsStop.line}) and the replay stops the fit${input.verboseEsStop.epoch !== null ? ` at epoch ${input.verboseEsStop.epoch}` : ''}, where it prints \`Signaling Trainer to stop\`; ${logName} has no such line`,
+      line: null,
+    };
   // 3./4. The progress bar against the epochs other evidence shows.
   const other = input.lastEpochElsewhere;
   let lastBar: { epoch: number; i: number; n: number; pct: number; at: number } | null = null;
@@ -69,8 +85,13 @@ export function logCutEvidence(input: {
     // `Validation DataLoader 0:` (1.6 on), `Validating:` (1.x before it).
     for (const m of l.matchAll(/(?:^|\r|\])Epoch (\d+):\s*(?:(\d+)%)?(?:\|[^|\r]*\|\s*(\d+)\/(\d+|\?))?|(Validation|Validating)/g)) {
       const at = lineNo * 1e6 + (m.index ?? 0);
-      if (m[5]) { lastValAt = at; barAtVal = lastBar; }
-      else { lastBar = { epoch: Number(m[1]), pct: m[2] !== undefined ? Number(m[2]) : NaN, i: m[3] !== undefined ? Number(m[3]) : NaN, n: m[4] === undefined || m[4] === '?' ? NaN : Number(m[4]), at }; barLine = lineNo; }
+      if (m[5]) {
+        lastValAt = at;
+        barAtVal = lastBar;
+      } else {
+        lastBar = { epoch: Number(m[1]), pct: m[2] !== undefined ? Number(m[2]) : NaN, i: m[3] !== undefined ? Number(m[3]) : NaN, n: m[4] === undefined || m[4] === '?' ? NaN : Number(m[4]), at };
+        barLine = lineNo;
+      }
     }
   }
   if (!lastBar) return null;
@@ -80,11 +101,18 @@ export function logCutEvidence(input: {
   // checked at that validation, val_check_interval < 1.)
   const afterVal = !!barAtVal && barAtVal.epoch === lastBar.epoch && barAtVal.i === lastBar.i;
   const partWay = !afterVal && (Number.isFinite(lastBar.n) && Number.isFinite(lastBar.i) ? lastBar.i < lastBar.n : Number.isFinite(lastBar.pct) && lastBar.pct < 100);
-  if (partWay && lastValAt < lastBar.at && endLine === 'yes') return { evidence: `${logName}'s last progress bar is part-way through epoch ${lastBar.epoch}${Number.isFinite(lastBar.n) ? ` (batch ${lastBar.i} of ${lastBar.n})` : ` (${lastBar.pct}%)`}, line ${barLine}, with no validation, error or stop line after it`, line: barLine };
+  if (partWay && lastValAt < lastBar.at && endLine === 'yes')
+    return {
+      evidence: `${logName}'s last progress bar is part-way through epoch ${lastBar.epoch}${Number.isFinite(lastBar.n) ? ` (batch ${lastBar.i} of ${lastBar.n})` : ` (${lastBar.pct}%)`}, line ${barLine}, with no validation, error or stop line after it`,
+      line: barLine,
+    };
   if (!other) return null;
   if (lastBar.epoch < other.epoch) return { evidence: `${logName}'s progress bar stops in epoch ${lastBar.epoch} (line ${barLine}); ${other.from} go on to epoch ${other.epoch}`, line: barLine };
   if (lastBar.epoch === other.epoch && other.validated && Number.isFinite(lastBar.n) && lastBar.i < lastBar.n && lastValAt < lastBar.at && !afterVal) {
-    return { evidence: `${logName}'s progress bar stops at batch ${lastBar.i} of ${lastBar.n} in epoch ${lastBar.epoch} (line ${barLine}), before its validation; ${other.from} show epoch ${other.epoch} validated`, line: barLine };
+    return {
+      evidence: `${logName}'s progress bar stops at batch ${lastBar.i} of ${lastBar.n} in epoch ${lastBar.epoch} (line ${barLine}), before its validation; ${other.from} show epoch ${other.epoch} validated`,
+      line: barLine,
+    };
   }
   return null;
 }

@@ -128,7 +128,7 @@ export function parseRunproofJson(text: string): { value: RunproofJson | null; p
     return { value: null, problem: `not JSON: ${(e as Error).message.slice(0, 120)}` };
   }
   const o = obj(raw);
-  if (!o || o.schema !== 1) return { value: null, problem: 'not a runproof.json of schema 1 (written by runproof_lightning)' };
+  if (o?.schema !== 1) return { value: null, problem: 'not a runproof.json of schema 1 (written by runproof_lightning)' };
   const t = obj(o.trainer) ?? {};
   const v = obj(o.versions) ?? {};
   const vci = num(t.val_check_interval);
