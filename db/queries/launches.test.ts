@@ -1,52 +1,21 @@
-/**
- * The queue's guarantees against a real SQLite file: claims are FIFO and
- * exclusive, a lost lease stops every later write, the sweep settles expired
- * leases, and cancelling a queued run needs no worker.
- */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { closeDb, openDb, type Db } from '../client';
-import { analyseBundle } from '../../lib/evidence/analyse';
-import { appendLivePoints, claimNextRun, enqueueRun, getLivePoints, renewLease, requestCancel, sweepExpiredLeases } from './launches';
+import type { Db } from '../client';
+import { enqueueTestRun, openTempDb, type TempDb } from './testing';
+import { appendLivePoints, claimNextRun, getLivePoints, renewLease, requestCancel, sweepExpiredLeases } from './launches';
 import { getRun } from './runs';
 
-let dir: string;
-let file: string;
+let t: TempDb;
 let db: Db;
 
 beforeEach(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rp-queue-'));
-  file = path.join(dir, 'q.db');
-  db = openDb(file);
+  t = openTempDb('rp-queue-');
+  db = t.db;
 });
-afterEach(() => {
-  closeDb(file);
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+afterEach(() => t.close());
 
 function enqueue(id: string, now: number) {
-  const evidence = analyseBundle([], { root: `/b/${id}`, title: id, launch: { exitCode: null, signal: null, cleanedUp: null, status: 'queued' } });
-  enqueueRun({
-    db,
-    id,
-    profile: 'reference',
-    title: id,
-    bundleDir: `/b/${id}`,
-    params: {},
-    cpuOnly: false,
-    planLinks: [],
-    argv: ['true'],
-    cwd: '/',
-    env: {},
-    outputDir: `/w/${id}`,
-    keepOutput: false,
-    timeoutMs: 1000,
-    evidence,
-    now,
-  });
+  enqueueTestRun(db, id, now);
 }
 
 describe('the launch queue', () => {
@@ -61,7 +30,7 @@ describe('the launch queue', () => {
 
   it('two connections racing for one run: exactly one wins', () => {
     enqueue('only', 1000);
-    const other = new Database(file);
+    const other = new Database(t.file);
     other.pragma('busy_timeout = 5000');
     const claim = other.prepare(
       `UPDATE runs SET status = 'running', lease_token = 'other' WHERE id = (SELECT id FROM runs WHERE status = 'queued' ORDER BY created_at, id LIMIT 1) AND status = 'queued' RETURNING id`,

@@ -1,53 +1,21 @@
-/**
- * The live log in a real SQLite file: lines append and are read back by seq
- * (the tail on connect, then only what is new), each run is trimmed to its
- * bounds, a worker that lost its lease writes nothing, and the rows go when
- * the run settles.
- */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { closeDb, openDb, type Db } from '../client';
-import { analyseBundle } from '../../lib/evidence/analyse';
+import type { Db } from '../client';
+import { enqueueTestRun, openTempDb, type TempDb } from './testing';
 import { LIVE_LOG_KEEP_LINES, LiveLogSplitter, type LiveLogLine } from '../../lib/live/log-lines';
-import { claimNextRun, enqueueRun, settleUnarchivedRun, sweepExpiredLeases } from './launches';
+import { claimNextRun, settleUnarchivedRun, sweepExpiredLeases } from './launches';
 import { appendLiveLog, listLiveLog } from './live-log';
 
-let dir: string;
-let file: string;
+let t: TempDb;
 let db: Db;
 
 beforeEach(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rp-live-log-'));
-  file = path.join(dir, 'q.db');
-  db = openDb(file);
+  t = openTempDb('rp-live-log-');
+  db = t.db;
 });
-afterEach(() => {
-  closeDb(file);
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+afterEach(() => t.close());
 
 function claimed(id: string, token: string) {
-  const evidence = analyseBundle([], { root: `/b/${id}`, title: id, launch: { exitCode: null, signal: null, cleanedUp: null, status: 'queued' } });
-  enqueueRun({
-    db,
-    id,
-    profile: 'reference',
-    title: id,
-    bundleDir: `/b/${id}`,
-    params: {},
-    cpuOnly: false,
-    planLinks: [],
-    argv: ['true'],
-    cwd: '/',
-    env: {},
-    outputDir: `/w/${id}`,
-    keepOutput: false,
-    timeoutMs: 1000,
-    evidence,
-    now: 1000,
-  });
+  const evidence = enqueueTestRun(db, id, 1000);
   expect(claimNextRun({ db, workerId: 'w', token, leaseMs: 60_000 })).toBe(id);
   return evidence;
 }

@@ -7,29 +7,22 @@
  * agrees with the SQL.
  */
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { closeDb, openDb, type Db } from '../client';
-import { analyseBundle } from '../../lib/evidence/analyse';
+import { closeDb, type Db, openDb } from '../client';
+import { enqueueTestRun, openTempDb, type TempDb } from './testing';
 import { canTake, placeRun } from '../../lib/workers/match';
-import { claimNextRun, enqueueRun, getLaunch, getRunLabels, hasQueuedRun, type WorkerCan } from './launches';
+import { claimNextRun, getLaunch, getRunLabels, hasQueuedRun, type WorkerCan } from './launches';
 import { getRun } from './runs';
 import { heartbeatWorker, listLiveWorkers, listWorkers, listWorkerViews, markWorkerOffline, registerWorker, updateWorkerFacts } from './workers';
 
-let dir: string;
-let file: string;
+let t: TempDb;
 let db: Db;
 
 beforeEach(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rp-workers-'));
-  file = path.join(dir, 'w.db');
-  db = openDb(file);
+  t = openTempDb('rp-workers-');
+  db = t.db;
 });
-afterEach(() => {
-  closeDb(file);
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+afterEach(() => t.close());
 
 const LEASE = 10_000;
 const REF = [
@@ -38,26 +31,7 @@ const REF = [
 ];
 
 function enqueue(id: string, now: number, labels: string[] = [], profile = 'reference') {
-  const evidence = analyseBundle([], { root: `/b/${id}`, title: id, launch: { exitCode: null, signal: null, cleanedUp: null, status: 'queued' } });
-  enqueueRun({
-    db,
-    id,
-    profile,
-    title: id,
-    bundleDir: `/b/${id}`,
-    params: {},
-    cpuOnly: false,
-    planLinks: [],
-    argv: ['true'],
-    cwd: '/',
-    env: {},
-    outputDir: `/w/${id}`,
-    keepOutput: false,
-    timeoutMs: 1000,
-    labels,
-    evidence,
-    now,
-  });
+  enqueueTestRun(db, id, now, { labels, profile });
 }
 
 function register(id: string, labels: string[], now = 1000, profiles = REF) {
@@ -163,9 +137,9 @@ describe('the label-filtered claim', () => {
     for (const w of views) {
       const can: WorkerCan = { labels: w.labels, profiles: w.profiles!.filter((p) => p.available).map((p) => p.name) };
       for (const r of runs) {
-        closeDb(file);
-        fs.rmSync(file);
-        db = openDb(file);
+        closeDb(t.file);
+        fs.rmSync(t.file);
+        db = openDb(t.file);
         enqueue(r.id, 1, r.labels, r.profile);
         const claimed = claimNextRun({ db, workerId: w.id, token: 't', leaseMs: LEASE, can }) === r.id;
         expect(claimed, `${w.id} takes ${r.id}: ${JSON.stringify(canTake(w, r))}`).toBe(canTake(w, r).ok);
