@@ -26,12 +26,13 @@ test('launch a smoke run, watch it live, get the verdicts, reload the permalink'
   const epochsSeen = await live.epochs();
   const pointsSeen = await live.points();
   expect(pointsSeen).toBeGreaterThan(0);
+  // The log follows while it runs (the trainer prints this before its first epoch).
+  await expect(page.getByTestId('live-log')).toContainText('GPU available: False, used: False');
   await expect(page.getByTestId('loss-chart').locator('.recharts-line').first()).toBeVisible();
   await expect.poll(() => live.epochs(), { timeout: 30_000 }).toBeGreaterThan(epochsSeen);
   // The curve advances too (polled: the epoch counter and the points arrive on their own ticks; once the run is
   // final the live panel is gone and the permanent page takes over, which counts as having moved on).
   await expect.poll(() => live.points().catch(() => Number.POSITIVE_INFINITY), { timeout: 30_000 }).toBeGreaterThan(pointsSeen);
-  await expect(page.getByTestId('live-log')).toContainText('GPU available: False, used: False');
 
   // It settles into the permanent page by itself.
   const ev = new EvidencePage(page);

@@ -84,10 +84,10 @@ export class LiveRunPage {
     return this.page.getByTestId('live-run');
   }
   async epochs(): Promise<number> {
-    return Number(await this.page.getByTestId('live-progress').getAttribute('data-epochs'));
+    return Number(await this.page.getByTestId('live-progress').getAttribute('data-epochs', { timeout: 5000 }));
   }
   async points(): Promise<number> {
-    return Number(await this.page.getByTestId('live-points').getAttribute('data-points'));
+    return Number(await this.page.getByTestId('live-points').getAttribute('data-points', { timeout: 5000 }));
   }
 }
 
