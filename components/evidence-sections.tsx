@@ -422,6 +422,12 @@ export function RunFacts({ ev }: { ev: Evidence }) {
       </dd>
       <dt>Seed</dt>
       <dd>{ev.seed ?? <span className="subtle">—</span>}</dd>
+      {ev.lightning ? (
+        <>
+          <dt>Lightning</dt>
+          <dd data-testid="lightning-version">{ev.lightning}</dd>
+        </>
+      ) : null}
       {ev.params.trainable || ev.params.total ? (
         <>
           <dt>Parameters</dt>

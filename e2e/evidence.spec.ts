@@ -14,6 +14,8 @@ test('a reviewer finds the runtime smoke, sees six epochs, the failing checkpoin
   await expect(ev.check('checkpoints')).toHaveAttribute('data-status', 'fail');
   await expect(page.getByTestId('checkpoint-table')).toContainText('epoch=epoch=04-poisson_val=poisson_val_loss=17771.8379.ckpt');
   await expect(ev.check('exit')).toHaveAttribute('data-status', 'pass');
+  // Which Lightning the bundle shows, and the line that dates it.
+  await expect(page.getByTestId('lightning-version')).toHaveText(/^Lightning ≥2\.0 \(train_cli_runtime_smoke\.log:\d+: model summary with a `Mode` column/);
 
   // The chart draws real lines, not just an empty frame.
   const chart = ev.chart();

@@ -9,6 +9,7 @@
 import type { StepSeries } from '../lightning/metrics-csv';
 import type { Evidence } from './types';
 import { CHECKPOINTS_LISTED, cutMessage, ERRORS_KEPT, keepEnds, WARNINGS_KEPT } from './caps';
+import { describeVersion } from '../lightning/version';
 import { deriveFacts } from './facts';
 import { describeBundlePath, type AnalyseOptions, type InputFile } from './facts/files';
 import { runChecks } from './checks';
@@ -86,6 +87,7 @@ export function analyseBundleWithSeries(files: InputFile[], opts: AnalyseOptions
     metricColumns: lightningMetrics?.columns ?? [],
     epochs: epochs.map((e) => ({ epoch: e.epoch, step: e.step, metrics: Object.fromEntries(Object.entries(e.metrics).map(([k, v]) => [k, Number.isFinite(v) ? v : null])) })),
     ...(facts.epochsPartial ? { epochsPartial: facts.epochsPartial } : {}),
+    ...(facts.lightningVersion.state !== 'unknown' ? { lightning: describeVersion(facts.lightningVersion) } : {}),
     earlyStop,
     checkpoints: {
       template: checkpointEvidence ? facts.checkpoints.template.value.pattern : null,

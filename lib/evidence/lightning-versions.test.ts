@@ -45,6 +45,13 @@ describe('the fit’s end line (`Trainer.fit` stopped: `max_epochs=N` reached.),
     expect(ev.stop.reason).toBe('max_epochs');
   });
 
+  it('the evidence says which Lightning the bundle shows, and what dated it; nothing when nothing dates it', () => {
+    expect(run(versionFiles('pl-1.5-max-epochs')).lightning).toMatch(/^Lightning 1\.4–1\.5 \(train\.log:\d+: /);
+    // Without its IPU line the log still shows a range (a 1.1–1.6 ModelCheckpoint line, the pytorch_lightning path).
+    expect(run(versionFiles('pl-1.5-max-epochs', { 'train.log': undate })).lightning).toMatch(/^Lightning 1\.1–1\.6 \(/);
+    expect(run([]).lightning).toBeUndefined();
+  });
+
   it('undated, the same run warns (before 1.6 no end line is printed), never fails', () => {
     const ev = run(versionFiles('pl-1.5-max-epochs', { 'train.log': undate }));
     expect(byId(ev, 'exit')).toMatchObject({ status: 'warn', detail: expect.stringContaining('may be one before 1.6, which prints none') });

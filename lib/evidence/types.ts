@@ -92,6 +92,8 @@ export interface Evidence {
   epochs: Array<{ epoch: number; step: number; metrics: Record<string, number | null> }>;
   /** Set when `epochs` are only those a callback printed values in (a log without a progress bar): they say nothing of the epochs between or after. */
   epochsPartial?: string;
+  /** The Lightning version the bundle shows and what dated it (`Lightning 2.6.6 (runproof.json)`, `Lightning ≥2.1 (train.log:3: …)`); absent when nothing dates it. */
+  lightning?: string;
   earlyStop: {
     configured: boolean;
     monitor: string | null;
