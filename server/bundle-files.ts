@@ -30,6 +30,18 @@ export function fullyDecode(s: string): string | null {
   return null; // still changing after five rounds: refuse
 }
 
+/** Up to `len` bytes at `pos` (fewer if the file ends first). */
+export function readAt(fd: number, pos: number, len: number): Buffer {
+  const buf = Buffer.alloc(len);
+  let off = 0;
+  while (off < len) {
+    const n = fs.readSync(fd, buf, off, len - off, pos + off);
+    if (n === 0) break;
+    off += n;
+  }
+  return buf.subarray(0, off);
+}
+
 export type InsideResult = { ok: true; fd: number; real: string; stat: fs.Stats } | { ok: false; why: 'missing' | 'outside' | 'not-file' | 'unreadable'; message: string };
 
 const O_READ = fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0) | (fs.constants.O_NONBLOCK ?? 0);

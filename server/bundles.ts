@@ -16,7 +16,7 @@ import { runIdentityOf } from '../lib/evidence/provenance';
 import type { RunIdentity } from '../lib/plans/qualify';
 import { indexPlanFiles, plansRoots } from './plan-index';
 import { decodeText, readDirSorted, SKIP_DIRS } from './fs-walk';
-import { openInside } from './bundle-files';
+import { openInside, readAt } from './bundle-files';
 import { findEventsDir, readEventsBelow, readEventsFd } from './tfevents-files';
 import { hasStoredFiles, settleWithStoredFiles, type StoredFileInput } from '../db/queries/stored-files';
 import { packBundleFiles, storedFileCap } from './stored-files';
@@ -113,18 +113,6 @@ export interface ReadBundle {
   problems: Problem[];
   /** mtime of the newest file: when the run ended, for bundles whose path has no timestamp. */
   newestMtimeMs: number | null;
-}
-
-/** Up to `len` bytes at `pos` (fewer if the file ends first). */
-function readAt(fd: number, pos: number, len: number): Buffer {
-  const buf = Buffer.alloc(len);
-  let off = 0;
-  while (off < len) {
-    const n = fs.readSync(fd, buf, off, len - off, pos + off);
-    if (n === 0) break;
-    off += n;
-  }
-  return buf.subarray(0, off);
 }
 
 export interface HeadTail {

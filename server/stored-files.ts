@@ -14,24 +14,12 @@ import type { Db } from '../db/client';
 import { getStoredFile, hasStoredFiles, readStoredChunks, type StoredFile, type StoredFileInput } from '../db/queries/stored-files';
 import type { Problem } from '../lib/evidence/types';
 import { capProblemMessage, chunkRange, cutMarker, encodingFor, planStoredFile, STORED_CHUNK_BYTES, storedPathError } from '../lib/stored-files';
-import { openBundleFile, openInside, requestedPath, type ResolveResult } from './bundle-files';
+import { openBundleFile, openInside, readAt, requestedPath, type ResolveResult } from './bundle-files';
 import { getEnv } from './env';
 
 /** The per-file cap: RUNPROOF_STORED_FILE_MAX_BYTES (server/env.ts: at least 1 MiB, default 64 MiB). */
 export function storedFileCap(): number {
   return getEnv().RUNPROOF_STORED_FILE_MAX_BYTES;
-}
-
-/** Up to `len` bytes at `pos` (fewer if the file ends first). */
-function readAt(fd: number, pos: number, len: number): Buffer {
-  const buf = Buffer.alloc(len);
-  let off = 0;
-  while (off < len) {
-    const n = fs.readSync(fd, buf, off, len - off, pos + off);
-    if (n === 0) break;
-    off += n;
-  }
-  return buf.subarray(0, off);
 }
 
 const HASH_BLOCK = 1 << 20;
