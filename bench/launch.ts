@@ -22,38 +22,12 @@ import { openDb } from '../db/client';
 import { getLaunch, isTerminal } from '../db/queries/launches';
 import { getRun } from '../db/queries/runs';
 import { launchRun } from '../server/launch';
+import { pacedBenchEnv } from './paced-env';
 
 const ROOT = path.resolve(__dirname, '..');
 const PORT = Number(process.env.BENCH_PORT ?? 3323);
 const ROUNDS = Number(process.env.BENCH_LAUNCH_ROUNDS ?? 5);
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'runproof-bench-launch-'));
-const dbPath = path.join(tmp, 'bench.db');
-const profilesFile = path.join(tmp, 'profiles.json');
-Object.assign(process.env, {
-  RUNPROOF_ROOT: ROOT,
-  RUNPROOF_DB: dbPath,
-  RUNPROOF_BUNDLES_DIR: path.join(tmp, 'bundles'),
-  RUNPROOF_WORK_DIR: path.join(tmp, 'work'),
-  RUNPROOF_PROFILES: profilesFile,
-  NEXT_TELEMETRY_DISABLED: '1',
-});
-fs.writeFileSync(
-  profilesFile,
-  JSON.stringify({
-    profiles: [
-      {
-        name: 'paced',
-        title: 'Paced rows (bench)',
-        argv: ['{node}', '{runproof_root}/bench/paced-trainer.mjs', '{params}', '--output_dir', '{output_dir}'],
-        params: [
-          { name: 'rows', type: 'int', default: 30, min: 1, max: 10_000 },
-          { name: 'interval_ms', type: 'int', default: 200, min: 10, max: 10_000 },
-        ],
-        timeoutSec: 120,
-      },
-    ],
-  }),
-);
+const { tmp, dbPath } = pacedBenchEnv(ROOT, 'runproof-bench-launch-');
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

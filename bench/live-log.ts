@@ -10,7 +10,6 @@
  * `npx tsx bench/live-log.ts`.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { chromium } from '@playwright/test';
@@ -18,37 +17,12 @@ import { openDb } from '../db/client';
 import { isTerminal } from '../db/queries/launches';
 import { getRun } from '../db/queries/runs';
 import { launchRun } from '../server/launch';
+import { pacedBenchEnv } from './paced-env';
 
 const ROOT = path.resolve(__dirname, '..');
 const PORT = Number(process.env.BENCH_PORT ?? 3324);
 const ROWS = Number(process.env.BENCH_LOG_ROWS ?? 60);
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'runproof-bench-log-'));
-const profilesFile = path.join(tmp, 'profiles.json');
-Object.assign(process.env, {
-  RUNPROOF_ROOT: ROOT,
-  RUNPROOF_DB: path.join(tmp, 'bench.db'),
-  RUNPROOF_BUNDLES_DIR: path.join(tmp, 'bundles'),
-  RUNPROOF_WORK_DIR: path.join(tmp, 'work'),
-  RUNPROOF_PROFILES: profilesFile,
-  NEXT_TELEMETRY_DISABLED: '1',
-});
-fs.writeFileSync(
-  profilesFile,
-  JSON.stringify({
-    profiles: [
-      {
-        name: 'paced',
-        title: 'Paced rows (bench)',
-        argv: ['{node}', '{runproof_root}/bench/paced-trainer.mjs', '{params}', '--output_dir', '{output_dir}'],
-        params: [
-          { name: 'rows', type: 'int', default: 30, min: 1, max: 10_000 },
-          { name: 'interval_ms', type: 'int', default: 200, min: 10, max: 10_000 },
-        ],
-        timeoutSec: 120,
-      },
-    ],
-  }),
-);
+const { tmp } = pacedBenchEnv(ROOT, 'runproof-bench-log-');
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)];
