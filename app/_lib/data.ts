@@ -149,40 +149,36 @@ export function isRunId(id: string): boolean {
   return /^[A-Za-z0-9_-]{1,64}$/.test(id);
 }
 
-/** Plans as indexed: `runproof serve`'s PlanIndexer keeps the index current (a page render never writes). */
-function withPlans<T>(what: string, fn: (db: Db) => T): T {
-  return withDb(what, fn);
-}
-
+// Plans are read as indexed: `runproof serve`'s PlanIndexer keeps the index current (a page render never writes).
 export const loadPlanTree = cache(() => {
-  return withPlans('reading plans', (db) => getPlanTree({ db, requirementsOf }));
+  return withDb('reading plans', (db) => getPlanTree({ db, requirementsOf }));
 });
 
 /** One page of the plans page (rows in order, flags judged over every row). */
 export const loadPlanPage = cache((opts: PlanPageOptions) => {
-  return withPlans('reading plans', (db) => getPlanPage({ db, ...opts, requirementsOf }));
+  return withDb('reading plans', (db) => getPlanPage({ db, ...opts, requirementsOf }));
 });
 
 export const loadPlan = cache((id: string) => {
-  return withPlans('reading a plan', (db) => getPlan({ db, id }));
+  return withDb('reading a plan', (db) => getPlan({ db, id }));
 });
 
 export const loadPlanRow = cache((planId: string, rowId: string) => {
-  return withPlans('reading a plan row', (db) => getPlanRowDetail({ db, planId, rowId, requirementsOf }));
+  return withDb('reading a plan row', (db) => getPlanRowDetail({ db, planId, rowId, requirementsOf }));
 });
 
 export const loadRunPlanLinks = cache((runId: string) => {
-  return withPlans('reading plan rows of a run', (db) => getRunPlanLinks({ db, runId }));
+  return withDb('reading plan rows of a run', (db) => getRunPlanLinks({ db, runId }));
 });
 
 export const loadPickableRows = cache(() => {
-  return withPlans('listing plan rows', (db) => listPickableRows({ db }));
+  return withDb('listing plan rows', (db) => listPickableRows({ db }));
 });
 
 /** Form values (`<plan id>:<row>` or a bare row ID) as picker refs; bare IDs that name one row only. */
 export const loadRowRefs = cache((refs: string[]): string[] => {
   if (!refs.length) return [];
-  return withPlans('resolving plan rows', (db) => {
+  return withDb('resolving plan rows', (db) => {
     const byPath = new Map(listPlanFiles({ db }).map((p) => [p.path, p.id]));
     return resolveRowRefs({ db, refs }).links.map((l) => `${byPath.get(l.planPath)}:${l.rowId}`);
   });
@@ -220,7 +216,7 @@ export const loadRequirementProblems = cache((planPaths: string[]): Problem[] =>
 });
 
 export const loadRunPlanPatches = cache((runId: string, permalink: string) => {
-  return withPlans('proposing a plan update', (db) => planPatchesForRun({ db, runId, permalink }));
+  return withDb('proposing a plan update', (db) => planPatchesForRun({ db, runId, permalink }));
 });
 
 export const loadPlanRowIds = cache((runIds: string[]) => {
