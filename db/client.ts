@@ -1,25 +1,171 @@
 /**
- * One better-sqlite3 connection per database file per process, cached on
- * globalThis so Next's hot reload does not open a new one per request.
- * Migrations are applied when the connection opens.
+ * The database: SQLite (the embedded default, one better-sqlite3 connection
+ * per file per process) or PostgreSQL (`RUNPROOF_DATABASE_URL=postgres://…`,
+ * a `pg` pool). Both are reached through one async `Db`, so db/queries/* is
+ * written once:
+ *
+ * - `db.orm` builds queries with drizzle; `db.t` holds this dialect's tables
+ *   (db/schema.ts, or db/schema-pg.ts derived from it). Await a builder; use
+ *   `.returning()` for rows written and `affected()` for a count, never the
+ *   SQLite-only `.run()`/`.all()`/`.get()`.
+ * - `db.all`/`db.get`/`db.run` take raw `sql` for what the builder cannot
+ *   say; quote camelCase aliases (`AS "startedAt"`), because PostgreSQL folds
+ *   bare names to lower case, and compare booleans with `${true}`.
+ * - `db.tx(fn)` runs fn in one transaction (SQLite: BEGIN IMMEDIATE, one at a
+ *   time per connection; PostgreSQL: a pooled client). Inside it, `tx` is the
+ *   Db to use; a nested tx joins the outer one.
+ * - `db.listen`/`db.notify`: PostgreSQL LISTEN/NOTIFY. On SQLite (one host)
+ *   notify does nothing and listeners are never called: callers poll.
+ *
+ * Migrations are applied when the database opens: db/migrations (SQLite) or
+ * db/migrations-pg (PostgreSQL, under an advisory lock so servers and
+ * workers starting together apply them once).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
-import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import { type SQL, sql } from 'drizzle-orm';
+import { type BetterSQLite3Database, drizzle as drizzleSqlite } from 'drizzle-orm/better-sqlite3';
+import { migrate as migrateSqlite } from 'drizzle-orm/better-sqlite3/migrator';
+import { drizzle as drizzlePg, type NodePgDatabase } from 'drizzle-orm/node-postgres';
+import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
+import pg from 'pg';
 import * as schema from './schema';
+import { pgTables } from './schema-pg';
 import { getEnv } from '../server/env';
-import { syncRunColumnsOnOpen } from './queries/runs';
 
-export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
+export type Dialect = 'sqlite' | 'postgres';
 
-const g = globalThis as unknown as { __runproofDbs?: Map<string, Db> };
+/**
+ * The query builder, typed by the SQLite schema. On PostgreSQL it is drizzle's
+ * node-postgres database over the derived tables in `t`: the builder methods
+ * queries use (select, insert, update, delete, onConflict…, returning, await)
+ * behave the same; the SQLite-only ones are kept out of db/queries by
+ * db/queries/portable.test.ts.
+ */
+export type Orm = BetterSQLite3Database<typeof schema>;
+export type Tables = Pick<
+  typeof schema,
+  | 'runs'
+  | 'runSearch'
+  | 'runSearchText'
+  | 'bundleFiles'
+  | 'storedFiles'
+  | 'storedFileChunks'
+  | 'liveLog'
+  | 'epochValues'
+  | 'series'
+  | 'points'
+  | 'checkpoints'
+  | 'warnings'
+  | 'checks'
+  | 'launches'
+  | 'workers'
+  | 'plans'
+  | 'planRows'
+  | 'runPlanRows'
+>;
 
-export function openDb(file: string = getEnv().dbPath): Db {
+export interface Db {
+  readonly dialect: Dialect;
+  readonly orm: Orm;
+  readonly t: Tables;
+  /** The database for messages: the SQLite file, or the URL without its password. */
+  readonly where: string;
+  /** True inside db.tx. */
+  readonly inTx: boolean;
+  all<T>(q: SQL): Promise<T[]>;
+  get<T>(q: SQL): Promise<T | undefined>;
+  /** Rows changed. */
+  run(q: SQL): Promise<number>;
+  tx<T>(fn: (tx: Db) => Promise<T>): Promise<T>;
+  /** Call `onMessage` for each NOTIFY on `channel` until the returned function is called (PostgreSQL; a no-op on SQLite). */
+  listen(channel: string, onMessage: (payload: string) => void): Promise<() => Promise<void>>;
+  /** NOTIFY `channel` (inside a tx: on commit). A no-op on SQLite. */
+  notify(channel: string, payload?: string): Promise<void>;
+  /** The schema-independent stamp of derived columns (SQLite user_version; PostgreSQL runproof_meta). */
+  userVersion(): Promise<number>;
+  setUserVersion(v: number): Promise<void>;
+  /** The underlying better-sqlite3 connection (SQLite only: tests and the benchmark's bulk loads). */
+  readonly sqlite?: Database.Database;
+  /** The pool (PostgreSQL only). */
+  readonly pool?: pg.Pool;
+}
+
+/** Rows an awaited insert/update/delete changed, on either driver. */
+export function affected(result: unknown): number {
+  const r = result as { changes?: number; rowCount?: number | null };
+  return r.changes ?? r.rowCount ?? 0;
+}
+
+/** The repository root (where db/migrations* live). */
+export function getEnvRoot(): string {
+  return getEnv().root;
+}
+
+export function isPostgresUrl(target: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(target);
+}
+
+/** A PostgreSQL URL without its password, for messages and logs. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'a PostgreSQL URL';
+  }
+}
+
+const g = globalThis as unknown as { __runproofDbs?: Map<string, Promise<Db>> };
+
+/**
+ * The database at `target` (a SQLite file path, `:memory:`, or a postgres://
+ * URL; default RUNPROOF_DATABASE_URL or RUNPROOF_DB), opened once per process
+ * and migrated. Cached on globalThis so Next's hot reload reuses it.
+ */
+export function openDb(target: string = getEnv().database): Promise<Db> {
   g.__runproofDbs ??= new Map();
-  const cached = g.__runproofDbs.get(file);
+  const cached = g.__runproofDbs.get(target);
   if (cached) return cached;
+  const opening = (isPostgresUrl(target) ? openPostgres(target) : Promise.resolve(openSqlite(target))).then(async (db) => {
+    // Verdicts and search lines of rows written before they existed (or under an older verdict rule): only when the rules changed.
+    const { syncRunColumnsOnOpen } = await import('./queries/runs');
+    await syncRunColumnsOnOpen({ db });
+    return db;
+  });
+  g.__runproofDbs.set(target, opening);
+  opening.catch(() => g.__runproofDbs?.delete(target));
+  return opening;
+}
+
+export async function closeDb(target: string = getEnv().database): Promise<void> {
+  const opening = g.__runproofDbs?.get(target);
+  if (!opening) return;
+  g.__runproofDbs!.delete(target);
+  const db = await opening.catch(() => null);
+  if (db?.sqlite) db.sqlite.close();
+  if (db?.pool) await db.pool.end();
+}
+
+// ---------------------------------------------------------------- SQLite
+
+/** One transaction at a time per connection: the async body of one must not take in another's statements. */
+class Mutex {
+  private tail: Promise<void> = Promise.resolve();
+  lock(): Promise<() => void> {
+    let release!: () => void;
+    const next = new Promise<void>((r) => {
+      release = r;
+    });
+    const prev = this.tail;
+    this.tail = prev.then(() => next);
+    return prev.then(() => release);
+  }
+}
+
+function openSqlite(file: string): Db {
   if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
   const sqlite = new Database(file);
   sqlite.pragma('journal_mode = WAL');
@@ -27,18 +173,152 @@ export function openDb(file: string = getEnv().dbPath): Db {
   // FULL: a run's state transitions must survive power loss (docs/architecture.md, Layers); commits here are few and batched.
   sqlite.pragma('synchronous = FULL');
   sqlite.pragma('foreign_keys = ON');
-  const db = drizzle(sqlite, { schema }) as Db;
-  migrate(db, { migrationsFolder: path.join(getEnv().root, 'db/migrations') });
-  // Verdicts and search lines of rows written before they existed (or under an older verdict rule): only when the rules changed.
-  syncRunColumnsOnOpen({ db });
-  g.__runproofDbs.set(file, db);
+  const orm = drizzleSqlite(sqlite, { schema }) as Orm;
+  migrateSqlite(orm, { migrationsFolder: path.join(getEnv().root, 'db/migrations') });
+  const mutex = new Mutex();
+  const make = (inTx: boolean): Db => {
+    const db: Db = {
+      dialect: 'sqlite',
+      orm,
+      t: schema,
+      where: file,
+      inTx,
+      sqlite,
+      all: async <T>(q: SQL) => orm.all(q) as T[],
+      get: async <T>(q: SQL) => orm.get(q) as T | undefined,
+      run: async (q: SQL) => orm.run(q).changes,
+      async tx<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
+        if (inTx) return fn(db);
+        const release = await mutex.lock();
+        try {
+          sqlite.prepare('BEGIN IMMEDIATE').run();
+          try {
+            const out = await fn(make(true));
+            sqlite.prepare('COMMIT').run();
+            return out;
+          } catch (e) {
+            if (sqlite.inTransaction) sqlite.prepare('ROLLBACK').run();
+            throw e;
+          }
+        } finally {
+          release();
+        }
+      },
+      listen: async () => async () => {},
+      notify: async () => {},
+      userVersion: async () => sqlite.pragma('user_version', { simple: true }) as number,
+      setUserVersion: async (v: number) => {
+        sqlite.pragma(`user_version = ${Math.trunc(v)}`);
+      },
+    };
+    return db;
+  };
+  return make(false);
+}
+
+// ---------------------------------------------------------------- PostgreSQL
+
+/**
+ * int8 (counts, bigint columns: milliseconds) and numeric (sums) as numbers:
+ * every value here fits in 2^53. Set on pg's global parsers because drizzle's
+ * node-postgres session passes those to each query, not the pool's.
+ */
+const asNumber = (v: string) => Number(v);
+pg.types.setTypeParser(pg.types.builtins.INT8, asNumber);
+pg.types.setTypeParser(pg.types.builtins.NUMERIC, asNumber);
+
+const MIGRATION_LOCK = 7_272_707;
+
+async function openPostgres(url: string): Promise<Db> {
+  const pool = new pg.Pool({ connectionString: url, max: 10, application_name: 'runproof' });
+  // An idle client that loses its server (a restart, a cut link) must not take the process down.
+  pool.on('error', () => {});
+  const where = redactUrl(url);
+  const client = await pool.connect().catch((e: Error) => {
+    void pool.end();
+    throw new Error(`cannot connect to ${where}: ${e.message}`);
+  });
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    await migratePg(drizzlePg(client), { migrationsFolder: path.join(getEnv().root, 'db/migrations-pg') });
+    await client.query('CREATE TABLE IF NOT EXISTS runproof_meta (key text PRIMARY KEY, value bigint NOT NULL)');
+  } finally {
+    await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => {});
+    client.release();
+  }
+  const t = pgTables as unknown as Tables;
+  const root = drizzlePg(pool, { schema: pgTables });
+  const listeners = new Map<string, Set<(payload: string) => void>>();
+  let listenClient: Promise<pg.Client> | null = null;
+  const listenOn = async (): Promise<pg.Client> => {
+    listenClient ??= (async () => {
+      const c = new pg.Client({ connectionString: url, application_name: 'runproof-listen' });
+      c.on('error', () => {
+        // The link dropped: the next listen() reconnects; callers keep their polling fallback.
+        listenClient = null;
+      });
+      c.on('notification', (m) => {
+        for (const fn of listeners.get(m.channel) ?? []) fn(m.payload ?? '');
+      });
+      await c.connect();
+      return c;
+    })();
+    return listenClient;
+  };
+  const make = (orm: NodePgDatabase<Record<string, unknown>>, inTx: boolean): Db => {
+    const exec = (q: SQL) => orm.execute(q);
+    const db: Db = {
+      dialect: 'postgres',
+      orm: orm as unknown as Orm,
+      t,
+      where,
+      inTx,
+      pool,
+      all: async <T>(q: SQL) => (await exec(q)).rows as T[],
+      get: async <T>(q: SQL) => (await exec(q)).rows[0] as T | undefined,
+      run: async (q: SQL) => (await exec(q)).rowCount ?? 0,
+      async tx<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
+        if (inTx) return fn(db);
+        return root.transaction((txOrm) => fn(make(txOrm as unknown as NodePgDatabase<Record<string, unknown>>, true)));
+      },
+      async listen(channel, onMessage) {
+        const c = await listenOn();
+        let set = listeners.get(channel);
+        if (!set) {
+          set = new Set();
+          listeners.set(channel, set);
+          await c.query(`LISTEN ${pgIdent(channel)}`);
+        }
+        set.add(onMessage);
+        return async () => {
+          set!.delete(onMessage);
+        };
+      },
+      async notify(channel, payload = '') {
+        await exec(sql`SELECT pg_notify(${channel}, ${payload})`);
+      },
+      async userVersion() {
+        const row = (await exec(sql`SELECT value FROM runproof_meta WHERE key = 'user_version'`)).rows[0] as { value: number } | undefined;
+        return row?.value ?? 0;
+      },
+      async setUserVersion(v) {
+        await exec(sql`INSERT INTO runproof_meta (key, value) VALUES ('user_version', ${Math.trunc(v)}) ON CONFLICT (key) DO UPDATE SET value = excluded.value`);
+      },
+    };
+    return db;
+  };
+  const db = make(root as unknown as NodePgDatabase<Record<string, unknown>>, false);
+  const end = pool.end.bind(pool);
+  // Ending the pool ends the listening client too.
+  pool.end = (async () => {
+    const c = await listenClient?.catch(() => null);
+    await c?.end().catch(() => {});
+    await end();
+  }) as typeof pool.end;
   return db;
 }
 
-export function closeDb(file: string = getEnv().dbPath): void {
-  const db = g.__runproofDbs?.get(file);
-  if (db) {
-    db.$client.close();
-    g.__runproofDbs!.delete(file);
-  }
+function pgIdent(name: string): string {
+  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`not a channel name: ${name}`);
+  return `"${name}"`;
 }

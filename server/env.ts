@@ -11,6 +11,15 @@ import { DEFAULT_STORED_FILE_MAX_BYTES } from '../lib/stored-files';
 const schema = z.object({
   RUNPROOF_ROOT: z.string().optional(),
   RUNPROOF_DB: z.string().min(1).optional(),
+  /**
+   * `postgres://user:pass@host:5432/db`: every command uses this PostgreSQL
+   * database instead of the SQLite file (db/client.ts). Unset: SQLite at
+   * RUNPROOF_DB (default data/runproof.db).
+   */
+  RUNPROOF_DATABASE_URL: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z.url({ protocol: /^postgres(ql)?$/, error: 'must be a PostgreSQL URL such as postgres://runproof:secret@db-host:5432/runproof' }).optional(),
+  ),
   RUNPROOF_HOST: z.string().min(1).default('127.0.0.1'),
   RUNPROOF_PORT: z.coerce.number().int().min(1).max(65535).default(3000),
   /** JSON file with extra profiles (or replacements for the built-ins): `{ "profiles": [...] }`. */
@@ -111,7 +120,12 @@ const schema = z.object({
 /** The variables the parsed result depends on (every key of the schema): a change to any of them re-parses. */
 const SOURCES = Object.keys(schema.shape);
 
-export type Env = z.infer<typeof schema> & { root: string; dbPath: string };
+export type Env = z.infer<typeof schema> & {
+  root: string;
+  dbPath: string;
+  /** What openDb() opens: RUNPROOF_DATABASE_URL when set, else the SQLite file. */
+  database: string;
+};
 
 let cached: Env | null = null;
 let cachedKey = '';
@@ -126,7 +140,7 @@ export function getEnv(): Env {
   }
   const root = path.resolve(/*turbopackIgnore: true*/ parsed.data.RUNPROOF_ROOT ?? process.cwd());
   const dbPath = path.resolve(root, parsed.data.RUNPROOF_DB ?? 'data/runproof.db');
-  cached = { ...parsed.data, root, dbPath };
+  cached = { ...parsed.data, root, dbPath, database: parsed.data.RUNPROOF_DATABASE_URL ?? dbPath };
   cachedKey = key;
   return cached;
 }

@@ -1,0 +1,69 @@
+/**
+ * For tests on PostgreSQL: a fresh database per test, copied from a migrated
+ * template, on the server RUNPROOF_TEST_DATABASE_URL names (any database on
+ * it; the role must be allowed CREATE DATABASE). Unset: the tests that take
+ * a backend run on SQLite only (db/testing/backends.ts).
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
+import { closeDb, openDb } from '../client';
+
+export function testServerUrl(): string | undefined {
+  const v = process.env.RUNPROOF_TEST_DATABASE_URL;
+  return v ? v : undefined;
+}
+
+function withDatabase(url: string, name: string): string {
+  const u = new URL(url);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+/** The template's name says which migrations it holds, so a changed migration makes a new one. */
+function templateName(root: string): string {
+  const dir = path.join(root, 'db/migrations-pg');
+  const h = crypto.createHash('sha256');
+  for (const f of fs.readdirSync(dir).sort()) if (f.endsWith('.sql')) h.update(f).update(fs.readFileSync(path.join(dir, f)));
+  return `runproof_tpl_${h.digest('hex').slice(0, 12)}`;
+}
+
+const TEMPLATE_LOCK = 7_272_708;
+
+async function admin<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
+
+/** A new, migrated, empty database; returns its URL. */
+export async function createTestDatabase(serverUrl: string, root: string): Promise<string> {
+  const tpl = templateName(root);
+  const name = `runproof_t_${process.pid}_${crypto.randomBytes(4).toString('hex')}`;
+  await admin(serverUrl, async (c) => {
+    await c.query('SELECT pg_advisory_lock($1)', [TEMPLATE_LOCK]);
+    try {
+      const have = await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [tpl]);
+      if (have.rowCount === 0) {
+        await c.query(`CREATE DATABASE "${tpl}"`);
+        const tplUrl = withDatabase(serverUrl, tpl);
+        await openDb(tplUrl);
+        await closeDb(tplUrl);
+      }
+      await c.query(`CREATE DATABASE "${name}" TEMPLATE "${tpl}"`);
+    } finally {
+      await c.query('SELECT pg_advisory_unlock($1)', [TEMPLATE_LOCK]);
+    }
+  });
+  return withDatabase(serverUrl, name);
+}
+
+export async function dropTestDatabase(serverUrl: string, url: string): Promise<void> {
+  const name = new URL(url).pathname.slice(1);
+  await admin(serverUrl, (c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+}
