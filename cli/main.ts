@@ -8,7 +8,8 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { renderSummaryMarkdown } from '../lib/evidence/summary';
 import { showBundle, importBundles } from '../server/bundles';
-import { openDb } from '../db/client';
+import { closeDb, isPostgresUrl, openDb } from '../db/client';
+import { copyDatabase } from '../db/copy';
 import { getLiveState, isTerminal, requestCancel } from '../db/queries/launches';
 import { getEnv } from '../server/env';
 import { isLoopbackAddress, parseTrustProxy, rotateSessionSecret } from '../server/auth';
@@ -45,11 +46,17 @@ Usage:
   runproof plans <dir> [--json]            the plan rows found in markdown files under a folder
   runproof serve [--port N] [--host H] [--no-worker]
                                            start the web server and a worker in this process (npm start)
+  runproof db copy --to postgres://… [--from FILE]
+                                           copy a SQLite database (default RUNPROOF_DB) into a PostgreSQL
+                                           one: idempotent (run it again to finish), with progress and a
+                                           final row count per table
   runproof logout-all                      end every login session (a new session secret)
   runproof help
 
 Environment:
   RUNPROOF_DB     SQLite file (default data/runproof.db)
+  RUNPROOF_DATABASE_URL  postgres://user:password@host:5432/db: use this PostgreSQL database instead
+                        (every command; set it on the web server's host and on each worker's)
   RUNPROOF_HOST   address the server listens on (default 127.0.0.1)
   RUNPROOF_PORT   port (default 3000)
   RUNPROOF_PASSWORD     password for launching/cancelling in the browser (needed unless the request
@@ -68,7 +75,12 @@ Environment:
 
 class UsageError extends Error {}
 
-function cmdShow(args: string[]): number {
+/** The database for messages: a SQLite file relative to here, or the PostgreSQL URL without its password. */
+function shownWhere(where: string): string {
+  return path.isAbsolute(where) ? path.relative(process.cwd(), where) || where : where;
+}
+
+async function cmdShow(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean' }, requested: { type: 'string' } } });
   if (positionals.length !== 1) throw new UsageError('show takes one bundle folder or run id');
   const target = positionals[0];
@@ -81,13 +93,14 @@ function cmdShow(args: string[]): number {
     evidence = showBundle(path.resolve(path.dirname(target)), { requested, logFile: path.basename(target) });
   } else {
     if (values.requested) throw new UsageError('--requested applies to a bundle folder, not a stored run');
-    if (!fs.existsSync(getEnv().dbPath)) {
+    if (!getEnv().RUNPROOF_DATABASE_URL && !fs.existsSync(getEnv().dbPath)) {
       process.stderr.write(`runproof: ${target} is not a folder, and there is no database at ${getEnv().dbPath} to look it up as a run id\n`);
       return 1;
     }
-    const found = getJudgedRunEvidence({ db: openDb(), id: target });
+    const db = await openDb();
+    const found = await getJudgedRunEvidence({ db, id: target });
     if (!found) {
-      process.stderr.write(`runproof: ${target} is neither a folder nor a run id in ${getEnv().dbPath}\n`);
+      process.stderr.write(`runproof: ${target} is neither a folder nor a run id in ${db.where}\n`);
       return 1;
     }
     evidence = found.evidence;
@@ -96,7 +109,7 @@ function cmdShow(args: string[]): number {
   return 0;
 }
 
-function cmdImport(args: string[]): number {
+async function cmdImport(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean' }, strict: { type: 'boolean' }, archive: { type: 'boolean' } } });
   if (positionals.length === 0) throw new UsageError('import needs at least one folder');
   for (const p of positionals) {
@@ -105,10 +118,10 @@ function cmdImport(args: string[]): number {
       return 1;
     }
   }
-  const db = openDb();
+  const db = await openDb();
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const started = performance.now();
-  const result = importBundles({ db, roots: positionals, onProgress: values.json ? undefined : log, archive: values.archive ?? false });
+  const result = await importBundles({ db, roots: positionals, onProgress: values.json ? undefined : log, archive: values.archive ?? false });
   if (values.json) {
     const { added, updated, unchanged, failed, problems, runs, archived } = result;
     process.stdout.write(`${JSON.stringify({ added, updated, unchanged, failed, problems, runs, archived }, null, 2)}\n`);
@@ -121,7 +134,7 @@ function cmdImport(args: string[]): number {
       );
     for (const p of result.problems) log(`  problem: ${p.file}${p.line ? `:${p.line}` : ''}: ${p.message}`);
     log(
-      `imported into ${path.relative(process.cwd(), getEnv().dbPath)}: ${result.added} added, ${result.updated} updated, ${result.unchanged} unchanged, ${result.failed ? `${result.failed} FAILED, ` : ''}${result.problems.length} problem${result.problems.length === 1 ? '' : 's'} (${Math.round(performance.now() - started)} ms)`,
+      `imported into ${shownWhere(db.where)}: ${result.added} added, ${result.updated} updated, ${result.unchanged} unchanged, ${result.failed ? `${result.failed} FAILED, ` : ''}${result.problems.length} problem${result.problems.length === 1 ? '' : 's'} (${Math.round(performance.now() - started)} ms)`,
     );
   }
   // A bundle that failed is always printed; it fails the command only when asked (--strict).
@@ -163,7 +176,7 @@ async function cmdLaunch(args: string[]): Promise<number> {
   const request = { profile: positionals[0], params: parseSets(values.set), cpuOnly: values['cpu-only'] ?? false, planRows: values.row, labels: labels.labels };
   if (values['dry-run']) {
     // Where it could run counts here too: a profile a worker's host can run is not refused for this host's lack.
-    const plan = planLaunch(request, { workers: launchWorkers(openDb()) });
+    const plan = planLaunch(request, { workers: await launchWorkers(await openDb()) });
     if (!plan.ok) {
       process.stderr.write(`runproof: ${plan.error}\n`);
       return 1;
@@ -171,10 +184,10 @@ async function cmdLaunch(args: string[]): Promise<number> {
     process.stdout.write(`${JSON.stringify({ argv: plan.argv, cwd: plan.cwd, env: plan.env })}\n`);
     return 0;
   }
-  const db = openDb();
+  const db = await openDb();
   // Rows are resolved against the plan index: bring it up to date with the plans folders first.
-  if (values.row.length) for (const root of plansRoots()) indexPlansDir(db, root);
-  const r = launchRun({ db, request });
+  if (values.row.length) for (const root of plansRoots()) await indexPlansDir(db, root);
+  const r = await launchRun({ db, request });
   if (!r.ok) {
     process.stderr.write(`runproof: ${r.error}\n`);
     return 1;
@@ -183,11 +196,11 @@ async function cmdLaunch(args: string[]): Promise<number> {
   log(`queued run ${r.runId}${r.labels.length ? ` (needs labels ${r.labels.join(', ')})` : ''}: ${r.commandText}`);
   if (!r.where.local) log(r.where.sentence);
   // Where it goes, or what it waits for: a worker online with the labels and the profile available on its host.
-  const placement = () => placeRun(listWorkerViews({ db, leaseMs: getEnv().RUNPROOF_LEASE_MS }), { profile: request.profile, labels: r.labels });
+  const placement = async () => placeRun(await listWorkerViews({ db, leaseMs: getEnv().RUNPROOF_LEASE_MS }), { profile: request.profile, labels: r.labels });
   if (!values.wait) {
     if (values.json)
       process.stdout.write(`${JSON.stringify({ id: r.runId, status: 'queued', argv: r.argv, cwd: r.cwd, env: r.env, labels: r.labels, runsOn: { here: r.where.local, hosts: r.where.hosts } })}\n`);
-    const p = placement();
+    const p = await placement();
     if (!p.able.length) log(p.sentence);
     return 0;
   }
@@ -196,7 +209,7 @@ async function cmdLaunch(args: string[]): Promise<number> {
   const onInt = () => {
     interrupted = true;
     log(`cancelling ${r.runId}…`);
-    requestCancel({ db, runId: r.runId });
+    requestCancel({ db, runId: r.runId }).catch((e: Error) => log(`cancelling ${r.runId} failed: ${e.message}`));
   };
   process.on('SIGINT', onInt);
   let warned = false;
@@ -204,7 +217,7 @@ async function cmdLaunch(args: string[]): Promise<number> {
   const started = Date.now();
   for (;;) {
     // Status and progress only while it runs; the evidence document is read once, at the end.
-    const st = getLiveState({ db, runId: r.runId });
+    const st = await getLiveState({ db, runId: r.runId });
     const status = st?.status ?? 'unknown';
     const progress = st ? parseJsonText(st.liveJson) : {};
     const line = `${status}${progress.epochsDone ? ` · epoch ${progress.epochsDone}${progress.maxEpochs ? `/${progress.maxEpochs}` : ''}` : ''}`;
@@ -212,9 +225,9 @@ async function cmdLaunch(args: string[]): Promise<number> {
     last = line;
     if (!st || isTerminal(status)) {
       process.off('SIGINT', onInt);
-      const found = getJudgedRunEvidence({ db, id: r.runId });
+      const found = await getJudgedRunEvidence({ db, id: r.runId });
       if (!found) {
-        log(`run ${r.runId} is gone from ${getEnv().dbPath}`);
+        log(`run ${r.runId} is gone from ${db.where}`);
         return 1;
       }
       if (values.json) process.stdout.write(`${JSON.stringify(found.evidence, null, 2)}\n`);
@@ -229,7 +242,7 @@ async function cmdLaunch(args: string[]): Promise<number> {
       return status === 'succeeded' ? 0 : interrupted ? 130 : 1;
     }
     if (!warned && status === 'queued' && Date.now() - started > 3000) {
-      const p = placement();
+      const p = await placement();
       if (!p.able.length) {
         warned = true;
         log(`still ${p.sentence}`);
@@ -239,9 +252,9 @@ async function cmdLaunch(args: string[]): Promise<number> {
   }
 }
 
-function workerFromEnv(log: (m: string) => void, opts: { concurrency?: number; labels?: string[] } = {}): Worker {
+async function workerFromEnv(log: (m: string) => void, opts: { concurrency?: number; labels?: string[] } = {}): Promise<Worker> {
   const env = getEnv();
-  return new Worker({ db: openDb(), concurrency: opts.concurrency ?? env.RUNPROOF_CONCURRENCY, leaseMs: env.RUNPROOF_LEASE_MS, labels: opts.labels ?? env.RUNPROOF_WORKER_LABELS, log });
+  return new Worker({ db: await openDb(), concurrency: opts.concurrency ?? env.RUNPROOF_CONCURRENCY, leaseMs: env.RUNPROOF_LEASE_MS, labels: opts.labels ?? env.RUNPROOF_WORKER_LABELS, log });
 }
 
 /** Stop claiming; ask the worker's own running runs to stop (TERM, grace, KILL) so none is left orphaned; wait for them to settle. */
@@ -265,14 +278,14 @@ async function cmdWorker(args: string[]): Promise<number> {
   const labels = values.labels ? parseLabels(values.labels) : undefined;
   if (labels?.errors.length) throw new UsageError(`--labels: ${labels.errors.join('; ')}`);
   const log = (m: string) => process.stderr.write(`[worker] ${m}\n`);
-  const worker = workerFromEnv(log, { concurrency: n, labels: labels?.labels });
+  const worker = await workerFromEnv(log, { concurrency: n, labels: labels?.labels });
   worker.start();
   return new Promise((resolve) => stopWorkerOnSignal(worker, log, () => resolve(0)));
 }
 
-function cmdWorkers(args: string[]): number {
+async function cmdWorkers(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { json: { type: 'boolean' } } });
-  const workers = listWorkerViews({ db: openDb(), leaseMs: getEnv().RUNPROOF_LEASE_MS });
+  const workers = await listWorkerViews({ db: await openDb(), leaseMs: getEnv().RUNPROOF_LEASE_MS });
   if (values.json) {
     process.stdout.write(`${JSON.stringify({ workers }, null, 2)}\n`);
     return 0;
@@ -288,12 +301,12 @@ function cmdWorkers(args: string[]): number {
   return 0;
 }
 
-function cmdProfiles(args: string[]): number {
+async function cmdProfiles(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { json: { type: 'boolean' } } });
   const list = listProfiles();
   // Availability is per host: this one's (above), and each registered worker's as it reported it.
   const now = Date.now();
-  const workers = launchWorkers(openDb(), now);
+  const workers = await launchWorkers(await openDb(), now);
   const where = (e: (typeof list)[number]) => whereItRuns({ profile: e.profile.name, labels: e.profile.requires.labels, local: e, workers, now });
   if (values.json) {
     process.stdout.write(
@@ -393,19 +406,25 @@ function cmdPlans(args: string[]): number {
  * whose worker was killed becomes `lost` (process group killed, partial
  * evidence archived) whether or not anyone is looking at it.
  */
-function startLostRunSweep(log: (m: string) => void): () => void {
+async function startLostRunSweep(log: (m: string) => void): Promise<() => void> {
   const env = getEnv();
-  const db = openDb();
+  const db = await openDb();
   const sweeperId = `serve ${os.hostname()}:${process.pid}`;
-  const sweep = () => {
+  // One sweep at a time: a slow one (a far database) is not overlapped by the next tick.
+  let sweeping = false;
+  const sweep = async () => {
+    if (sweeping) return;
+    sweeping = true;
     try {
-      sweepLostRuns({ db, sweeperId, leaseMs: env.RUNPROOF_LEASE_MS, log });
+      await sweepLostRuns({ db, sweeperId, leaseMs: env.RUNPROOF_LEASE_MS, log });
     } catch (e) {
       log(`sweeping lost runs failed (the next sweep tries again): ${(e as Error).message}`);
+    } finally {
+      sweeping = false;
     }
   };
-  sweep();
-  const timer = setInterval(sweep, Math.max(500, Math.floor(env.RUNPROOF_LEASE_MS / 4)));
+  void sweep();
+  const timer = setInterval(() => void sweep(), Math.max(500, Math.floor(env.RUNPROOF_LEASE_MS / 4)));
   return () => clearInterval(timer);
 }
 
@@ -419,7 +438,8 @@ async function cmdServe(args: string[]): Promise<number> {
     process.stderr.write('runproof: no production build found; run `npm run build` first (or `npm run setup`)\n');
     return 1;
   }
-  fs.mkdirSync(path.dirname(env.dbPath), { recursive: true });
+  // Open (and migrate) the database before listening: a wrong URL or a refused connection stops here, named.
+  const db = await openDb();
   // The app in this process reads these: the database, and the host and port actually served.
   Object.assign(process.env, { NEXT_TELEMETRY_DISABLED: '1', RUNPROOF_ROOT: env.root, RUNPROOF_DB: env.dbPath, RUNPROOF_HOST: host, RUNPROOF_PORT: String(port) });
   // Next's server runs in this process (not a child), so it cannot outlive the worker beside it.
@@ -432,7 +452,7 @@ async function cmdServe(args: string[]): Promise<number> {
     log: (m) => process.stderr.write(`[web] ${m}\n`),
   });
   const shown = web.address.includes(':') ? `[${web.address}]` : web.address;
-  process.stderr.write(`Runproof on http://${shown}:${web.port}  (database ${path.relative(env.root, env.dbPath)})\n`);
+  process.stderr.write(`Runproof on http://${shown}:${web.port}  (database ${shownWhere(db.where)})\n`);
   // Availability probes (a python importing torch takes seconds) run now, in the background, not in the launch form's first render.
   warmProfileProbes();
   if (!isLoopbackAddress(web.address)) {
@@ -443,12 +463,12 @@ async function cmdServe(args: string[]): Promise<number> {
     );
   }
   // Its labels come from RUNPROOF_WORKER_LABELS, like any worker's from --labels.
-  const worker = values['no-worker'] ? null : workerFromEnv((m) => process.stderr.write(`[worker] ${m}\n`));
+  const worker = values['no-worker'] ? null : await workerFromEnv((m) => process.stderr.write(`[worker] ${m}\n`));
   worker?.start();
   // Runs whose worker died are settled here, on a timer, never by rendering a page: the worker beside the
   // web server sweeps on its own timer; without one (--no-worker), serve sweeps on the same schedule.
-  const stopSweep = worker ? () => {} : startLostRunSweep((m) => process.stderr.write(`[sweep] ${m}\n`));
-  const indexer = new PlanIndexer({ db: openDb(), roots: plansRoots(), log: (m) => process.stderr.write(`[plans] ${m}\n`) });
+  const stopSweep = worker ? () => {} : await startLostRunSweep((m) => process.stderr.write(`[sweep] ${m}\n`));
+  const indexer = new PlanIndexer({ db, roots: plansRoots(), log: (m) => process.stderr.write(`[plans] ${m}\n`) });
   indexer.start();
   return new Promise((resolve) => {
     let stopping = false;
@@ -466,6 +486,36 @@ async function cmdServe(args: string[]): Promise<number> {
   });
 }
 
+async function cmdDb(args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub !== 'copy') throw new UsageError(`db takes one subcommand: copy (got ${sub === undefined ? 'none' : JSON.stringify(sub)})`);
+  const { values } = parseArgs({ args: rest, options: { to: { type: 'string' }, from: { type: 'string' } } });
+  if (!values.to || !isPostgresUrl(values.to)) throw new UsageError('db copy needs --to postgres://user:password@host:5432/database');
+  const fromFile = path.resolve(values.from ?? getEnv().dbPath);
+  if (!fs.existsSync(fromFile)) {
+    process.stderr.write(`runproof: no SQLite database at ${fromFile}\n`);
+    return 1;
+  }
+  const log = (m: string) => process.stderr.write(`${m}\n`);
+  const from = await openDb(fromFile);
+  const to = await openDb(values.to);
+  log(`copying ${shownWhere(from.where)} into ${to.where}`);
+  const result = await copyDatabase({
+    from,
+    to,
+    onProgress: (p) => log(`  ${p.table.padEnd(20)} ${String(p.copied).padStart(9)} / ${p.total}`),
+  });
+  log(`\n  ${'table'.padEnd(20)} ${'sqlite'.padStart(9)} ${'postgres'.padStart(9)} ${'new'.padStart(9)}`);
+  for (const t of result.tables)
+    log(`  ${t.table.padEnd(20)} ${String(t.source).padStart(9)} ${String(t.target).padStart(9)} ${String(t.inserted).padStart(9)}${t.source === t.target ? '' : '   DIFFERS'}`);
+  const rows = result.tables.reduce((n, t) => n + t.source, 0);
+  if (result.same) log(`\ncopied: every table holds the same number of rows on both sides (${rows} rows, ${(result.ms / 1000).toFixed(1)} s)`);
+  else log('\nthe row counts differ (DIFFERS above): the PostgreSQL database was not empty, or rows were added during the copy; run it again on an empty database');
+  await closeDb(values.to);
+  await closeDb(fromFile);
+  return result.same ? 0 : 1;
+}
+
 function cmdLogoutAll(args: string[]): number {
   parseArgs({ args, options: {} });
   const file = rotateSessionSecret();
@@ -478,9 +528,9 @@ export async function main(argv: string[]): Promise<number> {
   try {
     switch (cmd) {
       case 'show':
-        return cmdShow(rest);
+        return await cmdShow(rest);
       case 'import':
-        return cmdImport(rest);
+        return await cmdImport(rest);
       case 'serve':
       case 'start':
         return await cmdServe(rest);
@@ -489,11 +539,13 @@ export async function main(argv: string[]): Promise<number> {
       case 'worker':
         return await cmdWorker(rest);
       case 'workers':
-        return cmdWorkers(rest);
+        return await cmdWorkers(rest);
       case 'profiles':
-        return cmdProfiles(rest);
+        return await cmdProfiles(rest);
       case 'plans':
         return cmdPlans(rest);
+      case 'db':
+        return await cmdDb(rest);
       case 'logout-all':
         return cmdLogoutAll(rest);
       case undefined:

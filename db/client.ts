@@ -78,7 +78,12 @@ export interface Db {
   get<T>(q: SQL): Promise<T | undefined>;
   /** Rows changed. */
   run(q: SQL): Promise<number>;
-  tx<T>(fn: (tx: Db) => Promise<T>): Promise<T>;
+  /**
+   * `durable: false`: a write that is a copy of something kept elsewhere (live points, the live log) commits without
+   * waiting for the disk (SQLite synchronous=NORMAL, PostgreSQL synchronous_commit=off); still crash-consistent.
+   * Ignored by a nested tx (the outer one decides).
+   */
+  tx<T>(fn: (tx: Db) => Promise<T>, opts?: { durable?: boolean }): Promise<T>;
   /** Call `onMessage` for each NOTIFY on `channel` until the returned function is called (PostgreSQL; a no-op on SQLite). */
   listen(channel: string, onMessage: (payload: string) => void): Promise<() => Promise<void>>;
   /** NOTIFY `channel` (inside a tx: on commit). A no-op on SQLite. */
@@ -187,9 +192,12 @@ function openSqlite(file: string): Db {
       all: async <T>(q: SQL) => orm.all(q) as T[],
       get: async <T>(q: SQL) => orm.get(q) as T | undefined,
       run: async (q: SQL) => orm.run(q).changes,
-      async tx<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
+      async tx<T>(fn: (tx: Db) => Promise<T>, opts?: { durable?: boolean }): Promise<T> {
         if (inTx) return fn(db);
         const release = await mutex.lock();
+        // Under the mutex (the pragma cannot change inside a transaction): no other transaction commits with it.
+        const lax = opts?.durable === false;
+        if (lax) sqlite.pragma('synchronous = NORMAL');
         try {
           sqlite.prepare('BEGIN IMMEDIATE').run();
           try {
@@ -201,6 +209,7 @@ function openSqlite(file: string): Db {
             throw e;
           }
         } finally {
+          if (lax) sqlite.pragma('synchronous = FULL');
           release();
         }
       },
@@ -277,9 +286,12 @@ async function openPostgres(url: string): Promise<Db> {
       all: async <T>(q: SQL) => (await exec(q)).rows as T[],
       get: async <T>(q: SQL) => (await exec(q)).rows[0] as T | undefined,
       run: async (q: SQL) => (await exec(q)).rowCount ?? 0,
-      async tx<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
+      async tx<T>(fn: (tx: Db) => Promise<T>, opts?: { durable?: boolean }): Promise<T> {
         if (inTx) return fn(db);
-        return root.transaction((txOrm) => fn(make(txOrm as unknown as NodePgDatabase<Record<string, unknown>>, true)));
+        return root.transaction(async (txOrm) => {
+          if (opts?.durable === false) await txOrm.execute(sql`SET LOCAL synchronous_commit = off`);
+          return fn(make(txOrm as unknown as NodePgDatabase<Record<string, unknown>>, true));
+        });
       },
       async listen(channel, onMessage) {
         const c = await listenOn();

@@ -21,11 +21,12 @@ function withDatabase(url: string, name: string): string {
   return u.toString();
 }
 
-/** The template's name says which migrations it holds, so a changed migration makes a new one. */
-function templateName(root: string): string {
+/** The template's name says which migrations it holds (a changed migration makes a new one) and whose it is (only its owner may copy it). */
+function templateName(root: string, serverUrl: string): string {
   const dir = path.join(root, 'db/migrations-pg');
   const h = crypto.createHash('sha256');
   for (const f of fs.readdirSync(dir).sort()) if (f.endsWith('.sql')) h.update(f).update(fs.readFileSync(path.join(dir, f)));
+  h.update(decodeURIComponent(new URL(serverUrl).username));
   return `runproof_tpl_${h.digest('hex').slice(0, 12)}`;
 }
 
@@ -43,7 +44,7 @@ async function admin<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<
 
 /** A new, migrated, empty database; returns its URL. */
 export async function createTestDatabase(serverUrl: string, root: string): Promise<string> {
-  const tpl = templateName(root);
+  const tpl = templateName(root, serverUrl);
   const name = `runproof_t_${process.pid}_${crypto.randomBytes(4).toString('hex')}`;
   await admin(serverUrl, async (c) => {
     await c.query('SELECT pg_advisory_lock($1)', [TEMPLATE_LOCK]);
