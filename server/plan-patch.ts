@@ -58,15 +58,15 @@ export function mayWritePlan(file: string): boolean {
   });
 }
 
-export function planPatchesForRun({ db, runId, permalink }: { db: Db; runId: string; permalink: string }): RunPlanPatch[] {
-  const found = getJudgedRunEvidence({ db, id: runId });
+export async function planPatchesForRun({ db, runId, permalink }: { db: Db; runId: string; permalink: string }): Promise<RunPlanPatch[]> {
+  const found = await getJudgedRunEvidence({ db, id: runId });
   if (!found) return [];
   const judgement = judgeRun(found.evidence);
   const identity = runIdentityOf(found.evidence, found.run.profile);
   const label = evidenceLabel(runId, judgement, provenanceOf(found.evidence, found.run.profile));
   const failing = judgement.failing.map((c) => c.id);
   const byPlan = new Map<string, { display: string; decisions: RowDecision[] }>();
-  for (const l of getRunPlanLinks({ db, runId })) {
+  for (const l of await getRunPlanLinks({ db, runId })) {
     const e = byPlan.get(l.planPath) ?? { display: l.plan, decisions: [] };
     const q = qualify(identity, requirementsOf(l.planPath)?.get(l.id) ?? null);
     e.decisions.push(decideRowUpdate({ id: l.id, state: l.state ?? '', verdict: judgement.verdict, qualifies: q.qualifies, why: q.why, failing, status: found.evidence.status }));
@@ -108,10 +108,10 @@ export function combinedPatch(patches: RunPlanPatch[]): string {
  * (temporary file + rename, so a reader never sees half a plan), then
  * re-index them. Returns what was written and what was not, and why.
  */
-export function applyPlanPatches({ db, runId, permalink }: { db: Db; runId: string; permalink: string }): { written: string[]; refused: Array<{ plan: string; reason: string }> } {
+export async function applyPlanPatches({ db, runId, permalink }: { db: Db; runId: string; permalink: string }): Promise<{ written: string[]; refused: Array<{ plan: string; reason: string }> }> {
   const written: string[] = [];
   const refused: Array<{ plan: string; reason: string }> = [];
-  for (const p of planPatchesForRun({ db, runId, permalink })) {
+  for (const p of await planPatchesForRun({ db, runId, permalink })) {
     if (p.error) refused.push({ plan: p.plan, reason: p.error });
     else if (!p.patch) refused.push({ plan: p.plan, reason: 'nothing to change' });
     else if (!p.writable)
@@ -136,6 +136,6 @@ export function applyPlanPatches({ db, runId, permalink }: { db: Db; runId: stri
       }
     }
   }
-  if (written.length) refreshKnownPlans(db);
+  if (written.length) await refreshKnownPlans(db);
   return { written, refused };
 }

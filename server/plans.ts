@@ -570,10 +570,10 @@ export function requestedForLinks(links: Array<{ planPath: string; rowId: string
  * for each, what each asks for): what the evidence page, `GET /api/runs/<id>`
  * and `runproof show <run-id>` serve, so they agree.
  */
-export function getJudgedRunEvidence({ db, id }: { db: Db; id: string }): ReturnType<typeof getRunEvidence> {
-  const found = getRunEvidence({ db, id });
+export async function getJudgedRunEvidence({ db, id }: { db: Db; id: string }): Promise<Awaited<ReturnType<typeof getRunEvidence>>> {
+  const found = await getRunEvidence({ db, id });
   if (found?.evidence.planRows?.length) {
-    const rows = getRunPlanRowsAt({ db, runId: id });
+    const rows = await getRunPlanRowsAt({ db, runId: id });
     found.evidence.planRows = judgePlanRowRefs(
       rows.map((r) => r.ref),
       rows.map((r) => r.planPath),

@@ -3,8 +3,8 @@
  * touches the plan tables.
  */
 import { and, eq, inArray, sql } from 'drizzle-orm';
-import type { Db } from '../client';
-import { launches, planRows, plans, runPlanRows, runs, type Plan, type PlanRowRecord } from '../schema';
+import { affected, type Db } from '../client';
+import type { Plan, PlanRowRecord } from '../schema';
 import type { Problem } from '../../lib/evidence/types';
 import { toJsonText } from '../../lib/json-text';
 import type { PlanRow, PlanRowRef } from '../../lib/plans/types';
@@ -33,56 +33,60 @@ export interface PlanInput {
 /** Rows per INSERT (10 columns each, far below SQLite's parameter limit). */
 const ROW_BATCH = 64;
 
+/** Values per `IN (…)` list, well under SQLite's oldest parameter limit (999). */
+const IN_BATCH = 400;
+
 /**
- * Insert or refresh plans with all their rows, in one transaction; unchanged
- * plans (same mtime, size and name) are left alone. Returns how many changed.
+ * Insert or refresh plans with all their rows, in one transaction: a plan's
+ * rows are replaced whole, so a reader sees the old plan or the new one,
+ * never a mix. Unchanged plans (same mtime, size and name) are left alone.
+ * Returns how many changed.
  */
-export function upsertPlans({ db, plans: list }: { db: Db; plans: PlanInput[] }): number {
+export async function upsertPlans({ db, plans: list }: { db: Db; plans: PlanInput[] }): Promise<number> {
   if (!list.length) return 0;
-  return db.transaction(
-    (tx) => {
-      let changed = 0;
-      for (const plan of list) {
-        const old = tx.select({ mtimeMs: plans.mtimeMs, size: plans.size, display: plans.display }).from(plans).where(eq(plans.id, plan.id)).get();
-        if (old && old.mtimeMs === plan.mtimeMs && old.size === plan.size && old.display === plan.display) continue;
-        const row = { display: plan.display, initiative: plan.initiative, title: plan.title, mtimeMs: plan.mtimeMs, size: plan.size, problemsJson: toJsonText(plan.problems), indexedAt: Date.now() };
-        tx.insert(plans)
-          .values({ id: plan.id, path: plan.path, ...row })
-          .onConflictDoUpdate({ target: plans.id, set: row })
-          .run();
-        tx.delete(planRows).where(eq(planRows.planId, plan.id)).run();
-        const values = plan.rows.map((r, ord) => ({
-          planId: plan.id,
-          rowId: r.id,
-          ord,
-          phase: r.phase,
-          phaseId: r.phaseId,
-          description: r.description,
-          state: r.state,
-          guidance: r.guidance,
-          line: r.line,
-          endLine: r.endLine,
-        }));
-        for (let k = 0; k < values.length; k += ROW_BATCH)
-          tx.insert(planRows)
-            .values(values.slice(k, k + ROW_BATCH))
-            .run();
-        changed++;
-      }
-      return changed;
-    },
-    { behavior: 'immediate' },
-  );
+  return db.tx(async (tx) => {
+    const { plans, planRows } = tx.t;
+    let changed = 0;
+    for (const plan of list) {
+      const [old] = await tx.orm.select({ mtimeMs: plans.mtimeMs, size: plans.size, display: plans.display }).from(plans).where(eq(plans.id, plan.id)).limit(1);
+      if (old && old.mtimeMs === plan.mtimeMs && old.size === plan.size && old.display === plan.display) continue;
+      const row = { display: plan.display, initiative: plan.initiative, title: plan.title, mtimeMs: plan.mtimeMs, size: plan.size, problemsJson: toJsonText(plan.problems), indexedAt: Date.now() };
+      await tx.orm
+        .insert(plans)
+        .values({ id: plan.id, path: plan.path, ...row })
+        .onConflictDoUpdate({ target: plans.id, set: row });
+      await tx.orm.delete(planRows).where(eq(planRows.planId, plan.id));
+      const values = plan.rows.map((r, ord) => ({
+        planId: plan.id,
+        rowId: r.id,
+        ord,
+        phase: r.phase,
+        phaseId: r.phaseId,
+        description: r.description,
+        state: r.state,
+        guidance: r.guidance,
+        line: r.line,
+        endLine: r.endLine,
+      }));
+      for (let k = 0; k < values.length; k += ROW_BATCH) await tx.orm.insert(planRows).values(values.slice(k, k + ROW_BATCH));
+      changed++;
+    }
+    return changed;
+  });
 }
 
 /** Forget plans that are gone from disk. */
-export function removePlans({ db, ids }: { db: Db; ids: string[] }): number {
+export async function removePlans({ db, ids }: { db: Db; ids: string[] }): Promise<number> {
   if (!ids.length) return 0;
-  return db.delete(plans).where(inArray(plans.id, ids)).run().changes;
+  const { plans } = db.t;
+  let removed = 0;
+  for (let i = 0; i < ids.length; i += IN_BATCH) removed += affected(await db.orm.delete(plans).where(inArray(plans.id, ids.slice(i, i + IN_BATCH))));
+  return removed;
 }
 
-export function listPlanFiles({ db }: { db: Db }): Array<Pick<Plan, 'id' | 'path' | 'mtimeMs' | 'size'>> {
-  return db.select({ id: plans.id, path: plans.path, mtimeMs: plans.mtimeMs, size: plans.size }).from(plans).all();
+export async function listPlanFiles({ db }: { db: Db }): Promise<Array<Pick<Plan, 'id' | 'path' | 'mtimeMs' | 'size'>>> {
+  const { plans } = db.t;
+  return db.orm.select({ id: plans.id, path: plans.path, mtimeMs: plans.mtimeMs, size: plans.size }).from(plans);
 }
 
 export interface RunLinkInput {
@@ -92,52 +96,54 @@ export interface RunLinkInput {
   source: PlanRowRef['source'];
 }
 
-/** Replace a run's links to plan rows. */
-export function setRunPlanLinks({ db, runId, links }: { db: Db; runId: string; links: RunLinkInput[] }): void {
-  db.transaction(
-    (tx) => {
-      tx.delete(runPlanRows).where(eq(runPlanRows.runId, runId)).run();
-      for (const l of links)
-        tx.insert(runPlanRows)
-          .values({ runId, ...l })
-          .onConflictDoNothing()
-          .run();
-    },
-    { behavior: 'immediate' },
-  );
+/** Replace a run's links to plan rows (in one transaction, joining the caller's when there is one). */
+export async function setRunPlanLinks({ db, runId, links }: { db: Db; runId: string; links: RunLinkInput[] }): Promise<void> {
+  await db.tx(async (tx) => {
+    const { runPlanRows } = tx.t;
+    await tx.orm.delete(runPlanRows).where(eq(runPlanRows.runId, runId));
+    for (const l of links)
+      await tx.orm
+        .insert(runPlanRows)
+        .values({ runId, ...l })
+        .onConflictDoNothing();
+  });
 }
 
-/** Row IDs per run, for a page of the runs table (one query). */
-export function listRunRowIds({ db, runIds }: { db: Db; runIds: string[] }): Map<string, string[]> {
+/** Row IDs per run, for a page of the runs table (one query per 400 runs). */
+export async function listRunRowIds({ db, runIds }: { db: Db; runIds: string[] }): Promise<Map<string, string[]>> {
   const out = new Map<string, string[]>();
-  if (!runIds.length) return out;
-  for (const r of db.select({ runId: runPlanRows.runId, rowId: runPlanRows.rowId }).from(runPlanRows).where(inArray(runPlanRows.runId, runIds)).all()) {
-    const list = out.get(r.runId) ?? [];
-    list.push(r.rowId);
-    out.set(r.runId, list);
-  }
+  const { runPlanRows } = db.t;
+  for (let i = 0; i < runIds.length; i += IN_BATCH)
+    for (const r of await db.orm
+      .select({ runId: runPlanRows.runId, rowId: runPlanRows.rowId })
+      .from(runPlanRows)
+      .where(inArray(runPlanRows.runId, runIds.slice(i, i + IN_BATCH)))) {
+      const list = out.get(r.runId) ?? [];
+      list.push(r.rowId);
+      out.set(r.runId, list);
+    }
   return out;
 }
 
 /** A run's links with the plan id (for links to row pages); planId is null when the plan is gone. */
-export function getRunPlanLinks({ db, runId }: { db: Db; runId: string }) {
-  return db
+export async function getRunPlanLinks({ db, runId }: { db: Db; runId: string }) {
+  const { plans, planRows, runPlanRows } = db.t;
+  return db.orm
     .select({ planPath: runPlanRows.planPath, plan: runPlanRows.planDisplay, id: runPlanRows.rowId, source: runPlanRows.source, planId: plans.id, state: planRows.state, line: planRows.line })
     .from(runPlanRows)
     .leftJoin(plans, eq(plans.path, runPlanRows.planPath))
     .leftJoin(planRows, and(eq(planRows.planId, plans.id), eq(planRows.rowId, runPlanRows.rowId)))
-    .where(eq(runPlanRows.runId, runId))
-    .all();
+    .where(eq(runPlanRows.runId, runId));
 }
 
 /** A run's plan rows as the evidence document carries them, resolved against the current index. */
-export function getRunPlanRows({ db, runId }: { db: Db; runId: string }): PlanRowRef[] {
-  return getRunPlanRowsAt({ db, runId }).map((r) => r.ref);
+export async function getRunPlanRows({ db, runId }: { db: Db; runId: string }): Promise<PlanRowRef[]> {
+  return (await getRunPlanRowsAt({ db, runId })).map((r) => r.ref);
 }
 
 /** The same, each with its plan's path on this host (for reading what proves the row; never served). */
-export function getRunPlanRowsAt({ db, runId }: { db: Db; runId: string }): Array<{ ref: PlanRowRef; planPath: string }> {
-  return getRunPlanLinks({ db, runId }).map((r) => ({
+export async function getRunPlanRowsAt({ db, runId }: { db: Db; runId: string }): Promise<Array<{ ref: PlanRowRef; planPath: string }>> {
+  return (await getRunPlanLinks({ db, runId })).map((r) => ({
     planPath: r.planPath,
     ref: r.state === null ? { plan: r.plan, id: r.id, state: null, line: null, source: r.source, missing: true } : { plan: r.plan, id: r.id, state: r.state, line: r.line, source: r.source },
   }));
@@ -167,26 +173,37 @@ export interface RowRun {
 /*
  * The argv a run ran, for judging it against a row: a launch's own argv
  * (launches.argv_json), else the command its bundle records (the evidence's
- * command.argv). COALESCE stops at the first non-null argument, so the
- * evidence is only parsed for imported runs.
+ * command.argv), as JSON text. COALESCE stops at the first non-null
+ * argument, so the evidence is only parsed for imported runs. PostgreSQL
+ * reads it as json, not jsonb: json keeps the text as written and takes any
+ * escape jsonb refuses (\u0000).
  */
-const argvColumn = sql<string | null>`coalesce(${launches.argvJson}, json_extract(${runs.evidenceJson}, '$.command.argv'))`;
+function argvColumn(db: Db) {
+  const { launches, runs } = db.t;
+  return db.dialect === 'postgres'
+    ? sql<string | null>`coalesce(${launches.argvJson}, (${runs.evidenceJson}::json #> '{command,argv}')::text)`
+    : sql<string | null>`coalesce(${launches.argvJson}, json_extract(${runs.evidenceJson}, '$.command.argv'))`;
+}
 
-const rowRunColumns = {
-  runId: runs.id,
-  title: runs.title,
-  status: runs.status,
-  origin: runs.origin,
-  profile: runs.profile,
-  startedAt: runs.startedAt,
-  createdAt: runs.createdAt,
-  checksPass: runs.checksPass,
-  checksFail: runs.checksFail,
-  checksWarn: runs.checksWarn,
-  checksSkip: runs.checksSkip,
-  source: runPlanRows.source,
-  argvJson: argvColumn,
-};
+/** What a row shows of each linked run (with the link's source and the argv to judge). */
+function rowRunColumns(db: Db) {
+  const { runs, runPlanRows } = db.t;
+  return {
+    runId: runs.id,
+    title: runs.title,
+    status: runs.status,
+    origin: runs.origin,
+    profile: runs.profile,
+    startedAt: runs.startedAt,
+    createdAt: runs.createdAt,
+    checksPass: runs.checksPass,
+    checksFail: runs.checksFail,
+    checksWarn: runs.checksWarn,
+    checksSkip: runs.checksSkip,
+    source: runPlanRows.source,
+    argvJson: argvColumn(db),
+  };
+}
 
 type RowRunRecord = Omit<RowRun, 'argv' | 'qualifies' | 'why'> & { argvJson: string | null };
 
@@ -218,7 +235,22 @@ function requirementCache(of: RequirementsOf | undefined): (planPath: string, ro
 }
 
 /** Newest first: by start time, queued runs (no start yet) by when they were queued. */
-const newestFirst = sql`coalesce(${runs.startedAt}, ${runs.createdAt}) DESC, ${runs.id} DESC`;
+function newestFirst(db: Db) {
+  const { runs } = db.t;
+  return sql`coalesce(${runs.startedAt}, ${runs.createdAt}) DESC, ${runs.id} DESC`;
+}
+
+/** Every run link with its run (runs newest first), judged against its row's requirement. */
+async function judgedLinks(db: Db, reqOf: (planPath: string, rowId: string) => RowRequirement | null) {
+  const { launches, runs, runPlanRows } = db.t;
+  const links = await db.orm
+    .select({ ...rowRunColumns(db), planPath: runPlanRows.planPath, planDisplay: runPlanRows.planDisplay, rowId: runPlanRows.rowId })
+    .from(runPlanRows)
+    .innerJoin(runs, eq(runs.id, runPlanRows.runId))
+    .leftJoin(launches, eq(launches.runId, runs.id))
+    .orderBy(newestFirst(db));
+  return links.map((l) => ({ ...judged(l, reqOf(l.planPath, l.rowId)), planPath: l.planPath, planDisplay: l.planDisplay, rowId: l.rowId }));
+}
 
 export interface PlanTree {
   plans: Array<Plan & { rows: Array<PlanRowRecord & { runs: RowRun[] }> }>;
@@ -227,18 +259,12 @@ export interface PlanTree {
 }
 
 /** Every plan with its rows and, per row, its runs newest first. */
-export function getPlanTree({ db, requirementsOf }: { db: Db; requirementsOf?: RequirementsOf }): PlanTree {
+export async function getPlanTree({ db, requirementsOf }: { db: Db; requirementsOf?: RequirementsOf }): Promise<PlanTree> {
   const reqOf = requirementCache(requirementsOf);
-  const allPlans = db.select().from(plans).orderBy(plans.initiative, plans.display).all();
-  const rows = db.select().from(planRows).orderBy(planRows.planId, planRows.ord).all();
-  const links = db
-    .select({ ...rowRunColumns, planPath: runPlanRows.planPath, planDisplay: runPlanRows.planDisplay, rowId: runPlanRows.rowId })
-    .from(runPlanRows)
-    .innerJoin(runs, eq(runs.id, runPlanRows.runId))
-    .leftJoin(launches, eq(launches.runId, runs.id))
-    .orderBy(newestFirst)
-    .all()
-    .map((l) => ({ ...judged(l, reqOf(l.planPath, l.rowId)), planPath: l.planPath, planDisplay: l.planDisplay, rowId: l.rowId }));
+  const { plans, planRows } = db.t;
+  const allPlans = await db.orm.select().from(plans).orderBy(plans.initiative, plans.display);
+  const rows = await db.orm.select().from(planRows).orderBy(planRows.planId, planRows.ord);
+  const links = await judgedLinks(db, reqOf);
   const byPlan = new Map(allPlans.map((p) => [p.id, { ...p, rows: [] as Array<PlanRowRecord & { runs: RowRun[] }> }]));
   const byPath = new Map(allPlans.map((p) => [p.path, p.id]));
   const rowIndex = new Map<string, PlanRowRecord & { runs: RowRun[] }>();
@@ -263,8 +289,6 @@ export function getPlanTree({ db, requirementsOf }: { db: Db; requirementsOf?: R
  * near 250 KB whatever the plan's size.
  */
 export const PLAN_PAGE_SIZE = 100;
-/** Row IDs per `IN (…)` list, well under SQLite's oldest parameter limit (999). */
-const IN_BATCH = 400;
 
 export interface PlanPageOptions {
   /** 1-based; out-of-range pages are clamped. Absent: the page holding `planId`/`rowId`, else 1. */
@@ -317,22 +341,16 @@ export interface PlanPage {
  * the page's rows are read whole. A 20,000-row plan is 200 pages of 100
  * rows, not one of 20,000.
  */
-export function getPlanPage({ db, requirementsOf, ...opts }: { db: Db; requirementsOf?: RequirementsOf } & PlanPageOptions): PlanPage {
+export async function getPlanPage({ db, requirementsOf, ...opts }: { db: Db; requirementsOf?: RequirementsOf } & PlanPageOptions): Promise<PlanPage> {
   const reqOf = requirementCache(requirementsOf);
   const pageSize = Math.max(1, Math.min(1000, Math.floor(opts.pageSize ?? PLAN_PAGE_SIZE)));
   const flaggedOnly = !!opts.flaggedOnly;
-  const allPlans = db.select().from(plans).orderBy(plans.initiative, plans.display).all();
-  const keys = db.$client
-    .prepare('SELECT r.plan_id AS planId, r.row_id AS rowId, r.state AS state FROM plan_rows r JOIN plans p ON p.id = r.plan_id ORDER BY p.initiative, p.display, r.ord')
-    .all() as Array<{ planId: string; rowId: string; state: string }>;
-  const links = db
-    .select({ ...rowRunColumns, planPath: runPlanRows.planPath, planDisplay: runPlanRows.planDisplay, rowId: runPlanRows.rowId })
-    .from(runPlanRows)
-    .innerJoin(runs, eq(runs.id, runPlanRows.runId))
-    .leftJoin(launches, eq(launches.runId, runs.id))
-    .orderBy(newestFirst)
-    .all()
-    .map((l) => ({ ...judged(l, reqOf(l.planPath, l.rowId)), planPath: l.planPath, planDisplay: l.planDisplay, rowId: l.rowId }));
+  const { plans, planRows } = db.t;
+  const allPlans = await db.orm.select().from(plans).orderBy(plans.initiative, plans.display);
+  const keys = await db.all<{ planId: string; rowId: string; state: string }>(
+    sql`SELECT r.plan_id AS "planId", r.row_id AS "rowId", r.state AS state FROM plan_rows r JOIN plans p ON p.id = r.plan_id ORDER BY p.initiative, p.display, r.ord`,
+  );
+  const links = await judgedLinks(db, reqOf);
 
   const byPath = new Map(allPlans.map((p) => [p.path, p.id]));
   const known = new Set<string>();
@@ -403,11 +421,10 @@ export function getPlanPage({ db, requirementsOf, ...opts }: { db: Db; requireme
   }
   for (const [planId, ids] of idsByPlan)
     for (let i = 0; i < ids.length; i += IN_BATCH)
-      for (const r of db
+      for (const r of await db.orm
         .select()
         .from(planRows)
-        .where(and(eq(planRows.planId, planId), inArray(planRows.rowId, ids.slice(i, i + IN_BATCH))))
-        .all())
+        .where(and(eq(planRows.planId, planId), inArray(planRows.rowId, ids.slice(i, i + IN_BATCH)))))
         whole.set(`${planId}\0${r.rowId}`, r);
 
   const out: PlanPagePlan[] = [];
@@ -442,14 +459,15 @@ export function getPlanPage({ db, requirementsOf, ...opts }: { db: Db; requireme
   };
 }
 
-export function getPlan({ db, id }: { db: Db; id: string }): (Plan & { rows: PlanRowRecord[] }) | null {
-  const plan = db.select().from(plans).where(eq(plans.id, id)).get();
+export async function getPlan({ db, id }: { db: Db; id: string }): Promise<(Plan & { rows: PlanRowRecord[] }) | null> {
+  const { plans, planRows } = db.t;
+  const [plan] = await db.orm.select().from(plans).where(eq(plans.id, id)).limit(1);
   if (!plan) return null;
-  return { ...plan, rows: db.select().from(planRows).where(eq(planRows.planId, id)).orderBy(planRows.ord).all() };
+  return { ...plan, rows: await db.orm.select().from(planRows).where(eq(planRows.planId, id)).orderBy(planRows.ord) };
 }
 
 /** One row with its plan and every run that proves it, newest first. */
-export function getPlanRowDetail({
+export async function getPlanRowDetail({
   db,
   planId,
   rowId,
@@ -459,54 +477,54 @@ export function getPlanRowDetail({
   planId: string;
   rowId: string;
   requirementsOf?: RequirementsOf;
-}): { plan: Plan; row: PlanRowRecord; runs: RowRun[]; requirement: RowRequirement | null } | null {
-  const plan = db.select().from(plans).where(eq(plans.id, planId)).get();
+}): Promise<{ plan: Plan; row: PlanRowRecord; runs: RowRun[]; requirement: RowRequirement | null } | null> {
+  const { plans, planRows, runPlanRows, runs, launches } = db.t;
+  const [plan] = await db.orm.select().from(plans).where(eq(plans.id, planId)).limit(1);
   if (!plan) return null;
-  const row = db
+  const [row] = await db.orm
     .select()
     .from(planRows)
     .where(and(eq(planRows.planId, planId), eq(planRows.rowId, rowId)))
-    .get();
+    .limit(1);
   if (!row) return null;
   const requirement = requirementsOf?.(plan.path)?.get(rowId) ?? null;
-  const linked = db
-    .select(rowRunColumns)
+  const linked = await db.orm
+    .select(rowRunColumns(db))
     .from(runPlanRows)
     .innerJoin(runs, eq(runs.id, runPlanRows.runId))
     .leftJoin(launches, eq(launches.runId, runs.id))
     .where(and(eq(runPlanRows.planPath, plan.path), eq(runPlanRows.rowId, rowId)))
-    .orderBy(newestFirst)
-    .all()
-    .map((l) => judged(l, requirement));
-  return { plan, row, runs: linked, requirement };
+    .orderBy(newestFirst(db));
+  return { plan, row, runs: linked.map((l) => judged(l, requirement)), requirement };
 }
 
 /** Rows for the launch form's picker, plan by plan. */
-export function listPickableRows({ db }: { db: Db }): Array<{ planId: string; display: string; initiative: string; rows: Array<Pick<PlanRowRecord, 'rowId' | 'state' | 'description' | 'phase'>> }> {
-  const tree = db.select({ id: plans.id, display: plans.display, initiative: plans.initiative }).from(plans).orderBy(plans.initiative, plans.display).all();
-  const rows = db
+export async function listPickableRows({
+  db,
+}: {
+  db: Db;
+}): Promise<Array<{ planId: string; display: string; initiative: string; rows: Array<Pick<PlanRowRecord, 'rowId' | 'state' | 'description' | 'phase'>> }>> {
+  const { plans, planRows } = db.t;
+  const tree = await db.orm.select({ id: plans.id, display: plans.display, initiative: plans.initiative }).from(plans).orderBy(plans.initiative, plans.display);
+  const rows = await db.orm
     .select({ planId: planRows.planId, rowId: planRows.rowId, state: planRows.state, description: planRows.description, phase: planRows.phase })
     .from(planRows)
-    .orderBy(planRows.planId, planRows.ord)
-    .all();
+    .orderBy(planRows.planId, planRows.ord);
   return tree.map((p) => ({ planId: p.id, display: p.display, initiative: p.initiative, rows: rows.filter((r) => r.planId === p.id) })).filter((p) => p.rows.length);
 }
 
 /** Find rows by `ID` or `plan-path#ID` / `plan-id:ID` (CLI and form values). */
-export function resolveRowRefs({ db, refs }: { db: Db; refs: string[] }): { links: RunLinkInput[]; errors: string[] } {
+export async function resolveRowRefs({ db, refs }: { db: Db; refs: string[] }): Promise<{ links: RunLinkInput[]; errors: string[] }> {
+  const { plans, planRows } = db.t;
   const links: RunLinkInput[] = [];
   const errors: string[] = [];
   for (const ref of refs) {
     const m = ref.match(/^(.*)[#:]([^#:]+)$/);
     const rowId = m ? m[2] : ref;
     const planKey = m ? m[1] : null;
-    const found = db
-      .select({ path: plans.path, display: plans.display, id: plans.id })
-      .from(planRows)
-      .innerJoin(plans, eq(plans.id, planRows.planId))
-      .where(eq(planRows.rowId, rowId))
-      .all()
-      .filter((p) => !planKey || p.id === planKey || p.display === planKey || p.path === planKey || p.display.endsWith(`/${planKey}`));
+    const found = (
+      await db.orm.select({ path: plans.path, display: plans.display, id: plans.id }).from(planRows).innerJoin(plans, eq(plans.id, planRows.planId)).where(eq(planRows.rowId, rowId))
+    ).filter((p) => !planKey || p.id === planKey || p.display === planKey || p.path === planKey || p.display.endsWith(`/${planKey}`));
     if (found.length === 1) links.push({ planPath: found[0].path, planDisplay: found[0].display, rowId, source: 'launch' });
     else if (!found.length) errors.push(`no indexed plan has a row ${ref}`);
     else errors.push(`${rowId} is a row of ${found.length} plans (${found.map((p) => p.display).join(', ')}); name one as <plan>#${rowId}`);
