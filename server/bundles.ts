@@ -280,11 +280,11 @@ export function showBundle(dir: string, opts: Omit<AnalyseOptions, 'root'> = {})
  * that is a symbolic link out of its folder and the configured plans folders
  * is reported, not read.
  */
-function linkToPlans(db: Db, runId: string, dir: string, files: InputFile[], opts: NearestOptions = {}): void {
+async function linkToPlans(db: Db, runId: string, dir: string, files: InputFile[], opts: NearestOptions = {}): Promise<void> {
   const context = nearestPlans(dir, opts);
-  indexPlanFiles(db, context.plans);
+  await indexPlanFiles(db, context.plans);
   const links = linkBundle(dir, files.find((f) => f.path === 'summary.md')?.text ?? null, context);
-  setRunPlanLinks({ db, runId, links: links.map(({ missing: _m, ...l }) => l) });
+  await setRunPlanLinks({ db, runId, links: links.map(({ missing: _m, ...l }) => l) });
 }
 
 /** What the rows a bundle proves ask for, as the request its knobs check compares with (null: none asks, or it does not qualify). */
@@ -325,7 +325,7 @@ export interface ImportResult {
  * or without the flag. An unchanged bundle not yet archived is re-read when
  * the flag asks for its files.
  */
-export function importBundles({
+export async function importBundles({
   db,
   roots,
   onProgress,
@@ -339,7 +339,7 @@ export function importBundles({
   limits?: ReadLimits;
   archive?: boolean;
   storedFileMaxBytes?: number;
-}): ImportResult {
+}): Promise<ImportResult> {
   const result: ImportResult = { added: 0, updated: 0, unchanged: 0, failed: 0, problems: [], runs: [], archived: { runs: 0, files: 0, sizeBytes: 0, encodedBytes: 0, ms: 0 } };
   const cap = storedFileMaxBytes ?? (archive ? storedFileCap() : undefined);
   const rel = (p: string) => path.relative(process.cwd(), p) || '.';
@@ -361,23 +361,23 @@ export function importBundles({
       result.problems.push({ ...p, file: rel(p.file) });
     },
   };
-  bundles.forEach((b, i) => {
+  for (const [i, b] of bundles.entries()) {
     const label = `${rel(b.dir)}${b.logFile ? `#${b.logFile}` : ''}`;
     const prefix = `[${i + 1}/${bundles.length}]`;
     try {
       const read = readBundle(b.dir, limits);
       const hash = read.hash + (b.logFile ?? '');
       const id = runIdFor(b.sourceKey);
-      const existing = getRunBySourceKey({ db, sourceKey: b.sourceKey });
-      const wasArchived = existing ? hasStoredFiles({ db, runId: existing.id }) : false;
+      const existing = await getRunBySourceKey({ db, sourceKey: b.sourceKey });
+      const wasArchived = existing ? await hasStoredFiles({ db, runId: existing.id }) : false;
       const store = archive || wasArchived;
       if (existing && existing.contentHash === hash && (wasArchived || !archive)) {
         // The bundle is the same, but the plans above it may not be.
-        linkToPlans(db, existing.id, b.dir, read.files, nearest);
+        await linkToPlans(db, existing.id, b.dir, read.files, nearest);
         result.unchanged++;
         result.runs.push({ id: existing.id, dir: b.dir, logFile: b.logFile, action: 'unchanged', status: null });
         onProgress?.(`${prefix} unchanged ${label}`);
-        return;
+        continue;
       }
       const runFiles = filesForRun(read.files, b.logFile);
       let { evidence, series } = analyseBundleWithSeries(runFiles, { root: b.dir, logFile: b.logFile });
@@ -395,9 +395,10 @@ export function importBundles({
       // The folder's timestamp when it has one (the team's convention), else the newest file less the runtime.
       const durationMs = evidence.runtime ? Math.round(evidence.runtime.realS * 1000) : 0;
       const startedAt = timestampToMs(evidence.bundle.timestamp) ?? (read.newestMtimeMs !== null ? read.newestMtimeMs - durationMs : Date.now());
-      const save = () => {
-        saveRun({
-          db,
+      // Inside settleWithStoredFiles' transaction the save must use its tx (a nested tx joins it); alone it opens its own.
+      const save = async (tx: Db = db) => {
+        await saveRun({
+          db: tx,
           id,
           sourceKey: b.sourceKey,
           origin: 'imported',
@@ -411,7 +412,7 @@ export function importBundles({
         return true;
       };
       if (store) {
-        settleWithStoredFiles({ db, runId: id, files: stored, settle: save });
+        await settleWithStoredFiles({ db, runId: id, files: stored, settle: save });
         const a = result.archived;
         a.runs++;
         a.files += stored.length;
@@ -420,8 +421,8 @@ export function importBundles({
           a.encodedBytes += f.chunks.reduce((n, c) => n + c.length, 0);
         }
         a.ms += performance.now() - storeStarted;
-      } else save();
-      linkToPlans(db, id, b.dir, read.files, nearest);
+      } else await save();
+      await linkToPlans(db, id, b.dir, read.files, nearest);
       const action = existing ? 'updated' : 'added';
       result[action]++;
       result.runs.push({ id, dir: b.dir, logFile: b.logFile, action, status: evidence.status, ...(store ? { archived: true } : {}) });
@@ -436,6 +437,6 @@ export function importBundles({
       result.runs.push({ id: runIdFor(b.sourceKey), dir: b.dir, logFile: b.logFile, action: 'failed', status: null, error });
       onProgress?.(`${prefix} FAILED    ${label}: ${error}`);
     }
-  });
+  }
   return result;
 }

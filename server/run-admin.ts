@@ -30,8 +30,8 @@ export function removableBundleDir(runId: string, bundleDir: string, bundlesRoot
   return dir;
 }
 
-export function deleteRunAndBundle({ db, id, bundlesRoot }: { db: Db; id: string; bundlesRoot?: string }): DeleteOutcome {
-  const r = deleteRun({ db, id });
+export async function deleteRunAndBundle({ db, id, bundlesRoot }: { db: Db; id: string; bundlesRoot?: string }): Promise<DeleteOutcome> {
+  const r = await deleteRun({ db, id });
   if (!r.ok) return { ok: false, error: r.reason === 'live' ? 'The run is still queued or running: cancel it first.' : 'No such run.' };
   if (r.origin !== 'launched') return { ok: true, removedFolder: null, keptFolder: r.bundleDir, note: null };
   const dir = removableBundleDir(id, r.bundleDir, bundlesRoot);

@@ -7,8 +7,8 @@
  */
 import { asc, inArray } from 'drizzle-orm';
 import type { Db } from '../client';
-import { epochValues } from '../schema';
 import type { EpochPoint, EpochSeries } from '../../lib/compare/compare';
+import { MAX_STATEMENT_PARAMS } from './runs';
 
 export type { EpochPoint, EpochSeries };
 
@@ -17,17 +17,21 @@ export type { EpochPoint, EpochSeries };
  * is a key of the result (an empty series for a run with no per-epoch values,
  * or no such run), so the caller can tell "no metrics" from "not asked".
  */
-export function getEpochSeries({ db, runIds }: { db: Db; runIds: readonly string[] }): Record<string, EpochSeries> {
+export async function getEpochSeries({ db, runIds }: { db: Db; runIds: readonly string[] }): Promise<Record<string, EpochSeries>> {
+  const { epochValues } = db.t;
   const ids = Array.from(new Set(runIds));
   const byRun = new Map<string, Map<string, EpochPoint[]>>(ids.map((id) => [id, new Map()]));
   if (!ids.length) return {};
   // The primary key (run_id, metric, epoch) is the index this reads and the order it returns: no sort step.
-  const rows = db
-    .select({ runId: epochValues.runId, metric: epochValues.metric, epoch: epochValues.epoch, value: epochValues.value })
-    .from(epochValues)
-    .where(inArray(epochValues.runId, ids))
-    .orderBy(asc(epochValues.runId), asc(epochValues.metric), asc(epochValues.epoch))
-    .all();
+  const rows: Array<{ runId: string; metric: string; epoch: number; value: number | null }> = [];
+  for (let i = 0; i < ids.length; i += MAX_STATEMENT_PARAMS)
+    rows.push(
+      ...(await db.orm
+        .select({ runId: epochValues.runId, metric: epochValues.metric, epoch: epochValues.epoch, value: epochValues.value })
+        .from(epochValues)
+        .where(inArray(epochValues.runId, ids.slice(i, i + MAX_STATEMENT_PARAMS)))
+        .orderBy(asc(epochValues.runId), asc(epochValues.metric), asc(epochValues.epoch))),
+    );
   for (const r of rows) {
     const metrics = byRun.get(r.runId)!;
     let pts = metrics.get(r.metric);

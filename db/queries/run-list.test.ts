@@ -6,10 +6,11 @@
  * imported one kept), and every sort and filter an index walk.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
+import { sql } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { closeDb, openDb, type Db } from '../client';
+import type { Db, Dialect } from '../client';
+import { backends } from '../testing/backends';
 import { analyseBundle } from '../../lib/evidence/analyse';
 import type { Check, Evidence, RunStatus } from '../../lib/evidence/types';
 import { VERDICT_RANK, verdictOf } from '../../lib/evidence/verdict';
@@ -17,21 +18,23 @@ import { VERDICT_RANK_SQL } from '../schema';
 import { enqueueRun, requestCancel } from './launches';
 import { setRunPlanLinks } from './plans';
 import { deleteRun, getRun, hasLiveRuns, listRuns, RUN_SORTS, runColumnsStamp, saveRun, setRunName, setRunNotes, setRunsArchived, syncRunColumns, syncRunColumnsOnOpen } from './runs';
+import { openTempDb, type TempDb } from './testing';
 import { deleteRunAndBundle } from '../../server/run-admin';
 
+let temp: TempDb;
 let dir: string;
-let file: string;
 let db: Db;
 
-beforeEach(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rp-list-'));
-  file = path.join(dir, 'l.db');
-  db = openDb(file);
-});
-afterEach(() => {
-  closeDb(file);
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+/** A fresh database of `backend` for each test of the enclosing describe. */
+function freshDb(backend: Dialect) {
+  beforeEach(async () => {
+    temp = await openTempDb('rp-list-', backend);
+    ({ db, dir } = temp);
+  });
+  afterEach(async () => {
+    await temp.close();
+  });
+}
 
 const check = (id: Check['id'], status: Check['status']): Check => ({ id, status, detail: '' });
 
@@ -48,7 +51,7 @@ interface Opts {
   profile?: string;
 }
 
-function save(id: string, o: Opts = {}): Evidence {
+async function save(id: string, o: Opts = {}): Promise<Evidence> {
   const ev = analyseBundle([], { root: `/b/${id}`, title: `title ${id}` });
   ev.status = o.status ?? 'succeeded';
   ev.checks = o.checks ?? [check('exit', 'pass')];
@@ -58,7 +61,7 @@ function save(id: string, o: Opts = {}): Evidence {
   ev.earlyStop = null;
   ev.knobs = o.knobs ?? {};
   ev.accelerator = { requested: null, resolved: o.accelerator ?? null, device: null, evidence: [] };
-  saveRun({
+  await saveRun({
     db,
     id,
     sourceKey: `/b/${id}`,
@@ -75,286 +78,295 @@ function save(id: string, o: Opts = {}): Evidence {
 
 const ids = (r: { rows: Array<{ id: string }> }) => r.rows.map((x) => x.id);
 
-describe('the stored verdict', () => {
-  it('is verdictOf at every save, and the sync at open fills and corrects it', () => {
-    save('ok');
-    save('bad', { checks: [check('exit', 'pass'), check('checkpoints', 'fail')] });
-    save('crash', { status: 'failed' });
-    save('none', { status: 'unknown', checks: [check('exit', 'skip')] });
-    expect(['ok', 'bad', 'crash', 'none'].map((id) => getRun({ db, id })!.verdict)).toEqual(['pass', 'fail', 'fail', 'incomplete']);
+describe.each(backends())('the runs list (%s)', (backend) => {
+  freshDb(backend);
 
-    // Rows from before the column (NULL) or under another rule are brought in step when the database opens.
-    db.$client.prepare("UPDATE runs SET verdict = NULL WHERE id = 'ok'").run();
-    db.$client.prepare("UPDATE runs SET verdict = 'pass' WHERE id = 'bad'").run();
-    db.$client.prepare("DELETE FROM run_search WHERE run_id = 'crash'").run();
-    expect(syncRunColumns({ db })).toEqual({ verdicts: 2, searches: 1 });
-    expect(getRun({ db, id: 'ok' })!.verdict).toBe('pass');
-    expect(getRun({ db, id: 'bad' })!.verdict).toBe('fail');
-    expect(listRuns({ db, q: 'title crash' }).total).toBe(1);
-    for (const r of db.$client.prepare('SELECT status, checks_fail AS checksFail, checks_pass AS checksPass, verdict FROM runs').all() as Array<{
-      status: string;
-      checksFail: number;
-      checksPass: number;
-      verdict: string;
-    }>) {
-      expect(r.verdict).toBe(verdictOf(r));
-    }
-  });
+  describe('the stored verdict', () => {
+    it('is verdictOf at every save, and the sync at open fills and corrects it', async () => {
+      await save('ok');
+      await save('bad', { checks: [check('exit', 'pass'), check('checkpoints', 'fail')] });
+      await save('crash', { status: 'failed' });
+      await save('none', { status: 'unknown', checks: [check('exit', 'skip')] });
+      const verdicts = [];
+      for (const id of ['ok', 'bad', 'crash', 'none']) verdicts.push((await getRun({ db, id }))!.verdict);
+      expect(verdicts).toEqual(['pass', 'fail', 'fail', 'incomplete']);
 
-  it('the sync at open runs once per rule: a database already in step skips the whole-table scan', () => {
-    save('ok');
-    db.$client.pragma('user_version = 0');
-    db.$client.prepare("UPDATE runs SET verdict = NULL WHERE id = 'ok'").run();
-    expect(syncRunColumnsOnOpen({ db })).toEqual({ verdicts: 1, searches: 0 });
-    expect(db.$client.pragma('user_version', { simple: true })).toBe(runColumnsStamp());
-    // In step: skipped (a row tampered by hand is not looked for).
-    db.$client.prepare("UPDATE runs SET verdict = NULL WHERE id = 'ok'").run();
-    expect(syncRunColumnsOnOpen({ db })).toBeNull();
-    // Another rule (an older or newer Runproof wrote the stamp): synced again.
-    db.$client.pragma(`user_version = ${runColumnsStamp() + 1}`);
-    expect(syncRunColumnsOnOpen({ db })).toEqual({ verdicts: 1, searches: 0 });
-    expect(getRun({ db, id: 'ok' })!.verdict).toBe('pass');
-  });
-
-  it('the index rank is the rule’s VERDICT_RANK', () => {
-    for (const [v, rank] of Object.entries(VERDICT_RANK)) {
-      expect(db.$client.prepare(`SELECT ${VERDICT_RANK_SQL} FROM (SELECT ? AS verdict)`).pluck().get(v)).toBe(rank);
-    }
-  });
-
-  it('a queued launch is pending, cancelled while queued it is incomplete', () => {
-    const ev = analyseBundle([], {
-      root: '/b/q',
-      title: 'q',
-      requested: { text: 'node train.mjs --gridsize 3', source: 'launch form' },
-      launch: { exitCode: null, signal: null, cleanedUp: null, status: 'queued' },
+      // Rows from before the column (NULL) or under another rule are brought in step when the database opens.
+      await db.run(sql`UPDATE runs SET verdict = NULL WHERE id = 'ok'`);
+      await db.run(sql`UPDATE runs SET verdict = 'pass' WHERE id = 'bad'`);
+      await db.run(sql`DELETE FROM run_search WHERE run_id = 'crash'`);
+      expect(await syncRunColumns({ db })).toEqual({ verdicts: 2, searches: 1 });
+      expect((await getRun({ db, id: 'ok' }))!.verdict).toBe('pass');
+      expect((await getRun({ db, id: 'bad' }))!.verdict).toBe('fail');
+      expect((await listRuns({ db, q: 'title crash' })).total).toBe(1);
+      for (const r of await db.all<{
+        status: string;
+        checksFail: number;
+        checksPass: number;
+        verdict: string;
+      }>(sql`SELECT status, checks_fail AS "checksFail", checks_pass AS "checksPass", verdict FROM runs`)) {
+        expect(r.verdict).toBe(verdictOf(r));
+      }
     });
-    enqueueRun({
-      db,
-      id: 'q',
-      profile: 'reference',
-      title: 'q',
-      name: 'reference · gridsize 3',
-      bundleDir: '/b/q',
-      params: { gridsize: 3 },
-      cpuOnly: false,
-      planLinks: [],
-      argv: ['true'],
-      cwd: '/',
-      env: {},
-      outputDir: '/w/q',
-      keepOutput: false,
-      timeoutMs: 1000,
-      evidence: ev,
+
+    it('the sync at open runs once per rule: a database already in step skips the whole-table scan', async () => {
+      await save('ok');
+      await db.setUserVersion(0);
+      await db.run(sql`UPDATE runs SET verdict = NULL WHERE id = 'ok'`);
+      expect(await syncRunColumnsOnOpen({ db })).toEqual({ verdicts: 1, searches: 0 });
+      expect(await db.userVersion()).toBe(runColumnsStamp());
+      // In step: skipped (a row tampered by hand is not looked for).
+      await db.run(sql`UPDATE runs SET verdict = NULL WHERE id = 'ok'`);
+      expect(await syncRunColumnsOnOpen({ db })).toBeNull();
+      // Another rule (an older or newer Runproof wrote the stamp): synced again.
+      await db.setUserVersion(runColumnsStamp() + 1);
+      expect(await syncRunColumnsOnOpen({ db })).toEqual({ verdicts: 1, searches: 0 });
+      expect((await getRun({ db, id: 'ok' }))!.verdict).toBe('pass');
     });
-    expect(getRun({ db, id: 'q' })).toMatchObject({ verdict: 'pending', name: 'reference · gridsize 3' });
-    expect(hasLiveRuns({ db })).toBe(true);
-    // Its name and knobs are searchable from the start.
-    expect(ids(listRuns({ db, q: 'gridsize=3' }))).toEqual(['q']);
-    expect(requestCancel({ db, runId: 'q' })).toBe('cancelled');
-    expect(getRun({ db, id: 'q' })!.verdict).toBe('incomplete');
-    expect(hasLiveRuns({ db })).toBe(false);
-  });
-});
 
-describe('sorting', () => {
-  beforeEach(() => {
-    save('a', { startedAt: 3000, runtimeS: 5, epochs: 2, best: 0.5 });
-    save('b', { startedAt: 1000, runtimeS: null, epochs: 10, best: null, checks: [check('exit', 'fail')] });
-    save('c', { startedAt: null, runtimeS: 1, epochs: 1, best: 0.1, status: 'unknown', checks: [check('exit', 'skip')] });
-    save('d', { startedAt: 2000, runtimeS: 60, epochs: 5, best: 2 });
-  });
-
-  it('newest first by default; runs without a value come last in both directions', () => {
-    expect(ids(listRuns({ db }))).toEqual(['a', 'd', 'b', 'c']);
-    expect(ids(listRuns({ db, sort: 'started', dir: 'asc' }))).toEqual(['b', 'd', 'a', 'c']);
-    expect(ids(listRuns({ db, sort: 'duration' }))).toEqual(['d', 'a', 'c', 'b']);
-    expect(ids(listRuns({ db, sort: 'duration', dir: 'asc' }))).toEqual(['c', 'a', 'd', 'b']);
-    expect(ids(listRuns({ db, sort: 'epochs' }))).toEqual(['b', 'd', 'a', 'c']);
-    expect(ids(listRuns({ db, sort: 'best' }))).toEqual(['c', 'a', 'd', 'b']);
-    expect(ids(listRuns({ db, sort: 'best', dir: 'desc' }))).toEqual(['d', 'a', 'c', 'b']);
-  });
-
-  it('verdict: worst first, newest first within a verdict; descending is the reverse', () => {
-    expect(ids(listRuns({ db, sort: 'verdict' }))).toEqual(['b', 'c', 'a', 'd']);
-    expect(ids(listRuns({ db, sort: 'verdict', dir: 'desc' }))).toEqual(['d', 'a', 'c', 'b']);
-  });
-
-  it('pages through the runs with and without values without losing or repeating one', () => {
-    for (const [sort, dir] of RUN_SORTS.flatMap(
-      (s) =>
-        [
-          [s, 'asc'],
-          [s, 'desc'],
-        ] as const,
-    )) {
-      const whole = ids(listRuns({ db, sort, dir }));
-      const paged = [1, 2, 3, 4].flatMap((page) => ids(listRuns({ db, sort, dir, page, pageSize: 1 })));
-      expect(paged, `${sort} ${dir}`).toEqual(whole);
-      expect(ids(listRuns({ db, sort, dir, page: 2, pageSize: 3 }))).toEqual(whole.slice(3));
-    }
-  });
-});
-
-describe('search and filters', () => {
-  beforeEach(() => {
-    save('x1', { knobs: { gridsize: '3', 'early-stop-patience': '5' }, accelerator: 'cuda', origin: 'launched', profile: 'ptycho-torch' });
-    save('x2', { knobs: { gridsize: '2' }, accelerator: 'cpu' });
-    save('x3', { knobs: {}, accelerator: 'mps' });
-    setRunPlanLinks({ db, runId: 'x3', links: [{ planPath: '/p/plan.md', planDisplay: 'plan.md', rowId: 'EB4.A', source: 'summary' }] });
-  });
-
-  it('finds plan row IDs, profiles, accelerators and knob values; every word must match', () => {
-    expect(ids(listRuns({ db, q: 'eb4.a' }))).toEqual(['x3']);
-    expect(ids(listRuns({ db, q: 'ptycho-torch' }))).toEqual(['x1']);
-    expect(ids(listRuns({ db, q: 'CUDA' }))).toEqual(['x1']);
-    expect(ids(listRuns({ db, q: 'gridsize=3' }))).toEqual(['x1']);
-    // `-` in a knob's name is also spelled `_`, as `runproof launch --set` takes it.
-    expect(ids(listRuns({ db, q: 'early_stop_patience=5' }))).toEqual(['x1']);
-    expect(ids(listRuns({ db, q: 'gridsize cpu' }))).toEqual(['x2']);
-    // A plan row ID beside another word: both must match, one through the row, the other through the line.
-    expect(ids(listRuns({ db, q: 'eb4.a mps' }))).toEqual(['x3']);
-    expect(listRuns({ db, q: 'eb4.a cuda' }).total).toBe(0);
-    expect(listRuns({ db, q: 'gridsize nothing-like-this' }).total).toBe(0);
-    // LIKE's wildcards are literal.
-    expect(listRuns({ db, q: '100%_' }).total).toBe(0);
-  });
-
-  it('a word of three or more characters is found through the trigram index, a shorter one by LIKE; the index follows renames and deletes', () => {
-    const fts = (word: string) => db.$client.prepare('SELECT count(*) FROM run_search_fts WHERE run_search_fts MATCH ?').pluck().get(`"${word}"`) as number;
-    expect(fts('gridsize=3')).toBe(1);
-    expect(ids(listRuns({ db, q: 'x1' }))).toEqual(['x1']);
-    expect(ids(listRuns({ db, q: 'cu' }))).toEqual(['x1']);
-    setRunName({ db, id: 'x3', name: 'quokka' });
-    expect(fts('quokka')).toBe(1);
-    expect(ids(listRuns({ db, q: 'quok' }))).toEqual(['x3']);
-    deleteRun({ db, id: 'x3' });
-    expect(fts('quokka')).toBe(0);
-    // A word with FTS syntax in it is a plain substring.
-    expect(listRuns({ db, q: '"grid OR size*' }).total).toBe(0);
-    expect(ids(listRuns({ db, q: 'GRIDSIZE=2' }))).toEqual(['x2']);
-  });
-
-  it('finds names and notes, and a rename is searchable at once; re-saving the evidence keeps them', () => {
-    expect(setRunName({ db, id: 'x2', name: '  lr sweep\nbaseline ' })).toBe(true);
-    expect(setRunNotes({ db, id: 'x2', notes: 'Compare with the\r\nGPU run.' })).toBe(true);
-    expect(getRun({ db, id: 'x2' })).toMatchObject({ name: 'lr sweep baseline', notes: 'Compare with the\nGPU run.' });
-    expect(ids(listRuns({ db, q: 'sweep' }))).toEqual(['x2']);
-    expect(ids(listRuns({ db, q: 'gpu run' }))).toEqual(['x2']);
-    save('x2', { knobs: { gridsize: '2' }, accelerator: 'cpu' });
-    expect(getRun({ db, id: 'x2' })).toMatchObject({ name: 'lr sweep baseline', notes: 'Compare with the\nGPU run.' });
-    expect(ids(listRuns({ db, q: 'sweep' }))).toEqual(['x2']);
-    expect(setRunName({ db, id: 'x2', name: ' ' })).toBe(true);
-    expect(getRun({ db, id: 'x2' })!.name).toBeNull();
-    expect(setRunName({ db, id: 'nope', name: 'x' })).toBe(false);
-  });
-
-  it('launched or imported; the verdict filter', () => {
-    expect(ids(listRuns({ db, origin: 'launched' }))).toEqual(['x1']);
-    expect(ids(listRuns({ db, origin: 'imported' })).sort()).toEqual(['x2', 'x3']);
-    save('f', { checks: [check('exit', 'fail')] });
-    expect(ids(listRuns({ db, verdict: 'fail' }))).toEqual(['f']);
-    expect(listRuns({ db, verdict: 'pass' }).total).toBe(3);
-  });
-
-  it('archived runs are hidden, listed on their own, and restorable', () => {
-    expect(setRunsArchived({ db, ids: ['x1', 'x2', 'nope'], archived: true, now: 5 })).toBe(2);
-    expect(setRunsArchived({ db, ids: ['x1'], archived: true })).toBe(0);
-    expect(ids(listRuns({ db }))).toEqual(['x3']);
-    expect(ids(listRuns({ db, archived: true })).sort()).toEqual(['x1', 'x2']);
-    expect(getRun({ db, id: 'x1' })!.archivedAt).toBe(5);
-    expect(ids(listRuns({ db, archived: true, q: 'cuda' }))).toEqual(['x1']);
-    expect(setRunsArchived({ db, ids: ['x1'], archived: false })).toBe(1);
-    expect(ids(listRuns({ db })).sort()).toEqual(['x1', 'x3']);
-  });
-});
-
-describe('delete', () => {
-  it('removes the run with every row about it; a live run is refused', () => {
-    save('gone', { epochs: 3, best: 1 });
-    setRunPlanLinks({ db, runId: 'gone', links: [{ planPath: '/p/plan.md', planDisplay: 'plan.md', rowId: 'A', source: 'summary' }] });
-    expect(deleteRun({ db, id: 'gone' })).toEqual({ ok: true, origin: 'imported', bundleDir: '/b/gone' });
-    for (const t of ['runs', 'run_search', 'run_plan_rows', 'epoch_values', 'checks']) {
-      expect(
-        db.$client
-          .prepare(`SELECT count(*) FROM ${t} WHERE ${t === 'runs' ? 'id' : 'run_id'} = 'gone'`)
-          .pluck()
-          .get(),
-        t,
-      ).toBe(0);
-    }
-    expect(deleteRun({ db, id: 'gone' })).toEqual({ ok: false, reason: 'not-found' });
-    const ev = analyseBundle([], { root: '/b/q', title: 'q', launch: { exitCode: null, signal: null, cleanedUp: null, status: 'queued' } });
-    enqueueRun({
-      db,
-      id: 'live',
-      profile: 'reference',
-      title: 'q',
-      bundleDir: '/b/q',
-      params: {},
-      cpuOnly: false,
-      planLinks: [],
-      argv: ['true'],
-      cwd: '/',
-      env: {},
-      outputDir: '/w/q',
-      keepOutput: false,
-      timeoutMs: 1000,
-      evidence: ev,
+    it('the index rank is the rule’s VERDICT_RANK', async () => {
+      for (const [v, rank] of Object.entries(VERDICT_RANK)) {
+        expect(await db.get(sql`SELECT ${sql.raw(VERDICT_RANK_SQL)} AS rank FROM (SELECT CAST(${v} AS text) AS verdict) AS v`)).toEqual({ rank });
+      }
     });
-    expect(deleteRun({ db, id: 'live' })).toEqual({ ok: false, reason: 'live' });
+
+    it('a queued launch is pending, cancelled while queued it is incomplete', async () => {
+      const ev = analyseBundle([], {
+        root: '/b/q',
+        title: 'q',
+        requested: { text: 'node train.mjs --gridsize 3', source: 'launch form' },
+        launch: { exitCode: null, signal: null, cleanedUp: null, status: 'queued' },
+      });
+      await enqueueRun({
+        db,
+        id: 'q',
+        profile: 'reference',
+        title: 'q',
+        name: 'reference · gridsize 3',
+        bundleDir: '/b/q',
+        params: { gridsize: 3 },
+        cpuOnly: false,
+        planLinks: [],
+        argv: ['true'],
+        cwd: '/',
+        env: {},
+        outputDir: '/w/q',
+        keepOutput: false,
+        timeoutMs: 1000,
+        evidence: ev,
+      });
+      expect(await getRun({ db, id: 'q' })).toMatchObject({ verdict: 'pending', name: 'reference · gridsize 3' });
+      expect(await hasLiveRuns({ db })).toBe(true);
+      // Its name and knobs are searchable from the start.
+      expect(ids(await listRuns({ db, q: 'gridsize=3' }))).toEqual(['q']);
+      expect(await requestCancel({ db, runId: 'q' })).toBe('cancelled');
+      expect((await getRun({ db, id: 'q' }))!.verdict).toBe('incomplete');
+      expect(await hasLiveRuns({ db })).toBe(false);
+    });
   });
 
-  it('a launched run’s bundle folder is removed; an imported bundle and a folder outside the bundles folder are kept', () => {
-    const bundles = path.join(dir, 'bundles');
-    const launched = path.join(bundles, 'run1');
-    fs.mkdirSync(launched, { recursive: true });
-    fs.writeFileSync(path.join(launched, 'train.log'), 'x');
-    const imported = path.join(dir, 'team', 'bundle');
-    fs.mkdirSync(imported, { recursive: true });
-    fs.writeFileSync(path.join(imported, 'train.log'), 'x');
-    const store = (id: string, origin: 'launched' | 'imported', bundleDir: string) =>
-      saveRun({ db, id, sourceKey: bundleDir, origin, bundleDir, contentHash: id, evidence: analyseBundle([], { root: bundleDir, title: id }), series: [] });
-    store('run1', 'launched', launched);
-    store('imp', 'imported', imported);
-    // A launched run whose bundle_dir names a folder it does not own (not <bundles>/<its id>).
-    store('odd', 'launched', imported + '-odd');
-    fs.mkdirSync(imported + '-odd');
+  describe('sorting', () => {
+    beforeEach(async () => {
+      await save('a', { startedAt: 3000, runtimeS: 5, epochs: 2, best: 0.5 });
+      await save('b', { startedAt: 1000, runtimeS: null, epochs: 10, best: null, checks: [check('exit', 'fail')] });
+      await save('c', { startedAt: null, runtimeS: 1, epochs: 1, best: 0.1, status: 'unknown', checks: [check('exit', 'skip')] });
+      await save('d', { startedAt: 2000, runtimeS: 60, epochs: 5, best: 2 });
+    });
 
-    expect(deleteRunAndBundle({ db, id: 'run1', bundlesRoot: bundles })).toMatchObject({ ok: true, removedFolder: fs.realpathSync(bundles) + '/run1' });
-    expect(fs.existsSync(launched)).toBe(false);
-    expect(deleteRunAndBundle({ db, id: 'imp', bundlesRoot: bundles })).toMatchObject({ ok: true, removedFolder: null, keptFolder: imported });
-    expect(fs.existsSync(path.join(imported, 'train.log'))).toBe(true);
-    expect(deleteRunAndBundle({ db, id: 'odd', bundlesRoot: bundles })).toMatchObject({ ok: true, removedFolder: null });
-    expect(fs.existsSync(imported + '-odd')).toBe(true);
+    it('newest first by default; runs without a value come last in both directions', async () => {
+      expect(ids(await listRuns({ db }))).toEqual(['a', 'd', 'b', 'c']);
+      expect(ids(await listRuns({ db, sort: 'started', dir: 'asc' }))).toEqual(['b', 'd', 'a', 'c']);
+      expect(ids(await listRuns({ db, sort: 'duration' }))).toEqual(['d', 'a', 'c', 'b']);
+      expect(ids(await listRuns({ db, sort: 'duration', dir: 'asc' }))).toEqual(['c', 'a', 'd', 'b']);
+      expect(ids(await listRuns({ db, sort: 'epochs' }))).toEqual(['b', 'd', 'a', 'c']);
+      expect(ids(await listRuns({ db, sort: 'best' }))).toEqual(['c', 'a', 'd', 'b']);
+      expect(ids(await listRuns({ db, sort: 'best', dir: 'desc' }))).toEqual(['d', 'a', 'c', 'b']);
+    });
+
+    it('verdict: worst first, newest first within a verdict; descending is the reverse', async () => {
+      expect(ids(await listRuns({ db, sort: 'verdict' }))).toEqual(['b', 'c', 'a', 'd']);
+      expect(ids(await listRuns({ db, sort: 'verdict', dir: 'desc' }))).toEqual(['d', 'a', 'c', 'b']);
+    });
+
+    it('pages through the runs with and without values without losing or repeating one', async () => {
+      for (const [sort, dir] of RUN_SORTS.flatMap(
+        (s) =>
+          [
+            [s, 'asc'],
+            [s, 'desc'],
+          ] as const,
+      )) {
+        const whole = ids(await listRuns({ db, sort, dir }));
+        const paged: string[] = [];
+        for (const page of [1, 2, 3, 4]) paged.push(...ids(await listRuns({ db, sort, dir, page, pageSize: 1 })));
+        expect(paged, `${sort} ${dir}`).toEqual(whole);
+        expect(ids(await listRuns({ db, sort, dir, page: 2, pageSize: 3 }))).toEqual(whole.slice(3));
+      }
+    });
+  });
+
+  describe('search and filters', () => {
+    beforeEach(async () => {
+      await save('x1', { knobs: { gridsize: '3', 'early-stop-patience': '5' }, accelerator: 'cuda', origin: 'launched', profile: 'ptycho-torch' });
+      await save('x2', { knobs: { gridsize: '2' }, accelerator: 'cpu' });
+      await save('x3', { knobs: {}, accelerator: 'mps' });
+      await setRunPlanLinks({ db, runId: 'x3', links: [{ planPath: '/p/plan.md', planDisplay: 'plan.md', rowId: 'EB4.A', source: 'summary' }] });
+    });
+
+    it('finds plan row IDs, profiles, accelerators and knob values; every word must match', async () => {
+      expect(ids(await listRuns({ db, q: 'eb4.a' }))).toEqual(['x3']);
+      expect(ids(await listRuns({ db, q: 'ptycho-torch' }))).toEqual(['x1']);
+      expect(ids(await listRuns({ db, q: 'CUDA' }))).toEqual(['x1']);
+      expect(ids(await listRuns({ db, q: 'gridsize=3' }))).toEqual(['x1']);
+      // `-` in a knob's name is also spelled `_`, as `runproof launch --set` takes it.
+      expect(ids(await listRuns({ db, q: 'early_stop_patience=5' }))).toEqual(['x1']);
+      expect(ids(await listRuns({ db, q: 'gridsize cpu' }))).toEqual(['x2']);
+      // A plan row ID beside another word: both must match, one through the row, the other through the line.
+      expect(ids(await listRuns({ db, q: 'eb4.a mps' }))).toEqual(['x3']);
+      expect((await listRuns({ db, q: 'eb4.a cuda' })).total).toBe(0);
+      expect((await listRuns({ db, q: 'gridsize nothing-like-this' })).total).toBe(0);
+      // LIKE's wildcards are literal.
+      expect((await listRuns({ db, q: '100%_' })).total).toBe(0);
+    });
+
+    it('a word of three or more characters is found through the trigram index, a shorter one by LIKE; the index follows renames and deletes', async () => {
+      // The lines the index answers for (SQLite: the FTS5 trigram table; PostgreSQL: the pg_trgm-indexed lines themselves).
+      const fts = async (word: string) =>
+        (backend === 'sqlite'
+          ? await db.get<{ n: number }>(sql`SELECT count(*) AS n FROM run_search_fts WHERE run_search_fts MATCH ${`"${word}"`}`)
+          : await db.get<{ n: number }>(sql`SELECT count(*) AS n FROM run_search_text WHERE text LIKE ${`%${word}%`}`))!.n;
+      expect(await fts('gridsize=3')).toBe(1);
+      expect(ids(await listRuns({ db, q: 'x1' }))).toEqual(['x1']);
+      expect(ids(await listRuns({ db, q: 'cu' }))).toEqual(['x1']);
+      await setRunName({ db, id: 'x3', name: 'quokka' });
+      expect(await fts('quokka')).toBe(1);
+      expect(ids(await listRuns({ db, q: 'quok' }))).toEqual(['x3']);
+      await deleteRun({ db, id: 'x3' });
+      expect(await fts('quokka')).toBe(0);
+      // A word with FTS syntax in it is a plain substring.
+      expect((await listRuns({ db, q: '"grid OR size*' })).total).toBe(0);
+      expect(ids(await listRuns({ db, q: 'GRIDSIZE=2' }))).toEqual(['x2']);
+    });
+
+    it('finds names and notes, and a rename is searchable at once; re-saving the evidence keeps them', async () => {
+      expect(await setRunName({ db, id: 'x2', name: '  lr sweep\nbaseline ' })).toBe(true);
+      expect(await setRunNotes({ db, id: 'x2', notes: 'Compare with the\r\nGPU run.' })).toBe(true);
+      expect(await getRun({ db, id: 'x2' })).toMatchObject({ name: 'lr sweep baseline', notes: 'Compare with the\nGPU run.' });
+      expect(ids(await listRuns({ db, q: 'sweep' }))).toEqual(['x2']);
+      expect(ids(await listRuns({ db, q: 'gpu run' }))).toEqual(['x2']);
+      await save('x2', { knobs: { gridsize: '2' }, accelerator: 'cpu' });
+      expect(await getRun({ db, id: 'x2' })).toMatchObject({ name: 'lr sweep baseline', notes: 'Compare with the\nGPU run.' });
+      expect(ids(await listRuns({ db, q: 'sweep' }))).toEqual(['x2']);
+      expect(await setRunName({ db, id: 'x2', name: ' ' })).toBe(true);
+      expect((await getRun({ db, id: 'x2' }))!.name).toBeNull();
+      expect(await setRunName({ db, id: 'nope', name: 'x' })).toBe(false);
+    });
+
+    it('launched or imported; the verdict filter', async () => {
+      expect(ids(await listRuns({ db, origin: 'launched' }))).toEqual(['x1']);
+      expect(ids(await listRuns({ db, origin: 'imported' })).sort()).toEqual(['x2', 'x3']);
+      await save('f', { checks: [check('exit', 'fail')] });
+      expect(ids(await listRuns({ db, verdict: 'fail' }))).toEqual(['f']);
+      expect((await listRuns({ db, verdict: 'pass' })).total).toBe(3);
+    });
+
+    it('archived runs are hidden, listed on their own, and restorable', async () => {
+      expect(await setRunsArchived({ db, ids: ['x1', 'x2', 'nope'], archived: true, now: 5 })).toBe(2);
+      expect(await setRunsArchived({ db, ids: ['x1'], archived: true })).toBe(0);
+      expect(ids(await listRuns({ db }))).toEqual(['x3']);
+      expect(ids(await listRuns({ db, archived: true })).sort()).toEqual(['x1', 'x2']);
+      expect((await getRun({ db, id: 'x1' }))!.archivedAt).toBe(5);
+      expect(ids(await listRuns({ db, archived: true, q: 'cuda' }))).toEqual(['x1']);
+      expect(await setRunsArchived({ db, ids: ['x1'], archived: false })).toBe(1);
+      expect(ids(await listRuns({ db })).sort()).toEqual(['x1', 'x3']);
+    });
+  });
+
+  describe('delete', () => {
+    it('removes the run with every row about it; a live run is refused', async () => {
+      await save('gone', { epochs: 3, best: 1 });
+      await setRunPlanLinks({ db, runId: 'gone', links: [{ planPath: '/p/plan.md', planDisplay: 'plan.md', rowId: 'A', source: 'summary' }] });
+      expect(await deleteRun({ db, id: 'gone' })).toEqual({ ok: true, origin: 'imported', bundleDir: '/b/gone' });
+      for (const t of ['runs', 'run_search', 'run_plan_rows', 'epoch_values', 'checks', 'series']) {
+        expect(await db.get(sql.raw(`SELECT count(*) AS n FROM ${t} WHERE ${t === 'runs' ? 'id' : 'run_id'} = 'gone'`)), t).toEqual({ n: 0 });
+      }
+      expect(await db.get(sql`SELECT count(*) AS n FROM points`)).toEqual({ n: 0 });
+      expect(await deleteRun({ db, id: 'gone' })).toEqual({ ok: false, reason: 'not-found' });
+      const ev = analyseBundle([], { root: '/b/q', title: 'q', launch: { exitCode: null, signal: null, cleanedUp: null, status: 'queued' } });
+      await enqueueRun({
+        db,
+        id: 'live',
+        profile: 'reference',
+        title: 'q',
+        bundleDir: '/b/q',
+        params: {},
+        cpuOnly: false,
+        planLinks: [],
+        argv: ['true'],
+        cwd: '/',
+        env: {},
+        outputDir: '/w/q',
+        keepOutput: false,
+        timeoutMs: 1000,
+        evidence: ev,
+      });
+      expect(await deleteRun({ db, id: 'live' })).toEqual({ ok: false, reason: 'live' });
+    });
+
+    it('a launched run’s bundle folder is removed; an imported bundle and a folder outside the bundles folder are kept', async () => {
+      const bundles = path.join(dir, 'bundles');
+      const launched = path.join(bundles, 'run1');
+      fs.mkdirSync(launched, { recursive: true });
+      fs.writeFileSync(path.join(launched, 'train.log'), 'x');
+      const imported = path.join(dir, 'team', 'bundle');
+      fs.mkdirSync(imported, { recursive: true });
+      fs.writeFileSync(path.join(imported, 'train.log'), 'x');
+      const store = async (id: string, origin: 'launched' | 'imported', bundleDir: string) =>
+        saveRun({ db, id, sourceKey: bundleDir, origin, bundleDir, contentHash: id, evidence: analyseBundle([], { root: bundleDir, title: id }), series: [] });
+      await store('run1', 'launched', launched);
+      await store('imp', 'imported', imported);
+      // A launched run whose bundle_dir names a folder it does not own (not <bundles>/<its id>).
+      await store('odd', 'launched', imported + '-odd');
+      fs.mkdirSync(imported + '-odd');
+
+      expect(await deleteRunAndBundle({ db, id: 'run1', bundlesRoot: bundles })).toMatchObject({ ok: true, removedFolder: fs.realpathSync(bundles) + '/run1' });
+      expect(fs.existsSync(launched)).toBe(false);
+      expect(await deleteRunAndBundle({ db, id: 'imp', bundlesRoot: bundles })).toMatchObject({ ok: true, removedFolder: null, keptFolder: imported });
+      expect(fs.existsSync(path.join(imported, 'train.log'))).toBe(true);
+      expect(await deleteRunAndBundle({ db, id: 'odd', bundlesRoot: bundles })).toMatchObject({ ok: true, removedFolder: null });
+      expect(fs.existsSync(imported + '-odd')).toBe(true);
+    });
   });
 });
 
-describe('query plans at scale', () => {
+describe('query plans at scale (SQLite only: EXPLAIN QUERY PLAN of its planner and indexes)', () => {
+  freshDb('sqlite');
+  const client = () => db.sqlite!;
+
   /** SQLite's plan for a query listRuns would run, with the parameters it binds. */
   function plan(sqlText: string): string {
-    return (db.$client.prepare(`EXPLAIN QUERY PLAN ${sqlText}`).all() as Array<{ detail: string }>).map((r) => r.detail).join(' | ');
+    return (client().prepare(`EXPLAIN QUERY PLAN ${sqlText}`).all() as Array<{ detail: string }>).map((r) => r.detail).join(' | ');
   }
 
-  it('every sort and the filters walk an index: no sort step, no scan of the runs table', () => {
+  it('every sort and the filters walk an index: no sort step, no scan of the runs table', async () => {
     // Enough rows that SQLite's planner prefers the indexes as it would at 100,000 runs.
-    for (let i = 0; i < 300; i++) save(`r${i}`, { startedAt: i * 10, runtimeS: i % 7 ? i : null, epochs: i % 9, best: i % 5 ? i / 10 : null });
-    db.$client.pragma('optimize');
+    for (let i = 0; i < 300; i++) await save(`r${i}`, { startedAt: i * 10, runtimeS: i % 7 ? i : null, epochs: i % 9, best: i % 5 ? i / 10 : null });
+    client().pragma('optimize');
     const captured: string[] = [];
-    const prepare = db.$client.prepare.bind(db.$client);
-    (db.$client as unknown as { prepare: (s: string) => unknown }).prepare = (s: string) => {
+    const prepare = client().prepare.bind(client());
+    (client() as unknown as { prepare: (s: string) => unknown }).prepare = (s: string) => {
       if (/^select .* from "runs"/i.test(s) && !/count\(\*\)/i.test(s)) captured.push(s);
       return prepare(s);
     };
     try {
-      for (const sort of RUN_SORTS) for (const dir of ['asc', 'desc'] as const) listRuns({ db, sort, dir });
-      listRuns({ db, status: 'failed' });
-      listRuns({ db, verdict: 'fail' });
-      listRuns({ db, origin: 'launched' });
-      listRuns({ db, initiative: 'X' });
-      listRuns({ db, q: 'gridsize' });
+      for (const sort of RUN_SORTS) for (const dir of ['asc', 'desc'] as const) await listRuns({ db, sort, dir });
+      await listRuns({ db, status: 'failed' });
+      await listRuns({ db, verdict: 'fail' });
+      await listRuns({ db, origin: 'launched' });
+      await listRuns({ db, initiative: 'X' });
+      await listRuns({ db, q: 'gridsize' });
     } finally {
-      (db.$client as unknown as { prepare: unknown }).prepare = prepare;
+      (client() as unknown as { prepare: unknown }).prepare = prepare;
     }
     expect(captured.length).toBeGreaterThanOrEqual(15);
     for (const s of captured) {

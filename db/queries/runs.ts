@@ -3,8 +3,9 @@
  */
 import { and, asc, desc, eq, getTableColumns, inArray, isNotNull, isNull, sql, type SQL } from 'drizzle-orm';
 import type { SQLiteColumn, SQLiteTable } from 'drizzle-orm/sqlite-core';
-import type { Db } from '../client';
-import { bundleFiles, checkpoints, checks, epochValues, runs, series, VERDICT_RANK_SQL, warnings, type NewRun, type Run } from '../schema';
+import type Database from 'better-sqlite3';
+import { affected, type Db } from '../client';
+import { type checkpoints, VERDICT_RANK_SQL, type NewRun, type Run } from '../schema';
 import type { Evidence, RunStatus } from '../../lib/evidence/types';
 import { VERDICT_RANK, verdictOf, verdictSql, type Verdict } from '../../lib/evidence/verdict';
 import { parseJsonText, toJsonText } from '../../lib/json-text';
@@ -49,14 +50,11 @@ const POINT_BATCH = 128;
 export const MAX_STATEMENT_PARAMS = 999;
 
 /** Insert rows in as many statements as the parameter limit needs (each row binds at most one parameter per column). */
-export function insertRows<T extends SQLiteTable>(db: Db, table: T, rows: Array<T['$inferInsert']>): void {
+export async function insertRows<T extends SQLiteTable>(db: Db, table: T, rows: Array<T['$inferInsert']>): Promise<void> {
   if (!rows.length) return;
   const perRow = Object.keys(getTableColumns(table)).length;
   const per = Math.max(1, Math.floor(MAX_STATEMENT_PARAMS / perRow));
-  for (let i = 0; i < rows.length; i += per)
-    db.insert(table)
-      .values(rows.slice(i, i + per))
-      .run();
+  for (let i = 0; i < rows.length; i += per) await db.orm.insert(table).values(rows.slice(i, i + per));
 }
 
 function numOrNull(v: number): number | null {
@@ -159,16 +157,17 @@ export function runSearchText(r: SearchFields, ev: Evidence | null): string {
     .slice(0, SEARCH_CHARS);
 }
 
-function writeSearch(db: Db, runId: string, text: string): void {
-  const client = db.$client;
+async function writeSearch(db: Db, runId: string, text: string): Promise<void> {
   // The run's integer key (kept across rewrites), then its line; an unchanged line is left alone (no index churn).
-  const id = client.prepare('INSERT INTO run_search (run_id) VALUES (?) ON CONFLICT (run_id) DO UPDATE SET run_id = excluded.run_id RETURNING id').pluck().get(runId) as number;
-  client.prepare('INSERT INTO run_search_text (id, text) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET text = excluded.text WHERE text IS NOT excluded.text').run(id, text);
+  const key = await db.get<{ id: number }>(sql`INSERT INTO run_search (run_id) VALUES (${runId}) ON CONFLICT (run_id) DO UPDATE SET run_id = excluded.run_id RETURNING id`);
+  await db.run(
+    sql`INSERT INTO run_search_text (id, text) VALUES (${Number(key!.id)}, ${text}) ON CONFLICT (id) DO UPDATE SET text = excluded.text WHERE run_search_text.text IS DISTINCT FROM excluded.text`,
+  );
 }
 
 /** Rewrite one run's search line from its row (after a rename, a note, a launch). */
-export function refreshRunSearch({ db, runId }: { db: Db; runId: string }): void {
-  const run = getRun({ db, id: runId });
+export async function refreshRunSearch({ db, runId }: { db: Db; runId: string }): Promise<void> {
+  const run = await getRun({ db, id: runId });
   if (!run) return;
   let ev: Evidence | null = null;
   try {
@@ -176,7 +175,7 @@ export function refreshRunSearch({ db, runId }: { db: Db; runId: string }): void
   } catch {
     ev = null;
   }
-  writeSearch(db, runId, runSearchText(run, ev));
+  await writeSearch(db, runId, runSearchText(run, ev));
 }
 
 /**
@@ -185,23 +184,20 @@ export function refreshRunSearch({ db, runId }: { db: Db; runId: string }): void
  * verdictSql says (one UPDATE; the rule reads only columns the row has), and
  * a search line for every run without one (rows written before 0006).
  */
-export function syncRunColumns({ db }: { db: Db }): { verdicts: number; searches: number } {
-  const client = db.$client;
+export async function syncRunColumns({ db }: { db: Db }): Promise<{ verdicts: number; searches: number }> {
   const rule = verdictSql();
-  return client
-    .transaction(() => {
-      const verdicts = client.prepare(`UPDATE runs SET verdict = ${rule} WHERE verdict IS NOT ${rule}`).run().changes;
-      const missing = client.prepare('SELECT id FROM runs WHERE id NOT IN (SELECT s.run_id FROM run_search s JOIN run_search_text t ON t.id = s.id)').pluck().all() as string[];
-      for (const runId of missing) refreshRunSearch({ db, runId });
-      return { verdicts, searches: missing.length };
-    })
-    .immediate();
+  return db.tx(async (tx) => {
+    const verdicts = await tx.run(sql.raw(`UPDATE runs SET verdict = ${rule} WHERE verdict IS DISTINCT FROM ${rule}`));
+    const missing = await tx.all<{ id: string }>(sql`SELECT id FROM runs WHERE id NOT IN (SELECT s.run_id FROM run_search s JOIN run_search_text t ON t.id = s.id)`);
+    for (const { id } of missing) await refreshRunSearch({ db: tx, runId: id });
+    return { verdicts, searches: missing.length };
+  });
 }
 
 /** Part of the open-time stamp: bump it to make the next open run syncRunColumns again. */
 export const RUN_SEARCH_VERSION = 1;
 
-/** The rules the stored columns were computed under, as SQLite's user_version (an int32; migrations do not use it). */
+/** The rules the stored columns were computed under, as the database's user version (an int32; migrations do not use it). */
 export function runColumnsStamp(): number {
   const text = `${verdictSql()}\u0000search ${RUN_SEARCH_VERSION}`;
   let h = 0x811c9dc5;
@@ -217,36 +213,86 @@ export function runColumnsStamp(): number {
  * scan (a whole-table read: 753 ms at 100,000 runs, against 1.7 ms skipped —
  * `npm run bench` — on every CLI command and server start). Null when skipped.
  */
-export function syncRunColumnsOnOpen({ db }: { db: Db }): { verdicts: number; searches: number } | null {
+export async function syncRunColumnsOnOpen({ db }: { db: Db }): Promise<{ verdicts: number; searches: number } | null> {
   const stamp = runColumnsStamp();
-  if (db.$client.pragma('user_version', { simple: true }) === stamp) return null;
-  const r = syncRunColumns({ db });
-  db.$client.pragma(`user_version = ${stamp}`);
+  if ((await db.userVersion()) === stamp) return null;
+  const r = await syncRunColumns({ db });
+  await db.setUserVersion(stamp);
   return r;
 }
 
+/** Per-series rows per INSERT … SELECT FROM unnest on PostgreSQL: five arrays of this many values each. */
+const PG_POINT_BATCH = 50_000;
+
+/** A series' points, in order: SQLite through cached multi-row statements, PostgreSQL through arrays unnested server-side. */
+async function insertPoints(db: Db, seriesId: number, s: SeriesInput, stmtFor: ((n: number) => Database.Statement) | null): Promise<void> {
+  if (stmtFor) {
+    const full = stmtFor(POINT_BATCH);
+    const params = new Array(POINT_BATCH * 5);
+    let i = 0;
+    for (; i + POINT_BATCH <= s.length; i += POINT_BATCH) {
+      for (let j = 0; j < POINT_BATCH; j++) {
+        const k = i + j,
+          o = j * 5;
+        params[o] = seriesId;
+        params[o + 1] = k;
+        params[o + 2] = s.steps[k];
+        params[o + 3] = numOrNull(s.epochs[k]);
+        params[o + 4] = numOrNull(s.values[k]);
+      }
+      full.run(params);
+    }
+    const rest = s.length - i;
+    if (rest > 0) {
+      const p: Array<number | null> = [];
+      for (let k = i; k < s.length; k++) p.push(seriesId, k, s.steps[k], numOrNull(s.epochs[k]), numOrNull(s.values[k]));
+      stmtFor(rest).run(p);
+    }
+    return;
+  }
+  for (let i = 0; i < s.length; i += PG_POINT_BATCH) {
+    const n = Math.min(PG_POINT_BATCH, s.length - i);
+    const seq = new Array<number>(n);
+    const steps = new Array<number>(n);
+    const epochs = new Array<number | null>(n);
+    const values = new Array<number | null>(n);
+    for (let j = 0; j < n; j++) {
+      seq[j] = i + j;
+      steps[j] = s.steps[i + j];
+      epochs[j] = numOrNull(s.epochs[i + j]);
+      values[j] = numOrNull(s.values[i + j]);
+    }
+    await db.run(
+      sql`INSERT INTO points (series_id, seq, step, epoch, value) SELECT ${seriesId}, u.seq, u.step, u.epoch, u.value FROM unnest(${sql.param(seq)}::bigint[], ${sql.param(steps)}::bigint[], ${sql.param(epochs)}::bigint[], ${sql.param(values)}::float8[]) AS u(seq, step, epoch, value)`,
+    );
+  }
+}
+
 /**
- * Insert or replace a run with all its child rows in one synchronous
- * transaction (better-sqlite3 transactions cannot span awaits). Child rows
- * are deleted and rewritten: evidence is recomputed whole, never patched.
+ * Insert or replace a run with all its child rows in one transaction (inside
+ * the caller's when `db` is a tx). Child rows are deleted and rewritten:
+ * evidence is recomputed whole, never patched.
  */
-export function saveRun(input: SaveRunInput): void {
-  const { db, evidence } = input;
-  const client = db.$client;
+export async function saveRun(input: SaveRunInput): Promise<void> {
+  const { evidence } = input;
   const now = Date.now();
   const cols = runColumnsFromEvidence(evidence);
-  const insertPoints = new Map<number, ReturnType<typeof client.prepare>>();
-  const stmtFor = (n: number) => {
-    let s = insertPoints.get(n);
-    if (!s) {
-      s = client.prepare(`INSERT INTO points (series_id, seq, step, epoch, value) VALUES ${Array.from({ length: n }, () => '(?,?,?,?,?)').join(',')}`);
-      insertPoints.set(n, s);
-    }
-    return s;
-  };
-  client.transaction(() => {
-    deleteRunChildren(db, input.id);
-    const existing = db.select({ createdAt: runs.createdAt, name: runs.name, notes: runs.notes }).from(runs).where(eq(runs.id, input.id)).get();
+  await input.db.tx(async (db) => {
+    const t = db.t;
+    const client = db.dialect === 'sqlite' ? db.sqlite! : null;
+    const cached = new Map<number, Database.Statement>();
+    const stmtFor = client
+      ? (n: number) => {
+          let st = cached.get(n);
+          if (!st) {
+            st = client.prepare(`INSERT INTO points (series_id, seq, step, epoch, value) VALUES ${Array.from({ length: n }, () => '(?,?,?,?,?)').join(',')}`);
+            cached.set(n, st);
+          }
+          return st;
+        }
+      : null;
+    await deleteRunChildren(db, input.id);
+    const [existing] = await db.orm.select({ createdAt: t.runs.createdAt, name: t.runs.name, notes: t.runs.notes }).from(t.runs).where(eq(t.runs.id, input.id)).limit(1);
     const row: NewRun = {
       id: input.id,
       sourceKey: input.sourceKey,
@@ -262,11 +308,9 @@ export function saveRun(input: SaveRunInput): void {
       ...cols,
     };
     // Name, notes and archived_at are people's, not the evidence's: a re-import or the worker's final save keeps them.
-    db.insert(runs)
-      .values(row)
-      .onConflictDoUpdate({ target: runs.id, set: { ...row, createdAt: undefined } })
-      .run();
-    writeSearch(
+    const { createdAt: _created, ...update } = row;
+    await db.orm.insert(t.runs).values(row).onConflictDoUpdate({ target: t.runs.id, set: update });
+    await writeSearch(
       db,
       input.id,
       runSearchText(
@@ -286,53 +330,33 @@ export function saveRun(input: SaveRunInput): void {
       ),
     );
 
-    insertRows(
+    await insertRows(
       db,
-      bundleFiles,
+      t.bundleFiles,
       evidence.files.map((f) => ({ runId: input.id, path: f.path, role: f.role, sizeBytes: f.sizeBytes })),
     );
-    const epochRows: Array<typeof epochValues.$inferInsert> = [];
+    const epochRows: Array<typeof t.epochValues.$inferInsert> = [];
     for (const e of evidence.epochs) for (const [metric, value] of Object.entries(e.metrics)) epochRows.push({ runId: input.id, metric, epoch: e.epoch, step: e.step, value });
-    insertRows(db, epochValues, epochRows);
-    insertRows(db, checkpoints, checkpointRows(input.id, evidence));
-    insertRows(
+    await insertRows(db, t.epochValues, epochRows);
+    await insertRows(db, t.checkpoints, checkpointRows(input.id, evidence));
+    await insertRows(
       db,
-      warnings,
+      t.warnings,
       evidence.warnings.map((w, seq) => ({ runId: input.id, seq, category: w.category, message: w.message, file: w.file, line: w.line, count: w.count })),
     );
-    insertRows(
+    await insertRows(
       db,
-      checks,
+      t.checks,
       evidence.checks.map((c) => ({ runId: input.id, checkId: c.id, status: c.status, detail: c.detail })),
     );
 
     for (const s of input.series) {
       const keep = downsampleMinMax(s.steps, s.values, CHART_POINTS);
       const chartJson = toJsonText<ChartPairs>(Array.from(keep, (k) => [s.steps[k], numOrNull(s.values[k])]));
-      const seriesId = Number(db.insert(series).values({ runId: input.id, metric: s.metric, points: s.length, chartJson }).returning({ id: series.id }).get().id);
-      const full = stmtFor(POINT_BATCH);
-      const params = new Array(POINT_BATCH * 5);
-      let i = 0;
-      for (; i + POINT_BATCH <= s.length; i += POINT_BATCH) {
-        for (let j = 0; j < POINT_BATCH; j++) {
-          const k = i + j,
-            o = j * 5;
-          params[o] = seriesId;
-          params[o + 1] = k;
-          params[o + 2] = s.steps[k];
-          params[o + 3] = numOrNull(s.epochs[k]);
-          params[o + 4] = numOrNull(s.values[k]);
-        }
-        full.run(params);
-      }
-      const rest = s.length - i;
-      if (rest > 0) {
-        const p: Array<number | null> = [];
-        for (let k = i; k < s.length; k++) p.push(seriesId, k, s.steps[k], numOrNull(s.epochs[k]), numOrNull(s.values[k]));
-        stmtFor(rest).run(p);
-      }
+      const [created] = await db.orm.insert(t.series).values({ runId: input.id, metric: s.metric, points: s.length, chartJson }).returning({ id: t.series.id });
+      await insertPoints(db, Number(created.id), s, stmtFor);
     }
-  })();
+  });
 }
 
 /**
@@ -353,25 +377,28 @@ function checkpointRows(runId: string, evidence: Evidence): Array<typeof checkpo
   return [...rows.values()];
 }
 
-function deleteRunChildren(db: Db, runId: string): void {
+async function deleteRunChildren(db: Db, runId: string): Promise<void> {
+  const t = db.t;
   // points has no foreign key (it would slow bulk inserts); remove through its series.
-  db.$client.prepare('DELETE FROM points WHERE series_id IN (SELECT id FROM series WHERE run_id = ?)').run(runId);
-  for (const t of [series, bundleFiles, epochValues, checkpoints, warnings, checks]) db.delete(t).where(eq(t.runId, runId)).run();
+  await db.run(sql`DELETE FROM points WHERE series_id IN (SELECT id FROM series WHERE run_id = ${runId})`);
+  for (const c of [t.series, t.bundleFiles, t.epochValues, t.checkpoints, t.warnings, t.checks]) await db.orm.delete(c).where(eq(c.runId, runId));
 }
 
-export function getRunBySourceKey({ db, sourceKey }: { db: Db; sourceKey: string }): Pick<Run, 'id' | 'contentHash'> | undefined {
-  return db.select({ id: runs.id, contentHash: runs.contentHash }).from(runs).where(eq(runs.sourceKey, sourceKey)).get();
+export async function getRunBySourceKey({ db, sourceKey }: { db: Db; sourceKey: string }): Promise<Pick<Run, 'id' | 'contentHash'> | undefined> {
+  const { runs } = db.t;
+  return (await db.orm.select({ id: runs.id, contentHash: runs.contentHash }).from(runs).where(eq(runs.sourceKey, sourceKey)).limit(1))[0];
 }
 
-export function getRun({ db, id }: { db: Db; id: string }): Run | undefined {
-  return db.select().from(runs).where(eq(runs.id, id)).get();
+export async function getRun({ db, id }: { db: Db; id: string }): Promise<Run | undefined> {
+  const { runs } = db.t;
+  return (await db.orm.select().from(runs).where(eq(runs.id, id)).limit(1))[0];
 }
 
-export function getRunEvidence({ db, id }: { db: Db; id: string }): { run: Run; evidence: Evidence } | null {
-  const run = getRun({ db, id });
+export async function getRunEvidence({ db, id }: { db: Db; id: string }): Promise<{ run: Run; evidence: Evidence } | null> {
+  const run = await getRun({ db, id });
   if (!run) return null;
   const evidence = parseJsonText(run.evidenceJson);
-  evidence.planRows = getRunPlanRows({ db, runId: id });
+  evidence.planRows = await getRunPlanRows({ db, runId: id });
   return { run, evidence };
 }
 
@@ -402,120 +429,163 @@ export interface ListRunsFilter {
 }
 
 export type RunListRow = Omit<Run, 'evidenceJson'>;
-const { evidenceJson: _evidence, ...listColumns } = getTableColumns(runs);
 
-const SORT_COLUMN: Record<Exclude<RunSort, 'verdict'>, SQLiteColumn> = { started: runs.startedAt, duration: runs.durationMs, epochs: runs.epochsRun, best: runs.bestValue };
-/** The same expression as the runs_live_verdict index, so SQLite walks that index. */
+function listColumns(db: Db) {
+  const { evidenceJson: _evidence, ...cols } = getTableColumns(db.t.runs);
+  return cols;
+}
+
+function sortColumn(db: Db, sort: Exclude<RunSort, 'verdict'>): SQLiteColumn {
+  const { runs } = db.t;
+  return { started: runs.startedAt, duration: runs.durationMs, epochs: runs.epochsRun, best: runs.bestValue }[sort];
+}
+
+/** The same expression as the runs_live_verdict index, so the database walks that index. */
 const verdictRank = sql.raw(`(${VERDICT_RANK_SQL})`);
 const MAX_TERMS = 8;
 
 const searchTerms = (q: string | null | undefined) => (q ?? '').toLowerCase().split(/\s+/).filter(Boolean).slice(0, MAX_TERMS);
 
+/** `%term%` for LIKE … ESCAPE '\': the term's own %, _ and \ match themselves. */
+const likeAny = (term: string) => `%${term.replace(/[%_\\]/g, (c) => `\\${c}`)}%`;
+/** An FTS5 phrase: the term as one string, quotes doubled. */
+const phrase = (term: string) => `"${term.replace(/"/g, '""')}"`;
+
 /**
- * The runs whose search line holds every word of `q` (or who prove a plan
- * row whose ID holds it), into the connection's temp.search_hits, which the
- * page query and its count then share. A word of three or more characters is
- * looked up in the trigram index (run_search_fts: a substring match without
- * reading every line); a shorter one is matched by LIKE over the lines.
- * Synchronous like every better-sqlite3 call, so no other query runs between
- * filling the table and reading it. Returns how many runs matched.
+ * The ids of the runs whose search line holds every word of `terms` (or who
+ * prove a plan row whose ID holds it), as a SELECT of run_id. On SQLite a
+ * word of three or more characters is looked up in the trigram index
+ * (run_search_fts: a substring match without reading every line) and a
+ * shorter one is matched by LIKE over the lines; on PostgreSQL every word is
+ * a LIKE over the lines, which the pg_trgm index of run_search_text serves
+ * for words of three or more characters. Plan row IDs match without regard
+ * to case, as SQLite's LIKE does.
  */
-function searchHits(db: Db, q: string | null | undefined): number {
-  const terms = searchTerms(q);
-  if (!terms.length) return 0;
-  const client = db.$client;
-  client.exec('CREATE TEMP TABLE IF NOT EXISTS search_hits (id TEXT PRIMARY KEY) WITHOUT ROWID');
-  client.prepare('DELETE FROM temp.search_hits').run();
-  const like = (term: string) => `%${term.replace(/[%_\\]/g, (c) => `\\${c}`)}%`;
-  const phrase = (term: string) => `"${term.replace(/"/g, '""')}"`;
-  const indexed = (term: string) => [...term].length >= 3;
-  const LIKE_ROWS = "SELECT run_id FROM run_plan_rows WHERE row_id LIKE ? ESCAPE '\\'";
-  const inRows = client.prepare(`${LIKE_ROWS} LIMIT 1`);
-  const long = terms.filter(indexed);
-  const short = terms.filter((t) => !indexed(t));
-  let sqlText: string;
-  let params: string[];
-  if (!terms.some((t) => inRows.get(like(t)) !== undefined)) {
+async function searchQuery(db: Db, terms: string[]): Promise<SQL> {
+  const sqlite = db.dialect === 'sqlite';
+  const indexed = (term: string) => sqlite && [...term].length >= 3;
+  const textLike = (term: string) => sql`t.text LIKE ${likeAny(term)} ESCAPE '\\'`;
+  const rowLike = (term: string) => (sqlite ? sql`row_id LIKE ${likeAny(term)} ESCAPE '\\'` : sql`row_id ILIKE ${likeAny(term)} ESCAPE '\\'`);
+  const fts = (match: string) => sql`SELECT s.run_id FROM run_search s WHERE s.id IN (SELECT rowid FROM run_search_fts WHERE run_search_fts MATCH ${match})`;
+  const namesRow = await db.get(sql`SELECT run_id FROM run_plan_rows WHERE ${sql.join(terms.map(rowLike), sql` OR `)} LIMIT 1`);
+  if (!namesRow) {
     // The usual case, no word names a plan row: the index intersects the long words itself, LIKE checks the short ones.
-    const shortLike = short.map(() => "t.text LIKE ? ESCAPE '\\'");
-    sqlText = long.length
-      ? `SELECT s.run_id FROM run_search s${short.length ? ' JOIN run_search_text t ON t.id = s.id' : ''} WHERE s.id IN (SELECT rowid FROM run_search_fts WHERE run_search_fts MATCH ?)${shortLike.map((c) => ` AND ${c}`).join('')}`
-      : `SELECT s.run_id FROM run_search_text t JOIN run_search s ON s.id = t.id WHERE ${shortLike.join(' AND ')}`;
-    params = [...(long.length ? [long.map(phrase).join(' AND ')] : []), ...short.map(like)];
-  } else {
-    // A word may match a line or a plan row: each word's runs, intersected.
-    params = [];
-    sqlText = terms
-      .map((term) => {
-        params.push(indexed(term) ? phrase(term) : like(term), like(term));
-        const lines = indexed(term)
-          ? 'SELECT s.run_id FROM run_search s WHERE s.id IN (SELECT rowid FROM run_search_fts WHERE run_search_fts MATCH ?)'
-          : "SELECT s.run_id FROM run_search_text t JOIN run_search s ON s.id = t.id WHERE t.text LIKE ? ESCAPE '\\'";
-        return `SELECT run_id FROM (${lines} UNION ${LIKE_ROWS})`;
-      })
-      .join(' INTERSECT ');
+    const long = terms.filter(indexed);
+    const short = terms.filter((t) => !indexed(t));
+    if (!long.length) return sql`SELECT s.run_id FROM run_search_text t JOIN run_search s ON s.id = t.id WHERE ${sql.join(short.map(textLike), sql` AND `)}`;
+    const match = fts(long.map(phrase).join(' AND '));
+    if (!short.length) return match;
+    return sql`SELECT s.run_id FROM run_search s JOIN run_search_text t ON t.id = s.id WHERE s.id IN (SELECT rowid FROM run_search_fts WHERE run_search_fts MATCH ${long.map(phrase).join(' AND ')}) AND ${sql.join(short.map(textLike), sql` AND `)}`;
   }
-  return client.prepare(`INSERT INTO temp.search_hits ${sqlText}`).run(...params).changes;
+  // A word may match a line or a plan row: each word's runs, intersected.
+  return sql.join(
+    terms.map((term, i) => {
+      const lines = indexed(term) ? fts(phrase(term)) : sql`SELECT s.run_id FROM run_search_text t JOIN run_search s ON s.id = t.id WHERE ${textLike(term)}`;
+      return sql`SELECT run_id FROM (${lines} UNION SELECT run_id FROM run_plan_rows WHERE ${rowLike(term)}) AS ${sql.raw(`w${i}`)}`;
+    }),
+    sql` INTERSECT `,
+  );
 }
 
 /** Below this many matches the page reads the matching runs directly; above it, it walks its index checking each run. */
 const FEW_HITS = 2000;
 
+/** One search at a time per SQLite connection: the page's queries read the temp.search_hits that its search filled. */
+const searchLocks = new WeakMap<object, Promise<unknown>>();
+function oneSearchAtATime<T>(key: object, fn: () => Promise<T>): Promise<T> {
+  const prev = searchLocks.get(key) ?? Promise.resolve();
+  const run = prev.then(fn, fn);
+  searchLocks.set(
+    key,
+    run.catch(() => {}),
+  );
+  return run;
+}
+
+/**
+ * The search's condition on runs.id. SQLite: the matches go into the
+ * connection's temp.search_hits, which the page query and its count then
+ * share; many (`+` keeps SQLite walking the page's own index and checking
+ * each id against them, instead of fetching every matching run row by id) or
+ * few (read just those). PostgreSQL: the search itself, as a subquery.
+ */
+async function searchFilter(db: Db, terms: string[]): Promise<SQL> {
+  const runId = db.t.runs.id;
+  const query = await searchQuery(db, terms);
+  if (db.dialect !== 'sqlite') return sql`${runId} IN (${query})`;
+  await db.run(sql`CREATE TEMP TABLE IF NOT EXISTS search_hits (id TEXT PRIMARY KEY) WITHOUT ROWID`);
+  await db.run(sql`DELETE FROM temp.search_hits`);
+  const hits = await db.run(sql`INSERT INTO temp.search_hits ${query}`);
+  return hits > FEW_HITS ? sql`+${runId} IN temp.search_hits` : sql`${runId} IN temp.search_hits`;
+}
+
 /** The WHERE of a runs-page query. */
-function runsWhere(f: ListRunsFilter, hits: number | null): SQL | undefined {
+function runsWhere(db: Db, f: ListRunsFilter, search: SQL | null): SQL | undefined {
+  const { runs } = db.t;
   const where: SQL[] = [f.archived ? isNotNull(runs.archivedAt) : isNull(runs.archivedAt)];
   if (f.status) where.push(eq(runs.status, f.status));
   if (f.initiative) where.push(eq(runs.initiative, f.initiative));
   // As the rank, so the filter walks runs_live_verdict.
   if (f.verdict) where.push(sql`${verdictRank} = ${VERDICT_RANK[f.verdict]}`);
   if (f.origin) where.push(eq(runs.origin, f.origin));
-  // The search's matches are in temp.search_hits (see searchHits). Many: `+` keeps SQLite walking the page's own
-  // index and checking each id against them, instead of fetching every matching run row by id; few: read just those.
-  if (hits !== null) where.push(hits > FEW_HITS ? sql`+${runs.id} IN temp.search_hits` : sql`${runs.id} IN temp.search_hits`);
+  if (search) where.push(search);
   return and(...where);
 }
 
 /**
  * One page of runs, filtered, sorted and paged in SQL. Every sort is an
  * index walk (a `runs_live_*` index per column); runs without a value for
- * the column come last in either direction.
+ * the column come last in either direction, on both databases.
  */
-export function listRuns({ db, ...f }: { db: Db } & ListRunsFilter): { rows: RunListRow[]; total: number; page: number; pageSize: number; sort: RunSort; dir: SortDir } {
+export async function listRuns({ db, ...f }: { db: Db } & ListRunsFilter): Promise<{ rows: RunListRow[]; total: number; page: number; pageSize: number; sort: RunSort; dir: SortDir }> {
+  const terms = searchTerms(f.q);
+  const read = () => readRunsPage(db, f, terms);
+  // SQLite: the temp table of the search is the connection's, so no other page may refill it between this one's reads.
+  return terms.length && db.sqlite ? oneSearchAtATime(db.sqlite, read) : read();
+}
+
+async function readRunsPage(db: Db, f: ListRunsFilter, terms: string[]) {
+  const { runs } = db.t;
   const pageSize = Math.min(Math.max(f.pageSize ?? 50, 1), 500);
   const page = Math.max(f.page ?? 1, 1);
   const sort: RunSort = f.sort && RUN_SORTS.includes(f.sort) ? f.sort : 'started';
   const dir: SortDir = f.dir === 'asc' || f.dir === 'desc' ? f.dir : DEFAULT_DIR[sort];
-  const hits = searchTerms(f.q).length ? searchHits(db, f.q) : null;
-  const cond = runsWhere(f, hits);
+  const cond = runsWhere(db, f, terms.length ? await searchFilter(db, terms) : null);
   const offset = (page - 1) * pageSize;
-  const select = (where: SQL | undefined, by: SQL[], limit: number, skip: number) =>
-    db
-      .select(listColumns)
+  const cols = listColumns(db);
+  const select = async (where: SQL | undefined, by: SQL[], limit: number, skip: number): Promise<RunListRow[]> =>
+    db.orm
+      .select(cols)
       .from(runs)
       .where(where)
       .orderBy(...by)
       .limit(limit)
-      .offset(skip)
-      .all();
-  const count = (where: SQL | undefined) => db.select({ n: sql<number>`count(*)` }).from(runs).where(where).get()?.n ?? 0;
+      .offset(skip);
+  const count = async (where: SQL | undefined) => Number((await db.orm.select({ n: sql<number>`count(*)` }).from(runs).where(where))[0]?.n ?? 0);
+  const sqlite = db.dialect === 'sqlite';
 
   let rows: RunListRow[];
   if (sort === 'verdict') {
-    // Worst first, newest first within a verdict; descending is the exact reverse (the index read backwards).
-    rows = select(cond, dir === 'asc' ? [asc(verdictRank), desc(runs.startedAt), desc(runs.id)] : [desc(verdictRank), asc(runs.startedAt), asc(runs.id)], pageSize, offset);
+    // Worst first, newest first within a verdict (never-started runs last); descending is the exact reverse (the index read backwards).
+    // PostgreSQL orders NULL highest, so it is told where the runs without a start go.
+    const startedDesc = sqlite ? desc(runs.startedAt) : sql`${runs.startedAt} DESC NULLS LAST`;
+    const startedAsc = sqlite ? asc(runs.startedAt) : sql`${runs.startedAt} ASC NULLS FIRST`;
+    rows = await select(cond, dir === 'asc' ? [asc(verdictRank), startedDesc, desc(runs.id)] : [desc(verdictRank), startedAsc, asc(runs.id)], pageSize, offset);
   } else {
-    const col = SORT_COLUMN[sort];
-    if (dir === 'desc') {
+    const col = sortColumn(db, sort);
+    if (dir === 'desc' && sqlite) {
       // SQLite orders NULL lowest: descending puts runs without a value last already.
-      rows = select(cond, [desc(col), desc(runs.id)], pageSize, offset);
+      rows = await select(cond, [desc(col), desc(runs.id)], pageSize, offset);
     } else {
-      // Ascending: the runs with a value first (an index range past the NULLs), then those without.
-      const valued = count(and(cond, isNotNull(col)));
-      rows = offset < valued ? select(and(cond, isNotNull(col)), [asc(col), asc(runs.id)], pageSize, offset) : [];
-      if (rows.length < pageSize) rows = rows.concat(select(and(cond, isNull(col)), [asc(runs.id)], pageSize - rows.length, Math.max(0, offset - valued)));
+      // The runs with a value first (an index range past the NULLs), then those without (PostgreSQL orders NULL highest,
+      // so descending needs this too).
+      const order = dir === 'asc' ? asc : desc;
+      const valued = await count(and(cond, isNotNull(col)));
+      rows = offset < valued ? await select(and(cond, isNotNull(col)), [order(col), order(runs.id)], pageSize, offset) : [];
+      if (rows.length < pageSize) rows = rows.concat(await select(and(cond, isNull(col)), [order(runs.id)], pageSize - rows.length, Math.max(0, offset - valued)));
     }
   }
-  return { rows, total: count(cond), page, pageSize, sort, dir };
+  return { rows, total: await count(cond), page, pageSize, sort, dir };
 }
 
 /** Longest name and notes kept (longer input is refused by the form, cut here as a last resort). */
@@ -528,45 +598,49 @@ const clean = (s: string | null, max: number) => {
 };
 
 /** Name a run (blank: back to its title). False when there is no such run. */
-export function setRunName({ db, id, name }: { db: Db; id: string; name: string | null }): boolean {
-  return db.$client
-    .transaction(() => {
-      const r = db
-        .update(runs)
-        .set({ name: clean(name, NAME_CHARS)?.replace(/\s+/g, ' ') ?? null })
-        .where(eq(runs.id, id))
-        .run();
-      if (!r.changes) return false;
-      refreshRunSearch({ db, runId: id });
-      return true;
-    })
-    .immediate();
+export async function setRunName({ db, id, name }: { db: Db; id: string; name: string | null }): Promise<boolean> {
+  return db.tx(async (tx) => {
+    const { runs } = tx.t;
+    const r = await tx.orm
+      .update(runs)
+      .set({ name: clean(name, NAME_CHARS)?.replace(/\s+/g, ' ') ?? null })
+      .where(eq(runs.id, id));
+    if (!affected(r)) return false;
+    await refreshRunSearch({ db: tx, runId: id });
+    return true;
+  });
 }
 
 /** A run's notes (blank: none). False when there is no such run. */
-export function setRunNotes({ db, id, notes }: { db: Db; id: string; notes: string | null }): boolean {
-  return db.$client
-    .transaction(() => {
-      const r = db
-        .update(runs)
-        .set({ notes: clean(notes, NOTES_CHARS) })
-        .where(eq(runs.id, id))
-        .run();
-      if (!r.changes) return false;
-      refreshRunSearch({ db, runId: id });
-      return true;
-    })
-    .immediate();
+export async function setRunNotes({ db, id, notes }: { db: Db; id: string; notes: string | null }): Promise<boolean> {
+  return db.tx(async (tx) => {
+    const { runs } = tx.t;
+    const r = await tx.orm
+      .update(runs)
+      .set({ notes: clean(notes, NOTES_CHARS) })
+      .where(eq(runs.id, id));
+    if (!affected(r)) return false;
+    await refreshRunSearch({ db: tx, runId: id });
+    return true;
+  });
 }
 
 /** Archive (or restore) runs; a run already in that state is left as it is. Returns how many changed. */
-export function setRunsArchived({ db, ids, archived, now = Date.now() }: { db: Db; ids: readonly string[]; archived: boolean; now?: number }): number {
-  if (!ids.length) return 0;
-  return db
-    .update(runs)
-    .set({ archivedAt: archived ? now : null })
-    .where(and(inArray(runs.id, [...new Set(ids)]), archived ? isNull(runs.archivedAt) : isNotNull(runs.archivedAt)))
-    .run().changes;
+export async function setRunsArchived({ db, ids, archived, now = Date.now() }: { db: Db; ids: readonly string[]; archived: boolean; now?: number }): Promise<number> {
+  const { runs } = db.t;
+  const unique = [...new Set(ids)];
+  if (!unique.length) return 0;
+  return db.tx(async (tx) => {
+    let changed = 0;
+    for (let i = 0; i < unique.length; i += MAX_STATEMENT_PARAMS - 1) {
+      const r = await tx.orm
+        .update(runs)
+        .set({ archivedAt: archived ? now : null })
+        .where(and(inArray(runs.id, unique.slice(i, i + MAX_STATEMENT_PARAMS - 1)), archived ? isNull(runs.archivedAt) : isNotNull(runs.archivedAt)));
+      changed += affected(r);
+    }
+    return changed;
+  });
 }
 
 export type DeleteRunResult = { ok: true; origin: 'imported' | 'launched'; bundleDir: string } | { ok: false; reason: 'not-found' | 'live' };
@@ -576,60 +650,56 @@ export type DeleteRunResult = { ok: true; origin: 'imported' | 'launched'; bundl
  * keys; points through their series). A queued or running run is refused:
  * cancel it first. The bundle folder is the caller's to remove or keep.
  */
-export function deleteRun({ db, id }: { db: Db; id: string }): DeleteRunResult {
-  return db.$client
-    .transaction((): DeleteRunResult => {
-      const run = db.select({ status: runs.status, origin: runs.origin, bundleDir: runs.bundleDir }).from(runs).where(eq(runs.id, id)).get();
-      if (!run) return { ok: false, reason: 'not-found' };
-      if (run.status === 'queued' || run.status === 'running') return { ok: false, reason: 'live' };
-      db.$client.prepare('DELETE FROM points WHERE series_id IN (SELECT id FROM series WHERE run_id = ?)').run(id);
-      db.delete(runs).where(eq(runs.id, id)).run();
-      return { ok: true, origin: run.origin, bundleDir: run.bundleDir };
-    })
-    .immediate();
-}
-
-/** Is any run queued or running (and not archived)? The runs page refreshes itself while one is. */
-export function hasLiveRuns({ db }: { db: Db }): boolean {
-  return db.$client.prepare(`SELECT 1 FROM runs WHERE status IN ('queued', 'running') AND archived_at IS NULL LIMIT 1`).get() !== undefined;
-}
-
-export function listInitiatives({ db }: { db: Db }): string[] {
-  return db
-    .selectDistinct({ initiative: runs.initiative })
-    .from(runs)
-    .where(sql`${runs.initiative} IS NOT NULL`)
-    .orderBy(asc(runs.initiative))
-    .all()
-    .map((r) => r.initiative!);
-}
-
-/** Per-step series of a run, raw (the caller downsamples). */
-export function getRunSeries({ db, runId }: { db: Db; runId: string }): Array<{ metric: string; steps: Float64Array; values: Float64Array }> {
-  const list = db.select().from(series).where(eq(series.runId, runId)).all();
-  const stmt = db.$client.prepare('SELECT step, value FROM points WHERE series_id = ? ORDER BY seq').raw(true);
-  return list.map((s) => {
-    const steps = new Float64Array(s.points);
-    const values = new Float64Array(s.points);
-    let i = 0;
-    for (const r of stmt.iterate(s.id) as Iterable<[number, number | null]>) {
-      steps[i] = r[0];
-      values[i] = r[1] ?? NaN;
-      i++;
-    }
-    return { metric: s.metric, steps: steps.subarray(0, i), values: values.subarray(0, i) };
+export async function deleteRun({ db, id }: { db: Db; id: string }): Promise<DeleteRunResult> {
+  return db.tx(async (tx): Promise<DeleteRunResult> => {
+    const { runs } = tx.t;
+    const [run] = await tx.orm.select({ status: runs.status, origin: runs.origin, bundleDir: runs.bundleDir }).from(runs).where(eq(runs.id, id)).limit(1);
+    if (!run) return { ok: false, reason: 'not-found' };
+    if (run.status === 'queued' || run.status === 'running') return { ok: false, reason: 'live' };
+    await tx.run(sql`DELETE FROM points WHERE series_id IN (SELECT id FROM series WHERE run_id = ${id})`);
+    await tx.orm.delete(runs).where(eq(runs.id, id));
+    return { ok: true, origin: run.origin, bundleDir: run.bundleDir };
   });
 }
 
+/** Is any run queued or running (and not archived)? The runs page refreshes itself while one is. */
+export async function hasLiveRuns({ db }: { db: Db }): Promise<boolean> {
+  return (await db.get(sql`SELECT 1 AS one FROM runs WHERE status IN ('queued', 'running') AND archived_at IS NULL LIMIT 1`)) !== undefined;
+}
+
+export async function listInitiatives({ db }: { db: Db }): Promise<string[]> {
+  const { runs } = db.t;
+  const rows = await db.orm.selectDistinct({ initiative: runs.initiative }).from(runs).where(isNotNull(runs.initiative)).orderBy(asc(runs.initiative));
+  return rows.map((r) => r.initiative!);
+}
+
+/** Per-step series of a run, raw (the caller downsamples). */
+export async function getRunSeries({ db, runId }: { db: Db; runId: string }): Promise<Array<{ metric: string; steps: Float64Array; values: Float64Array }>> {
+  const { series } = db.t;
+  const list = await db.orm.select().from(series).where(eq(series.runId, runId)).orderBy(asc(series.id));
+  const out: Array<{ metric: string; steps: Float64Array; values: Float64Array }> = [];
+  for (const s of list) {
+    const steps = new Float64Array(s.points);
+    const values = new Float64Array(s.points);
+    const points = await db.all<{ step: number; value: number | null }>(sql`SELECT step, value FROM points WHERE series_id = ${s.id} ORDER BY seq`);
+    let i = 0;
+    for (const r of points) {
+      if (i >= s.points) break;
+      steps[i] = Number(r.step);
+      values[i] = r.value ?? NaN;
+      i++;
+    }
+    out.push({ metric: s.metric, steps: steps.subarray(0, i), values: values.subarray(0, i) });
+  }
+  return out;
+}
+
 /** Chart-ready series (≤ 2,000 points each, computed at write time). */
-export function getRunSeriesForChart({ db, runId }: { db: Db; runId: string }): Array<{ metric: string; points: number; steps: number[]; values: number[] }> {
-  return db
-    .select({ metric: series.metric, points: series.points, chartJson: series.chartJson })
-    .from(series)
-    .where(eq(series.runId, runId))
-    .all()
-    .map((s) => {
-      const pairs = parseJsonText(s.chartJson);
-      return { metric: s.metric, points: s.points, steps: pairs.map((p) => p[0]), values: pairs.map((p) => p[1] ?? NaN) };
-    });
+export async function getRunSeriesForChart({ db, runId }: { db: Db; runId: string }): Promise<Array<{ metric: string; points: number; steps: number[]; values: number[] }>> {
+  const { series } = db.t;
+  const rows = await db.orm.select({ metric: series.metric, points: series.points, chartJson: series.chartJson }).from(series).where(eq(series.runId, runId)).orderBy(asc(series.id));
+  return rows.map((s) => {
+    const pairs = parseJsonText(s.chartJson);
+    return { metric: s.metric, points: s.points, steps: pairs.map((p) => p[0]), values: pairs.map((p) => p[1] ?? NaN) };
+  });
 }
