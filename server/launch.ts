@@ -49,7 +49,7 @@ export type PlannedLaunch = Extract<LaunchResult, { ok: true }> & {
 };
 
 /** The registered workers as the launch path weighs them (online, or seen recently, with what their hosts can run). */
-export function launchWorkers(db: Db, now = Date.now()): WorkerView[] {
+export function launchWorkers(db: Db, now = Date.now()): Promise<WorkerView[]> {
   return listWorkerViews({ db, leaseMs: getEnv().RUNPROOF_LEASE_MS, now });
 }
 
@@ -114,13 +114,13 @@ export function planLaunch(raw: unknown, opts: { runId?: string; workers?: reado
 }
 
 /** Validate and queue. The worker picks the run up; nothing is executed here. */
-export function launchRun({ db, request, now = Date.now() }: { db: Db; request: LaunchRequest | unknown; now?: number }): LaunchResult {
-  const plan = planLaunch(request, { workers: launchWorkers(db, now), now });
+export async function launchRun({ db, request, now = Date.now() }: { db: Db; request: LaunchRequest | unknown; now?: number }): Promise<LaunchResult> {
+  const plan = planLaunch(request, { workers: await launchWorkers(db, now), now });
   if (!plan.ok) return plan;
   const { bundleDir, outputDir } = runDirs(plan.runId);
   const req = plan.request;
   // Only rows the plan index has: a run is linked to a real row or refused.
-  const rows = resolveRowRefs({ db, refs: req.planRows });
+  const rows = await resolveRowRefs({ db, refs: req.planRows });
   if (rows.errors.length) return { ok: false, error: rows.errors.join('; '), fieldErrors: { planRows: rows.errors.join('; ') } };
   const rowIds = rows.links.map((l) => l.rowId);
   const facts: LaunchFacts = {
@@ -149,7 +149,7 @@ export function launchRun({ db, request, now = Date.now() }: { db: Db; request: 
     requested: { text: plan.commandText, source: 'launch form' },
     launch: { exitCode: null, signal: null, cleanedUp: null, status: 'queued', facts },
   });
-  enqueueRun({
+  await enqueueRun({
     db,
     id: plan.runId,
     profile: req.profile,

@@ -131,8 +131,8 @@ export function packBundleFiles({ dir, paths, cap = storedFileCap() }: { dir: st
 /** Random access to a file's bytes, on disk or in the database: what the file page and the log tail read through. */
 export interface ByteSource {
   size: number;
-  /** Up to `len` bytes from `start` (fewer when the content ends first). */
-  read(start: number, len: number): Buffer;
+  /** Up to `len` bytes from `start` (fewer when the content ends first). Async: a stored file's chunks come from the database. */
+  read(start: number, len: number): Promise<Buffer>;
 }
 
 /** A stored file's content, decoding only the chunks a read touches (the last one decoded is kept for the next read). */
@@ -141,14 +141,14 @@ export function storedFileSource(db: Db, meta: StoredFile): ByteSource {
   const decode = (bytes: Buffer) => (meta.encoding === 'gzip' ? zlib.gunzipSync(bytes) : bytes);
   return {
     size: meta.storedBytes,
-    read(start, len) {
+    async read(start, len) {
       const end = Math.min(meta.storedBytes, start + len);
       if (start >= end) return Buffer.alloc(0);
       const { first, last } = chunkRange(start, end - start, meta.chunkBytes);
       const parts: Buffer[] = [];
       if (cached && cached.seq === first && first === last) parts.push(cached.bytes);
       else {
-        const rows = readStoredChunks({ db, runId: meta.runId, path: meta.path, first, last });
+        const rows = await readStoredChunks({ db, runId: meta.runId, path: meta.path, first, last });
         if (rows.length !== last - first + 1) throw new Error(`stored file ${meta.path} of run ${meta.runId}: chunks ${first}-${last} incomplete`);
         for (const c of rows) {
           const bytes = decode(c.bytes);
@@ -165,7 +165,7 @@ export function storedFileSource(db: Db, meta: StoredFile): ByteSource {
 
 /** A descriptor's bytes as a source (the caller closes the descriptor). */
 export function fdSource(fd: number, size: number = fs.fstatSync(fd).size): ByteSource {
-  return { size, read: (start, len) => readAt(fd, start, Math.max(0, Math.min(len, size - start))) };
+  return { size, read: async (start, len) => readAt(fd, start, Math.max(0, Math.min(len, size - start))) };
 }
 
 export type RunFile =
@@ -194,11 +194,11 @@ export const NOT_STORED = 'no such file in this run\u2019s stored bundle';
  * openBundleFile's rules. A run without stored files is served from its
  * folder exactly as before. The caller closes `fd` when it is not null.
  */
-export function openRunFile({ db, runId, bundleDir, requested }: { db: Db; runId: string; bundleDir: string; requested: string | string[] }): RunFile {
+export async function openRunFile({ db, runId, bundleDir, requested }: { db: Db; runId: string; bundleDir: string; requested: string | string[] }): Promise<RunFile> {
   const rel = requestedPath(requested);
   if (typeof rel !== 'string') return { ok: false, ...rel };
-  if (!hasStoredFiles({ db, runId })) return fromDisk(bundleDir, requested);
-  const meta = getStoredFile({ db, runId, path: rel });
+  if (!(await hasStoredFiles({ db, runId }))) return fromDisk(bundleDir, requested);
+  const meta = await getStoredFile({ db, runId, path: rel });
   if (meta && meta.cut !== 'omitted') return { ok: true, relative: meta.path, sizeBytes: meta.storedBytes, source: storedFileSource(db, meta), stored: meta, fd: null };
   const disk = fromDisk(bundleDir, requested);
   if (disk.ok) return disk;
@@ -213,6 +213,6 @@ function fromDisk(bundleDir: string, requested: string | string[]): RunFile {
 }
 
 /** Whether the run's files are kept in the database (its page then never says the folder is missing). */
-export function runFilesStored({ db, runId }: { db: Db; runId: string }): boolean {
+export function runFilesStored({ db, runId }: { db: Db; runId: string }): Promise<boolean> {
   return hasStoredFiles({ db, runId });
 }

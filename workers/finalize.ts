@@ -72,9 +72,9 @@ export const MAX_ARCHIVE_ATTEMPTS = 3;
  * the run still settles — `failed`, with the error — rather than stay
  * `running`. Null when the run is no longer this caller's to settle.
  */
-export function finalizeRun(input: FinalizeInput): Evidence | null {
+export async function finalizeRun(input: FinalizeInput): Promise<Evidence | null> {
   try {
-    return archiveRun(input);
+    return await archiveRun(input);
   } catch (e) {
     return settleWithoutArchive(input, `archiving the run failed: ${(e as Error)?.message ?? String(e)}`);
   }
@@ -88,15 +88,15 @@ export function finalizeRun(input: FinalizeInput): Evidence | null {
  * becomes `failed`. A few small writes and no reading of the bundle: what
  * broke the archive cannot break this.
  */
-export function settleWithoutArchive(input: FinalizeInput, error: string): Evidence | null {
+export async function settleWithoutArchive(input: FinalizeInput, error: string): Promise<Evidence | null> {
   const { db, runId } = input;
-  const run = getRun({ db, id: runId });
-  const launch = getLaunch({ db, runId });
+  const run = await getRun({ db, id: runId });
+  const launch = await getLaunch({ db, runId });
   if (!run || !launch) return null;
   const note = [input.note, error].filter(Boolean).join('; ');
   const facts = factsFrom(
     launch,
-    getRunPlanRows({ db, runId }).map((r) => r.id),
+    (await getRunPlanRows({ db, runId })).map((r) => r.id),
     { endedAt: input.endedAt, exitCode: input.exitCode, signal: input.signal, note },
   );
   const status: RunStatus = input.status === 'succeeded' ? 'failed' : input.status;
@@ -117,7 +117,7 @@ export function settleWithoutArchive(input: FinalizeInput, error: string): Evide
     ...evidence.problems.slice(0, 100),
   ];
   delete evidence.planRows; // filled in when served
-  const ok = settleUnarchivedRun({ db, runId, token: input.token, evidence, exitCode: input.exitCode, signal: input.signal, error: note, endedAt: input.endedAt });
+  const ok = await settleUnarchivedRun({ db, runId, token: input.token, evidence, exitCode: input.exitCode, signal: input.signal, error: note, endedAt: input.endedAt });
   if (!ok) return null;
   try {
     // The bundle says the same as the page, if it can still be written.
@@ -128,10 +128,10 @@ export function settleWithoutArchive(input: FinalizeInput, error: string): Evide
   return evidence;
 }
 
-function archiveRun(input: FinalizeInput): Evidence | null {
+async function archiveRun(input: FinalizeInput): Promise<Evidence | null> {
   const { db, runId } = input;
-  const run = getRun({ db, id: runId });
-  const launch = getLaunch({ db, runId });
+  const run = await getRun({ db, id: runId });
+  const launch = await getLaunch({ db, runId });
   if (!run || !launch) return null;
   const bundleDir = run.bundleDir;
   fs.mkdirSync(bundleDir, { recursive: true });
@@ -153,7 +153,7 @@ function archiveRun(input: FinalizeInput): Evidence | null {
   for (const f of ['evidence.json', 'summary.md']) fs.rmSync(path.join(/*turbopackIgnore: true*/ bundleDir, f), { force: true });
 
   const startedAt = launch.processStartedAt;
-  const planRows = getRunPlanRows({ db, runId });
+  const planRows = await getRunPlanRows({ db, runId });
   const facts = factsFrom(
     launch,
     planRows.map((r) => r.id),
@@ -161,7 +161,7 @@ function archiveRun(input: FinalizeInput): Evidence | null {
   );
   const read = readBundle(bundleDir);
   // The rows it is linked to: what each asks for sets its knobs check's request and whether it qualifies (summary.md says).
-  const rowsAt = getRunPlanRowsAt({ db, runId });
+  const rowsAt = await getRunPlanRowsAt({ db, runId });
   const identity = { profile: facts.profile, argv: facts.argv };
   const rowRequest = requestedForLinks(
     rowsAt.map((r) => ({ planPath: r.planPath, rowId: r.ref.id })),
@@ -201,13 +201,14 @@ function archiveRun(input: FinalizeInput): Evidence | null {
   // Rendered here and bounded by the evidence caps: stored whole, from memory.
   const files = [...stored.files, packBuffer('summary.md', summary), packBuffer('evidence.json', evidenceText)];
   const hash = readBundle(bundleDir).hash;
-  const ok = settleWithStoredFiles({
+  // The settle and the files in one transaction: `tx` is that transaction's database.
+  const ok = await settleWithStoredFiles({
     db,
     runId,
     files,
-    settle: () =>
+    settle: (tx) =>
       finishLaunchedRun({
-        db,
+        db: tx,
         id: runId,
         token: input.token,
         sourceKey: run.sourceKey,

@@ -22,6 +22,7 @@ import { finalizeRun } from './finalize';
 import { factsFrom, LOG_NAME } from './launch-evidence';
 import { followLive, type LiveStore } from './live-follow';
 import { killRun } from './process-group';
+import { Repeat } from './repeat';
 import { gitCommit, processStartTicks, RunStopper, startRunProcess, type RunExit, type StopReason } from './run-process';
 
 // What other modules took from here before the worker's rooms were split (workers/archive-bounds.test.ts).
@@ -48,8 +49,8 @@ export interface JobOptions {
 export async function runJob(opts: JobOptions): Promise<RunStatus | null> {
   const { db, runId, token } = opts;
   const say = opts.log ?? (() => {});
-  const run = getRun({ db, id: runId });
-  const queued = getLaunch({ db, runId });
+  const run = await getRun({ db, id: runId });
+  const queued = await getLaunch({ db, runId });
   if (!run || !queued) throw new Error(`run ${runId} has no launch record`);
   // The command as this host runs it (the web server that queued it may be another host), its path knobs
   // checked on this disk: a symlink swapped since the queue, or a path only the other host had, must not reach the trainer.
@@ -71,7 +72,7 @@ export async function runJob(opts: JobOptions): Promise<RunStatus | null> {
     return settleSpawnFailure(opts, here.problem);
   }
   if (here.rebuilt) {
-    if (!recordCommandHere({ db, runId, token, argv: here.argv, cwd: here.cwd, env: here.env })) {
+    if (!(await recordCommandHere({ db, runId, token, argv: here.argv, cwd: here.cwd, env: here.env }))) {
       fs.closeSync(logFd);
       return null;
     }
@@ -87,7 +88,7 @@ export async function runJob(opts: JobOptions): Promise<RunStatus | null> {
   // From here on the child exists: whatever goes wrong, it must not outlive this function unattended.
   let recorded = false;
   try {
-    recorded = recordProcessStart({ db, runId, token, pid: pgid, pgidStart: processStartTicks(pgid), host, gitCommit: null, startedAt });
+    recorded = await recordProcessStart({ db, runId, token, pid: pgid, pgidStart: processStartTicks(pgid), host, gitCommit: null, startedAt });
   } catch (e) {
     say(`run ${runId}: recording the process failed: ${(e as Error).message}`);
   }
@@ -101,11 +102,11 @@ export async function runJob(opts: JobOptions): Promise<RunStatus | null> {
 
   // --- the git commit, when git answers -------------------------------------------------------
   let commit: string | null = null;
-  const commitKnown = commitPromise.then((sha) => {
+  const commitKnown = commitPromise.then(async (sha) => {
     commit = sha;
     if (sha) {
       try {
-        recordGitCommit({ db, runId, token, gitCommit: sha });
+        await recordGitCommit({ db, runId, token, gitCommit: sha });
       } catch (e) {
         say(`run ${runId}: recording the git commit failed: ${(e as Error).message}`);
       }
@@ -115,17 +116,25 @@ export async function runJob(opts: JobOptions): Promise<RunStatus | null> {
   // --- live following, while the lease is ours --------------------------------------------------
   let owned = true;
   /** A write the database refused with this token: the run is no longer ours, nothing more is published. */
-  const held = (ok: boolean) => {
+  const held = async (write: Promise<boolean>) => {
+    const ok = await write;
     if (!ok) owned = false;
     return ok;
   };
+  // followLive makes these one at a time, in the order the run wrote them.
   const store: LiveStore = {
     held: () => owned,
     appendPoints: (points, live) => held(appendLivePoints({ db, runId, token, points, live })),
     storeEvidence: (evidence, live) => held(updateLiveEvidence({ db, runId, token, evidence, live })),
     appendLog: (lines) => held(appendLiveLog({ db, runId, token, lines })),
   };
-  const planRowIds = getRunPlanRows({ db, runId: run.id }).map((r) => r.id);
+  let planRowIds: string[] = [];
+  try {
+    planRowIds = (await getRunPlanRows({ db, runId: run.id })).map((r) => r.id);
+  } catch (e) {
+    // The child runs already: reading its links must not leave it unattended (the archive reads them again).
+    say(`run ${runId}: reading its plan rows failed: ${(e as Error).message}`);
+  }
   const follow = followLive({
     run,
     launch,
@@ -144,52 +153,57 @@ export async function runJob(opts: JobOptions): Promise<RunStatus | null> {
     follow.live.stopping = why === 'lease' ? null : why;
     stopper.stop(why);
   };
-  const beat = setInterval(() => {
-    try {
-      const r = renewLease({ db, runId, token, leaseMs: opts.leaseMs });
+  // One renewal at a time (a slow database does not stack them up); stopping waits for the one in flight.
+  const beat = new Repeat(
+    async () => {
+      const r = await renewLease({ db, runId, token, leaseMs: opts.leaseMs });
       if (!r.owned) {
         owned = false;
         stop('lease');
       } else if (r.cancelRequested) stop('cancel');
-    } catch (e) {
-      say(`run ${runId}: heartbeat failed: ${(e as Error).message}`);
-    }
-  }, opts.heartbeatMs);
+    },
+    opts.heartbeatMs,
+    (e) => say(`run ${runId}: heartbeat failed: ${(e as Error).message}`),
+  );
   const timeout = setTimeout(() => stop('timeout'), launch.timeoutMs);
   const onAbort = () => stop('cancel');
   opts.abort?.addEventListener('abort', onAbort);
   let code: number | null;
   let signal: NodeJS.Signals | null;
+  let endedAt = 0;
   try {
     // A cancel that arrived between claim and spawn.
-    if (opts.abort?.aborted || renewLease({ db, runId, token, leaseMs: opts.leaseMs }).cancelRequested) stop('cancel');
+    if (opts.abort?.aborted || (await renewLease({ db, runId, token, leaseMs: opts.leaseMs })).cancelRequested) stop('cancel');
     ({ code, signal } = await exited);
   } catch (e) {
     // Never leave the child running unattended.
     stopper.killAll();
     await exited;
+    await follow.tick(false); // the live writes in flight end before the error goes up
     throw e;
   } finally {
-    clearInterval(beat);
+    endedAt = Date.now();
+    const beatStopped = beat.stop();
     follow.close();
     clearTimeout(timeout);
     stopper.dispose();
     opts.abort?.removeEventListener('abort', onAbort);
     // Whatever the trainer left running (data loader workers, a shell's children, daemons that left the group) goes with it.
     stopper.killAll();
+    await beatStopped;
   }
-  const endedAt = Date.now();
   await commitKnown;
-  follow.tick(true);
+  // The last look, queued after any still writing: the settle below starts only once every live write is done.
+  await follow.tick(true);
   fs.closeSync(logFd);
   say(`run ${runId}: exited ${code ?? signal}`);
   // Archive only while still holding the run: if the sweep took it meanwhile, the sweeper archives it, not both.
-  if (!owned || !renewLease({ db, runId, token, leaseMs: opts.leaseMs }).owned) return null;
+  if (!owned || !(await renewLease({ db, runId, token, leaseMs: opts.leaseMs })).owned) return null;
   return settleExited(opts, { code, signal }, stopper, launch.timeoutMs, Boolean(procs.cgroupDir), endedAt);
 }
 
 /** The status and note a run that exited settles with (why it was stopped, if it was), then its archive. */
-function settleExited(opts: JobOptions, exit: RunExit, stopper: RunStopper, timeoutMs: number, inCgroup: boolean, endedAt: number): RunStatus | null {
+async function settleExited(opts: JobOptions, exit: RunExit, stopper: RunStopper, timeoutMs: number, inCgroup: boolean, endedAt: number): Promise<RunStatus | null> {
   const { code, signal } = exit;
   let status: RunStatus;
   let note: string | null = null;
@@ -205,13 +219,13 @@ function settleExited(opts: JobOptions, exit: RunExit, stopper: RunStopper, time
     note = [note, `${escaped} process${escaped === 1 ? '' : 'es'} that had left the process group (setsid) killed by the run's ${inCgroup ? 'cgroup' : 'environment marker'}`]
       .filter(Boolean)
       .join('; ');
-  const ev = finalizeRun({ db: opts.db, runId: opts.runId, token: opts.token, status, exitCode: code, signal, note, endedAt });
+  const ev = await finalizeRun({ db: opts.db, runId: opts.runId, token: opts.token, status, exitCode: code, signal, note, endedAt });
   return ev ? status : null;
 }
 
-function settleSpawnFailure(opts: JobOptions, message: string): RunStatus | null {
-  const run = getRun({ db: opts.db, id: opts.runId });
+async function settleSpawnFailure(opts: JobOptions, message: string): Promise<RunStatus | null> {
+  const run = await getRun({ db: opts.db, id: opts.runId });
   if (run) fs.appendFileSync(path.join(run.bundleDir, LOG_NAME), `runproof: ${message}\n`);
-  const ev = finalizeRun({ db: opts.db, runId: opts.runId, token: opts.token, status: 'failed', exitCode: null, signal: null, note: message, endedAt: Date.now() });
+  const ev = await finalizeRun({ db: opts.db, runId: opts.runId, token: opts.token, status: 'failed', exitCode: null, signal: null, note: message, endedAt: Date.now() });
   return ev ? 'failed' : null;
 }

@@ -34,14 +34,16 @@ export type { LiveProgress };
  * (db/queries/launches.ts appendLivePoints and updateLiveEvidence,
  * db/queries/live-log.ts appendLiveLog).
  * Each answers false once the run is no longer this worker's, and `held`
- * says so from then on: nothing more is published.
+ * says so from then on: nothing more is published. The follower makes one
+ * write at a time, in the order the run wrote (its looks are queued), so a
+ * log line or a point never overtakes an earlier one.
  */
 export interface LiveStore {
   held(): boolean;
-  appendPoints(points: LivePoints[], live: LiveProgress): boolean;
-  storeEvidence(evidence: Evidence, live: LiveProgress): boolean;
+  appendPoints(points: LivePoints[], live: LiveProgress): Promise<boolean>;
+  storeEvidence(evidence: Evidence, live: LiveProgress): Promise<boolean>;
   /** New complete log lines, numbered from 0 by the order they were written. */
-  appendLog(lines: LiveLogLine[]): boolean;
+  appendLog(lines: LiveLogLine[]): Promise<boolean>;
 }
 
 export interface FollowInput {
@@ -61,8 +63,13 @@ export interface FollowInput {
 
 export interface LiveFollow {
   readonly live: LiveProgress;
-  /** One look now (`scan`: also walk the output folder for checkpoints); errors are logged, not thrown. */
-  tick(scan: boolean): void;
+  /**
+   * One look (`scan`: also walk the output folder for checkpoints), after the
+   * looks already asked for: they run one at a time, so the run's writes stay
+   * in order. Resolves when it and its writes are done; errors are logged,
+   * not thrown.
+   */
+  tick(scan: boolean): Promise<void>;
   /** Stop the poll and the watch (a final `tick` still reads what the run left). */
   close(): void;
 }
@@ -166,15 +173,15 @@ export function followLive(input: FollowInput): LiveFollow {
   };
 
   /** `scan`: also walk the output folder for checkpoints (on the poll; a metrics.csv write only needs the tail read). */
-  const tick = (scan: boolean) => {
+  const tick = async (scan: boolean) => {
     try {
-      look(scan);
+      await look(scan);
     } finally {
       if (closing || !store.held()) logLines.close();
     }
   };
 
-  const look = (scan: boolean) => {
+  const look = async (scan: boolean) => {
     if (!store.held()) return;
     let changed = false;
     if (!tail) {
@@ -227,7 +234,7 @@ export function followLive(input: FollowInput): LiveFollow {
 
     if (points.length) {
       // Only what was committed counts as stored: a failed write is retried from the same index next tick.
-      if (store.appendPoints(points, live)) for (const [m, n] of lengths) stored.set(m, n);
+      if (await store.appendPoints(points, live)) for (const [m, n] of lengths) stored.set(m, n);
     }
     const newLines = logLines.read();
     if (newLines.length) pendingLog = pendingLog.concat(newLines).slice(-LIVE_LOG_KEEP_LINES);
@@ -235,7 +242,7 @@ export function followLive(input: FollowInput): LiveFollow {
       const batch = pendingLog;
       pendingLog = [];
       try {
-        if (!store.appendLog(batch)) return;
+        if (!(await store.appendLog(batch))) return;
       } catch (e) {
         pendingLog = batch.concat(pendingLog).slice(-LIVE_LOG_KEEP_LINES);
         throw e;
@@ -248,7 +255,7 @@ export function followLive(input: FollowInput): LiveFollow {
     if (store.held() && changed && ((live.epochsDone !== lastEpochs && now - lastEvidenceAt > gap / 4) || now - lastEvidenceAt > gap)) {
       lastEpochs = live.epochsDone;
       lastEvidenceAt = now;
-      store.storeEvidence(reanalyse(), live);
+      await store.storeEvidence(reanalyse(), live);
     }
   };
 
@@ -265,17 +272,32 @@ export function followLive(input: FollowInput): LiveFollow {
       () => {
         pending = false;
         lastTickAt = Date.now();
-        safeTick(false);
+        void safeTick(false);
       },
       Math.max(0, lastTickAt + 50 - Date.now()),
     );
   };
-  const safeTick = (scan: boolean) => {
-    try {
-      tick(scan);
-    } catch (e) {
-      say(`run ${runId}: live update failed: ${(e as Error).message}`);
+  // The looks, one after another: a look asked for while one runs waits for it (and takes in any others asked
+  // for meanwhile), so the writes of one run reach the database in the order the run wrote.
+  let chain: Promise<void> = Promise.resolve();
+  let waiting: { scan: boolean; done: Promise<void> } | null = null;
+  const safeTick = (scan: boolean): Promise<void> => {
+    if (waiting) {
+      waiting.scan ||= scan;
+      return waiting.done;
     }
+    const next: { scan: boolean; done: Promise<void> } = { scan, done: Promise.resolve() };
+    next.done = chain.then(async () => {
+      if (waiting === next) waiting = null;
+      try {
+        await tick(next.scan);
+      } catch (e) {
+        say(`run ${runId}: live update failed: ${(e as Error).message}`);
+      }
+    });
+    waiting = next;
+    chain = next.done;
+    return next.done;
   };
   // Only metrics.csv and the log are watched (a recursive watch of the whole output folder costs the trainer CPU
   // on every write); the poll finds metrics.csv, sees checkpoints come and go, and re-arms a watch whose file was
@@ -298,7 +320,7 @@ export function followLive(input: FollowInput): LiveFollow {
   };
   watchFiles();
   const poll = setInterval(() => {
-    safeTick(true);
+    void safeTick(true);
     watchFiles();
   }, input.pollMs);
 

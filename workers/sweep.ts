@@ -24,11 +24,11 @@ export function pidAlive(pid: number): boolean {
   }
 }
 
-export function sweepLostRuns({ db, sweeperId, leaseMs, log = () => {} }: { db: Db; sweeperId: string; leaseMs: number; log?: (m: string) => void }): number {
+export async function sweepLostRuns({ db, sweeperId, leaseMs, log = () => {} }: { db: Db; sweeperId: string; leaseMs: number; log?: (m: string) => void }): Promise<number> {
   const host = os.hostname();
-  const dead = listWorkers({ db }).filter((w) => w.id !== sweeperId && w.host === host && !pidAlive(w.pid));
-  const expired = sweepExpiredLeases({ db, sweeperId, newToken: () => crypto.randomUUID(), leaseMs, deadWorkers: dead.map((w) => w.id) });
-  for (const w of dead) markWorkerOffline({ db, id: w.id });
+  const dead = (await listWorkers({ db })).filter((w) => w.id !== sweeperId && w.host === host && !pidAlive(w.pid));
+  const expired = await sweepExpiredLeases({ db, sweeperId, newToken: () => crypto.randomUUID(), leaseMs, deadWorkers: dead.map((w) => w.id) });
+  for (const w of dead) await markWorkerOffline({ db, id: w.id });
   for (const r of expired) {
     const { pgid, pgidStart, host: runHost } = r.launch;
     let killed = '';
@@ -47,10 +47,10 @@ export function sweepLostRuns({ db, sweeperId, leaseMs, log = () => {} }: { db: 
         // killed it, or outlasted the lease): settle it now, without the archive, instead of trying forever.
         const error = `archiving did not finish in ${MAX_ARCHIVE_ATTEMPTS} attempts by the sweep (each sweeper stopped before storing the evidence)`;
         log(`run ${r.runId}: failed — ${error}`);
-        settleWithoutArchive({ db, runId: r.runId, token: r.token, status: 'failed', exitCode: null, signal: null, note, endedAt: Date.now() }, error);
+        await settleWithoutArchive({ db, runId: r.runId, token: r.token, status: 'failed', exitCode: null, signal: null, note, endedAt: Date.now() }, error);
       } else {
         log(`run ${r.runId}: lost — ${note}`);
-        finalizeRun({ db, runId: r.runId, token: r.token, status: 'lost', exitCode: null, signal: null, note, endedAt: Date.now() });
+        await finalizeRun({ db, runId: r.runId, token: r.token, status: 'lost', exitCode: null, signal: null, note, endedAt: Date.now() });
       }
     } catch (e) {
       log(`run ${r.runId}: settling the lost run failed (the next sweep tries again): ${(e as Error).message}`);

@@ -9,16 +9,23 @@
  * profile's availability on this host — and claims only runs whose required
  * labels it carries and whose profile is available here. A clean stop marks
  * it offline.
+ *
+ * Waking up for a queued run: on PostgreSQL the queue NOTIFYs on commit
+ * (db/queries/launches.ts QUEUE_CHANNEL, CANCEL_CHANNEL) and the worker claims
+ * on the notification, with a slow safety poll that also re-arms a dropped
+ * LISTEN; on SQLite (one host, no NOTIFY) it watches the database's WAL file
+ * and polls.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import type { Db } from '../db/client';
-import { claimNextRun, hasQueuedRun, requestCancel, type WorkerCan } from '../db/queries/launches';
+import { CANCEL_CHANNEL, claimNextRun, hasQueuedRun, QUEUE_CHANNEL, requestCancel, type WorkerCan } from '../db/queries/launches';
 import { heartbeatWorker, markWorkerOffline, registerWorker, updateWorkerFacts } from '../db/queries/workers';
 import type { ProfileAvailability } from '../lib/workers/match';
 import { checkProfilesHere, readGpus, workerLabels } from '../server/worker-host';
 import { runJob } from './job';
+import { Repeat } from './repeat';
 import { sweepLostRuns } from './sweep';
 
 export interface WorkerOptions {
@@ -28,8 +35,10 @@ export interface WorkerOptions {
   heartbeatMs?: number;
   graceMs?: number;
   pollMs?: number;
-  /** How often the queue is polled for new runs (click → process start is bounded by this). */
+  /** SQLite: how often the queue is polled for new runs (click → process start is bounded by this). */
   claimPollMs?: number;
+  /** PostgreSQL: the poll behind the notifications (a NOTIFY lost with a dropped connection), and how soon a dropped LISTEN is re-armed. */
+  safetyPollMs?: number;
   sweepMs?: number;
   log?: (msg: string) => void;
   /** Labels it was given (`--labels`, RUNPROOF_WORKER_LABELS); its host name is added. */
@@ -44,9 +53,14 @@ export class Worker {
   readonly id = `${os.hostname()}:${process.pid}:${crypto.randomBytes(3).toString('hex')}`;
   private readonly jobs = new Map<string, Promise<unknown>>();
   private readonly aborts = new Map<string, AbortController>();
-  private timers: NodeJS.Timeout[] = [];
+  private repeats: Repeat[] = [];
   private stopping = false;
+  /** cancelAll was called: a run claimed after it is stopped at once too. */
+  private cancelling = false;
   private readonly o: Required<WorkerOptions>;
+  /** Writes started outside a timer (cancel records): stop() waits for them. */
+  private background = new Set<Promise<unknown>>();
+  private unlisten: Array<() => Promise<void>> = [];
 
   constructor(opts: WorkerOptions) {
     const heartbeatMs = opts.heartbeatMs ?? Math.max(200, Math.floor(opts.leaseMs / 5));
@@ -55,6 +69,7 @@ export class Worker {
       graceMs: 5000,
       pollMs: 250,
       claimPollMs: 200,
+      safetyPollMs: 5000,
       sweepMs: Math.max(500, Math.floor(opts.leaseMs / 4)),
       log: () => {},
       labels: [],
@@ -75,21 +90,29 @@ export class Worker {
     return { labels: this.labels, profiles: (this.profiles ?? []).filter((p) => p.available).map((p) => p.name) };
   }
 
+  /** Keep `p` (which never rejects) until it settles, so stop() can wait for it. */
+  private track(p: Promise<unknown>): void {
+    this.background.add(p);
+    void p.finally(() => this.background.delete(p));
+  }
+
+  private quietly = (what: string) => (e: unknown) => this.o.log(`worker: ${what} failed: ${(e as Error).message}`);
+
+  /** The profile facts as they arrive, written one after another. */
+  private factWrites: Promise<void> = Promise.resolve();
+
   /** Check the profiles (each as its probe ends, so a probe importing torch holds up no other profile) and store what was found. */
   private async checkHost(): Promise<void> {
     const store = (profiles: ProfileAvailability[]) => {
       if (this.stopping) return;
       this.profiles = profiles;
-      try {
-        updateWorkerFacts({ db: this.o.db, id: this.id, profiles });
-      } catch (e) {
-        this.o.log(`worker: recording its profiles failed: ${(e as Error).message}`);
-      }
-      this.claim();
+      this.factWrites = this.factWrites.then(() => updateWorkerFacts({ db: this.o.db, id: this.id, profiles })).catch(this.quietly('recording its profiles'));
+      void this.claim();
     };
     const first = this.profiles === null;
     const all = await checkProfilesHere(store);
     store(all);
+    await this.factWrites;
     if (first)
       this.o.log(
         `worker: can run ${
@@ -112,7 +135,8 @@ export class Worker {
     const { gpus, note } = await readGpus(this.o.nvidiaSmi);
     if (note) this.o.log(`worker: ${note}`);
     if (this.stopping) return;
-    updateWorkerFacts({ db: this.o.db, id: this.id, gpus });
+    this.factWrites = this.factWrites.then(() => updateWorkerFacts({ db: this.o.db, id: this.id, gpus })).catch(this.quietly('recording its GPUs'));
+    await this.factWrites;
     if (gpus.length) this.o.log(`worker: ${gpus.length} GPU${gpus.length === 1 ? '' : 's'}: ${gpus.map((g) => g.name).join(', ')}`);
   }
 
@@ -123,14 +147,14 @@ export class Worker {
   private walWatch: fs.FSWatcher | null = null;
 
   /**
-   * Every commit to the database appends to its WAL file, so watching that
-   * file wakes the worker within milliseconds of a launch being queued by
-   * another process; polling stays as the fallback (and re-arms the watch
-   * when SQLite has removed and recreated the file).
+   * SQLite: every commit to the database appends to its WAL file, so
+   * watching that file wakes the worker within milliseconds of a launch
+   * being queued by another process; polling stays as the fallback (and
+   * re-arms the watch when SQLite has removed and recreated the file).
    */
   private watchWal(): void {
-    if (this.walWatch || this.stopping) return;
-    const wal = `${this.o.db.$client.name}-wal`;
+    if (this.walWatch || this.stopping || !this.o.db.sqlite) return;
+    const wal = `${this.o.db.sqlite.name}-wal`;
     try {
       this.walWatch = fs.watch(wal, () => this.wake());
       this.walWatch.on('error', () => {
@@ -145,111 +169,206 @@ export class Worker {
   private wakeTimers = 0;
 
   /**
-   * A WAL write is seen before the commit is visible to readers (the writer
-   * still has to fsync and update the WAL index), so look now and again
-   * shortly after, rather than wait for the next poll.
+   * SQLite: a WAL write is seen before the commit is visible to readers
+   * (the writer still has to fsync and update the WAL index), so look now
+   * and again shortly after, rather than wait for the next poll.
    */
   private wake(): void {
-    this.claim();
+    void this.claim();
     if (this.wakeTimers > 0 || this.jobs.size >= this.o.concurrency) return;
     for (const ms of [5, 20, 60]) {
       this.wakeTimers++;
       setTimeout(() => {
         this.wakeTimers--;
-        this.claim();
+        void this.claim();
       }, ms);
     }
   }
 
-  start(): void {
+  /**
+   * PostgreSQL: LISTEN for queued runs and cancels. Called again by the
+   * safety poll: the new handlers are in place before the old ones go, and
+   * listening again reconnects a listening connection that dropped (a
+   * server restart), so a lost LISTEN costs at most one safety interval.
+   */
+  private async subscribe(): Promise<void> {
     const { db } = this.o;
-    registerWorker({ db, id: this.id, host: os.hostname(), pid: process.pid, concurrency: this.o.concurrency, labels: this.labels, gpus: [], profiles: null });
-    this.o.log(`worker ${this.id}: concurrency ${this.o.concurrency}, lease ${this.o.leaseMs} ms, labels ${this.labels.join(', ') || '(none)'}`);
-    const quietly = (what: string) => (e: unknown) => this.o.log(`worker: ${what} failed: ${(e as Error).message}`);
-    void this.checkHost().catch(quietly('checking the profiles'));
-    void this.checkGpus().catch(quietly('reading the GPUs'));
-    this.timers.push(setInterval(() => void this.checkHost().catch(quietly('checking the profiles')), this.o.recheckMs));
-    this.sweep();
-    this.watchWal();
-    this.timers.push(
-      setInterval(() => {
-        this.watchWal();
-        this.claim();
-      }, this.o.claimPollMs),
-    );
-    this.timers.push(setInterval(() => this.sweep(), this.o.sweepMs));
-    this.timers.push(setInterval(() => heartbeatWorker({ db, id: this.id }), this.o.heartbeatMs));
-    this.claim();
+    const next = [await db.listen(QUEUE_CHANNEL, () => void this.claim()), await db.listen(CANCEL_CHANNEL, (runId) => this.cancelNow(runId))];
+    const old = this.unlisten;
+    this.unlisten = next;
+    for (const off of old) await off();
   }
 
-  /** Claim runs while below the concurrency limit. */
-  claim(): void {
+  /** A cancel was requested for `runId` (a NOTIFY): if it runs here, it is stopped now, not at its next heartbeat. */
+  private cancelNow(runId: string): void {
+    this.aborts.get(runId)?.abort();
+  }
+
+  async start(): Promise<void> {
+    const { db } = this.o;
+    await registerWorker({ db, id: this.id, host: os.hostname(), pid: process.pid, concurrency: this.o.concurrency, labels: this.labels, gpus: [], profiles: null });
+    this.o.log(`worker ${this.id}: concurrency ${this.o.concurrency}, lease ${this.o.leaseMs} ms, labels ${this.labels.join(', ') || '(none)'}`);
+    // Not waited for by stop(): the first probe of a profile may take seconds (importing torch); what it finds
+    // is written only while the worker goes on (factWrites, which stop() does wait for).
+    void this.checkHost().catch(this.quietly('checking the profiles'));
+    void this.checkGpus().catch(this.quietly('reading the GPUs'));
+    this.repeats.push(new Repeat(() => this.checkHost(), this.o.recheckMs, this.quietly('checking the profiles')));
+    const sweeper = new Repeat(() => this.sweep(), this.o.sweepMs, this.quietly('the sweep'));
+    this.repeats.push(sweeper);
+    await sweeper.now();
+    if (db.dialect === 'postgres') {
+      await this.subscribe().catch(this.quietly('listening for queued runs'));
+      // No busy polling: the notification wakes it; this catches what a dropped connection missed.
+      this.repeats.push(
+        new Repeat(
+          async () => {
+            await this.subscribe();
+            await this.claim();
+          },
+          this.o.safetyPollMs,
+          this.quietly('listening for queued runs'),
+        ),
+      );
+    } else {
+      this.watchWal();
+      this.repeats.push(
+        new Repeat(
+          async () => {
+            this.watchWal();
+            await this.claim();
+          },
+          this.o.claimPollMs,
+          this.quietly('polling the queue'),
+        ),
+      );
+    }
+    this.repeats.push(new Repeat(() => heartbeatWorker({ db, id: this.id }), this.o.heartbeatMs, this.quietly('the heartbeat')));
+    await this.claim();
+  }
+
+  private claiming: Promise<void> | null = null;
+  private claimAgain = false;
+
+  /**
+   * Claim runs while below the concurrency limit. One claim pass at a time:
+   * a wake-up during a pass makes it look once more when done (a run queued
+   * meanwhile is not missed), and the count of jobs it checks is its own.
+   * Never rejects: a failed claim is logged and the next wake-up tries again.
+   */
+  claim(): Promise<void> {
+    if (this.claiming) {
+      this.claimAgain = true;
+      return this.claiming;
+    }
+    this.claiming = (async () => {
+      await null;
+      try {
+        do {
+          this.claimAgain = false;
+          await this.claimPass();
+        } while (this.claimAgain && !this.stopping);
+      } finally {
+        this.claiming = null;
+      }
+    })();
+    return this.claiming;
+  }
+
+  private async claimPass(): Promise<void> {
     if (this.stopping) return;
-    // A read first: the claim is a write, and taking the write lock on every wake-up would contend with the other writers.
     if (this.profiles === null) return; // not yet known what runs here
     const can = this.can;
-    if (this.jobs.size >= this.o.concurrency || !hasQueuedRun({ db: this.o.db, can })) return;
-    while (this.jobs.size < this.o.concurrency) {
+    if (this.jobs.size >= this.o.concurrency) return;
+    try {
+      // A read first: the claim is a write, and taking the write lock on every wake-up would contend with the other writers.
+      if (!(await hasQueuedRun({ db: this.o.db, can }))) return;
+    } catch (e) {
+      this.o.log(`worker: looking at the queue failed: ${(e as Error).message}`);
+      return;
+    }
+    while (this.jobs.size < this.o.concurrency && !this.stopping) {
       const token = crypto.randomUUID();
       let runId: string | null;
       try {
-        runId = claimNextRun({ db: this.o.db, workerId: this.id, host: os.hostname(), token, leaseMs: this.o.leaseMs, can });
+        runId = await claimNextRun({ db: this.o.db, workerId: this.id, host: os.hostname(), token, leaseMs: this.o.leaseMs, can });
       } catch (e) {
         this.o.log(`worker: claim failed: ${(e as Error).message}`);
         return;
       }
       if (!runId) return;
-      const id = runId;
-      const abort = new AbortController();
-      this.aborts.set(id, abort);
-      const job = runJob({
-        db: this.o.db,
-        runId: id,
-        token,
-        leaseMs: this.o.leaseMs,
-        heartbeatMs: this.o.heartbeatMs,
-        graceMs: this.o.graceMs,
-        pollMs: this.o.pollMs,
-        log: this.o.log,
-        abort: abort.signal,
-      })
-        .then((status) => this.o.log(`run ${id}: ${status ?? 'lease lost; settled elsewhere'}`))
-        .catch((e) => this.o.log(`run ${id}: worker error: ${(e as Error).stack ?? e}`))
-        .finally(() => {
-          this.jobs.delete(id);
-          this.aborts.delete(id);
-          this.claim();
-        });
-      this.jobs.set(id, job);
+      this.runClaimed(runId, token);
     }
   }
 
+  private runClaimed(id: string, token: string): void {
+    const abort = new AbortController();
+    this.aborts.set(id, abort);
+    // Claimed while cancelAll ran (the claim was in flight): stopped like the others.
+    if (this.cancelling) this.track(this.recordCancel(id).then(() => abort.abort()));
+    const job = runJob({
+      db: this.o.db,
+      runId: id,
+      token,
+      leaseMs: this.o.leaseMs,
+      heartbeatMs: this.o.heartbeatMs,
+      graceMs: this.o.graceMs,
+      pollMs: this.o.pollMs,
+      log: this.o.log,
+      abort: abort.signal,
+    })
+      .then((status) => this.o.log(`run ${id}: ${status ?? 'lease lost; settled elsewhere'}`))
+      .catch((e) => this.o.log(`run ${id}: worker error: ${(e as Error).stack ?? e}`))
+      .finally(() => {
+        this.jobs.delete(id);
+        this.aborts.delete(id);
+        void this.claim();
+      });
+    this.jobs.set(id, job);
+  }
+
   /** Settle runs whose worker is gone (workers/sweep.ts). */
-  sweep(): number {
+  sweep(): Promise<number> {
     return sweepLostRuns({ db: this.o.db, sweeperId: this.id, leaseMs: this.o.leaseMs, log: this.o.log });
   }
 
-  /** Ask every run this worker is executing to stop (the heartbeat acts on it: TERM, grace, KILL → `cancelled`). */
+  /** Recorded, so the evidence says who stopped it. */
+  private async recordCancel(id: string): Promise<void> {
+    try {
+      await requestCancel({ db: this.o.db, runId: id });
+    } catch (e) {
+      this.o.log(`run ${id}: recording the cancel failed: ${(e as Error).message}`);
+    }
+  }
+
+  /**
+   * Ask every run this worker is executing to stop (TERM, grace, KILL →
+   * `cancelled`), now rather than at the next heartbeat. The cancels are
+   * recorded in the background; stop() waits for those writes.
+   */
   cancelAll(): void {
     this.stopping = true;
+    this.cancelling = true;
     for (const id of this.jobs.keys()) {
-      try {
-        requestCancel({ db: this.o.db, runId: id }); // recorded, so the evidence says who stopped it
-      } catch (e) {
-        this.o.log(`run ${id}: recording the cancel failed: ${(e as Error).message}`);
-      }
-      this.aborts.get(id)?.abort(); // and acted on now, not at the next heartbeat
+      const abort = this.aborts.get(id);
+      this.track(this.recordCancel(id).then(() => abort?.abort()));
     }
   }
 
   /** Stop claiming and wait for running jobs (they keep their leases until they end). */
   async stop(): Promise<void> {
     this.stopping = true;
-    for (const t of this.timers) clearInterval(t);
-    this.timers = [];
+    const repeats = this.repeats;
+    this.repeats = [];
     this.walWatch?.close();
     this.walWatch = null;
+    const unlisten = this.unlisten;
+    this.unlisten = [];
+    for (const off of unlisten) await off().catch(this.quietly('unlistening'));
+    await Promise.all(repeats.map((r) => r.stop()));
+    await this.claiming;
+    await Promise.allSettled([...this.background]);
     await Promise.allSettled([...this.jobs.values()]);
-    markWorkerOffline({ db: this.o.db, id: this.id });
+    await this.factWrites;
+    await markWorkerOffline({ db: this.o.db, id: this.id });
   }
 }

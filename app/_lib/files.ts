@@ -31,14 +31,14 @@ function use(file: FileInput): { src: ByteSource; done: () => void } {
  * Text when the extension of `name` says so, or when the first 8 KiB of the
  * file (a path, or an open descriptor) hold no NUL byte and decode as UTF-8.
  */
-export function isTextFile(name: string, file: FileInput = name): boolean {
+export async function isTextFile(name: string, file: FileInput = name): Promise<boolean> {
   if (BINARY_EXT.test(name)) return false;
   if (TEXT_EXT.test(name)) return true;
   let done: (() => void) | null = null;
   try {
     const u = use(file);
     done = u.done;
-    const head = u.src.read(0, SNIFF_BYTES);
+    const head = await u.src.read(0, SNIFF_BYTES);
     const n = head.length;
     if (head.includes(0)) return false;
     try {
@@ -54,12 +54,12 @@ export function isTextFile(name: string, file: FileInput = name): boolean {
   }
 }
 
-export function readHead(file: FileInput, maxBytes: number): { text: string; truncated: boolean; sizeBytes: number } {
+export async function readHead(file: FileInput, maxBytes: number): Promise<{ text: string; truncated: boolean; sizeBytes: number }> {
   const { src, done } = use(file);
   try {
     const size = src.size;
     const len = Math.min(size, maxBytes);
-    return { text: src.read(0, len).toString('utf8'), truncated: size > len, sizeBytes: size };
+    return { text: (await src.read(0, len)).toString('utf8'), truncated: size > len, sizeBytes: size };
   } finally {
     done();
   }
@@ -88,12 +88,12 @@ const CHUNK = 1 << 20;
  * newlines in 1 MiB chunks (so a 1 GB log costs a scan, not 1 GB of memory)
  * and reads only the tail it shows, at most `maxTailBytes`.
  */
-export function readLogTail(file: FileInput, maxLines: number, maxTailBytes = 4 << 20): LogTail {
+export async function readLogTail(file: FileInput, maxLines: number, maxTailBytes = 4 << 20): Promise<LogTail> {
   const { src, done } = use(file);
   try {
     const size = src.size;
     if (size <= maxTailBytes) {
-      const all = splitLines(src.read(0, size).toString('utf8'));
+      const all = splitLines((await src.read(0, size)).toString('utf8'));
       const start = Math.max(0, all.length - maxLines);
       return { lines: all.slice(start), firstLine: start + 1, totalLines: all.length, truncated: start > 0, sizeBytes: size };
     }
@@ -101,13 +101,13 @@ export function readLogTail(file: FileInput, maxLines: number, maxTailBytes = 4 
     const tailStart = size - maxTailBytes;
     let newlines = 0;
     for (let pos = 0; pos < tailStart; ) {
-      const chunk = src.read(pos, Math.min(CHUNK, tailStart - pos));
+      const chunk = await src.read(pos, Math.min(CHUNK, tailStart - pos));
       const n = chunk.length;
       if (n === 0) break;
       for (let i = 0; i < n; i++) if (chunk[i] === 10) newlines++;
       pos += n;
     }
-    let text = src.read(tailStart, maxTailBytes).toString('utf8');
+    let text = (await src.read(tailStart, maxTailBytes)).toString('utf8');
     // Drop the partial first line of the window.
     const nl = text.indexOf('\n');
     let lineNo = newlines + 1;

@@ -47,14 +47,14 @@ export async function generateMetadata({ params }: Params): Promise<Metadata> {
   return { title: found ? `${judgeRun(found.evidence).verdict} · ${found.evidence.title}` : 'Run not found' };
 }
 
-function readLog(run: { id: string; bundleDir: string }, ev: Evidence, maxLines: number) {
+async function readLog(run: { id: string; bundleDir: string }, ev: Evidence, maxLines: number) {
   const log = ev.bundle.log;
   if (!log) return { state: 'none' as const };
   // From the database when the run's files are stored there, else from the folder.
-  const r = openRunFileOf(run, log);
+  const r = await openRunFileOf(run, log);
   if (!r.ok) return { state: 'unreadable' as const, reason: r.reason };
   try {
-    const tail = readLogTail(r.source, maxLines);
+    const tail = await readLogTail(r.source, maxLines);
     const numbered = tail.lines.map((text, i) => ({ n: tail.firstLine + i, text }));
     // Marked (and kept by "errors and warnings only"): exactly the lines the warnings and errors tables cite.
     const cited = citedLogLines(ev, log, numbered);
@@ -134,7 +134,7 @@ export default async function RunPage({ params, searchParams }: PageProps) {
   // A run whose files are stored in the database shows them whatever happened to its folder.
   const missing = !loadFilesStored(id) && bundleFolderMissing(run.bundleDir);
   const allLog = sp.log === 'all';
-  const log = missing ? ({ state: 'missing' } as const) : readLog(run, ev, allLog ? LOG_LINES_ALL : LOG_LINES);
+  const log = missing ? ({ state: 'missing' } as const) : await readLog(run, ev, allLog ? LOG_LINES_ALL : LOG_LINES);
   const allEpochs = sp.epochs === 'all';
   const perm = await launchPermission(`/runs/${id}`);
 

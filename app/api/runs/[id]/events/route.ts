@@ -4,8 +4,10 @@
  * then `evidence-patch` (JSON Patch operations from the document last sent
  * to the new one, when it changes), `points` (only the metric points the
  * page has not got), `log` (the log's new complete lines), then `end` once
- * the run is final. Everything comes from the database, polled every 150 ms
- * (any web server on it can serve the stream; none reads the worker's disk):
+ * the run is final. Everything comes from the database, read 150 ms after
+ * the last read ended (one read at a time per stream; any web server on the
+ * database, SQLite or PostgreSQL, can serve the stream; none reads the
+ * worker's disk):
  * the worker writes each metrics.csv row and log line there within
  * milliseconds of it landing, so either reaches the page well inside 1 s. Streams are capped per client and in all
  * (server/sse-slots.ts): beyond that, a 429 with Retry-After.
@@ -23,8 +25,8 @@ export const dynamic = 'force-dynamic';
 const TICK_MS = 150;
 const KEEPALIVE_MS = 15_000;
 
-export const GET = route<{ id: string }>("opening a run's events", (req, { id }) => {
-  const run = loadRun(id);
+export const GET = route<{ id: string }>("opening a run's events", async (req, { id }) => {
+  const run = await loadRun(id);
   if (!run) throw noRun(id);
   const slot = takeStreamSlot(streamClientOf(req.headers));
   if (!slot.ok) throw new HttpError(429, slot.message, { 'Retry-After': String(slot.retryAfterS) });
@@ -42,7 +44,8 @@ export const GET = route<{ id: string }>("opening a run's events", (req, { id })
         if (closed) return;
         closed = true;
         slot.release();
-        if (timer) clearInterval(timer);
+        if (timer) clearTimeout(timer);
+        timer = null;
         try {
           controller.close();
         } catch {
@@ -64,10 +67,10 @@ export const GET = route<{ id: string }>("opening a run's events", (req, { id })
       let workers = -1;
       let workersAt = 0;
 
-      const tick = () => {
+      const tick = async () => {
         if (closed) return;
         try {
-          const st = live.state(id);
+          const st = await live.state(id);
           if (!st) {
             send('end', { status: 'unknown', reason: 'not a launched run' });
             return close();
@@ -77,7 +80,7 @@ export const GET = route<{ id: string }>("opening a run's events", (req, { id })
           let workersChanged = false;
           if (st.status === 'queued' && Date.now() - workersAt > 2000) {
             workersAt = Date.now();
-            const n = live.workers();
+            const n = await live.workers();
             workersChanged = n !== workers;
             workers = n;
           }
@@ -100,7 +103,7 @@ export const GET = route<{ id: string }>("opening a run's events", (req, { id })
           }
           if (st.updatedAt !== lastUpdated) {
             lastUpdated = st.updatedAt;
-            const row = live.evidenceJson(id);
+            const row = await live.evidenceJson(id);
             if (row) {
               const evidence = parseJsonText(row);
               // The diff walks any JSON document; the evidence is one.
@@ -113,14 +116,14 @@ export const GET = route<{ id: string }>("opening a run's events", (req, { id })
               sentEvidence = doc;
             }
           }
-          const pts = seqChanged ? live.points(id, after) : [];
+          const pts = seqChanged ? await live.points(id, after) : [];
           if (pts.length) {
             for (const p of pts) after[p.metric] = p.total;
             send('points', pts);
           }
           // The log, from the database (the worker stores its lines; this server may not share its disk): on
           // connect the page's last 400 lines, then the lines after the last one sent.
-          const lines = live.log(id, logSeq);
+          const lines = await live.log(id, logSeq);
           if (lines.length) {
             const last = lines[lines.length - 1].seq;
             send('log', { from: lines[0].seq, to: last + 1, text: lines.map((l) => `${l.text}\n`).join('') });
@@ -139,14 +142,20 @@ export const GET = route<{ id: string }>("opening a run's events", (req, { id })
           send('error', { message: 'the server could not read this run; retrying' });
         }
       };
+      // The next read is set after this one ended: a slow database never has two reads of one stream at once.
+      const loop = async () => {
+        timer = null;
+        await tick();
+        if (!closed) timer = setTimeout(() => void loop(), TICK_MS);
+      };
       controller.enqueue(enc.encode('retry: 1000\n\n'));
-      tick();
-      timer = setInterval(tick, TICK_MS);
+      void loop();
     },
     cancel() {
       closed = true;
       slot.release();
-      if (timer) clearInterval(timer);
+      if (timer) clearTimeout(timer);
+      timer = null;
     },
   });
   return new Response(stream, {

@@ -38,7 +38,7 @@ export default async function FilePage({ params, searchParams }: Params) {
   if (!found) notFound();
   const { run, evidence: ev } = found;
   // From the database when the run's files are stored there, else from the folder (openRunFile).
-  const r = openRunFileOf(run, path);
+  const r = await openRunFileOf(run, path);
   if (!r.ok && r.reason === BUNDLE_FOLDER_MISSING) {
     // Not a bare 404: say why every file of this run is gone, and what brings them back.
     return (
@@ -65,10 +65,10 @@ export default async function FilePage({ params, searchParams }: Params) {
   if (!r.ok) notFound();
   // Read through the descriptor that was checked to lie inside the bundle (or the stored copy).
   let text: boolean;
-  let head: ReturnType<typeof readHead> | null;
+  let head: Awaited<ReturnType<typeof readHead>> | null;
   try {
-    text = isTextFile(r.relative, r.source);
-    head = text ? readHead(r.source, MAX_BYTES) : null;
+    text = await isTextFile(r.relative, r.source);
+    head = text ? await readHead(r.source, MAX_BYTES) : null;
   } finally {
     if (r.fd !== null) fs.closeSync(r.fd);
   }

@@ -22,8 +22,8 @@ const SEND_BYTES = 1 << 20;
 function streamSource(src: ByteSource, size: number): ReadableStream<Uint8Array> {
   let pos = 0;
   return new ReadableStream<Uint8Array>({
-    pull(controller) {
-      const part = src.read(pos, Math.min(SEND_BYTES, size - pos));
+    async pull(controller) {
+      const part = await src.read(pos, Math.min(SEND_BYTES, size - pos));
       if (part.length === 0) return controller.close();
       pos += part.length;
       controller.enqueue(new Uint8Array(part));
@@ -40,13 +40,13 @@ function streamSource(src: ByteSource, size: number): ReadableStream<Uint8Array>
  * path that is not valid percent-encoded UTF-8 is a 400 with a plain message
  * (route(): the URIError decoding it throws).
  */
-export const GET = route<{ id: string; path: string[] }, NextRequest>('serving a bundle file', (req, { id, path: segments }) => {
+export const GET = route<{ id: string; path: string[] }, NextRequest>('serving a bundle file', async (req, { id, path: segments }) => {
   const found = requireRun(id);
-  const r = openRunFileOf(found.run, segments);
+  const r = await openRunFileOf(found.run, segments);
   if (!r.ok) throw new HttpError(r.status, r.reason);
   let fd: number | null = r.fd;
   try {
-    const text = isTextFile(r.relative, r.source);
+    const text = await isTextFile(r.relative, r.source);
     const headers: Record<string, string> = {
       'Content-Type': text ? 'text/plain; charset=utf-8' : 'application/octet-stream',
       'Content-Length': String(r.sizeBytes),
