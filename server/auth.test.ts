@@ -176,6 +176,24 @@ describe('session tokens', () => {
     expect(verifySessionToken(t, NOW)).toBe(false);
   });
 
+  it('servers given one RUNPROOF_SESSION_SECRET accept each other’s sessions, and write no secret file', () => {
+    process.env.RUNPROOF_SESSION_SECRET = 'cd'.repeat(32);
+    try {
+      const one = { secretFile: path.join(tmp, 'one', 'session-secret') };
+      const two = { secretFile: path.join(tmp, 'two', 'session-secret') };
+      const t = createSessionToken(NOW, one);
+      expect(verifySessionToken(t, NOW, two)).toBe(true);
+      expect(fs.existsSync(one.secretFile) || fs.existsSync(two.secretFile)).toBe(false);
+      expect(() => rotateSessionSecret(one.secretFile)).toThrow(/RUNPROOF_SESSION_SECRET/);
+      process.env.RUNPROOF_SESSION_SECRET = 'ef'.repeat(32);
+      expect(verifySessionToken(t, NOW, two)).toBe(false);
+      process.env.RUNPROOF_SESSION_SECRET = 'not hex';
+      expect(() => createSessionToken(NOW, one)).toThrow(/64 hex digits/);
+    } finally {
+      delete process.env.RUNPROOF_SESSION_SECRET;
+    }
+  });
+
   it('keeps the secret beside RUNPROOF_DB, 32 random bytes, mode 0600, reused across restarts', () => {
     const file = sessionSecretPath();
     expect(file).toBe(path.join(tmp, 'data', 'session-secret'));

@@ -516,6 +516,18 @@ export function sessionSecretPath(dbPath: string = getEnv().dbPath): string {
   return path.join(path.dirname(dbPath), SESSION_SECRET_FILE);
 }
 
+/**
+ * RUNPROOF_SESSION_SECRET (64 hex digits), for several web servers behind
+ * one proxy: each signs and checks sessions with it instead of its own file.
+ */
+function sharedSecret(): Buffer | null {
+  const v = process.env.RUNPROOF_SESSION_SECRET;
+  if (!v) return null;
+  const s = parseSecret(v);
+  if (!s) throw new Error('RUNPROOF_SESSION_SECRET must be 64 hex digits (openssl rand -hex 32)');
+  return s;
+}
+
 function parseSecret(text: string): Buffer | null {
   const t = text.trim();
   return /^[0-9a-f]{64}$/i.test(t) ? Buffer.from(t, 'hex') : null;
@@ -549,6 +561,9 @@ function replaceFile(file: string, text: string): void {
  * call), so `runproof logout-all` takes effect in a running server at once.
  */
 export function sessionSecret(file: string = sessionSecretPath()): Buffer {
+  // Several web servers on one database share the secret they are given, so a login on one is valid on all.
+  const shared = sharedSecret();
+  if (shared) return shared;
   const stamp = stampOf(file);
   const hit = secrets.get(file);
   if (hit && stamp !== null && hit.stamp === stamp) return hit.secret;
@@ -592,6 +607,7 @@ export function sessionSecret(file: string = sessionSecretPath()): Buffer {
  * server. Returns the file written.
  */
 export function rotateSessionSecret(file: string = sessionSecretPath()): string {
+  if (sharedSecret()) throw new Error('the session secret comes from RUNPROOF_SESSION_SECRET: give every server a new value (openssl rand -hex 32) and restart them to end every session');
   fs.mkdirSync(path.dirname(file), { recursive: true });
   replaceFile(file, `${crypto.randomBytes(32).toString('hex')}\n`);
   secrets.delete(file);

@@ -104,6 +104,18 @@ const schema = z.object({
       .max(2 ** 40)
       .default(DEFAULT_STORED_FILE_MAX_BYTES),
   ),
+  /**
+   * 64 hex digits (`openssl rand -hex 32`) for several web servers on one
+   * database: each signs sessions with it, so a login is valid on all of them.
+   * Unset: each server keeps its own secret beside RUNPROOF_DB.
+   */
+  RUNPROOF_SESSION_SECRET: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z
+      .string()
+      .regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex digits (openssl rand -hex 32)')
+      .optional(),
+  ),
   /** How long a claimed run's lease lasts without a heartbeat before a sweep settles it as lost. */
   RUNPROOF_LEASE_MS: z.coerce.number().int().min(1000).max(3_600_000).default(10_000),
   /**

@@ -20,6 +20,8 @@ export interface Netns {
   hostAddr: string;
   /** The namespace's end: where the attacker's requests come from. */
   nsAddr: string;
+  /** This host's end of the veth pair: setting it down cuts the namespace off (the multi-host test's cut link). */
+  hostIf: string;
   /** Runs the requests from inside the namespace (one client process). */
   run(requests: RawRequest[], concurrency?: number): Promise<RawResponse[]>;
   close(): void;
@@ -158,5 +160,5 @@ export function createNetns(): Netns {
       });
     });
   };
-  return { name, hostAddr, nsAddr, run, close };
+  return { name, hostAddr, nsAddr, hostIf, run, close };
 }
