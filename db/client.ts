@@ -269,7 +269,19 @@ async function openPostgres(url: string): Promise<Db> {
       c.on('notification', (m) => {
         for (const fn of listeners.get(m.channel) ?? []) fn(m.payload ?? '');
       });
-      await c.connect();
+      c.on('end', () => {
+        listenClient = null;
+      });
+      try {
+        await c.connect();
+        // A reconnect (the last link dropped) listens again on every channel that still has listeners.
+        for (const [ch, fns] of listeners) if (fns.size) await c.query(`LISTEN ${pgIdent(ch)}`);
+      } catch (e) {
+        // Not cached: the next listen() tries again.
+        listenClient = null;
+        await c.end().catch(() => {});
+        throw e;
+      }
       return c;
     })();
     return listenClient;
@@ -299,8 +311,9 @@ async function openPostgres(url: string): Promise<Db> {
         if (!set) {
           set = new Set();
           listeners.set(channel, set);
-          await c.query(`LISTEN ${pgIdent(channel)}`);
         }
+        // Not listened to on this link yet (a new channel, or one whose listeners all left before a reconnect).
+        if (!set.size) await c.query(`LISTEN ${pgIdent(channel)}`);
         set.add(onMessage);
         return async () => {
           set!.delete(onMessage);
