@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Runs every test (Biome's format and lint check, vitest, the attack suite,
-// then Playwright in Chromium)
+// the multi-host test, then Playwright in Chromium)
 // and ends with one plain line CI can read: `tests: N passed, N failed[, N
 // skipped]`. Just before it, the attack suite's counts (README, Security tests):
 // `attack: N payloads tried, N files leaked, N login bypasses, …`.
@@ -65,6 +65,11 @@ try {
   failed += 1;
 }
 
+// The multi-host test: PostgreSQL here, two worker hosts made of network namespaces (needs root, `ip netns`, Debian's postgresql; see multihost/).
+fs.rmSync('test-results/multihost-vitest.json', { force: true });
+const multihostStatus = run('node_modules/.bin/vitest', ['run', '--config', 'multihost/vitest.config.mts', '--reporter=default', '--reporter=json', '--outputFile=test-results/multihost-vitest.json']);
+addVitest('test-results/multihost-vitest.json', 'the multi-host test');
+
 fs.rmSync('test-results/e2e.json', { force: true });
 const e2eStatus = run('node_modules/.bin/playwright', ['test']);
 try {
@@ -79,4 +84,4 @@ try {
 
 console.log(`\n${attackLine}`);
 console.log(`tests: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
-process.exit(unitStatus === 0 && attackStatus === 0 && e2eStatus === 0 && failed === 0 ? 0 : 1);
+process.exit(unitStatus === 0 && attackStatus === 0 && multihostStatus === 0 && e2eStatus === 0 && failed === 0 ? 0 : 1);
