@@ -279,7 +279,7 @@ async function cmdWorker(args: string[]): Promise<number> {
   if (labels?.errors.length) throw new UsageError(`--labels: ${labels.errors.join('; ')}`);
   const log = (m: string) => process.stderr.write(`[worker] ${m}\n`);
   const worker = await workerFromEnv(log, { concurrency: n, labels: labels?.labels });
-  worker.start();
+  await worker.start();
   return new Promise((resolve) => stopWorkerOnSignal(worker, log, () => resolve(0)));
 }
 
@@ -464,7 +464,7 @@ async function cmdServe(args: string[]): Promise<number> {
   }
   // Its labels come from RUNPROOF_WORKER_LABELS, like any worker's from --labels.
   const worker = values['no-worker'] ? null : await workerFromEnv((m) => process.stderr.write(`[worker] ${m}\n`));
-  worker?.start();
+  await worker?.start();
   // Runs whose worker died are settled here, on a timer, never by rendering a page: the worker beside the
   // web server sweeps on its own timer; without one (--no-worker), serve sweeps on the same schedule.
   const stopSweep = worker ? () => {} : await startLostRunSweep((m) => process.stderr.write(`[sweep] ${m}\n`));
