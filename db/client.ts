@@ -33,6 +33,8 @@ import pg from 'pg';
 import * as schema from './schema';
 import { pgTables } from './schema-pg';
 import { getEnv } from '../server/env';
+// A cycle (runs.ts imports affected() from here), safe: neither side calls the other while its module loads.
+import { syncRunColumnsOnOpen } from './queries/runs';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -136,7 +138,6 @@ export function openDb(target: string = getEnv().database): Promise<Db> {
   if (cached) return cached;
   const opening = (isPostgresUrl(target) ? openPostgres(target) : Promise.resolve(openSqlite(target))).then(async (db) => {
     // Verdicts and search lines of rows written before they existed (or under an older verdict rule): only when the rules changed.
-    const { syncRunColumnsOnOpen } = await import('./queries/runs');
     await syncRunColumnsOnOpen({ db });
     return db;
   });

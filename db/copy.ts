@@ -76,16 +76,20 @@ export async function copyDatabase(opts: { from: Db; to: Db; onProgress?: (p: Co
     const total = (src.prepare(`SELECT count(*) AS n FROM "${cfg.name}"`).get() as { n: number }).n;
     const perBatch = Math.max(1, Math.min(opts.batchRows ?? 2000, Math.floor(MAX_PARAMS / cols.length)));
     const names = cols.map((c) => `"${c.name}"`).join(', ');
-    const read = src.prepare(`SELECT rowid AS "__rowid", ${names} FROM "${cfg.name}" WHERE rowid > ? ORDER BY rowid LIMIT ?`);
-    let after = Number.MIN_SAFE_INTEGER;
+    // Keyset paging on the primary key (some tables are WITHOUT ROWID): each batch starts after the last one's key.
+    const keyList = keyCols.map((c) => `"${c}"`).join(', ');
+    const first = src.prepare(`SELECT ${names} FROM "${cfg.name}" ORDER BY ${keyList} LIMIT ?`);
+    const next = src.prepare(`SELECT ${names} FROM "${cfg.name}" WHERE (${keyList}) > (${keyCols.map(() => '?').join(', ')}) ORDER BY ${keyList} LIMIT ?`);
+    let after: unknown[] | null = null;
     let copied = 0;
     let inserted = 0;
     let lastReport = 0;
     opts.onProgress?.({ table: cfg.name, copied: 0, total });
     for (;;) {
-      const rows = read.all(after, perBatch) as Array<Record<string, unknown>>;
+      const rows = (after ? next.all(...after, perBatch) : first.all(perBatch)) as Array<Record<string, unknown>>;
       if (!rows.length) break;
-      after = rows[rows.length - 1].__rowid as number;
+      const last = rows[rows.length - 1];
+      after = keyCols.map((c) => last[c]);
       const values: unknown[] = [];
       const tuples = rows.map((r) => {
         const marks = cols.map((c) => {
