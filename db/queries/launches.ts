@@ -1,19 +1,22 @@
 /**
- * Transactions here start with BEGIN IMMEDIATE: they read (the lease token)
- * and then write, and a deferred transaction that another connection wrote
- * past cannot upgrade to a writer; SQLite then fails at once with
- * SQLITE_BUSY instead of waiting out busy_timeout.
- *
  * The launch queue: enqueue, claim, heartbeat, live progress, cancel, finish
  * and the sweep. Every write a worker makes after claiming a run is guarded
- * by the lease token it claimed with, so a worker that lost its lease (the
- * sweep settled the run as `lost`) cannot overwrite the settled state.
+ * by the lease token it claimed with (lease.ts holdsLease), so a worker that
+ * lost its lease (the sweep took the run over) cannot overwrite the settled
+ * state. Transactions are db.tx: on SQLite BEGIN IMMEDIATE, one writer at a
+ * time; on PostgreSQL the rows a decision rests on are locked (FOR UPDATE) or
+ * the write itself is guarded, since transactions run side by side there.
+ *
+ * Wake-ups: a run becoming claimable NOTIFYs QUEUE_CHANNEL and a cancel
+ * CANCEL_CHANNEL, both with the run id, on commit (PostgreSQL; on SQLite,
+ * one host, workers poll).
  */
-import { and, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, gte, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../client';
-import { launches, runPlanRows, runs, series, type Launch } from '../schema';
+import type { Launch } from '../schema';
 import type { RunLinkInput } from './plans';
 import { deleteLiveLog } from './live-log';
+import { forUpdate, holdsLease, jsonStrings } from './lease';
 import type { Evidence, RunStatus } from '../../lib/evidence/types';
 import { refreshRunSearch, runColumnsFromEvidence, saveRun, type SaveRunInput } from './runs';
 import { verdictOf } from '../../lib/evidence/verdict';
@@ -23,6 +26,11 @@ import type { ChartPairs } from '../../lib/series/chart-data';
 
 const TERMINAL_STATUSES: readonly RunStatus[] = Object.freeze(['succeeded', 'failed', 'cancelled', 'timed_out', 'lost', 'unknown']);
 export const isTerminal = (s: string) => (TERMINAL_STATUSES as readonly string[]).includes(s);
+
+/** NOTIFY channel: a run became claimable (payload: its id). Workers LISTEN and try to claim. */
+export const QUEUE_CHANNEL = 'runproof_queue';
+/** NOTIFY channel: a cancel was asked for (payload: the run id). The worker holding it stops it without waiting for its heartbeat. */
+export const CANCEL_CHANNEL = 'runproof_cancel';
 
 export interface EnqueueInput {
   db: Db;
@@ -49,55 +57,50 @@ export interface EnqueueInput {
   now?: number;
 }
 
-/** Queue a run: the run row (status `queued`) and its launch row in one transaction. */
-export function enqueueRun(input: EnqueueInput): void {
-  const { db } = input;
+/** Queue a run: the run row (status `queued`) and its launch row in one transaction, and wake the workers on commit. */
+export async function enqueueRun(input: EnqueueInput): Promise<void> {
+  const { runs, runPlanRows, launches } = input.db.t;
   const now = input.now ?? Date.now();
-  db.$client
-    .transaction(() => {
-      db.insert(runs)
-        .values({
-          id: input.id,
-          sourceKey: input.bundleDir,
-          origin: 'launched',
-          status: 'queued',
-          profile: input.profile,
-          title: input.title,
-          name: input.name ?? null,
-          bundleDir: input.bundleDir,
-          // Queued runs sort with the newest on the runs page; the worker overwrites this with the process start.
-          startedAt: now,
-          contentHash: '',
-          evidenceJson: toJsonText(input.evidence),
-          createdAt: now,
-          updatedAt: now,
-          ...pickColumns(input.evidence),
-        })
-        .run();
-      for (const l of input.planLinks)
-        db.insert(runPlanRows)
-          .values({ runId: input.id, ...l })
-          .onConflictDoNothing()
-          .run();
-      db.insert(launches)
-        .values({
-          runId: input.id,
-          profile: input.profile,
-          paramsJson: toJsonText(input.params),
-          cpuOnly: input.cpuOnly,
-          argvJson: toJsonText(input.argv),
-          cwd: input.cwd,
-          envJson: toJsonText(input.env),
-          outputDir: input.outputDir,
-          keepOutput: input.keepOutput,
-          timeoutMs: input.timeoutMs,
-          labelsJson: toJsonText(input.labels ?? []),
-          queuedAt: now,
-        })
-        .run();
-      refreshRunSearch({ db, runId: input.id });
-    })
-    .immediate();
+  await input.db.tx(async (tx) => {
+    await tx.orm.insert(runs).values({
+      id: input.id,
+      sourceKey: input.bundleDir,
+      origin: 'launched',
+      status: 'queued',
+      profile: input.profile,
+      title: input.title,
+      name: input.name ?? null,
+      bundleDir: input.bundleDir,
+      // Queued runs sort with the newest on the runs page; the worker overwrites this with the process start.
+      startedAt: now,
+      contentHash: '',
+      evidenceJson: toJsonText(input.evidence),
+      createdAt: now,
+      updatedAt: now,
+      ...pickColumns(input.evidence),
+    });
+    for (const l of input.planLinks)
+      await tx.orm
+        .insert(runPlanRows)
+        .values({ runId: input.id, ...l })
+        .onConflictDoNothing();
+    await tx.orm.insert(launches).values({
+      runId: input.id,
+      profile: input.profile,
+      paramsJson: toJsonText(input.params),
+      cpuOnly: input.cpuOnly,
+      argvJson: toJsonText(input.argv),
+      cwd: input.cwd,
+      envJson: toJsonText(input.env),
+      outputDir: input.outputDir,
+      keepOutput: input.keepOutput,
+      timeoutMs: input.timeoutMs,
+      labelsJson: toJsonText(input.labels ?? []),
+      queuedAt: now,
+    });
+    await refreshRunSearch({ db: tx, runId: input.id });
+    await tx.notify(QUEUE_CHANNEL, input.id);
+  });
 }
 
 function pickColumns(ev: Evidence) {
@@ -116,25 +119,34 @@ export interface WorkerCan {
  * requires is among the worker's, and its profile is available on the
  * worker's host. The worker's lists travel as two JSON parameters, so any
  * number of labels binds two variables; the same rule in words is
- * lib/workers/match.ts canTake.
+ * lib/workers/match.ts canTake. Ties in created_at go in insertion order on
+ * SQLite (rowid) and by id on PostgreSQL, which has no rowid.
  */
-const CLAIMABLE = `SELECT r.id FROM runs r JOIN launches l ON l.run_id = r.id
-  WHERE r.status = 'queued' AND r.origin = 'launched'
-    AND (:anyProfile = 1 OR l.profile IN (SELECT value FROM json_each(:profiles)))
-    AND NOT EXISTS (SELECT 1 FROM json_each(l.labels_json) need WHERE need.value NOT IN (SELECT value FROM json_each(:labels)))
-  ORDER BY r.created_at, r.rowid LIMIT 1`;
-
-const canParams = (can: WorkerCan) => ({ anyProfile: can.profiles === undefined ? 1 : 0, profiles: JSON.stringify(can.profiles ?? []), labels: JSON.stringify(can.labels ?? []) });
+function claimable(db: Db, can: WorkerCan): SQL {
+  const anyProfile = can.profiles === undefined;
+  const profiles = JSON.stringify(can.profiles ?? []);
+  const labels = JSON.stringify(can.labels ?? []);
+  const pg = db.dialect === 'postgres';
+  return sql`SELECT r.id FROM runs r JOIN launches l ON l.run_id = r.id
+    WHERE r.status = 'queued' AND r.origin = 'launched'
+      AND (${anyProfile ? 1 : 0} = 1 OR l.profile IN (${jsonStrings(db, profiles)}))
+      AND NOT EXISTS (SELECT 1 FROM (${jsonStrings(db, sql`l.labels_json`)}) need WHERE need.value NOT IN (${jsonStrings(db, labels)}))
+    ORDER BY r.created_at, ${pg ? sql`r.id` : sql`r.rowid`} LIMIT 1`;
+}
 
 /**
- * Claim the oldest queued run this worker can take, in one statement. SQLite
- * runs a single UPDATE atomically under its write lock, so two workers cannot
- * claim the same run; the subquery and the `status = 'queued'` guard make a
- * lost race a no-op. The launch row records who claimed it (and on which
- * host) in the same transaction: runs.worker_id is the lease holder, which a
- * sweep takes over.
+ * Claim the oldest queued run this worker can take, in one statement, and
+ * record on the launch row who claimed it (and on which host) in the same
+ * transaction: runs.worker_id is the lease holder, which a sweep takes over.
+ *
+ * SQLite runs the UPDATE atomically under its write lock. On PostgreSQL the
+ * subquery locks the run it picks (FOR UPDATE OF r SKIP LOCKED): a claimer
+ * running beside this one skips it and takes the next, instead of both
+ * waiting on one row; a row another claim committed meanwhile is re-checked
+ * and fails `status = 'queued'`. Either way each run is claimed once, and the
+ * outer `status = 'queued'` guard makes a lost race a no-op.
  */
-export function claimNextRun({
+export async function claimNextRun({
   db,
   workerId,
   host = null,
@@ -150,48 +162,62 @@ export function claimNextRun({
   leaseMs: number;
   can?: WorkerCan;
   now?: number;
-}): string | null {
-  return db.$client
-    .transaction(() => {
-      const row = db.$client
-        .prepare(
-          `UPDATE runs SET status = 'running', lease_token = :token, lease_expires_at = :expires, worker_id = :workerId, updated_at = :now
-         WHERE id = (${CLAIMABLE}) AND status = 'queued'
-         RETURNING id`,
-        )
-        .get({ token, expires: now + leaseMs, workerId, now, ...canParams(can) }) as { id: string } | undefined;
-      if (!row) return null;
-      db.update(launches)
-        .set({ workerId, ...(host ? { host } : {}) })
-        .where(eq(launches.runId, row.id))
-        .run();
-      return row.id;
-    })
-    .immediate();
+}): Promise<string | null> {
+  const { launches } = db.t;
+  return db.tx(async (tx) => {
+    const lock = tx.dialect === 'postgres' ? sql` FOR UPDATE OF r SKIP LOCKED` : sql``;
+    const row = await tx.get<{ id: string }>(
+      sql`UPDATE runs SET status = 'running', lease_token = ${token}, lease_expires_at = ${now + leaseMs}, worker_id = ${workerId}, updated_at = ${now}
+          WHERE id = (${claimable(tx, can)}${lock}) AND status = 'queued'
+          RETURNING id`,
+    );
+    if (!row) return null;
+    await tx.orm
+      .update(launches)
+      .set({ workerId, ...(host ? { host } : {}) })
+      .where(eq(launches.runId, row.id));
+    return row.id;
+  });
 }
 
 /** Is anything waiting that this worker could take? A read, cheap enough to ask on every wake-up before trying to claim. */
-export function hasQueuedRun({ db, can = {} }: { db: Db; can?: WorkerCan }): boolean {
-  return db.$client.prepare(CLAIMABLE).get(canParams(can)) !== undefined;
+export async function hasQueuedRun({ db, can = {} }: { db: Db; can?: WorkerCan }): Promise<boolean> {
+  return (await db.get(claimable(db, can))) !== undefined;
 }
 
 /** The labels a launched run requires (its profile's and its launch's). */
-export function getRunLabels({ db, runId }: { db: Db; runId: string }): string[] {
-  const l = db.select({ labels: launches.labelsJson }).from(launches).where(eq(launches.runId, runId)).get();
+export async function getRunLabels({ db, runId }: { db: Db; runId: string }): Promise<string[]> {
+  const { launches } = db.t;
+  const [l] = await db.orm.select({ labels: launches.labelsJson }).from(launches).where(eq(launches.runId, runId)).limit(1);
   return l ? parseJsonText(l.labels) : [];
 }
 
 /** Renew the lease. `owned` false means the run was settled by someone else (the sweep): stop the child and write nothing more. */
-export function renewLease({ db, runId, token, leaseMs, now = Date.now() }: { db: Db; runId: string; token: string; leaseMs: number; now?: number }): { owned: boolean; cancelRequested: boolean } {
-  const r = db.$client.prepare(`UPDATE runs SET lease_expires_at = ? WHERE id = ? AND lease_token = ? AND status = 'running' RETURNING id`).get(now + leaseMs, runId, token);
-  if (!r) return { owned: false, cancelRequested: false };
-  const l = db.select({ c: launches.cancelRequestedAt }).from(launches).where(eq(launches.runId, runId)).get();
+export async function renewLease({
+  db,
+  runId,
+  token,
+  leaseMs,
+  now = Date.now(),
+}: {
+  db: Db;
+  runId: string;
+  token: string;
+  leaseMs: number;
+  now?: number;
+}): Promise<{ owned: boolean; cancelRequested: boolean }> {
+  const { runs, launches } = db.t;
+  const renewed = await db.orm
+    .update(runs)
+    .set({ leaseExpiresAt: now + leaseMs })
+    .where(and(eq(runs.id, runId), eq(runs.leaseToken, token), eq(runs.status, 'running')))
+    .returning({ id: runs.id });
+  if (!renewed.length) return { owned: false, cancelRequested: false };
+  const [l] = await db.orm.select({ c: launches.cancelRequestedAt }).from(launches).where(eq(launches.runId, runId)).limit(1);
   return { owned: true, cancelRequested: l?.c != null };
 }
 
-const owns = (db: Db, runId: string, token: string) => db.$client.prepare(`SELECT 1 FROM runs WHERE id = ? AND lease_token = ?`).get(runId, token) !== undefined;
-
-export function recordProcessStart({
+export async function recordProcessStart({
   db,
   runId,
   token,
@@ -209,29 +235,28 @@ export function recordProcessStart({
   host: string;
   gitCommit: string | null;
   startedAt: number;
-}): boolean {
-  return db.$client
-    .transaction(() => {
-      if (!owns(db, runId, token)) return false;
-      db.update(launches).set({ pid, pgid: pid, pgidStart, host, gitCommit, processStartedAt: startedAt }).where(eq(launches.runId, runId)).run();
-      db.update(runs).set({ startedAt, updatedAt: startedAt }).where(eq(runs.id, runId)).run();
-      return true;
-    })
-    .immediate();
+}): Promise<boolean> {
+  const { runs, launches } = db.t;
+  return db.tx(async (tx) => {
+    if (!(await holdsLease(tx, runId, token))) return false;
+    await tx.orm.update(launches).set({ pid, pgid: pid, pgidStart, host, gitCommit, processStartedAt: startedAt }).where(eq(launches.runId, runId));
+    await tx.orm.update(runs).set({ startedAt, updatedAt: startedAt }).where(eq(runs.id, runId));
+    return true;
+  });
 }
 
-export function recordGitCommit({ db, runId, token, gitCommit }: { db: Db; runId: string; token: string; gitCommit: string }): boolean {
-  return db.$client
-    .transaction(() => {
-      if (!owns(db, runId, token)) return false;
-      db.update(launches).set({ gitCommit }).where(eq(launches.runId, runId)).run();
-      return true;
-    })
-    .immediate();
+export async function recordGitCommit({ db, runId, token, gitCommit }: { db: Db; runId: string; token: string; gitCommit: string }): Promise<boolean> {
+  const { launches } = db.t;
+  return db.tx(async (tx) => {
+    if (!(await holdsLease(tx, runId, token))) return false;
+    await tx.orm.update(launches).set({ gitCommit }).where(eq(launches.runId, runId));
+    return true;
+  });
 }
 
-export function getLaunch({ db, runId }: { db: Db; runId: string }): Launch | undefined {
-  return db.select().from(launches).where(eq(launches.runId, runId)).get();
+export async function getLaunch({ db, runId }: { db: Db; runId: string }): Promise<Launch | undefined> {
+  const { launches } = db.t;
+  return (await db.orm.select().from(launches).where(eq(launches.runId, runId)).limit(1))[0];
 }
 
 export interface LivePoints {
@@ -247,117 +272,133 @@ export interface LivePoints {
 
 const num = (v: number) => (Number.isFinite(v) ? v : null);
 
+/** Points per INSERT: five bound values each, under SQLite's 999. */
+const POINTS_PER_STATEMENT = 199;
+
 /**
  * Append the points the tail found since the last call, and the live progress
  * the page shows, in one transaction. The series keep `chart_json` empty
  * while live: the page reads live points directly; the final save computes it.
+ * A point already there (a retried batch) is replaced. Live points are a copy
+ * of metrics.csv, rewritten from the archived file when the run ends: they
+ * commit without waiting for the disk (`durable: false`, still
+ * crash-consistent); state transitions keep full durability.
  */
-export function appendLivePoints({ db, runId, token, points, live }: { db: Db; runId: string; token: string; points: LivePoints[]; live: StoredLiveProgress }): boolean {
-  const client = db.$client;
-  const ins = client.prepare('INSERT OR REPLACE INTO points (series_id, seq, step, epoch, value) VALUES (?,?,?,?,?)');
-  // Live points are a copy of metrics.csv, rewritten from the archived file when the run ends: they need no
-  // fsync per batch (synchronous=NORMAL is still crash-consistent in WAL mode); state transitions keep FULL.
-  return withSynchronous(client, 'NORMAL', () =>
-    client
-      .transaction(() => {
-        if (!owns(db, runId, token)) return false;
-        for (const p of points) {
-          let s = db
-            .select({ id: series.id })
-            .from(series)
-            .where(and(eq(series.runId, runId), eq(series.metric, p.metric)))
-            .get();
-          if (!s)
-            s = db
-              .insert(series)
-              .values({ runId, metric: p.metric, points: 0, chartJson: toJsonText<ChartPairs>([]) })
-              .returning({ id: series.id })
-              .get();
-          if (p.replace) client.prepare('DELETE FROM points WHERE series_id = ?').run(s.id);
-          for (let i = 0; i < p.steps.length; i++) ins.run(s.id, p.from + i, p.steps[i], num(p.epochs[i]), num(p.values[i]));
-          db.update(series)
-            .set({ points: p.from + p.steps.length })
-            .where(eq(series.id, s.id))
-            .run();
+export async function appendLivePoints({ db, runId, token, points: batch, live }: { db: Db; runId: string; token: string; points: LivePoints[]; live: StoredLiveProgress }): Promise<boolean> {
+  const { series, points } = db.t;
+  return db.tx(
+    async (tx) => {
+      if (!(await holdsLease(tx, runId, token))) return false;
+      for (const p of batch) {
+        let [s] = await tx.orm
+          .select({ id: series.id })
+          .from(series)
+          .where(and(eq(series.runId, runId), eq(series.metric, p.metric)))
+          .limit(1);
+        if (!s)
+          [s] = await tx.orm
+            .insert(series)
+            .values({ runId, metric: p.metric, points: 0, chartJson: toJsonText<ChartPairs>([]) })
+            .returning({ id: series.id });
+        if (p.replace) await tx.orm.delete(points).where(eq(points.seriesId, s.id));
+        for (let at = 0; at < p.steps.length; at += POINTS_PER_STATEMENT) {
+          const rows = [];
+          for (let i = at; i < Math.min(p.steps.length, at + POINTS_PER_STATEMENT); i++)
+            rows.push({ seriesId: s.id, seq: p.from + i, step: p.steps[i], epoch: num(p.epochs[i]), value: num(p.values[i]) });
+          await tx.orm
+            .insert(points)
+            .values(rows)
+            .onConflictDoUpdate({ target: [points.seriesId, points.seq], set: { step: sql`excluded.step`, epoch: sql`excluded.epoch`, value: sql`excluded.value` } });
         }
-        client.prepare('UPDATE launches SET live_json = ?, live_seq = live_seq + 1 WHERE run_id = ?').run(JSON.stringify(live), runId);
-        return true;
-      })
-      .immediate(),
+        await tx.orm
+          .update(series)
+          .set({ points: p.from + p.steps.length })
+          .where(eq(series.id, s.id));
+      }
+      await bumpLive(tx, runId, live);
+      return true;
+    },
+    { durable: false },
   );
 }
 
-function withSynchronous<T>(client: Db['$client'], mode: 'NORMAL' | 'FULL', fn: () => T): T {
-  const before = client.pragma('synchronous', { simple: true }) as number;
-  client.pragma(`synchronous = ${mode}`);
-  try {
-    return fn();
-  } finally {
-    client.pragma(`synchronous = ${before}`);
-  }
+/** The live progress changed (or only its sequence number, with `live` undefined): the events streams send what moved. */
+async function bumpLive(tx: Db, runId: string, live?: StoredLiveProgress): Promise<void> {
+  const { launches } = tx.t;
+  await tx.orm
+    .update(launches)
+    .set({ liveSeq: sql`${launches.liveSeq} + 1`, ...(live === undefined ? {} : { liveJson: toJsonText(live) }) })
+    .where(eq(launches.runId, runId));
 }
 
-/** Store the evidence of the run so far (the page's header, epoch table and chart markers) without leaving `running`. */
-export function updateLiveEvidence({ db, runId, token, evidence, live }: { db: Db; runId: string; token: string; evidence: Evidence; live: StoredLiveProgress }): boolean {
-  return withSynchronous(db.$client, 'NORMAL', () =>
-    db.$client
-      .transaction(() => {
-        if (!owns(db, runId, token)) return false;
-        db.update(runs)
-          .set({ ...pickColumns(evidence), evidenceJson: toJsonText(evidence), updatedAt: Date.now() })
-          .where(eq(runs.id, runId))
-          .run();
-        db.$client.prepare('UPDATE launches SET live_json = ?, live_seq = live_seq + 1 WHERE run_id = ?').run(JSON.stringify(live), runId);
-        return true;
-      })
-      .immediate(),
+/** Store the evidence of the run so far (the page's header, epoch table and chart markers) without leaving `running`. A copy like the live points: not waited to disk. */
+export async function updateLiveEvidence({ db, runId, token, evidence, live }: { db: Db; runId: string; token: string; evidence: Evidence; live: StoredLiveProgress }): Promise<boolean> {
+  const { runs } = db.t;
+  return db.tx(
+    async (tx) => {
+      if (!(await holdsLease(tx, runId, token))) return false;
+      await tx.orm
+        .update(runs)
+        .set({ ...pickColumns(evidence), evidenceJson: toJsonText(evidence), updatedAt: Date.now() })
+        .where(eq(runs.id, runId));
+      await bumpLive(tx, runId, live);
+      return true;
+    },
+    { durable: false },
   );
 }
 
 /**
  * Ask for a run to stop. A queued run is cancelled on the spot (no process
- * exists); a running one gets a request the worker acts on at its next
- * heartbeat (TERM to the group, grace, KILL).
+ * exists); a running one gets a request the worker acts on when
+ * CANCEL_CHANNEL wakes it or at its next heartbeat (TERM to the group, grace,
+ * KILL). The run row is locked while deciding (PostgreSQL), so a claim
+ * running beside this cannot turn the run `running` under a `cancelled`.
  */
-export function requestCancel({ db, runId, now = Date.now() }: { db: Db; runId: string; now?: number }): 'cancelled' | 'requested' | 'already-final' | 'not-found' {
-  return db.$client
-    .transaction(() => {
-      const run = db.select({ status: runs.status, origin: runs.origin }).from(runs).where(eq(runs.id, runId)).get();
-      if (run?.origin !== 'launched') return 'not-found';
-      if (run.status === 'queued') {
-        const evidence = parseJsonText(db.select({ e: runs.evidenceJson }).from(runs).where(eq(runs.id, runId)).get()!.e);
-        evidence.status = 'cancelled';
-        if (evidence.launch) evidence.launch = { ...evidence.launch, cancelRequested: true, note: 'cancelled while queued; never started' };
-        db.update(runs)
-          .set({ status: 'cancelled', verdict: verdictOf({ status: 'cancelled', checksFail: 0, checksPass: 0 }), endedAt: now, updatedAt: now, evidenceJson: toJsonText(evidence) })
-          .where(and(eq(runs.id, runId), eq(runs.status, 'queued')))
-          .run();
-        db.update(launches).set({ cancelRequestedAt: now }).where(eq(launches.runId, runId)).run();
-        return 'cancelled';
-      }
-      if (run.status !== 'running') return 'already-final';
-      db.update(launches).set({ cancelRequestedAt: now }).where(eq(launches.runId, runId)).run();
-      db.$client.prepare('UPDATE launches SET live_seq = live_seq + 1 WHERE run_id = ?').run(runId);
-      return 'requested';
-    })
-    .immediate();
+export async function requestCancel({ db, runId, now = Date.now() }: { db: Db; runId: string; now?: number }): Promise<'cancelled' | 'requested' | 'already-final' | 'not-found'> {
+  const { runs, launches } = db.t;
+  return db.tx(async (tx) => {
+    const run = await tx.get<{ status: string; origin: string; evidenceJson: JsonText<Evidence> }>(
+      sql`SELECT status, origin, evidence_json AS "evidenceJson" FROM runs WHERE id = ${runId}${forUpdate(tx)}`,
+    );
+    if (run?.origin !== 'launched') return 'not-found';
+    if (run.status === 'queued') {
+      const evidence = parseJsonText(run.evidenceJson);
+      evidence.status = 'cancelled';
+      if (evidence.launch) evidence.launch = { ...evidence.launch, cancelRequested: true, note: 'cancelled while queued; never started' };
+      await tx.orm
+        .update(runs)
+        .set({ status: 'cancelled', verdict: verdictOf({ status: 'cancelled', checksFail: 0, checksPass: 0 }), endedAt: now, updatedAt: now, evidenceJson: toJsonText(evidence) })
+        .where(and(eq(runs.id, runId), eq(runs.status, 'queued')));
+      await tx.orm.update(launches).set({ cancelRequestedAt: now }).where(eq(launches.runId, runId));
+      await tx.notify(CANCEL_CHANNEL, runId);
+      return 'cancelled';
+    }
+    if (run.status !== 'running') return 'already-final';
+    await tx.orm
+      .update(launches)
+      .set({ cancelRequestedAt: now, liveSeq: sql`${launches.liveSeq} + 1` })
+      .where(eq(launches.runId, runId));
+    await tx.notify(CANCEL_CHANNEL, runId);
+    return 'requested';
+  });
 }
 
 /** Settle a run with its final evidence. Guarded by the token; clears the lease. */
-export function finishLaunchedRun(input: Omit<SaveRunInput, 'origin'> & { token: string; exitCode: number | null; signal: string | null; error: string | null }): boolean {
-  const { db } = input;
-  return db.$client
-    .transaction(() => {
-      if (!owns(db, input.id, input.token)) return false;
-      saveRun({ ...input, origin: 'launched' });
-      db.update(launches).set({ exitCode: input.exitCode, signal: input.signal, error: input.error }).where(eq(launches.runId, input.id)).run();
-      db.$client.prepare('UPDATE launches SET live_seq = live_seq + 1 WHERE run_id = ?').run(input.id);
-      db.update(runs).set({ leaseToken: null, leaseExpiresAt: null }).where(eq(runs.id, input.id)).run();
-      // Settled: the page reads the archived log from here on, not the live one.
-      deleteLiveLog({ db, runId: input.id });
-      return true;
-    })
-    .immediate();
+export async function finishLaunchedRun(input: Omit<SaveRunInput, 'origin'> & { token: string; exitCode: number | null; signal: string | null; error: string | null }): Promise<boolean> {
+  const { runs, launches } = input.db.t;
+  return input.db.tx(async (tx) => {
+    if (!(await holdsLease(tx, input.id, input.token))) return false;
+    await saveRun({ ...input, db: tx, origin: 'launched' });
+    await tx.orm
+      .update(launches)
+      .set({ exitCode: input.exitCode, signal: input.signal, error: input.error, liveSeq: sql`${launches.liveSeq} + 1` })
+      .where(eq(launches.runId, input.id));
+    await tx.orm.update(runs).set({ leaseToken: null, leaseExpiresAt: null }).where(eq(runs.id, input.id));
+    // Settled: the page reads the archived log from here on, not the live one.
+    await deleteLiveLog({ db: tx, runId: input.id });
+    return true;
+  });
 }
 
 /**
@@ -367,7 +408,7 @@ export function finishLaunchedRun(input: Omit<SaveRunInput, 'origin'> & { token:
  * big or broken bundle put in the archive can stop it. A run always reaches a
  * terminal status this way. Guarded by the token like every worker write.
  */
-export function settleUnarchivedRun({
+export async function settleUnarchivedRun({
   db,
   runId,
   token,
@@ -385,22 +426,21 @@ export function settleUnarchivedRun({
   signal: string | null;
   error: string;
   endedAt: number;
-}): boolean {
-  return db.$client
-    .transaction(() => {
-      if (!owns(db, runId, token)) return false;
-      db.update(runs)
-        .set({ ...runColumnsFromEvidence(evidence), evidenceJson: toJsonText(evidence), endedAt, updatedAt: Date.now(), leaseToken: null, leaseExpiresAt: null })
-        .where(eq(runs.id, runId))
-        .run();
-      db.update(launches)
-        .set({ exitCode, signal, error, liveSeq: sql`${launches.liveSeq} + 1` })
-        .where(eq(launches.runId, runId))
-        .run();
-      deleteLiveLog({ db, runId });
-      return true;
-    })
-    .immediate();
+}): Promise<boolean> {
+  const { runs, launches } = db.t;
+  return db.tx(async (tx) => {
+    if (!(await holdsLease(tx, runId, token))) return false;
+    await tx.orm
+      .update(runs)
+      .set({ ...runColumnsFromEvidence(evidence), evidenceJson: toJsonText(evidence), endedAt, updatedAt: Date.now(), leaseToken: null, leaseExpiresAt: null })
+      .where(eq(runs.id, runId));
+    await tx.orm
+      .update(launches)
+      .set({ exitCode, signal, error, liveSeq: sql`${launches.liveSeq} + 1` })
+      .where(eq(launches.runId, runId));
+    await deleteLiveLog({ db: tx, runId });
+    return true;
+  });
 }
 
 export interface ExpiredRun {
@@ -417,8 +457,14 @@ export interface ExpiredRun {
  * group and archive the partial evidence as `lost` under its own lease.
  * `deadWorkers` adds runs held by workers known to be gone (same host, pid not
  * alive) without waiting for the lease to expire.
+ *
+ * Any host's worker or web server may sweep, and on PostgreSQL two sweeps
+ * can read the same expired run at once: the take-over is one UPDATE guarded
+ * by everything the read saw (still running, still stale, same token), so the
+ * second waits for the first's row lock, finds the token changed and takes
+ * nothing. Exactly one sweep settles a run.
  */
-export function sweepExpiredLeases({
+export async function sweepExpiredLeases({
   db,
   sweeperId,
   newToken,
@@ -432,79 +478,78 @@ export function sweepExpiredLeases({
   now?: number;
   leaseMs: number;
   deadWorkers?: string[];
-}): ExpiredRun[] {
-  return db.$client
-    .transaction(() => {
-      // The dead workers as one JSON parameter: any number of them binds one variable.
-      const stale = db.$client
-        .prepare(`SELECT id FROM runs WHERE status = 'running' AND (lease_expires_at IS NULL OR lease_expires_at < ? OR worker_id IN (SELECT value FROM json_each(?)))`)
-        .all(now, JSON.stringify(deadWorkers)) as Array<{ id: string }>;
-      const out: ExpiredRun[] = [];
-      for (const { id } of stale) {
-        const token = newToken();
-        // Re-leased to the sweeper but still `running`: `lost` is written with the archived evidence
-        // (finishLaunchedRun). A sweeper that dies in between leaves an expiring lease, and the next sweep retries.
-        db.update(runs)
-          .set({ leaseToken: token, leaseExpiresAt: now + leaseMs, workerId: sweeperId, updatedAt: now })
-          .where(eq(runs.id, id))
-          .run();
-        // Counted now, committed before the archive is tried: a sweeper that dies archiving still counts.
-        const launch = db
-          .update(launches)
-          .set({ archiveAttempts: sql`${launches.archiveAttempts} + 1` })
-          .where(eq(launches.runId, id))
-          .returning()
-          .get();
-        if (launch) out.push({ runId: id, token, launch, attempts: launch.archiveAttempts });
-      }
-      return out;
-    })
-    .immediate();
+}): Promise<ExpiredRun[]> {
+  const { launches } = db.t;
+  return db.tx(async (tx) => {
+    // The dead workers as one JSON parameter: any number of them binds one variable.
+    const staleNow = sql`status = 'running' AND (lease_expires_at IS NULL OR lease_expires_at < ${now} OR worker_id IN (${jsonStrings(tx, JSON.stringify(deadWorkers))}))`;
+    const stale = await tx.all<{ id: string; token: string | null }>(sql`SELECT id, lease_token AS token FROM runs WHERE ${staleNow} ORDER BY id`);
+    const out: ExpiredRun[] = [];
+    for (const { id, token: held } of stale) {
+      const token = newToken();
+      // Re-leased to the sweeper but still `running`: `lost` is written with the archived evidence
+      // (finishLaunchedRun). A sweeper that dies in between leaves an expiring lease, and the next sweep retries.
+      const taken = await tx.run(
+        sql`UPDATE runs SET lease_token = ${token}, lease_expires_at = ${now + leaseMs}, worker_id = ${sweeperId}, updated_at = ${now}
+            WHERE id = ${id} AND ${staleNow} AND ${held === null ? sql`lease_token IS NULL` : sql`lease_token = ${held}`}`,
+      );
+      if (!taken) continue;
+      // Counted now, committed before the archive is tried: a sweeper that dies archiving still counts.
+      const [launch] = await tx.orm
+        .update(launches)
+        .set({ archiveAttempts: sql`${launches.archiveAttempts} + 1` })
+        .where(eq(launches.runId, id))
+        .returning();
+      if (launch) out.push({ runId: id, token, launch, attempts: launch.archiveAttempts });
+    }
+    return out;
+  });
 }
 
 // --- workers: db/queries/workers.ts (re-exported for the callers that import them from here) ---
 export { heartbeatWorker, listLiveWorkers, listWorkers, markWorkerOffline, registerWorker } from './workers';
 
 /** Live state for the events stream: status, progress and the sequence number that changes whenever either does. */
-export function getLiveState({ db, runId }: { db: Db; runId: string }) {
-  return db.$client
-    .prepare(
-      `SELECT r.status, r.updated_at AS updatedAt, r.lease_expires_at AS leaseExpiresAt, l.live_json AS liveJson, l.live_seq AS liveSeq, l.cancel_requested_at AS cancelRequestedAt,
-              l.process_started_at AS processStartedAt, l.queued_at AS queuedAt, l.timeout_ms AS timeoutMs
-       FROM runs r JOIN launches l ON l.run_id = r.id WHERE r.id = ?`,
-    )
-    .get(runId) as
-    | {
-        status: RunStatus;
-        updatedAt: number;
-        leaseExpiresAt: number | null;
-        liveJson: JsonText<StoredLiveProgress>;
-        liveSeq: number;
-        cancelRequestedAt: number | null;
-        processStartedAt: number | null;
-        queuedAt: number;
-        timeoutMs: number;
-      }
-    | undefined;
+export async function getLiveState({ db, runId }: { db: Db; runId: string }) {
+  return db.get<{
+    status: RunStatus;
+    updatedAt: number;
+    leaseExpiresAt: number | null;
+    liveJson: JsonText<StoredLiveProgress>;
+    liveSeq: number;
+    cancelRequestedAt: number | null;
+    processStartedAt: number | null;
+    queuedAt: number;
+    timeoutMs: number;
+  }>(
+    sql`SELECT r.status, r.updated_at AS "updatedAt", r.lease_expires_at AS "leaseExpiresAt", l.live_json AS "liveJson", l.live_seq AS "liveSeq",
+               l.cancel_requested_at AS "cancelRequestedAt", l.process_started_at AS "processStartedAt", l.queued_at AS "queuedAt", l.timeout_ms AS "timeoutMs"
+        FROM runs r JOIN launches l ON l.run_id = r.id WHERE r.id = ${runId}`,
+  );
 }
 
 /** The evidence document as stored, unparsed: the events stream parses it only when `updated_at` moved. */
-export function getEvidenceJson({ db, runId }: { db: Db; runId: string }) {
-  return db.select({ e: runs.evidenceJson }).from(runs).where(eq(runs.id, runId)).get()?.e;
+export async function getEvidenceJson({ db, runId }: { db: Db; runId: string }) {
+  const { runs } = db.t;
+  return (await db.orm.select({ e: runs.evidenceJson }).from(runs).where(eq(runs.id, runId)).limit(1))[0]?.e;
 }
 
 /** Points of a run's series from a given index on (the events stream sends only what the page has not got). */
-export function getLivePoints({ db, runId, after }: { db: Db; runId: string; after: Record<string, number> }): LivePointsChunk[] {
-  const all = db.select({ id: series.id, metric: series.metric, points: series.points }).from(series).where(eq(series.runId, runId)).all();
-  const stmt = db.$client.prepare('SELECT step, value FROM points WHERE series_id = ? AND seq >= ? ORDER BY seq').raw();
+export async function getLivePoints({ db, runId, after }: { db: Db; runId: string; after: Record<string, number> }): Promise<LivePointsChunk[]> {
+  const { series, points } = db.t;
+  const all = await db.orm.select({ id: series.id, metric: series.metric, points: series.points }).from(series).where(eq(series.runId, runId));
   const out = [];
   for (const s of all) {
     const from = after[s.metric] ?? 0;
     if (s.points === from) continue;
     // Fewer points than the page holds: the series was replaced (metrics.csv rewritten); resend it whole.
     const start = s.points < from ? 0 : from;
-    const rows = stmt.all(s.id, start) as Array<[number, number | null]>;
-    out.push({ metric: s.metric, from: start, total: s.points, steps: rows.map((r) => r[0]), values: rows.map((r) => r[1]) });
+    const rows = await db.orm
+      .select({ step: points.step, value: points.value })
+      .from(points)
+      .where(and(eq(points.seriesId, s.id), gte(points.seq, start)))
+      .orderBy(asc(points.seq));
+    out.push({ metric: s.metric, from: start, total: s.points, steps: rows.map((r) => r.step), values: rows.map((r) => r.value) });
   }
   return out;
 }

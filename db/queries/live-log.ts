@@ -7,18 +7,23 @@
  * last lines within the bounds of lib/live/log-lines.ts; the settle deletes
  * them (db/queries/launches.ts), the archived log being in `stored_files`.
  */
-import { and, asc, desc, eq, gt } from 'drizzle-orm';
-import type { Db } from '../client';
-import { liveLog } from '../schema';
+import { and, asc, desc, eq, gt, lte, sql } from 'drizzle-orm';
+import { affected, type Db } from '../client';
+import { holdsLease } from './lease';
 import { LIVE_LOG_KEEP_BYTES, LIVE_LOG_KEEP_LINES, type LiveLogLine } from '../../lib/live/log-lines';
+
+/** Lines per INSERT: five bound values each, under SQLite's 999. */
+const LINES_PER_STATEMENT = 199;
 
 /**
  * Append lines (their `seq` as the splitter numbered them; one already there
  * is replaced, so a retried batch does not fail) and trim the run to its last
  * LIVE_LOG_KEEP_LINES lines within LIVE_LOG_KEEP_BYTES. False, writing
- * nothing, when `token` no longer holds the run's lease.
+ * nothing, when `token` no longer holds the run's lease. A copy of train.log,
+ * which is archived whole when the run ends: committed without waiting for
+ * the disk (`durable: false`, still crash-consistent).
  */
-export function appendLiveLog({
+export async function appendLiveLog({
   db,
   runId,
   token,
@@ -32,36 +37,32 @@ export function appendLiveLog({
   lines: readonly LiveLogLine[];
   keepLines?: number;
   keepBytes?: number;
-}): boolean {
-  const client = db.$client;
-  const before = client.pragma('synchronous', { simple: true }) as number;
-  // A copy of train.log, which is archived whole when the run ends: no fsync per batch (WAL keeps it consistent).
-  client.pragma('synchronous = NORMAL');
-  try {
-    return client
-      .transaction(() => {
-        if (client.prepare('SELECT 1 FROM runs WHERE id = ? AND lease_token = ?').get(runId, token) === undefined) return false;
-        if (!lines.length) return true;
-        const ins = client.prepare('INSERT OR REPLACE INTO live_log (run_id, seq, text, bytes, cut) VALUES (?,?,?,?,?)');
-        // Only the last keepLines of a batch could survive the trim: the rest are not written at all.
-        for (const l of lines.slice(-keepLines)) ins.run(runId, l.seq, l.text, l.bytes, l.cut ? 1 : 0);
-        const last = lines.reduce((m, l) => Math.max(m, l.seq), -1);
-        client.prepare('DELETE FROM live_log WHERE run_id = ? AND seq <= ?').run(runId, last - keepLines);
-        // The byte bound: the newest lines whose running total stays within it are kept.
-        const over = client
-          .prepare(
-            `SELECT MAX(seq) AS seq FROM (
-               SELECT seq, SUM(bytes) OVER (ORDER BY seq DESC ROWS UNBOUNDED PRECEDING) AS total FROM live_log WHERE run_id = ?
-             ) WHERE total > ?`,
-          )
-          .get(runId, keepBytes) as { seq: number | null };
-        if (over.seq !== null) client.prepare('DELETE FROM live_log WHERE run_id = ? AND seq <= ?').run(runId, over.seq);
-        return true;
-      })
-      .immediate();
-  } finally {
-    client.pragma(`synchronous = ${before}`);
-  }
+}): Promise<boolean> {
+  const { liveLog } = db.t;
+  return db.tx(
+    async (tx) => {
+      if (!(await holdsLease(tx, runId, token))) return false;
+      if (!lines.length) return true;
+      // Only the last keepLines of a batch could survive the trim: the rest are not written at all.
+      const rows = lines.slice(-keepLines).map((l) => ({ runId, seq: l.seq, text: l.text, bytes: l.bytes, cut: l.cut }));
+      for (let at = 0; at < rows.length; at += LINES_PER_STATEMENT)
+        await tx.orm
+          .insert(liveLog)
+          .values(rows.slice(at, at + LINES_PER_STATEMENT))
+          .onConflictDoUpdate({ target: [liveLog.runId, liveLog.seq], set: { text: sql`excluded.text`, bytes: sql`excluded.bytes`, cut: sql`excluded.cut` } });
+      const last = lines.reduce((m, l) => Math.max(m, l.seq), -1);
+      await tx.orm.delete(liveLog).where(and(eq(liveLog.runId, runId), lte(liveLog.seq, last - keepLines)));
+      // The byte bound: the newest lines whose running total stays within it are kept.
+      const over = await tx.get<{ seq: number | null }>(
+        sql`SELECT MAX(seq) AS seq FROM (
+              SELECT seq, SUM(bytes) OVER (ORDER BY seq DESC ROWS UNBOUNDED PRECEDING) AS total FROM live_log WHERE run_id = ${runId}
+            ) AS running WHERE total > ${keepBytes}`,
+      );
+      if (over?.seq != null) await tx.orm.delete(liveLog).where(and(eq(liveLog.runId, runId), lte(liveLog.seq, over.seq)));
+      return true;
+    },
+    { durable: false },
+  );
 }
 
 export interface LiveLogRow {
@@ -74,19 +75,20 @@ export interface LiveLogRow {
  * The lines after `after` (by seq, oldest first), or with `after` null the
  * last `tail` lines: what an events stream sends on connect, then on each tick.
  */
-export function listLiveLog({ db, runId, after, tail }: { db: Db; runId: string; after: number | null; tail: number }): LiveLogRow[] {
+export async function listLiveLog({ db, runId, after, tail }: { db: Db; runId: string; after: number | null; tail: number }): Promise<LiveLogRow[]> {
+  const { liveLog } = db.t;
   const cols = { seq: liveLog.seq, text: liveLog.text, cut: liveLog.cut };
-  if (after === null) return db.select(cols).from(liveLog).where(eq(liveLog.runId, runId)).orderBy(desc(liveLog.seq)).limit(tail).all().reverse();
-  return db
+  if (after === null) return (await db.orm.select(cols).from(liveLog).where(eq(liveLog.runId, runId)).orderBy(desc(liveLog.seq)).limit(tail)).reverse();
+  return db.orm
     .select(cols)
     .from(liveLog)
     .where(and(eq(liveLog.runId, runId), gt(liveLog.seq, after)))
     .orderBy(asc(liveLog.seq))
-    .limit(LIVE_LOG_KEEP_LINES)
-    .all();
+    .limit(LIVE_LOG_KEEP_LINES);
 }
 
 /** Forget a run's live log (it settled: the archive has the log). Called inside the settling transaction. */
-export function deleteLiveLog({ db, runId }: { db: Db; runId: string }): number {
-  return db.delete(liveLog).where(eq(liveLog.runId, runId)).run().changes;
+export async function deleteLiveLog({ db, runId }: { db: Db; runId: string }): Promise<number> {
+  const { liveLog } = db.t;
+  return affected(await db.orm.delete(liveLog).where(eq(liveLog.runId, runId)));
 }

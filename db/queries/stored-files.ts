@@ -1,17 +1,17 @@
 /**
  * Bundle files kept in the database: the only code that touches
  * `stored_files` and `stored_file_chunks`. Bytes come in already split and
- * encoded (server/stored-files.ts); here they are only written and read,
- * with plain statements a PostgreSQL dialect can take over as they are
- * (a blob is `bytea` there).
+ * encoded (server/stored-files.ts); here they are only written and read. A
+ * chunk is a blob on SQLite and `bytea` on PostgreSQL, a Buffer both ways,
+ * 1 MiB of the file at most (lib/stored-files.ts STORED_CHUNK_BYTES).
  *
  * A run's stored files are replaced whole, like its other child rows: the
  * copy always matches the evidence stored with it. Deleting the run removes
  * them (foreign keys, ON DELETE CASCADE from runs to files to chunks).
  */
 import { and, asc, between, eq, sql } from 'drizzle-orm';
-import type { Db } from '../client';
-import { storedFileChunks, storedFiles } from '../schema';
+import { affected, type Db } from '../client';
+import type { storedFiles } from '../schema';
 import { storedPathError, type StoredCut, type StoredEncoding } from '../../lib/stored-files';
 
 export type StoredFile = typeof storedFiles.$inferSelect;
@@ -33,91 +33,96 @@ export interface StoredFileInput {
  * is not a plain bundle-relative one (absolute, `..`, `\`, NUL) is refused
  * with an error and nothing is written: the callers check paths first and
  * report them, so reaching this is a bug, never a file to serve. Runs inside
- * the caller's transaction when there is one (the worker's settle).
+ * the caller's transaction when `db` is one (the worker's settle).
  */
-export function replaceStoredFiles({ db, runId, files, now = Date.now() }: { db: Db; runId: string; files: StoredFileInput[]; now?: number }): void {
+export async function replaceStoredFiles({ db, runId, files, now = Date.now() }: { db: Db; runId: string; files: StoredFileInput[]; now?: number }): Promise<void> {
   for (const f of files) {
     const bad = storedPathError(f.path);
     if (bad) throw new Error(`refusing to store ${JSON.stringify(f.path)} for run ${runId}: ${bad}`);
   }
-  db.$client.transaction(() => {
-    db.delete(storedFiles).where(eq(storedFiles.runId, runId)).run();
+  const { storedFiles, storedFileChunks } = db.t;
+  await db.tx(async (tx) => {
+    await tx.orm.delete(storedFiles).where(eq(storedFiles.runId, runId));
     for (const f of files) {
       const encodedBytes = f.chunks.reduce((n, c) => n + c.length, 0);
-      db.insert(storedFiles)
-        .values({
-          runId,
-          path: f.path,
-          encoding: f.encoding,
-          cut: f.cut,
-          sizeBytes: f.sizeBytes,
-          storedBytes: f.storedBytes,
-          encodedBytes,
-          sha256: f.sha256,
-          chunkBytes: f.chunkBytes,
-          chunks: f.chunks.length,
-          storedAt: now,
-        })
-        .run();
+      await tx.orm.insert(storedFiles).values({
+        runId,
+        path: f.path,
+        encoding: f.encoding,
+        cut: f.cut,
+        sizeBytes: f.sizeBytes,
+        storedBytes: f.storedBytes,
+        encodedBytes,
+        sha256: f.sha256,
+        chunkBytes: f.chunkBytes,
+        chunks: f.chunks.length,
+        storedAt: now,
+      });
       // One row per chunk: a few parameters each, a megabyte at most.
-      for (const [seq, bytes] of f.chunks.entries()) db.insert(storedFileChunks).values({ runId, path: f.path, seq, bytes }).run();
+      for (const [seq, bytes] of f.chunks.entries()) await tx.orm.insert(storedFileChunks).values({ runId, path: f.path, seq, bytes });
     }
-  })();
+  });
 }
 
 /**
  * Settle a run and store its files in one transaction: `settle` is the
- * token-guarded write (finishLaunchedRun, saveRun); the files are stored
+ * token-guarded write (finishLaunchedRun, saveRun) and must write through the
+ * `tx` it is given (a write through the outer Db would be a transaction of
+ * its own: on SQLite it waits for this one, forever). The files are stored
  * only when it says it wrote, and a failure in either leaves neither.
  */
-export function settleWithStoredFiles({ db, runId, files, settle }: { db: Db; runId: string; files: StoredFileInput[]; settle: () => boolean }): boolean {
-  return db.$client
-    .transaction(() => {
-      if (!settle()) return false;
-      replaceStoredFiles({ db, runId, files });
-      return true;
-    })
-    .immediate();
+export async function settleWithStoredFiles({ db, runId, files, settle }: { db: Db; runId: string; files: StoredFileInput[]; settle: (tx: Db) => Promise<boolean> }): Promise<boolean> {
+  return db.tx(async (tx) => {
+    if (!(await settle(tx))) return false;
+    await replaceStoredFiles({ db: tx, runId, files });
+    return true;
+  });
 }
 
 /** Forget a run's stored files (a re-import without --archive: the folder is the truth again). */
-export function deleteStoredFiles({ db, runId }: { db: Db; runId: string }): number {
-  return db.delete(storedFiles).where(eq(storedFiles.runId, runId)).run().changes;
+export async function deleteStoredFiles({ db, runId }: { db: Db; runId: string }): Promise<number> {
+  const { storedFiles } = db.t;
+  return affected(await db.orm.delete(storedFiles).where(eq(storedFiles.runId, runId)));
 }
 
 /** Does the run keep its files in the database? Then they are served from here. */
-export function hasStoredFiles({ db, runId }: { db: Db; runId: string }): boolean {
-  return db.select({ one: sql`1` }).from(storedFiles).where(eq(storedFiles.runId, runId)).limit(1).get() !== undefined;
+export async function hasStoredFiles({ db, runId }: { db: Db; runId: string }): Promise<boolean> {
+  const { storedFiles } = db.t;
+  return (await db.orm.select({ one: sql`1` }).from(storedFiles).where(eq(storedFiles.runId, runId)).limit(1)).length > 0;
 }
 
 /** A run's stored files, by path. */
-export function listStoredFiles({ db, runId }: { db: Db; runId: string }): StoredFile[] {
-  return db.select().from(storedFiles).where(eq(storedFiles.runId, runId)).orderBy(asc(storedFiles.path)).all();
+export async function listStoredFiles({ db, runId }: { db: Db; runId: string }): Promise<StoredFile[]> {
+  const { storedFiles } = db.t;
+  return db.orm.select().from(storedFiles).where(eq(storedFiles.runId, runId)).orderBy(asc(storedFiles.path));
 }
 
 /** One stored file by its exact bundle-relative path; a path that could never be stored is not looked up. */
-export function getStoredFile({ db, runId, path }: { db: Db; runId: string; path: string }): StoredFile | undefined {
+export async function getStoredFile({ db, runId, path }: { db: Db; runId: string; path: string }): Promise<StoredFile | undefined> {
   if (storedPathError(path)) return undefined;
-  return db
+  const { storedFiles } = db.t;
+  const [f] = await db.orm
     .select()
     .from(storedFiles)
     .where(and(eq(storedFiles.runId, runId), eq(storedFiles.path, path)))
-    .get();
+    .limit(1);
+  return f;
 }
 
 /** Chunks `first`…`last` (inclusive) of a stored file, in order, as encoded. */
-export function readStoredChunks({ db, runId, path, first, last }: { db: Db; runId: string; path: string; first: number; last: number }): Array<{ seq: number; bytes: Buffer }> {
-  return db
+export async function readStoredChunks({ db, runId, path, first, last }: { db: Db; runId: string; path: string; first: number; last: number }): Promise<Array<{ seq: number; bytes: Buffer }>> {
+  const { storedFileChunks } = db.t;
+  return db.orm
     .select({ seq: storedFileChunks.seq, bytes: storedFileChunks.bytes })
     .from(storedFileChunks)
     .where(and(eq(storedFileChunks.runId, runId), eq(storedFileChunks.path, path), between(storedFileChunks.seq, first, last)))
-    .orderBy(asc(storedFileChunks.seq))
-    .all();
+    .orderBy(asc(storedFileChunks.seq));
 }
 
 /** Bytes on disk vs bytes held, over one run or all (measurements, `runproof import --archive`'s last line). */
-export function storedFileTotals({ db, runId }: { db: Db; runId?: string }): { files: number; sizeBytes: number; storedBytes: number; encodedBytes: number } {
-  const r = db
+export async function storedFileTotals({ db, runId }: { db: Db; runId?: string }): Promise<{ files: number; sizeBytes: number; storedBytes: number; encodedBytes: number }> {
+  const { storedFiles } = db.t;
+  const [r] = await db.orm
     .select({
       files: sql<number>`count(*)`,
       sizeBytes: sql<number>`coalesce(sum(${storedFiles.sizeBytes}), 0)`,
@@ -125,7 +130,6 @@ export function storedFileTotals({ db, runId }: { db: Db; runId?: string }): { f
       encodedBytes: sql<number>`coalesce(sum(${storedFiles.encodedBytes}), 0)`,
     })
     .from(storedFiles)
-    .where(runId === undefined ? undefined : eq(storedFiles.runId, runId))
-    .get();
+    .where(runId === undefined ? undefined : eq(storedFiles.runId, runId));
   return { files: Number(r?.files ?? 0), sizeBytes: Number(r?.sizeBytes ?? 0), storedBytes: Number(r?.storedBytes ?? 0), encodedBytes: Number(r?.encodedBytes ?? 0) };
 }

@@ -10,7 +10,7 @@
  */
 import { and, eq, gt, lt, sql } from 'drizzle-orm';
 import type { Db } from '../client';
-import { launches, workers } from '../schema';
+import { holdsLease } from './lease';
 import { parseJsonText, toJsonText } from '../../lib/json-text';
 import type { GpuInfo } from '../../lib/workers/gpus';
 import { workerState, type ProfileAvailability, type WorkerView } from '../../lib/workers/match';
@@ -31,7 +31,8 @@ export interface RegisterWorkerInput {
 }
 
 /** Register (or re-register) a worker as online, and forget workers silent for a day. */
-export function registerWorker({ db, id, host, pid, concurrency, labels, gpus, profiles, now = Date.now() }: RegisterWorkerInput): void {
+export async function registerWorker({ db, id, host, pid, concurrency, labels, gpus, profiles, now = Date.now() }: RegisterWorkerInput): Promise<void> {
+  const { workers } = db.t;
   const facts = {
     host,
     pid,
@@ -42,52 +43,52 @@ export function registerWorker({ db, id, host, pid, concurrency, labels, gpus, p
     profilesJson: profiles === null ? null : toJsonText(profiles),
     heartbeatAt: now,
   };
-  db.$client
-    .transaction(() => {
-      db.insert(workers)
-        .values({ id, startedAt: now, ...facts })
-        .onConflictDoUpdate({ target: workers.id, set: facts })
-        .run();
-      db.delete(workers)
-        .where(lt(workers.heartbeatAt, now - FORGET_AFTER_MS))
-        .run();
-    })
-    .immediate();
+  await db.tx(async (tx) => {
+    await tx.orm
+      .insert(workers)
+      .values({ id, startedAt: now, ...facts })
+      .onConflictDoUpdate({ target: workers.id, set: facts });
+    await tx.orm.delete(workers).where(lt(workers.heartbeatAt, now - FORGET_AFTER_MS));
+  });
 }
 
 /** What a worker found on its host after it registered (profile probes finish later than the start; GPUs, labels). */
-export function updateWorkerFacts({ db, id, gpus, profiles, now = Date.now() }: { db: Db; id: string; gpus?: GpuInfo[]; profiles?: ProfileAvailability[]; now?: number }): void {
-  db.update(workers)
+export async function updateWorkerFacts({ db, id, gpus, profiles, now = Date.now() }: { db: Db; id: string; gpus?: GpuInfo[]; profiles?: ProfileAvailability[]; now?: number }): Promise<void> {
+  const { workers } = db.t;
+  await db.orm
+    .update(workers)
     .set({ heartbeatAt: now, ...(gpus ? { gpusJson: toJsonText(gpus) } : {}), ...(profiles ? { profilesJson: toJsonText(profiles) } : {}) })
-    .where(eq(workers.id, id))
-    .run();
+    .where(eq(workers.id, id));
 }
 
 /** The worker is alive. A row the sweep set offline (its pid looked dead) stays offline: that worker is gone. */
-export function heartbeatWorker({ db, id, now = Date.now() }: { db: Db; id: string; now?: number }): void {
-  db.update(workers)
+export async function heartbeatWorker({ db, id, now = Date.now() }: { db: Db; id: string; now?: number }): Promise<void> {
+  const { workers } = db.t;
+  await db.orm
+    .update(workers)
     .set({ heartbeatAt: now })
-    .where(and(eq(workers.id, id), eq(workers.state, 'online')))
-    .run();
+    .where(and(eq(workers.id, id), eq(workers.state, 'online')));
 }
 
 /** A clean stop, or a sweep that found the worker's process gone: the row stays, offline, so the list says where it was. */
-export function markWorkerOffline({ db, id, now = Date.now() }: { db: Db; id: string; now?: number }): void {
-  db.update(workers).set({ state: 'offline', heartbeatAt: now }).where(eq(workers.id, id)).run();
+export async function markWorkerOffline({ db, id, now = Date.now() }: { db: Db; id: string; now?: number }): Promise<void> {
+  const { workers } = db.t;
+  await db.orm.update(workers).set({ state: 'offline', heartbeatAt: now }).where(eq(workers.id, id));
 }
 
 /** Workers that say they are online (the sweep checks their pids; offline ones have nothing left to settle). */
-export function listWorkers({ db }: { db: Db }) {
-  return db.select().from(workers).where(eq(workers.state, 'online')).all();
+export async function listWorkers({ db }: { db: Db }) {
+  const { workers } = db.t;
+  return db.orm.select().from(workers).where(eq(workers.state, 'online'));
 }
 
 /** Workers that heartbeated recently: someone will pick a queued run up. */
-export function listLiveWorkers({ db, now = Date.now(), staleMs }: { db: Db; now?: number; staleMs: number }) {
-  return db
+export async function listLiveWorkers({ db, now = Date.now(), staleMs }: { db: Db; now?: number; staleMs: number }) {
+  const { workers } = db.t;
+  return db.orm
     .select()
     .from(workers)
-    .where(and(eq(workers.state, 'online'), gt(workers.heartbeatAt, now - staleMs)))
-    .all();
+    .where(and(eq(workers.state, 'online'), gt(workers.heartbeatAt, now - staleMs)));
 }
 
 /**
@@ -95,11 +96,12 @@ export function listLiveWorkers({ db, now = Date.now(), staleMs }: { db: Db; now
  * (runs it claimed that are still running), online ones first, then by host.
  * `leaseMs` decides when silence means offline.
  */
-export function listWorkerViews({ db, leaseMs, now = Date.now() }: { db: Db; leaseMs: number; now?: number }): WorkerView[] {
+export async function listWorkerViews({ db, leaseMs, now = Date.now() }: { db: Db; leaseMs: number; now?: number }): Promise<WorkerView[]> {
+  const { workers } = db.t;
   // Runs are held through runs.worker_id (the lease holder); the status filter keeps this a walk of runs_live_status-sized work.
   // Qualified by hand: drizzle writes a one-table select's columns bare, and a bare "id" here would be the run's.
   const busy = sql<number>`(SELECT count(*) FROM runs r WHERE r.status = 'running' AND r.worker_id = "workers"."id")`;
-  const rows = db.select({ w: workers, busy }).from(workers).orderBy(workers.host, workers.startedAt).all();
+  const rows = await db.orm.select({ w: workers, busy }).from(workers).orderBy(workers.host, workers.startedAt);
   const views = rows.map(
     ({ w, busy }): WorkerView => ({
       id: w.id,
@@ -107,7 +109,7 @@ export function listWorkerViews({ db, leaseMs, now = Date.now() }: { db: Db; lea
       pid: w.pid,
       state: workerState(w.state, w.heartbeatAt, now, leaseMs),
       concurrency: w.concurrency,
-      busy,
+      busy: Number(busy),
       labels: parseJsonText(w.labelsJson),
       gpus: parseJsonText(w.gpusJson),
       profiles: w.profilesJson === null ? null : parseJsonText(w.profilesJson),
@@ -124,16 +126,14 @@ export function listWorkerViews({ db, leaseMs, now = Date.now() }: { db: Db; lea
  * queued, so the evidence names what ran. Fenced by the lease token: false
  * when the run is no longer this worker's, and nothing is written.
  */
-export function recordCommandHere({ db, runId, token, argv, cwd, env }: { db: Db; runId: string; token: string; argv: string[]; cwd: string; env: Record<string, string> }): boolean {
-  return db.$client
-    .transaction(() => {
-      const owned = db.$client.prepare('SELECT 1 FROM runs WHERE id = ? AND lease_token = ?').get(runId, token) !== undefined;
-      if (!owned) return false;
-      db.update(launches)
-        .set({ argvJson: toJsonText(argv), cwd, envJson: toJsonText(env) })
-        .where(eq(launches.runId, runId))
-        .run();
-      return true;
-    })
-    .immediate();
+export async function recordCommandHere({ db, runId, token, argv, cwd, env }: { db: Db; runId: string; token: string; argv: string[]; cwd: string; env: Record<string, string> }): Promise<boolean> {
+  const { launches } = db.t;
+  return db.tx(async (tx) => {
+    if (!(await holdsLease(tx, runId, token))) return false;
+    await tx.orm
+      .update(launches)
+      .set({ argvJson: toJsonText(argv), cwd, envJson: toJsonText(env) })
+      .where(eq(launches.runId, runId));
+    return true;
+  });
 }
