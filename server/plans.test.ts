@@ -1,7 +1,8 @@
 /**
  * Plans on disk and in the index: linking bundles to rows, indexing and
  * re-indexing, import, and the proposed patch, against real fixture trees
- * and a real SQLite file.
+ * and a real database: a SQLite file, and a PostgreSQL database when
+ * RUNPROOF_TEST_DATABASE_URL names a server.
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -13,7 +14,9 @@ import { getRunEvidence } from '../db/queries/runs';
 import { rowFlags } from '../lib/plans/flags';
 import { renderSummaryMarkdown } from '../lib/evidence/summary';
 import { parsePlan } from '../lib/plans/parse';
-import { makeTestEnv, REPO_ROOT, type TestEnv } from '../workers/testing';
+import type { Db } from '../db/client';
+import { backends } from '../db/testing/backends';
+import { makeTestEnv, REPO_ROOT, sleep, type TestEnv } from '../workers/testing';
 import { importBundles, showBundle } from './bundles';
 import { indexPlansDir, PlanIndexer, plansRoots, refreshKnownPlans } from './plan-index';
 import { applyPlanPatches, planPatchesForRun, combinedPatch } from './plan-patch';
@@ -26,8 +29,8 @@ const SHARED = path.resolve(REPO_ROOT, '../shared/fixtures/ptychopinn');
 
 let env: TestEnv | null = null;
 const tmps: string[] = [];
-afterEach(() => {
-  env?.cleanup();
+afterEach(async () => {
+  await env?.cleanup();
   env = null;
   for (const t of tmps.splice(0)) fs.rmSync(t, { recursive: true, force: true });
 });
@@ -83,19 +86,19 @@ describe('linking a bundle to plan rows', () => {
   });
 });
 
-describe('the plan index', () => {
-  it('import links bundles and indexes the plans above them; the row page data shows the failing run', () => {
-    env = makeTestEnv();
-    const r = importBundles({ db: env.db, roots: [PTYCHO] });
+describe.each(backends())('the plan index (%s)', (backend) => {
+  it('import links bundles and indexes the plans above them; the row page data shows the failing run', async () => {
+    env = await makeTestEnv({}, backend);
+    const r = await importBundles({ db: env.db, roots: [PTYCHO] });
     expect(r.problems).toEqual([]);
-    const tree = getPlanTree({ db: env.db });
+    const tree = await getPlanTree({ db: env.db });
     expect(tree.plans.map((p) => p.display).sort()).toEqual(['plans/active/ADR-003-BACKEND-API/implementation.md', `${KNOBS}/plan.md`]);
     const smoke = r.runs.find((x) => x.dir === SMOKE)!;
-    const smokeEvidence = getRunEvidence({ db: env.db, id: smoke.id })!.evidence;
+    const smokeEvidence = (await getRunEvidence({ db: env.db, id: smoke.id }))!.evidence;
     expect(smokeEvidence.planRows!.map((p) => p.id)).toEqual(['EB4.A', 'EB4.B']);
     expect(renderSummaryMarkdown(smokeEvidence)).toContain(`**Proves:** EB4.A \`[ ]\` (\`${KNOBS}/plan.md:46\`), EB4.B \`[ ]\` (\`${KNOBS}/plan.md:47\`)`);
     const planId = planIdFor(fs.realpathSync(path.join(PTYCHO, KNOBS, 'plan.md')));
-    const row = getPlanRowDetail({ db: env.db, planId, rowId: 'EB4.A' })!;
+    const row = (await getPlanRowDetail({ db: env.db, planId, rowId: 'EB4.A' }))!;
     expect(row.runs.map((x) => x.runId)).toEqual([smoke.id]);
     // The brief that asks for EB4.A asks for --gridsize 3: the knobs check compares the run with it, and fails with the checkpoints.
     expect(row.runs[0]).toMatchObject({ checksFail: 2, qualifies: true, argv: expect.arrayContaining(['ptycho_torch.train']) });
@@ -106,44 +109,44 @@ describe('the plan index', () => {
     const eb1 = tree.plans.find((p) => p.id === planId)!.rows.find((x) => x.rowId === 'EB1.A')!;
     expect(rowFlags(eb1.state, eb1.runs).map((f) => f.kind)).toEqual(['done-without-evidence']);
     // Re-import adds nothing and keeps the links.
-    const again = importBundles({ db: env.db, roots: [PTYCHO] });
+    const again = await importBundles({ db: env.db, roots: [PTYCHO] });
     expect(again.added).toBe(0);
-    expect(getRunPlanRows({ db: env.db, runId: smoke.id })).toHaveLength(2);
+    expect(await getRunPlanRows({ db: env.db, runId: smoke.id })).toHaveLength(2);
   });
 
-  it('re-indexes a changed plan, and a link to a removed row becomes a flagged orphan', () => {
-    env = makeTestEnv();
+  it('re-indexes a changed plan, and a link to a removed row becomes a flagged orphan', async () => {
+    env = await makeTestEnv({}, backend);
     const root = copyTree(PTYCHO);
-    const r = importBundles({ db: env.db, roots: [root] });
+    const r = await importBundles({ db: env.db, roots: [root] });
     const smokeId = r.runs.find((x) => x.dir.endsWith('runtime_smoke/2025-10-24T061500Z'))!.id;
     const plan = path.join(root, KNOBS, 'plan.md');
     const text = fs.readFileSync(plan, 'utf8');
     fs.writeFileSync(plan, text.replace('| EB4.A | CLI smoke scripts | [ ] |', '| EB4.A | CLI smoke scripts | [x] |').replace(/^\| EB4\.B .*\n/m, ''));
     fs.utimesSync(plan, new Date(), new Date(Date.now() + 5000));
-    expect(refreshKnownPlans(env.db)).toBeGreaterThan(0);
-    expect(getRunPlanRows({ db: env.db, runId: smokeId })).toEqual([
+    expect(await refreshKnownPlans(env.db)).toBeGreaterThan(0);
+    expect(await getRunPlanRows({ db: env.db, runId: smokeId })).toEqual([
       { plan: `${KNOBS}/plan.md`, id: 'EB4.A', state: '[x]', line: 46, source: 'brief' },
       { plan: `${KNOBS}/plan.md`, id: 'EB4.B', state: null, line: null, source: 'brief', missing: true },
     ]);
-    expect(getPlanTree({ db: env.db }).orphans.map((o) => `${o.rowId} ${o.runId}`)).toEqual([`EB4.B ${smokeId}`]);
+    expect((await getPlanTree({ db: env.db })).orphans.map((o) => `${o.rowId} ${o.runId}`)).toEqual([`EB4.B ${smokeId}`]);
     fs.rmSync(plan);
-    refreshKnownPlans(env.db);
-    expect(getPlanTree({ db: env.db }).plans.map((p) => p.display)).toEqual(['plans/active/ADR-003-BACKEND-API/implementation.md']);
+    await refreshKnownPlans(env.db);
+    expect((await getPlanTree({ db: env.db })).plans.map((p) => p.display)).toEqual(['plans/active/ADR-003-BACKEND-API/implementation.md']);
   });
 
-  it('indexes a plans folder, reports bad tables with file and line, and forgets deleted plans', () => {
-    env = makeTestEnv();
+  it('indexes a plans folder, reports bad tables with file and line, and forgets deleted plans', async () => {
+    env = await makeTestEnv({}, backend);
     const root = copyTree(path.join(REPO_ROOT, 'fixtures/plans'));
-    const first = indexPlansDir(env.db, root);
+    const first = await indexPlansDir(env.db, root);
     expect(first).toMatchObject({ plans: 1, rows: 11, changed: 1, removed: 0 });
     expect(first.problems.map((p) => `${p.file}:${p.line}`)).toEqual(['edge-cases.md:36', 'edge-cases.md:37', 'edge-cases.md:38', 'edge-cases.md:39']);
-    expect(indexPlansDir(env.db, root).changed).toBe(0);
+    expect((await indexPlansDir(env.db, root)).changed).toBe(0);
     fs.rmSync(path.join(root, 'edge-cases.md'));
-    expect(indexPlansDir(env.db, root)).toMatchObject({ plans: 0, removed: 1 });
+    expect(await indexPlansDir(env.db, root)).toMatchObject({ plans: 0, removed: 1 });
   });
 
-  it('reports invalid UTF-8 in a plan with its line and still indexes its rows', () => {
-    env = makeTestEnv();
+  it('reports invalid UTF-8 in a plan with its line and still indexes its rows', async () => {
+    env = await makeTestEnv({}, backend);
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'runproof-utf8-'));
     tmps.push(root);
     fs.writeFileSync(
@@ -151,62 +154,108 @@ describe('the plan index', () => {
       Buffer.concat([Buffer.from('| ID | State | Notes |\n| --- | --- | --- |\n| U1 | [x] | ok |\n| U2 | [ ] | bad '), Buffer.from([0xff, 0xfe]), Buffer.from(' |\n')]),
     );
     fs.writeFileSync(path.join(root, 'notes.md'), Buffer.from([0x23, 0x20, 0xff, 0x0a]));
-    const r = indexPlansDir(env.db, root);
+    const r = await indexPlansDir(env.db, root);
     expect(r).toMatchObject({ plans: 1, rows: 2 });
     expect(r.problems).toEqual([{ file: 'plan.md', line: 4, message: 'invalid UTF-8 (bad bytes shown as �)' }]);
   });
 
   it('the indexer notices a new plan file in a watched folder', async () => {
-    env = makeTestEnv();
+    env = await makeTestEnv({}, backend);
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'runproof-watch-'));
     tmps.push(tmp);
     const root = path.join(tmp, 'plans');
     fs.mkdirSync(root);
     const logs: string[] = [];
     const indexer = new PlanIndexer({ db: env.db, roots: [root], log: (m) => logs.push(m), debounceMs: 20, pollMs: 60_000 });
-    indexer.start();
+    await indexer.start();
     try {
       fs.mkdirSync(path.join(root, 'active/NEW'), { recursive: true });
       fs.writeFileSync(path.join(root, 'active/NEW/plan.md'), '| ID | State |\n| --- | --- |\n| N1 | [ ] |\n');
       const deadline = Date.now() + 5000;
-      while (Date.now() < deadline && !getPlanTree({ db: env.db }).plans.length) await new Promise((r) => setTimeout(r, 25));
-      expect(getPlanTree({ db: env.db }).plans.map((p) => [p.initiative, p.rows.map((x) => x.rowId)])).toEqual([['NEW', ['N1']]]);
+      while (Date.now() < deadline && !(await getPlanTree({ db: env.db })).plans.length) await sleep(25);
+      expect((await getPlanTree({ db: env.db })).plans.map((p) => [p.initiative, p.rows.map((x) => x.rowId)])).toEqual([['NEW', ['N1']]]);
     } finally {
-      indexer.stop();
+      await indexer.stop();
     }
   });
 
   it('the indexer re-reads an edited plan it knows from outside its folders (pages never re-index)', async () => {
-    env = makeTestEnv();
+    env = await makeTestEnv({}, backend);
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'runproof-known-'));
     tmps.push(tmp);
     const elsewhere = path.join(tmp, 'elsewhere');
     fs.mkdirSync(elsewhere);
     const plan = path.join(elsewhere, 'plan.md');
     fs.writeFileSync(plan, '| ID | State |\n| --- | --- |\n| K1 | [ ] |\n');
-    indexPlansDir(env.db, elsewhere);
+    await indexPlansDir(env.db, elsewhere);
     const watched = path.join(tmp, 'plans');
     fs.mkdirSync(watched);
     const indexer = new PlanIndexer({ db: env.db, roots: [watched], log: () => {}, debounceMs: 20, pollMs: 60_000, knownMs: 30 });
-    indexer.start();
+    await indexer.start();
     try {
       // Another size, so the stat sees the edit even within the same millisecond.
       fs.writeFileSync(plan, '| ID | State |\n| --- | --- |\n| K1 | [x] |\n| K2 | [ ] |\n');
-      const rows = () => getPlanTree({ db: env!.db }).plans.flatMap((p) => p.rows.map((x) => x.rowId));
+      const rows = async () => (await getPlanTree({ db: env!.db })).plans.flatMap((p) => p.rows.map((x) => x.rowId));
       const deadline = Date.now() + 5000;
-      while (Date.now() < deadline && rows().length < 2) await new Promise((r) => setTimeout(r, 25));
-      expect(rows()).toEqual(['K1', 'K2']);
+      while (Date.now() < deadline && (await rows()).length < 2) await sleep(25);
+      expect(await rows()).toEqual(['K1', 'K2']);
     } finally {
-      indexer.stop();
+      await indexer.stop();
     }
   });
 
-  it('indexes RUNPROOF_PLANS_DIR, else the plans/ of a profile checkout', () => {
+  it('the indexer runs one pass at a time: what is asked during a pass is done together in the next', async () => {
+    env = await makeTestEnv({}, backend);
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'runproof-passes-'));
+    tmps.push(root);
+    const plan = path.join(root, 'plan.md');
+    const table = (ids: string[]) => `| ID | State |\n| --- | --- |\n${ids.map((id) => `| ${id} | [ ] |\n`).join('')}`;
+    fs.writeFileSync(plan, table(['A1']));
+    // Every write transaction of the indexer is slow, and counted while open: two passes at once would hold two.
+    let open = 0;
+    let most = 0;
+    let entered = () => {};
+    const writing = new Promise<void>((r) => {
+      entered = r;
+    });
+    const real = env.db;
+    const slow: Db = Object.create(real, {
+      tx: {
+        value: async <T>(fn: (tx: Db) => Promise<T>) => {
+          most = Math.max(most, ++open);
+          entered();
+          try {
+            await sleep(50);
+            return await real.tx(fn);
+          } finally {
+            open--;
+          }
+        },
+      },
+    });
+    const logs: string[] = [];
+    const indexer = new PlanIndexer({ db: slow, roots: [root], log: (m) => logs.push(m), pollMs: 60_000, knownMs: 60_000 });
+    try {
+      const first = indexer.indexAll();
+      await writing;
+      fs.writeFileSync(plan, table(['A1', 'A2', 'A3']));
+      const asked = [indexer.indexAll(), indexer.indexAll(), indexer.indexAll()];
+      await Promise.all([first, ...asked]);
+      expect(most).toBe(1);
+      // The first pass and one more: the three asked during it were one.
+      expect(logs.filter((m) => m.startsWith(`${root}:`))).toHaveLength(2);
+      expect((await getPlanTree({ db: real })).plans.flatMap((p) => p.rows.map((x) => x.rowId))).toEqual(['A1', 'A2', 'A3']);
+    } finally {
+      await indexer.stop();
+    }
+  });
+
+  it('indexes RUNPROOF_PLANS_DIR, else the plans/ of a profile checkout', async () => {
     const checkout = fs.mkdtempSync(path.join(os.tmpdir(), 'runproof-checkout-'));
     tmps.push(checkout);
     fs.mkdirSync(path.join(checkout, 'ptycho_torch'));
     fs.mkdirSync(path.join(checkout, 'plans'));
-    env = makeTestEnv({ PTYCHOPINN_DIR: checkout });
+    env = await makeTestEnv({ PTYCHOPINN_DIR: checkout }, backend);
     expect(plansRoots()).toEqual([path.join(checkout, 'plans')]);
     process.env.RUNPROOF_PLANS_DIR = `fixtures/plans${path.delimiter}${checkout}`;
     try {
@@ -217,68 +266,68 @@ describe('the plan index', () => {
     }
   });
 
-  it('writes the plan update only when configured, only under the plans folder, then re-indexes', () => {
+  it('writes the plan update only when configured, only under the plans folder, then re-indexes', async () => {
     const root = copyTree(PTYCHO);
-    env = makeTestEnv();
-    const r = importBundles({ db: env.db, roots: [root] });
+    env = await makeTestEnv({}, backend);
+    const r = await importBundles({ db: env.db, roots: [root] });
     const smokeId = r.runs.find((x) => x.dir.endsWith('runtime_smoke/2025-10-24T061500Z'))!.id;
     const plan = path.join(root, KNOBS, 'plan.md');
     const before = fs.readFileSync(plan, 'utf8');
     const permalink = `http://localhost:3000/runs/${smokeId}`;
-    expect(applyPlanPatches({ db: env.db, runId: smokeId, permalink })).toEqual({
+    expect(await applyPlanPatches({ db: env.db, runId: smokeId, permalink })).toEqual({
       written: [],
       refused: [{ plan: `${KNOBS}/plan.md`, reason: 'writing plans is not configured (RUNPROOF_PLANS_WRITABLE)' }],
     });
     process.env.RUNPROOF_PLANS_WRITABLE = '1';
     try {
       process.env.RUNPROOF_PLANS_DIR = path.join(root, 'plans/active/OTHER');
-      expect(applyPlanPatches({ db: env.db, runId: smokeId, permalink }).refused[0].reason).toBe('not under a plans folder (RUNPROOF_PLANS_DIR)');
+      expect((await applyPlanPatches({ db: env.db, runId: smokeId, permalink })).refused[0].reason).toBe('not under a plans folder (RUNPROOF_PLANS_DIR)');
       expect(fs.readFileSync(plan, 'utf8')).toBe(before);
       process.env.RUNPROOF_PLANS_DIR = path.join(root, 'plans');
       // Bytes that are not UTF-8 would not survive a rewrite: refused.
       fs.writeFileSync(plan, Buffer.concat([Buffer.from(before), Buffer.from([0xe9, 0x0a])]));
-      expect(applyPlanPatches({ db: env.db, runId: smokeId, permalink }).refused[0].reason).toBe('the plan has bytes that are not UTF-8; apply the patch by hand');
+      expect((await applyPlanPatches({ db: env.db, runId: smokeId, permalink })).refused[0].reason).toBe('the plan has bytes that are not UTF-8; apply the patch by hand');
       fs.writeFileSync(plan, before);
-      expect(applyPlanPatches({ db: env.db, runId: smokeId, permalink })).toEqual({ written: [`${KNOBS}/plan.md`], refused: [] });
+      expect(await applyPlanPatches({ db: env.db, runId: smokeId, permalink })).toEqual({ written: [`${KNOBS}/plan.md`], refused: [] });
       // The run qualifies but fails its checks: partial, not done.
-      expect(getRunPlanRows({ db: env.db, runId: smokeId }).map((x) => `${x.id} ${x.state}`)).toEqual(['EB4.A [P]', 'EB4.B [P]']);
+      expect((await getRunPlanRows({ db: env.db, runId: smokeId })).map((x) => `${x.id} ${x.state}`)).toEqual(['EB4.A [P]', 'EB4.B [P]']);
       expect(fs.readdirSync(path.dirname(plan)).filter((n) => n.endsWith('.tmp'))).toEqual([]);
       // Again: nothing left to change.
-      expect(applyPlanPatches({ db: env.db, runId: smokeId, permalink }).refused[0].reason).toBe('nothing to change');
+      expect((await applyPlanPatches({ db: env.db, runId: smokeId, permalink })).refused[0].reason).toBe('nothing to change');
     } finally {
       delete process.env.RUNPROOF_PLANS_WRITABLE;
       delete process.env.RUNPROOF_PLANS_DIR;
     }
   });
 
-  it('resolves launch rows by ID, refuses unknown and ambiguous ones', () => {
-    env = makeTestEnv();
-    importBundles({ db: env.db, roots: [PTYCHO] });
-    expect(resolveRowRefs({ db: env.db, refs: ['EB4.A'] }).links.map((l) => l.rowId)).toEqual(['EB4.A']);
-    expect(resolveRowRefs({ db: env.db, refs: ['EB9.Z'] }).errors).toEqual(['no indexed plan has a row EB9.Z']);
-    indexPlansDir(env.db, path.join(REPO_ROOT, 'fixtures/plans'));
+  it('resolves launch rows by ID, refuses unknown and ambiguous ones', async () => {
+    env = await makeTestEnv({}, backend);
+    await importBundles({ db: env.db, roots: [PTYCHO] });
+    expect((await resolveRowRefs({ db: env.db, refs: ['EB4.A'] })).links.map((l) => l.rowId)).toEqual(['EB4.A']);
+    expect((await resolveRowRefs({ db: env.db, refs: ['EB9.Z'] })).errors).toEqual(['no indexed plan has a row EB9.Z']);
+    await indexPlansDir(env.db, path.join(REPO_ROOT, 'fixtures/plans'));
     fs.mkdirSync(path.join(env.dir, 'p2'));
     fs.writeFileSync(path.join(env.dir, 'p2/plan.md'), '| ID | State |\n| --- | --- |\n| EB4.A | [ ] |\n');
-    indexPlansDir(env.db, path.join(env.dir, 'p2'));
-    expect(resolveRowRefs({ db: env.db, refs: ['EB4.A'] }).errors[0]).toMatch(/EB4\.A is a row of 2 plans/);
-    expect(resolveRowRefs({ db: env.db, refs: [`${KNOBS}/plan.md#EB4.A`] }).links).toHaveLength(1);
+    await indexPlansDir(env.db, path.join(env.dir, 'p2'));
+    expect((await resolveRowRefs({ db: env.db, refs: ['EB4.A'] })).errors[0]).toMatch(/EB4\.A is a row of 2 plans/);
+    expect((await resolveRowRefs({ db: env.db, refs: [`${KNOBS}/plan.md#EB4.A`] })).links).toHaveLength(1);
   });
 });
 
-describe.runIf(fs.existsSync(SHARED))('the PtychoPINN tree in ../shared', () => {
-  it('import links the runtime-smoke bundle to EB4.A and EB4.B; its patch git-applies and flips exactly those rows', () => {
-    env = makeTestEnv();
-    const r = importBundles({ db: env.db, roots: [SHARED] });
+describe.each(backends())('the PtychoPINN tree in ../shared (%s)', (backend) => {
+  it.runIf(fs.existsSync(SHARED))('import links the runtime-smoke bundle to EB4.A and EB4.B; its patch git-applies and flips exactly those rows', async () => {
+    env = await makeTestEnv({}, backend);
+    const r = await importBundles({ db: env.db, roots: [SHARED] });
     const smoke = r.runs.find((x) => x.dir.endsWith('runtime_smoke/2025-10-24T061500Z'))!;
-    const refs = getRunPlanRows({ db: env.db, runId: smoke.id });
+    const refs = await getRunPlanRows({ db: env.db, runId: smoke.id });
     expect(refs).toEqual([
       { plan: `${KNOBS}/plan.md`, id: 'EB4.A', state: '[ ]', line: 63, source: 'summary' },
       { plan: `${KNOBS}/plan.md`, id: 'EB4.B', state: '[ ]', line: 64, source: 'summary' },
     ]);
-    const evidence = getRunEvidence({ db: env.db, id: smoke.id })!.evidence;
+    const evidence = (await getRunEvidence({ db: env.db, id: smoke.id }))!.evidence;
     expect(evidence.checks.find((c) => c.id === 'checkpoints')!.status).toBe('fail');
 
-    const patch = combinedPatch(planPatchesForRun({ db: env.db, runId: smoke.id, permalink: `http://localhost:3000/runs/${smoke.id}` }));
+    const patch = combinedPatch(await planPatchesForRun({ db: env.db, runId: smoke.id, permalink: `http://localhost:3000/runs/${smoke.id}` }));
     const work = fs.mkdtempSync(path.join(os.tmpdir(), 'runproof-apply-'));
     tmps.push(work);
     fs.mkdirSync(path.join(work, KNOBS), { recursive: true });
@@ -296,53 +345,42 @@ describe.runIf(fs.existsSync(SHARED))('the PtychoPINN tree in ../shared', () => 
   });
 });
 
-describe('symlinked plan files', () => {
-  const PLAN = '| ID | State | Notes |\n| --- | --- | --- |\n| S1 | [ ] | SECRET-ROW |\n';
+/** A plan with one row, for the symlink tests. */
+const PLAN = '| ID | State | Notes |\n| --- | --- | --- |\n| S1 | [ ] | SECRET-ROW |\n';
 
-  /** plans/ (configured), other/ (a second configured folder), outside/ (neither). */
-  function layout() {
-    const base = fs.mkdtempSync(path.join(os.tmpdir(), 'runproof-planlinks-'));
-    tmps.push(base);
-    for (const d of ['plans/active/A', 'plans/archive', 'other', 'outside']) fs.mkdirSync(path.join(base, d), { recursive: true });
-    fs.writeFileSync(path.join(base, 'outside', 'secret.md'), PLAN);
-    fs.writeFileSync(path.join(base, 'plans', 'archive', 'old.md'), PLAN.replace('S1', 'S2'));
-    fs.writeFileSync(path.join(base, 'other', 'shared.md'), PLAN.replace('S1', 'S3'));
-    return base;
-  }
+/** plans/ (configured), other/ (a second configured folder), outside/ (neither). */
+function layout() {
+  const base = fs.mkdtempSync(path.join(os.tmpdir(), 'runproof-planlinks-'));
+  tmps.push(base);
+  for (const d of ['plans/active/A', 'plans/archive', 'other', 'outside']) fs.mkdirSync(path.join(base, d), { recursive: true });
+  fs.writeFileSync(path.join(base, 'outside', 'secret.md'), PLAN);
+  fs.writeFileSync(path.join(base, 'plans', 'archive', 'old.md'), PLAN.replace('S1', 'S2'));
+  fs.writeFileSync(path.join(base, 'other', 'shared.md'), PLAN.replace('S1', 'S3'));
+  return base;
+}
 
-  it('indexes a link that stays in the plans folders and reports one that leaves them', () => {
-    env = makeTestEnv();
+describe.each(backends())('symlinked plan files (%s)', (backend) => {
+  it('indexes a link that stays in the plans folders and reports one that leaves them', async () => {
+    env = await makeTestEnv({}, backend);
     const base = layout();
     const root = path.join(base, 'plans');
     fs.symlinkSync(path.join(base, 'outside', 'secret.md'), path.join(root, 'active/A/leak.md'));
     fs.symlinkSync('../../archive/old.md', path.join(root, 'active/A/inside.md'));
     fs.symlinkSync(path.join(base, 'other', 'shared.md'), path.join(root, 'active/A/shared.md'));
-    const alone = indexPlansDir(env.db, root);
+    const alone = await indexPlansDir(env.db, root);
     expect(alone.problems).toContainEqual({ file: path.join(root, 'active/A/leak.md'), line: null, message: 'symbolic link to a file outside the plans folders, not read' });
     expect(alone.problems).toContainEqual({ file: path.join(root, 'active/A/shared.md'), line: null, message: 'symbolic link to a file outside the plans folders, not read' });
-    const indexed = () =>
-      getPlanTree({ db: env!.db })
-        .plans.flatMap((p) => p.rows.map((r) => r.rowId))
-        .sort();
-    expect(indexed()).toEqual(['S2']);
+    const indexed = async () => (await getPlanTree({ db: env!.db })).plans.flatMap((p) => p.rows.map((r) => r.rowId)).sort();
+    expect(await indexed()).toEqual(['S2']);
     // With other/ configured too, the link into it is read; the one to outside/ still is not.
-    const both = indexPlansDir(env.db, root, [root, path.join(base, 'other')]);
+    const both = await indexPlansDir(env.db, root, [root, path.join(base, 'other')]);
     expect(both.problems.map((p) => path.basename(p.file))).toEqual(['leak.md']);
-    expect(indexed()).toEqual(['S2', 'S3']);
-    expect(JSON.stringify(getPlanTree({ db: env.db }))).not.toContain(path.join(base, 'outside'));
+    expect(await indexed()).toEqual(['S2', 'S3']);
+    expect(JSON.stringify(await getPlanTree({ db: env.db }))).not.toContain(path.join(base, 'outside'));
   });
 
-  it('`runproof plans` (scanPlans) refuses a link out of the scanned folder', () => {
-    const base = layout();
-    fs.symlinkSync(path.join(base, 'outside', 'secret.md'), path.join(base, 'plans', 'leak.md'));
-    const problems: Array<{ file: string; message: string }> = [];
-    const found = scanPlans(path.join(base, 'plans'), (p) => problems.push(p));
-    expect(found.map((p) => p.display)).toEqual(['plans/archive/old.md']);
-    expect(problems).toEqual([expect.objectContaining({ file: path.join(base, 'plans', 'leak.md'), message: 'symbolic link to a file outside the plans folders, not read' })]);
-  });
-
-  it('import does not read a symlinked plan above a bundle that leads out of its folder, and says so', () => {
-    env = makeTestEnv();
+  it('import does not read a symlinked plan above a bundle that leads out of its folder, and says so', async () => {
+    env = await makeTestEnv({}, backend);
     const base = layout();
     const proj = path.join(base, 'proj');
     const bundle = path.join(proj, 'reports', 'S1-smoke');
@@ -350,9 +388,9 @@ describe('symlinked plan files', () => {
     fs.writeFileSync(path.join(bundle, 'summary.md'), '# Smoke\nProves S1.\n');
     fs.symlinkSync(path.join(base, 'outside', 'secret.md'), path.join(proj, 'plan.md'));
     expect(nearestPlans(bundle).plans).toEqual([]);
-    const r = importBundles({ db: env.db, roots: [proj] });
+    const r = await importBundles({ db: env.db, roots: [proj] });
     expect(r.problems).toContainEqual(expect.objectContaining({ file: expect.stringMatching(/proj\/plan\.md$/), message: 'symbolic link to a file outside the plans folders, not read' }));
-    expect(getPlanTree({ db: env.db }).plans).toEqual([]);
+    expect((await getPlanTree({ db: env.db })).plans).toEqual([]);
     // A link to a plan in the same folder is fine.
     fs.rmSync(path.join(proj, 'plan.md'));
     fs.mkdirSync(path.join(proj, 'docs'));
@@ -361,24 +399,35 @@ describe('symlinked plan files', () => {
     expect(nearestPlans(bundle).plans.map((p) => p.path)).toEqual([fs.realpathSync(path.join(proj, 'docs', 'real.md'))]);
   });
 
-  it('the source page text is refused once the indexed file is swapped for a link, and a refresh drops the plan', () => {
-    env = makeTestEnv();
+  it('the source page text is refused once the indexed file is swapped for a link, and a refresh drops the plan', async () => {
+    env = await makeTestEnv({}, backend);
     const base = layout();
     const root = path.join(base, 'plans');
-    indexPlansDir(env.db, root);
-    const plan = getPlanTree({ db: env.db }).plans[0];
+    await indexPlansDir(env.db, root);
+    const plan = (await getPlanTree({ db: env.db })).plans[0];
     expect(readIndexedPlanText(plan.path)).toContain('| S2 |');
     fs.rmSync(plan.path);
     fs.symlinkSync(path.join(base, 'outside', 'secret.md'), plan.path);
     expect(readIndexedPlanText(plan.path)).toBeNull();
-    refreshKnownPlans(env.db);
-    expect(getPlanTree({ db: env.db }).plans).toEqual([]);
+    await refreshKnownPlans(env.db);
+    expect((await getPlanTree({ db: env.db })).plans).toEqual([]);
     // A folder on the way swapped for a link is caught the same way.
     fs.rmSync(plan.path);
     fs.renameSync(path.join(root, 'archive'), path.join(root, 'archive-real'));
     fs.writeFileSync(path.join(base, 'outside', 'old.md'), PLAN);
     fs.symlinkSync(path.join(base, 'outside'), path.join(root, 'archive'));
     expect(readIndexedPlanText(plan.path)).toBeNull();
+  });
+});
+
+describe('symlinked plan files on disk', () => {
+  it('`runproof plans` (scanPlans) refuses a link out of the scanned folder', () => {
+    const base = layout();
+    fs.symlinkSync(path.join(base, 'outside', 'secret.md'), path.join(base, 'plans', 'leak.md'));
+    const problems: Array<{ file: string; message: string }> = [];
+    const found = scanPlans(path.join(base, 'plans'), (p) => problems.push(p));
+    expect(found.map((p) => p.display)).toEqual(['plans/archive/old.md']);
+    expect(problems).toEqual([expect.objectContaining({ file: path.join(base, 'plans', 'leak.md'), message: 'symbolic link to a file outside the plans folders, not read' })]);
   });
 });
 

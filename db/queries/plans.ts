@@ -2,7 +2,8 @@
  * Plans, their rows, and the links from runs to rows. The only code that
  * touches the plan tables.
  */
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, inArray, type SQL, sql } from 'drizzle-orm';
+import type { SQLiteColumn } from 'drizzle-orm/sqlite-core';
 import { affected, type Db } from '../client';
 import type { Plan, PlanRowRecord } from '../schema';
 import type { Problem } from '../../lib/evidence/types';
@@ -32,6 +33,21 @@ export interface PlanInput {
 
 /** Rows per INSERT (10 columns each, far below SQLite's parameter limit). */
 const ROW_BATCH = 64;
+
+/**
+ * A text column to sort by, in byte order on both databases: SQLite's
+ * BINARY collation, and "C" on PostgreSQL (whose default collation follows
+ * the server's locale), so pages list plans and rows in the same order.
+ */
+function byText(db: Db, column: SQLiteColumn): SQL | SQLiteColumn {
+  return db.dialect === 'postgres' ? sql`${column} COLLATE "C"` : column;
+}
+
+/** Plans in page order: by initiative, then name (the id between plans of the same name). */
+function planOrder(db: Db) {
+  const { plans } = db.t;
+  return [byText(db, plans.initiative), byText(db, plans.display), plans.id];
+}
 
 /** Values per `IN (…)` list, well under SQLite's oldest parameter limit (999). */
 const IN_BATCH = 400;
@@ -117,7 +133,8 @@ export async function listRunRowIds({ db, runIds }: { db: Db; runIds: string[] }
     for (const r of await db.orm
       .select({ runId: runPlanRows.runId, rowId: runPlanRows.rowId })
       .from(runPlanRows)
-      .where(inArray(runPlanRows.runId, runIds.slice(i, i + IN_BATCH)))) {
+      .where(inArray(runPlanRows.runId, runIds.slice(i, i + IN_BATCH)))
+      .orderBy(byText(db, runPlanRows.planPath), byText(db, runPlanRows.rowId))) {
       const list = out.get(r.runId) ?? [];
       list.push(r.rowId);
       out.set(r.runId, list);
@@ -125,7 +142,7 @@ export async function listRunRowIds({ db, runIds }: { db: Db; runIds: string[] }
   return out;
 }
 
-/** A run's links with the plan id (for links to row pages); planId is null when the plan is gone. */
+/** A run's links with the plan id (for links to row pages), by plan path and row ID; planId is null when the plan is gone. */
 export async function getRunPlanLinks({ db, runId }: { db: Db; runId: string }) {
   const { plans, planRows, runPlanRows } = db.t;
   return db.orm
@@ -133,7 +150,8 @@ export async function getRunPlanLinks({ db, runId }: { db: Db; runId: string }) 
     .from(runPlanRows)
     .leftJoin(plans, eq(plans.path, runPlanRows.planPath))
     .leftJoin(planRows, and(eq(planRows.planId, plans.id), eq(planRows.rowId, runPlanRows.rowId)))
-    .where(eq(runPlanRows.runId, runId));
+    .where(eq(runPlanRows.runId, runId))
+    .orderBy(byText(db, runPlanRows.planPath), byText(db, runPlanRows.rowId));
 }
 
 /** A run's plan rows as the evidence document carries them, resolved against the current index. */
@@ -237,7 +255,7 @@ function requirementCache(of: RequirementsOf | undefined): (planPath: string, ro
 /** Newest first: by start time, queued runs (no start yet) by when they were queued. */
 function newestFirst(db: Db) {
   const { runs } = db.t;
-  return sql`coalesce(${runs.startedAt}, ${runs.createdAt}) DESC, ${runs.id} DESC`;
+  return sql`coalesce(${runs.startedAt}, ${runs.createdAt}) DESC, ${byText(db, runs.id)} DESC`;
 }
 
 /** Every run link with its run (runs newest first), judged against its row's requirement. */
@@ -262,7 +280,10 @@ export interface PlanTree {
 export async function getPlanTree({ db, requirementsOf }: { db: Db; requirementsOf?: RequirementsOf }): Promise<PlanTree> {
   const reqOf = requirementCache(requirementsOf);
   const { plans, planRows } = db.t;
-  const allPlans = await db.orm.select().from(plans).orderBy(plans.initiative, plans.display);
+  const allPlans = await db.orm
+    .select()
+    .from(plans)
+    .orderBy(...planOrder(db));
   const rows = await db.orm.select().from(planRows).orderBy(planRows.planId, planRows.ord);
   const links = await judgedLinks(db, reqOf);
   const byPlan = new Map(allPlans.map((p) => [p.id, { ...p, rows: [] as Array<PlanRowRecord & { runs: RowRun[] }> }]));
@@ -346,9 +367,14 @@ export async function getPlanPage({ db, requirementsOf, ...opts }: { db: Db; req
   const pageSize = Math.max(1, Math.min(1000, Math.floor(opts.pageSize ?? PLAN_PAGE_SIZE)));
   const flaggedOnly = !!opts.flaggedOnly;
   const { plans, planRows } = db.t;
-  const allPlans = await db.orm.select().from(plans).orderBy(plans.initiative, plans.display);
+  const allPlans = await db.orm
+    .select()
+    .from(plans)
+    .orderBy(...planOrder(db));
   const keys = await db.all<{ planId: string; rowId: string; state: string }>(
-    sql`SELECT r.plan_id AS "planId", r.row_id AS "rowId", r.state AS state FROM plan_rows r JOIN plans p ON p.id = r.plan_id ORDER BY p.initiative, p.display, r.ord`,
+    db.dialect === 'postgres'
+      ? sql`SELECT r.plan_id AS "planId", r.row_id AS "rowId", r.state AS state FROM plan_rows r JOIN plans p ON p.id = r.plan_id ORDER BY p.initiative COLLATE "C", p.display COLLATE "C", p.id, r.ord`
+      : sql`SELECT r.plan_id AS "planId", r.row_id AS "rowId", r.state AS state FROM plan_rows r JOIN plans p ON p.id = r.plan_id ORDER BY p.initiative, p.display, p.id, r.ord`,
   );
   const links = await judgedLinks(db, reqOf);
 
@@ -505,7 +531,10 @@ export async function listPickableRows({
   db: Db;
 }): Promise<Array<{ planId: string; display: string; initiative: string; rows: Array<Pick<PlanRowRecord, 'rowId' | 'state' | 'description' | 'phase'>> }>> {
   const { plans, planRows } = db.t;
-  const tree = await db.orm.select({ id: plans.id, display: plans.display, initiative: plans.initiative }).from(plans).orderBy(plans.initiative, plans.display);
+  const tree = await db.orm
+    .select({ id: plans.id, display: plans.display, initiative: plans.initiative })
+    .from(plans)
+    .orderBy(...planOrder(db));
   const rows = await db.orm
     .select({ planId: planRows.planId, rowId: planRows.rowId, state: planRows.state, description: planRows.description, phase: planRows.phase })
     .from(planRows)
