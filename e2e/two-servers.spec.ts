@@ -239,10 +239,10 @@ test.describe('two web servers on one PostgreSQL database behind a proxy', () =>
     expect(served).toHaveLength(4);
     expect(new Set(served.map((f) => f.backend))).toEqual(new Set([0, 1]));
 
-    // Launch the sleeper: about 20 s of an "Epoch N" line a second.
+    // Launch the sleeper: about 30 s of an "Epoch N" line a second.
     await page.getByTestId('profile-sleeper').click();
     await expect(page.getByTestId('profile-sleeper')).toHaveClass(/selected/);
-    await page.getByTestId('knob-ms').fill('20000');
+    await page.getByTestId('knob-ms').fill('30000');
     await page.getByTestId('launch-submit').click();
     await expect(page).toHaveURL(/\/runs\/[0-9a-f]{12}$/);
     const runPath = new URL(page.url()).pathname;
