@@ -35,10 +35,10 @@ const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(
 const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 const verdict = (ok: boolean) => (ok ? 'meets goal' : 'MISSES goal');
 
-async function waitFor<T>(what: string, fn: () => T | null | undefined | false, timeoutMs = 60_000, everyMs = 5): Promise<T> {
+async function waitFor<T>(what: string, fn: () => Promise<T | null | undefined | false> | T | null | undefined | false, timeoutMs = 60_000, everyMs = 5): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
-    const v = fn();
+    const v = await fn();
     if (v) return v;
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await sleep(everyMs);
@@ -103,7 +103,7 @@ async function main() {
   const server = startServer();
   let serverErr = '';
   server.stderr!.on('data', (d) => (serverErr += d));
-  const db = openDb(dbPath);
+  const db = await openDb(dbPath);
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu'] });
   try {
     await waitFor('the server', () => serverErr.includes('concurrency'), 60_000, 50);
@@ -119,7 +119,7 @@ async function main() {
     }
 
     // --- 1. row written → point drawn ------------------------------------------------------
-    const paced = launchRun({ db, request: { profile: 'paced', params: { rows: '40', interval_ms: '150' } } });
+    const paced = await launchRun({ db, request: { profile: 'paced', params: { rows: '40', interval_ms: '150' } } });
     if (!paced.ok) throw new Error(paced.error);
     // Record, in the page, when the number of points shown changes, after the frame that shows it is painted.
     await page.addInitScript(() => {
@@ -136,10 +136,10 @@ async function main() {
       }).observe(document, { subtree: true, attributes: true, childList: true, attributeFilter: ['data-points'] });
     });
     await page.goto(`http://127.0.0.1:${PORT}/runs/${paced.runId}`);
-    await waitFor('the paced run to end', () => isTerminal(getRun({ db, id: paced.runId })?.status ?? 'queued'), 60_000, 50);
+    await waitFor('the paced run to end', async () => isTerminal((await getRun({ db, id: paced.runId }))?.status ?? 'queued'), 60_000, 50);
     await sleep(300);
     const drawn = (await page.evaluate(() => (window as unknown as { __drawn: Array<[number, number]> }).__drawn)) as Array<[number, number]>;
-    const bundleLog = fs.readFileSync(path.join(getRun({ db, id: paced.runId })!.bundleDir, 'train.log'), 'utf8');
+    const bundleLog = fs.readFileSync(path.join((await getRun({ db, id: paced.runId }))!.bundleDir, 'train.log'), 'utf8');
     const written = [...bundleLog.matchAll(/^ROW (\d+) (\d+)$/gm)].map((m) => ({ i: Number(m[1]), at: Number(m[2]) }));
     const lat: number[] = [];
     for (const w of written) {
@@ -156,9 +156,9 @@ async function main() {
     const watch = await watchLatency();
 
     // --- 2. worker overhead ----------------------------------------------------------------
-    const probe = launchRun({ db, request: { profile: 'reference', params: BRIEF } });
+    const probe = await launchRun({ db, request: { profile: 'reference', params: BRIEF } });
     if (!probe.ok) throw new Error(probe.error);
-    await waitFor('warm-up run', () => isTerminal(getRun({ db, id: probe.runId })?.status ?? 'queued'));
+    await waitFor('warm-up run', async () => isTerminal((await getRun({ db, id: probe.runId }))?.status ?? 'queued'));
     const argv = [...probe.argv];
     const outIdx = argv.indexOf('--output_dir') + 1;
     argv[outIdx] = path.join(tmp, 'direct-out');
@@ -168,13 +168,13 @@ async function main() {
     for (let r = 0; r < ROUNDS; r++) {
       directMs.push(await direct(argv, argv[outIdx]));
       const t0 = performance.now();
-      const l = launchRun({ db, request: { profile: 'reference', params: BRIEF } });
+      const l = await launchRun({ db, request: { profile: 'reference', params: BRIEF } });
       if (!l.ok) throw new Error(l.error);
-      await waitFor('a run', () => isTerminal(getRun({ db, id: l.runId })?.status ?? 'queued'));
+      await waitFor('a run', async () => isTerminal((await getRun({ db, id: l.runId }))?.status ?? 'queued'));
       viaMs.push(performance.now() - t0);
-      const run = getRun({ db, id: l.runId })!;
+      const run = (await getRun({ db, id: l.runId }))!;
       if (run.status !== 'succeeded') throw new Error(`bench run ${l.runId} did not succeed`);
-      const ln = getLaunch({ db, runId: l.runId })!;
+      const ln = (await getLaunch({ db, runId: l.runId }))!;
       parts.push({ start: ln.processStartedAt! - ln.queuedAt, child: run.endedAt! - ln.processStartedAt!, archive: run.updatedAt - run.endedAt! });
     }
 
@@ -193,9 +193,9 @@ async function main() {
       await page.getByTestId('launch-submit').click();
       await page.waitForURL(/\/runs\/[0-9a-f]{12}$/);
       const id = page.url().split('/').pop()!;
-      const started = await waitFor('process start', () => getLaunch({ db, runId: id })?.processStartedAt, 30_000, 5);
+      const started = await waitFor('process start', async () => (await getLaunch({ db, runId: id }))?.processStartedAt, 30_000, 5);
       clickMs.push(started - t0);
-      await waitFor('the run to end', () => isTerminal(getRun({ db, id })?.status ?? 'queued'));
+      await waitFor('the run to end', async () => isTerminal((await getRun({ db, id }))?.status ?? 'queued'));
     }
 
     const p95 = pct(liveLat, 95);

@@ -22,16 +22,16 @@ import { pacedBenchEnv } from './paced-env';
 const ROOT = path.resolve(__dirname, '..');
 const PORT = Number(process.env.BENCH_PORT ?? 3324);
 const ROWS = Number(process.env.BENCH_LOG_ROWS ?? 60);
-const { tmp } = pacedBenchEnv(ROOT, 'runproof-bench-log-');
+const { tmp, dbPath } = pacedBenchEnv(ROOT, 'runproof-bench-log-');
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)];
 const fmt = (n: number) => n.toLocaleString('en-US', { maximumFractionDigits: 0 });
 
-async function waitFor<T>(what: string, fn: () => T | null | undefined | false, timeoutMs = 60_000, everyMs = 20): Promise<T> {
+async function waitFor<T>(what: string, fn: () => Promise<T | null | undefined | false> | T | null | undefined | false, timeoutMs = 60_000, everyMs = 20): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
-    const v = fn();
+    const v = await fn();
     if (v) return v;
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await sleep(everyMs);
@@ -47,7 +47,7 @@ async function main() {
   });
   let serverErr = '';
   server.stderr!.on('data', (d) => (serverErr += d));
-  const db = openDb(process.env.RUNPROOF_DB);
+  const db = await openDb(dbPath);
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu'] });
   try {
     await waitFor('the server', () => serverErr.includes('concurrency'), 60_000, 50);
@@ -60,7 +60,7 @@ async function main() {
       }
       await sleep(250);
     }
-    const run = launchRun({ db, request: { profile: 'paced', params: { rows: String(ROWS), interval_ms: '150' } } });
+    const run = await launchRun({ db, request: { profile: 'paced', params: { rows: String(ROWS), interval_ms: '150' } } });
     if (!run.ok) throw new Error(run.error);
     // In the page: when each ROW line first shows in the live log, and when the point count changes, after the paint.
     // (A string, not a function: tsx would wrap named functions in a helper the page does not have.)
@@ -86,11 +86,11 @@ async function main() {
       }).observe(document, { subtree: true, attributes: true, childList: true, characterData: true });
     `);
     await page.goto(`http://127.0.0.1:${PORT}/runs/${run.runId}`);
-    await waitFor('the paced run to end', () => isTerminal(getRun({ db, id: run.runId })?.status ?? 'queued'), 60_000, 50);
+    await waitFor('the paced run to end', async () => isTerminal((await getRun({ db, id: run.runId }))?.status ?? 'queued'), 60_000, 50);
     await sleep(300);
     const seen = (await page.evaluate(() => (window as unknown as { __lines: Record<string, number> }).__lines)) as Record<string, number>;
     const drawn = (await page.evaluate(() => (window as unknown as { __drawn: Array<[number, number]> }).__drawn)) as Array<[number, number]>;
-    const bundleLog = fs.readFileSync(path.join(getRun({ db, id: run.runId })!.bundleDir, 'train.log'), 'utf8');
+    const bundleLog = fs.readFileSync(path.join((await getRun({ db, id: run.runId }))!.bundleDir, 'train.log'), 'utf8');
     const written = [...bundleLog.matchAll(/^ROW (\d+) (\d+)$/gm)].map((m) => ({ i: Number(m[1]), at: Number(m[2]) }));
     if (process.env.BENCH_DEBUG) console.log(JSON.stringify({ seen, drawn: drawn.length, written: written.length, log: bundleLog.slice(0, 300) }));
     // Only what was written after the page first showed something (earlier lines arrive in its first batch).

@@ -3,7 +3,9 @@
  * and work folders under a new temporary folder, and a `paced` profile
  * (bench/paced-trainer.mjs writes a row every interval_ms, stamped with the
  * time it wrote it). Sets process.env for this process and the servers it
- * starts.
+ * starts. The launch benches run on that SQLite file: a RUNPROOF_DATABASE_URL
+ * in the environment is dropped, so bench runs never land in a real
+ * PostgreSQL database (bench/postgres.ts measures PostgreSQL in its own).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -21,6 +23,7 @@ export function pacedBenchEnv(root: string, prefix: string): { tmp: string; dbPa
     RUNPROOF_PROFILES: profilesFile,
     NEXT_TELEMETRY_DISABLED: '1',
   });
+  delete process.env.RUNPROOF_DATABASE_URL;
   fs.writeFileSync(
     profilesFile,
     JSON.stringify({
