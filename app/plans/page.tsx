@@ -61,7 +61,7 @@ export default async function PlansPage({ searchParams }: { searchParams: Promis
   const flaggedOnly = one(sp.flagged) === '1';
   const pageParam = Number(one(sp.page));
   const planParam = one(sp.plan);
-  const data = loadPlanPage({
+  const data = await loadPlanPage({
     flaggedOnly,
     page: Number.isInteger(pageParam) && pageParam > 0 ? pageParam : null,
     planId: planParam && isPlanId(planParam) ? planParam : null,

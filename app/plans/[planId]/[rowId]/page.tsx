@@ -26,14 +26,14 @@ function decode(s: string): string {
 
 export async function generateMetadata({ params }: Params): Promise<Metadata> {
   const { planId, rowId } = await params;
-  const found = isPlanId(planId) ? loadPlanRow(planId, decode(rowId)) : null;
+  const found = isPlanId(planId) ? await loadPlanRow(planId, decode(rowId)) : null;
   return { title: found ? `${found.row.rowId} ${found.row.state} · ${found.plan.initiative}` : 'Plan row not found' };
 }
 
 export default async function PlanRowPage({ params }: Params) {
   const { planId, rowId: raw } = await params;
   if (!isPlanId(planId)) notFound();
-  const found = loadPlanRow(planId, decode(raw));
+  const found = await loadPlanRow(planId, decode(raw));
   if (!found) notFound();
   const { plan, row, runs, requirement } = found;
   const flags = rowFlags(row.state, runs);

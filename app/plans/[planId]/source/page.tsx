@@ -19,7 +19,7 @@ const lineHref = (planId: string, n: number) => `/plans/${planId}/source?line=${
 
 export async function generateMetadata({ params }: Params): Promise<Metadata> {
   const { planId } = await params;
-  const plan = isPlanId(planId) ? loadPlan(planId) : null;
+  const plan = isPlanId(planId) ? await loadPlan(planId) : null;
   return { title: plan ? plan.display : 'Plan not found' };
 }
 
@@ -32,7 +32,7 @@ export default async function PlanSourcePage({ params, searchParams }: PageProps
   const { planId } = await params;
   const sp = await searchParams;
   if (!isPlanId(planId)) notFound();
-  const plan = loadPlan(planId);
+  const plan = await loadPlan(planId);
   if (!plan) notFound();
   const text = loadPlanText(plan.path);
   const all = text === null ? [] : splitLines(text);
