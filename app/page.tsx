@@ -81,10 +81,8 @@ const VERDICT_WORDS: Record<Verdict, string> = { pass: 'pass', fail: 'fail', inc
 export default async function RunsPage({ searchParams }: { searchParams: Promise<SearchParams> }) {
   const sp = await searchParams;
   const { filters: f, ignored } = parseFiltersLenient(rawFilters((k) => sp[k]));
-  const { rows, total, page, pageSize, sort, dir } = loadRuns({ ...f, page: f.page ?? 1, pageSize: f.pageSize ?? DEFAULT_PAGE_SIZE });
-  const initiatives = loadInitiatives();
-  const rowsByRun = loadPlanRowIds(rows.map((r) => r.id));
-  const live = loadHasLiveRuns();
+  const { rows, total, page, pageSize, sort, dir } = await loadRuns({ ...f, page: f.page ?? 1, pageSize: f.pageSize ?? DEFAULT_PAGE_SIZE });
+  const [initiatives, rowsByRun, live] = await Promise.all([loadInitiatives(), loadPlanRowIds(rows.map((r) => r.id)), loadHasLiveRuns()]);
   const perm = await launchPermission('/');
   const filtered = !!(f.status || f.initiative || f.verdict || f.q || f.origin || f.archived);
   const first = (page - 1) * pageSize + 1;

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { closeDb, openDb } from '../db/client';
+import { openTempDb, type TempDb } from '../db/queries/testing';
+import { backends } from '../db/testing/backends';
 import { getRunEvidence, getRunSeries } from '../db/queries/runs';
 import { parseMetricsCsv } from '../lib/lightning/metrics-csv';
 import { discoverBundles, importBundles, showBundle } from './bundles';
@@ -16,7 +17,6 @@ beforeEach(() => {
   tmp = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'rp-tfevents-')));
 });
 afterEach(() => {
-  closeDb(path.join(tmp, 'runproof.db'));
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
@@ -116,25 +116,34 @@ describe('bundles holding only TensorBoard events files', () => {
     expect(ev.epochs).toEqual([]);
     expect(check(ev, 'metrics').status).toBe('skip');
   });
+});
 
-  it('import stores the series from the events, and a changed events file updates the run', () => {
+describe.each(backends())('importing TensorBoard events (%s)', (backend) => {
+  let temp: TempDb | null = null;
+  afterEach(async () => {
+    await temp?.close();
+    temp = null;
+  });
+
+  it('import stores the series from the events, and a changed events file updates the run', async () => {
     const dir = path.join(tmp, 'run');
     copyRun('basic', dir);
-    const db = openDb(path.join(tmp, 'runproof.db'));
-    const first = importBundles({ db, roots: [dir] });
+    temp = await openTempDb('rp-tfevents-db-', backend);
+    const { db } = temp;
+    const first = await importBundles({ db, roots: [dir] });
     expect(first).toMatchObject({ added: 1, failed: 0 });
     const id = first.runs[0].id;
-    expect(getRunEvidence({ db, id })!.evidence.epochs).toHaveLength(4);
-    const series = getRunSeries({ db, runId: id });
+    expect((await getRunEvidence({ db, id }))!.evidence.epochs).toHaveLength(4);
+    const series = await getRunSeries({ db, runId: id });
     expect(series.map((s) => s.metric).sort()).toEqual(['train_loss', 'train_mae_epoch', 'train_mae_step', 'val_loss']);
     expect(series.find((s) => s.metric === 'train_loss')!.steps).toHaveLength(16);
-    expect(importBundles({ db, roots: [dir] })).toMatchObject({ added: 0, unchanged: 1 });
+    expect(await importBundles({ db, roots: [dir] })).toMatchObject({ added: 0, unchanged: 1 });
 
     const v0 = path.join(dir, 'lightning_logs', 'version_0');
     const name = fs.readdirSync(v0).find((f) => f.startsWith('events.out.tfevents.'))!;
     const bytes = fs.readFileSync(path.join(v0, name));
     fs.writeFileSync(path.join(v0, name), bytes.subarray(0, bytes.length - 5));
-    expect(importBundles({ db, roots: [dir] })).toMatchObject({ updated: 1 });
-    expect(getRunEvidence({ db, id })!.evidence.problems[0].message).toMatch(/^torn last record at byte \d+/);
+    expect(await importBundles({ db, roots: [dir] })).toMatchObject({ updated: 1 });
+    expect((await getRunEvidence({ db, id }))!.evidence.problems[0].message).toMatch(/^torn last record at byte \d+/);
   });
 });

@@ -1,12 +1,14 @@
 /**
  * route(): the one error handling every route handler shares, called as Next
  * calls a handler (a real Request, params as a promise), then through the
- * real /api/runs routes against a real SQLite file with an imported bundle.
+ * real /api/runs routes against a real database (a SQLite file, and
+ * PostgreSQL when the tests have one) with an imported bundle.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { importBundles } from '@/server/bundles';
 import { RUNTIME_SMOKE } from '@/fixtures/test-helpers';
 import { makeTestEnv, type TestEnv } from '@/workers/testing';
+import { backends } from '@/db/testing/backends';
 import { BAD_ENCODING, HttpError, route } from './api';
 import { DataUnavailableError } from './data';
 import { GET as getRun } from '../api/runs/[id]/route';
@@ -16,9 +18,9 @@ import { GET as listRuns } from '../api/runs/route';
 import { NextRequest } from 'next/server';
 
 let env: TestEnv | null = null;
-afterEach(() => {
+afterEach(async () => {
   vi.restoreAllMocks();
-  env?.cleanup();
+  await env?.cleanup();
   env = null;
 });
 
@@ -103,16 +105,16 @@ describe('route()', () => {
   });
 });
 
-describe('the /api/runs routes through route(), on a real database', () => {
-  function imported(): string {
-    env = makeTestEnv();
-    const r = importBundles({ db: env.db, roots: [RUNTIME_SMOKE] });
+describe.each(backends())('the /api/runs routes through route(), on a real database (%s)', (backend) => {
+  async function imported(): Promise<string> {
+    env = await makeTestEnv({}, backend);
+    const r = await importBundles({ db: env.db, roots: [RUNTIME_SMOKE] });
     expect(r.added).toBe(1);
     return r.runs[0].id;
   }
 
   it('a known run: its evidence as JSON; an unknown one: a JSON 404', async () => {
-    const id = imported();
+    const id = await imported();
     const ok = await getRun(req(`/api/runs/${id}`), ctx({ id }));
     expect(ok.status).toBe(200);
     expect(ok.headers.get('cache-control')).toBe('no-store');
@@ -123,7 +125,7 @@ describe('the /api/runs routes through route(), on a real database', () => {
   });
 
   it('the badge of an unknown or impossible run is still an image', async () => {
-    imported();
+    await imported();
     for (const id of ['ffffffffffff', 'a b']) {
       const res = await getBadge(req(), ctx({ id }));
       expect(res.status).toBe(404);
@@ -133,7 +135,7 @@ describe('the /api/runs routes through route(), on a real database', () => {
   });
 
   it('a bundle file outside the bundle is refused with the status openBundleFile chose', async () => {
-    const id = imported();
+    const id = await imported();
     const outside = await getFile(new NextRequest(`http://127.0.0.1/api/runs/${id}/files/x`), ctx({ id, path: ['..', '..', 'etc', 'passwd'] }));
     expect([400, 404]).toContain(outside.status);
     expect((await outside.json()).error).toBeTruthy();
@@ -142,7 +144,7 @@ describe('the /api/runs routes through route(), on a real database', () => {
   });
 
   it('a bad filter on the runs list is a 400 naming it', async () => {
-    imported();
+    await imported();
     const res = await listRuns(new NextRequest('http://127.0.0.1/api/runs?sort=nonsense'), ctx({}));
     expect(res.status).toBe(400);
     expect((await res.json()).error).toMatch(/sort/);

@@ -82,11 +82,11 @@ export function route<P extends Params = Params, R extends Request = Request>(
   };
 }
 
-export type FoundRun = NonNullable<ReturnType<typeof loadRunEvidence>>;
+export type FoundRun = NonNullable<Awaited<ReturnType<typeof loadRunEvidence>>>;
 
 /** The run and its evidence, or a 404 thrown for route() to answer. */
-export function requireRun(id: string): FoundRun {
-  const found = isRunId(id) ? loadRunEvidence(id) : null;
+export async function requireRun(id: string): Promise<FoundRun> {
+  const found = isRunId(id) ? await loadRunEvidence(id) : null;
   if (!found) throw noRun(id);
   return found;
 }

@@ -37,9 +37,9 @@ export class DataUnavailableError extends Error {
   }
 }
 
-function withDb<T>(what: string, fn: (db: Db) => T): T {
+async function withDb<T>(what: string, fn: (db: Db) => Promise<T>): Promise<T> {
   try {
-    return fn(openDb());
+    return await fn(await openDb());
   } catch (e) {
     console.error(`[runproof] ${what} failed:`, e);
     throw new DataUnavailableError(what);
@@ -51,11 +51,11 @@ export const loadRuns = cache((filter: ListRunsFilter) => {
 });
 
 /** Is any run queued or running? The runs page refreshes itself while one is. */
-export const loadHasLiveRuns = cache((): boolean => {
+export const loadHasLiveRuns = cache((): Promise<boolean> => {
   return withDb('listing runs', (db) => hasLiveRuns({ db }));
 });
 
-export const loadInitiatives = cache((): string[] => {
+export const loadInitiatives = cache((): Promise<string[]> => {
   return withDb('listing initiatives', (db) => listInitiatives({ db }));
 });
 
@@ -73,11 +73,12 @@ export const loadRunSeries = cache((runId: string) => {
  * name no run come back in `unknown`. A live run has no `epoch_values` rows
  * until it is archived, so its series comes from its live evidence instead.
  */
-export const loadComparison = cache((ids: string[]): { runs: Array<CompareRunInput & { startedAt: number | null; name: string | null }>; unknown: string[] } => {
-  return withDb('reading runs to compare', (db) => {
-    const found = ids.map((id) => ({ id, got: getRunEvidence({ db, id }) }));
+export const loadComparison = cache((ids: string[]): Promise<{ runs: Array<CompareRunInput & { startedAt: number | null; name: string | null }>; unknown: string[] }> => {
+  return withDb('reading runs to compare', async (db) => {
+    const found: Array<{ id: string; got: Awaited<ReturnType<typeof getRunEvidence>> }> = [];
+    for (const id of ids) found.push({ id, got: await getRunEvidence({ db, id }) });
     const known = found.flatMap((f) => (f.got ? [f.got] : []));
-    const series = getEpochSeries({ db, runIds: known.map((k) => k.run.id) });
+    const series = await getEpochSeries({ db, runIds: known.map((k) => k.run.id) });
     return {
       runs: known.map(({ run, evidence }) => {
         const s = series[run.id] ?? {};
@@ -98,12 +99,12 @@ export const loadRun = cache((id: string) => {
  * stored there (only the paths stored for it), else from its bundle folder
  * (server/stored-files.ts openRunFile). The caller closes `fd` when set.
  */
-export function openRunFileOf(run: { id: string; bundleDir: string }, requested: string | string[]): RunFile {
+export function openRunFileOf(run: { id: string; bundleDir: string }, requested: string | string[]): Promise<RunFile> {
   return withDb('reading a bundle file', (db) => openRunFile({ db, runId: run.id, bundleDir: run.bundleDir, requested }));
 }
 
 /** Are the run's files kept in the database? Then its page never says the folder is missing. */
-export const loadFilesStored = cache((runId: string): boolean => {
+export const loadFilesStored = cache((runId: string): Promise<boolean> => {
   return withDb('reading a run', (db) => runFilesStored({ db, runId }));
 });
 
@@ -118,14 +119,14 @@ export const live = {
   /** The live log's lines after seq `after`, or with null its last LIVE_LOG_TAIL_LINES (the page's window). */
   log: (runId: string, after: number | null) => withDb('reading the live log', (db) => listLiveLog({ db, runId, after, tail: LIVE_LOG_TAIL_LINES })),
   /** Workers that heartbeated in the last 15 s: will anyone pick a queued run up? */
-  workers: () => withDb('listing workers', (db) => listLiveWorkers({ db, staleMs: 15_000 }).length),
+  workers: () => withDb('listing workers', async (db) => (await listLiveWorkers({ db, staleMs: 15_000 })).length),
 };
 
 /** A launched run's request (profile, knobs, CPU only): "run again with these knobs" starts from it. */
-export const loadLaunch = cache((runId: string) => withDb('reading a launch', (db) => getLaunch({ db, runId }) ?? null));
+export const loadLaunch = cache((runId: string) => withDb('reading a launch', async (db) => (await getLaunch({ db, runId })) ?? null));
 
 /** Every worker that has registered, with what it can run and how busy it is (online ones first). */
-export const loadWorkers = cache((): WorkerView[] => {
+export const loadWorkers = cache((): Promise<WorkerView[]> => {
   return withDb('listing workers', (db) => listWorkerViews({ db, leaseMs: getEnv().RUNPROOF_LEASE_MS }));
 });
 
@@ -134,12 +135,12 @@ export const loadWorkers = cache((): WorkerView[] => {
  * could take it now and in words where it goes (lib/workers/match.ts), and
  * the worker and host that claimed it. Null for an imported run.
  */
-export const loadRunPlacement = cache((runId: string): { labels: string[]; workerId: string | null; host: string | null; placement: Placement } | null => {
-  return withDb('reading where a run goes', (db) => {
-    const l = getLaunch({ db, runId });
+export const loadRunPlacement = cache((runId: string): Promise<{ labels: string[]; workerId: string | null; host: string | null; placement: Placement } | null> => {
+  return withDb('reading where a run goes', async (db) => {
+    const l = await getLaunch({ db, runId });
     if (!l) return null;
     const labels = parseJsonText(l.labelsJson);
-    const placement = placeRun(listWorkerViews({ db, leaseMs: getEnv().RUNPROOF_LEASE_MS }), { profile: l.profile, labels });
+    const placement = placeRun(await listWorkerViews({ db, leaseMs: getEnv().RUNPROOF_LEASE_MS }), { profile: l.profile, labels });
     return { labels, workerId: l.workerId, host: l.host, placement };
   });
 });
@@ -176,11 +177,11 @@ export const loadPickableRows = cache(() => {
 });
 
 /** Form values (`<plan id>:<row>` or a bare row ID) as picker refs; bare IDs that name one row only. */
-export const loadRowRefs = cache((refs: string[]): string[] => {
+export const loadRowRefs = cache(async (refs: string[]): Promise<string[]> => {
   if (!refs.length) return [];
-  return withDb('resolving plan rows', (db) => {
-    const byPath = new Map(listPlanFiles({ db }).map((p) => [p.path, p.id]));
-    return resolveRowRefs({ db, refs }).links.map((l) => `${byPath.get(l.planPath)}:${l.rowId}`);
+  return withDb('resolving plan rows', async (db) => {
+    const byPath = new Map((await listPlanFiles({ db })).map((p) => [p.path, p.id]));
+    return (await resolveRowRefs({ db, refs })).links.map((l) => `${byPath.get(l.planPath)}:${l.rowId}`);
   });
 });
 
@@ -229,8 +230,8 @@ export const loadPlanRowIds = cache((runIds: string[]) => {
  * them and answers with a plain failure.
  */
 
-function write<T>(fn: (db: Db) => T): T {
-  return fn(openDb());
+async function write<T>(fn: (db: Db) => Promise<T>): Promise<T> {
+  return fn(await openDb());
 }
 
 /** Validate and queue a launch (server/launch.ts, shared with the CLI). */
@@ -240,17 +241,17 @@ export function launch(request: Parameters<typeof launchRun>[0]['request']) {
 
 /** Ask a run to stop; 'no-run' when the id names no run at all. */
 export function cancelRun(runId: string) {
-  return write((db) => (getRun({ db, id: runId }) ? requestCancel({ db, runId }) : ('no-run' as const)));
+  return write(async (db) => ((await getRun({ db, id: runId })) ? requestCancel({ db, runId }) : ('no-run' as const)));
 }
 
 /** Archive (or restore) runs; how many changed. */
-export function archiveRuns(ids: string[], archived: boolean): number {
+export function archiveRuns(ids: string[], archived: boolean): Promise<number> {
   return write((db) => setRunsArchived({ db, ids, archived }));
 }
 
 /** A run's name and notes; false when the run is gone. */
-export function saveRunMeta(runId: string, name: string, notes: string): boolean {
-  return write((db) => setRunName({ db, id: runId, name }) && setRunNotes({ db, id: runId, notes }));
+export function saveRunMeta(runId: string, name: string, notes: string): Promise<boolean> {
+  return write((db) => db.tx(async (tx) => (await setRunName({ db: tx, id: runId, name })) && setRunNotes({ db: tx, id: runId, notes })));
 }
 
 /** Delete a run (and a launched run's bundle folder). */

@@ -219,7 +219,7 @@ export default async function ComparePage({ searchParams }: { searchParams: Prom
   const valid = requested.filter(isRunId);
   const asked = valid.slice(0, MAX_COMPARE);
   const leftOut = valid.slice(MAX_COMPARE);
-  const { runs: loaded, unknown } = loadComparison(asked);
+  const { runs: loaded, unknown } = await loadComparison(asked);
 
   if (loaded.length < 2) {
     return <NotEnough given={requested.length} shown={loaded.map((r) => ({ id: r.id, title: r.evidence.title }))} unknown={unknown} invalid={invalid} />;

@@ -43,7 +43,7 @@ type PageProps = Params & { searchParams: Promise<Record<string, string | string
 export async function generateMetadata({ params }: Params): Promise<Metadata> {
   const { id } = await params;
   if (!isRunId(id)) return { title: 'Run not found' };
-  const found = loadRunEvidence(id);
+  const found = await loadRunEvidence(id);
   return { title: found ? `${judgeRun(found.evidence).verdict} · ${found.evidence.title}` : 'Run not found' };
 }
 
@@ -73,12 +73,12 @@ export default async function RunPage({ params, searchParams }: PageProps) {
   const sp = await searchParams;
   if (!isRunId(id)) notFound();
   // Read-only: a run whose worker died is settled by the sweep on `runproof serve`'s timer, not by showing it.
-  const found = loadRunEvidence(id);
+  const found = await loadRunEvidence(id);
   if (!found) notFound();
   const { run, evidence: ev } = found;
   if (run.origin === 'launched' && (run.status === 'queued' || run.status === 'running')) {
     const perm = await launchPermission(`/runs/${id}`);
-    const where = loadRunPlacement(id);
+    const [where, workers] = await Promise.all([loadRunPlacement(id), loadWorkers()]);
     return (
       <>
         <div className="crumbs">
@@ -114,14 +114,17 @@ export default async function RunPage({ params, searchParams }: PageProps) {
           initialEvidence={ev}
           canCancel={perm.ok}
           cancelAction={cancelAction}
-          whileQueued={where ? <WorkerList workers={loadWorkers()} run={{ profile: run.profile ?? '', labels: where.labels }} testId="run-workers" /> : null}
+          whileQueued={where ? <WorkerList workers={workers} run={{ profile: run.profile ?? '', labels: where.labels }} testId="run-workers" /> : null}
         />
       </>
     );
   }
-  const series = loadRunSeries(id);
-  // The host (and worker) a launched run ran on; an imported run has none.
-  const ranOn = run.origin === 'launched' ? loadRunPlacement(id) : null;
+  const [series, ranOn, filesStored] = await Promise.all([
+    loadRunSeries(id),
+    // The host (and worker) a launched run ran on; an imported run has none.
+    run.origin === 'launched' ? loadRunPlacement(id) : null,
+    loadFilesStored(id),
+  ]);
   const chart = buildLossChart(ev, series);
 
   const origin = await requestOrigin();
@@ -132,7 +135,7 @@ export default async function RunPage({ params, searchParams }: PageProps) {
   const badgeMarkdown = renderBadgeMarkdown(ev, { permalink, badgeUrl, profile: run.profile });
 
   // A run whose files are stored in the database shows them whatever happened to its folder.
-  const missing = !loadFilesStored(id) && bundleFolderMissing(run.bundleDir);
+  const missing = !filesStored && bundleFolderMissing(run.bundleDir);
   const allLog = sp.log === 'all';
   const log = missing ? ({ state: 'missing' } as const) : await readLog(run, ev, allLog ? LOG_LINES_ALL : LOG_LINES);
   const allEpochs = sp.epochs === 'all';
@@ -144,17 +147,19 @@ export default async function RunPage({ params, searchParams }: PageProps) {
   const failedChecks = judgement.failing;
   const failing = failedChecks.length;
   const runtimeMs = ev.runtime ? ev.runtime.realS * 1000 : run.durationMs;
-  const planLinks = loadRunPlanLinks(id).map((l) => {
-    const detail = l.planId && l.state !== null ? loadPlanRow(l.planId, l.id) : null;
-    const mine = detail?.runs.find((r) => r.runId === id);
-    return {
-      ...l,
-      flags: detail ? rowFlags(detail.row.state, detail.runs) : [missingRowFlag(l.plan, l.id)],
-      qualifies: mine?.qualifies ?? true,
-      why: mine?.why ?? null,
-      requirement: detail?.requirement ?? null,
-    };
-  });
+  const planLinks = await Promise.all(
+    (await loadRunPlanLinks(id)).map(async (l) => {
+      const detail = l.planId && l.state !== null ? await loadPlanRow(l.planId, l.id) : null;
+      const mine = detail?.runs.find((r) => r.runId === id);
+      return {
+        ...l,
+        flags: detail ? rowFlags(detail.row.state, detail.runs) : [missingRowFlag(l.plan, l.id)],
+        qualifies: mine?.qualifies ?? true,
+        why: mine?.why ?? null,
+        requirement: detail?.requirement ?? null,
+      };
+    }),
+  );
   const toc: Array<[string, string]> = [
     ['checks', 'Checks'],
     ...(planLinks.length ? ([['plan', 'Plan rows']] as Array<[string, string]>) : []),

@@ -32,13 +32,7 @@ export async function saveRunMetaAction(_prev: RunMetaState, form: FormData): Pr
     return fail(`Notes are at most ${NOTES_CHARS.toLocaleString('en')} characters (these have ${notes.trim().length.toLocaleString('en')}).`, { fieldErrors: { notes: 'too long' }, data });
   const perm = await actionPermission(`/runs/${runId}`);
   if (!perm.ok) return fail(perm.error, { data });
-  const saved = await runAction(
-    'save the name and notes',
-    () => {
-      return saveRunMeta(runId, name, notes) ? ok('Saved.', data) : fail('No such run.', { data });
-    },
-    data,
-  );
+  const saved = await runAction('save the name and notes', async () => ((await saveRunMeta(runId, name, notes)) ? ok('Saved.', data) : fail('No such run.', { data })), data);
   if (saved.ok) refresh();
   return saved;
 }
@@ -47,8 +41,8 @@ export async function archiveRunAction(runId: string, archived: boolean): Promis
   if (!isRunId(runId)) return fail('No such run.');
   const perm = await actionPermission(`/runs/${runId}`);
   if (!perm.ok) return fail(perm.error);
-  const done = await runAction('change the run', () => {
-    const n = archiveRuns([runId], archived === true);
+  const done = await runAction('change the run', async () => {
+    const n = await archiveRuns([runId], archived === true);
     return ok(n ? (archived ? 'Archived: hidden from the runs list.' : 'Restored to the runs list.') : 'Nothing to change.');
   });
   if (done.ok) refresh();
@@ -60,8 +54,8 @@ export async function deleteRunAction(runId: string): Promise<ActionResult> {
   if (!isRunId(runId)) return fail('No such run.');
   const perm = await actionPermission(`/runs/${runId}`);
   if (!perm.ok) return fail(perm.error);
-  const r = await runAction<Extract<DeleteOutcome, { ok: true }>>('delete the run', () => {
-    const d = deleteRun(runId);
+  const r = await runAction<Extract<DeleteOutcome, { ok: true }>>('delete the run', async () => {
+    const d = await deleteRun(runId);
     return d.ok ? ok(undefined, d) : fail(d.error);
   });
   if (!r.ok) return fail(r.error);

@@ -45,18 +45,20 @@ export default async function NewRunPage({ searchParams }: { searchParams: SP })
     profile: one(sp.profile) ?? null,
     cpuOnly: false,
     labels: one(sp.labels) ?? '',
-    rows: loadRowRefs(
-      (one(sp.rows) ?? '')
-        .split(',')
-        .map((r) => r.trim())
-        .filter(Boolean)
-        .slice(0, 50),
+    rows: (
+      await loadRowRefs(
+        (one(sp.rows) ?? '')
+          .split(',')
+          .map((r) => r.trim())
+          .filter(Boolean)
+          .slice(0, 50),
+      )
     ).join(','),
   };
   let from: string | null = null;
   const fromId = one(sp.from);
   if (fromId && isRunId(fromId)) {
-    const launch = loadLaunch(fromId);
+    const launch = await loadLaunch(fromId);
     if (launch) {
       from = fromId;
       initial.profile = launch.profile;
@@ -64,13 +66,13 @@ export default async function NewRunPage({ searchParams }: { searchParams: SP })
       initial.labels = parseJsonText(launch.labelsJson).join(',');
       initial.values = Object.fromEntries(Object.entries(parseJsonText(launch.paramsJson)).map(([k, v]) => [k, String(v)]));
       if (!initial.rows)
-        initial.rows = loadRunPlanLinks(fromId)
+        initial.rows = (await loadRunPlanLinks(fromId))
           .filter((l) => l.planId && l.state !== null)
           .map((l) => `${l.planId}:${l.id}`)
           .join(',');
     }
   }
-  const workers = loadWorkers();
+  const [workers, planRows] = await Promise.all([loadWorkers(), loadPickableRows()]);
   const now = Date.now();
   // A profile named in the URL is kept when it can run here or on a registered worker's host (the form says where).
   const runnable = (p: FormProfile) => whereItRuns({ profile: p.name, labels: p.labels, local: p, workers, now }).ok;
@@ -101,7 +103,7 @@ export default async function NewRunPage({ searchParams }: { searchParams: SP })
           </p>
         </div>
       </div>
-      <LaunchForm profiles={profiles} initial={initial} action={launchAction} permission={permission} planRows={loadPickableRows()} workers={workers} now={now} />
+      <LaunchForm profiles={profiles} initial={initial} action={launchAction} permission={permission} planRows={planRows} workers={workers} now={now} />
     </>
   );
 }

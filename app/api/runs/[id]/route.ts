@@ -4,4 +4,4 @@ export const dynamic = 'force-dynamic';
 export const runtime = 'nodejs';
 
 /** GET /api/runs/<id>: the evidence document, exactly as stored. */
-export const GET = route<{ id: string }>('reading a run', (_req, { id }) => Response.json(requireRun(id).evidence, { headers: { 'Cache-Control': 'no-store' } }));
+export const GET = route<{ id: string }>('reading a run', async (_req, { id }) => Response.json((await requireRun(id)).evidence, { headers: { 'Cache-Control': 'no-store' } }));

@@ -19,7 +19,7 @@ export async function applyPlanUpdateAction(form: FormData): Promise<void> {
   if (!perm.ok) redirect(perm.loginUrl ?? `${back}?error=${encodeURIComponent(perm.error)}`);
   const permalink = `${await requestOrigin()}/runs/${encodeURIComponent(runId)}`;
   // Always back to the page, which shows what was written and what was refused (or why nothing was).
-  const r = await runAction('write the plan update', () => ok(undefined, applyPlanUpdate(runId, permalink)));
+  const r = await runAction('write the plan update', async () => ok(undefined, await applyPlanUpdate(runId, permalink)));
   const q = new URLSearchParams();
   if (!r.ok) q.set('error', r.error);
   else if (r.data) {

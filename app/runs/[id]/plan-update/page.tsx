@@ -48,12 +48,12 @@ export default async function PlanUpdatePage({ params, searchParams }: Params) {
   const written = one(sp.written);
   const failed = one(sp.error);
   if (!isRunId(id)) notFound();
-  const found = loadRunEvidence(id);
+  const found = await loadRunEvidence(id);
   if (!found) notFound();
   const { run, evidence: ev } = found;
   const enc = encodeURIComponent(id);
   const permalink = `${await requestOrigin()}/runs/${enc}`;
-  const patches = loadRunPlanPatches(id, permalink);
+  const patches = await loadRunPlanPatches(id, permalink);
   const text = combinedPatch(patches);
   const changed = patches.flatMap((p) => p.changed);
   const judgement = judgeRun(ev);

@@ -21,8 +21,8 @@ function badgeError(status: number): Response {
  */
 export const GET = route<{ id: string }>(
   'rendering a badge',
-  (_req, { id }) => {
-    const found = requireRun(id);
+  async (_req, { id }) => {
+    const found = await requireRun(id);
     return new Response(runBadgeSvg(judgeRun(found.evidence), provenanceOf(found.evidence, found.run.profile)), { headers: HEADERS });
   },
   { respond: badgeError },

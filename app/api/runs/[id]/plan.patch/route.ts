@@ -10,9 +10,9 @@ export const runtime = 'nodejs';
  * proves flipped to `[x]`, evidence linked) as a unified diff for `git apply`.
  * 404 when the run proves no row; 409 when nothing is left to change.
  */
-export const GET = route<{ id: string }>('proposing a plan update', (req, { id }) => {
-  requireRun(id);
-  const patches = loadRunPlanPatches(id, runPermalink(req, id));
+export const GET = route<{ id: string }>('proposing a plan update', async (req, { id }) => {
+  await requireRun(id);
+  const patches = await loadRunPlanPatches(id, runPermalink(req, id));
   const text = combinedPatch(patches);
   if (!patches.length) throw new HttpError(404, `Run ${id} names no plan row.`);
   // Only what the caller needs to see why: not the plans' paths on this host or their text.

@@ -34,7 +34,7 @@ export default async function FilePage({ params, searchParams }: Params) {
   const { id, path } = await params;
   const onlyCited = (await searchParams)?.only === 'cited';
   if (!isRunId(id)) notFound();
-  const found = loadRunEvidence(id);
+  const found = await loadRunEvidence(id);
   if (!found) notFound();
   const { run, evidence: ev } = found;
   // From the database when the run's files are stored there, else from the folder (openRunFile).

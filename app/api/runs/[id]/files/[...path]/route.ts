@@ -41,7 +41,7 @@ function streamSource(src: ByteSource, size: number): ReadableStream<Uint8Array>
  * (route(): the URIError decoding it throws).
  */
 export const GET = route<{ id: string; path: string[] }, NextRequest>('serving a bundle file', async (req, { id, path: segments }) => {
-  const found = requireRun(id);
+  const found = await requireRun(id);
   const r = await openRunFileOf(found.run, segments);
   if (!r.ok) throw new HttpError(r.status, r.reason);
   let fd: number | null = r.fd;
