@@ -16,7 +16,7 @@ const ROWS = 20_000;
 let dir: string;
 let planIds: string[] = [];
 
-test.beforeAll(() => {
+test.beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'runproof-e2e-bigplan-'));
   // Sorts after the fixture plans' initiatives, so their rows stay on page 1.
   const out = ['# Paging plan', '', 'Initiative: ZZZ-PAGING', ''];
@@ -25,18 +25,16 @@ test.beforeAll(() => {
     out.push(`| Z${i} | Task ${i}: run the \`smoke\` and check the checkpoints | ${i % 7 === 0 ? '[x]' : '[ ]'} | guide ${i} |`);
   }
   fs.writeFileSync(path.join(dir, 'paging.md'), `${out.join('\n')}\n`);
-  const db = openDb(process.env.E2E_DB!);
-  const before = new Set(listPlanFiles({ db }).map((p) => p.id));
-  expect(indexPlansDir(db, dir).rows).toBe(ROWS);
-  planIds = listPlanFiles({ db })
-    .map((p) => p.id)
-    .filter((id) => !before.has(id));
+  const db = await openDb(process.env.E2E_DB!);
+  const before = new Set((await listPlanFiles({ db })).map((p) => p.id));
+  expect((await indexPlansDir(db, dir)).rows).toBe(ROWS);
+  planIds = (await listPlanFiles({ db })).map((p) => p.id).filter((id) => !before.has(id));
 });
 
-test.afterAll(() => {
-  const db = openDb(process.env.E2E_DB!);
-  removePlans({ db, ids: planIds });
-  closeDb(process.env.E2E_DB!);
+test.afterAll(async () => {
+  const db = await openDb(process.env.E2E_DB!);
+  await removePlans({ db, ids: planIds });
+  await closeDb(process.env.E2E_DB!);
   fs.rmSync(dir, { recursive: true, force: true });
 });
 

@@ -39,23 +39,21 @@ const RULES = `{
 }
 `;
 
-test.beforeAll(() => {
+test.beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'runproof-e2e-proves-'));
   fs.mkdirSync(path.join(dir, 'plans'));
   fs.writeFileSync(path.join(dir, 'plans', 'proves.md'), PLAN);
   fs.writeFileSync(path.join(dir, 'plans', 'runproof-proves.json'), RULES);
-  const db = openDb(process.env.E2E_DB!);
-  const before = new Set(listPlanFiles({ db }).map((p) => p.id));
-  expect(indexPlansDir(db, path.join(dir, 'plans')).rows).toBe(2);
-  planIds = listPlanFiles({ db })
-    .map((p) => p.id)
-    .filter((id) => !before.has(id));
+  const db = await openDb(process.env.E2E_DB!);
+  const before = new Set((await listPlanFiles({ db })).map((p) => p.id));
+  expect((await indexPlansDir(db, path.join(dir, 'plans'))).rows).toBe(2);
+  planIds = (await listPlanFiles({ db })).map((p) => p.id).filter((id) => !before.has(id));
 });
 
-test.afterAll(() => {
-  const db = openDb(process.env.E2E_DB!);
-  removePlans({ db, ids: planIds });
-  closeDb(process.env.E2E_DB!);
+test.afterAll(async () => {
+  const db = await openDb(process.env.E2E_DB!);
+  await removePlans({ db, ids: planIds });
+  await closeDb(process.env.E2E_DB!);
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
