@@ -15,8 +15,8 @@ export async function archiveRunsAction(ids: string[], archived: boolean): Promi
   if (!valid.length) return fail('Tick the runs to archive first.');
   const perm = await actionPermission('/');
   if (!perm.ok) return fail(perm.error);
-  const done = await runAction('change the runs', () => {
-    const n = archiveRuns(valid, archived === true);
+  const done = await runAction('change the runs', async () => {
+    const n = await archiveRuns(valid, archived === true);
     const runs = `${n} run${n === 1 ? '' : 's'}`;
     return ok(archived ? `Archived ${runs}. They are hidden from this list; “Archived” shows them.` : `Restored ${runs} to the list.`);
   });

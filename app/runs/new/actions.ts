@@ -48,7 +48,7 @@ export async function launchAction(_prev: LaunchFormState, form: FormData): Prom
   const planRows = rows.split(',').filter(Boolean);
   let result;
   try {
-    result = launch({ profile, params: values, cpuOnly, planRows, labels: labels.labels });
+    result = await launch({ profile, params: values, cpuOnly, planRows, labels: labels.labels });
   } catch (e) {
     console.error('[runproof] launch failed:', e);
     return fail(`Could not queue the run: ${(e as Error).message}`, { data });
@@ -72,8 +72,8 @@ export async function cancelAction(runId: string): Promise<ActionResult> {
   if (!isRunId(runId)) return fail('No such run.');
   const perm = await actionPermission(`/runs/${runId}`);
   if (!perm.ok) return fail(perm.error);
-  return runAction('cancel the run', () => {
-    const r = cancelRun(runId);
+  return runAction('cancel the run', async () => {
+    const r = await cancelRun(runId);
     if (r === 'no-run') return fail('No such run.');
     return r === 'cancelled' || r === 'requested' ? ok(CANCELLED[r]) : fail(CANCELLED[r]);
   });
