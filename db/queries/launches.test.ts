@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Db, Dialect } from '../client';
 import { backends } from '../testing/backends';
 import { enqueueTestRun, openTempDb, type TempDb } from './testing';
-import { appendLivePoints, claimNextRun, getLaunch, getLivePoints, getLiveState, renewLease, requestCancel, sweepExpiredLeases } from './launches';
+import { appendLivePoints, CANCEL_CHANNEL, claimNextRun, getLaunch, getLivePoints, getLiveState, QUEUE_CHANNEL, renewLease, requestCancel, sweepExpiredLeases } from './launches';
 import { getRun } from './runs';
 
 let t: TempDb;
@@ -169,5 +169,33 @@ describe('the launch queue on SQLite: a second connection', () => {
     const b = claim.get() as { id: string } | undefined;
     other.close();
     expect([a, b?.id ?? null].filter(Boolean)).toEqual(['only']);
+  });
+});
+
+describe.each(backends().filter((b) => b === 'postgres'))('the launch queue wakes its listeners on PostgreSQL (%s)', (backend) => {
+  open(backend);
+
+  it('a queued run NOTIFYs the queue channel and a cancel the cancel channel, each with the run id, and only on commit', async () => {
+    const queued: string[] = [];
+    const cancels: string[] = [];
+    const stopQueue = await db.listen(QUEUE_CHANNEL, (id) => queued.push(id));
+    const stopCancel = await db.listen(CANCEL_CHANNEL, (id) => cancels.push(id));
+    try {
+      await enqueue('a', 1000);
+      // The same id again fails on its primary key: the transaction rolls back and says nothing.
+      await expect(enqueue('a', 1001)).rejects.toThrow();
+      await enqueue('b', 1002);
+      await until('two wake-ups', async () => queued.length >= 2);
+      expect(queued).toEqual(['a', 'b']);
+      expect(await claimNextRun({ db, workerId: 'w', token: 't', leaseMs: 60_000 })).toBe('a');
+      expect(await requestCancel({ db, runId: 'a' })).toBe('requested');
+      expect(await requestCancel({ db, runId: 'b' })).toBe('cancelled');
+      await until('two cancels', async () => cancels.length >= 2);
+      expect(cancels).toEqual(['a', 'b']);
+      expect(queued).toEqual(['a', 'b']);
+    } finally {
+      await stopQueue();
+      await stopCancel();
+    }
   });
 });
