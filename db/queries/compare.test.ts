@@ -9,7 +9,8 @@ import { backends } from '../testing/backends';
 import { importBundles } from '../../server/bundles';
 import { DEBUG_BUNDLE, LOGGER_SMOKE, RUNTIME_SMOKE } from '../../fixtures/test-helpers';
 import { getEpochSeries } from './compare';
-import { getRunEvidence } from './runs';
+import { getRunEvidence, saveRun } from './runs';
+import { analyseBundle } from '../../lib/evidence/analyse';
 import { openTempDb, type TempDb } from './testing';
 
 /** The SQL text of every statement `fn` sends to the database. */
@@ -85,6 +86,18 @@ describe.each(backends())('getEpochSeries (%s)', (backend) => {
     expect(s['no-such-run']).toEqual({});
     expect(Object.keys(s[ids.runtime])).toContain('poisson_val_loss');
     expect(await getEpochSeries({ db, runIds: [] })).toEqual({});
+  });
+
+  it('gives the metrics in code-point order on both databases, whatever the server’s locale', async () => {
+    const evidence = analyseBundle([], { root: '/b/m', title: 'm' });
+    evidence.epochs = [0, 1].map((epoch) => ({ epoch, step: epoch, metrics: { b: epoch, B: 1, a: 2, _z: 3, é: 4 } }));
+    await saveRun({ db, id: 'm', sourceKey: '/b/m', origin: 'imported', bundleDir: '/b/m', contentHash: 'h', evidence, series: [] });
+    const s = (await getEpochSeries({ db, runIds: ['m'] })).m;
+    expect(Object.keys(s)).toEqual(['B', '_z', 'a', 'b', 'é']);
+    expect(s.b).toEqual([
+      [0, 0],
+      [1, 1],
+    ]);
   });
 
   it('reads all runs with one statement', async () => {

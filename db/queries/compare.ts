@@ -5,7 +5,7 @@
  * per-step `points`: runs are compared epoch by epoch, and a run with a
  * million steps has a handful of epochs.
  */
-import { asc, inArray } from 'drizzle-orm';
+import { asc, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../client';
 import type { EpochPoint, EpochSeries } from '../../lib/compare/compare';
 import { MAX_STATEMENT_PARAMS } from './runs';
@@ -22,7 +22,9 @@ export async function getEpochSeries({ db, runIds }: { db: Db; runIds: readonly 
   const ids = Array.from(new Set(runIds));
   const byRun = new Map<string, Map<string, EpochPoint[]>>(ids.map((id) => [id, new Map()]));
   if (!ids.length) return {};
-  // The primary key (run_id, metric, epoch) is the index this reads and the order it returns: no sort step.
+  // The primary key (run_id, metric, epoch) is the index this reads and the order it returns: no sort step on SQLite.
+  // PostgreSQL sorts the metrics in byte order as SQLite does ("C"), whatever the server's locale: they become the series' key order.
+  const metricOrder = db.dialect === 'postgres' ? sql`${epochValues.metric} COLLATE "C"` : asc(epochValues.metric);
   const rows: Array<{ runId: string; metric: string; epoch: number; value: number | null }> = [];
   for (let i = 0; i < ids.length; i += MAX_STATEMENT_PARAMS)
     rows.push(
@@ -30,7 +32,7 @@ export async function getEpochSeries({ db, runIds }: { db: Db; runIds: readonly 
         .select({ runId: epochValues.runId, metric: epochValues.metric, epoch: epochValues.epoch, value: epochValues.value })
         .from(epochValues)
         .where(inArray(epochValues.runId, ids.slice(i, i + MAX_STATEMENT_PARAMS)))
-        .orderBy(asc(epochValues.runId), asc(epochValues.metric), asc(epochValues.epoch))),
+        .orderBy(asc(epochValues.runId), metricOrder, asc(epochValues.epoch))),
     );
   for (const r of rows) {
     const metrics = byRun.get(r.runId)!;

@@ -17,7 +17,7 @@ import { VERDICT_RANK, verdictOf } from '../../lib/evidence/verdict';
 import { VERDICT_RANK_SQL } from '../schema';
 import { enqueueRun, requestCancel } from './launches';
 import { setRunPlanLinks } from './plans';
-import { deleteRun, getRun, hasLiveRuns, listRuns, RUN_SORTS, runColumnsStamp, saveRun, setRunName, setRunNotes, setRunsArchived, syncRunColumns, syncRunColumnsOnOpen } from './runs';
+import { deleteRun, getRun, hasLiveRuns, listInitiatives, listRuns, RUN_SORTS, runColumnsStamp, saveRun, setRunName, setRunNotes, setRunsArchived, syncRunColumns, syncRunColumnsOnOpen } from './runs';
 import { openTempDb, type TempDb } from './testing';
 import { deleteRunAndBundle } from '../../server/run-admin';
 
@@ -49,6 +49,7 @@ interface Opts {
   accelerator?: string;
   origin?: 'imported' | 'launched';
   profile?: string;
+  initiative?: string;
 }
 
 async function save(id: string, o: Opts = {}): Promise<Evidence> {
@@ -61,6 +62,7 @@ async function save(id: string, o: Opts = {}): Promise<Evidence> {
   ev.earlyStop = null;
   ev.knobs = o.knobs ?? {};
   ev.accelerator = { requested: null, resolved: o.accelerator ?? null, device: null, evidence: [] };
+  if (o.initiative) ev.bundle.initiative = o.initiative;
   await saveRun({
     db,
     id,
@@ -260,6 +262,16 @@ describe.each(backends())('the runs list (%s)', (backend) => {
       expect(await setRunName({ db, id: 'x2', name: ' ' })).toBe(true);
       expect((await getRun({ db, id: 'x2' }))!.name).toBeNull();
       expect(await setRunName({ db, id: 'nope', name: 'x' })).toBe(false);
+    });
+
+    it('lists each initiative once, in code-point order on both databases, and filters by one', async () => {
+      await save('i1', { initiative: 'b-two' });
+      await save('i2', { initiative: 'B-one' });
+      await save('i3', { initiative: 'b-two' });
+      await save('i4', { initiative: '_misc' });
+      await save('i5', { initiative: 'a' });
+      expect(await listInitiatives({ db })).toEqual(['B-one', '_misc', 'a', 'b-two']);
+      expect(ids(await listRuns({ db, initiative: 'b-two' })).sort()).toEqual(['i1', 'i3']);
     });
 
     it('launched or imported; the verdict filter', async () => {

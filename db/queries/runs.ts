@@ -667,10 +667,11 @@ export async function hasLiveRuns({ db }: { db: Db }): Promise<boolean> {
   return (await db.get(sql`SELECT 1 AS one FROM runs WHERE status IN ('queued', 'running') AND archived_at IS NULL LIMIT 1`)) !== undefined;
 }
 
+/** The initiatives runs name, in code-point order on both databases (PostgreSQL's own text order follows the server's locale). */
 export async function listInitiatives({ db }: { db: Db }): Promise<string[]> {
   const { runs } = db.t;
-  const rows = await db.orm.selectDistinct({ initiative: runs.initiative }).from(runs).where(isNotNull(runs.initiative)).orderBy(asc(runs.initiative));
-  return rows.map((r) => r.initiative!);
+  const rows = await db.orm.selectDistinct({ initiative: runs.initiative }).from(runs).where(isNotNull(runs.initiative));
+  return rows.map((r) => r.initiative!).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
 /** Per-step series of a run, raw (the caller downsamples). */
