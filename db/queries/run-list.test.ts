@@ -264,6 +264,12 @@ describe.each(backends())('the runs list (%s)', (backend) => {
       expect(await setRunName({ db, id: 'nope', name: 'x' })).toBe(false);
     });
 
+    it('searches running at once each get their own matches (on SQLite they share the connection’s table of hits)', async () => {
+      const [cuda, cpu, mps, grid] = await Promise.all([listRuns({ db, q: 'cuda' }), listRuns({ db, q: 'cpu' }), listRuns({ db, q: 'mps eb4.a' }), listRuns({ db, q: 'gridsize', sort: 'verdict' })]);
+      expect([ids(cuda), ids(cpu), ids(mps), ids(grid).sort()]).toEqual([['x1'], ['x2'], ['x3'], ['x1', 'x2']]);
+      expect([cuda.total, cpu.total, mps.total, grid.total]).toEqual([1, 1, 1, 2]);
+    });
+
     it('lists each initiative once, in code-point order on both databases, and filters by one', async () => {
       await save('i1', { initiative: 'b-two' });
       await save('i2', { initiative: 'B-one' });

@@ -466,16 +466,17 @@ async function searchQuery(db: Db, terms: string[]): Promise<SQL> {
   const indexed = (term: string) => sqlite && [...term].length >= 3;
   const textLike = (term: string) => sql`t.text LIKE ${likeAny(term)} ESCAPE '\\'`;
   const rowLike = (term: string) => (sqlite ? sql`row_id LIKE ${likeAny(term)} ESCAPE '\\'` : sql`row_id ILIKE ${likeAny(term)} ESCAPE '\\'`);
-  const fts = (match: string) => sql`SELECT s.run_id FROM run_search s WHERE s.id IN (SELECT rowid FROM run_search_fts WHERE run_search_fts MATCH ${match})`;
+  const ftsIds = (match: string) => sql`SELECT rowid FROM run_search_fts WHERE run_search_fts MATCH ${match}`;
+  const fts = (match: string) => sql`SELECT s.run_id FROM run_search s WHERE s.id IN (${ftsIds(match)})`;
   const namesRow = await db.get(sql`SELECT run_id FROM run_plan_rows WHERE ${sql.join(terms.map(rowLike), sql` OR `)} LIMIT 1`);
   if (!namesRow) {
     // The usual case, no word names a plan row: the index intersects the long words itself, LIKE checks the short ones.
     const long = terms.filter(indexed);
     const short = terms.filter((t) => !indexed(t));
     if (!long.length) return sql`SELECT s.run_id FROM run_search_text t JOIN run_search s ON s.id = t.id WHERE ${sql.join(short.map(textLike), sql` AND `)}`;
-    const match = fts(long.map(phrase).join(' AND '));
-    if (!short.length) return match;
-    return sql`SELECT s.run_id FROM run_search s JOIN run_search_text t ON t.id = s.id WHERE s.id IN (SELECT rowid FROM run_search_fts WHERE run_search_fts MATCH ${long.map(phrase).join(' AND ')}) AND ${sql.join(short.map(textLike), sql` AND `)}`;
+    const match = long.map(phrase).join(' AND ');
+    if (!short.length) return fts(match);
+    return sql`SELECT s.run_id FROM run_search s JOIN run_search_text t ON t.id = s.id WHERE s.id IN (${ftsIds(match)}) AND ${sql.join(short.map(textLike), sql` AND `)}`;
   }
   // A word may match a line or a plan row: each word's runs, intersected.
   return sql.join(
@@ -495,10 +496,8 @@ const searchLocks = new WeakMap<object, Promise<unknown>>();
 function oneSearchAtATime<T>(key: object, fn: () => Promise<T>): Promise<T> {
   const prev = searchLocks.get(key) ?? Promise.resolve();
   const run = prev.then(fn, fn);
-  searchLocks.set(
-    key,
-    run.catch(() => {}),
-  );
+  const settled = run.catch(() => {});
+  searchLocks.set(key, settled);
   return run;
 }
 
