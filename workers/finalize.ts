@@ -76,8 +76,19 @@ export async function finalizeRun(input: FinalizeInput): Promise<Evidence | null
   try {
     return await archiveRun(input);
   } catch (e) {
-    return settleWithoutArchive(input, `archiving the run failed: ${(e as Error)?.message ?? String(e)}`);
+    return settleWithoutArchive(input, `archiving the run failed: ${reason(e)}`);
   }
+}
+
+/**
+ * What went wrong, for the run's page: drizzle on PostgreSQL wraps a refused
+ * statement as "Failed query: <the SQL and its parameters>", with the
+ * server's own message as the cause — that message is the one to show.
+ */
+function reason(e: unknown): string {
+  if (!(e instanceof Error)) return String(e);
+  if (e.message.startsWith('Failed query:') && e.cause instanceof Error) return e.cause.message;
+  return e.message;
 }
 
 /**
