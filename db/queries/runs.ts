@@ -677,16 +677,20 @@ export async function listInitiatives({ db }: { db: Db }): Promise<string[]> {
 export async function getRunSeries({ db, runId }: { db: Db; runId: string }): Promise<Array<{ metric: string; steps: Float64Array; values: Float64Array }>> {
   const { series } = db.t;
   const list = await db.orm.select().from(series).where(eq(series.runId, runId)).orderBy(asc(series.id));
+  // SQLite: rows as arrays, one at a time (a series may hold millions of points); PostgreSQL: one round trip per series.
+  const stmt = db.sqlite?.prepare('SELECT step, value FROM points WHERE series_id = ? ORDER BY seq').raw(true);
   const out: Array<{ metric: string; steps: Float64Array; values: Float64Array }> = [];
   for (const s of list) {
     const steps = new Float64Array(s.points);
     const values = new Float64Array(s.points);
-    const points = await db.all<{ step: number; value: number | null }>(sql`SELECT step, value FROM points WHERE series_id = ${s.id} ORDER BY seq`);
+    const points: Iterable<[number, number | null]> = stmt
+      ? (stmt.iterate(s.id) as Iterable<[number, number | null]>)
+      : (await db.all<{ step: number; value: number | null }>(sql`SELECT step, value FROM points WHERE series_id = ${s.id} ORDER BY seq`)).map((r) => [r.step, r.value]);
     let i = 0;
-    for (const r of points) {
+    for (const [step, value] of points) {
       if (i >= s.points) break;
-      steps[i] = Number(r.step);
-      values[i] = r.value ?? NaN;
+      steps[i] = step;
+      values[i] = value ?? NaN;
       i++;
     }
     out.push({ metric: s.metric, steps: steps.subarray(0, i), values: values.subarray(0, i) });
