@@ -15,6 +15,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, test } from 'vitest';
+import type { Dialect } from '../db/client';
+import { backends } from '../db/testing/backends';
 import { getLaunch, requestCancel } from '../db/queries/launches';
 import { launchRun } from '../server/launch';
 import { cgroupSupport, runCgroupPath } from './process-group';
@@ -52,7 +54,7 @@ afterEach(async () => {
     }
   await worker?.stop();
   worker = null;
-  env?.cleanup();
+  await env?.cleanup();
   env = null;
   if (scratch) fs.rmSync(scratch, { recursive: true, force: true });
   scratch = null;
@@ -81,7 +83,7 @@ function markedPids(runId: string): number[] {
   return out;
 }
 
-function setup(mode: 'auto' | 'off', extra: Record<string, string> = {}): { env: TestEnv; pidFile: string } {
+async function setup(mode: 'auto' | 'off', backend: Dialect, extra: Record<string, string> = {}): Promise<{ env: TestEnv; pidFile: string }> {
   scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'runproof-escape-'));
   const script = path.join(scratch, 'escaper.mjs');
   fs.writeFileSync(script, ESCAPER);
@@ -93,12 +95,12 @@ function setup(mode: 'auto' | 'off', extra: Record<string, string> = {}): { env:
       profiles: [{ name: 'escaper', title: 'Leaves a setsid grandchild', argv: ['{node}', script, '--output_dir', '{output_dir}'], env: { ESCAPE_PID_FILE: pidFile }, timeoutSec: 120 }],
     }),
   );
-  env = makeTestEnv({ RUNPROOF_PROFILES: profiles, RUNPROOF_CGROUP: mode, ...extra });
+  env = await makeTestEnv({ RUNPROOF_PROFILES: profiles, RUNPROOF_CGROUP: mode, ...extra }, backend);
   return { env, pidFile };
 }
 
-function launch(e: TestEnv, profile: string, params: Record<string, string> = {}): string {
-  const r = launchRun({ db: e.db, request: { profile, params } });
+async function launch(e: TestEnv, profile: string, params: Record<string, string> = {}): Promise<string> {
+  const r = await launchRun({ db: e.db, request: { profile, params } });
   if (!r.ok) throw new Error(r.error);
   return r.runId;
 }
@@ -106,7 +108,7 @@ function launch(e: TestEnv, profile: string, params: Record<string, string> = {}
 async function escapedGrandchild(e: TestEnv, runId: string, pidFile: string): Promise<{ pgid: number; grandchild: number }> {
   const grandchild = await waitFor('the grandchild', () => (fs.existsSync(pidFile) && Number(fs.readFileSync(pidFile, 'utf8'))) || null, 20_000);
   strays.push(grandchild);
-  const pgid = await waitFor('the recorded group', () => getLaunch({ db: e.db, runId })!.pgid, 5000);
+  const pgid = await waitFor('the recorded group', async () => (await getLaunch({ db: e.db, runId }))!.pgid, 5000);
   // It really left: not in the run's group, so the group kill alone would miss it.
   expect(pidsInGroup(pgid)).not.toContain(grandchild);
   expect(markedPids(runId)).toContain(grandchild);
@@ -119,23 +121,25 @@ async function escapedGrandchild(e: TestEnv, runId: string, pidFile: string): Pr
 let mode: 'auto' | 'off' = 'auto';
 const usesCgroup = () => mode === 'auto' && cgroupSupport().ok;
 
-describe.each([
-  ['the run cgroup (where the host allows it)', 'auto' as const],
-  ['the environment marker (cgroups off)', 'off' as const],
-])('a setsid grandchild that ignores SIGTERM, found by %s', (_name, m) => {
+describe.each(
+  backends().flatMap((b) => [
+    ['the run cgroup (where the host allows it)', 'auto' as const, b],
+    ['the environment marker (cgroups off)', 'off' as const, b],
+  ]),
+)('a setsid grandchild that ignores SIGTERM, found by %s (%s)', (_name, m, backend) => {
   test('cancel: no process with the run marker is left 10 s after the cancel', async () => {
     mode = m;
-    const { env: e, pidFile } = setup(m);
-    const id = launch(e, 'escaper');
+    const { env: e, pidFile } = await setup(m, backend);
+    const id = await launch(e, 'escaper');
     let stoppedAt = 0;
     const log = (msg: string) => {
       if (msg.includes('stopping (cancel)')) stoppedAt = Date.now();
     };
     worker = new Worker({ db: e.db, concurrency: 1, leaseMs: 3000, graceMs: 2000, pollMs: 100, claimPollMs: 50, log });
-    worker.start();
+    await worker.start();
     const { pgid, grandchild } = await escapedGrandchild(e, id, pidFile);
     const t0 = Date.now();
-    expect(requestCancel({ db: e.db, runId: id })).toBe('requested');
+    expect(await requestCancel({ db: e.db, runId: id })).toBe('requested');
     await waitFor('no marked process left', () => markedPids(id).length === 0 && pidsInGroup(pgid).length === 0, 10_000, 10);
     const zeroAt = Date.now();
     const { run, evidence } = await waitForEnd(e.db, id, 10_000);
@@ -152,8 +156,8 @@ describe.each([
 
   test('worker killed: the sweep settles the run lost and kills the grandchild the group kill cannot reach', async () => {
     mode = m;
-    const { env: e, pidFile } = setup(m, { RUNPROOF_LEASE_MS: '2000' });
-    const id = launch(e, 'escaper');
+    const { env: e, pidFile } = await setup(m, backend, { RUNPROOF_LEASE_MS: '2000' });
+    const id = await launch(e, 'escaper');
     const w1 = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/runproof.mjs'), 'worker'], { env: { ...process.env }, stdio: 'ignore' });
     try {
       const { pgid, grandchild } = await escapedGrandchild(e, id, pidFile);
@@ -163,7 +167,7 @@ describe.each([
       expect(pidsInGroup(pgid).length).toBeGreaterThan(0);
       expect(alive(grandchild)).toBe(true);
       worker = new Worker({ db: e.db, concurrency: 1, leaseMs: 2000, claimPollMs: 50 });
-      worker.start();
+      await worker.start();
       const { run, evidence } = await waitForEnd(e.db, id, 15_000);
       expect(run.status).toBe('lost');
       expect(evidence.launch?.note).toMatch(/process group \d+ was killed; 1 process outside the group killed by the run's cgroup or environment marker/);
@@ -175,7 +179,7 @@ describe.each([
   }, 60_000);
 });
 
-describe('path knobs are checked again right before the process starts', () => {
+describe.each(backends())('path knobs are checked again right before the process starts (%s)', (backend: Dialect) => {
   test('a symlink swapped to point outside between queue and start fails the run with the reason, and the trainer never runs', async () => {
     scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'runproof-swap-'));
     const cwd = path.join(scratch, 'checkout');
@@ -202,20 +206,20 @@ describe('path knobs are checked again right before the process starts', () => {
         ],
       }),
     );
-    env = makeTestEnv({ RUNPROOF_PROFILES: profiles });
+    env = await makeTestEnv({ RUNPROOF_PROFILES: profiles }, backend);
     const e = env;
-    const swapped = launch(e, 'reader', { input: 'data/swapped.txt' });
-    const kept = launch(e, 'reader', { input: 'data/kept.txt' });
+    const swapped = await launch(e, 'reader', { input: 'data/swapped.txt' });
+    const kept = await launch(e, 'reader', { input: 'data/kept.txt' });
     // Queued and valid; now the link is swapped to a file outside data/.
     fs.unlinkSync(path.join(cwd, 'data/swapped.txt'));
     fs.symlinkSync(path.join(scratch, 'secret.txt'), path.join(cwd, 'data/swapped.txt'));
     worker = new Worker({ db: e.db, concurrency: 1, leaseMs: 3000, claimPollMs: 50 });
-    worker.start();
+    await worker.start();
 
     const bad = await waitForEnd(e.db, swapped, 20_000);
     expect(bad.run.status).toBe('failed');
     const why = `path knob input now resolves outside data: data/swapped.txt → ${fs.realpathSync(path.join(scratch, 'secret.txt'))}`;
-    expect(getLaunch({ db: e.db, runId: swapped })!.error).toContain(why);
+    expect((await getLaunch({ db: e.db, runId: swapped }))!.error).toContain(why);
     expect(bad.evidence.launch?.note).toContain(why);
     expect(bad.evidence.launch?.pid).toBeNull(); // never started
     expect(fs.readFileSync(path.join(bad.run.bundleDir, 'train.log'), 'utf8')).toContain(why);
@@ -232,11 +236,11 @@ test('a trainer that does not exist fails the run as "could not start", with no 
   scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'runproof-missing-'));
   const profiles = path.join(scratch, 'profiles.json');
   fs.writeFileSync(profiles, JSON.stringify({ profiles: [{ name: 'missing', title: 'No such trainer', argv: [path.join(scratch, 'no-such-trainer'), '--output_dir', '{output_dir}'] }] }));
-  env = makeTestEnv({ RUNPROOF_PROFILES: profiles, RUNPROOF_CGROUP: 'auto' });
+  env = await makeTestEnv({ RUNPROOF_PROFILES: profiles, RUNPROOF_CGROUP: 'auto' });
   const e = env;
-  const id = launch(e, 'missing');
+  const id = await launch(e, 'missing');
   worker = new Worker({ db: e.db, concurrency: 1, leaseMs: 3000, claimPollMs: 50 });
-  worker.start();
+  await worker.start();
   const { run, evidence } = await waitForEnd(e.db, id, 20_000);
   expect(run.status).toBe('failed');
   const trainer = path.join(scratch, 'no-such-trainer');
