@@ -1,5 +1,6 @@
 /**
- * A profile's availability is its host's: against a real SQLite file with two
+ * A profile's availability is its host's: against a real database (SQLite, and
+ * PostgreSQL when RUNPROOF_TEST_DATABASE_URL is set) with two
  * workers registered through the real register function, a profile whose
  * probe fails on this host (a RUNPROOF_PROFILES file) is queued because a
  * worker reports it available there, and refused with every host's reason
@@ -10,6 +11,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Dialect } from '../db/client';
+import { backends } from '../db/testing/backends';
 import { getLaunch } from '../db/queries/launches';
 import { registerWorker } from '../db/queries/workers';
 import { makeTestEnv, type TestEnv } from '../workers/testing';
@@ -31,21 +34,24 @@ const REMOTE = {
 const TORCH_FAIL = '`python -c import torch, lightning` failed (ModuleNotFoundError: torch)';
 
 let env: TestEnv;
-beforeEach(() => {
-  const dir = fs.mkdtempSync(path.join(process.env.TMPDIR ?? '/tmp', 'rp-where-profiles-'));
-  const file = path.join(dir, 'profiles.json');
-  fs.writeFileSync(file, JSON.stringify({ profiles: [REMOTE] }));
-  env = makeTestEnv({ RUNPROOF_PROFILES: file });
-  const cleanup = env.cleanup;
-  env.cleanup = () => {
-    cleanup();
-    fs.rmSync(dir, { recursive: true, force: true });
-  };
-});
-afterEach(() => env.cleanup());
+/** A fresh environment on `backend` per test, with the remote-only profile. */
+function useEnv(backend: Dialect) {
+  beforeEach(async () => {
+    const dir = fs.mkdtempSync(path.join(process.env.TMPDIR ?? '/tmp', 'rp-where-profiles-'));
+    const file = path.join(dir, 'profiles.json');
+    fs.writeFileSync(file, JSON.stringify({ profiles: [REMOTE] }));
+    env = await makeTestEnv({ RUNPROOF_PROFILES: file }, backend);
+    const cleanup = env.cleanup;
+    env.cleanup = async () => {
+      await cleanup();
+      fs.rmSync(dir, { recursive: true, force: true });
+    };
+  });
+  afterEach(() => env.cleanup());
+}
 
 function register(host: string, available: boolean, labels: string[] = [host]) {
-  registerWorker({
+  return registerWorker({
     db: env.db,
     id: `${host}:42:abcdef`,
     host,
@@ -62,42 +68,43 @@ function register(host: string, available: boolean, labels: string[] = [host]) {
 
 const request = (extra: Record<string, unknown> = {}) => ({ profile: 'remote-only', params: { epochs: '2' }, planRows: [], ...extra });
 
-describe('launching a profile this host cannot run', () => {
-  it('no worker registered: refused for this host, as before', () => {
-    const r = launchRun({ db: env.db, request: request() });
+describe.each(backends())('launching a profile this host cannot run (%s)', (backend: Dialect) => {
+  useEnv(backend);
+  it('no worker registered: refused for this host, as before', async () => {
+    const r = await launchRun({ db: env.db, request: request() });
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.error).toMatch(new RegExp(`^profile remote-only is not available here: .*failed \\(${PROBE_FAIL}\\)`));
   });
 
-  it('queued when a registered worker reports it available there, with its path knobs left to that host', () => {
-    register('gpu-box-1', true, ['gpu', 'gpu-box-1']);
-    register('cpu-box', false);
+  it('queued when a registered worker reports it available there, with its path knobs left to that host', async () => {
+    await register('gpu-box-1', true, ['gpu', 'gpu-box-1']);
+    await register('cpu-box', false);
     // datasets/train.npz does not exist here: only the worker's disk can say.
-    const r = launchRun({ db: env.db, request: request() });
+    const r = await launchRun({ db: env.db, request: request() });
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     expect(r.where).toMatchObject({ ok: true, local: false, hosts: ['gpu-box-1'] });
     expect(r.where.sentence).toMatch(/^runs on gpu-box-1; not on this server: .*no torch on this host/);
-    const launch = getLaunch({ db: env.db, runId: r.runId })!;
+    const launch = (await getLaunch({ db: env.db, runId: r.runId }))!;
     expect(launch.profile).toBe('remote-only');
     expect(JSON.parse(launch.paramsJson)).toEqual({ epochs: 2, data: 'datasets/train.npz' });
     // The worker's check right before the spawn reads its own disk: here the file is missing, so the run would fail, saying why.
     expect(launchCommandHere(launch)).toEqual({ ok: false, problem: expect.stringMatching(/path knob data: datasets\/train\.npz does not exist .*the run was not started/) });
   });
 
-  it('still refuses what no disk is needed to refuse: types, ranges and paths outside their roots', () => {
-    register('gpu-box-1', true);
-    const r = launchRun({ db: env.db, request: request({ params: { epochs: '99', data: '../etc/passwd' } }) });
+  it('still refuses what no disk is needed to refuse: types, ranges and paths outside their roots', async () => {
+    await register('gpu-box-1', true);
+    const r = await launchRun({ db: env.db, request: request({ params: { epochs: '99', data: '../etc/passwd' } }) });
     expect(r.ok).toBe(false);
     if (r.ok) return;
     expect(r.fieldErrors.epochs).toMatch(/between 1 and 10/);
     expect(r.fieldErrors.data).toBe('must stay inside datasets');
   });
 
-  it('refused with each host’s reason when no worker reports it', () => {
-    register('gpu-box-1', false);
-    register('gpu-box-2', false);
-    const r = launchRun({ db: env.db, request: request() });
+  it('refused with each host’s reason when no worker reports it', async () => {
+    await register('gpu-box-1', false);
+    await register('gpu-box-2', false);
+    const r = await launchRun({ db: env.db, request: request() });
     expect(r.ok).toBe(false);
     if (r.ok) return;
     expect(r.error).toMatch(/^profile remote-only cannot run anywhere: /);
@@ -108,24 +115,25 @@ describe('launching a profile this host cannot run', () => {
     expect(r.fieldErrors.profile).toMatch(/^no worker can run it \(gpu-box-1, gpu-box-2: /);
   });
 
-  it('labels the launch requires: the worker that can run it must carry them', () => {
-    register('gpu-box-1', true, ['gpu-box-1']);
-    register('gpu-box-2', false, ['gpu', 'gpu-box-2']);
-    const r = launchRun({ db: env.db, request: request({ labels: ['gpu'] }) });
+  it('labels the launch requires: the worker that can run it must carry them', async () => {
+    await register('gpu-box-1', true, ['gpu-box-1']);
+    await register('gpu-box-2', false, ['gpu', 'gpu-box-2']);
+    const r = await launchRun({ db: env.db, request: request({ labels: ['gpu'] }) });
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.error).toContain('gpu-box-1: lacks label gpu; gpu-box-2: ');
-    expect(launchRun({ db: env.db, request: request({ labels: ['gpu-box-1'] }) }).ok).toBe(true);
+    expect((await launchRun({ db: env.db, request: request({ labels: ['gpu-box-1'] }) })).ok).toBe(true);
   });
 
-  it('a profile available here is queued whatever the workers say (as before)', () => {
-    register('gpu-box-1', false);
-    const r = launchRun({ db: env.db, request: { profile: 'reference', params: { max_epochs: '1' }, planRows: [] } });
+  it('a profile available here is queued whatever the workers say (as before)', async () => {
+    await register('gpu-box-1', false);
+    const r = await launchRun({ db: env.db, request: { profile: 'reference', params: { max_epochs: '1' }, planRows: [] } });
     expect(r.ok).toBe(true);
     if (r.ok) expect(r.where.local).toBe(true);
   });
 });
 
-describe('the worker runs it as its own host resolves it', () => {
+describe.each(backends())('the worker runs it as its own host resolves it (%s)', (backend: Dialect) => {
+  useEnv(backend);
   it('a profile whose checkout only the worker host names: queued here, run there in that checkout, the evidence naming what ran', async () => {
     const host = fs.mkdtempSync(path.join(process.env.TMPDIR ?? '/tmp', 'rp-where-host-'));
     // Unset, the cwd template resolves to /checkout on the web host: a folder that does not exist, so nothing runs in the wrong place.
@@ -146,7 +154,7 @@ describe('the worker runs it as its own host resolves it', () => {
     let worker: Worker | null = null;
     try {
       // The web host: no RP_WHERE_CHECKOUT, so not available here; a registered worker says it is on its host.
-      registerWorker({
+      await registerWorker({
         db: env.db,
         id: 'gpu-box-1:42:abcdef',
         host: 'gpu-box-1',
@@ -156,7 +164,7 @@ describe('the worker runs it as its own host resolves it', () => {
         gpus: [],
         profiles: [{ name: 'checkout-bound', available: true, reason: null }],
       });
-      const r = launchRun({ db: env.db, request: { profile: 'checkout-bound', params: {}, planRows: [] } });
+      const r = await launchRun({ db: env.db, request: { profile: 'checkout-bound', params: {}, planRows: [] } });
       expect(r.ok, r.ok ? '' : r.error).toBe(true);
       if (!r.ok) return;
       expect(r.where.local).toBe(false);
@@ -165,11 +173,11 @@ describe('the worker runs it as its own host resolves it', () => {
       // The worker's host: the variable set, the checkout there.
       process.env.RP_WHERE_CHECKOUT = host;
       worker = new Worker({ db: env.db, concurrency: 1, leaseMs: 3000, pollMs: 100, claimPollMs: 50 });
-      worker.start();
+      await worker.start();
       const ev = await waitForEnd(env.db, r.runId, 60_000);
       expect(ev.run.status).toBe('succeeded');
       expect(fs.readFileSync(path.join(checkout, 'ran-here.txt'), 'utf8')).toBe('--data data.txt');
-      const launch = getLaunch({ db: env.db, runId: r.runId })!;
+      const launch = (await getLaunch({ db: env.db, runId: r.runId }))!;
       expect(launch.cwd).toBe(checkout);
       expect(ev.evidence.launch?.cwd).toBe(checkout);
     } finally {
