@@ -1,10 +1,13 @@
 /**
  * The live-run event stream (/api/runs/<id>/events), called as Next calls
- * it, against a real SQLite file: the evidence once, then only its changes;
+ * it, against a real database (SQLite, and PostgreSQL when
+ * RUNPROOF_TEST_DATABASE_URL is set): the evidence once, then only its changes;
  * streams capped per client (as `runproof serve`'s listener names it) with a
  * 429 and a retry hint, and slots given back when a stream closes.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import type { Dialect } from '../db/client';
+import { backends } from '../db/testing/backends';
 import { analyseBundle } from '../lib/evidence/analyse';
 import { applyPatch, type Json, type PatchOp } from '../lib/evidence/json-patch';
 import type { Evidence } from '../lib/evidence/types';
@@ -16,16 +19,16 @@ import { openStreams, SSE_PER_CLIENT } from './sse-slots';
 import { GET } from '../app/api/runs/[id]/events/route';
 
 let env: TestEnv | null = null;
-afterEach(() => {
-  env?.cleanup();
+afterEach(async () => {
+  await env?.cleanup();
   env = null;
 });
 
 /** A launched run, claimed by a pretend worker (whose token lets the test write live evidence). */
-function liveRun(t: TestEnv): { id: string; token: string; full: Evidence } {
+async function liveRun(t: TestEnv): Promise<{ id: string; token: string; full: Evidence }> {
   const full = analyseBundle(readBundleFiles(RUNTIME_SMOKE), { root: RUNTIME_SMOKE });
   const queued = analyseBundle([], { root: '/b/live', title: 'live', launch: { exitCode: null, signal: null, cleanedUp: null, status: 'queued' } });
-  enqueueRun({
+  await enqueueRun({
     db: t.db,
     id: 'live1',
     profile: 'reference',
@@ -42,7 +45,7 @@ function liveRun(t: TestEnv): { id: string; token: string; full: Evidence } {
     timeoutMs: 60_000,
     evidence: queued,
   });
-  expect(claimNextRun({ db: t.db, workerId: 'w', token: 'tok', leaseMs: 60_000 })).toBe('live1');
+  expect(await claimNextRun({ db: t.db, workerId: 'w', token: 'tok', leaseMs: 60_000 })).toBe('live1');
   return { id: 'live1', token: 'tok', full };
 }
 
@@ -94,12 +97,12 @@ class EventReader {
   }
 }
 
-describe('the live event stream', () => {
+describe.each(backends())('the live event stream (%s)', (backend: Dialect) => {
   it('sends the evidence whole once, then only what changed', async () => {
-    env = makeTestEnv();
-    const { id, token, full } = liveRun(env);
+    env = await makeTestEnv({}, backend);
+    const { id, token, full } = await liveRun(env);
     const partial: Evidence = { ...full, status: 'running', epochs: full.epochs.slice(0, 4) };
-    updateLiveEvidence({ db: env.db, runId: id, token, evidence: partial, live: { epochsDone: 4 } });
+    expect(await updateLiveEvidence({ db: env.db, runId: id, token, evidence: partial, live: { epochsDone: 4 } })).toBe(true);
     const s = open(id);
     const res = await s.res;
     expect(res.headers.get('content-type')).toContain('text/event-stream');
@@ -111,7 +114,7 @@ describe('the live event stream', () => {
     // One more epoch: a patch carrying that epoch, not the document.
     await new Promise((r) => setTimeout(r, 5));
     const next: Evidence = { ...partial, epochs: full.epochs.slice(0, 5) };
-    updateLiveEvidence({ db: env.db, runId: id, token, evidence: next, live: { epochsDone: 5 } });
+    expect(await updateLiveEvidence({ db: env.db, runId: id, token, evidence: next, live: { epochsDone: 5 } })).toBe(true);
     const got = await stream.until((ev) => ev.some((e) => e.event === 'evidence-patch'));
     expect(got.some((e) => e.event === 'evidence')).toBe(false);
     const ops = got.find((e) => e.event === 'evidence-patch')!.data as PatchOp[];
@@ -122,8 +125,8 @@ describe('the live event stream', () => {
   });
 
   it(`refuses a client's ${SSE_PER_CLIENT + 1}th stream with 429 and Retry-After, serves other clients, and frees slots on close`, async () => {
-    env = makeTestEnv();
-    const { id } = liveRun(env);
+    env = await makeTestEnv({}, backend);
+    const { id } = await liveRun(env);
     const before = openStreams();
     const mine = await Promise.all(Array.from({ length: SSE_PER_CLIENT }, () => open(id, fromClient('203.0.113.9'))).map(async (s) => ({ ...s, res: await s.res })));
     expect(mine.every((s) => s.res.status === 200)).toBe(true);

@@ -138,6 +138,7 @@ export const GET = route<{ id: string }>("opening a run's events", async (req, {
             lastSent = Date.now();
           }
         } catch (e) {
+          if (closed) return; // the client left while this read was in flight
           console.error(`[runproof] events for ${id} failed:`, e);
           send('error', { message: 'the server could not read this run; retrying' });
         }
