@@ -469,7 +469,7 @@ async function cmdServe(args: string[]): Promise<number> {
   // web server sweeps on its own timer; without one (--no-worker), serve sweeps on the same schedule.
   const stopSweep = worker ? () => {} : await startLostRunSweep((m) => process.stderr.write(`[sweep] ${m}\n`));
   const indexer = new PlanIndexer({ db, roots: plansRoots(), log: (m) => process.stderr.write(`[plans] ${m}\n`) });
-  indexer.start();
+  await indexer.start();
   return new Promise((resolve) => {
     let stopping = false;
     const stop = (sig: NodeJS.Signals) => {
@@ -478,8 +478,7 @@ async function cmdServe(args: string[]): Promise<number> {
       process.stderr.write(`runproof serve: ${sig}: stopping\n`);
       worker?.cancelAll();
       stopSweep();
-      indexer.stop();
-      void Promise.all([web.close(), worker?.stop()]).then(() => resolve(0));
+      void Promise.all([web.close(), worker?.stop(), indexer.stop()]).then(() => resolve(0));
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);

@@ -147,9 +147,9 @@ test('an imported bundle whose folder moved says "bundle folder missing", on the
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'runproof-e2e-moved-'));
   const copy = path.join(dir, 'runtime_smoke_copy');
   fs.cpSync(FIXTURE, copy, { recursive: true });
-  const db = openDb(process.env.E2E_DB!);
-  const id = importBundles({ db, roots: [copy] }).runs[0].id;
-  closeDb(process.env.E2E_DB!);
+  const db = await openDb(process.env.E2E_DB!);
+  const id = (await importBundles({ db, roots: [copy] })).runs[0].id;
+  await closeDb(process.env.E2E_DB!);
   fs.renameSync(copy, `${copy}-moved`);
   try {
     await page.goto(`/runs/${id}`);
@@ -164,8 +164,8 @@ test('an imported bundle whose folder moved says "bundle folder missing", on the
     expect(((await api.json()) as { error: string }).error).toContain('bundle folder missing');
   } finally {
     // Leave the e2e database as it was: this copy's run goes, the fixture's stays.
-    deleteRun({ db: openDb(process.env.E2E_DB!), id });
-    closeDb(process.env.E2E_DB!);
+    await deleteRun({ db: await openDb(process.env.E2E_DB!), id });
+    await closeDb(process.env.E2E_DB!);
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -166,9 +166,9 @@ test('archive hides a run and restore brings it back; delete removes a launched 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'runproof-e2e-del-'));
   const copy = path.join(dir, 'bundle');
   fs.cpSync(FIXTURE, copy, { recursive: true });
-  const db = openDb(process.env.E2E_DB!);
-  const res = importBundles({ db, roots: [copy] });
-  closeDb(process.env.E2E_DB!);
+  const db = await openDb(process.env.E2E_DB!);
+  const res = await importBundles({ db, roots: [copy] });
+  await closeDb(process.env.E2E_DB!);
   const imported = res.runs[0].id;
   const files = fs.readdirSync(copy).sort();
   await page.goto(`/runs/${imported}`);

@@ -31,9 +31,9 @@ test('an import with --archive keeps its log and files after its folder moved: n
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'runproof-e2e-archived-'));
   const copy = path.join(dir, 'runtime_smoke_copy');
   fs.cpSync(FIXTURE, copy, { recursive: true });
-  const db = openDb(process.env.E2E_DB!);
-  const id = importBundles({ db, roots: [copy], archive: true }).runs[0].id;
-  closeDb(process.env.E2E_DB!);
+  const db = await openDb(process.env.E2E_DB!);
+  const id = (await importBundles({ db, roots: [copy], archive: true })).runs[0].id;
+  await closeDb(process.env.E2E_DB!);
   const original = fs.readFileSync(path.join(copy, LOG), 'utf8');
   fs.renameSync(copy, `${copy}-moved`);
   try {
@@ -42,8 +42,8 @@ test('an import with --archive keeps its log and files after its folder moved: n
     expect(api.status()).toBe(200);
     expect(await api.text()).toBe(original);
   } finally {
-    deleteRun({ db: openDb(process.env.E2E_DB!), id });
-    closeDb(process.env.E2E_DB!);
+    await deleteRun({ db: await openDb(process.env.E2E_DB!), id });
+    await closeDb(process.env.E2E_DB!);
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
@@ -51,9 +51,9 @@ test('an import with --archive keeps its log and files after its folder moved: n
 test('a launched run keeps its log and files after its bundle folder is deleted', async ({ page, request }) => {
   const id = launchReference({ max_epochs: 2, n_images: 32, gridsize: 1, batch_size: 8 });
   expect(await waitForEnd(request, id, 120_000)).toBe('succeeded');
-  const db = openDb(process.env.E2E_DB!);
-  const bundleDir = getRun({ db, id })!.bundleDir;
-  closeDb(process.env.E2E_DB!);
+  const db = await openDb(process.env.E2E_DB!);
+  const bundleDir = (await getRun({ db, id }))!.bundleDir;
+  await closeDb(process.env.E2E_DB!);
   const log = fs.readFileSync(path.join(bundleDir, 'train.log'), 'utf8');
   const metrics = fs.readFileSync(path.join(bundleDir, 'metrics.csv'), 'utf8');
   const lastLine = log.trimEnd().split('\n').pop()!.trim();

@@ -15,9 +15,9 @@ const AUTH = process.env.E2E_AUTH_URL!;
 const DB = `${process.env.E2E_DB!}.auth`;
 const TORCH_FAIL = '`python -c import torch, lightning` failed (ModuleNotFoundError: torch)';
 
-function register(available: boolean) {
-  registerWorker({
-    db: openDb(DB),
+async function register(available: boolean) {
+  await registerWorker({
+    db: await openDb(DB),
     id: 'gpu-box-1:4242:e2e001',
     host: 'gpu-box-1',
     pid: 4242,
@@ -29,14 +29,14 @@ function register(available: boolean) {
   });
 }
 
-test.afterAll(() => {
+test.afterAll(async () => {
   // Long gone: it vouches for nothing in later specs.
-  markWorkerOffline({ db: openDb(DB), id: 'gpu-box-1:4242:e2e001', now: Date.now() - 3_600_000 });
-  closeDb(DB);
+  await markWorkerOffline({ db: await openDb(DB), id: 'gpu-box-1:4242:e2e001', now: Date.now() - 3_600_000 });
+  await closeDb(DB);
 });
 
 test('the launch form offers a profile a worker host can run, saying where, and disables it with every reason when none can', async ({ page }) => {
-  register(true);
+  await register(true);
   await page.goto(`${AUTH}/runs/new`);
   const option = page.getByTestId('profile-ptycho-torch');
   await expect(option.getByRole('radio')).toBeEnabled();
@@ -48,7 +48,7 @@ test('the launch form offers a profile a worker host can run, saying where, and 
   await expect(page.getByTestId('profile-ptycho-torch-why')).toContainText('gpu-box-1: lacks label a100');
   await page.getByTestId('launch-labels').fill('');
 
-  register(false);
+  await register(false);
   await page.reload();
   await expect(option.getByRole('radio')).toBeDisabled();
   const why = page.getByTestId('profile-ptycho-torch-why');
