@@ -240,7 +240,8 @@ pg.types.setTypeParser(pg.types.builtins.NUMERIC, asNumber);
 const MIGRATION_LOCK = 7_272_707;
 
 async function openPostgres(url: string): Promise<Db> {
-  const pool = new pg.Pool({ connectionString: url, max: 10, application_name: 'runproof' });
+  // allowExitOnIdle: an idle pool does not hold a finished command open (pg keeps idle clients 10 s); serve and the worker stay up by their own handles.
+  const pool = new pg.Pool({ connectionString: url, max: 10, application_name: 'runproof', allowExitOnIdle: true });
   // An idle client that loses its server (a restart, a cut link) must not take the process down.
   pool.on('error', () => {});
   const where = redactUrl(url);
