@@ -3,15 +3,18 @@
  * profile cannot run on this host but a registered worker's host can: the
  * launch is queued and says where it runs; with no worker able it is refused
  * with each host's reason; `runproof profiles --json` shows availability here
- * and per worker.
+ * and per worker. On SQLite, and on PostgreSQL when
+ * RUNPROOF_TEST_DATABASE_URL is set (the children are given its URL).
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { closeDb, openDb } from '../db/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Dialect } from '../db/client';
+import { openTempDb, type TempDb } from '../db/queries/testing';
 import { registerWorker } from '../db/queries/workers';
+import { backends } from '../db/testing/backends';
 
 const BIN = path.resolve(__dirname, '..', 'bin', 'runproof.mjs');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rp-launch-where-'));
@@ -30,40 +33,47 @@ fs.writeFileSync(
     ],
   }),
 );
-const dbFile = path.join(tmp, 'w.db');
-const env: NodeJS.ProcessEnv = {
-  ...process.env,
-  RUNPROOF_DB: dbFile,
-  RUNPROOF_BUNDLES_DIR: path.join(tmp, 'bundles'),
-  RUNPROOF_WORK_DIR: path.join(tmp, 'work'),
-  RUNPROOF_PLANS_DIR: path.join(tmp, 'no-plans'),
-  RUNPROOF_PROFILES: profilesFile,
-};
 afterAll(() => {
-  closeDb(dbFile);
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-const runproof = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { env, encoding: 'utf8', timeout: 60_000 });
 const TORCH_FAIL = '`python -c import torch, lightning` failed (ModuleNotFoundError: torch)';
 
-function register(host: string, available: boolean) {
-  registerWorker({
-    db: openDb(dbFile),
-    id: `${host}:7:cafe01`,
-    host,
-    pid: 7,
-    concurrency: 2,
-    labels: [host],
-    gpus: [],
-    profiles: [{ name: 'torch-only', available, reason: available ? null : TORCH_FAIL }],
+describe.each(backends())('runproof launch of a profile only a worker’s host can run (%s)', (backend: Dialect) => {
+  let db: TempDb;
+  let env: NodeJS.ProcessEnv;
+  beforeAll(async () => {
+    db = await openTempDb('rp-launch-where-db-', backend);
+    env = {
+      ...process.env,
+      RUNPROOF_DB: path.join(db.dir, 'unused.db'),
+      RUNPROOF_DATABASE_URL: backend === 'postgres' ? db.target : '',
+      RUNPROOF_BUNDLES_DIR: path.join(db.dir, 'bundles'),
+      RUNPROOF_WORK_DIR: path.join(db.dir, 'work'),
+      RUNPROOF_PLANS_DIR: path.join(db.dir, 'no-plans'),
+      RUNPROOF_PROFILES: profilesFile,
+    };
+    if (backend === 'sqlite') env.RUNPROOF_DB = db.target;
   });
-}
+  afterAll(() => db.close());
 
-describe('runproof launch of a profile only a worker’s host can run', () => {
-  it('refused with every host’s reason while no worker reports it, queued once one does', () => {
-    register('gpu-box-1', false);
-    register('gpu-box-2', false);
+  const runproof = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { env, encoding: 'utf8', timeout: 60_000 });
+
+  const register = (host: string, available: boolean) =>
+    registerWorker({
+      db: db.db,
+      id: `${host}:7:cafe01`,
+      host,
+      pid: 7,
+      concurrency: 2,
+      labels: [host],
+      gpus: [],
+      profiles: [{ name: 'torch-only', available, reason: available ? null : TORCH_FAIL }],
+    });
+
+  it('refused with every host’s reason while no worker reports it, queued once one does', async () => {
+    await register('gpu-box-1', false);
+    await register('gpu-box-2', false);
     const refused = runproof(['launch', 'torch-only', '--json']);
     expect(refused.status).toBe(1);
     expect(refused.stdout).toBe('');
@@ -72,7 +82,7 @@ describe('runproof launch of a profile only a worker’s host can run', () => {
     expect(refused.stderr).toContain(`gpu-box-2: ${TORCH_FAIL}`);
     expect(refused.stderr).toMatch(/this server: `.*` failed \(ModuleNotFoundError: torch\)/);
 
-    register('gpu-box-2', true);
+    await register('gpu-box-2', true);
     const ok = runproof(['launch', 'torch-only', '--set', 'epochs=3', '--json']);
     expect(ok.status, ok.stderr).toBe(0);
     const out = JSON.parse(ok.stdout) as { id: string; status: string; runsOn: { here: boolean; hosts: string[] } };
@@ -92,7 +102,8 @@ describe('runproof launch of a profile only a worker’s host can run', () => {
     const p = list.find((x) => x.name === 'torch-only')!;
     expect(p).toMatchObject({ available: false, launchable: true });
     expect(p.where).toMatch(/^runs on gpu-box-2; not on this server: /);
-    expect(p.workers).toEqual([
+    // Online workers are listed first: gpu-box-1's heartbeat may have aged past online by now, so compare by host.
+    expect([...p.workers].sort((a, b) => a.host.localeCompare(b.host))).toEqual([
       { host: 'gpu-box-1', available: false, reason: TORCH_FAIL },
       { host: 'gpu-box-2', available: true, reason: null },
     ]);
