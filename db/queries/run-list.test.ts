@@ -401,3 +401,52 @@ describe('query plans at scale (SQLite only: EXPLAIN QUERY PLAN of its planner a
     }
   });
 });
+
+// PostgreSQL only: its planner's EXPLAIN and the runs_live_* indexes as its migrations build them.
+describe.each(backends().filter((b) => b === 'postgres'))('query plans (%s only)', (backend: Dialect) => {
+  freshDb(backend);
+
+  it('every sort and the filters walk a runs index in the page’s order: no sort step', async () => {
+    for (let i = 0; i < 300; i++)
+      await save(`r${i}`, {
+        startedAt: i % 11 ? i * 10 : null,
+        runtimeS: i % 7 ? i : null,
+        epochs: i % 9,
+        best: i % 5 ? i / 10 : null,
+        checks: [check('exit', i % 4 ? 'pass' : 'fail')],
+        initiative: `I${i % 3}`,
+      });
+    const pool = db.pool!;
+    const captured: Array<{ text: string; values: unknown[] }> = [];
+    const query = pool.query;
+    (pool as unknown as { query: unknown }).query = (q: unknown, values?: unknown[]) => {
+      const text = typeof q === 'string' ? q : (q as { text: string }).text;
+      const vals = values ?? (q as { values?: unknown[] }).values;
+      if (/^select .* from "runs"/i.test(text) && !/count\(/i.test(text)) captured.push({ text, values: vals ?? [] });
+      return (query as (...a: unknown[]) => unknown).call(pool, q, values);
+    };
+    try {
+      for (const sort of RUN_SORTS) for (const dir of ['asc', 'desc'] as const) await listRuns({ db, sort, dir, page: 2, pageSize: 20 });
+      await listRuns({ db, status: 'failed' });
+      await listRuns({ db, verdict: 'fail', initiative: 'I1' });
+      await listRuns({ db, origin: 'launched' });
+      await listRuns({ db, initiative: 'I2', sort: 'verdict' });
+    } finally {
+      (pool as unknown as { query: unknown }).query = query;
+    }
+    expect(captured.length).toBeGreaterThanOrEqual(15);
+    const c = await pool.connect();
+    try {
+      // With scans and sorts priced out, a Sort node is left only where no index gives the page's order.
+      await c.query('SET enable_seqscan = off; SET enable_bitmapscan = off; SET enable_sort = off; SET enable_incremental_sort = off');
+      for (const { text, values } of captured) {
+        const plan = JSON.stringify((await c.query(`EXPLAIN (FORMAT JSON) ${text}`, values)).rows[0]['QUERY PLAN']);
+        expect(plan, text).not.toMatch(/"Node Type":"(Incremental )?Sort"/);
+        expect(plan, text).toMatch(/"Index Name":"runs_(live_[a-z]+|started)"/);
+      }
+    } finally {
+      await c.query('RESET ALL');
+      c.release();
+    }
+  });
+});

@@ -562,14 +562,20 @@ async function readRunsPage(db: Db, f: ListRunsFilter, terms: string[]) {
       .offset(skip);
   const count = async (where: SQL | undefined) => Number((await db.orm.select({ n: sql<number>`count(*)` }).from(runs).where(where))[0]?.n ?? 0);
   const sqlite = db.dialect === 'sqlite';
+  // PostgreSQL does not take `archived_at IS NULL` as fixing the column, as it takes `= value`, so it would not see that a
+  // runs_live_* index (archived_at, <column>, id) holds the live runs in the page's order, and would sort them all. The live
+  // list names archived_at first, in the index's direction: the same order, as every live run has it NULL. (The archived list
+  // has many archive times, and few runs.)
+  const live = (order: typeof asc) => (!sqlite && !f.archived ? [order(runs.archivedAt)] : []);
 
   let rows: RunListRow[];
+  let total: number | undefined;
   if (sort === 'verdict') {
     // Worst first, newest first within a verdict (never-started runs last); descending is the exact reverse (the index read backwards).
-    // PostgreSQL orders NULL highest, so it is told where the runs without a start go.
+    // PostgreSQL orders NULL highest, so it is told where the runs without a start go (its runs_live_verdict says the same).
     const startedDesc = sqlite ? desc(runs.startedAt) : sql`${runs.startedAt} DESC NULLS LAST`;
     const startedAsc = sqlite ? asc(runs.startedAt) : sql`${runs.startedAt} ASC NULLS FIRST`;
-    rows = await select(cond, dir === 'asc' ? [asc(verdictRank), startedDesc, desc(runs.id)] : [desc(verdictRank), startedAsc, asc(runs.id)], pageSize, offset);
+    rows = await select(cond, dir === 'asc' ? [...live(asc), asc(verdictRank), startedDesc, desc(runs.id)] : [...live(desc), desc(verdictRank), startedAsc, asc(runs.id)], pageSize, offset);
   } else {
     const col = sortColumn(db, sort);
     if (dir === 'desc' && sqlite) {
@@ -577,14 +583,27 @@ async function readRunsPage(db: Db, f: ListRunsFilter, terms: string[]) {
       rows = await select(cond, [desc(col), desc(runs.id)], pageSize, offset);
     } else {
       // The runs with a value first (an index range past the NULLs), then those without (PostgreSQL orders NULL highest,
-      // so descending needs this too).
+      // so descending needs this too). PostgreSQL counts both in one pass over the index; the runs without a value are
+      // ordered by the column too (all NULL) so that the index's order is the page's.
       const order = dir === 'asc' ? asc : desc;
-      const valued = await count(and(cond, isNotNull(col)));
-      rows = offset < valued ? await select(and(cond, isNotNull(col)), [order(col), order(runs.id)], pageSize, offset) : [];
-      if (rows.length < pageSize) rows = rows.concat(await select(and(cond, isNull(col)), [order(runs.id)], pageSize - rows.length, Math.max(0, offset - valued)));
+      let valued: number;
+      if (sqlite) valued = await count(and(cond, isNotNull(col)));
+      else {
+        const [n] = await db.orm
+          .select({ total: sql<number>`count(*)`, valued: sql<number>`count(${col})` })
+          .from(runs)
+          .where(cond);
+        total = Number(n?.total ?? 0);
+        valued = Number(n?.valued ?? 0);
+      }
+      rows = offset < valued ? await select(and(cond, isNotNull(col)), [...live(order), order(col), order(runs.id)], pageSize, offset) : [];
+      if (rows.length < pageSize) {
+        const by = sqlite ? [order(runs.id)] : [...live(order), order(col), order(runs.id)];
+        rows = rows.concat(await select(and(cond, isNull(col)), by, pageSize - rows.length, Math.max(0, offset - valued)));
+      }
     }
   }
-  return { rows, total: await count(cond), page, pageSize, sort, dir };
+  return { rows, total: total ?? (await count(cond)), page, pageSize, sort, dir };
 }
 
 /** Longest name and notes kept (longer input is refused by the form, cut here as a last resort). */
