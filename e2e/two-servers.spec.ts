@@ -225,7 +225,9 @@ test.describe('two web servers on one PostgreSQL database behind a proxy', () =>
     await page.goto(`${proxyUrl}/login?next=/runs/new`);
     await page.getByLabel('Password').fill(PASSWORD);
     await page.getByTestId('login-form').getByRole('button', { name: 'Log in' }).click();
-    await expect(page).toHaveURL(/\/runs\/new$/);
+    // The whole URL: /login?next=/runs/new ends the same way.
+    await expect(page).toHaveURL(`${proxyUrl}/runs/new`);
+    await expect(page.getByTestId('launch-permission')).toHaveCount(0);
 
     // Every load of the launch form, from either server, knows the login.
     const loads = () => p.log.filter((f) => f.method === 'GET' && f.path === '/runs/new' && f.dest === 'document');
