@@ -6,11 +6,16 @@ import fs from 'node:fs';
 import os from 'node:os';
 
 const args = process.argv.slice(2);
+// The last `--name value` counts (a profile may spell the flag itself and also place `{param:name}`, which adds it).
 const opt = (name, dflt) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : dflt;
+  const i = args.lastIndexOf(`--${name}`);
+  return i >= 0 && i + 1 < args.length ? args[i + 1] : dflt;
 };
 const ms = Number(opt('ms', '3000'));
+if (!Number.isFinite(ms) || ms < 0) {
+  console.error(`sleeper: --ms takes milliseconds, got ${opt('ms')}`);
+  process.exit(2);
+}
 const claims = process.env.RUNPROOF_TEST_CLAIMS;
 if (claims) fs.appendFileSync(claims, `${process.env.RUNPROOF_RUN_MARKER ?? '?'} ${os.hostname()} ${process.pid}\n`);
 const started = Date.now();
