@@ -200,7 +200,7 @@ describe.skipIf(!!why)('two worker hosts on one PostgreSQL database', () => {
     const either: string[] = [];
     for (let wave = 0; wave < 3; wave++) {
       const ids = await Promise.all([0, 1, 2, 3, 4, 5].map((k) => launch(2000, k % 3 === 0 ? ['gpu'] : k % 3 === 1 ? [HOST_B] : [])));
-      ids.forEach((id, k) => (k % 3 === 0 ? needA : k % 3 === 1 ? needB : either).push(id));
+      for (const [k, id] of ids.entries()) (k % 3 === 0 ? needA : k % 3 === 1 ? needB : either).push(id);
     }
     const all = [...needA, ...needB, ...either];
     expect(all).toHaveLength(20);
