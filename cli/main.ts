@@ -280,7 +280,10 @@ async function cmdWorker(args: string[]): Promise<number> {
   const log = (m: string) => process.stderr.write(`[worker] ${m}\n`);
   const worker = await workerFromEnv(log, { concurrency: n, labels: labels?.labels });
   await worker.start();
-  return new Promise((resolve) => stopWorkerOnSignal(worker, log, () => resolve(0)));
+  const code = await new Promise<number>((resolve) => stopWorkerOnSignal(worker, log, () => resolve(0)));
+  // On PostgreSQL the worker's LISTEN connection would keep the process up: the database is closed on the way out.
+  await closeDb();
+  return code;
 }
 
 async function cmdWorkers(args: string[]): Promise<number> {
@@ -478,7 +481,11 @@ async function cmdServe(args: string[]): Promise<number> {
       process.stderr.write(`runproof serve: ${sig}: stopping\n`);
       worker?.cancelAll();
       stopSweep();
-      void Promise.all([web.close(), worker?.stop(), indexer.stop()]).then(() => resolve(0));
+      // Closing the database last: on PostgreSQL its LISTEN connection would keep the process up.
+      void Promise.all([web.close(), worker?.stop(), indexer.stop()])
+        .then(() => closeDb())
+        .catch((e: Error) => process.stderr.write(`runproof serve: stopping: ${e.message}\n`))
+        .then(() => resolve(0));
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);

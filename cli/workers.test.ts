@@ -5,31 +5,42 @@
  * `runproof workers --json` shows it online; a launch needing its label runs
  * on it and the run names its host and worker; a launch needing a label no
  * worker carries waits, and says so; SIGTERM stops the worker cleanly and it
- * is listed offline.
+ * is listed offline. On SQLite, and on PostgreSQL when
+ * RUNPROOF_TEST_DATABASE_URL is set (there the worker wakes on the queue's
+ * NOTIFY).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Dialect } from '../db/client';
+import { openTempDb, type TempDb } from '../db/queries/testing';
+import { backends } from '../db/testing/backends';
 
 const BIN = path.resolve(__dirname, '..', 'bin', 'runproof.mjs');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rp-workers-cli-'));
-const env: NodeJS.ProcessEnv = {
-  ...process.env,
-  RUNPROOF_DB: path.join(tmp, 'w.db'),
-  RUNPROOF_BUNDLES_DIR: path.join(tmp, 'bundles'),
-  RUNPROOF_WORK_DIR: path.join(tmp, 'work'),
-  RUNPROOF_PLANS_DIR: path.join(tmp, 'no-plans'),
-  RUNPROOF_LEASE_MS: '4000',
-  // No nvidia-smi on this PATH's first entry is needed: a host without one reports no GPUs.
-};
-delete env.RUNPROOF_PROFILES;
-delete env.RUNPROOF_WORKER_LABELS;
+/** The children's environment on `db` (SQLite file or PostgreSQL URL). */
+function envFor(db: TempDb | null): NodeJS.ProcessEnv {
+  const dir = db?.dir ?? tmp;
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    RUNPROOF_DB: db && !db.target.startsWith('postgres') ? db.target : path.join(dir, 'w.db'),
+    RUNPROOF_DATABASE_URL: db?.target.startsWith('postgres') ? db.target : '',
+    RUNPROOF_BUNDLES_DIR: path.join(dir, 'bundles'),
+    RUNPROOF_WORK_DIR: path.join(dir, 'work'),
+    RUNPROOF_PLANS_DIR: path.join(dir, 'no-plans'),
+    RUNPROOF_LEASE_MS: '4000',
+    // No nvidia-smi on this PATH's first entry is needed: a host without one reports no GPUs.
+  };
+  delete env.RUNPROOF_PROFILES;
+  delete env.RUNPROOF_WORKER_LABELS;
+  return env;
+}
+let env = envFor(null);
 
 let worker: ChildProcess | null = null;
 afterAll(() => {
-  if (worker && worker.exitCode === null) worker.kill('SIGKILL');
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
@@ -62,7 +73,18 @@ async function until<T>(what: string, fn: () => T | null | undefined | false, ms
   }
 }
 
-describe('runproof worker --labels / runproof workers', () => {
+describe.each(backends())('runproof worker --labels / runproof workers (%s)', (backend: Dialect) => {
+  let db: TempDb;
+  beforeAll(async () => {
+    db = await openTempDb('rp-workers-cli-db-', backend);
+    env = envFor(db);
+  });
+  afterAll(async () => {
+    if (worker && worker.exitCode === null) worker.kill('SIGKILL');
+    worker = null;
+    await db.close();
+  });
+
   it('registers, runs what it can, leaves what it cannot, and goes offline on SIGTERM', async () => {
     worker = spawn(process.execPath, [BIN, 'worker', '--labels', 'x,Fast', '--concurrency', '2'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
@@ -104,7 +126,9 @@ describe('runproof worker --labels / runproof workers', () => {
     // The run it never could take is still queued, untouched.
     expect((JSON.parse(runproof(['show', waitingId, '--json']).stdout) as { status: string }).status).toBe('queued');
   }, 120_000);
+});
 
+describe('runproof worker --labels', () => {
   it('refuses a label that is not one, naming it', () => {
     const r = runproof(['worker', '--labels', 'ok,no/slash']);
     expect(r.status).toBe(2);
