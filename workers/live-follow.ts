@@ -146,6 +146,8 @@ export function followLive(input: FollowInput): LiveFollow {
   const live: LiveProgress = { epochsDone: 0, maxEpochs, step: null, last: {}, checkpoints: [], checkpointCount: 0, logBytes: 0, stopping: null };
   let lastCkptKey = '';
   let lastEvidenceAt = 0;
+  /** Something changed since the evidence was last stored. */
+  let unstored = false;
   let lastEpochs = 0;
   const logLines = new LogLines(logPath);
   /** close() was called: a tick after it lets the log go again. */
@@ -249,12 +251,15 @@ export function followLive(input: FollowInput): LiveFollow {
       }
     }
     // The evidence (epoch table, best epoch, checkpoints vs replay) is recomputed per epoch and at most once a
-    // second otherwise; it re-reads the log and metrics.csv, so big files space it out (1 s more per MB).
+    // second otherwise; it re-reads the log and metrics.csv, so big files space it out (1 s more per MB). The look
+    // after close stores what is left unstored whatever the spacing: a run settled without its archive shows it.
+    if (changed) unstored = true;
     const now = Date.now();
     const gap = 1000 + live.logBytes / 1000;
-    if (store.held() && changed && ((live.epochsDone !== lastEpochs && now - lastEvidenceAt > gap / 4) || now - lastEvidenceAt > gap)) {
+    if (store.held() && unstored && (closing || (live.epochsDone !== lastEpochs && now - lastEvidenceAt > gap / 4) || now - lastEvidenceAt > gap)) {
       lastEpochs = live.epochsDone;
       lastEvidenceAt = now;
+      unstored = false;
       await store.storeEvidence(reanalyse(), live);
     }
   };
