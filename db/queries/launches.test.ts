@@ -44,6 +44,15 @@ describe.each(backends())('the launch queue (%s)', (backend) => {
     expect(await getRun({ db, id: 'a' })).toMatchObject({ status: 'running', leaseToken: 't1', workerId: 'w' });
   });
 
+  it('runs queued in the same millisecond are claimed in the order they were queued', async () => {
+    // Ids that sort against the queue order: a tie-break by id would reverse them.
+    const ids = ['z9', 'm5', 'k3', 'c2', 'a1'];
+    for (const id of ids) await enqueue(id, 5000);
+    const got = [];
+    for (const i of ids.keys()) got.push(await claimNextRun({ db, workerId: 'w', token: `t${i}`, leaseMs: 5000 }));
+    expect(got).toEqual(ids);
+  });
+
   it('8 claimers side by side over 50 queued runs: each run is claimed once, and each claimer takes its runs oldest first', async () => {
     const ids = Array.from({ length: 50 }, (_, i) => `r${String(i).padStart(2, '0')}`);
     // Queued in an order other than their age: the claim goes by created_at.

@@ -131,7 +131,7 @@ function claimable(db: Db, can: WorkerCan): SQL {
     WHERE r.status = 'queued' AND r.origin = 'launched'
       AND (${anyProfile ? 1 : 0} = 1 OR l.profile IN (${jsonStrings(db, profiles)}))
       AND NOT EXISTS (SELECT 1 FROM (${jsonStrings(db, sql`l.labels_json`)}) need WHERE need.value NOT IN (${jsonStrings(db, labels)}))
-    ORDER BY r.created_at, ${pg ? sql`r.id` : sql`r.rowid`} LIMIT 1`;
+    ORDER BY r.created_at, ${pg ? sql`r.queue_seq` : sql`r.rowid`} LIMIT 1`;
 }
 
 /**
