@@ -153,14 +153,17 @@ export async function runJob(opts: JobOptions): Promise<RunStatus | null> {
     follow.live.stopping = why === 'lease' ? null : why;
     stopper.stop(why);
   };
-  // One renewal at a time (a slow database does not stack them up); stopping waits for the one in flight.
+  /** The child has exited: the heartbeat only holds the lease from then on (through the archive), it stops nothing. */
+  let exitedAlready = false;
+  // One renewal at a time (a slow database does not stack them up); stopping waits for the one in flight. It
+  // runs until the run is settled: an archive that outlasts the lease must not let a sweep take the run over.
   const beat = new Repeat(
     async () => {
       const r = await renewLease({ db, runId, token, leaseMs: opts.leaseMs });
-      if (!r.owned) {
-        owned = false;
-        stop('lease');
-      } else if (r.cancelRequested) stop('cancel');
+      if (!r.owned) owned = false;
+      if (exitedAlready) return;
+      if (!r.owned) stop('lease');
+      else if (r.cancelRequested) stop('cancel');
     },
     opts.heartbeatMs,
     (e) => say(`run ${runId}: heartbeat failed: ${(e as Error).message}`),
@@ -179,27 +182,32 @@ export async function runJob(opts: JobOptions): Promise<RunStatus | null> {
     // Never leave the child running unattended.
     stopper.killAll();
     await exited;
+    exitedAlready = true;
+    await beat.stop();
     await follow.tick(false); // the live writes in flight end before the error goes up
     throw e;
   } finally {
     endedAt = Date.now();
-    const beatStopped = beat.stop();
+    exitedAlready = true;
     follow.close();
     clearTimeout(timeout);
     stopper.dispose();
     opts.abort?.removeEventListener('abort', onAbort);
     // Whatever the trainer left running (data loader workers, a shell's children, daemons that left the group) goes with it.
     stopper.killAll();
-    await beatStopped;
   }
-  await commitKnown;
-  // The last look, queued after any still writing: the settle below starts only once every live write is done.
-  await follow.tick(true);
-  fs.closeSync(logFd);
-  say(`run ${runId}: exited ${code ?? signal}`);
-  // Archive only while still holding the run: if the sweep took it meanwhile, the sweeper archives it, not both.
-  if (!owned || !(await renewLease({ db, runId, token, leaseMs: opts.leaseMs })).owned) return null;
-  return settleExited(opts, { code, signal }, stopper, launch.timeoutMs, Boolean(procs.cgroupDir), endedAt);
+  try {
+    await commitKnown;
+    // The last look, queued after any still writing: the settle below starts only once every live write is done.
+    await follow.tick(true);
+    fs.closeSync(logFd);
+    say(`run ${runId}: exited ${code ?? signal}`);
+    // Archive only while still holding the run: if the sweep took it meanwhile, the sweeper archives it, not both.
+    if (!owned || !(await renewLease({ db, runId, token, leaseMs: opts.leaseMs })).owned) return null;
+    return await settleExited(opts, { code, signal }, stopper, launch.timeoutMs, Boolean(procs.cgroupDir), endedAt);
+  } finally {
+    await beat.stop();
+  }
 }
 
 /** The status and note a run that exited settles with (why it was stopped, if it was), then its archive. */
