@@ -30,7 +30,7 @@ import { closeDb, type Db, getEnvRoot, openDb } from '../db/client';
 import { claimNextRun, finishLaunchedRun, QUEUE_CHANNEL } from '../db/queries/launches';
 import { saveRun } from '../db/queries/runs';
 import { enqueueTestRun } from '../db/queries/testing';
-import { createTestDatabase, dropTestDatabase } from '../db/testing/postgres';
+import { admin, createTestDatabase, dropTestDatabase } from '../db/testing/postgres';
 import { analyseBundle } from '../lib/evidence/analyse';
 import type { Evidence } from '../lib/evidence/types';
 import { toJsonText } from '../lib/json-text';
@@ -56,16 +56,6 @@ function withDatabase(url: string, name: string, appName?: string): string {
   u.pathname = `/${name}`;
   if (appName) u.searchParams.set('application_name', appName);
   return u.toString();
-}
-
-async function admin<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
 }
 
 /** `n` Dbs on one database, each its own pool and listening connection (openDb caches per URL: the application_name tells them apart). */

@@ -21,10 +21,11 @@
  * db/migrations-pg (PostgreSQL, under an advisory lock so servers and
  * workers starting together apply them once).
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { type SQL, sql } from 'drizzle-orm';
+import { entityKind, type SQL, sql } from 'drizzle-orm';
 import { type BetterSQLite3Database, drizzle as drizzleSqlite } from 'drizzle-orm/better-sqlite3';
 import { migrate as migrateSqlite } from 'drizzle-orm/better-sqlite3/migrator';
 import { drizzle as drizzlePg, type NodePgDatabase } from 'drizzle-orm/node-postgres';
@@ -157,18 +158,66 @@ export async function closeDb(target: string = getEnv().database): Promise<void>
 
 // ---------------------------------------------------------------- SQLite
 
-/** One transaction at a time per connection: the async body of one must not take in another's statements. */
-class Mutex {
+/**
+ * One transaction at a time per connection, and nothing else on the
+ * connection while one is open: a transaction's body is async, and a
+ * statement another request issued meanwhile would run inside it (seeing its
+ * uncommitted rows, and lost if it rolls back). So a statement outside the
+ * transaction waits until it ends (`gate`), while one from inside it — found
+ * by the async context that opened it, even through the outer `db` — runs at
+ * once, and a nested `db.tx` there joins it instead of waiting on itself.
+ */
+class SqliteTxGate {
   private tail: Promise<void> = Promise.resolve();
-  lock(): Promise<() => void> {
+  private holder: symbol | null = null;
+  private ended: Promise<void> = Promise.resolve();
+  private readonly owner = new AsyncLocalStorage<symbol>();
+
+  /** Inside the open transaction's async context. */
+  get mine(): boolean {
+    return this.holder !== null && this.owner.getStore() === this.holder;
+  }
+
+  /** Run `fn` when no other context's transaction is open: checked and run in one step, so none can open between. */
+  async through<T>(fn: () => T | PromiseLike<T>): Promise<T> {
+    while (this.holder !== null && !this.mine) await this.ended;
+    return fn();
+  }
+
+  async run<T>(body: () => Promise<T>): Promise<T> {
     let release!: () => void;
-    const next = new Promise<void>((r) => {
+    const done = new Promise<void>((r) => {
       release = r;
     });
     const prev = this.tail;
-    this.tail = prev.then(() => next);
-    return prev.then(() => release);
+    this.tail = prev.then(() => done);
+    await prev;
+    const me = Symbol('tx');
+    this.holder = me;
+    this.ended = done;
+    try {
+      return await this.owner.run(me, body);
+    } finally {
+      this.holder = null;
+      release();
+    }
   }
+}
+
+/** A query builder that waits at the gate before it runs (awaited builders run in `then`). */
+function gated<T extends object>(target: T, through: SqliteTxGate['through']): T {
+  return new Proxy(target, {
+    get(t, prop, receiver) {
+      const v = Reflect.get(t, prop, receiver);
+      if (typeof v !== 'function' || prop === 'constructor' || typeof prop === 'symbol') return v;
+      if (prop === 'then') return (onFulfilled?: (x: unknown) => unknown, onRejected?: (e: unknown) => unknown) => through(() => (v as PromiseLike<unknown>['then']).call(t, onFulfilled, onRejected));
+      return (...args: unknown[]) => {
+        const out = (v as (...a: unknown[]) => unknown).apply(t, args);
+        // Every drizzle builder down the chain (select() → from() → where() …), so the one finally awaited is gated.
+        return out !== null && typeof out === 'object' && entityKind in (out as object).constructor ? gated(out as object, through) : out;
+      };
+    },
+  });
 }
 
 function openSqlite(file: string): Db {
@@ -181,45 +230,50 @@ function openSqlite(file: string): Db {
   sqlite.pragma('foreign_keys = ON');
   const orm = drizzleSqlite(sqlite, { schema }) as Orm;
   migrateSqlite(orm, { migrationsFolder: path.join(getEnv().root, 'db/migrations') });
-  const mutex = new Mutex();
+  const txs = new SqliteTxGate();
+  const through: SqliteTxGate['through'] = (fn) => txs.through(fn);
+  // Outside a transaction every statement passes the gate; inside, the body's own statements run as they come.
+  const gatedOrm = gated(orm, through);
   const make = (inTx: boolean): Db => {
+    const pass: SqliteTxGate['through'] = inTx ? async (fn) => fn() : through;
     const db: Db = {
       dialect: 'sqlite',
-      orm,
+      orm: inTx ? orm : gatedOrm,
       t: schema,
       where: file,
       inTx,
       sqlite,
-      all: async <T>(q: SQL) => orm.all(q) as T[],
-      get: async <T>(q: SQL) => orm.get(q) as T | undefined,
-      run: async (q: SQL) => orm.run(q).changes,
+      all: <T>(q: SQL) => pass(() => orm.all(q) as T[]),
+      get: <T>(q: SQL) => pass(() => orm.get(q) as T | undefined),
+      run: (q: SQL) => pass(() => orm.run(q).changes),
       async tx<T>(fn: (tx: Db) => Promise<T>, opts?: { durable?: boolean }): Promise<T> {
-        if (inTx) return fn(db);
-        const release = await mutex.lock();
-        // Under the mutex (the pragma cannot change inside a transaction): no other transaction commits with it.
-        const lax = opts?.durable === false;
-        if (lax) sqlite.pragma('synchronous = NORMAL');
-        try {
-          sqlite.prepare('BEGIN IMMEDIATE').run();
+        if (inTx || txs.mine) return fn(make(true));
+        return txs.run(async () => {
+          // Under the gate (the pragma cannot change inside a transaction): no other transaction commits with it.
+          const lax = opts?.durable === false;
+          if (lax) sqlite.pragma('synchronous = NORMAL');
           try {
-            const out = await fn(make(true));
-            sqlite.prepare('COMMIT').run();
-            return out;
-          } catch (e) {
-            if (sqlite.inTransaction) sqlite.prepare('ROLLBACK').run();
-            throw e;
+            sqlite.prepare('BEGIN IMMEDIATE').run();
+            try {
+              const out = await fn(make(true));
+              sqlite.prepare('COMMIT').run();
+              return out;
+            } catch (e) {
+              if (sqlite.inTransaction) sqlite.prepare('ROLLBACK').run();
+              throw e;
+            }
+          } finally {
+            if (lax) sqlite.pragma('synchronous = FULL');
           }
-        } finally {
-          if (lax) sqlite.pragma('synchronous = FULL');
-          release();
-        }
+        });
       },
       listen: async () => async () => {},
       notify: async () => {},
-      userVersion: async () => sqlite.pragma('user_version', { simple: true }) as number,
-      setUserVersion: async (v: number) => {
-        sqlite.pragma(`user_version = ${Math.trunc(v)}`);
-      },
+      userVersion: () => pass(() => sqlite.pragma('user_version', { simple: true }) as number),
+      setUserVersion: (v: number) =>
+        pass(() => {
+          sqlite.pragma(`user_version = ${Math.trunc(v)}`);
+        }),
     };
     return db;
   };
@@ -288,23 +342,43 @@ async function openPostgres(url: string): Promise<Db> {
     })();
     return listenClient;
   };
-  const make = (orm: NodePgDatabase<Record<string, unknown>>, inTx: boolean): Db => {
-    const exec = (q: SQL) => orm.execute(q);
+  // The transaction whose async body is running, if any: the outer db used inside it (a helper handed `db`, not
+  // `tx`) goes through it, instead of taking another connection that would wait on the rows the body has locked.
+  // `open` goes false when it ends: work its body started and left running (a timer) then uses the pool again.
+  const current = new AsyncLocalStorage<{ orm: NodePgDatabase<Record<string, unknown>>; open: boolean }>();
+  const openTx = () => {
+    const c = current.getStore();
+    return c?.open ? c.orm : undefined;
+  };
+  const make = (own: NodePgDatabase<Record<string, unknown>>, inTx: boolean): Db => {
+    const ormNow = () => (inTx ? own : (openTx() ?? own));
+    const exec = (q: SQL) => ormNow().execute(q);
     const db: Db = {
       dialect: 'postgres',
-      orm: orm as unknown as Orm,
+      get orm() {
+        return ormNow() as unknown as Orm;
+      },
       t,
       where,
-      inTx,
+      get inTx() {
+        return inTx || openTx() !== undefined;
+      },
       pool,
       all: async <T>(q: SQL) => (await exec(q)).rows as T[],
       get: async <T>(q: SQL) => (await exec(q)).rows[0] as T | undefined,
       run: async (q: SQL) => (await exec(q)).rowCount ?? 0,
       async tx<T>(fn: (tx: Db) => Promise<T>, opts?: { durable?: boolean }): Promise<T> {
-        if (inTx) return fn(db);
+        const open = inTx ? own : openTx();
+        if (open) return fn(make(open, true));
         return root.transaction(async (txOrm) => {
-          if (opts?.durable === false) await txOrm.execute(sql`SET LOCAL synchronous_commit = off`);
-          return fn(make(txOrm as unknown as NodePgDatabase<Record<string, unknown>>, true));
+          const txDb = txOrm as unknown as NodePgDatabase<Record<string, unknown>>;
+          if (opts?.durable === false) await txDb.execute(sql`SET LOCAL synchronous_commit = off`);
+          const ctx = { orm: txDb, open: true };
+          try {
+            return await current.run(ctx, () => fn(make(txDb, true)));
+          } finally {
+            ctx.open = false;
+          }
         });
       },
       async listen(channel, onMessage) {

@@ -22,7 +22,7 @@ import { closeDb, type Db, openDb } from '../db/client';
 import { getLaunch } from '../db/queries/launches';
 import { getRun } from '../db/queries/runs';
 import { listWorkerViews } from '../db/queries/workers';
-import { pidsInGroup } from '../workers/testing';
+import { pidsInGroup, waitFor } from '../workers/testing';
 import { type PgServer, pgBinDir, startPgServer } from './harness/pg-server';
 
 const REPO = path.resolve(__dirname, '..');
@@ -42,18 +42,6 @@ function unavailable(): string | null {
 const why = unavailable();
 if (why && process.env.CI) throw new Error(`the multi-host test cannot run in CI: ${why}`);
 if (why) console.warn(`multi-host test skipped: ${why}`);
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs: number, everyMs = 100): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(everyMs);
-  }
-}
 
 interface Host {
   name: string;
@@ -141,7 +129,7 @@ describe.skipIf(!!why)('two worker hosts on one PostgreSQL database', () => {
     localUrl = pg.urlVia('127.0.0.1');
     db = await openDb(localUrl);
     hosts.push(startWorker(HOST_A, nsA, 'gpu'), startWorker(HOST_B, nsB, 'cpu'));
-    await until(
+    await waitFor(
       'both workers to register',
       async () => {
         const ws = await listWorkerViews({ db, leaseMs: LEASE_MS });
@@ -172,7 +160,7 @@ describe.skipIf(!!why)('two worker hosts on one PostgreSQL database', () => {
 
     // Two long runs first, which only host A may take; its link is cut while they run.
     const long = [await launch(120_000, ['gpu']), await launch(120_000, ['gpu'])];
-    await until(
+    await waitFor(
       'both long runs to run on host A',
       async () => {
         const rs = await Promise.all(long.map((id) => getRun({ db, id })));
@@ -180,7 +168,7 @@ describe.skipIf(!!why)('two worker hosts on one PostgreSQL database', () => {
       },
       60_000,
     );
-    await until(
+    await waitFor(
       'their process groups to be recorded',
       async () => {
         const ls = await Promise.all(long.map((id) => getLaunch({ db, runId: id })));
@@ -211,7 +199,7 @@ describe.skipIf(!!why)('two worker hosts on one PostgreSQL database', () => {
     const cutAt = Date.now();
     const lostAfter: number[] = await Promise.all(
       long.map((id) =>
-        until(
+        waitFor(
           `run ${id} to be settled lost`,
           async () => {
             const r = await getRun({ db, id });
@@ -229,14 +217,14 @@ describe.skipIf(!!why)('two worker hosts on one PostgreSQL database', () => {
     // The link comes back: host A's worker learns its lease is gone and kills the groups (well before their two minutes are up).
     execFileSync('ip', ['link', 'set', nsA.hostIf, 'up']);
     const backAt = Date.now();
-    await until('the lost runs’ process groups to be killed', async () => pgids.every((g) => pidsInGroup(g).length === 0), 15_000);
+    await waitFor('the lost runs’ process groups to be killed', async () => pgids.every((g) => pidsInGroup(g).length === 0), 15_000);
     const killedAfter = Date.now() - backAt;
     // Killed, not ended: they would have slept for two minutes.
     expect(Date.now() - cutAt).toBeLessThan(60_000);
     expect(killedAfter).toBeLessThan(15_000);
 
     // Everything else finishes, on a host its labels allow.
-    await until(
+    await waitFor(
       'the other 18 runs to succeed',
       async () => {
         const rs = await Promise.all(all.filter((id) => !long.includes(id)).map((id) => getRun({ db, id })));

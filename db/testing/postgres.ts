@@ -32,7 +32,8 @@ function templateName(root: string, serverUrl: string): string {
 
 const TEMPLATE_LOCK = 7_272_708;
 
-async function admin<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+/** `fn` with a client of its own on `url`, ended after. */
+export async function admin<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const c = new pg.Client({ connectionString: url });
   await c.connect();
   try {
