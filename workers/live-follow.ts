@@ -276,6 +276,8 @@ export function followLive(input: FollowInput): LiveFollow {
     setTimeout(
       () => {
         pending = false;
+        // After close only the caller's last look runs: a file event's look must not write while the run settles.
+        if (closing) return;
         lastTickAt = Date.now();
         void safeTick(false);
       },
