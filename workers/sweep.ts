@@ -24,10 +24,23 @@ export function pidAlive(pid: number): boolean {
   }
 }
 
-export async function sweepLostRuns({ db, sweeperId, leaseMs, log = () => {} }: { db: Db; sweeperId: string; leaseMs: number; log?: (m: string) => void }): Promise<number> {
+export async function sweepLostRuns({
+  db,
+  sweeperId,
+  leaseMs,
+  log = () => {},
+  ownRuns = [],
+}: {
+  db: Db;
+  sweeperId: string;
+  leaseMs: number;
+  log?: (m: string) => void;
+  /** Runs this process is running or settling (a worker's jobs): never taken over by its own sweep. */
+  ownRuns?: string[];
+}): Promise<number> {
   const host = os.hostname();
   const dead = (await listWorkers({ db })).filter((w) => w.id !== sweeperId && w.host === host && !pidAlive(w.pid));
-  const expired = await sweepExpiredLeases({ db, sweeperId, newToken: () => crypto.randomUUID(), leaseMs, deadWorkers: dead.map((w) => w.id) });
+  const expired = await sweepExpiredLeases({ db, sweeperId, newToken: () => crypto.randomUUID(), leaseMs, deadWorkers: dead.map((w) => w.id), ownRuns });
   for (const w of dead) await markWorkerOffline({ db, id: w.id });
   for (const r of expired) {
     const { pgid, pgidStart, host: runHost } = r.launch;

@@ -126,6 +126,20 @@ describe.each(backends())('launched runs (%s)', (backend: Dialect) => {
     expect(fs.existsSync(path.join(run.bundleDir, 'metrics.csv'))).toBe(true);
   });
 
+  test('its own sweep never takes over a run it is running, whatever the lease says (an archive can block past it)', async () => {
+    env = await makeTestEnv({}, backend);
+    const e = env;
+    const id = await launch(e, { ...BRIEF, ...LONG });
+    worker = await startWorker(e);
+    await waitFor('an epoch', async () => (await epochsDone(e, id)) >= 1, 30_000);
+    await e.db.run(sql`UPDATE runs SET lease_expires_at = 1 WHERE id = ${id}`);
+    expect(await worker.sweep()).toBe(0);
+    expect((await getRun({ db: e.db, id }))!.status).toBe('running');
+    expect(await requestCancel({ db: e.db, runId: id })).toBe('requested');
+    const { run } = await waitForEnd(e.db, id, 20_000);
+    expect(run.status).toBe('cancelled');
+  });
+
   test('a run over its timeout ends timed_out', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'runproof-profiles-'));
     const file = path.join(dir, 'profiles.json');

@@ -326,9 +326,13 @@ export class Worker {
     this.jobs.set(id, job);
   }
 
-  /** Settle runs whose worker is gone (workers/sweep.ts). */
+  /**
+   * Settle runs whose worker is gone (workers/sweep.ts). Its own jobs are
+   * left alone: this process is alive, and a job whose archive blocked the
+   * event loop past its lease is still settling it.
+   */
   sweep(): Promise<number> {
-    return sweepLostRuns({ db: this.o.db, sweeperId: this.id, leaseMs: this.o.leaseMs, log: this.o.log });
+    return sweepLostRuns({ db: this.o.db, sweeperId: this.id, leaseMs: this.o.leaseMs, log: this.o.log, ownRuns: [...this.jobs.keys()] });
   }
 
   /** Recorded, so the evidence says who stopped it. */

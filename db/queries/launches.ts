@@ -471,6 +471,7 @@ export async function sweepExpiredLeases({
   now = Date.now(),
   leaseMs,
   deadWorkers = [],
+  ownRuns = [],
 }: {
   db: Db;
   sweeperId: string;
@@ -478,11 +479,13 @@ export async function sweepExpiredLeases({
   now?: number;
   leaseMs: number;
   deadWorkers?: string[];
+  /** Runs the sweeper's own process is running or settling now: alive whatever their lease says (an archive can outlast it). */
+  ownRuns?: string[];
 }): Promise<ExpiredRun[]> {
   const { launches } = db.t;
   return db.tx(async (tx) => {
-    // The dead workers as one JSON parameter: any number of them binds one variable.
-    const staleNow = sql`status = 'running' AND (lease_expires_at IS NULL OR lease_expires_at < ${now} OR worker_id IN (${jsonStrings(tx, JSON.stringify(deadWorkers))}))`;
+    // The dead workers (and the sweeper's own runs) as one JSON parameter each: any number of them binds one variable.
+    const staleNow = sql`status = 'running' AND (lease_expires_at IS NULL OR lease_expires_at < ${now} OR worker_id IN (${jsonStrings(tx, JSON.stringify(deadWorkers))})) AND id NOT IN (${jsonStrings(tx, JSON.stringify(ownRuns))})`;
     const stale = await tx.all<{ id: string; token: string | null }>(sql`SELECT id, lease_token AS token FROM runs WHERE ${staleNow} ORDER BY id`);
     const out: ExpiredRun[] = [];
     for (const { id, token: held } of stale) {
