@@ -225,8 +225,9 @@ test.describe('two web servers on one PostgreSQL database behind a proxy', () =>
     await page.goto(`${proxyUrl}/login?next=/runs/new`);
     await page.getByLabel('Password').fill(PASSWORD);
     await page.getByTestId('login-form').getByRole('button', { name: 'Log in' }).click();
-    // The whole URL: /login?next=/runs/new ends the same way.
-    await expect(page).toHaveURL(`${proxyUrl}/runs/new`);
+    // The whole URL: /login?next=/runs/new ends the same way. The form's first render on a fresh server waits for its
+    // profile probes (python importing torch: seconds on a busy machine).
+    await expect(page).toHaveURL(`${proxyUrl}/runs/new`, { timeout: 30_000 });
     await expect(page.getByTestId('launch-permission')).toHaveCount(0);
 
     // Every load of the launch form, from either server, knows the login.
@@ -246,7 +247,7 @@ test.describe('two web servers on one PostgreSQL database behind a proxy', () =>
     await expect(page.getByTestId('profile-sleeper')).toHaveClass(/selected/);
     await page.getByTestId('knob-ms').fill('30000');
     await page.getByTestId('launch-submit').click();
-    await expect(page).toHaveURL(/\/runs\/[0-9a-f]{12}$/);
+    await expect(page).toHaveURL(/\/runs\/[0-9a-f]{12}$/, { timeout: 30_000 });
     const runPath = new URL(page.url()).pathname;
     const runId = runPath.split('/').pop()!;
 
