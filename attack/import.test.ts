@@ -158,7 +158,7 @@ describe('oversized bundles', () => {
     addCounts(COUNTS, { inputsReported: 1 });
     // Holding the log whole would take more than its 600 MB (as a Buffer; twice that as a string with a tqdm bar).
     // The importer parses a capped head and tail (50 MB), so the whole process stays under the file's size: measured
-    // 464–481 MB on 2 cores (about 150 MB of it the CLI's own modules), once 512.1 MB under the full suite's load.
+    // 464–481 MB on 2 cores (165 MB of it the CLI itself, measured on an empty folder), once 512.1 MB under the full suite's load.
     expect(rssMb, 'peak RSS of the import (MB)').toBeLessThan(576);
     const ev = evidenceOf(dbPath, runOf(r, 'huge')!.id);
     expect(ev.stop.reason, 'the stop line at the end of the log is read').toBe('max_epochs');
