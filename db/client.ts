@@ -67,6 +67,7 @@ export type Tables = Pick<
   | 'plans'
   | 'planRows'
   | 'runPlanRows'
+  | 'revokedSessions'
 >;
 
 export interface Db {

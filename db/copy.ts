@@ -35,6 +35,7 @@ export const COPY_ORDER = [
   'plans',
   'planRows',
   'runPlanRows',
+  'revokedSessions',
 ] as const;
 
 export interface CopyProgress {

@@ -130,4 +130,5 @@ export const {
   plans,
   planRows,
   runPlanRows,
+  revokedSessions,
 } = pgTables;

@@ -377,6 +377,16 @@ export const workers = sqliteTable('workers', {
   profilesJson: text('profiles_json').$type<JsonText<ProfileAvailability[]>>(),
 });
 
+/**
+ * Sessions ended with "Log out", by the SHA-256 of their token: every web
+ * server on the database refuses them, not only the one that ended them.
+ * Kept until the token would have expired anyway.
+ */
+export const revokedSessions = sqliteTable('revoked_sessions', {
+  id: text('id').primaryKey(),
+  expiresAt: integer('expires_at').notNull(),
+});
+
 export type Run = typeof runs.$inferSelect;
 export type Launch = typeof launches.$inferSelect;
 export type NewRun = typeof runs.$inferInsert;

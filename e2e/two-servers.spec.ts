@@ -187,7 +187,7 @@ test.describe('two web servers on one PostgreSQL database behind a proxy', () =>
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       RUNPROOF_DATABASE_URL: dbUrl,
-      // Only the revoked-sessions file goes beside it: the runs are in PostgreSQL.
+      // Only a server's own files go beside it (the runs are in PostgreSQL): each server gets a folder of its own below.
       RUNPROOF_DB: path.join(scratch, 'unused.db'),
       RUNPROOF_PASSWORD: PASSWORD,
       RUNPROOF_SESSION_SECRET: crypto.randomBytes(32).toString('hex'),
@@ -198,7 +198,9 @@ test.describe('two web servers on one PostgreSQL database behind a proxy', () =>
       RUNPROOF_WORK_DIR: path.join(scratch, 'work'),
       NEXT_TELEMETRY_DISABLED: '1',
     };
-    for (const [i, port] of ports.entries()) children.push(startChild(`server ${i + 1}`, ['serve', '--no-worker', '--host', '127.0.0.1', '--port', String(port)], env));
+    // As on two hosts: neither sees the other's files (its revoked-sessions file among them), only the database.
+    for (const [i, port] of ports.entries())
+      children.push(startChild(`server ${i + 1}`, ['serve', '--no-worker', '--host', '127.0.0.1', '--port', String(port)], { ...env, RUNPROOF_DB: path.join(scratch, `server${i + 1}`, 'unused.db') }));
     children.push(startChild('worker', ['worker'], env));
     await Promise.all(ports.map((port, i) => waitForServer(children[i], `http://127.0.0.1:${port}/api/runs`, 120_000)));
   });
@@ -311,6 +313,15 @@ test.describe('two web servers on one PostgreSQL database behind a proxy', () =>
       await expect(direct.getByTestId('launch-permission')).toHaveCount(0);
     }
     await other.close();
+
+    // Log out through the proxy (one server handles it): the same cookie is then refused by both servers.
+    await page.goto(`${proxyUrl}/runs/new`);
+    await page.getByTestId('auth-status').getByRole('button', { name: 'Log out' }).click();
+    await expect(page).toHaveURL(`${proxyUrl}/`, { timeout: 30_000 });
+    for (const port of ports) {
+      const stale = await (await fetch(`http://127.0.0.1:${port}/runs/new`, { headers: { cookie: `${cookie!.name}=${cookie!.value}` } })).text();
+      expect(stale, `server on ${port} still takes the ended session`).toContain('data-testid="launch-permission"');
+    }
 
     // Both servers carried part of the load.
     for (const n of p.counts()) expect(n).toBeGreaterThan(0);

@@ -667,7 +667,7 @@ export function verifySessionToken(token: string | null | undefined, nowMs: numb
   const expiresAt = Number(m[1]);
   // Expired, or claims more than a lifetime ahead (only we can sign, but be strict).
   if (!(nowMs < expiresAt && expiresAt <= nowMs + SESSION_LIFETIME_MS + 60_000)) return false;
-  return !revokedIds(revokedFileOf(opts)).has(tokenId(token));
+  return !revokedIds(revokedFileOf(opts)).has(sessionTokenId(token));
 }
 
 // ---------------------------------------------------------------------------
@@ -680,7 +680,13 @@ function revokedFileOf(opts: TokenOptions): string {
   return path.join(path.dirname(secretFileOf(opts)), REVOKED_SESSIONS_FILE);
 }
 
-function tokenId(token: string): string {
+/** When a (verified) session token expires, in ms. */
+export function sessionTokenExpiry(token: string): number {
+  return Number(token.split('.')[0]);
+}
+
+/** What names a session without holding it: the SHA-256 of its token (revocation lists, in files and the database). */
+export function sessionTokenId(token: string): string {
   return crypto.createHash('sha256').update(token, 'ascii').digest('hex');
 }
 
@@ -716,8 +722,9 @@ function revokedIds(file: string): Set<string> {
 export function revokeSessionToken(token: string | null | undefined, nowMs: number = Date.now(), opts: TokenOptions = {}): boolean {
   if (!token || !verifySessionToken(token, nowMs, opts)) return false;
   const file = revokedFileOf(opts);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
   const keep = readRevoked(file).filter((r) => r.expiresAt > nowMs);
-  keep.push({ expiresAt: Number(token.split('.')[0]), id: tokenId(token) });
+  keep.push({ expiresAt: Number(token.split('.')[0]), id: sessionTokenId(token) });
   replaceFile(file, keep.map((r) => `${r.expiresAt} ${r.id}\n`).join(''));
   revoked.delete(file);
   return true;

@@ -14,6 +14,8 @@ import {
   requestViewOf,
   revokeSessionToken,
   safeNextPath,
+  sessionTokenExpiry,
+  sessionTokenId,
   SESSION_COOKIE,
   SESSION_LIFETIME_MS,
   throttleKeyFor,
@@ -22,6 +24,8 @@ import {
   type RequestView,
 } from './auth';
 import { getEnv } from './env';
+import { openDb } from '../db/client';
+import { isSessionRevoked, revokeSession } from '../db/queries/sessions';
 
 export type LaunchPermission = { ok: true } | { ok: false; error: string; loginUrl: string | null };
 
@@ -52,10 +56,12 @@ export async function clientKey(): Promise<string> {
   return throttleKeyFor((await requestView()).client);
 }
 
-/** The request carries a valid session cookie. */
+/** The request carries a valid session cookie, one no server on this database has ended. */
 export async function hasSession(): Promise<boolean> {
   const store = await cookies();
-  return verifySessionToken(store.get(SESSION_COOKIE)?.value);
+  const token = store.get(SESSION_COOKIE)?.value;
+  if (!verifySessionToken(token)) return false;
+  return !(await isSessionRevoked({ db: await openDb(), id: sessionTokenId(token!) }));
 }
 
 /** `/login`, with `?next=` when a same-site path to come back to is given. */
@@ -129,8 +135,17 @@ export async function setSessionCookie(): Promise<void> {
 /** Ends the session (in a server action or route handler): the token is revoked, so a copy of the cookie dies too. */
 export async function clearSessionCookie(): Promise<void> {
   const store = await cookies();
+  const token = store.get(SESSION_COOKIE)?.value;
+  // In the database, where every web server on it looks, and in this server's own file; one failing does not stop the other.
+  if (token && verifySessionToken(token)) {
+    try {
+      await revokeSession({ db: await openDb(), id: sessionTokenId(token), expiresAt: sessionTokenExpiry(token) });
+    } catch (e) {
+      console.error('[runproof] could not record the revoked session in the database:', e);
+    }
+  }
   try {
-    revokeSessionToken(store.get(SESSION_COOKIE)?.value);
+    revokeSessionToken(token);
   } catch (e) {
     console.error('[runproof] could not record the revoked session:', e);
   }
