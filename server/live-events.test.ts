@@ -11,7 +11,8 @@ import { backends } from '../db/testing/backends';
 import { analyseBundle } from '../lib/evidence/analyse';
 import { applyPatch, type Json, type PatchOp } from '../lib/evidence/json-patch';
 import type { Evidence } from '../lib/evidence/types';
-import { claimNextRun, enqueueRun, updateLiveEvidence } from '../db/queries/launches';
+import { claimNextRun, updateLiveEvidence } from '../db/queries/launches';
+import { enqueueTestRun } from '../db/queries/testing';
 import { readBundleFiles, RUNTIME_SMOKE } from '../fixtures/test-helpers';
 import { makeTestEnv, type TestEnv } from '../workers/testing';
 import { installListenerToken, VIEW_HEADERS } from './auth';
@@ -28,23 +29,7 @@ afterEach(async () => {
 async function liveRun(t: TestEnv): Promise<{ id: string; token: string; full: Evidence }> {
   const full = analyseBundle(readBundleFiles(RUNTIME_SMOKE), { root: RUNTIME_SMOKE });
   const queued = analyseBundle([], { root: '/b/live', title: 'live', launch: { exitCode: null, signal: null, cleanedUp: null, status: 'queued' } });
-  await enqueueRun({
-    db: t.db,
-    id: 'live1',
-    profile: 'reference',
-    title: 'live',
-    bundleDir: `${t.dir}/bundles/live1`,
-    params: {},
-    cpuOnly: false,
-    planLinks: [],
-    argv: ['true'],
-    cwd: '/',
-    env: {},
-    outputDir: `${t.dir}/work/live1`,
-    keepOutput: false,
-    timeoutMs: 60_000,
-    evidence: queued,
-  });
+  await enqueueTestRun(t.db, 'live1', Date.now(), { title: 'live', bundleDir: `${t.dir}/bundles/live1`, outputDir: `${t.dir}/work/live1`, timeoutMs: 60_000, evidence: queued });
   expect(await claimNextRun({ db: t.db, workerId: 'w', token: 'tok', leaseMs: 60_000 })).toBe('live1');
   return { id: 'live1', token: 'tok', full };
 }

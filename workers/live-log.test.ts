@@ -14,7 +14,8 @@ import type { Dialect } from '../db/client';
 import { backends } from '../db/testing/backends';
 import { analyseBundle } from '../lib/evidence/analyse';
 import type { LiveLogChunk } from '../lib/live/events';
-import { claimNextRun, enqueueRun, getLaunch, requestCancel } from '../db/queries/launches';
+import { claimNextRun, getLaunch, requestCancel } from '../db/queries/launches';
+import { enqueueTestRun } from '../db/queries/testing';
 import { appendLiveLog, listLiveLog } from '../db/queries/live-log';
 import { getRun } from '../db/queries/runs';
 import { launchRun } from '../server/launch';
@@ -135,23 +136,7 @@ describe.each(backends())('the live log through the database (%s)', (backend: Di
     const e = env;
     const queued = analyseBundle([], { root: '/b/x', title: 'x', launch: { exitCode: null, signal: null, cleanedUp: null, status: 'queued' } });
     const bundleDir = path.join(e.dir, 'on-another-host', 'x1');
-    await enqueueRun({
-      db: e.db,
-      id: 'x1',
-      profile: 'reference',
-      title: 'x',
-      bundleDir,
-      params: {},
-      cpuOnly: false,
-      planLinks: [],
-      argv: ['true'],
-      cwd: '/',
-      env: {},
-      outputDir: path.join(e.dir, 'w'),
-      keepOutput: false,
-      timeoutMs: 60_000,
-      evidence: queued,
-    });
+    await enqueueTestRun(e.db, 'x1', Date.now(), { title: 'x', bundleDir, outputDir: path.join(e.dir, 'w'), timeoutMs: 60_000, evidence: queued });
     expect(await claimNextRun({ db: e.db, workerId: 'elsewhere', token: 'tok', leaseMs: 60_000 })).toBe('x1');
     const line = (seq: number) => ({ seq, text: `line ${seq}`, bytes: `line ${seq}`.length, cut: false });
     expect(await appendLiveLog({ db: e.db, runId: 'x1', token: 'tok', lines: Array.from({ length: 1000 }, (_, i) => line(i)) })).toBe(true);

@@ -15,10 +15,10 @@ import { analyseBundle } from '../../lib/evidence/analyse';
 import type { Check, Evidence, RunStatus } from '../../lib/evidence/types';
 import { VERDICT_RANK, verdictOf } from '../../lib/evidence/verdict';
 import { VERDICT_RANK_SQL } from '../schema';
-import { enqueueRun, requestCancel } from './launches';
+import { requestCancel } from './launches';
 import { setRunPlanLinks } from './plans';
 import { deleteRun, getRun, hasLiveRuns, listInitiatives, listRuns, RUN_SORTS, runColumnsStamp, saveRun, setRunName, setRunNotes, setRunsArchived, syncRunColumns, syncRunColumnsOnOpen } from './runs';
-import { openTempDb, type TempDb } from './testing';
+import { enqueueTestRun, openTempDb, type TempDb } from './testing';
 import { deleteRunAndBundle } from '../../server/run-admin';
 
 let temp: TempDb;
@@ -139,24 +139,7 @@ describe.each(backends())('the runs list (%s)', (backend) => {
         requested: { text: 'node train.mjs --gridsize 3', source: 'launch form' },
         launch: { exitCode: null, signal: null, cleanedUp: null, status: 'queued' },
       });
-      await enqueueRun({
-        db,
-        id: 'q',
-        profile: 'reference',
-        title: 'q',
-        name: 'reference · gridsize 3',
-        bundleDir: '/b/q',
-        params: { gridsize: 3 },
-        cpuOnly: false,
-        planLinks: [],
-        argv: ['true'],
-        cwd: '/',
-        env: {},
-        outputDir: '/w/q',
-        keepOutput: false,
-        timeoutMs: 1000,
-        evidence: ev,
-      });
+      await enqueueTestRun(db, 'q', Date.now(), { title: 'q', name: 'reference · gridsize 3', bundleDir: '/b/q', params: { gridsize: 3 }, outputDir: '/w/q', evidence: ev });
       expect(await getRun({ db, id: 'q' })).toMatchObject({ verdict: 'pending', name: 'reference · gridsize 3' });
       expect(await hasLiveRuns({ db })).toBe(true);
       // Its name and knobs are searchable from the start.
@@ -311,23 +294,7 @@ describe.each(backends())('the runs list (%s)', (backend) => {
       expect(await db.get(sql`SELECT count(*) AS n FROM points`)).toEqual({ n: 0 });
       expect(await deleteRun({ db, id: 'gone' })).toEqual({ ok: false, reason: 'not-found' });
       const ev = analyseBundle([], { root: '/b/q', title: 'q', launch: { exitCode: null, signal: null, cleanedUp: null, status: 'queued' } });
-      await enqueueRun({
-        db,
-        id: 'live',
-        profile: 'reference',
-        title: 'q',
-        bundleDir: '/b/q',
-        params: {},
-        cpuOnly: false,
-        planLinks: [],
-        argv: ['true'],
-        cwd: '/',
-        env: {},
-        outputDir: '/w/q',
-        keepOutput: false,
-        timeoutMs: 1000,
-        evidence: ev,
-      });
+      await enqueueTestRun(db, 'live', Date.now(), { title: 'q', bundleDir: '/b/q', outputDir: '/w/q', evidence: ev });
       expect(await deleteRun({ db, id: 'live' })).toEqual({ ok: false, reason: 'live' });
     });
 

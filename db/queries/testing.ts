@@ -11,7 +11,7 @@ import { analyseBundle } from '../../lib/evidence/analyse';
 import type { Evidence } from '../../lib/evidence/types';
 import { closeDb, type Db, type Dialect, getEnvRoot, openDb } from '../client';
 import { createTestDatabase, dropTestDatabase, testServerUrl } from '../testing/postgres';
-import { enqueueRun } from './launches';
+import { type EnqueueInput, enqueueRun } from './launches';
 
 export interface TempDb {
   db: Db;
@@ -40,13 +40,15 @@ export async function openTempDb(prefix: string, backend: Dialect = 'sqlite'): P
   };
 }
 
-/** Queue a launch of `profile` (a no-op argv) as the launch path would, evidence and all. */
-export async function enqueueTestRun(db: Db, id: string, now: number, opts: { labels?: string[]; profile?: string } = {}): Promise<Evidence> {
-  const evidence = analyseBundle([], { root: `/b/${id}`, title: id, launch: { exitCode: null, signal: null, cleanedUp: null, status: 'queued' } });
+/**
+ * Queue a launch as the launch path would, evidence and all: a no-op argv of
+ * `profile` (default `reference`), with anything a test cares about
+ * (labels, name, knobs, folders, timeout, its own evidence) given in `opts`.
+ */
+export async function enqueueTestRun(db: Db, id: string, now: number, opts: Partial<Omit<EnqueueInput, 'db' | 'id' | 'now'>> = {}): Promise<Evidence> {
+  const evidence = opts.evidence ?? analyseBundle([], { root: `/b/${id}`, title: id, launch: { exitCode: null, signal: null, cleanedUp: null, status: 'queued' } });
   await enqueueRun({
-    db,
-    id,
-    profile: opts.profile ?? 'reference',
+    profile: 'reference',
     title: id,
     bundleDir: `/b/${id}`,
     params: {},
@@ -58,7 +60,9 @@ export async function enqueueTestRun(db: Db, id: string, now: number, opts: { la
     outputDir: `/w/${id}`,
     keepOutput: false,
     timeoutMs: 1000,
-    ...(opts.labels ? { labels: opts.labels } : {}),
+    ...opts,
+    db,
+    id,
     evidence,
     now,
   });
