@@ -16,13 +16,13 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { chromium } from '@playwright/test';
 import { openDb } from '../db/client';
 import { getLaunch, isTerminal } from '../db/queries/launches';
 import { getRun } from '../db/queries/runs';
 import { launchRun } from '../server/launch';
-import { pacedBenchEnv } from './paced-env';
+import { pacedBenchEnv, startBenchServer, stopBenchServer } from './paced-env';
 
 const ROOT = path.resolve(__dirname, '..');
 const PORT = Number(process.env.BENCH_PORT ?? 3323);
@@ -43,15 +43,6 @@ async function waitFor<T>(what: string, fn: () => Promise<T | null | undefined |
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await sleep(everyMs);
   }
-}
-
-function startServer(): ChildProcess {
-  if (!fs.existsSync(path.join(ROOT, '.next', 'BUILD_ID'))) throw new Error('no production build: run `npm run build` first');
-  return spawn(process.execPath, [path.join(ROOT, 'bin/runproof.mjs'), 'serve', '--host', '127.0.0.1', '--port', String(PORT)], {
-    env: process.env,
-    stdio: ['ignore', 'ignore', 'pipe'],
-    detached: true,
-  });
 }
 
 /** fs.watch latency for an append on this machine: the floor under "row written → point drawn". */
@@ -100,7 +91,7 @@ async function direct(argv: string[], outDir: string): Promise<number> {
 
 async function main() {
   console.log(`Runproof launch bench — ${os.cpus().length} cores, Node ${process.version}, ${ROUNDS} interleaved rounds, server and worker via \`runproof serve\`\n`);
-  const server = startServer();
+  const server = startBenchServer(ROOT, PORT);
   let serverErr = '';
   server.stderr!.on('data', (d) => (serverErr += d));
   const db = await openDb(dbPath);
@@ -227,18 +218,7 @@ async function main() {
     for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i])).join('  │  '));
   } finally {
     await browser.close();
-    try {
-      process.kill(-server.pid!, 'SIGTERM');
-    } catch {
-      /* gone */
-    }
-    await sleep(500);
-    try {
-      process.kill(-server.pid!, 'SIGKILL');
-    } catch {
-      /* gone */
-    }
-    fs.rmSync(tmp, { recursive: true, force: true });
+    await stopBenchServer(server, tmp);
   }
 }
 

@@ -11,13 +11,12 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
 import { chromium } from '@playwright/test';
 import { openDb } from '../db/client';
 import { isTerminal } from '../db/queries/launches';
 import { getRun } from '../db/queries/runs';
 import { launchRun } from '../server/launch';
-import { pacedBenchEnv } from './paced-env';
+import { pacedBenchEnv, startBenchServer, stopBenchServer } from './paced-env';
 
 const ROOT = path.resolve(__dirname, '..');
 const PORT = Number(process.env.BENCH_PORT ?? 3324);
@@ -39,12 +38,7 @@ async function waitFor<T>(what: string, fn: () => Promise<T | null | undefined |
 }
 
 async function main() {
-  if (!fs.existsSync(path.join(ROOT, '.next', 'BUILD_ID'))) throw new Error('no production build: run `npm run build` first');
-  const server = spawn(process.execPath, [path.join(ROOT, 'bin/runproof.mjs'), 'serve', '--host', '127.0.0.1', '--port', String(PORT)], {
-    env: process.env,
-    stdio: ['ignore', 'ignore', 'pipe'],
-    detached: true,
-  });
+  const server = startBenchServer(ROOT, PORT);
   let serverErr = '';
   server.stderr!.on('data', (d) => (serverErr += d));
   const db = await openDb(dbPath);
@@ -108,18 +102,7 @@ async function main() {
     console.log(`metric row written → point drawn (same run): median ${fmt(pct(ptLat, 50))} ms, p95 ${fmt(pct(ptLat, 95))} ms (${ptLat.length} rows)`);
   } finally {
     await browser.close();
-    try {
-      process.kill(-server.pid!, 'SIGTERM');
-    } catch {
-      /* gone */
-    }
-    await sleep(500);
-    try {
-      process.kill(-server.pid!, 'SIGKILL');
-    } catch {
-      /* gone */
-    }
-    fs.rmSync(tmp, { recursive: true, force: true });
+    await stopBenchServer(server, tmp);
   }
 }
 

@@ -7,6 +7,7 @@
  * in the environment is dropped, so bench runs never land in a real
  * PostgreSQL database (bench/postgres.ts measures PostgreSQL in its own).
  */
+import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -42,4 +43,27 @@ export function pacedBenchEnv(root: string, prefix: string): { tmp: string; dbPa
     }),
   );
   return { tmp, dbPath };
+}
+
+/** `runproof serve` on 127.0.0.1:`port` in a process group of its own (stderr piped), on the environment above. */
+export function startBenchServer(root: string, port: number): ChildProcess {
+  if (!fs.existsSync(path.join(root, '.next', 'BUILD_ID'))) throw new Error('no production build: run `npm run build` first');
+  return spawn(process.execPath, [path.join(root, 'bin/runproof.mjs'), 'serve', '--host', '127.0.0.1', '--port', String(port)], {
+    env: process.env,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    detached: true,
+  });
+}
+
+/** Stop the server's process group (TERM, then KILL half a second later) and remove the bench's folder. */
+export async function stopBenchServer(server: ChildProcess, tmp: string): Promise<void> {
+  for (const sig of ['SIGTERM', 'SIGKILL'] as const) {
+    try {
+      process.kill(-server.pid!, sig);
+    } catch {
+      /* gone */
+    }
+    if (sig === 'SIGTERM') await new Promise((r) => setTimeout(r, 500));
+  }
+  fs.rmSync(tmp, { recursive: true, force: true });
 }
