@@ -91,7 +91,8 @@ describe.each(backends())('runproof worker --labels / runproof workers (%s)', (b
     worker.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const host = os.hostname().toLowerCase();
 
-    const me = await until('the worker to register and check its profiles', () => workers().find((w) => w.state === 'online' && w.profiles !== null));
+    // Profiles are recorded as each probe ends: the full list is there once the worker says what it can run.
+    const me = await until('the worker to register and check its profiles', () => stderr.includes('worker: can run') && workers().find((w) => w.state === 'online' && w.profiles !== null));
     expect(me.labels).toEqual(expect.arrayContaining(['x', 'fast', host]));
     expect(me).toMatchObject({ host: os.hostname(), concurrency: 2, busy: 0 });
     expect(me.profiles!.find((p) => p.name === 'reference')).toEqual({ name: 'reference', available: true, reason: null });
